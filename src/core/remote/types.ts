@@ -1,0 +1,121 @@
+import type { Disposable } from '../cancel';
+
+export type EntryType = 'file' | 'directory' | 'symlink' | 'other';
+
+export interface RemoteStat {
+  type: EntryType;
+  /** For a symlink: the type of what it points at ('other' when dangling or looping). */
+  targetType?: EntryType;
+  size: number;
+  /** Milliseconds since the epoch. */
+  mtimeMs: number;
+  /** POSIX mode bits (permissions only, e.g. 0o644). */
+  mode: number;
+}
+
+export interface RemoteEntry extends RemoteStat {
+  name: string;
+  /** Absolute path. */
+  path: string;
+}
+
+/** Slycat's four regex lists, matched against the full path. */
+export interface PathFilter {
+  fileAllow?: string[];
+  fileReject?: string[];
+  dirAllow?: string[];
+  dirReject?: string[];
+}
+
+export type SortKey = 'name' | 'mtime' | 'size';
+
+export interface ListOptions {
+  filter?: PathFilter;
+  /** Directories first, then by key (default name). */
+  sort?: SortKey;
+  descending?: boolean;
+  offset?: number;
+  limit?: number;
+  /** Include dot-files (default true). */
+  hidden?: boolean;
+}
+
+export interface ListResult {
+  entries: RemoteEntry[];
+  /** Entries in the directory after filtering (for "load more"). */
+  total: number;
+}
+
+export interface SearchOptions {
+  /** Case-insensitive substring or glob on names; matches any name when empty. */
+  namePattern?: string;
+  /** Regex (Python/JS-compatible subset) searched in file contents; name search only when absent. */
+  contentPattern?: string;
+  maxResults?: number;
+  filter?: PathFilter;
+  signal?: AbortSignal;
+}
+
+export interface SearchMatch {
+  path: string;
+  /** 1-based line and its text, for content matches. */
+  line?: number;
+  text?: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  stdin?: Buffer | string;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+export type ChangeKind = 'created' | 'changed' | 'deleted';
+export interface ChangeEvent {
+  path: string;
+  kind: ChangeKind;
+}
+
+export interface FollowOptions {
+  /** Byte offset to start from (default 0). */
+  offset?: number;
+  /** Called with bytes appended since the last call, in order, each byte exactly once. */
+  onData(chunk: Buffer, offset: number): void;
+  /** The file shrank: reading restarts at 0. */
+  onTruncate?(): void;
+  onError?(err: Error): void;
+}
+
+/**
+ * Everything features do on a remote host. Two implementations: through the remote
+ * agent (one round trip per request) and the fallback over plain SFTP + exec.
+ */
+export interface RemoteOps extends Disposable {
+  readonly kind: 'agent' | 'sftp';
+  home(): Promise<string>;
+  /** Environment variables of a login shell (e.g. SCRATCH, WORK), for roots. */
+  getenv(names: string[]): Promise<Record<string, string | undefined>>;
+  list(path: string, opts?: ListOptions): Promise<ListResult>;
+  /** One entry per path, null where it does not exist. Symlinks are followed (targetType set). */
+  stat(paths: string[]): Promise<(RemoteStat | null)[]>;
+  readFile(path: string, range?: { offset: number; length: number }): Promise<Buffer>;
+  /** Temp file in the same folder, original mode kept, then rename over the target. */
+  writeFileAtomic(path: string, data: Buffer, opts?: { create?: boolean; overwrite?: boolean }): Promise<void>;
+  mkdir(path: string): Promise<void>;
+  remove(path: string, opts?: { recursive?: boolean }): Promise<void>;
+  rename(from: string, to: string, opts?: { overwrite?: boolean }): Promise<void>;
+  copy(from: string, to: string, opts?: { overwrite?: boolean }): Promise<void>;
+  search(root: string, opts: SearchOptions): Promise<{ matches: SearchMatch[]; truncated: boolean }>;
+  /** Pushes changes under the given paths (directory = its direct children). */
+  watch(paths: string[], listener: (events: ChangeEvent[]) => void): Disposable;
+  /** argv without a shell on the agent; quoted exec on the fallback. */
+  run(argv: string[], opts?: RunOptions): Promise<RunResult>;
+  follow(path: string, opts: FollowOptions): Disposable;
+}
