@@ -1,0 +1,41 @@
+// Runs test suites with the Node test runner (TypeScript through tsx), in one process tree,
+// so one summary (`# tests`, `# pass`, `# fail`) covers everything asked for.
+// Usage: node scripts/run-tests.mjs [unit] [integration] [e2e] [-- extra node --test args]
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const argv = process.argv.slice(2);
+const dash = argv.indexOf('--');
+const suites = (dash < 0 ? argv : argv.slice(0, dash)).filter(Boolean);
+const extra = dash < 0 ? [] : argv.slice(dash + 1);
+const wanted = suites.length ? suites : ['unit', 'integration', 'e2e'];
+
+function walk(dir) {
+  let out = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out = out.concat(walk(p));
+    else if (e.name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const files = wanted.flatMap((s) => {
+  try {
+    return walk(join('test', s)).sort();
+  } catch {
+    return [];
+  }
+});
+if (files.length === 0) {
+  console.error(`No test files in ${wanted.join(', ')}`);
+  process.exit(1);
+}
+const concurrency = process.env.TEST_CONCURRENCY ?? (wanted.some((s) => s !== 'unit') ? '1' : '2');
+const res = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...files],
+  { stdio: 'inherit' },
+);
+process.exit(res.status ?? 1);
