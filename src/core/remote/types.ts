@@ -119,3 +119,13 @@ export interface RemoteOps extends Disposable {
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
   follow(path: string, opts: FollowOptions): Disposable;
 }
+
+/**
+ * Hands out the RemoteOps of a host's cached session (agent when it starts, SFTP fallback
+ * otherwise), connecting on first use. Every feature's adapter takes one of these.
+ */
+export interface RemoteOpsProvider {
+  ops(host: string): Promise<RemoteOps>;
+  /** Fires when a host's ops are replaced (reconnect) or gone (disconnect). */
+  onDidInvalidate(listener: (host: string) => void): Disposable;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# npm test: the whole suite from a fresh clone. Installs what is missing, builds and checks,
+# starts the sandbox cluster if it is not running, runs unit + integration + e2e tests in one
+# Node test runner (one summary), and stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$(date +%s)
+log() { printf '\n=== %s (+%ss)\n' "$*" "$(( $(date +%s) - t0 ))"; }
+
+log "npm packages"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+log "build, type-check, lint"
+node esbuild.mjs
+npm run --silent check
+
+log "sandbox cluster"
+started_sandbox=0
+if ! bash scripts/sandbox/status.sh >/dev/null 2>&1; then
+  bash scripts/sandbox/start.sh
+  started_sandbox=1
+fi
+cleanup() { [ "$started_sandbox" = 1 ] && bash scripts/sandbox/stop.sh || true; }
+trap cleanup EXIT
+
+log "code-server and chromium for the e2e tests"
+bash scripts/e2e/install.sh
+
+log "tests"
+node scripts/run-tests.mjs ${TEST_SUITES:-unit integration e2e}
+log "done"

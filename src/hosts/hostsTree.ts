@@ -1,0 +1,49 @@
+import * as vscode from 'vscode';
+import type { HostService, HostState } from './hostService';
+
+const ICONS: Record<HostState['status'], vscode.ThemeIcon> = {
+  connected: new vscode.ThemeIcon('vm-active', new vscode.ThemeColor('testing.iconPassed')),
+  connecting: new vscode.ThemeIcon('loading~spin'),
+  disconnected: new vscode.ThemeIcon('vm-outline'),
+  failed: new vscode.ThemeIcon('vm', new vscode.ThemeColor('testing.iconFailed')),
+};
+
+/** The Hosts view: reads the HostService model, never connects by itself. */
+export class HostsTreeProvider implements vscode.TreeDataProvider<HostState>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<HostState | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly hosts: HostService) {
+    this.subscription = hosts.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  getChildren(element?: HostState): HostState[] {
+    return element ? [] : this.hosts.list();
+  }
+
+  getTreeItem(h: HostState): vscode.TreeItem {
+    const item = new vscode.TreeItem(h.alias, vscode.TreeItemCollapsibleState.None);
+    item.id = `host:${h.alias}`;
+    const target = `${h.config.user ? `${h.config.user}@` : ''}${h.config.hostName}${h.config.port !== 22 ? `:${h.config.port}` : ''}`;
+    item.description = h.status === 'failed' ? `${target} — failed` : h.status === 'connected' ? `${target} — connected` : target;
+    item.iconPath = ICONS[h.status];
+    item.contextValue = `host.${h.status}`;
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendMarkdown(`**${h.alias}** — ${h.status}\n\n`);
+    tip.appendMarkdown(`\`${target}\``);
+    if (h.config.proxyJump.length) tip.appendMarkdown(`\n\nvia ${h.config.proxyJump.map((j) => `\`${j}\``).join(' → ')}`);
+    if (h.error) tip.appendMarkdown(`\n\n$(error) ${h.error}`);
+    tip.appendMarkdown(`\n\nfrom ${h.source}`);
+    item.tooltip = tip;
+    if (h.status === 'disconnected' || h.status === 'failed') {
+      item.command = { command: 'remoteHpc.connect', title: 'Connect', arguments: [h] };
+    }
+    return item;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,71 @@
+import * as vscode from 'vscode';
+import type { AuthPrompter, SecretStore } from '../core/ssh/auth';
+
+/** Answers the core's authentication questions with VS Code input boxes and dialogs. */
+export class VsCodePrompter implements AuthPrompter {
+  async password(host: string, user: string): Promise<string | undefined> {
+    return vscode.window.showInputBox({
+      title: `Remote HPC: ${user}@${host}`,
+      prompt: `Password for ${user}@${host}`,
+      password: true,
+      ignoreFocusOut: true,
+    });
+  }
+
+  async passphrase(keyPath: string): Promise<string | undefined> {
+    return vscode.window.showInputBox({
+      title: 'Remote HPC: key passphrase',
+      prompt: `Passphrase for ${keyPath}`,
+      password: true,
+      ignoreFocusOut: true,
+    });
+  }
+
+  /** One input box per server prompt, in order; the echo flag decides whether input is masked. */
+  async keyboardInteractive(host: string, name: string, instructions: string, prompts: { prompt: string; echo: boolean }[]): Promise<string[] | undefined> {
+    const answers: string[] = [];
+    for (const [i, p] of prompts.entries()) {
+      const answer = await vscode.window.showInputBox({
+        title: `Remote HPC: ${name || host}${prompts.length > 1 ? ` (${i + 1}/${prompts.length})` : ''}`,
+        prompt: [instructions, p.prompt].filter(Boolean).join(' — ').trim(),
+        password: !p.echo,
+        ignoreFocusOut: true,
+      });
+      if (answer === undefined) return undefined;
+      answers.push(answer);
+    }
+    return answers;
+  }
+
+  async confirmHostKey(info: { host: string; port: number; keyType: string; fingerprint: string }): Promise<boolean> {
+    const where = info.port === 22 ? info.host : `[${info.host}]:${info.port}`;
+    const accept = 'Accept and Remember';
+    const choice = await vscode.window.showWarningMessage(
+      `The authenticity of host ${where} can't be established.`,
+      {
+        modal: true,
+        detail: `${info.keyType} key fingerprint is ${info.fingerprint}.\n\nCompare it with the fingerprint your cluster publishes. If you accept, the key is added to your known_hosts file.`,
+      },
+      accept,
+    );
+    return choice === accept;
+  }
+}
+
+/** Opt-in remembered passwords live in SecretStorage (the OS keychain), never in settings. */
+export class VsCodeSecretStore implements SecretStore {
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly enabled: () => boolean,
+  ) {}
+  async get(key: string): Promise<string | undefined> {
+    return this.enabled() ? this.secrets.get(`remoteHpc:${key}`) : undefined;
+  }
+  async set(key: string, value: string): Promise<void> {
+    if (this.enabled()) await this.secrets.store(`remoteHpc:${key}`, value);
+  }
+  async delete(key: string): Promise<void> {
+    await this.secrets.delete(`remoteHpc:${key}`);
+  }
+}
+
