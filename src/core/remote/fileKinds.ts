@@ -1,0 +1,47 @@
+/** What a remote file is, from its name and first bytes: drives context values and the open confirmations. */
+
+const IMAGE_EXT = new Set(['png', 'jpg', 'jpeg', 'gif', 'bmp', 'webp', 'svg', 'ico', 'tif', 'tiff', 'avif']);
+const VIDEO_EXT = new Set(['mp4', 'm4v', 'webm', 'mov', 'avi', 'mkv', 'ogv', 'mpg', 'mpeg']);
+const TEXT_EXT = new Set([
+  'txt', 'md', 'rst', 'log', 'out', 'err', 'csv', 'tsv', 'json', 'jsonl', 'yaml', 'yml', 'toml', 'ini', 'cfg', 'conf', 'xml', 'html', 'css',
+  'sh', 'bash', 'zsh', 'csh', 'tcsh', 'ksh', 'fish', 'sbatch', 'slurm', 'pbs', 'job', 'py', 'pyx', 'r', 'jl', 'm', 'c', 'h', 'cc', 'cpp', 'cxx',
+  'hpp', 'hh', 'f', 'f77', 'f90', 'f95', 'f03', 'f08', 'for', 'cu', 'cuh', 'cl', 'java', 'scala', 'kt', 'go', 'rs', 'js', 'mjs', 'cjs', 'ts',
+  'lua', 'pl', 'pm', 'rb', 'tex', 'bib', 'cmake', 'mk', 'make', 'in', 'am', 'ac', 'patch', 'diff', 'sql', 'nml', 'namelist', 'inp', 'dat',
+]);
+const TEXT_NAMES = new Set(['makefile', 'dockerfile', 'readme', 'license', 'cmakelists.txt', 'jenkinsfile', '.bashrc', '.bash_profile', '.profile', '.cshrc', '.tcshrc', '.zshrc', '.slycatrc']);
+
+export type FileKind = 'image' | 'video' | 'file';
+
+/** Lower-case extension without the dot ('' when none; a leading-dot name has none). */
+export function extensionOf(name: string): string {
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(dot + 1).toLowerCase() : '';
+}
+
+export function fileKind(name: string): FileKind {
+  const ext = extensionOf(name);
+  if (IMAGE_EXT.has(ext)) return 'image';
+  if (VIDEO_EXT.has(ext)) return 'video';
+  return 'file';
+}
+
+/** A name that is text for sure (no need to sniff its bytes before opening it in an editor). */
+export function isKnownText(name: string): boolean {
+  const base = name.slice(name.lastIndexOf('/') + 1).toLowerCase();
+  return TEXT_NAMES.has(base) || TEXT_EXT.has(extensionOf(base));
+}
+
+/** Bytes to read to decide whether a file is binary. */
+export const SNIFF_BYTES = 8000;
+
+/**
+ * Git's heuristic: a NUL byte in the first 8000 bytes means binary, except for UTF-16/32 text
+ * announced by a byte-order mark (its NULs are part of the encoding).
+ */
+export function looksBinary(head: Uint8Array): boolean {
+  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) return false;
+  const n = Math.min(head.length, SNIFF_BYTES);
+  for (let i = 0; i < n; i++) if (head[i] === 0) return true;
+  return false;
+}
