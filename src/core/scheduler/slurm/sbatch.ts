@@ -1,0 +1,157 @@
+/**
+ * `sbatch --parsable [options] [script [args]]` and `scancel`.
+ * Every option is one argv word `--name=value`, so a value starting with `-` or holding
+ * spaces can never be read as another option.
+ */
+import type { CancelOptions, JobSubmitSpec, SubmitResult } from '../types';
+import type { SchedulerCommand } from '../command';
+import { ParseError } from '../command';
+import { checkJobIds } from './fields';
+
+export class SpecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SpecError';
+  }
+}
+
+const TIME = /^(?:\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d+-\d+:\d{1,2}:\d{1,2}|UNLIMITED|INFINITE)$/i;
+const MEM = /^\d+(?:\.\d+)?[KMGT]?B?$/i;
+const ARRAY = /^\d+(?:-\d+(?::\d+)?)?(?:,\d+(?:-\d+(?::\d+)?)?)*(?:%\d+)?$/;
+const DEPENDENCY = /^(?:singleton|[a-z]+(?::\d+(?:_\d+)?(?:\+\d+)?)+)(?:[,?](?:singleton|[a-z]+(?::\d+(?:_\d+)?(?:\+\d+)?)+))*$/;
+const GPUS = /^(?:[A-Za-z0-9_.-]+:)?\d+$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what a tag must not hold
+const TAG = /^[^\s,;=\x00-\x1f]+$/;
+
+/** Is `s` a walltime SLURM's --time takes (minutes, M:S, H:M:S, D-H, D-H:M, D-H:M:S)? */
+export function isSlurmTime(s: string): boolean {
+  return TIME.test(s);
+}
+export const isArraySpec = (s: string): boolean => ARRAY.test(s);
+export const isDependency = (s: string): boolean => DEPENDENCY.test(s);
+export const isMemory = (s: string): boolean => MEM.test(s);
+export const isTag = (s: string): boolean => TAG.test(s);
+
+function single(name: string, value: string): string {
+  if (/[\n\r\0]/.test(value)) throw new SpecError(`${name} must be on one line`);
+  if (value === '') throw new SpecError(`${name} must not be empty`);
+  return value;
+}
+
+function positive(name: string, v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < 1) throw new SpecError(`${name} must be a whole number ≥ 1 (got ${v})`);
+  return v;
+}
+
+/** The comment sbatch gets: the user's comment plus `tags=a,b`. */
+export function commentWithTags(comment: string | undefined, tags: readonly string[] | undefined): string | undefined {
+  const t = (tags ?? []).map((tag) => {
+    if (!TAG.test(tag)) throw new SpecError(`Tag ${JSON.stringify(tag)} must not contain spaces, commas, ';' or '='`);
+    return tag;
+  });
+  const parts = [comment?.trim() ?? '', t.length ? `tags=${t.join(',')}` : ''].filter(Boolean);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+/** sbatch options (each `--key=value`) for a spec; shared by the command line and `#SBATCH` lines. */
+export function sbatchOptions(spec: Omit<JobSubmitSpec, 'script' | 'scriptText' | 'scriptArgs' | 'cwd' | 'env'>): string[] {
+  const o: string[] = [];
+  const add = (flag: string, value: string | number | undefined) => {
+    if (value === undefined) return;
+    o.push(`--${flag}=${single(flag, String(value))}`);
+  };
+  add('job-name', spec.name);
+  add('partition', spec.partition);
+  add('account', spec.account);
+  if (spec.time !== undefined) {
+    if (!TIME.test(spec.time)) throw new SpecError(`time ${JSON.stringify(spec.time)} is not minutes, HH:MM:SS or D-HH:MM:SS`);
+    add('time', spec.time);
+  }
+  if (typeof spec.nodes === 'number') add('nodes', positive('nodes', spec.nodes));
+  else if (spec.nodes !== undefined) {
+    if (!/^\d+(?:-\d+)?$/.test(spec.nodes)) throw new SpecError(`nodes ${JSON.stringify(spec.nodes)} must be N or MIN-MAX`);
+    add('nodes', spec.nodes);
+  }
+  add('ntasks', positive('ntasks', spec.ntasks));
+  add('cpus-per-task', positive('cpusPerTask', spec.cpusPerTask));
+  if (spec.mem !== undefined) {
+    const m = String(spec.mem);
+    if (!MEM.test(m)) throw new SpecError(`memory ${JSON.stringify(m)} must be like 500M, 4G or a number of megabytes`);
+    add('mem', m);
+  }
+  if (spec.gpus !== undefined) {
+    const g = String(spec.gpus);
+    if (!GPUS.test(g)) throw new SpecError(`gpus ${JSON.stringify(g)} must be a count or type:count`);
+    if (spec.gpuFlag === 'gpus') add('gpus', g);
+    else add('gres', `gpu:${g}`);
+  }
+  if (spec.array !== undefined) {
+    if (!ARRAY.test(spec.array)) throw new SpecError(`array ${JSON.stringify(spec.array)} must be like 0-9, 1,3,5, 0-15:4 or 0-9%2`);
+    add('array', spec.array);
+  }
+  add('output', spec.output);
+  add('error', spec.error);
+  add('comment', commentWithTags(spec.comment, spec.tags));
+  if (spec.nice !== undefined) {
+    if (!Number.isInteger(spec.nice)) throw new SpecError(`nice must be a whole number (got ${spec.nice})`);
+    add('nice', spec.nice);
+  }
+  if (spec.dependency !== undefined) {
+    if (!DEPENDENCY.test(spec.dependency)) throw new SpecError(`dependency ${JSON.stringify(spec.dependency)} must be like afterok:123 or afterany:1:2,singleton`);
+    add('dependency', spec.dependency);
+  }
+  add('chdir', spec.chdir);
+  if (spec.hold) o.push('--hold');
+  for (const a of spec.extraArgs ?? []) {
+    if (!a.startsWith('-')) throw new SpecError(`Extra sbatch argument ${JSON.stringify(a)} must start with '-' (write --opt=value as one item)`);
+    o.push(single('extra sbatch argument', a));
+  }
+  return o;
+}
+
+/**
+ * The submit command. A script path is passed to sbatch; script text goes on its stdin.
+ * `env` reaches the job through sbatch's own environment (the default `--export=ALL`), so
+ * values may hold anything, commas included.
+ */
+export function sbatchCommand(spec: JobSubmitSpec): SchedulerCommand<SubmitResult> {
+  if ((spec.script === undefined) === (spec.scriptText === undefined)) throw new SpecError('Give exactly one of script (a path) or scriptText');
+  if (spec.scriptText !== undefined && spec.scriptArgs?.length) throw new SpecError('scriptArgs need a script path');
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec.env ?? {})) {
+    if (!ENV_NAME.test(k)) throw new SpecError(`Invalid environment variable name: ${JSON.stringify(k)}`);
+    if (v.includes('\0')) throw new SpecError(`Environment variable ${k} contains a NUL byte`);
+    env[k] = v;
+  }
+  const argv = ['sbatch', '--parsable', ...sbatchOptions(spec)];
+  if (spec.script !== undefined) argv.push(single('script', spec.script), ...(spec.scriptArgs ?? []));
+  return {
+    argv,
+    ...(Object.keys(env).length ? { env } : {}),
+    ...(spec.scriptText !== undefined ? { stdin: spec.scriptText } : {}),
+    ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),
+    parse: parseSbatch,
+  };
+}
+
+/** `--parsable` prints `id` or `id;cluster` (site plugins may add lines before it). */
+export function parseSbatch(stdout: string): SubmitResult {
+  const lines = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const last = lines[lines.length - 1] ?? '';
+  const m = /^(\d+)(?:;(\S+))?$/.exec(last);
+  if (!m) throw new ParseError('expected "<job id>" or "<job id>;<cluster>"', last || stdout);
+  return m[2] ? { id: m[1] as string, cluster: m[2] } : { id: m[1] as string };
+}
+
+/** `scancel 123 124_4`: a task id cancels one task, an array id the whole array. */
+export function scancelCommand(ids: readonly string[], opts: CancelOptions = {}): SchedulerCommand<void> {
+  let targets = checkJobIds(ids);
+  if (opts.arrayTask !== undefined) {
+    const t = String(opts.arrayTask);
+    if (!/^\d+$/.test(t)) throw new Error(`Not an array task index: ${JSON.stringify(t)}`);
+    targets = checkJobIds(targets.map((id) => (id.includes('_') ? id : `${id}_${t}`)));
+  }
+  return { argv: ['scancel', ...targets], parse: () => undefined };
+}

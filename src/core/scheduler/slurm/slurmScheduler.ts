@@ -1,0 +1,141 @@
+import type { CancelOptions, ControllerStatus, Job, JobSubmitSpec, OutputPaths, Scheduler, SubmitResult } from '../types';
+import { runCommand, SchedulerError, type CommandRunner, type SchedulerCommand } from '../command';
+import { silentLogger, tagged, type Logger } from '../../log';
+import { squeueCommand } from './squeue';
+import { sacctDetailsCommand, sacctJobsCommand, sacctHistoryCommand } from './sacct';
+import {
+  pickJobRecord,
+  scontrolHoldCommand,
+  scontrolPingCommand,
+  scontrolReleaseCommand,
+  scontrolRequeueCommand,
+  scontrolShowJobCommand,
+} from './scontrol';
+import { sbatchCommand, scancelCommand } from './sbatch';
+import { defaultOutputPattern, expandOutputPattern } from './outputPattern';
+import { splitJobId } from './fields';
+
+export interface SlurmSchedulerOptions {
+  /** Per-command timeout (default 30 s; squeue on a busy controller can be slow). */
+  timeoutMs?: number;
+  log?: Logger;
+  /** How far back accounting is searched for jobs that left the queue (default 7 days). */
+  finalStateDays?: number;
+}
+
+/** {@link Scheduler} over SLURM's command-line tools, one command per call. */
+export class SlurmScheduler implements Scheduler {
+  readonly kind = 'slurm';
+  private readonly log: Logger;
+  private readonly timeoutMs: number;
+  /** Output paths read while jobs were in the controller, for after they leave it. */
+  private readonly pathCache = new Map<string, OutputPaths>();
+
+  constructor(
+    private readonly runner: CommandRunner,
+    private readonly opts: SlurmSchedulerOptions = {},
+  ) {
+    this.log = tagged(opts.log ?? silentLogger, 'slurm');
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  private async exec<T>(cmd: SchedulerCommand<T>): Promise<T> {
+    const t0 = Date.now();
+    try {
+      return await runCommand(this.runner, cmd, { timeoutMs: this.timeoutMs });
+    } finally {
+      this.log.trace(`${cmd.argv[0]} ${cmd.argv.length - 1} args: ${Date.now() - t0} ms`);
+    }
+  }
+
+  submit(spec: JobSubmitSpec): Promise<SubmitResult> {
+    return this.exec(sbatchCommand(spec));
+  }
+
+  list(user: string): Promise<Job[]> {
+    return this.exec(squeueCommand(user));
+  }
+
+  history(sinceDays: number, user?: string): Promise<Job[]> {
+    return this.exec(sacctHistoryCommand(sinceDays, user));
+  }
+
+  async finalState(ids: string[], sinceDays = this.opts.finalStateDays ?? 7): Promise<Job[]> {
+    if (ids.length === 0) return [];
+    return this.exec(sacctJobsCommand(ids, sinceDays));
+  }
+
+  async details(id: string): Promise<Record<string, string>> {
+    try {
+      const rec = pickJobRecord(await this.exec(scontrolShowJobCommand(id)), id);
+      if (rec) {
+        this.rememberPaths(id, rec);
+        return rec;
+      }
+    } catch (e) {
+      if (!(e instanceof SchedulerError && e.kind === 'invalid-job')) throw e;
+    }
+    const acct = await this.exec(sacctDetailsCommand(id));
+    if (!acct) throw new SchedulerError(`Job ${id} is known neither to the controller nor to accounting`, 'invalid-job', 'sacct', 0, '');
+    return acct;
+  }
+
+  async outputPaths(id: string): Promise<OutputPaths> {
+    try {
+      const rec = pickJobRecord(await this.exec(scontrolShowJobCommand(id)), id);
+      if (rec) return this.rememberPaths(id, rec);
+    } catch (e) {
+      if (!(e instanceof SchedulerError && e.kind === 'invalid-job')) throw e;
+    }
+    const cached = this.pathCache.get(id);
+    if (cached) return cached;
+    // Gone from the controller and never seen: SLURM's default name in the job's WorkDir.
+    const acct = await this.exec(sacctDetailsCommand(id));
+    if (!acct) throw new SchedulerError(`Job ${id} is known neither to the controller nor to accounting`, 'invalid-job', 'sacct', 0, '');
+    const { arrayJobId, arrayTaskId } = splitJobId(acct.JobID ?? id);
+    const stdout = expandOutputPattern(defaultOutputPattern(arrayTaskId !== undefined), {
+      jobId: acct.JobIDRaw ?? id,
+      ...(arrayJobId !== undefined ? { arrayJobId, arrayTaskId } : {}),
+      ...(acct.WorkDir ? { workDir: acct.WorkDir } : {}),
+    });
+    return { stdout, guessed: true };
+  }
+
+  private rememberPaths(id: string, rec: Record<string, string>): OutputPaths {
+    const ctx = {
+      jobId: rec.JobId ?? id,
+      ...(rec.ArrayJobId ? { arrayJobId: rec.ArrayJobId, arrayTaskId: rec.ArrayTaskId ?? '' } : {}),
+      ...(rec.UserId ? { user: rec.UserId.replace(/\(\d+\)$/, '') } : {}),
+      ...(rec.JobName !== undefined ? { name: rec.JobName } : {}),
+      ...(rec.BatchHost ? { node: rec.BatchHost } : {}),
+      ...(rec.WorkDir ? { workDir: rec.WorkDir } : {}),
+    };
+    // 22.05 prints StdOut expanded; older versions and pending array tasks may not.
+    const stdout = expandOutputPattern(rec.StdOut || defaultOutputPattern(rec.ArrayJobId !== undefined), ctx);
+    const stderr = rec.StdErr ? expandOutputPattern(rec.StdErr, ctx) : undefined;
+    const paths: OutputPaths = stderr && stderr !== stdout ? { stdout, stderr } : { stdout };
+    this.pathCache.set(id, paths);
+    if (this.pathCache.size > 1000) this.pathCache.delete(this.pathCache.keys().next().value as string);
+    return paths;
+  }
+
+  async cancel(ids: string[], opts?: CancelOptions): Promise<void> {
+    await this.exec(scancelCommand(ids, opts));
+  }
+
+  async hold(ids: string[]): Promise<void> {
+    await this.exec(scontrolHoldCommand(ids));
+  }
+
+  async release(ids: string[]): Promise<void> {
+    await this.exec(scontrolReleaseCommand(ids));
+  }
+
+  async requeue(ids: string[]): Promise<void> {
+    await this.exec(scontrolRequeueCommand(ids));
+  }
+
+  ping(): Promise<ControllerStatus> {
+    return this.exec(scontrolPingCommand());
+  }
+}
