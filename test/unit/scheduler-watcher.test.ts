@@ -1,0 +1,361 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JobWatcher, type Clock, type WatchedScheduler } from '../../src/core/scheduler/watcher';
+import type { Job, JobState } from '../../src/core/scheduler/types';
+
+class FakeClock implements Clock {
+  t = 1_000_000;
+  private seq = 0;
+  readonly timers = new Map<number, { due: number; fn: () => void }>();
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.timers.set(id, { due: this.t + ms, fn });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.timers.delete(h as number);
+  }
+  /** Runs due timers in order (letting the async work they start settle) until `ms` have passed. */
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      await flush();
+      let next: [number, { due: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].due <= end && (!next || e[1].due < next[1].due)) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = next[1].due;
+      next[1].fn();
+    }
+    this.t = end;
+    await flush();
+  }
+  pending(): number[] {
+    return [...this.timers.values()].map((t) => t.due - this.t).sort((a, b) => a - b);
+  }
+}
+
+async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+function job(id: string, state: JobState = 'RUNNING', extra: Partial<Job> = {}): Job {
+  const m = /^(\d+)_(\d+)$/.exec(id);
+  return {
+    id,
+    rawId: id.replace(/_.*/, ''),
+    ...(m ? { arrayJobId: m[1], arrayTaskId: m[2] } : {}),
+    name: `job ${id}`,
+    user: 'u',
+    state,
+    rawState: state,
+    partition: 'debug',
+    elapsed: '',
+    timeLimit: '',
+    reason: '',
+    nodes: '',
+    workDir: '/home/u',
+    comment: '',
+    tags: [],
+    ...extra,
+  };
+}
+
+class FakeScheduler implements WatchedScheduler {
+  queue: Job[] = [];
+  acct = new Map<string, Job>();
+  down: Error | undefined;
+  listCalls = 0;
+  finalCalls: string[][] = [];
+  listDelay: Promise<void> | undefined;
+  async list(user: string): Promise<Job[]> {
+    assert.equal(user, 'u');
+    this.listCalls++;
+    if (this.listDelay) await this.listDelay;
+    if (this.down) throw this.down;
+    return this.queue.map((j) => ({ ...j }));
+  }
+  async finalState(ids: string[]): Promise<Job[]> {
+    this.finalCalls.push([...ids]);
+    const out: Job[] = [];
+    for (const id of ids) {
+      for (const [k, v] of this.acct) if (k === id || k.startsWith(`${id}_`)) out.push(v);
+    }
+    return out;
+  }
+}
+
+function setup(opts: { visible?: boolean; random?: () => number } = {}) {
+  const clock = new FakeClock();
+  const sched = new FakeScheduler();
+  const w = new JobWatcher({ clock, random: opts.random ?? (() => 0.5), intervalMs: 30_000, maxIntervalMs: 300_000 });
+  const events: string[] = [];
+  const finished: Job[] = [];
+  w.on('changed', (h, jobs) => events.push(`changed ${h} ${jobs.map((j) => `${j.id}:${j.state}`).sort().join(',')}`));
+  w.on('finished', (h, j) => {
+    events.push(`finished ${h} ${j.id}:${j.state}`);
+    finished.push(j);
+  });
+  w.on('degraded', (h, e) => events.push(`degraded ${h} ${e.message}`));
+  w.on('recovered', (h) => events.push(`recovered ${h}`));
+  if (opts.visible ?? true) w.setVisible(true);
+  return { clock, sched, w, events, finished };
+}
+
+test('visible: polls at once, every 30 s while jobs change, backing off to 5 min when nothing changes', async () => {
+  const { clock, sched, w, events } = setup();
+  sched.queue = [job('1', 'PENDING')];
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  assert.equal(sched.listCalls, 1);
+  assert.deepEqual(events, ['changed h 1:PENDING']);
+  assert.deepEqual(clock.pending(), [30_000]);
+
+  sched.queue = [job('1', 'RUNNING')];
+  await clock.advance(30_000);
+  assert.equal(sched.listCalls, 2);
+  assert.deepEqual(clock.pending(), [30_000], 'changed → stays at the base interval');
+
+  // Nothing changes from now on: 60, 120, 240, 300, 300 s.
+  const delays: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const d = clock.pending()[0] as number;
+    await clock.advance(d);
+    delays.push(clock.pending()[0] as number);
+  }
+  assert.deepEqual(delays, [60_000, 120_000, 240_000, 300_000, 300_000]);
+  assert.equal(events.filter((e) => e.startsWith('changed')).length, 2);
+  w.dispose();
+});
+
+test('one list call per cycle, however many jobs', async () => {
+  const { clock, sched, w } = setup();
+  sched.queue = Array.from({ length: 100 }, (_, i) => job(String(100 + i)));
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  await clock.advance(30_000);
+  assert.equal(sched.listCalls, 2);
+  assert.equal(sched.finalCalls.length, 0);
+  assert.equal(w.jobs('h').length, 100);
+  w.dispose();
+});
+
+test('jobs leaving the queue get their final states from ONE accounting query, then finished events', async () => {
+  const { clock, sched, w, events, finished } = setup();
+  sched.queue = [job('1'), job('2'), job('3')];
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  sched.queue = [job('3')];
+  sched.acct.set('1', job('1', 'COMPLETED', { exitCode: 0, signal: 0 }));
+  sched.acct.set('2', job('2', 'FAILED', { exitCode: 3, signal: 0, rawState: 'FAILED' }));
+  await clock.advance(30_000);
+  assert.deepEqual(sched.finalCalls, [['1', '2']]);
+  assert.deepEqual(events.slice(1), ['changed h 3:RUNNING', 'finished h 1:COMPLETED', 'finished h 2:FAILED']);
+  assert.equal(finished[1]?.exitCode, 3);
+  assert.equal(finished[1]?.name, 'job 2', 'accounting record merged over the last queued one');
+  assert.deepEqual(w.recent('h').map((j) => j.id), ['2', '1']);
+  w.dispose();
+});
+
+test('array tasks that end together are asked for through their parent id once', async () => {
+  const { clock, sched, w, finished } = setup();
+  sched.queue = [job('7_0'), job('7_1'), job('7_2', 'PENDING'), job('8')];
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  sched.queue = [job('8')];
+  for (const t of ['0', '1', '2']) sched.acct.set(`7_${t}`, job(`7_${t}`, 'COMPLETED', { exitCode: 0 }));
+  await clock.advance(30_000);
+  assert.deepEqual(sched.finalCalls, [['7']]);
+  assert.deepEqual(finished.map((j) => j.id).sort(), ['7_0', '7_1', '7_2']);
+  w.dispose();
+});
+
+test('accounting lag: a job still active in accounting is asked for again next cycle', async () => {
+  const { clock, sched, w, events } = setup();
+  sched.queue = [job('5')];
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  sched.queue = [];
+  sched.acct.set('5', job('5', 'RUNNING'));
+  await clock.advance(30_000);
+  assert.equal(events.filter((e) => e.startsWith('finished')).length, 0);
+  assert.deepEqual(clock.pending(), [30_000], 'keeps polling while a final state is owed');
+  sched.acct.set('5', job('5', 'TIMEOUT', { exitCode: 0, signal: 15 }));
+  await clock.advance(30_000);
+  assert.deepEqual(sched.finalCalls, [['5'], ['5']]);
+  assert.ok(events.includes('finished h 5:TIMEOUT'));
+  w.dispose();
+});
+
+test('gives up on a final state after N tries and reports UNKNOWN', async () => {
+  const clock = new FakeClock();
+  const sched = new FakeScheduler();
+  const w = new JobWatcher({ clock, random: () => 0.5, finalStateAttempts: 3 });
+  const fin: Job[] = [];
+  w.on('finished', (_h, j) => fin.push(j));
+  w.setVisible(true);
+  sched.queue = [job('5')];
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  sched.queue = [];
+  await clock.advance(30_000 * 3);
+  assert.equal(sched.finalCalls.length, 3);
+  assert.equal(fin[0]?.state, 'UNKNOWN');
+  await clock.advance(30_000);
+  assert.equal(sched.finalCalls.length, 3);
+  w.dispose();
+});
+
+test('hidden with nothing active: no polling at all; hidden with active jobs: backoff', async () => {
+  const { clock, sched, w } = setup({ visible: false });
+  w.addHost('h', sched, 'u');
+  await clock.advance(3_600_000);
+  assert.equal(sched.listCalls, 0, 'nothing polls while hidden before anything is known');
+
+  w.setVisible(true);
+  await clock.advance(0);
+  assert.equal(sched.listCalls, 1);
+  w.setVisible(false);
+  await clock.advance(30_000);
+  assert.equal(sched.listCalls, 2);
+  assert.deepEqual(clock.pending(), [], 'empty queue + hidden → timer stopped');
+  await clock.advance(3_600_000);
+  assert.equal(sched.listCalls, 2);
+
+  // A submit while hidden: tracked, so watched with backoff until it ends.
+  sched.queue = [job('9', 'PENDING')];
+  await w.track('h', ['9']);
+  assert.equal(sched.listCalls, 3);
+  assert.deepEqual(clock.pending(), [60_000], 'hidden → backoff even though it changed');
+  sched.queue = [job('9', 'RUNNING')];
+  await clock.advance(60_000);
+  assert.deepEqual(clock.pending(), [120_000]);
+  sched.queue = [];
+  sched.acct.set('9', job('9', 'COMPLETED', { exitCode: 0 }));
+  await clock.advance(120_000);
+  assert.deepEqual(clock.pending(), [], 'finished and hidden → stops');
+  w.dispose();
+});
+
+test('becoming visible after a long hidden spell polls at once and resets the interval', async () => {
+  const { clock, sched, w } = setup();
+  sched.queue = [job('1')];
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  w.setVisible(false);
+  await clock.advance(30_000 + 60_000 + 120_000);
+  assert.equal(sched.listCalls, 4);
+  assert.deepEqual(clock.pending(), [240_000]);
+  await clock.advance(100_000);
+  w.setVisible(true);
+  await clock.advance(0);
+  assert.equal(sched.listCalls, 5);
+  assert.deepEqual(clock.pending(), [60_000], 'unchanged → one doubling from the base again');
+  w.dispose();
+});
+
+test('a job that ends before it is ever seen queued is still reported (track after submit)', async () => {
+  const { clock, sched, w, events } = setup();
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  sched.acct.set('42', job('42', 'FAILED', { exitCode: 1 }));
+  await w.track('h', ['42']);
+  assert.deepEqual(sched.finalCalls, [['42']]);
+  assert.ok(events.includes('finished h 42:FAILED'));
+  w.dispose();
+});
+
+test('controller down: degraded once, exponential backoff without an error storm, recovered once', async () => {
+  const { clock, sched, w, events } = setup();
+  sched.queue = [job('1')];
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  sched.down = new Error('squeue: error: Unable to contact slurm controller (connect failure)');
+  const delays: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    await clock.advance(clock.pending()[0] as number);
+    delays.push(clock.pending()[0] as number);
+  }
+  assert.deepEqual(delays, [30_000, 60_000, 120_000, 240_000, 300_000, 300_000]);
+  assert.equal(events.filter((e) => e.startsWith('degraded')).length, 1);
+  assert.ok(w.degradedError('h'));
+  assert.equal(w.jobs('h').length, 1, 'last known jobs are kept');
+  sched.down = undefined;
+  sched.queue = [job('1', 'COMPLETING')];
+  await clock.advance(clock.pending()[0] as number);
+  assert.deepEqual(events.slice(1), ['degraded h squeue: error: Unable to contact slurm controller (connect failure)', 'recovered h', 'changed h 1:COMPLETING']);
+  assert.equal(w.degradedError('h'), undefined);
+  assert.deepEqual(clock.pending(), [30_000]);
+  w.dispose();
+});
+
+test('refreshNow during a poll runs one more poll after it (the first may predate a submit)', async () => {
+  const { clock, sched, w } = setup();
+  w.addHost('h', sched, 'u');
+  let release!: () => void;
+  sched.listDelay = new Promise<void>((r) => (release = r));
+  void clock.advance(0);
+  await flush();
+  assert.equal(sched.listCalls, 1);
+  const a = w.refreshNow('h');
+  const b = w.refreshNow('h');
+  sched.listDelay = undefined;
+  release();
+  await Promise.all([a, b]);
+  assert.equal(sched.listCalls, 2, 'two refreshes during one poll → one follow-up');
+  assert.deepEqual(clock.pending(), [60_000], 'one timer only; the follow-up saw no change → one doubling');
+  w.dispose();
+});
+
+test('jitter keeps delays within ±10 %', async () => {
+  for (const [r, expected] of [
+    [0, 27_000],
+    [1, 33_000],
+  ] as const) {
+    const { clock, sched, w } = setup({ random: () => r });
+    sched.queue = [job('1')];
+    w.addHost('h', sched, 'u');
+    await clock.advance(0);
+    assert.deepEqual(clock.pending(), [expected]);
+    w.dispose();
+  }
+});
+
+test('hosts are independent; a throwing listener does not stop the others; dispose stops everything', async () => {
+  const { clock, sched, w, events } = setup();
+  const other = new FakeScheduler();
+  other.down = new Error('ssh: connection lost');
+  w.on('changed', () => {
+    throw new Error('listener bug');
+  });
+  sched.queue = [job('1')];
+  w.addHost('a', sched, 'u');
+  w.addHost('b', other, 'u');
+  await clock.advance(0);
+  assert.ok(events.includes('changed a 1:RUNNING'));
+  assert.ok(events.includes('degraded b ssh: connection lost'));
+  assert.deepEqual(clock.pending(), [30_000, 30_000]);
+  w.removeHost('b');
+  assert.deepEqual(clock.pending(), [30_000]);
+  w.dispose();
+  assert.deepEqual(clock.pending(), []);
+  await clock.advance(600_000);
+  assert.equal(sched.listCalls, 1);
+});
+
+test('terminal states listed by the scheduler itself are reported once, without an accounting query', async () => {
+  const { clock, sched, w, events } = setup();
+  sched.queue = [job('1')];
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  sched.queue = [job('1', 'CANCELLED')];
+  await clock.advance(30_000);
+  sched.queue = [];
+  await clock.advance(30_000);
+  assert.equal(events.filter((e) => e === 'finished h 1:CANCELLED').length, 1);
+  assert.equal(sched.finalCalls.length, 0);
+  w.dispose();
+});
