@@ -40,6 +40,12 @@ test('agent and Node errno names map to neutral codes', () => {
   }
 });
 
+test('EIO (agent catch-all, SFTP FAILURE) is decided by the message', () => {
+  assert.equal(classifyRemoteError(Object.assign(new Error('mkdir "/a": Failure'), { code: 'EIO' })), 'unknown');
+  assert.equal(classifyRemoteError(Object.assign(new Error('rmdir "/a": Directory not empty'), { code: 'EIO' })), 'not-empty');
+  assert.equal(classifyRemoteError(Object.assign(new Error('x'), { code: 'ECONNRESET' })), 'unavailable');
+});
+
 test('typed errors, ssh-level errors, causes and messages', () => {
   assert.equal(classifyRemoteError(new RemoteFsError('exists', '/a')), 'exists');
   assert.match(new RemoteFsError('exists', '/a').message, /Already exists: \/a/);

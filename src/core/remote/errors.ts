@@ -76,7 +76,7 @@ const BY_ERRNO: Record<string, RemoteErrorCode> = {
   ETIMEDOUT: 'unavailable',
   ENOTCONN: 'unavailable',
   ESTALE: 'unavailable',
-  EIO: 'unavailable',
+  // EIO is the catch-all of the agent and of SFTP FAILURE: the message decides.
 };
 
 /** Message fragments for errors that carry neither a status nor an errno (OpenSSH sftp-server, shell tools). */
