@@ -30,6 +30,8 @@ export interface HostConfig {
   serverAliveCountMax?: number;
   /** UserKnownHostsFile, absolute; the first one receives accepted keys. */
   knownHostsFiles?: string[];
+  /** GlobalKnownHostsFile, absolute; read only. */
+  globalKnownHostsFiles?: string[];
   strictHostKeyChecking?: StrictHostKeyChecking;
   hashKnownHosts?: boolean;
   /** IdentityAgent: a socket path, or 'none' to not use an agent. Unset = SSH_AUTH_SOCK. */
@@ -368,6 +370,9 @@ export class SshConfig {
 
     const khf = v.get('userknownhostsfile');
     config.knownHostsFiles = khf && khf.length ? khf.filter((f) => f.toLowerCase() !== 'none').map(path) : [join(o.home, '.ssh', 'known_hosts'), join(o.home, '.ssh', 'known_hosts2')];
+
+    const gkhf = v.get('globalknownhostsfile');
+    config.globalKnownHostsFiles = gkhf && gkhf.length ? gkhf.filter((f) => f.toLowerCase() !== 'none').map(path) : ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
 
     const strict = first('stricthostkeychecking');
     if (strict !== undefined) config.strictHostKeyChecking = parseStrict(strict, alias);

@@ -1,0 +1,371 @@
+/**
+ * SessionPool: one SSH connection per host alias, shared by every feature.
+ *
+ * - Concurrent `acquire`s while connecting share one handshake.
+ * - Leases are reference counted; a connection with no leases is closed after an idle timeout.
+ * - A dropped connection is noticed ('close') and reopened on the next acquire; failed attempts
+ *   back off exponentially (1 s, 2 s, 4 s … 60 s), during which acquires fail fast.
+ * - After a failed or cancelled interactive login (password, keyboard-interactive) nothing
+ *   reconnects by itself: only an explicit connect (`acquire(alias, { explicit: true })`).
+ *
+ * The pool knows nothing about ssh2: it takes a `connect` function (see connector.ts), so its
+ * state machine is testable with fakes.
+ */
+import { CancelledError, type Disposable } from '../cancel';
+import { Emitter } from '../event';
+import { silentLogger, tagged, type Logger } from '../log';
+import { SshError, isCancelled, toSshError } from './errors';
+import type { Session } from './session';
+
+export type HostStatus = 'disconnected' | 'connecting' | 'connected' | 'failed';
+
+export interface StatusEvent {
+  alias: string;
+  status: HostStatus;
+  /** Set with 'failed' (and kept with 'disconnected' after a cancelled login). */
+  error?: SshError;
+}
+
+/** What the pool needs from one open connection. */
+export interface PoolConnection {
+  readonly session: Session;
+  /** A round trip proving the connection is alive; rejects otherwise. */
+  ping(timeoutMs: number): Promise<void>;
+  close(): void;
+  /** Registers a listener for the connection closing (for any reason). */
+  onClose(listener: () => void): void;
+}
+
+export interface PoolConnectContext {
+  signal: AbortSignal;
+  /** The user asked for this connection (vs. a feature needing it in the background). */
+  explicit: boolean;
+}
+
+export type PoolConnect = (alias: string, ctx: PoolConnectContext) => Promise<PoolConnection>;
+
+export interface SessionLease {
+  readonly session: Session;
+  /** Gives the session back; idempotent. */
+  release(): void;
+}
+
+export interface AcquireOptions {
+  /** A user action: connects even after an interactive login failure and ignores backoff. */
+  explicit?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface SessionPoolOptions {
+  connect: PoolConnect;
+  /** Close sessions unused for this long; default 30 min; 0 = never. */
+  idleTimeoutMs?: number;
+  /** Delay after the first failed attempt; doubles per failure. Default 1000. */
+  backoffInitialMs?: number;
+  /** Backoff cap; default 60 000. */
+  backoffMaxMs?: number;
+  /** Timeout of `check()`'s round trip; default 10 000. */
+  pingTimeoutMs?: number;
+  logger?: Logger;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+interface Entry {
+  alias: string;
+  status: HostStatus;
+  error?: SshError;
+  conn?: PoolConnection;
+  generation: number;
+  refs: number;
+  pending?: Promise<PoolConnection>;
+  abort?: AbortController;
+  idleTimer?: NodeJS.Timeout;
+  failures: number;
+  retryAt: number;
+  /** No automatic attempts until an explicit one (interactive login failed or was cancelled). */
+  blocked: boolean;
+  /** Connections we are closing on purpose (idle, close()), so their 'close' is not a drop. */
+  closing: Set<PoolConnection>;
+}
+
+export class SessionPool implements Disposable {
+  private readonly entries = new Map<string, Entry>();
+  private readonly statusEmitter: Emitter<StatusEvent>;
+  private readonly log: Logger;
+  private readonly idleTimeoutMs: number;
+  private readonly backoffInitialMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly pingTimeoutMs: number;
+  private readonly now: () => number;
+  private disposed = false;
+
+  constructor(private readonly opts: SessionPoolOptions) {
+    this.log = tagged(opts.logger ?? silentLogger, 'pool');
+    this.statusEmitter = new Emitter((err) => this.log.error(`status listener failed: ${String(err)}`));
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 30 * 60_000;
+    this.backoffInitialMs = opts.backoffInitialMs ?? 1000;
+    this.backoffMaxMs = opts.backoffMaxMs ?? 60_000;
+    this.pingTimeoutMs = opts.pingTimeoutMs ?? 10_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Status changes of any host. */
+  onStatus(listener: (e: StatusEvent) => void): Disposable {
+    return this.statusEmitter.event(listener);
+  }
+
+  status(alias: string): HostStatus {
+    return this.entries.get(alias)?.status ?? 'disconnected';
+  }
+
+  /** The error of the last failed attempt, if the host is not connected. */
+  lastError(alias: string): SshError | undefined {
+    return this.entries.get(alias)?.error;
+  }
+
+  /** Leases currently held on the host's connection. */
+  refCount(alias: string): number {
+    return this.entries.get(alias)?.refs ?? 0;
+  }
+
+  /** Hosts the pool has seen, with their status. */
+  statuses(): StatusEvent[] {
+    return [...this.entries.values()].map((e) => ({ alias: e.alias, status: e.status, ...(e.error ? { error: e.error } : {}) }));
+  }
+
+  /** A lease on the host's session, connecting (once, shared) if needed. Release it when done. */
+  async acquire(alias: string, opts: AcquireOptions = {}): Promise<SessionLease> {
+    if (this.disposed) throw new SshError('disconnected', alias, 'Remote HPC is shutting down');
+    if (opts.signal?.aborted) throw new CancelledError();
+    const e = this.entry(alias);
+    if (e.conn && e.conn.session.connected) return this.lease(e);
+    if (!e.pending) {
+      if (!opts.explicit) this.refuseAutomatic(e);
+      e.pending = this.open(e, opts.explicit === true);
+    }
+    await waitWithSignal(e.pending, opts.signal);
+    if (!e.conn) throw new SshError('disconnected', alias, `Connection to ${alias} was closed`);
+    return this.lease(e);
+  }
+
+  /** An explicit (user) connect: opens the session and keeps it cached for the idle period. */
+  async connect(alias: string, signal?: AbortSignal): Promise<void> {
+    const lease = await this.acquire(alias, { explicit: true, ...(signal ? { signal } : {}) });
+    lease.release();
+  }
+
+  /** Runs fn with a leased session, releasing it afterwards. */
+  async withSession<T>(alias: string, fn: (session: Session) => Promise<T>, opts: AcquireOptions = {}): Promise<T> {
+    const lease = await this.acquire(alias, opts);
+    try {
+      return await fn(lease.session);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /**
+   * Verifies the host's connection with a round trip. A dead one is closed (status
+   * 'disconnected', the next acquire reconnects). False when not connected.
+   */
+  async check(alias: string): Promise<boolean> {
+    const e = this.entries.get(alias);
+    const conn = e?.conn;
+    if (!e || !conn || !conn.session.connected) return false;
+    try {
+      await conn.ping(this.pingTimeoutMs);
+      return true;
+    } catch (err) {
+      this.log.warn(`${alias}: connection check failed (${err instanceof Error ? err.message : String(err)}); closing it`);
+      if (e.conn === conn) this.dropConnection(e, conn, false);
+      return false;
+    }
+  }
+
+  /** Closes the host's connection (leases held become unusable) and forgets failures and backoff. */
+  close(alias: string): void {
+    const e = this.entries.get(alias);
+    if (!e) return;
+    e.abort?.abort();
+    e.abort = undefined;
+    e.pending = undefined;
+    e.failures = 0;
+    e.retryAt = 0;
+    e.blocked = false;
+    e.error = undefined;
+    if (e.conn) this.dropConnection(e, e.conn, true);
+    else this.setStatus(e, 'disconnected');
+  }
+
+  closeAll(): void {
+    for (const alias of [...this.entries.keys()]) this.close(alias);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.closeAll();
+    this.disposed = true;
+    this.statusEmitter.dispose();
+  }
+
+  private entry(alias: string): Entry {
+    let e = this.entries.get(alias);
+    if (!e) {
+      e = { alias, status: 'disconnected', generation: 0, refs: 0, failures: 0, retryAt: 0, blocked: false, closing: new Set() };
+      this.entries.set(alias, e);
+    }
+    return e;
+  }
+
+  private refuseAutomatic(e: Entry): void {
+    if (e.blocked) {
+      if (e.error && isCancelled(e.error)) throw new CancelledError(`Login to ${e.alias} was cancelled; connect again to retry`);
+      throw new SshError('auth-failed', e.alias, `Not connected to ${e.alias}: the last login failed. Connect again to retry.`, { cause: e.error, interactive: true });
+    }
+    const wait = e.retryAt - this.now();
+    if (wait > 0 && e.error) {
+      throw new SshError(e.error.kind, e.alias, `${e.error.message} (next attempt in ${Math.ceil(wait / 1000)} s)`, { cause: e.error });
+    }
+  }
+
+  private async open(e: Entry, explicit: boolean): Promise<PoolConnection> {
+    const abort = new AbortController();
+    e.abort = abort;
+    e.error = undefined;
+    this.setStatus(e, 'connecting');
+    this.log.info(`${e.alias}: connecting${explicit ? ' (explicit)' : ''}`);
+    try {
+      const conn = await this.opts.connect(e.alias, { signal: abort.signal, explicit });
+      if (abort.signal.aborted || this.disposed) {
+        conn.close();
+        throw new CancelledError(`Connection to ${e.alias} was closed while connecting`);
+      }
+      const gen = ++e.generation;
+      e.conn = conn;
+      e.refs = 0;
+      e.failures = 0;
+      e.retryAt = 0;
+      e.blocked = false;
+      conn.onClose(() => this.onConnectionClosed(e, conn, gen));
+      this.setStatus(e, 'connected');
+      // Nobody may take a lease (all waiters cancelled): start the idle clock anyway.
+      queueMicrotask(() => this.maybeIdle(e, gen));
+      return conn;
+    } catch (err) {
+      if (abort.signal.aborted) throw err instanceof CancelledError ? err : new CancelledError(`Connection to ${e.alias} was closed while connecting`);
+      const se = toSshError(err, e.alias);
+      e.error = se;
+      if (isCancelled(se)) {
+        e.blocked = true;
+        this.log.info(`${e.alias}: login cancelled; no automatic retry`);
+        this.setStatus(e, 'disconnected');
+        throw err instanceof CancelledError ? err : new CancelledError(se.message);
+      }
+      if (se.kind === 'auth-failed' && se.interactive) {
+        e.blocked = true;
+        this.log.warn(`${e.alias}: interactive login failed; no automatic retry until an explicit connect`);
+      } else {
+        e.failures++;
+        const delay = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** (e.failures - 1));
+        e.retryAt = this.now() + delay;
+        this.log.warn(`${e.alias}: ${se.kind}: ${se.message} (attempt ${e.failures}; next automatic attempt after ${delay} ms)`);
+      }
+      this.setStatus(e, 'failed');
+      throw se;
+    } finally {
+      // Only this attempt's bookkeeping: close() may already have started another.
+      if (e.abort === abort) {
+        e.abort = undefined;
+        e.pending = undefined;
+      }
+    }
+  }
+
+  private lease(e: Entry): SessionLease {
+    const conn = e.conn!;
+    const gen = e.generation;
+    e.refs++;
+    if (e.idleTimer) {
+      clearTimeout(e.idleTimer);
+      e.idleTimer = undefined;
+    }
+    let released = false;
+    return {
+      session: conn.session,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (e.generation !== gen || e.conn !== conn) return;
+        e.refs = Math.max(0, e.refs - 1);
+        this.maybeIdle(e, gen);
+      },
+    };
+  }
+
+  private maybeIdle(e: Entry, gen: number): void {
+    if (e.refs > 0 || !e.conn || e.generation !== gen || e.idleTimer || this.idleTimeoutMs <= 0) return;
+    const conn = e.conn;
+    e.idleTimer = setTimeout(() => {
+      e.idleTimer = undefined;
+      if (e.conn === conn && e.refs === 0) {
+        this.log.info(`${e.alias}: idle for ${Math.round(this.idleTimeoutMs / 1000)} s; closing`);
+        this.dropConnection(e, conn, true);
+      }
+    }, this.idleTimeoutMs);
+    e.idleTimer.unref?.();
+  }
+
+  /** Closes a connection; `intentional` means its 'close' is not reported as a drop. */
+  private dropConnection(e: Entry, conn: PoolConnection, intentional: boolean): void {
+    if (intentional) e.closing.add(conn);
+    if (e.conn === conn) {
+      e.conn = undefined;
+      e.refs = 0;
+      if (e.idleTimer) clearTimeout(e.idleTimer);
+      e.idleTimer = undefined;
+      this.setStatus(e, 'disconnected');
+    }
+    try {
+      conn.close();
+    } catch (err) {
+      this.log.debug(`${e.alias}: close failed: ${String(err)}`);
+    }
+  }
+
+  private onConnectionClosed(e: Entry, conn: PoolConnection, gen: number): void {
+    const intentional = e.closing.delete(conn);
+    if (e.conn !== conn || e.generation !== gen) return;
+    if (!intentional) this.log.warn(`${e.alias}: connection dropped; it reconnects on next use`);
+    e.conn = undefined;
+    e.refs = 0;
+    if (e.idleTimer) clearTimeout(e.idleTimer);
+    e.idleTimer = undefined;
+    this.setStatus(e, 'disconnected');
+  }
+
+  private setStatus(e: Entry, status: HostStatus): void {
+    if (e.status === status && status !== 'failed') return;
+    e.status = status;
+    if (this.disposed) return;
+    this.statusEmitter.fire({ alias: e.alias, status, ...(e.error && (status === 'failed' || status === 'disconnected') ? { error: e.error } : {}) });
+  }
+}
+
+function waitWithSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}

@@ -1,0 +1,345 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SessionPool, type PoolConnection, type PoolConnectContext, type StatusEvent } from '../../src/core/ssh/pool';
+import { SshError } from '../../src/core/ssh/errors';
+import { CancelledError } from '../../src/core/cancel';
+import type { Session } from '../../src/core/ssh/session';
+
+class FakeConn implements PoolConnection {
+  closed = false;
+  pingOk = true;
+  private listeners: (() => void)[] = [];
+  readonly session: Session;
+  constructor(readonly alias: string, readonly id: number) {
+    const self = this;
+    this.session = {
+      host: alias,
+      get connected() {
+        return !self.closed;
+      },
+      exec: () => Promise.reject(new Error('not used')),
+      spawn: () => Promise.reject(new Error('not used')),
+      sftp: () => Promise.reject(new Error('not used')),
+      openSftp: () => Promise.reject(new Error('not used')),
+      shell: () => Promise.reject(new Error('not used')),
+    };
+  }
+  async ping(): Promise<void> {
+    if (!this.pingOk) throw new Error('no answer');
+  }
+  close(): void {
+    this.drop();
+  }
+  /** Simulates the server going away. */
+  drop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const l of this.listeners.splice(0)) l();
+  }
+  onClose(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+}
+
+/** A connect function whose attempts the test resolves or rejects. */
+function fakeConnect() {
+  const calls: { alias: string; ctx: PoolConnectContext; resolve(): FakeConn; reject(err: unknown): void }[] = [];
+  const conns: FakeConn[] = [];
+  let auto: ((alias: string) => FakeConn | Error) | undefined;
+  const connect = (alias: string, ctx: PoolConnectContext): Promise<PoolConnection> =>
+    new Promise((res, rej) => {
+      const call = {
+        alias,
+        ctx,
+        resolve: () => {
+          const c = new FakeConn(alias, conns.length + 1);
+          conns.push(c);
+          res(c);
+          return c;
+        },
+        reject: rej,
+      };
+      calls.push(call);
+      if (auto) {
+        const r = auto(alias);
+        if (r instanceof Error) rej(r);
+        else {
+          conns.push(r);
+          res(r);
+        }
+      }
+    });
+  return {
+    connect,
+    calls,
+    conns,
+    succeed() {
+      auto = (alias) => new FakeConn(alias, conns.length + 1);
+    },
+    failWith(err: () => Error) {
+      auto = () => err();
+    },
+  };
+}
+
+function statusLog(pool: SessionPool): string[] {
+  const log: string[] = [];
+  pool.onStatus((e: StatusEvent) => log.push(`${e.alias}:${e.status}${e.error ? `(${e.error.kind})` : ''}`));
+  return log;
+}
+
+test('concurrent acquires share one handshake and are reference counted', async () => {
+  const f = fakeConnect();
+  const pool = new SessionPool({ connect: f.connect });
+  const events = statusLog(pool);
+  const pending = Array.from({ length: 5 }, () => pool.acquire('hpc'));
+  await sleep(0);
+  assert.equal(f.calls.length, 1);
+  assert.equal(pool.status('hpc'), 'connecting');
+  const conn = f.calls[0].resolve();
+  const leases = await Promise.all(pending);
+  assert.equal(f.calls.length, 1);
+  assert.ok(leases.every((l) => l.session === conn.session));
+  assert.equal(pool.refCount('hpc'), 5);
+  const more = await pool.acquire('hpc');
+  assert.equal(pool.refCount('hpc'), 6);
+  assert.equal(f.calls.length, 1, 'a connected host is reused');
+  more.release();
+  more.release();
+  assert.equal(pool.refCount('hpc'), 5, 'release is idempotent');
+  for (const l of leases) l.release();
+  assert.equal(pool.refCount('hpc'), 0);
+  assert.deepEqual(events, ['hpc:connecting', 'hpc:connected']);
+  assert.equal(f.calls[0].ctx.explicit, false);
+  pool.dispose();
+});
+
+test('idle sessions are closed after the idle timeout, held ones are not', async () => {
+  const f = fakeConnect();
+  f.succeed();
+  const pool = new SessionPool({ connect: f.connect, idleTimeoutMs: 40 });
+  const events = statusLog(pool);
+  const lease = await pool.acquire('hpc');
+  await sleep(80);
+  assert.equal(pool.status('hpc'), 'connected', 'a held lease keeps the session');
+  lease.release();
+  await sleep(20);
+  const again = await pool.acquire('hpc');
+  again.release();
+  assert.equal(f.conns.length, 1, 'reacquired before the timeout: same connection');
+  await sleep(80);
+  assert.equal(f.conns[0].closed, true);
+  assert.equal(pool.status('hpc'), 'disconnected');
+  assert.deepEqual(events, ['hpc:connecting', 'hpc:connected', 'hpc:disconnected']);
+  (await pool.acquire('hpc')).release();
+  assert.equal(f.conns.length, 2, 'next acquire reconnects');
+  pool.dispose();
+  assert.equal(f.conns[1].closed, true, 'dispose closes everything');
+});
+
+test('a dropped connection is noticed and reopened on next acquire; stale leases do not disturb counts', async () => {
+  const f = fakeConnect();
+  f.succeed();
+  const pool = new SessionPool({ connect: f.connect });
+  const events = statusLog(pool);
+  const old = await pool.acquire('hpc');
+  f.conns[0].drop();
+  assert.equal(pool.status('hpc'), 'disconnected');
+  assert.equal(old.session.connected, false);
+  const fresh = await pool.acquire('hpc');
+  assert.equal(f.conns.length, 2);
+  assert.equal(pool.refCount('hpc'), 1);
+  old.release();
+  assert.equal(pool.refCount('hpc'), 1, 'a lease of the dropped connection is ignored');
+  fresh.release();
+  assert.deepEqual(events, ['hpc:connecting', 'hpc:connected', 'hpc:disconnected', 'hpc:connecting', 'hpc:connected']);
+  pool.dispose();
+});
+
+test('failed attempts back off exponentially (capped) and fail fast meanwhile; explicit connects ignore backoff', async () => {
+  let now = 1_000_000;
+  const f = fakeConnect();
+  f.failWith(() => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', level: 'client-socket' }));
+  const pool = new SessionPool({ connect: f.connect, backoffInitialMs: 1000, backoffMaxMs: 4000, now: () => now });
+  const events = statusLog(pool);
+  const fails = async () => assert.rejects(pool.acquire('hpc'), (e: unknown) => e instanceof SshError && e.kind === 'unreachable');
+
+  await fails();
+  assert.equal(f.calls.length, 1);
+  assert.equal(pool.status('hpc'), 'failed');
+  assert.equal(pool.lastError('hpc')?.kind, 'unreachable');
+  await assert.rejects(pool.acquire('hpc'), /next attempt in 1 s/);
+  assert.equal(f.calls.length, 1, 'no attempt during backoff');
+
+  now += 1000;
+  await fails();
+  assert.equal(f.calls.length, 2);
+  now += 1500;
+  await fails();
+  assert.equal(f.calls.length, 2, '2 s backoff after the second failure');
+  now += 500;
+  await fails();
+  assert.equal(f.calls.length, 3);
+  now += 4000;
+  await fails(); // 4th failure: 8 s capped to 4 s
+  assert.equal(f.calls.length, 4);
+  now += 4000;
+  await fails();
+  assert.equal(f.calls.length, 5, 'capped at backoffMaxMs');
+
+  await assert.rejects(pool.acquire('hpc', { explicit: true }), SshError);
+  assert.equal(f.calls.length, 6, 'explicit connect ignores backoff');
+
+  f.succeed();
+  now += 4000;
+  (await pool.acquire('hpc')).release();
+  assert.equal(pool.status('hpc'), 'connected');
+  assert.equal(pool.lastError('hpc'), undefined);
+  f.conns[0].drop();
+  (await pool.acquire('hpc')).release();
+  assert.equal(f.calls.length, 8, 'success resets the backoff');
+  assert.ok(events.includes('hpc:failed(unreachable)'));
+  pool.dispose();
+});
+
+test('after an interactive login failure nothing retries automatically; an explicit connect does', async () => {
+  const f = fakeConnect();
+  f.failWith(() => new SshError('auth-failed', 'hpc', 'Authentication to hpc failed', { interactive: true }));
+  const pool = new SessionPool({ connect: f.connect, backoffInitialMs: 0 });
+  await assert.rejects(pool.acquire('hpc'), (e: unknown) => e instanceof SshError && e.kind === 'auth-failed');
+  for (let i = 0; i < 5; i++) {
+    await assert.rejects(pool.acquire('hpc'), /last login failed\. Connect again/);
+  }
+  assert.equal(f.calls.length, 1, 'never loops on a failing interactive login');
+  assert.equal(pool.status('hpc'), 'failed');
+  f.succeed();
+  await pool.connect('hpc');
+  assert.equal(f.calls.length, 2);
+  assert.equal(f.calls[1].ctx.explicit, true);
+  assert.equal(pool.status('hpc'), 'connected');
+  (await pool.acquire('hpc')).release();
+  assert.equal(f.calls.length, 2);
+  pool.dispose();
+});
+
+test('a non-interactive auth failure backs off instead of blocking', async () => {
+  let now = 0;
+  const f = fakeConnect();
+  f.failWith(() => new SshError('auth-failed', 'hpc', 'Authentication to hpc failed', { interactive: false }));
+  const pool = new SessionPool({ connect: f.connect, now: () => now });
+  await assert.rejects(pool.acquire('hpc'), SshError);
+  now += 1000;
+  await assert.rejects(pool.acquire('hpc'), SshError);
+  assert.equal(f.calls.length, 2);
+  pool.dispose();
+});
+
+test('a cancelled login throws CancelledError, reports disconnected, and waits for an explicit connect', async () => {
+  const f = fakeConnect();
+  f.failWith(() => new CancelledError('Password entry cancelled'));
+  const pool = new SessionPool({ connect: f.connect });
+  const events = statusLog(pool);
+  await assert.rejects(pool.acquire('hpc'), CancelledError);
+  await assert.rejects(pool.acquire('hpc'), CancelledError);
+  assert.equal(f.calls.length, 1);
+  assert.equal(pool.status('hpc'), 'disconnected');
+  assert.deepEqual(events, ['hpc:connecting', 'hpc:disconnected(cancelled)']);
+  f.succeed();
+  await pool.connect('hpc');
+  assert.equal(pool.status('hpc'), 'connected');
+  pool.dispose();
+});
+
+test('a waiter that aborts does not cancel the shared handshake', async () => {
+  const f = fakeConnect();
+  const pool = new SessionPool({ connect: f.connect, idleTimeoutMs: 30 });
+  const ac = new AbortController();
+  const a = pool.acquire('hpc', { signal: ac.signal });
+  const b = pool.acquire('hpc');
+  await sleep(0);
+  ac.abort();
+  await assert.rejects(a, CancelledError);
+  f.calls[0].resolve();
+  const lease = await b;
+  assert.equal(pool.refCount('hpc'), 1);
+  lease.release();
+  await sleep(60);
+  assert.equal(pool.status('hpc'), 'disconnected', 'idle clock applies');
+  pool.dispose();
+});
+
+test('close() while connecting cancels the waiters and closes a late connection', async () => {
+  const f = fakeConnect();
+  const pool = new SessionPool({ connect: f.connect });
+  const p = pool.acquire('hpc');
+  await sleep(0);
+  pool.close('hpc');
+  assert.equal(f.calls[0].ctx.signal.aborted, true);
+  const late = f.calls[0].resolve();
+  await assert.rejects(p, CancelledError);
+  assert.equal(late.closed, true);
+  assert.equal(pool.status('hpc'), 'disconnected');
+  // A fresh attempt is independent of the cancelled one.
+  const q = pool.acquire('hpc');
+  await sleep(0);
+  f.calls[1].resolve();
+  (await q).release();
+  assert.equal(pool.status('hpc'), 'connected');
+  pool.dispose();
+});
+
+test('close() makes held leases unusable and clears failure state', async () => {
+  const f = fakeConnect();
+  f.succeed();
+  const pool = new SessionPool({ connect: f.connect });
+  const lease = await pool.acquire('hpc');
+  pool.close('hpc');
+  assert.equal(lease.session.connected, false);
+  assert.equal(pool.refCount('hpc'), 0);
+  lease.release();
+  assert.equal(pool.status('hpc'), 'disconnected');
+  pool.dispose();
+});
+
+test('check() pings; a dead connection is closed and reported', async () => {
+  const f = fakeConnect();
+  f.succeed();
+  const pool = new SessionPool({ connect: f.connect });
+  assert.equal(await pool.check('hpc'), false, 'not connected');
+  await pool.connect('hpc');
+  assert.equal(await pool.check('hpc'), true);
+  f.conns[0].pingOk = false;
+  assert.equal(await pool.check('hpc'), false);
+  assert.equal(pool.status('hpc'), 'disconnected');
+  assert.equal(f.conns[0].closed, true);
+  pool.dispose();
+});
+
+test('withSession releases on success and failure; hosts are independent; dispose ends everything', async () => {
+  const f = fakeConnect();
+  f.succeed();
+  const pool = new SessionPool({ connect: f.connect });
+  assert.equal(await pool.withSession('a', async (s) => s.host), 'a');
+  assert.equal(pool.refCount('a'), 0);
+  await assert.rejects(
+    pool.withSession('b', async () => {
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  assert.equal(pool.refCount('b'), 0);
+  assert.equal(f.calls.length, 2);
+  assert.deepEqual(
+    pool.statuses().map((s) => `${s.alias}:${s.status}`),
+    ['a:connected', 'b:connected'],
+  );
+  let fired = 0;
+  const sub = pool.onStatus(() => fired++);
+  sub.dispose();
+  pool.close('a');
+  assert.equal(fired, 0, 'disposed listeners are not called');
+  pool.dispose();
+  assert.ok(f.conns.every((c) => c.closed));
+  await assert.rejects(pool.acquire('a'), /shutting down/);
+});
