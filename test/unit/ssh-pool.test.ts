@@ -12,11 +12,11 @@ class FakeConn implements PoolConnection {
   private listeners: (() => void)[] = [];
   readonly session: Session;
   constructor(readonly alias: string, readonly id: number) {
-    const self = this;
+    const isClosed = () => this.closed;
     this.session = {
       host: alias,
       get connected() {
-        return !self.closed;
+        return !isClosed();
       },
       exec: () => Promise.reject(new Error('not used')),
       spawn: () => Promise.reject(new Error('not used')),
