@@ -103,11 +103,19 @@ def pil_one(path, max_size, fmt, quality):
         return {"fmt": out_fmt, "w": w, "h": h, "ow": ow, "oh": oh}, buf.getvalue()
 
 
+def magick_src(path):
+    """The file goes in on stdin: ImageMagick reads %d, [..] and prefix: in file names as syntax."""
+    ext = os.path.splitext(path)[1][1:].lower()
+    ext = {"jpg": "jpeg", "tif": "tiff"}.get(ext, ext)
+    return (ext + ":-[0]") if ext.isalnum() else "-[0]"  # first frame / page only
+
+
 def magick_one(path, max_size, fmt, quality):
-    src = path + "[0]"  # first frame / page only
+    src = magick_src(path)
     ow = oh = None
     if IDENTIFY:
-        r = subprocess.run([IDENTIFY, "-ping", "-format", "%w %h", src], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with open(path, "rb") as f:
+            r = subprocess.run([IDENTIFY, "-ping", "-format", "%w %h", src], stdin=f, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         parts = r.stdout.decode("ascii", "replace").split()
         if r.returncode == 0 and len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
             ow, oh = int(parts[0]), int(parts[1])
@@ -120,7 +128,8 @@ def magick_one(path, max_size, fmt, quality):
         argv += ["-background", "white", "-flatten", "-quality", str(quality), "jpeg:-"]
     else:
         argv += ["-depth", "8", "png:-"]
-    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with open(path, "rb") as f:
+        r = subprocess.run(argv, stdin=f, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if r.returncode != 0 or not r.stdout:
         raise Exception((r.stderr.decode("utf-8", "replace").strip() or "convert failed").splitlines()[0])
     meta = {"fmt": out_fmt}
@@ -155,7 +164,9 @@ def one(i, path, req, tools):
 
 def main():
     req = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    wanted = req.get("tools") or ["pil", "magick"]
+    wanted = req.get("tools")
+    if wanted is None:
+        wanted = ["pil", "magick"]
     tools = [t for t in wanted if (t == "pil" and HAVE_PIL) or (t == "magick" and CONVERT)]
     emit({"hello": 1, "tool": tools[0] if tools else None})
     paths = req.get("paths") or []

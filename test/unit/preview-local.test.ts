@@ -1,0 +1,188 @@
+/**
+ * The preview core against this machine's own python3/Pillow/ImageMagick/ffmpeg through a
+ * local RemoteOps: thumbnails, conversion, the cache-backed service and video from stills.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalOps } from '../support/localOps';
+import { haveCommand, hostileFrameName, probeVideo } from '../support/media';
+import { renderRemote, ThumbnailService, type ThumbOutcome } from '../../src/core/preview/thumbnails';
+import { imageSize } from '../../src/core/preview/imageSize';
+import { PreviewCache } from '../../src/core/preview/cache';
+import { loadImage } from '../../src/core/preview/imageLoader';
+import { makeVideo, type MakeVideoProgress } from '../../src/core/preview/makeVideo';
+import { CancelledError } from '../../src/core/cancel';
+
+const hasFfmpeg = haveCommand('ffmpeg');
+const hasPil = haveCommand('/usr/bin/python3', ['-c', 'import PIL']);
+const hasMagick = haveCommand('convert', ['-version']);
+// The system python has Pillow (python3-pil); put it first on the "remote" PATH.
+const ops = new LocalOps({ PATH: `/usr/bin:/bin:/usr/local/bin:${process.env.PATH ?? ''}` });
+
+let dir = '';
+let frames = '';
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'preview-local-'));
+  frames = join(dir, 'frames dir 100%');
+  execFileSync('mkdir', ['-p', frames]);
+  if (hasFfmpeg) {
+    const gen = join(dir, 'gen');
+    execFileSync('mkdir', ['-p', gen]);
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=641x481:rate=10', '-frames:v', '30', join(gen, 'f%02d.png')]);
+    const made = (await readdir(gen)).sort();
+    for (let i = 0; i < made.length; i++) await rename(join(gen, made[i]), join(frames, hostileFrameName(i + 1)));
+    await rm(gen, { recursive: true });
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=3000x2000', '-frames:v', '1', join(dir, 'big.jpg')]);
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x200', '-frames:v', '1', '-pix_fmt', 'rgb24', join(dir, 'scan.tif')]);
+  }
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('Pillow thumbnails have the requested size and report the original size', { skip: !hasFfmpeg || !hasPil }, async () => {
+  const paths = [join(frames, hostileFrameName(1)), join(dir, 'big.jpg'), join(dir, 'scan.tif'), join(dir, 'missing.png')];
+  const { tool, results } = await renderRemote(ops, paths, { maxSize: 128, tools: ['pil'] });
+  assert.equal(tool, 'pil');
+  const [a, b, c, d] = results;
+  assert.ok(a.ok && b.ok && c.ok);
+  assert.deepEqual(imageSize(a.data), { format: 'jpeg', width: 128, height: 96 });
+  assert.equal(a.originalWidth, 641);
+  assert.deepEqual(imageSize(b.data), { format: 'jpeg', width: 128, height: 85 });
+  assert.equal(b.originalWidth, 3000);
+  assert.equal(imageSize(c.data)?.width, 128);
+  assert.equal(d.ok, false);
+});
+
+test('ImageMagick stands in for Pillow; no tool at all says unsupported', { skip: !hasFfmpeg || !hasMagick }, async () => {
+  const paths = [join(frames, hostileFrameName(5)), join(dir, 'scan.tif')];
+  const m = await renderRemote(ops, paths, { maxSize: 100, tools: ['magick'] });
+  assert.equal(m.tool, 'magick');
+  for (const r of m.results) {
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(Math.max(r.width, r.height), 100);
+    assert.equal(Math.max(imageSize(r.data)?.width ?? 0, imageSize(r.data)?.height ?? 0), 100);
+  }
+  const none = await renderRemote(ops, paths, { maxSize: 100, tools: [] });
+  assert.equal(none.tool, null);
+  assert.ok(none.results.every((r) => !r.ok && r.unsupported));
+  const nopy = await renderRemote(ops, paths, { maxSize: 100, python: 'no-such-python3' });
+  assert.ok(nopy.results.every((r) => !r.ok && r.unsupported));
+});
+
+test('ThumbnailService streams results and serves repeats from the cache', { skip: !hasFfmpeg || !(hasPil || hasMagick) }, async () => {
+  const cache = await PreviewCache.open(join(dir, 'cache'), { maxBytes: 50e6 });
+  const names = (await readdir(frames)).sort();
+  const targets = names.map((n) => ({ path: join(frames, n), size: 1, mtimeMs: 1 }));
+  const svc = new ThumbnailService({ host: 'local', getOps: async () => ops, cache, size: 64, batchSize: 8, concurrency: 2 });
+  const got: ThumbOutcome[] = [];
+  let calls = 0;
+  svc.onResult((r) => {
+    calls++;
+    got.push(...r);
+  });
+  svc.want(targets);
+  while (got.length < targets.length) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(calls >= 4, 'results arrive batch by batch');
+  assert.ok(got.every((r) => r.ok && !r.fromCache && Math.max(r.width, r.height) === 64));
+  const runsBefore = ops.runs.length;
+  const svc2 = new ThumbnailService({ host: 'local', getOps: async () => ops, cache, size: 64 });
+  const again: ThumbOutcome[] = [];
+  svc2.onResult((r) => again.push(...r));
+  svc2.want(targets);
+  while (again.length < targets.length) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(again.every((r) => r.ok && r.fromCache));
+  assert.equal(ops.runs.length, runsBefore, 'no remote call for cached thumbnails');
+  svc.dispose();
+  svc2.dispose();
+});
+
+test('image loader: small images whole, large ones downscaled, TIFF converted; full resolution on request', { skip: !hasFfmpeg || !hasPil }, async () => {
+  const cache = await PreviewCache.open(join(dir, 'cache2'), { maxBytes: 50e6 });
+  const st = async (p: string) => (await ops.stat([p]))[0]!;
+  const small = join(frames, hostileFrameName(2));
+  const s = await st(small);
+  const a = await loadImage({ ops, cache, host: 'l', path: small, size: s.size, mtimeMs: s.mtimeMs });
+  assert.equal(a.downscaled, false);
+  assert.equal(a.width, 641);
+  const big = join(dir, 'big.jpg');
+  const b0 = await st(big);
+  const b = await loadImage({ ops, cache, host: 'l', path: big, size: b0.size, mtimeMs: b0.mtimeMs, maxDirectPixels: 1_000_000, previewMaxSide: 1024 });
+  assert.equal(b.downscaled, true);
+  assert.equal(b.width, 1024);
+  assert.equal(b.originalWidth, 3000);
+  const full = await loadImage({ ops, cache, host: 'l', path: big, size: b0.size, mtimeMs: b0.mtimeMs, full: true });
+  assert.equal(full.downscaled, false);
+  assert.equal(execFileSync('sha256sum', [full.file]).toString().split(' ')[0], execFileSync('sha256sum', [big]).toString().split(' ')[0]);
+  const t0 = await st(join(dir, 'scan.tif'));
+  const t = await loadImage({ ops, cache, host: 'l', path: join(dir, 'scan.tif'), size: t0.size, mtimeMs: t0.mtimeMs });
+  assert.equal(t.convertedFrom, 'TIF');
+  assert.equal(t.mime, 'image/png');
+  assert.equal(t.width, 320);
+});
+
+for (const where of ['remote', 'local'] as const) {
+  test(`video from 30 hostile-named 641x481 frames (${where} ffmpeg): frame count, duration, even size`, { skip: !hasFfmpeg }, async () => {
+    const output = join(dir, `out ${where} it's.mp4`);
+    const progress: MakeVideoProgress[] = [];
+    const res = await makeVideo({ ops, source: { folder: frames }, order: 'name', fps: 10, format: 'mp4', output, where, onProgress: (p) => progress.push(p) });
+    assert.equal(res.frames, 30);
+    assert.equal(res.where, where);
+    const p = probeVideo(output);
+    assert.equal(p.frames, 30);
+    assert.ok(Math.abs(p.durationS - 3) < 0.15, `duration ${p.durationS}`);
+    assert.deepEqual([p.width, p.height, p.codec, p.pixFmt], [640, 480, 'h264', 'yuv420p']);
+    assert.ok(progress.some((x) => x.phase === 'encode'));
+    assert.equal(progress.at(-1)?.fraction, 1);
+    const left = (await readdir(dir)).filter((n) => n.startsWith('.'));
+    assert.deepEqual(left, [], 'no work folder or partial file left');
+    assert.equal(existsSync(join(frames, 'pwned')) || existsSync('pwned'), false);
+  });
+}
+
+test('webm from a list of paths ordered by mtime', { skip: !hasFfmpeg }, async () => {
+  const names = (await readdir(frames)).sort().slice(0, 6);
+  const output = join(dir, 'list.webm');
+  await makeVideo({ ops, source: { paths: names.map((n) => join(frames, n)) }, order: 'mtime', fps: 5, format: 'webm', output });
+  const p = probeVideo(output);
+  assert.equal(p.codec, 'vp9');
+  assert.equal(p.frames, 6);
+});
+
+test('cancelling leaves no output, no partial file and no work folder', { skip: !hasFfmpeg }, async () => {
+  // Many big frames so that ffmpeg is still busy when we cancel.
+  const many = join(dir, 'many');
+  execFileSync('mkdir', ['-p', many]);
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=25', '-frames:v', '100', join(many, 'f%03d.png')]);
+  for (const where of ['remote', 'local'] as const) {
+    const ac = new AbortController();
+    const output = join(dir, `cancel-${where}.mp4`);
+    const run = makeVideo({
+      ops,
+      source: { folder: many },
+      order: 'name',
+      fps: 25,
+      format: 'mp4',
+      output,
+      where,
+      signal: ac.signal,
+      onProgress: (p) => p.phase === 'encode' && (p.framesDone ?? 0) > 2 && ac.abort(),
+    });
+    await assert.rejects(run, (e: unknown) => e instanceof CancelledError);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(existsSync(output), false, where);
+    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.')), [], where);
+  }
+});
+
+test('an existing output is not overwritten unless asked', { skip: !hasFfmpeg }, async () => {
+  const output = join(dir, 'exists.mp4');
+  await writeFile(output, 'keep me');
+  await assert.rejects(makeVideo({ ops, source: { folder: frames }, order: 'name', fps: 10, format: 'mp4', output }), /already exists/);
+  await assert.rejects(makeVideo({ ops, source: { folder: frames }, order: 'name', fps: 10, format: 'webm', output }), /needs a \.webm name/);
+});
