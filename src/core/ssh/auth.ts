@@ -28,9 +28,21 @@ export function passwordSecretKey(user: string, host: string, port: number): str
   return `password:${user}@${host}:${port}`;
 }
 
-/** Key passphrases, kept in this process's memory only (never persisted). */
+/**
+ * Key passphrases, and the keys they unlocked, kept in this process's memory only (never
+ * persisted). Keeping the unlocked key spares the slow bcrypt KDF on every reconnect.
+ */
 export class PassphraseCache {
   private readonly map = new Map<string, string>();
+  private readonly keys = new Map<string, { mtimeMs: number; key: ParsedKey }>();
+  /** An unlocked key, if the file has not changed since. */
+  unlocked(keyPath: string, mtimeMs: number): ParsedKey | undefined {
+    const k = this.keys.get(keyPath);
+    return k && k.mtimeMs === mtimeMs ? k.key : undefined;
+  }
+  remember(keyPath: string, mtimeMs: number, key: ParsedKey): void {
+    this.keys.set(keyPath, { mtimeMs, key });
+  }
   get(keyPath: string): string | undefined {
     return this.map.get(keyPath);
   }
@@ -39,9 +51,11 @@ export class PassphraseCache {
   }
   delete(keyPath: string): void {
     this.map.delete(keyPath);
+    this.keys.delete(keyPath);
   }
   clear(): void {
     this.map.clear();
+    this.keys.clear();
   }
 }
 
@@ -94,7 +108,11 @@ export async function loadIdentity(path: string, opts: LoadIdentityOptions): Pro
   const cache = opts.passphrases ?? processPassphrases;
   const prompting = opts.prompting ?? ((ask) => ask());
   let data: Buffer;
+  let mtimeMs: number;
   try {
+    mtimeMs = (await fsp.stat(path)).mtimeMs;
+    const unlocked = cache.unlocked(path, mtimeMs);
+    if (unlocked) return unlocked;
     data = await fsp.readFile(path);
   } catch {
     return undefined;
@@ -115,7 +133,10 @@ export async function loadIdentity(path: string, opts: LoadIdentityOptions): Pro
   const cached = cache.get(path);
   if (cached !== undefined) {
     const key = parse(cached);
-    if (!(key instanceof Error)) return key;
+    if (!(key instanceof Error)) {
+      cache.remember(path, mtimeMs, key);
+      return key;
+    }
     cache.delete(path);
   }
   for (let i = 0; i < MAX_PASSPHRASE_TRIES; i++) {
@@ -124,6 +145,7 @@ export async function loadIdentity(path: string, opts: LoadIdentityOptions): Pro
     const key = parse(pass);
     if (!(key instanceof Error)) {
       cache.set(path, pass);
+      cache.remember(path, mtimeMs, key);
       return key;
     }
     if (!isBadPassphraseError(key)) {
