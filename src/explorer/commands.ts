@@ -1,0 +1,375 @@
+import * as vscode from 'vscode';
+import { posix } from 'node:path';
+import type { Logger } from '../core/log';
+import { CancelledError } from '../core/cancel';
+import type { RemoteOpsProvider } from '../core/remote/types';
+import { fileKind, isKnownText, looksBinary, SNIFF_BYTES } from '../core/remote/fileKinds';
+import { formatSize } from '../core/remote/format';
+import { rootContaining, rootSpecsFor } from '../core/remote/roots';
+import { registerCommand } from '../util/commands';
+import { hpcUri, isHpcUri, normalizeRemotePath, parseHpcUri } from '../fs/hpcUri';
+import type { ExplorerHosts } from './deps';
+import type { ExplorerModel } from './model';
+import { isFolder, type EntryNode, type ExplorerNode, type ExplorerTreeProvider, type LoadMoreNode } from './tree';
+import { activeHpcUri, isEntryNode, isHostNode, resolveTargets, type Target } from './targets';
+import { openRemoteTerminal } from './terminal';
+import { searchInFolder } from './search';
+import { editFilter, clearFilters } from './filterUi';
+import type { FilterStore } from './filterStore';
+import type { Transfers } from './transfers';
+
+export interface CommandContext {
+  log: Logger;
+  hosts: ExplorerHosts;
+  remote: RemoteOpsProvider;
+  model: ExplorerModel;
+  tree: ExplorerTreeProvider;
+  view: vscode.TreeView<ExplorerNode>;
+  filters: FilterStore;
+  transfers: Transfers;
+}
+
+const MB = 1024 * 1024;
+
+/** Validates a new file or folder name (a relative path with `/` creates intermediate folders when `nested`). */
+export function checkNewName(value: string, nested: boolean): string | undefined {
+  const v = value.trim();
+  if (!v) return 'Enter a name';
+  if (v.includes('\0')) return 'A name cannot contain a NUL character';
+  if (v.startsWith('/')) return 'Enter a name relative to the folder';
+  const parts = v.split('/').filter((p) => p !== '');
+  if (!nested && parts.length > 1) return 'A name cannot contain "/"';
+  if (parts.some((p) => p === '.' || p === '..')) return '"." and ".." are not allowed';
+  return undefined;
+}
+
+export class ExplorerCommands {
+  constructor(private readonly c: CommandContext) {}
+
+  register(): vscode.Disposable[] {
+    const { log } = this.c;
+    const r = (id: string, fn: (...args: never[]) => unknown) => registerCommand(log, id, fn);
+    return [
+      r('remoteHpc.explorer.refresh', (arg?: unknown) => this.refresh(arg)),
+      r('remoteHpc.explorer.loadMore', (n?: LoadMoreNode) => this.loadMore(n)),
+      r('remoteHpc.explorer.open', (arg?: unknown, sel?: unknown) => this.open(arg, sel, false)),
+      r('remoteHpc.explorer.openToSide', (arg?: unknown, sel?: unknown) => this.open(arg, sel, true)),
+      r('remoteHpc.explorer.newFile', (arg?: unknown) => this.create(arg, 'file')),
+      r('remoteHpc.explorer.newFolder', (arg?: unknown) => this.create(arg, 'folder')),
+      r('remoteHpc.explorer.rename', (arg?: unknown) => this.rename(arg)),
+      r('remoteHpc.explorer.delete', (arg?: unknown, sel?: unknown) => this.delete(arg, sel)),
+      r('remoteHpc.explorer.copyPath', (arg?: unknown, sel?: unknown) => this.copyPath(arg, sel)),
+      r('remoteHpc.explorer.download', (arg?: unknown, sel?: unknown) => this.download(arg, sel)),
+      r('remoteHpc.explorer.upload', (arg?: unknown) => this.upload(arg)),
+      r('remoteHpc.explorer.search', (arg?: unknown) => this.search(arg)),
+      r('remoteHpc.explorer.openTerminal', (arg?: unknown) => this.terminal(arg)),
+      r('remoteHpc.explorer.reveal', (arg?: unknown) => this.revealCommand(arg)),
+      r('remoteHpc.explorer.openPath', () => this.openPath()),
+      r('remoteHpc.explorer.filter', (arg?: unknown) => editFilter(this.c.filters, this.hostFor(arg) ?? this.pickHost())),
+      r('remoteHpc.explorer.clearFilter', (arg?: unknown) => this.clearFilter(arg)),
+    ];
+  }
+
+  // ---- helpers
+
+  private targets(arg: unknown, sel?: unknown): Target[] {
+    return resolveTargets(arg, sel, this.c.view.selection);
+  }
+
+  private one(arg: unknown, what: string): Target {
+    const [t] = this.targets(arg);
+    if (!t) throw new Error(`Select a file or folder in the Remote Explorer to ${what}.`);
+    return t;
+  }
+
+  /** The host a host-level command is about: from the item, else undefined. */
+  private hostFor(arg: unknown): string | undefined {
+    if (isHostNode(arg) || isEntryNode(arg)) return arg.host;
+    if (arg instanceof vscode.Uri && isHpcUri(arg)) return arg.authority;
+    return undefined;
+  }
+
+  /** The one connected host, or the one the user picks. */
+  private async pickHost(): Promise<string> {
+    const hosts = this.c.model.hostAliases();
+    if (hosts.length === 0) throw new Error('No host is connected: connect one in the Hosts view first.');
+    if (hosts.length === 1) return hosts[0];
+    const picked = await vscode.window.showQuickPick(hosts, { title: 'Remote HPC: Host', placeHolder: 'Pick a connected host' });
+    if (!picked) throw new CancelledError();
+    return picked;
+  }
+
+  /** A folder to work in: the item's folder (a file's parent), the host's first root, or a picked host's. */
+  private async folderFor(arg: unknown): Promise<{ host: string; path: string; node?: EntryNode }> {
+    if (isHostNode(arg)) return { host: arg.host, path: await this.firstRoot(arg.host) };
+    const t = this.targets(arg)[0];
+    if (!t) {
+      const host = await this.pickHost();
+      return { host, path: await this.firstRoot(host) };
+    }
+    let isDir = t.isDir;
+    if (isDir === undefined) {
+      const st = await vscode.workspace.fs.stat(hpcUri(t.host, t.path));
+      isDir = (st.type & vscode.FileType.Directory) !== 0;
+    }
+    if (isDir) return { host: t.host, path: t.path, ...(t.node ? { node: t.node } : {}) };
+    const parent = t.node?.parent;
+    return { host: t.host, path: posix.dirname(t.path), ...(parent && parent.kind === 'entry' ? { node: parent } : {}) };
+  }
+
+  private async firstRoot(host: string): Promise<string> {
+    const { roots, error } = await this.c.model.rootsOf(host);
+    if (error !== undefined) throw error;
+    if (!roots.length) throw new Error(`${host} has no roots (setting remoteHpc.roots).`);
+    return roots[0].path;
+  }
+
+  // ---- commands
+
+  private refresh(arg: unknown): void {
+    if (isHostNode(arg)) return this.c.model.refresh(arg.host);
+    if (isEntryNode(arg)) {
+      const folder = isFolder(arg) ? arg.path : posix.dirname(arg.path);
+      return this.c.model.refresh(arg.host, folder);
+    }
+    this.c.model.refresh();
+  }
+
+  private async loadMore(n: LoadMoreNode | undefined): Promise<void> {
+    if (!n || n.kind !== 'loadMore') return;
+    await this.c.model.loadMore(n.host, n.path);
+  }
+
+  private async open(arg: unknown, sel: unknown, toSide: boolean): Promise<void> {
+    const targets = this.targets(arg, sel);
+    if (!targets.length) throw new Error('Select a remote file to open.');
+    for (const t of targets) {
+      if (t.isDir) {
+        if (t.node) await this.c.view.reveal(t.node, { select: true, focus: true, expand: true });
+        continue;
+      }
+      const uri = hpcUri(t.host, t.path);
+      const proceed = await this.confirmOpen(t);
+      if (proceed === 'folder') {
+        await this.revealPath(t.host, t.path, true);
+        continue;
+      }
+      if (!proceed) continue;
+      await vscode.commands.executeCommand('vscode.open', uri, toSide ? { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false } : {});
+    }
+  }
+
+  /**
+   * Large or binary files are confirmed before anything is read in full: size from the listing
+   * (or one stat), binary from the first 8000 bytes (skipped for images, videos and known text).
+   */
+  async confirmOpen(t: Target): Promise<boolean | 'folder'> {
+    let size = t.size;
+    if (size === undefined) {
+      const st = await vscode.workspace.fs.stat(hpcUri(t.host, t.path));
+      if (st.type & vscode.FileType.Directory) return 'folder';
+      size = st.size;
+    }
+    const name = posix.basename(t.path);
+    const thresholdMB = vscode.workspace.getConfiguration('remoteHpc').get<number>('largeFileThresholdMB', 50);
+    const download = 'Download…';
+    if (thresholdMB > 0 && size > thresholdMB * MB) {
+      const open = 'Open';
+      const choice = await vscode.window.showWarningMessage(
+        `${name} is ${formatSize(size)}. Open it anyway?`,
+        { modal: true, detail: `Opening reads the whole file from ${t.host} (threshold: ${thresholdMB} MB, setting remoteHpc.largeFileThresholdMB).` },
+        open,
+        download,
+      );
+      if (choice === download) await this.c.transfers.download([t]);
+      if (choice !== open) return false;
+    }
+    if (size > 0 && fileKind(name) === 'file' && !isKnownText(name)) {
+      const ops = await this.c.remote.ops(t.host);
+      const head = await ops.readFile(t.path, { offset: 0, length: Math.min(size, SNIFF_BYTES) });
+      if (looksBinary(head)) {
+        const open = 'Open Anyway';
+        const choice = await vscode.window.showWarningMessage(
+          `${name} looks like a binary file. Open it in the text editor anyway?`,
+          { modal: true, detail: `${formatSize(size)} on ${t.host}. Download it to use a local tool instead.` },
+          open,
+          download,
+        );
+        if (choice === download) await this.c.transfers.download([t]);
+        if (choice !== open) return false;
+      }
+    }
+    return true;
+  }
+
+  private async create(arg: unknown, kind: 'file' | 'folder'): Promise<void> {
+    const folder = await this.folderFor(arg);
+    const name = await vscode.window.showInputBox({
+      title: kind === 'file' ? 'New File' : 'New Folder',
+      prompt: `In ${folder.host}:${folder.path} (a/b/c creates the folders in between)`,
+      placeHolder: kind === 'file' ? 'name.txt' : 'name',
+      validateInput: (v) => checkNewName(v, true),
+      ignoreFocusOut: true,
+    });
+    if (name === undefined) throw new CancelledError();
+    const path = normalizeRemotePath(posix.join(folder.path, name.trim()));
+    const uri = hpcUri(folder.host, path);
+    if (await exists(uri)) throw new Error(`${path} already exists on ${folder.host}.`);
+    const parent = posix.dirname(path);
+    if (parent !== folder.path) await vscode.workspace.fs.createDirectory(hpcUri(folder.host, parent));
+    if (kind === 'folder') await vscode.workspace.fs.createDirectory(uri);
+    else await vscode.workspace.fs.writeFile(uri, new Uint8Array());
+    await this.c.model.reload(folder.host, folder.path);
+    if (kind === 'file') await vscode.commands.executeCommand('vscode.open', uri);
+    await this.revealPath(folder.host, path, false).catch((e: unknown) => this.c.log.debug(`[explorer] reveal after create: ${String(e)}`));
+  }
+
+  private async rename(arg: unknown): Promise<void> {
+    const t = this.one(arg, 'rename');
+    if (t.isRoot) throw new Error('A root cannot be renamed here (roots come from the setting remoteHpc.roots).');
+    const name = posix.basename(t.path);
+    const dot = name.lastIndexOf('.');
+    const newName = await vscode.window.showInputBox({
+      title: `Rename ${name}`,
+      value: name,
+      valueSelection: [0, dot > 0 && !t.isDir ? dot : name.length],
+      validateInput: (v) => checkNewName(v, false),
+      ignoreFocusOut: true,
+    });
+    if (newName === undefined) throw new CancelledError();
+    if (newName.trim() === name) return;
+    const to = posix.join(posix.dirname(t.path), newName.trim());
+    // Through the workspace file service, so open editors follow the rename.
+    await vscode.workspace.fs.rename(hpcUri(t.host, t.path), hpcUri(t.host, to), { overwrite: false });
+    await this.c.model.reload(t.host, posix.dirname(t.path));
+  }
+
+  private async delete(arg: unknown, sel: unknown): Promise<void> {
+    const targets = this.targets(arg, sel);
+    if (!targets.length) throw new Error('Select what to delete in the Remote Explorer.');
+    if (targets.some((t) => t.isRoot || t.path === '/')) throw new Error('Roots cannot be deleted from the explorer.');
+    const names = targets.map((t) => `${t.host}:${t.path}${t.isDir ? '/' : ''}`);
+    const anyFolder = targets.some((t) => t.isDir !== false);
+    const message = targets.length === 1 ? `Delete ${posix.basename(targets[0].path)}${targets[0].isDir ? ' and everything in it' : ''}?` : `Delete ${targets.length} items?`;
+    const detail = `${targets.length > 1 ? `${names.slice(0, 10).join('\n')}${names.length > 10 ? `\n… and ${names.length - 10} more` : ''}\n\n` : `${names[0]}\n\n`}${anyFolder ? 'Folders are deleted with their contents. ' : ''}There is no trash on the remote host: this cannot be undone.`;
+    const choice = await vscode.window.showWarningMessage(message, { modal: true, detail }, 'Delete');
+    if (choice !== 'Delete') throw new CancelledError();
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Deleting…' }, async (progress) => {
+      for (const t of targets) {
+        progress.report({ message: posix.basename(t.path) });
+        await vscode.workspace.fs.delete(hpcUri(t.host, t.path), { recursive: true, useTrash: false });
+        await this.c.model.reload(t.host, posix.dirname(t.path));
+      }
+    });
+  }
+
+  private async copyPath(arg: unknown, sel: unknown): Promise<void> {
+    const targets = this.targets(arg, sel);
+    if (!targets.length) throw new Error('Select a remote file or folder.');
+    await vscode.env.clipboard.writeText(targets.map((t) => t.path).join('\n'));
+    vscode.window.setStatusBarMessage(`$(copy) Copied ${targets.length === 1 ? targets[0].path : `${targets.length} paths`}`, 3000);
+  }
+
+  private async download(arg: unknown, sel: unknown): Promise<void> {
+    const targets = this.targets(arg, sel);
+    if (!targets.length) throw new Error('Select a remote file or folder to download.');
+    await this.c.transfers.download(targets);
+  }
+
+  private async upload(arg: unknown): Promise<void> {
+    const folder = await this.folderFor(arg);
+    await this.c.transfers.upload(folder.host, folder.path);
+  }
+
+  private async search(arg: unknown): Promise<void> {
+    const folder = await this.folderFor(arg);
+    await searchInFolder(this.c.remote, folder.host, folder.path, this.c.model.filter(folder.host));
+  }
+
+  private async terminal(arg: unknown): Promise<void> {
+    const folder = await this.folderFor(arg);
+    openRemoteTerminal(this.c.hosts, folder.host, folder.path, this.c.log);
+  }
+
+  private async clearFilter(arg: unknown): Promise<void> {
+    const host = this.hostFor(arg);
+    await clearFilters(this.c.filters, host ? [host] : this.c.model.hostAliases());
+  }
+
+  private async revealCommand(arg: unknown): Promise<void> {
+    const uri = arg instanceof vscode.Uri ? arg : isEntryNode(arg) ? hpcUri(arg.host, arg.path) : activeHpcUri();
+    if (!isHpcUri(uri)) throw new Error('The active editor is not a remote HPC file.');
+    const { host, path } = parseHpcUri(uri);
+    await this.revealPath(host, path, true);
+  }
+
+  /** Open Remote Path…: a path typed by the user; folders are revealed, files opened. */
+  private async openPath(): Promise<void> {
+    const host = await this.pickHost();
+    const start = await this.firstRoot(host);
+    const value = await vscode.window.showInputBox({
+      title: `Open Remote Path on ${host}`,
+      value: `${start}/`,
+      valueSelection: [start.length + 1, start.length + 1],
+      prompt: 'Absolute path of a file or folder',
+      validateInput: (v) => (v.trim().startsWith('/') ? undefined : 'Enter an absolute path'),
+      ignoreFocusOut: true,
+    });
+    if (value === undefined) throw new CancelledError();
+    const path = normalizeRemotePath(value.trim());
+    const st = await vscode.workspace.fs.stat(hpcUri(host, path));
+    if (st.type & vscode.FileType.Directory) await this.revealPath(host, path, true);
+    else await this.open(hpcUri(host, path), undefined, false);
+  }
+
+  /**
+   * Walks from the containing root down to `path`, fetching listings (and further pages) through
+   * the model as needed, then reveals the node. Offers to add a root when the path is outside all.
+   */
+  async revealPath(host: string, path: string, focus: boolean): Promise<void> {
+    if (!this.c.model.hostAliases().includes(host)) {
+      throw new Error(`${host} is not connected: connect it in the Hosts view to reveal ${path}.`);
+    }
+    const { roots, error } = await this.c.model.rootsOf(host);
+    if (error !== undefined) throw error;
+    const root = rootContaining(roots, path);
+    if (!root) {
+      const add = 'Add Folder as Root';
+      const choice = await vscode.window.showInformationMessage(`${path} is outside the explorer's roots on ${host}.`, add);
+      if (choice === add) await this.addRoot(host, posix.dirname(path) === '/' && path !== '/' ? path : posix.dirname(path));
+      return;
+    }
+    let node = this.c.tree.rootNode(host, roots.indexOf(root), root);
+    const parts = path.slice(root.path.length).split('/').filter(Boolean);
+    for (const name of parts) {
+      let snap = await this.c.model.folder(host, node.path);
+      if (snap.error !== undefined) throw snap.error;
+      let entry = snap.entries.find((e) => e.name === name);
+      for (let pages = 0; !entry && !snap.complete && pages < 100; pages++) {
+        snap = await this.c.model.loadMore(host, node.path);
+        entry = snap.entries.find((e) => e.name === name);
+      }
+      if (!entry) throw new Error(`${posix.join(node.path, name)} is not in the explorer (deleted, or hidden by the filter).`);
+      node = this.c.tree.childNode(node, entry);
+    }
+    await this.c.view.reveal(node, { select: true, focus, expand: false });
+  }
+
+  private async addRoot(host: string, dir: string): Promise<void> {
+    const config = vscode.workspace.getConfiguration('remoteHpc');
+    const current = config.get<Record<string, unknown>>('roots') ?? {};
+    const specs = [...rootSpecsFor(current, host)];
+    if (!specs.includes(dir)) specs.push(dir);
+    await config.update('roots', { ...current, [host]: specs }, vscode.ConfigurationTarget.Global);
+  }
+}
+
+async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch (e) {
+    if (e instanceof vscode.FileSystemError && e.code === 'FileNotFound') return false;
+    throw e;
+  }
+}

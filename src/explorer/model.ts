@@ -1,0 +1,274 @@
+import * as vscode from 'vscode';
+import { posix } from 'node:path';
+import type { Logger } from '../core/log';
+import type { PathFilter, RemoteEntry, RemoteOpsProvider } from '../core/remote/types';
+import { ListingCache, type FolderSnapshot } from '../core/remote/listing';
+import { resolveRoots, rootSpecsFor, rootVariables, type ResolvedRoot } from '../core/remote/roots';
+import type { FilterStore } from './filterStore';
+import type { ExplorerHosts } from './deps';
+import { hpcUri, HPC_SCHEME, parseHpcUri } from '../fs/hpcUri';
+
+export interface RootsState {
+  roots: ResolvedRoot[];
+  error?: unknown;
+}
+
+/** What changed: everything, a host (its roots), or one folder's listing. */
+export type ModelChange = undefined | { host: string; path?: string };
+
+export interface ExplorerConfig {
+  pageSize: number;
+  showHidden: boolean;
+}
+
+export function readExplorerConfig(): ExplorerConfig {
+  const c = vscode.workspace.getConfiguration('remoteHpc');
+  return {
+    pageSize: Math.max(1, Math.floor(c.get<number>('explorer.pageSize', 500))),
+    showHidden: c.get<boolean>('explorer.showHiddenFiles', true),
+  };
+}
+
+const COALESCE_MS = 150;
+
+/**
+ * The Remote Explorer's model: which hosts are shown, their roots, and the cached, paged listing
+ * of every folder that was expanded. The tree only reads it; fetching, refreshing after remote
+ * changes (watches through the `hpc:` file system), link targets and filters are handled here.
+ */
+export class ExplorerModel implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ModelChange>();
+  readonly onDidChange = this.changed.event;
+  readonly listings: ListingCache;
+  private readonly roots = new Map<string, Promise<RootsState>>();
+  private readonly linkTargets = new Map<string, string>();
+  private readonly watches = new Map<string, vscode.Disposable>();
+  private readonly pending = new Map<string, { host: string; path: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private shownHosts: string[] = [];
+  private config = readExplorerConfig();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly hosts: ExplorerHosts,
+    private readonly remote: RemoteOpsProvider,
+    private readonly filters: FilterStore,
+    private readonly fs: vscode.FileSystemProvider,
+    private readonly log: Logger,
+  ) {
+    this.listings = new ListingCache((host, path, offset, limit) => this.fetchPage(host, path, offset, limit), { pageSize: () => this.config.pageSize });
+    this.shownHosts = this.connectedHosts();
+    this.disposables.push(
+      this.changed,
+      this.listings.onDidChange((host, path) => this.changed.fire({ host, path })),
+      hosts.onDidChange(() => this.syncHosts()),
+      filters.onDidChange((hs) => hs.forEach((h) => this.resetHost(h))),
+      fs.onDidChangeFile((events) => this.onFileChanges(events)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('remoteHpc')) return;
+        const before = this.config;
+        this.config = readExplorerConfig();
+        if (e.affectsConfiguration('remoteHpc.roots')) {
+          this.roots.clear();
+          this.changed.fire(undefined);
+        }
+        if (before.showHidden !== this.config.showHidden) for (const h of this.shownHosts) this.resetHost(h);
+      }),
+    );
+    const invalidation = remote.onDidInvalidate((host) => this.resetHost(host));
+    this.disposables.push(new vscode.Disposable(() => invalidation.dispose()));
+  }
+
+  // ---- reading
+
+  /** Connected hosts, in the Hosts view's order. */
+  hostAliases(): string[] {
+    return this.shownHosts;
+  }
+
+  filter(host: string): PathFilter | undefined {
+    return this.filters.get(host);
+  }
+
+  /** The host's roots, resolved once per connection (home, $SCRATCH, $WORK or the setting). */
+  rootsOf(host: string): Promise<RootsState> {
+    let p = this.roots.get(host);
+    if (!p) {
+      p = this.resolveRootsOf(host);
+      this.roots.set(host, p);
+    }
+    return p;
+  }
+
+  /** A folder's listing: cached, or its first page fetched now. Starts watching the folder. */
+  async folder(host: string, path: string): Promise<FolderSnapshot> {
+    const snap = await this.listings.load(host, path);
+    if (!snap.error) this.watchFolder(host, path);
+    return snap;
+  }
+
+  loadMore(host: string, path: string): Promise<FolderSnapshot> {
+    return this.listings.loadMore(host, path);
+  }
+
+  /** The target of a symlink once known (resolved in the background after its folder loaded). */
+  linkTarget(host: string, path: string): string | undefined {
+    return this.linkTargets.get(`${host}\0${path}`);
+  }
+
+  // ---- changing
+
+  /** Drops a folder's listing (and those below it) so it is fetched again; host alone: roots too. */
+  refresh(host?: string, path?: string): void {
+    if (host === undefined) {
+      for (const h of this.shownHosts) this.resetHost(h, false);
+      this.changed.fire(undefined);
+      return;
+    }
+    if (path === undefined) {
+      this.resetHost(host);
+      return;
+    }
+    this.unwatch(host, path);
+    this.listings.invalidate(host, path);
+  }
+
+  /** Re-fetches a cached folder now, keeping it on screen meanwhile (after our own changes). */
+  reload(host: string, path: string): Promise<void> {
+    return this.listings.refresh(host, path);
+  }
+
+  /** A folder was collapsed: stop watching it and forget its listing (re-expanding fetches it fresh). */
+  collapsed(host: string, path: string): void {
+    this.unwatch(host, path);
+    this.listings.invalidate(host, path);
+  }
+
+  private resetHost(host: string, announce = true): void {
+    this.roots.delete(host);
+    this.unwatch(host, '/');
+    this.listings.invalidateHost(host);
+    for (const k of [...this.linkTargets.keys()]) if (k.startsWith(`${host}\0`)) this.linkTargets.delete(k);
+    if (announce) this.changed.fire(this.shownHosts.includes(host) ? { host } : undefined);
+  }
+
+  private connectedHosts(): string[] {
+    return this.hosts
+      .list()
+      .filter((h) => h.status === 'connected')
+      .map((h) => h.alias);
+  }
+
+  private syncHosts(): void {
+    const next = this.connectedHosts();
+    const gone = this.shownHosts.filter((h) => !next.includes(h));
+    const same = gone.length === 0 && next.length === this.shownHosts.length && next.every((h, i) => h === this.shownHosts[i]);
+    this.shownHosts = next;
+    for (const h of gone) this.resetHost(h, false);
+    if (!same) this.changed.fire(undefined);
+  }
+
+  private async resolveRootsOf(host: string): Promise<RootsState> {
+    try {
+      const ops = await this.remote.ops(host);
+      const specs = rootSpecsFor(vscode.workspace.getConfiguration('remoteHpc').get('roots'), host);
+      const names = rootVariables(specs);
+      const [home, env] = await Promise.all([ops.home(), names.length ? ops.getenv(names) : Promise.resolve({})]);
+      const { roots, skipped } = resolveRoots(specs, home, env);
+      for (const s of skipped) {
+        // Unset $SCRATCH/$WORK among the defaults is normal; anything else the user wrote is worth a note.
+        this.log.debug(`[explorer] ${host}: root ${s.spec} skipped (${s.reason})`);
+      }
+      return { roots };
+    } catch (error) {
+      this.log.warn(`[explorer] ${host}: cannot resolve roots: ${String(error)}`);
+      this.roots.delete(host);
+      return { roots: [], error };
+    }
+  }
+
+  private async fetchPage(host: string, path: string, offset: number, limit: number) {
+    const ops = await this.remote.ops(host);
+    const filter = this.filters.get(host);
+    const result = await ops.list(path, {
+      offset,
+      limit,
+      sort: 'name',
+      hidden: this.config.showHidden,
+      ...(filter ? { filter } : {}),
+    });
+    const links = result.entries.filter((e) => e.type === 'symlink' && !this.linkTargets.has(`${host}\0${e.path}`));
+    if (links.length) void this.resolveLinks(host, path, links);
+    return result;
+  }
+
+  /** readlink for a page's symlinks in one remote command; the folder is redrawn when they arrive. */
+  private async resolveLinks(host: string, folder: string, links: RemoteEntry[]): Promise<void> {
+    try {
+      const ops = await this.remote.ops(host);
+      const script = 'for p do t=$(readlink -- "$p" 2>/dev/null) || t=; printf "%s\\0" "$t"; done';
+      const res = await ops.run(['sh', '-c', script, 'sh', ...links.map((l) => l.path)], { timeoutMs: 15_000 });
+      const targets = res.stdout.toString('utf8').split('\0');
+      links.forEach((l, i) => {
+        if (targets[i]) this.linkTargets.set(`${host}\0${l.path}`, targets[i]);
+      });
+      this.changed.fire({ host, path: folder });
+    } catch (err) {
+      this.log.debug(`[explorer] readlink in ${host}:${folder} failed: ${String(err)}`);
+    }
+  }
+
+  // ---- watching and remote changes
+
+  private watchFolder(host: string, path: string): void {
+    const k = `${host}\0${path}`;
+    if (this.watches.has(k)) return;
+    try {
+      this.watches.set(k, this.fs.watch(hpcUri(host, path), { recursive: false, excludes: [] }));
+    } catch (err) {
+      this.log.debug(`[explorer] cannot watch ${host}:${path}: ${String(err)}`);
+    }
+  }
+
+  private unwatch(host: string, path: string): void {
+    const prefix = path === '/' ? '/' : `${path}/`;
+    for (const [k, d] of [...this.watches]) {
+      const [h, p] = k.split('\0');
+      if (h === host && (p === path || p.startsWith(prefix))) {
+        d.dispose();
+        this.watches.delete(k);
+      }
+    }
+  }
+
+  private onFileChanges(events: readonly vscode.FileChangeEvent[]): void {
+    for (const e of events) {
+      if (e.uri.scheme !== HPC_SCHEME) continue;
+      const { host, path } = parseHpcUri(e.uri);
+      if (e.type === vscode.FileChangeType.Deleted && this.listings.peek(host, path)) {
+        this.unwatch(host, path);
+        this.listings.invalidate(host, path);
+      }
+      const parent = posix.dirname(path);
+      if (this.listings.peek(host, parent)) this.pending.set(`${host}\0${parent}`, { host, path: parent });
+      // A watched folder reporting on itself (e.g. a file watch) refreshes that folder.
+      if (e.type === vscode.FileChangeType.Changed && this.listings.peek(host, path)) this.pending.set(`${host}\0${path}`, { host, path });
+    }
+    if (this.pending.size && !this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        const todo = [...this.pending.values()];
+        this.pending.clear();
+        for (const { host, path } of todo) void this.listings.refresh(host, path);
+      }, COALESCE_MS);
+    }
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of this.watches.values()) d.dispose();
+    this.watches.clear();
+    this.listings.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,66 @@
+import * as vscode from 'vscode';
+import { posix } from 'node:path';
+import { isHpcUri, parseHpcUri } from '../fs/hpcUri';
+import { isFolder, type EntryNode, type ExplorerNode, type HostNode } from './tree';
+
+/** What a command acts on: a remote path, with what the tree knew about it. */
+export interface Target {
+  host: string;
+  path: string;
+  node?: EntryNode;
+  /** Known from the listing; undefined when the command came with a bare URI. */
+  isDir?: boolean;
+  size?: number;
+  isRoot?: boolean;
+}
+
+export function isExplorerNode(x: unknown): x is ExplorerNode {
+  return !!x && typeof x === 'object' && 'kind' in x && 'id' in x && typeof (x as { id: unknown }).id === 'string';
+}
+
+export function isEntryNode(x: unknown): x is EntryNode {
+  return isExplorerNode(x) && x.kind === 'entry';
+}
+
+export function isHostNode(x: unknown): x is HostNode {
+  return isExplorerNode(x) && x.kind === 'host';
+}
+
+export function targetOf(x: unknown): Target | undefined {
+  if (isEntryNode(x)) {
+    return { host: x.host, path: x.path, node: x, isDir: isFolder(x), isRoot: !!x.root, ...(x.entry && !isFolder(x) ? { size: x.entry.size } : {}) };
+  }
+  if (x instanceof vscode.Uri && isHpcUri(x)) return parseHpcUri(x);
+  return undefined;
+}
+
+/** The URI of the active editor or tab, if it is an `hpc:` one. */
+export function activeHpcUri(): vscode.Uri | undefined {
+  const editorUri = vscode.window.activeTextEditor?.document.uri;
+  if (isHpcUri(editorUri)) return editorUri;
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  const uri = input && typeof input === 'object' && 'uri' in input ? (input as { uri: unknown }).uri : undefined;
+  return uri instanceof vscode.Uri && isHpcUri(uri) ? uri : undefined;
+}
+
+/**
+ * The targets of a command: the multi-selection a context menu passes, else the clicked item or
+ * URI, else the tree's selection (palette, keybinding), else the active `hpc:` editor.
+ */
+export function resolveTargets(arg: unknown, selected: unknown, selection: readonly ExplorerNode[]): Target[] {
+  if (Array.isArray(selected) && selected.length > 1 && selected.includes(arg)) {
+    return selected.map(targetOf).filter((t): t is Target => !!t);
+  }
+  const one = targetOf(arg);
+  if (one) return [one];
+  if (arg !== undefined && !(arg instanceof vscode.Uri) && isExplorerNode(arg)) return [];
+  const fromSelection = selection.map(targetOf).filter((t): t is Target => !!t);
+  if (fromSelection.length) return fromSelection;
+  const active = activeHpcUri();
+  return active ? [parseHpcUri(active)] : [];
+}
+
+/** The folder a create/upload/search/terminal command works in: the folder itself, or a file's parent. */
+export function folderOf(t: Target): string {
+  return t.isDir === false ? posix.dirname(t.path) : t.path;
+}

@@ -1,0 +1,198 @@
+import * as vscode from 'vscode';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { posix } from 'node:path';
+import { promises as fsp } from 'node:fs';
+import type { Logger } from '../core/log';
+import { CancelledError } from '../core/cancel';
+import { formatSize } from '../core/remote/format';
+import { hpcUri } from '../fs/hpcUri';
+import type { ExplorerDeps } from './deps';
+import type { ExplorerModel } from './model';
+import type { Target } from './targets';
+
+export interface TransferProgress {
+  /** Bytes moved so far and in all (when known). */
+  bytes: number;
+  totalBytes?: number;
+  files?: number;
+  totalFiles?: number;
+  current?: string;
+}
+
+export interface TransferOptions {
+  signal: AbortSignal;
+  onProgress(p: TransferProgress): void;
+  overwrite: boolean;
+}
+
+/** Copies files or folder trees between this machine and a host (src/core/remote/transfer.ts does the work). */
+export interface TransferEngine {
+  download(host: string, remotePath: string, localPath: string, opts: TransferOptions): Promise<void>;
+  upload(host: string, localPath: string, remotePath: string, opts: TransferOptions): Promise<void>;
+}
+
+/**
+ * Download… and Upload…: pickers, conflict questions, and one progress notification with Cancel
+ * per batch (the AbortSignal reaches the transfers).
+ */
+export class Transfers implements vscode.Disposable {
+  private lastDownloadFolder: vscode.Uri | undefined;
+
+  constructor(
+    deps: ExplorerDeps,
+    private readonly model: ExplorerModel,
+    private readonly log: Logger,
+    private readonly engine: TransferEngine = coreEngine(deps),
+  ) {}
+
+  /** Download… : remote files or folders into a local folder the user picks. */
+  async download(targets: readonly Target[]): Promise<void> {
+    if (!targets.length) return;
+    const picked = await vscode.window.showOpenDialog({
+      title: targets.length === 1 ? `Download ${posix.basename(targets[0].path)} to…` : `Download ${targets.length} items to…`,
+      canSelectFiles: false,
+      canSelectFolders: true,
+      canSelectMany: false,
+      openLabel: 'Download Here',
+      defaultUri: this.lastDownloadFolder ?? vscode.Uri.file(path.join(os.homedir(), 'Downloads')),
+    });
+    const dir = picked?.[0];
+    if (!dir) throw new CancelledError();
+    this.lastDownloadFolder = dir;
+    const jobs: { from: Target; to: string }[] = [];
+    for (const t of targets) {
+      const to = path.join(dir.fsPath, posix.basename(t.path) || t.host);
+      if (await localExists(to)) {
+        const replace = 'Replace';
+        const choice = await vscode.window.showWarningMessage(`${to} already exists. Replace it?`, { modal: true }, replace, 'Skip');
+        if (choice === undefined) throw new CancelledError();
+        if (choice !== replace) continue;
+      }
+      jobs.push({ from: t, to });
+    }
+    if (!jobs.length) return;
+    await this.run(`Downloading from ${jobs[0].from.host}`, jobs, (j, opts) => this.engine.download(j.from.host, j.from.path, j.to, opts));
+    const open = 'Open Folder';
+    void vscode.window.showInformationMessage(`Downloaded ${jobs.length === 1 ? posix.basename(jobs[0].from.path) : `${jobs.length} items`} to ${dir.fsPath}.`, open).then((c) => {
+      if (c === open) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(jobs[0].to));
+    });
+  }
+
+  /** Upload… : files or a folder picked on this machine, into a remote folder. */
+  async upload(host: string, folder: string): Promise<void> {
+    let folders = false;
+    if (process.platform !== 'darwin') {
+      // Linux and Windows dialogs pick either files or folders, not both.
+      const kind = await vscode.window.showQuickPick(
+        [
+          { label: '$(file) Files…', folders: false },
+          { label: '$(folder) Folder…', folders: true },
+        ],
+        { title: `Upload to ${host}:${folder}`, placeHolder: 'Upload files or a whole folder?' },
+      );
+      if (!kind) throw new CancelledError();
+      folders = kind.folders;
+    }
+    const picked = await vscode.window.showOpenDialog({
+      title: `Upload to ${host}:${folder}`,
+      canSelectFiles: !folders || process.platform === 'darwin',
+      canSelectFolders: folders || process.platform === 'darwin',
+      canSelectMany: true,
+      openLabel: 'Upload',
+    });
+    if (!picked?.length) throw new CancelledError();
+    await this.uploadLocal(host, folder, picked);
+  }
+
+  /** Uploads local files/folders into a remote folder (also the drop target of the tree). */
+  async uploadLocal(host: string, folder: string, locals: readonly vscode.Uri[]): Promise<void> {
+    const jobs: { from: string; to: string; overwrite: boolean }[] = [];
+    for (const u of locals) {
+      const name = path.basename(u.fsPath);
+      const to = posix.join(folder, name);
+      let overwrite = false;
+      if (await remoteExists(hpcUri(host, to))) {
+        const replace = 'Replace';
+        const choice = await vscode.window.showWarningMessage(`${to} already exists on ${host}. Replace it?`, { modal: true }, replace, 'Skip');
+        if (choice === undefined) throw new CancelledError();
+        if (choice !== replace) continue;
+        overwrite = true;
+      }
+      jobs.push({ from: u.fsPath, to, overwrite });
+    }
+    if (!jobs.length) return;
+    try {
+      await this.run(`Uploading to ${host}`, jobs, (j, opts) => this.engine.upload(host, j.from, j.to, { ...opts, overwrite: j.overwrite }));
+    } finally {
+      await this.model.reload(host, folder);
+    }
+    vscode.window.setStatusBarMessage(`$(cloud-upload) Uploaded ${jobs.length === 1 ? path.basename(jobs[0].from) : `${jobs.length} items`} to ${host}:${folder}`, 5000);
+  }
+
+  private run<J>(title: string, jobs: readonly J[], one: (job: J, opts: TransferOptions) => Promise<void>): Thenable<void> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      const abort = new AbortController();
+      const sub = token.onCancellationRequested(() => abort.abort(new CancelledError('Transfer cancelled')));
+      let reported = 0;
+      try {
+        for (const [i, job] of jobs.entries()) {
+          if (abort.signal.aborted) throw new CancelledError('Transfer cancelled');
+          reported = 0;
+          await one(job, {
+            signal: abort.signal,
+            overwrite: true,
+            onProgress: (p) => {
+              const pct = p.totalBytes ? Math.min(100, (p.bytes / p.totalBytes) * 100) : undefined;
+              const increment = pct !== undefined ? (pct - reported) / jobs.length : undefined;
+              if (pct !== undefined) reported = pct;
+              const files = p.totalFiles ? ` · ${p.files ?? 0}/${p.totalFiles} files` : '';
+              const of = p.totalBytes ? ` of ${formatSize(p.totalBytes)}` : '';
+              progress.report({
+                message: `${jobs.length > 1 ? `${i + 1}/${jobs.length} · ` : ''}${formatSize(p.bytes)}${of}${files}${p.current ? ` · ${posix.basename(p.current)}` : ''}`,
+                ...(increment !== undefined && increment > 0 ? { increment } : {}),
+              });
+            },
+          });
+        }
+      } catch (e) {
+        if (token.isCancellationRequested) {
+          this.log.info(`[explorer] ${title}: cancelled`);
+          throw new CancelledError('Transfer cancelled');
+        }
+        throw e;
+      } finally {
+        sub.dispose();
+      }
+    });
+  }
+
+  dispose(): void {
+    this.lastDownloadFolder = undefined;
+  }
+}
+
+async function localExists(p: string): Promise<boolean> {
+  try {
+    await fsp.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function remoteExists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch (e) {
+    if (e instanceof vscode.FileSystemError && e.code === 'FileNotFound') return false;
+    throw e;
+  }
+}
+
+/** The engine over src/core/remote/transfer.ts. */
+function coreEngine(_deps: ExplorerDeps): TransferEngine {
+  const missing = () => Promise.reject(new Error('Transfers are not available yet'));
+  return { download: missing, upload: missing };
+}

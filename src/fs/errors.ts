@@ -1,0 +1,31 @@
+import * as vscode from 'vscode';
+import { CancelledError } from '../core/cancel';
+import { classifyRemoteError, describeCode } from '../core/remote/errors';
+
+/** Maps anything a remote file operation threw to the FileSystemError VS Code expects. */
+export function toFileSystemError(err: unknown, uri: vscode.Uri): Error {
+  if (err instanceof vscode.FileSystemError || err instanceof CancelledError || err instanceof vscode.CancellationError) return err;
+  const code = classifyRemoteError(err);
+  switch (code) {
+    case 'not-found':
+      return vscode.FileSystemError.FileNotFound(uri);
+    case 'exists':
+      return vscode.FileSystemError.FileExists(uri);
+    case 'no-permission':
+      return vscode.FileSystemError.NoPermissions(uri);
+    case 'not-a-directory':
+      return vscode.FileSystemError.FileNotADirectory(uri);
+    case 'is-a-directory':
+      return vscode.FileSystemError.FileIsADirectory(uri);
+    case 'unavailable':
+      return vscode.FileSystemError.Unavailable(uri);
+    case 'not-empty':
+    case 'no-space':
+    case 'loop':
+      return new vscode.FileSystemError(`${describeCode(code)}: ${uri.path}`);
+    case 'unknown': {
+      const text = err instanceof Error ? err.message : String(err);
+      return new vscode.FileSystemError(`${text.split('\n')[0]} (${uri.path})`);
+    }
+  }
+}
