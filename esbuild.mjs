@@ -1,7 +1,7 @@
 // Two bundles: the extension host (node, cjs) and the webviews (browser, esm).
 // esbuild does not type-check: `npm run check` runs tsc and eslint beside it.
 import * as esbuild from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -26,10 +26,10 @@ const extension = {
   loader: { '.py': 'text' },
 };
 
-/** Every webview/<name>/main.ts becomes dist/webview/<name>.js. */
+/** Every webview/<name>/main.ts becomes dist/webview/<name>.js (folders without one, like shared/, are libraries). */
 const webviewEntries = Object.fromEntries(
   readdirSync('webview', { withFileTypes: true })
-    .filter((d) => d.isDirectory())
+    .filter((d) => d.isDirectory() && existsSync(`webview/${d.name}/main.ts`))
     .map((d) => [d.name, `webview/${d.name}/main.ts`]),
 );
 

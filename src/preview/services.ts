@@ -1,0 +1,137 @@
+/**
+ * What every preview adapter shares: the host's RemoteOps, the preview cache (opened once,
+ * lazily, size from the settings), the log and the extension's location.
+ */
+import * as vscode from 'vscode';
+import type { Logger } from '../core/log';
+import type { RemoteOps } from '../core/remote/types';
+import { PreviewCache } from '../core/preview/cache';
+
+export interface PreviewDeps {
+  getOps(host: string): Promise<RemoteOps>;
+  log: Logger;
+  /** Local folder for the preview cache (e.g. context.globalStorageUri/previews). */
+  cacheDir: string;
+}
+
+export const IMAGE_PREVIEW_VIEW_TYPE = 'remoteHpc.imagePreview';
+export const VIDEO_PREVIEW_VIEW_TYPE = 'remoteHpc.videoPreview';
+export const GALLERY_VIEW_TYPE = 'remoteHpc.gallery';
+const HPC_SCHEME = 'hpc';
+
+export class PreviewServices implements vscode.Disposable {
+  private cachePromise: Promise<PreviewCache> | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    readonly extensionUri: vscode.Uri,
+    readonly deps: PreviewDeps,
+  ) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('remoteHpc.preview.cacheSizeMB') && this.cachePromise) {
+          void this.cachePromise.then((c) => c.setLimit(cacheLimit()));
+        }
+      }),
+    );
+  }
+
+  get log(): Logger {
+    return this.deps.log;
+  }
+
+  get cacheRoot(): vscode.Uri {
+    return vscode.Uri.file(this.deps.cacheDir);
+  }
+
+  ops(host: string): Promise<RemoteOps> {
+    return this.deps.getOps(host);
+  }
+
+  cache(): Promise<PreviewCache> {
+    this.cachePromise ??= PreviewCache.open(this.deps.cacheDir, { maxBytes: cacheLimit(), log: this.deps.log }).catch((err: unknown) => {
+      this.cachePromise = undefined;
+      throw err;
+    });
+    return this.cachePromise;
+  }
+
+  thumbnailSize(): number {
+    const n = vscode.workspace.getConfiguration('remoteHpc.preview').get<number>('thumbnailSize', 256);
+    return Math.max(64, Math.min(1024, Math.round(n)));
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function cacheLimit(): number {
+  const mb = vscode.workspace.getConfiguration('remoteHpc.preview').get<number>('cacheSizeMB', 1024);
+  return Math.max(16, mb) * 1024 * 1024;
+}
+
+export interface HpcLocation {
+  host: string;
+  path: string;
+}
+
+/** Host and absolute path of an `hpc://host/path` URI. */
+export function locationOf(uri: vscode.Uri): HpcLocation {
+  if (uri.scheme !== HPC_SCHEME || !uri.authority) throw new Error(`Not a remote HPC file: ${uri.toString(true)}`);
+  return { host: uri.authority, path: uri.path || '/' };
+}
+
+export function hpcUriOf(host: string, path: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: HPC_SCHEME, authority: host, path });
+}
+
+/**
+ * What a command was invoked on, structurally (no import of the explorer): a URI, a tree item
+ * with a resourceUri, or an explorer node with host and path.
+ */
+export function locationOfArg(arg: unknown): HpcLocation | undefined {
+  if (arg instanceof vscode.Uri) return arg.scheme === HPC_SCHEME && arg.authority ? locationOf(arg) : undefined;
+  if (!arg || typeof arg !== 'object') return undefined;
+  const o = arg as { resourceUri?: unknown; uri?: unknown; host?: unknown; path?: unknown };
+  if (o.resourceUri instanceof vscode.Uri) return locationOfArg(o.resourceUri);
+  if (o.uri instanceof vscode.Uri) return locationOfArg(o.uri);
+  if (typeof o.host === 'string' && typeof o.path === 'string' && o.path.startsWith('/')) return { host: o.host, path: o.path };
+  return undefined;
+}
+
+/** Explorer context menus call with (clicked, selection[]); the palette with nothing. */
+export function locationsOfArgs(arg: unknown, selected: unknown): HpcLocation[] {
+  if (Array.isArray(selected) && selected.length > 0) {
+    const all = selected.map(locationOfArg).filter((l): l is HpcLocation => !!l);
+    if (all.length > 0) return all;
+  }
+  const one = locationOfArg(arg);
+  if (one) return [one];
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  const uri = input && typeof input === 'object' && 'uri' in input ? (input as { uri: unknown }).uri : vscode.window.activeTextEditor?.document.uri;
+  const active = locationOfArg(uri);
+  return active ? [active] : [];
+}
+
+/** Calls `fn` at most every `ms` (the last call always goes through once the window ends). */
+export function throttle<A extends unknown[]>(ms: number, fn: (...a: A) => void): (...a: A) => void {
+  let last = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let pending: A | undefined;
+  return (...a: A) => {
+    const now = Date.now();
+    if (now - last >= ms) {
+      last = now;
+      fn(...a);
+      return;
+    }
+    pending = a;
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      last = Date.now();
+      if (pending) fn(...pending);
+      pending = undefined;
+    }, ms - (now - last));
+  };
+}
