@@ -6,6 +6,7 @@ import type { RemoteOpsProvider } from '../core/remote/types';
 import { fileKind, isKnownText, looksBinary, SNIFF_BYTES } from '../core/remote/fileKinds';
 import { formatSize } from '../core/remote/format';
 import { rootContaining, rootSpecsFor } from '../core/remote/roots';
+import { checkNewName } from '../core/remote/paths';
 import { registerCommand } from '../util/commands';
 import { hpcUri, isHpcUri, normalizeRemotePath, parseHpcUri } from '../fs/hpcUri';
 import type { ExplorerHosts } from './deps';
@@ -30,18 +31,6 @@ export interface CommandContext {
 }
 
 const MB = 1024 * 1024;
-
-/** Validates a new file or folder name (a relative path with `/` creates intermediate folders when `nested`). */
-export function checkNewName(value: string, nested: boolean): string | undefined {
-  const v = value.trim();
-  if (!v) return 'Enter a name';
-  if (v.includes('\0')) return 'A name cannot contain a NUL character';
-  if (v.startsWith('/')) return 'Enter a name relative to the folder';
-  const parts = v.split('/').filter((p) => p !== '');
-  if (!nested && parts.length > 1) return 'A name cannot contain "/"';
-  if (parts.some((p) => p === '.' || p === '..')) return '"." and ".." are not allowed';
-  return undefined;
-}
 
 export class ExplorerCommands {
   constructor(private readonly c: CommandContext) {}

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
-import { posix } from 'node:path';
+import { normalizeRemotePath } from '../core/remote/paths';
+
+export { normalizeRemotePath };
 
 /** `hpc://<host-alias>/<absolute path>`: every remote file the extension shows or opens. */
 export const HPC_SCHEME = 'hpc';
@@ -22,10 +24,4 @@ export function parseHpcUri(uri: vscode.Uri): HpcLocation {
 
 export function isHpcUri(uri: vscode.Uri | undefined): uri is vscode.Uri {
   return uri?.scheme === HPC_SCHEME && !!uri.authority;
-}
-
-/** Absolute, no trailing slash (except `/`), no `.`/`..` segments. */
-export function normalizeRemotePath(path: string): string {
-  const n = posix.normalize(path.startsWith('/') ? path : `/${path}`);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
 }

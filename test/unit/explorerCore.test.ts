@@ -15,6 +15,7 @@ import {
   normalizeFilter,
   removePattern,
 } from '../../src/core/remote/filterEdit';
+import { checkNewName, isWithin, normalizeRemotePath } from '../../src/core/remote/paths';
 
 test('file kinds by extension', () => {
   assert.equal(fileKind('/a/b/plot.PNG'), 'image');
@@ -131,4 +132,20 @@ test('filter summary', () => {
   const long = describeFilter({ fileReject: ['x'.repeat(200)] }, 20);
   assert.equal(long.length, 20);
   assert.ok(long.endsWith('…'));
+});
+
+test('remote paths and new names', () => {
+  assert.equal(normalizeRemotePath('/a/b/../c/'), '/a/c');
+  assert.equal(normalizeRemotePath('a//b'), '/a/b');
+  assert.equal(normalizeRemotePath('/'), '/');
+  assert.ok(isWithin('/a', '/a/b'));
+  assert.ok(isWithin('/', '/x'));
+  assert.ok(!isWithin('/a', '/ab'));
+  assert.equal(checkNewName('x.txt', false), undefined);
+  assert.equal(checkNewName('a/b.txt', true), undefined);
+  assert.match(checkNewName('a/b.txt', false) ?? '', /cannot contain/);
+  assert.match(checkNewName('  ', true) ?? '', /Enter a name/);
+  assert.match(checkNewName('/abs', true) ?? '', /relative/);
+  assert.match(checkNewName('a/../b', true) ?? '', /not allowed/);
+  assert.match(checkNewName('x'.repeat(256), false) ?? '', /255 bytes/);
 });

@@ -1,0 +1,29 @@
+/** Remote (POSIX) path helpers shared by the file system, the explorer and its commands. */
+import { posix } from 'node:path';
+
+/** Absolute, no trailing slash (except `/`), no `.`/`..` segments. */
+export function normalizeRemotePath(path: string): string {
+  const n = posix.normalize(path.startsWith('/') ? path : `/${path}`);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+/** `path` is `dir` or below it. */
+export function isWithin(dir: string, path: string): boolean {
+  return path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
+}
+
+/**
+ * Why a new file or folder name cannot be used (undefined when it can). With `nested`, a
+ * relative path like `a/b/c.txt` is allowed (the folders in between are created).
+ */
+export function checkNewName(value: string, nested: boolean): string | undefined {
+  const v = value.trim();
+  if (!v) return 'Enter a name';
+  if (v.includes('\0')) return 'A name cannot contain a NUL character';
+  if (v.startsWith('/')) return 'Enter a name relative to the folder';
+  const parts = v.split('/').filter((p) => p !== '');
+  if (!nested && parts.length > 1) return 'A name cannot contain "/"';
+  if (parts.some((p) => p === '.' || p === '..')) return '"." and ".." are not allowed';
+  if (parts.some((p) => Buffer.byteLength(p) > 255)) return 'A name can be at most 255 bytes long';
+  return undefined;
+}
