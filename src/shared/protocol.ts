@@ -142,12 +142,83 @@ export interface VideoProtocol {
   };
 }
 
+// ---------------------------------------------------------------- new job form
+
+/** The "New Job…" form: every field as typed (strings), converted and validated by the host. */
+export interface NewJobForm {
+  host: string;
+  /** Remote folder the `<name>.job.json` is saved in (and the default work directory). */
+  folder: string;
+  name: string;
+  mode: 'command' | 'script';
+  /** Shell command line(s), run by bash as written. */
+  command: string;
+  /** Script on the cluster (relative to the work directory), with its arguments as shell words. */
+  script: string;
+  args: string;
+  /** Empty: the folder of the job file. */
+  workdir: string;
+  partition: string;
+  account: string;
+  walltime: string;
+  nodes: string;
+  tasks: string;
+  cpusPerTask: string;
+  memory: string;
+  gpus: string;
+  array: string;
+  repeat: string;
+  /** Comma or space separated. */
+  tags: string;
+  nice: string;
+  dependency: string;
+  /** One path or glob per line. */
+  outputs: string;
+  /** One path per line, relative to the folder (or absolute) on the cluster. */
+  inputs: string;
+  /** `NAME=value` per line. */
+  env: string;
+  /** Further sbatch options as shell words. */
+  extraSbatchArgs: string;
+}
+
+export interface NewJobFieldError {
+  /** The form field; empty for the form as a whole. */
+  field: keyof NewJobForm | '';
+  message: string;
+}
+
+export interface NewJobProtocol {
+  events: {
+    /** The whole form state: sent on every `ready`. */
+    init: { hosts: string[]; form: NewJobForm; partitions: string[] };
+    /** The connected hosts changed. */
+    hosts: { hosts: string[] };
+    status: { kind: 'info' | 'success' | 'error'; message: string };
+  };
+  notifications: {
+    /** The user dismissed the form. */
+    close: NoParams;
+  };
+  requests: {
+    validate: { params: { form: NewJobForm }; result: { errors: NewJobFieldError[] } };
+    /** Host defaults and a starting folder when the host changes. */
+    hostInfo: { params: { host: string }; result: { folder: string; partition: string; account: string; walltime: string; partitions: string[] } };
+    pickFolder: { params: { host: string; current: string }; result: { folder: string | null } };
+    /** Opens the rendered batch script beside the form. */
+    preview: { params: { form: NewJobForm }; result: { errors: NewJobFieldError[] } };
+    /** Saves `<folder>/<name>.job.json` and, with `submit`, submits it. */
+    save: { params: { form: NewJobForm; submit: boolean }; result: { errors: NewJobFieldError[]; path?: string; jobId?: string } };
+  };
+}
+
 // ---------------------------------------------------------------- registry of views
 
 export interface Protocols {
   imagePreview: ImagePreviewProtocol;
   gallery: GalleryProtocol;
   video: VideoProtocol;
+  newJob: NewJobProtocol;
 }
 export type ViewKind = keyof Protocols;
 
@@ -156,6 +227,7 @@ export const PROTOCOL_NAMES: { [V in ViewKind]: { events: (keyof Protocols[V]['e
   imagePreview: { events: ['meta', 'progress', 'image', 'error'], notifications: ['decodeError'], requests: ['loadFullResolution', 'reload'] },
   gallery: { events: ['init', 'entries', 'thumbs', 'progress', 'error'], notifications: ['want', 'open'], requests: ['refresh', 'makeVideo'] },
   video: { events: ['meta', 'progress', 'source', 'error'], notifications: ['playbackError'], requests: ['reload'] },
+  newJob: { events: ['init', 'hosts', 'status'], notifications: ['close'], requests: ['validate', 'hostInfo', 'pickFolder', 'preview', 'save'] },
 };
 
 // ---------------------------------------------------------------- envelopes

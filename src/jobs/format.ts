@@ -1,0 +1,188 @@
+/**
+ * How a job looks in the Jobs view: state class, codicon + theme colour, one-line description,
+ * tooltip text and the `contextValue` the menus match on. Pure (no `vscode`): the tree maps the
+ * icon and colour ids onto ThemeIcon / ThemeColor.
+ */
+import { isTerminal, type Job, type JobState } from '../core/scheduler/types';
+
+/** The three buckets the menus care about. */
+export type StateClass = 'pending' | 'running' | 'finished';
+
+const PENDING_STATES: ReadonlySet<JobState> = new Set<JobState>(['PENDING', 'REQUEUED']);
+
+export function stateClass(state: JobState): StateClass {
+  if (isTerminal(state)) return 'finished';
+  if (PENDING_STATES.has(state)) return 'pending';
+  return 'running';
+}
+
+/** Held by the user or an admin (`scontrol release` applies). */
+export function isHeld(job: Pick<Job, 'reason' | 'rawState' | 'state'>): boolean {
+  return !isTerminal(job.state) && (/^Job(?:Held|Hold)(?:User|Admin)$/i.test(job.reason) || /REQUEUE_HOLD|SPECIAL_EXIT/.test(job.rawState));
+}
+
+export interface IconSpec {
+  /** Codicon id, e.g. `pass`, `sync~spin`. */
+  id: string;
+  /** Theme colour id, e.g. `testing.iconPassed`. */
+  color?: string;
+}
+
+const ICONS: Record<JobState, IconSpec> = {
+  PENDING: { id: 'clock', color: 'charts.yellow' },
+  CONFIGURING: { id: 'loading~spin', color: 'charts.blue' },
+  RUNNING: { id: 'sync~spin', color: 'charts.blue' },
+  COMPLETING: { id: 'loading~spin', color: 'charts.blue' },
+  SUSPENDED: { id: 'debug-pause', color: 'charts.orange' },
+  STOPPED: { id: 'debug-pause', color: 'charts.orange' },
+  REQUEUED: { id: 'debug-restart', color: 'charts.yellow' },
+  RESIZING: { id: 'sync~spin', color: 'charts.blue' },
+  SIGNALING: { id: 'zap', color: 'charts.orange' },
+  STAGE_OUT: { id: 'cloud-upload', color: 'charts.blue' },
+  COMPLETED: { id: 'pass', color: 'testing.iconPassed' },
+  FAILED: { id: 'error', color: 'testing.iconFailed' },
+  CANCELLED: { id: 'circle-slash', color: 'disabledForeground' },
+  TIMEOUT: { id: 'watch', color: 'charts.orange' },
+  OUT_OF_MEMORY: { id: 'error', color: 'testing.iconFailed' },
+  NODE_FAIL: { id: 'error', color: 'testing.iconFailed' },
+  PREEMPTED: { id: 'debug-restart', color: 'charts.orange' },
+  BOOT_FAIL: { id: 'error', color: 'testing.iconFailed' },
+  DEADLINE: { id: 'watch', color: 'charts.orange' },
+  REVOKED: { id: 'circle-slash', color: 'disabledForeground' },
+  SPECIAL_EXIT: { id: 'warning', color: 'charts.orange' },
+  UNKNOWN: { id: 'question' },
+};
+
+export const HELD_ICON: IconSpec = { id: 'debug-pause', color: 'charts.yellow' };
+
+export function stateIcon(job: Pick<Job, 'state' | 'reason' | 'rawState'>): IconSpec {
+  return isHeld(job) ? HELD_ICON : ICONS[job.state];
+}
+
+export function iconForState(state: JobState): IconSpec {
+  return ICONS[state];
+}
+
+/** `PENDING (Priority)`, `RUNNING`, `FAILED (exit 3)`, `CANCELLED by 1000`. */
+export function stateText(job: Job): string {
+  const word = job.rawState && job.rawState !== job.state && /\bby\b/.test(job.rawState) ? job.rawState : job.state;
+  if (stateClass(job.state) === 'pending' && job.reason) return `${word} (${job.reason})`;
+  if (isTerminal(job.state) && job.state !== 'COMPLETED' && job.state !== 'CANCELLED') {
+    if (job.signal) return `${word} (signal ${job.signal})`;
+    if (job.exitCode) return `${word} (exit ${job.exitCode})`;
+  }
+  return word;
+}
+
+/** `0:05 / 1:00:00`; just the limit while pending; just the elapsed time without a limit. */
+export function timeText(job: Pick<Job, 'elapsed' | 'timeLimit' | 'state'>): string {
+  const elapsed = job.elapsed && !(stateClass(job.state) === 'pending' && /^0(:0+)+$/.test(job.elapsed)) ? job.elapsed : '';
+  const limit = job.timeLimit && job.timeLimit !== 'UNLIMITED' && job.timeLimit !== 'INFINITE' ? job.timeLimit : '';
+  if (elapsed && limit) return `${elapsed} / ${limit}`;
+  if (limit) return `limit ${limit}`;
+  return elapsed;
+}
+
+/** Tree label: `123 name` (`123_4 name` for an array task). */
+export function jobLabel(job: Pick<Job, 'id' | 'name'>): string {
+  return job.name ? `${job.id} ${job.name}` : job.id;
+}
+
+/** One line beside the label: state · partition · elapsed / limit · nodes · #tags. */
+export function jobDescription(job: Job): string {
+  const parts = [stateText(job), job.partition, timeText(job), job.nodes, job.tags.map((t) => `#${t}`).join(' ')];
+  return parts.filter(Boolean).join(' · ');
+}
+
+/** Menus match on these: `job.pending`, `job.pending.held`, `job.running.task`, `job.finished`… */
+export function jobContextValue(job: Job): string {
+  const parts = ['job', stateClass(job.state)];
+  if (isHeld(job)) parts.push('held');
+  if (job.arrayJobId !== undefined) parts.push('task');
+  return parts.join('.');
+}
+
+/** Array parents: `job.array.active` while any task is queued or running, else `job.array.finished`. */
+export function arrayContextValue(tasks: readonly Job[]): string {
+  return tasks.some((t) => !isTerminal(t.state)) ? 'job.array.active' : 'job.array.finished';
+}
+
+/** Markdown-safe text (the tooltip is a MarkdownString with theme icons on). */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+!|<>~$]/g, (c) => `\\${c}`);
+}
+
+function row(name: string, value: string | number | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  return `**${name}:** ${escapeMarkdown(String(value))}`;
+}
+
+/** Tooltip body (Markdown): everything the row has no room for, submit time and work dir included. */
+export function jobTooltip(job: Job, host: string): string {
+  const icon = stateIcon(job).id.replace(/~spin$/, '');
+  const head = `$(${icon}) **${escapeMarkdown(jobLabel(job))}** — ${escapeMarkdown(stateText(job))}`;
+  const rows = [
+    row('Host', host),
+    row('Partition', job.partition),
+    row('Elapsed', job.elapsed),
+    row('Time limit', job.timeLimit),
+    row('Reason', job.reason),
+    row('Nodes', job.nodes ? `${job.nodes}${job.nodeCount ? ` (${job.nodeCount})` : ''}` : undefined),
+    row('Submitted', prettyTime(job.submitTime)),
+    row('Started', prettyTime(job.startTime)),
+    row(isTerminal(job.state) ? 'Ended' : 'Expected end', prettyTime(job.endTime)),
+    row('Exit code', job.exitCode !== undefined ? `${job.exitCode}${job.signal ? ` (signal ${job.signal})` : ''}` : undefined),
+    row('Work dir', job.workDir),
+    row('Tags', job.tags.join(', ')),
+    row('Comment', job.comment),
+    row('Priority', job.priority),
+    row('Nice', job.nice || undefined),
+  ].filter((r): r is string => r !== undefined);
+  return [head, '', ...rows].join('  \n');
+}
+
+/** `2024-05-01T10:11:12` → `2024-05-01 10:11:12`. */
+export function prettyTime(t: string | undefined): string | undefined {
+  return t ? t.replace('T', ' ') : undefined;
+}
+
+/** Host row: `2 running · 1 pending`, or undefined when nothing is active. */
+export function hostSummary(jobs: readonly Job[]): string | undefined {
+  let running = 0;
+  let pending = 0;
+  for (const j of jobs) {
+    const c = stateClass(j.state);
+    if (c === 'running') running++;
+    else if (c === 'pending') pending++;
+  }
+  const parts = [running ? `${running} running` : '', pending ? `${pending} pending` : ''].filter(Boolean);
+  return parts.length ? parts.join(' · ') : undefined;
+}
+
+/** Array row: `3 running · 5 pending · 2 completed`, states in a stable order. */
+export function arraySummary(tasks: readonly Job[]): string {
+  const counts = new Map<string, number>();
+  const order: string[] = [];
+  const sorted = [...tasks].sort((a, b) => rank(a.state) - rank(b.state));
+  for (const t of sorted) {
+    const key = t.state.toLowerCase().replace(/_/g, ' ');
+    if (!counts.has(key)) order.push(key);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return order.map((k) => `${counts.get(k)} ${k}`).join(' · ');
+}
+
+const RANK: JobState[] = ['RUNNING', 'COMPLETING', 'CONFIGURING', 'PENDING', 'REQUEUED', 'SUSPENDED', 'STOPPED', 'FAILED', 'OUT_OF_MEMORY', 'TIMEOUT', 'NODE_FAIL', 'CANCELLED', 'COMPLETED'];
+function rank(s: JobState): number {
+  const i = RANK.indexOf(s);
+  return i < 0 ? RANK.length : i;
+}
+
+/** The state an array row shows: the "most alive" task, else the worst outcome, else COMPLETED. */
+export function arrayState(tasks: readonly Job[]): JobState {
+  if (tasks.length === 0) return 'UNKNOWN';
+  const active = tasks.filter((t) => !isTerminal(t.state));
+  if (active.length) return [...active].sort((a, b) => rank(a.state) - rank(b.state))[0]?.state ?? 'UNKNOWN';
+  const bad = tasks.filter((t) => t.state !== 'COMPLETED').sort((a, b) => rank(a.state) - rank(b.state))[0];
+  return bad ? bad.state : 'COMPLETED';
+}

@@ -1,0 +1,279 @@
+/**
+ * "Submit Job" on a batch script: what goes on sbatch's command line. Three sources, in order of
+ * precedence: what the user picked in the quick pick, the script's own `#SBATCH` lines, and the
+ * per-host defaults from `remoteHpc.jobs.defaults`. Options the script already sets are not
+ * repeated on the command line (where they would silently override it). Pure.
+ */
+import type { JobSubmitSpec } from '../core/scheduler/types';
+import { commentWithTags, isSlurmTime, isTag } from '../core/scheduler/slurm/sbatch';
+import { tagsFromComment } from '../core/scheduler/slurm/fields';
+
+/** One host's entry in `remoteHpc.jobs.defaults`. */
+export interface HostJobDefaults {
+  partition?: string;
+  account?: string;
+  time?: string;
+  /** Further sbatch options, one argv word each (`--qos=debug`). */
+  extraArgs?: string[];
+}
+
+function str(x: unknown): string | undefined {
+  return typeof x === 'string' && x.trim() !== '' ? x.trim() : undefined;
+}
+
+function readEntry(x: unknown): HostJobDefaults {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return {};
+  const o = x as Record<string, unknown>;
+  const out: HostJobDefaults = {};
+  const partition = str(o.partition);
+  const account = str(o.account);
+  const time = str(o.time);
+  if (partition) out.partition = partition;
+  if (account) out.account = account;
+  if (time) out.time = time;
+  const extra = o.extraArgs;
+  const words = typeof extra === 'string' ? splitShellWords(extra) : Array.isArray(extra) ? extra.filter((w): w is string => typeof w === 'string' && w !== '') : [];
+  if (words.length) out.extraArgs = words;
+  return out;
+}
+
+/** The defaults for `host`: the `*` entry, overlaid by the host's own (extra args are added up). */
+export function defaultsFor(setting: unknown, host: string): HostJobDefaults {
+  if (typeof setting !== 'object' || setting === null || Array.isArray(setting)) return {};
+  const all = setting as Record<string, unknown>;
+  const star = readEntry(all['*']);
+  const own = readEntry(all[host]);
+  const merged: HostJobDefaults = { ...star, ...own };
+  const extra = [...(star.extraArgs ?? []), ...(own.extraArgs ?? [])];
+  if (extra.length) merged.extraArgs = extra;
+  else delete merged.extraArgs;
+  return merged;
+}
+
+/**
+ * Splits a line into words the way a shell (and sbatch's directive reader) would: whitespace
+ * separates, `'…'` and `"…"` group, `\` escapes outside single quotes, an unquoted `#` at the start
+ * of a word ends the line.
+ */
+export function splitShellWords(line: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < line.length && /["\\$`]/.test(line[i + 1] as string)) cur += line[++i];
+      else cur += c;
+      continue;
+    }
+    if (/\s/.test(c)) {
+      if (inWord) words.push(cur);
+      cur = '';
+      inWord = false;
+      continue;
+    }
+    if (c === '#' && !inWord) break;
+    inWord = true;
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '\\' && i + 1 < line.length) cur += line[++i];
+    else cur += c;
+  }
+  if (inWord) words.push(cur);
+  return words;
+}
+
+/** What a script's `#SBATCH` lines set (the options this flow cares about). */
+export interface ScriptDirectives {
+  name?: string;
+  partition?: string;
+  account?: string;
+  time?: string;
+  comment?: string;
+  nice?: number;
+  array?: string;
+  output?: string;
+  error?: string;
+}
+
+const SHORT: Record<string, keyof ScriptDirectives> = { J: 'name', p: 'partition', A: 'account', t: 'time', a: 'array', o: 'output', e: 'error' };
+const LONG: Record<string, keyof ScriptDirectives> = {
+  'job-name': 'name',
+  partition: 'partition',
+  account: 'account',
+  time: 'time',
+  comment: 'comment',
+  nice: 'nice',
+  array: 'array',
+  output: 'output',
+  error: 'error',
+};
+
+/**
+ * Reads the `#SBATCH` lines at the top of a batch script. Like sbatch, it stops at the first line
+ * that is neither blank nor a comment.
+ */
+export function parseSbatchDirectives(script: string): ScriptDirectives {
+  const out: ScriptDirectives = {};
+  const set = (key: keyof ScriptDirectives, value: string | undefined) => {
+    if (value === undefined) return;
+    if (key === 'nice') {
+      const n = value === '' ? 100 : Number(value);
+      if (Number.isInteger(n)) out.nice = n;
+      return;
+    }
+    out[key] = value;
+  };
+  for (const raw of script.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#!')) continue;
+    if (!line.startsWith('#')) break;
+    const m = /^#SBATCH\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const words = splitShellWords(m[1] as string);
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i] as string;
+      const long = /^--([a-z-]+)(?:=(.*))?$/.exec(w);
+      if (long) {
+        const key = LONG[long[1] as string];
+        if (!key) continue;
+        const value = long[2] ?? (key === 'nice' && (words[i + 1] === undefined || words[i + 1]?.startsWith('-')) ? '' : words[++i]);
+        set(key, value);
+        continue;
+      }
+      const short = /^-([A-Za-z])(.*)$/.exec(w);
+      if (short) {
+        const key = SHORT[short[1] as string];
+        if (!key) continue;
+        set(key, short[2] ? short[2] : words[++i]);
+      }
+    }
+  }
+  return out;
+}
+
+/** What the user chose in the quick pick; undefined = keep the script's / default value. */
+export interface SubmitOverrides {
+  name?: string;
+  partition?: string;
+  account?: string;
+  time?: string;
+  /** Replaces the default extra args. */
+  extraArgs?: string[];
+  tags?: string[];
+  nice?: number;
+  hold?: boolean;
+}
+
+export type OptionSource = 'you' | 'script' | 'default';
+
+export interface Resolved<T> {
+  value: T | undefined;
+  source: OptionSource | undefined;
+}
+
+export interface ResolvedSubmit {
+  name: Resolved<string>;
+  partition: Resolved<string>;
+  account: Resolved<string>;
+  time: Resolved<string>;
+  extraArgs: Resolved<string[]>;
+  tags: Resolved<string[]>;
+  nice: Resolved<number>;
+  hold: boolean;
+}
+
+function pick<T>(override: T | undefined, script: T | undefined, def: T | undefined): Resolved<T> {
+  if (override !== undefined) return { value: override, source: 'you' };
+  if (script !== undefined) return { value: script, source: 'script' };
+  if (def !== undefined) return { value: def, source: 'default' };
+  return { value: undefined, source: undefined };
+}
+
+/** Every option's effective value and where it came from (shown in the quick pick). */
+export function resolveSubmit(defaults: HostJobDefaults, directives: ScriptDirectives, overrides: SubmitOverrides): ResolvedSubmit {
+  const scriptTags = directives.comment !== undefined ? tagsFromComment(directives.comment) : undefined;
+  return {
+    name: pick(overrides.name, directives.name, undefined),
+    partition: pick(overrides.partition, directives.partition, defaults.partition),
+    account: pick(overrides.account, directives.account, defaults.account),
+    time: pick(overrides.time, directives.time, defaults.time),
+    extraArgs: pick(overrides.extraArgs, undefined, defaults.extraArgs),
+    tags: pick(overrides.tags, scriptTags?.length ? scriptTags : undefined, undefined),
+    nice: pick(overrides.nice, directives.nice, undefined),
+    hold: overrides.hold === true,
+  };
+}
+
+/** The comment without its `tags=…` part (ours to rewrite). */
+export function commentWithoutTags(comment: string): string {
+  return comment
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p !== '' && !/^tags=/.test(p))
+    .join('; ')
+    .replace(/(?:^|\s)tags=\S*/g, '')
+    .trim();
+}
+
+/**
+ * The submit spec for a script on the cluster, run from its folder. Options whose value comes
+ * from the script itself are left out (sbatch reads them from the script).
+ */
+export function scriptSubmitSpec(scriptPath: string, cwd: string, r: ResolvedSubmit, directives: ScriptDirectives): JobSubmitSpec {
+  const spec: JobSubmitSpec = { script: scriptPath, cwd };
+  const mine = <T>(o: Resolved<T>): T | undefined => (o.source === 'you' || o.source === 'default' ? o.value : undefined);
+  const name = mine(r.name);
+  const partition = mine(r.partition);
+  const account = mine(r.account);
+  const time = mine(r.time);
+  const nice = mine(r.nice);
+  if (name !== undefined && name !== directives.name) spec.name = name;
+  if (partition !== undefined && partition !== directives.partition) spec.partition = partition;
+  if (account !== undefined && account !== directives.account) spec.account = account;
+  if (time !== undefined && time !== directives.time) spec.time = time;
+  if (nice !== undefined && nice !== directives.nice) spec.nice = nice;
+  const extra = mine(r.extraArgs);
+  if (extra?.length) spec.extraArgs = extra;
+  if (r.tags.source === 'you') {
+    // --comment on the command line replaces the script's: keep its text, swap the tags.
+    const base = directives.comment !== undefined ? commentWithoutTags(directives.comment) : '';
+    const comment = commentWithTags(base || undefined, r.tags.value ?? []);
+    if (comment !== undefined) spec.comment = comment;
+  }
+  if (r.hold) spec.hold = true;
+  return spec;
+}
+
+/** Input-box checks; undefined when fine. */
+export function checkTime(v: string): string | undefined {
+  return v.trim() === '' || isSlurmTime(v.trim()) ? undefined : 'Use minutes, HH:MM:SS, D-HH:MM:SS or D-HH';
+}
+
+export function parseTags(v: string): { tags: string[]; error?: string } {
+  const tags = v
+    .split(/[\s,]+/)
+    .map((t) => t.trim().replace(/^#/, ''))
+    .filter(Boolean);
+  const bad = tags.find((t) => !isTag(t));
+  return bad ? { tags, error: `Tag "${bad}" must not contain ';' or '='` } : { tags: [...new Set(tags)] };
+}
+
+export function checkExtraArgs(v: string): string | undefined {
+  let words: string[];
+  try {
+    words = splitShellWords(v);
+  } catch {
+    return 'Unbalanced quotes';
+  }
+  const bad = words.find((w) => !w.startsWith('-'));
+  return bad ? `"${bad}" must start with '-' (write --option=value as one word)` : undefined;
+}
+
+export function parseNice(v: string): { nice?: number; error?: string } {
+  const t = v.trim();
+  if (t === '') return {};
+  if (!/^-?\d+$/.test(t)) return { error: 'A whole number (positive lowers the priority)' };
+  return { nice: Number(t) };
+}

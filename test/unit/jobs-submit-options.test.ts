@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  checkExtraArgs,
+  checkTime,
+  commentWithoutTags,
+  defaultsFor,
+  parseNice,
+  parseSbatchDirectives,
+  parseTags,
+  resolveSubmit,
+  scriptSubmitSpec,
+  splitShellWords,
+} from '../../src/jobs/submitOptions';
+import { sbatchCommand } from '../../src/core/scheduler/slurm/sbatch';
+
+test('defaults: "*" for every host, overlaid by the host entry; extra args add up; junk ignored', () => {
+  const setting = {
+    '*': { account: 'proj', extraArgs: ['--qos=normal'] },
+    hpc: { partition: 'debug', time: '1:00:00', extraArgs: '--mail-type=END --exclusive' },
+    other: 'nonsense',
+  };
+  assert.deepEqual(defaultsFor(setting, 'hpc'), {
+    account: 'proj',
+    partition: 'debug',
+    time: '1:00:00',
+    extraArgs: ['--qos=normal', '--mail-type=END', '--exclusive'],
+  });
+  assert.deepEqual(defaultsFor(setting, 'other'), { account: 'proj', extraArgs: ['--qos=normal'] });
+  assert.deepEqual(defaultsFor(undefined, 'hpc'), {});
+  assert.deepEqual(defaultsFor({ hpc: { partition: '  ', time: 5 } }, 'hpc'), {});
+});
+
+test('shell words: quotes, escapes, comments', () => {
+  assert.deepEqual(splitShellWords(`--a=1 "b c" 'd "e"' f\\ g # comment`), ['--a=1', 'b c', 'd "e"', 'f g']);
+  assert.deepEqual(splitShellWords('--x="a#b"'), ['--x=a#b']);
+  assert.deepEqual(splitShellWords('   '), []);
+});
+
+test('#SBATCH directives: long, short, separate values; stops at the first command', () => {
+  const script = [
+    '#!/bin/bash',
+    '#SBATCH --job-name="my job"',
+    '#SBATCH -p gpu',
+    '#SBATCH --account proj1  # the grant',
+    '#SBATCH -t1:00:00',
+    '#SBATCH --comment="note; tags=a,b"',
+    '#SBATCH --nice',
+    '',
+    '# plain comment',
+    'echo hi',
+    '#SBATCH --partition=ignored',
+  ].join('\n');
+  assert.deepEqual(parseSbatchDirectives(script), {
+    name: 'my job',
+    partition: 'gpu',
+    account: 'proj1',
+    time: '1:00:00',
+    comment: 'note; tags=a,b',
+    nice: 100,
+  });
+});
+
+test('precedence: you > script > defaults; script-set options are not repeated', () => {
+  const defaults = { partition: 'debug', account: 'proj', time: '30', extraArgs: ['--qos=low'] };
+  const directives = parseSbatchDirectives('#!/bin/bash\n#SBATCH -p gpu\n#SBATCH --comment="x; tags=old"\n');
+  const r = resolveSubmit(defaults, directives, {});
+  assert.deepEqual([r.partition, r.account, r.time, r.tags], [
+    { value: 'gpu', source: 'script' },
+    { value: 'proj', source: 'default' },
+    { value: '30', source: 'default' },
+    { value: ['old'], source: 'script' },
+  ]);
+  const spec = scriptSubmitSpec('/home/a/run.sh', '/home/a', r, directives);
+  assert.deepEqual(spec, { script: '/home/a/run.sh', cwd: '/home/a', account: 'proj', time: '30', extraArgs: ['--qos=low'] });
+
+  const r2 = resolveSubmit(defaults, directives, { partition: 'long', tags: ['new', 'x2'], nice: 10, extraArgs: [] });
+  const spec2 = scriptSubmitSpec('/home/a/run.sh', '/home/a', r2, directives);
+  assert.equal(spec2.partition, 'long');
+  assert.equal(spec2.comment, 'x; tags=new,x2');
+  assert.equal(spec2.nice, 10);
+  assert.equal(spec2.extraArgs, undefined);
+  assert.deepEqual(sbatchCommand(spec2).argv, [
+    'sbatch',
+    '--parsable',
+    '--partition=long',
+    '--account=proj',
+    '--time=30',
+    '--comment=x; tags=new,x2',
+    '--nice=10',
+    '/home/a/run.sh',
+  ]);
+});
+
+test('an override equal to the script value is not passed', () => {
+  const d = parseSbatchDirectives('#SBATCH -p gpu\n');
+  const spec = scriptSubmitSpec('/s.sh', '/', resolveSubmit({}, d, { partition: 'gpu' }), d);
+  assert.equal(spec.partition, undefined);
+});
+
+test('input checks', () => {
+  assert.equal(checkTime('1:00:00'), undefined);
+  assert.equal(checkTime('2-00'), undefined);
+  assert.equal(checkTime(''), undefined);
+  assert.match(checkTime('1h') ?? '', /minutes/);
+  assert.deepEqual(parseTags('#a, b  c,a'), { tags: ['a', 'b', 'c'] });
+  assert.match(parseTags('x=1').error ?? '', /must not/);
+  assert.equal(checkExtraArgs('--qos=x -N 2'), '"2" must start with \'-\' (write --option=value as one word)');
+  assert.equal(checkExtraArgs('--qos=x --exclusive'), undefined);
+  assert.deepEqual(parseNice('-5'), { nice: -5 });
+  assert.deepEqual(parseNice(''), {});
+  assert.ok(parseNice('x').error);
+  assert.equal(commentWithoutTags('note; tags=a,b'), 'note');
+  assert.equal(commentWithoutTags('tags=a'), '');
+  assert.equal(commentWithoutTags('plain tags=a'), 'plain');
+});
