@@ -133,7 +133,7 @@ export class ExplorerTreeProvider implements vscode.TreeDataProvider<ExplorerNod
     }
     for (const e of snap.entries) children.push(this.childNode(n, e));
     if (!snap.complete && snap.error === undefined) {
-      const id = `more\0${n.id}`;
+      const id = `more:${n.id}`;
       const more = this.intern<LoadMoreNode>(id, () => ({ kind: 'loadMore', id, host: n.host, path: n.path, parent: n, shown: 0, total: 0, loading: false }));
       more.shown = snap.entries.length;
       more.total = snap.total;
@@ -221,7 +221,7 @@ export class ExplorerTreeProvider implements vscode.TreeDataProvider<ExplorerNod
   }
 
   private info(parent: HostNode | EntryNode, icon: string, message: string): InfoNode {
-    const id = `info\0${parent.id}`;
+    const id = `info:${parent.id}`;
     const n = this.intern<InfoNode>(id, () => ({ kind: 'info', id, parent, message, icon }));
     n.message = message;
     n.icon = icon;
@@ -257,8 +257,9 @@ export class ExplorerTreeProvider implements vscode.TreeDataProvider<ExplorerNod
   }
 }
 
-const hostId = (host: string) => `host\0${host}`;
-const entryId = (host: string, rootIndex: number, path: string) => `entry\0${host}\0${rootIndex}\0${path}`;
+// Printable ids (they travel to the renderer): the host is encoded, the path comes last.
+const hostId = (host: string) => `host:${encodeURIComponent(host)}`;
+const entryId = (host: string, rootIndex: number, path: string) => `entry:${encodeURIComponent(host)}:${rootIndex}:${path}`;
 
 function errorText(err: unknown): string {
   const code = classifyRemoteError(err);
