@@ -62,7 +62,7 @@ export class ExplorerModel implements vscode.Disposable {
       this.changed,
       this.listings.onDidChange((host, path) => this.changed.fire({ host, path })),
       hosts.onDidChange(() => this.syncHosts()),
-      filters.onDidChange((hs) => hs.forEach((h) => this.resetHost(h))),
+      filters.onDidChange((hs) => hs.forEach((h) => this.resetListings(h))),
       fs.onDidChangeFile((events) => this.onFileChanges(events)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('remoteHpc')) return;
@@ -72,7 +72,7 @@ export class ExplorerModel implements vscode.Disposable {
           this.roots.clear();
           this.changed.fire(undefined);
         }
-        if (before.showHidden !== this.config.showHidden) for (const h of this.shownHosts) this.resetHost(h);
+        if (before.showHidden !== this.config.showHidden) for (const h of this.shownHosts) this.resetListings(h);
       }),
     );
     const invalidation = remote.onDidInvalidate((host) => this.resetHost(host));
@@ -146,6 +146,11 @@ export class ExplorerModel implements vscode.Disposable {
 
   private resetHost(host: string, announce = true): void {
     this.roots.delete(host);
+    this.resetListings(host, announce);
+  }
+
+  /** Drops a host's listings but keeps its roots (filter or hidden-files setting changed). */
+  private resetListings(host: string, announce = true): void {
     this.unwatch(host, '/');
     this.listings.invalidateHost(host);
     for (const k of [...this.linkTargets.keys()]) if (k.startsWith(`${host}\0`)) this.linkTargets.delete(k);

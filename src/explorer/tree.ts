@@ -203,6 +203,17 @@ export class ExplorerTreeProvider implements vscode.TreeDataProvider<ExplorerNod
       const target = this.model.linkTarget(n.host, n.path);
       item.description = `→ ${target ?? (dangling ? 'broken link' : '…')}`;
     }
+    if (!folder && !dangling) item.command = { command: 'remoteHpc.explorer.open', title: 'Open', arguments: [n] };
+    return item;
+  }
+
+  /** Tooltips are built on hover only (pages can hold thousands of items). */
+  resolveTreeItem(item: vscode.TreeItem, n: ExplorerNode): vscode.TreeItem {
+    if (n.kind !== 'entry' || item.tooltip !== undefined) return item;
+    const folder = isFolder(n);
+    const e = n.entry;
+    const link = e?.type === 'symlink';
+    const dangling = link && (e.targetType === undefined || e.targetType === 'other');
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`${folder ? '$(folder)' : '$(file)'} `);
     tip.appendText(n.path);
@@ -216,7 +227,6 @@ export class ExplorerTreeProvider implements vscode.TreeDataProvider<ExplorerNod
       tip.appendMarkdown(`\n\n${facts.join(' · ')}`);
     }
     item.tooltip = tip;
-    if (!folder && !dangling) item.command = { command: 'remoteHpc.explorer.open', title: 'Open', arguments: [n] };
     return item;
   }
 
