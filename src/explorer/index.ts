@@ -54,6 +54,7 @@ export function registerExplorer(_context: vscode.ExtensionContext, deps: Explor
   };
 
   updateFilterUi();
+  model.setWatching(view.visible);
   const commands = new ExplorerCommands({ log: deps.log, hosts: deps.hosts, remote: deps.remote, model, tree, view, filters, transfers });
 
   return [
@@ -66,6 +67,7 @@ export function registerExplorer(_context: vscode.ExtensionContext, deps: Explor
     transfers,
     deps.hosts.onDidChange(onHosts),
     filters.onDidChange(updateFilterUi),
+    view.onDidChangeVisibility(({ visible }) => model.setWatching(visible)),
     view.onDidCollapseElement(({ element }) => {
       if (element.kind === 'entry' && isFolder(element)) {
         tree.forget(element.host, element);

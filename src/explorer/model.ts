@@ -46,6 +46,8 @@ export class ExplorerModel implements vscode.Disposable {
   private readonly pending = new Map<string, { host: string; path: string }>();
   private timer: NodeJS.Timeout | undefined;
   private shownHosts: string[] = [];
+  /** Folder watches only while the view is visible (a live watch keeps the session from idling out). */
+  private watching = true;
   private config = readExplorerConfig();
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -225,9 +227,29 @@ export class ExplorerModel implements vscode.Disposable {
 
   // ---- watching and remote changes
 
+  /**
+   * The view was shown or hidden. Hidden: folder watches are dropped (listings kept). Shown again:
+   * cached folders are watched and refreshed, to catch what changed meanwhile.
+   */
+  setWatching(on: boolean): void {
+    if (on === this.watching) return;
+    this.watching = on;
+    if (!on) {
+      for (const d of this.watches.values()) d.dispose();
+      this.watches.clear();
+      return;
+    }
+    for (const host of this.shownHosts) {
+      for (const path of this.listings.cachedFolders(host)) {
+        this.watchFolder(host, path);
+        void this.listings.refresh(host, path);
+      }
+    }
+  }
+
   private watchFolder(host: string, path: string): void {
     const k = `${host}\0${path}`;
-    if (this.watches.has(k)) return;
+    if (!this.watching || this.watches.has(k)) return;
     try {
       this.watches.set(k, this.fs.watch(hpcUri(host, path), { recursive: false, excludes: [] }));
     } catch (err) {
