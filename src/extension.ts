@@ -1,0 +1,50 @@
+/**
+ * Remote HPC: builds the services, registers the features, and hands every disposable to
+ * VS Code. Nothing here touches the network: sessions open when a feature or the user asks.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { PooledOpsProvider } from './core/remote/opsProvider';
+import { openRemote } from './core/remote/openRemote';
+import { registerExplorer } from './explorer';
+import { registerHostCommands } from './hosts/commands';
+import { HostService } from './hosts/hostService';
+import { HostsTreeProvider } from './hosts/hostsTree';
+import { createConnectionStatusBar } from './hosts/statusBar';
+import { registerJobs } from './jobs';
+import { registerPreviews } from './preview';
+import { createLogger } from './util/logger';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const channel = vscode.window.createOutputChannel('Remote HPC', { log: true });
+  const log = createLogger(channel);
+  const hosts = new HostService(log, context.secrets);
+  const settings = () => vscode.workspace.getConfiguration('remoteHpc');
+  const remote = new PooledOpsProvider({
+    acquire: (host) => hosts.acquire(host),
+    open: (session, host) => openRemote(session, { host, log, forceFallback: settings().get<boolean>('forceSftpFallback', false) }),
+    idleMs: Math.max(0, settings().get<number>('idleTimeoutMinutes', 30)) * 60_000,
+    logger: log,
+  });
+  const hostsTree = new HostsTreeProvider(hosts);
+
+  context.subscriptions.push(
+    channel,
+    hosts,
+    remote,
+    hostsTree,
+    // A session that closes takes its agent with it; the next request starts a new one.
+    hosts.onStatus((alias, status) => (status === 'disconnected' || status === 'failed') && remote.drop(alias)),
+    vscode.window.createTreeView('remoteHpc.hosts', { treeDataProvider: hostsTree, showCollapseAll: false }),
+    createConnectionStatusBar(hosts),
+    ...registerHostCommands(log, hosts, channel, context.secrets),
+    ...registerExplorer(context, { log, hosts, remote }),
+    ...registerPreviews(context, { log, getOps: (host) => remote.ops(host), cacheDir: path.join(context.globalStorageUri.fsPath, 'previews') }),
+    ...registerJobs(context, { log, hosts, remote }),
+  );
+  log.info(`Remote HPC ${String((context.extension.packageJSON as { version?: string }).version)} activated`);
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

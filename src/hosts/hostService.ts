@@ -1,0 +1,192 @@
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import { tagged, type Logger } from '../core/log';
+import { SessionPool, type HostStatus, type SessionLease } from '../core/ssh/pool';
+import { sshConnector } from '../core/ssh/connector';
+import { HostDirectory, SshConfig, expandTilde, type ExtraHost, type HostConfig } from '../core/ssh/sshConfig';
+import { VsCodePrompter, VsCodeSecretStore } from './prompter';
+
+export interface HostState {
+  alias: string;
+  status: HostStatus;
+  config: HostConfig;
+  source: 'settings' | 'ssh-config';
+  /** Short message of the last failure. */
+  error?: string;
+}
+
+const SECTION = 'remoteHpc';
+
+/** Reads `remoteHpc.*` settings that shape sessions; paths with `~` are expanded. */
+function settings() {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const path = (key: string) => {
+    const v = c.get<string>(key, '').trim();
+    return v ? expandTilde(v, os.homedir()) : undefined;
+  };
+  return {
+    sshConfigFile: path('sshConfigFile'),
+    knownHostsFile: path('knownHostsFile'),
+    hosts: c.get<ExtraHost[]>('hosts', []),
+    idleTimeoutMs: Math.max(0, c.get<number>('idleTimeoutMinutes', 30)) * 60_000,
+    keepaliveIntervalMs: Math.max(0, c.get<number>('keepaliveIntervalSeconds', 0)) * 1000,
+    rememberPasswords: c.get<boolean>('rememberPasswords', false),
+  };
+}
+
+/**
+ * The configured hosts and their cached sessions. Owns the SessionPool; the Hosts view, the
+ * status bar and every feature read its model. Nothing here touches the network until a
+ * feature or the user asks for a session.
+ */
+export class HostService implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private directory: HostDirectory | undefined;
+  private loading: Promise<HostDirectory> | undefined;
+  private readonly pool: SessionPool;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly log: Logger;
+
+  constructor(
+    logger: Logger,
+    private readonly secrets: vscode.SecretStorage,
+  ) {
+    this.log = tagged(logger, 'hosts');
+    this.pool = this.createPool();
+    this.disposables.push(
+      this.changed,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration(SECTION)) return;
+        if (['sshConfigFile', 'hosts'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
+          void this.reload();
+        }
+      }),
+    );
+  }
+
+  private createPool(): SessionPool {
+    const prompter = new VsCodePrompter();
+    const secretStore = new VsCodeSecretStore(this.secrets, () => settings().rememberPasswords);
+    const pool = new SessionPool({
+      idleTimeoutMs: settings().idleTimeoutMs,
+      logger: this.log,
+      // Built per attempt, so edited settings apply to the next connection.
+      connect: async (alias, ctx) => {
+        const s = settings();
+        const dir = await this.hostDirectory();
+        return sshConnector({
+          prompter,
+          secretStore,
+          logger: this.log,
+          ...(s.knownHostsFile ? { knownHostsFiles: [s.knownHostsFile] } : {}),
+          ...(s.keepaliveIntervalMs ? { keepaliveIntervalMs: s.keepaliveIntervalMs } : {}),
+          resolve: (a) => dir.resolve(a),
+          resolveJump: (spec) => dir.resolveJump(spec),
+        })(alias, ctx);
+      },
+    });
+    const sub = pool.onStatus((e) => {
+      this.log.info(`${e.alias}: ${e.status}${e.error ? ` (${e.error.message})` : ''}`);
+      this.updateContext();
+      this.changed.fire();
+    });
+    this.disposables.push({ dispose: () => sub.dispose() });
+    return pool;
+  }
+
+  /** Parses the SSH config once (and again after a settings change). */
+  hostDirectory(): Promise<HostDirectory> {
+    if (this.directory) return Promise.resolve(this.directory);
+    this.loading ??= (async () => {
+      const s = settings();
+      const config = await SshConfig.load(s.sshConfigFile);
+      this.directory = new HostDirectory(config, s.hosts);
+      this.loading = undefined;
+      this.changed.fire();
+      return this.directory;
+    })();
+    return this.loading;
+  }
+
+  /** Re-reads the SSH config and settings; open sessions keep running, new ones use the new settings. */
+  async reload(): Promise<void> {
+    this.directory = undefined;
+    this.loading = undefined;
+    this.log.info(`reloading hosts from ${settings().sshConfigFile ?? '~/.ssh/config'} and settings`);
+    await this.hostDirectory();
+  }
+
+  /** The model of the Hosts view (empty until the SSH config has been read). */
+  list(): HostState[] {
+    const dir = this.directory;
+    if (!dir) {
+      void this.hostDirectory().catch((err: unknown) => this.log.error(`reading SSH config failed: ${String(err)}`));
+      return [];
+    }
+    return dir.list().map(({ alias, source }) => {
+      const status = this.pool.status(alias);
+      const err = this.pool.lastError(alias);
+      let config: HostConfig;
+      try {
+        config = dir.resolve(alias);
+      } catch {
+        config = { alias, hostName: alias, port: 22, user: '', identityFiles: [], identitiesOnly: false, proxyJump: [] };
+      }
+      return { alias, status, config, source, ...(err && status === 'failed' ? { error: err.message } : {}) };
+    });
+  }
+
+  status(alias: string): HostStatus {
+    return this.pool.status(alias);
+  }
+
+  /** A user-initiated connection, with a progress notification; ignores backoff. */
+  async connect(alias: string): Promise<void> {
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Connecting to ${alias}…`, cancellable: true },
+      async (_progress, token) => {
+        const abort = new AbortController();
+        const sub = token.onCancellationRequested(() => abort.abort());
+        try {
+          await this.pool.connect(alias, abort.signal);
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+  }
+
+  /** A lease on the host's session for a feature; release it when done. */
+  acquire(alias: string): Promise<SessionLease> {
+    return this.pool.acquire(alias);
+  }
+
+  /** Reports whether a connected host still answers. */
+  check(alias: string): Promise<boolean> {
+    return this.pool.check(alias);
+  }
+
+  onStatus(listener: (alias: string, status: HostStatus) => void): vscode.Disposable {
+    const d = this.pool.onStatus((e) => listener(e.alias, e.status));
+    return { dispose: () => d.dispose() };
+  }
+
+  disconnect(alias: string): void {
+    this.pool.close(alias);
+  }
+
+  disconnectAll(): void {
+    this.pool.closeAll();
+  }
+
+  private updateContext(): void {
+    const any = this.pool.statuses().some((e) => e.status === 'connected');
+    void vscode.commands.executeCommand('setContext', 'remoteHpc.anyConnected', any);
+  }
+
+  dispose(): void {
+    this.pool.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
