@@ -121,8 +121,8 @@ export async function searchInFolder(remote: RemoteOpsProvider, host: string, fo
 
 function findColumn(line: string, pattern: string): number {
   try {
-    return line.search(new RegExp(pattern));
+    return line.search(new RegExp(pattern, 'i'));
   } catch {
-    return line.indexOf(pattern);
+    return line.toLowerCase().indexOf(pattern.toLowerCase());
   }
 }
