@@ -1,0 +1,281 @@
+/**
+ * Keeps the JobsModel up to date: connected hosts are watched by one JobWatcher (one batched
+ * squeue per host per cycle, 30 s while the view is visible, backing off while hidden or
+ * unchanged, nothing at all while hidden and idle); finished jobs move to "Recent" and are
+ * announced in batches; an unreachable scheduler marks the host degraded until it answers.
+ * No `vscode`: the view's visibility, the settings and the notifier are handed in.
+ */
+import type { Disposable } from '../core/cancel';
+import { Emitter } from '../core/event';
+import { tagged, type Logger } from '../core/log';
+import { isTerminal, type Job, type Scheduler } from '../core/scheduler/types';
+import { JobWatcher, type Clock, type WatchedScheduler } from '../core/scheduler/watcher';
+import type { JobsModel } from './model';
+import { summariseFinished, type FinishedNotice } from './notices';
+
+export interface JobsSettings {
+  pollIntervalSeconds: number;
+  /** 0 hides the Recent group. */
+  historyDays: number;
+  notifyStates: readonly string[];
+}
+
+/** The HostService as the jobs feature sees it. */
+export interface HostsLike {
+  list(): readonly { alias: string; status: string }[];
+  onDidChange(listener: (e: unknown) => void): Disposable;
+}
+
+export interface SchedulersLike {
+  scheduler(host: string): Pick<Scheduler, 'list' | 'finalState' | 'history'>;
+  user(host: string): Promise<string>;
+  forget(host: string): void;
+}
+
+export interface JobsControllerOptions {
+  hosts: HostsLike;
+  schedulers: SchedulersLike;
+  model: JobsModel;
+  log: Logger;
+  settings(): JobsSettings;
+  /** Called with the notices of one host's batch of finished jobs. */
+  onNotices(notices: FinishedNotice[]): void;
+  clock?: Clock;
+  /** Finished jobs are collected this long before being announced (default 1.5 s). */
+  noticeDelayMs?: number;
+  /** History older than this is reloaded when the view shows again (default 5 min). */
+  historyMaxAgeMs?: number;
+  /** Watcher jitter (tests set 0). */
+  jitter?: number;
+}
+
+export class JobsController implements Disposable {
+  private watcher: JobWatcher;
+  private watcherSubs: Disposable[] = [];
+  private readonly subs: Disposable[] = [];
+  /** Hosts handed to the watcher (or being looked up for it), by alias. */
+  private readonly watched = new Map<string, { token: object }>();
+  private readonly pendingNotices = new Map<string, { jobs: Job[]; timer: unknown }>();
+  private readonly historyLoads = new Map<string, Promise<void>>();
+  private readonly finishedEmitter = new Emitter<{ host: string; job: Job }>();
+  private visible = false;
+  private interval: number;
+  private historyDays: number;
+  private disposed = false;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+
+  constructor(private readonly o: JobsControllerOptions) {
+    this.log = tagged(o.log, 'jobs');
+    this.clock = o.clock ?? {
+      now: () => Date.now(),
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+    };
+    const s = o.settings();
+    this.interval = s.pollIntervalSeconds;
+    this.historyDays = s.historyDays;
+    this.watcher = this.createWatcher();
+    this.subs.push(o.hosts.onDidChange(() => this.syncHosts()));
+    this.syncHosts();
+  }
+
+  get model(): JobsModel {
+    return this.o.model;
+  }
+
+  get isVisible(): boolean {
+    return this.visible;
+  }
+
+  /** The Jobs view became visible or hidden. */
+  setVisible(visible: boolean): void {
+    if (visible === this.visible) return;
+    this.visible = visible;
+    this.watcher.setVisible(visible);
+    if (visible) for (const h of this.o.model.hostList()) void this.loadHistory(h.host, false);
+  }
+
+  /** Polls now (all hosts, or one) and reloads the history. */
+  async refresh(host?: string): Promise<void> {
+    const hosts = host === undefined ? this.o.model.hostList().map((h) => h.host) : [host];
+    // Hosts whose first lookup failed get another chance.
+    for (const h of hosts) if (!this.watched.has(h)) this.watch(h);
+    await Promise.all([this.watcher.refreshNow(host), ...hosts.map((h) => this.loadHistory(h, true))]);
+  }
+
+  /** Jobs just submitted: watched even while the view is hidden, and their end announced. */
+  track(host: string, ids: string[]): Promise<void> {
+    return this.watcher.track(host, ids);
+  }
+
+  /** Polls a host now (after cancel, hold…). */
+  refreshNow(host: string): Promise<void> {
+    return this.watcher.refreshNow(host);
+  }
+
+  /**
+   * Resolves when `id` on `host` is known to have ended (at once when the model already has it
+   * finished). `dispose()` stops listening.
+   */
+  whenFinished(host: string, id: string): { promise: Promise<Job>; dispose(): void } {
+    let sub: Disposable | undefined;
+    const promise = new Promise<Job>((resolve) => {
+      const known = this.o.model.find(host, id);
+      if (known && isTerminal(known.state)) return resolve(known);
+      sub = this.finishedEmitter.event((e) => {
+        if (e.host === host && e.job.id === id) {
+          sub?.dispose();
+          resolve(e.job);
+        }
+      });
+    });
+    return { promise, dispose: () => sub?.dispose() };
+  }
+
+  /** Settings changed: a new poll interval rebuilds the watcher; new history days reload history. */
+  settingsChanged(): void {
+    const s = this.o.settings();
+    if (s.pollIntervalSeconds !== this.interval) {
+      this.interval = s.pollIntervalSeconds;
+      for (const d of this.watcherSubs.splice(0)) d.dispose();
+      this.watcher.dispose();
+      this.watcher = this.createWatcher();
+      const hosts = [...this.watched.keys()];
+      this.watched.clear();
+      for (const h of hosts) this.watch(h);
+      this.watcher.setVisible(this.visible);
+    }
+    if (s.historyDays !== this.historyDays) {
+      this.historyDays = s.historyDays;
+      for (const h of this.o.model.hostList()) void this.loadHistory(h.host, true);
+    }
+  }
+
+  /** Loads the Recent group from accounting (at most one load per host at a time). */
+  loadHistory(host: string, force: boolean): Promise<void> {
+    const h = this.o.model.get(host);
+    if (!h) return Promise.resolve();
+    const days = this.o.settings().historyDays;
+    if (days <= 0) return Promise.resolve();
+    const fresh = h.historyLoaded && h.historyAt !== undefined && this.clock.now() - h.historyAt < (this.o.historyMaxAgeMs ?? 300_000);
+    if (!force && fresh) return Promise.resolve();
+    const running = this.historyLoads.get(host);
+    if (running) return running;
+    const p = (async () => {
+      try {
+        const user = await this.o.schedulers.user(host);
+        const jobs = await this.o.schedulers.scheduler(host).history(days, user);
+        if (!this.disposed) this.o.model.setHistory(host, jobs, this.clock.now());
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        this.log.warn(`${host}: job history unavailable: ${msg}`);
+        if (!this.disposed) this.o.model.setHistoryError(host, msg.split('\n')[0] ?? msg);
+      } finally {
+        this.historyLoads.delete(host);
+      }
+    })();
+    this.historyLoads.set(host, p);
+    return p;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const d of [...this.subs.splice(0), ...this.watcherSubs.splice(0)]) d.dispose();
+    this.watcher.dispose();
+    for (const p of this.pendingNotices.values()) this.clock.clearTimeout(p.timer);
+    this.pendingNotices.clear();
+    this.finishedEmitter.dispose();
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private createWatcher(): JobWatcher {
+    const w = new JobWatcher({
+      intervalMs: Math.max(5, this.interval) * 1000,
+      maxIntervalMs: Math.max(300, this.interval) * 1000,
+      log: this.o.log,
+      ...(this.o.clock ? { clock: this.o.clock } : {}),
+      ...(this.o.jitter !== undefined ? { jitter: this.o.jitter } : {}),
+    });
+    this.watcherSubs.push(
+      w.on('finished', (host, job) => this.onFinished(host, job)),
+      w.on('degraded', (host, err) => this.o.model.setDegraded(host, err.message.split('\n')[0] ?? 'unreachable')),
+      w.on('recovered', (host) => this.o.model.setDegraded(host, undefined)),
+    );
+    return w;
+  }
+
+  private syncHosts(): void {
+    if (this.disposed) return;
+    const connected = this.o.hosts
+      .list()
+      .filter((h) => h.status === 'connected')
+      .map((h) => h.alias);
+    const keep = new Set(connected);
+    for (const host of [...this.watched.keys()]) {
+      if (keep.has(host)) continue;
+      this.watched.delete(host);
+      this.watcher.removeHost(host);
+      this.o.schedulers.forget(host);
+      const pending = this.pendingNotices.get(host);
+      if (pending) this.clock.clearTimeout(pending.timer);
+      this.pendingNotices.delete(host);
+    }
+    this.o.model.setHosts(connected);
+    for (const host of connected) if (!this.watched.has(host)) this.watch(host);
+  }
+
+  private watch(host: string): void {
+    const token = {};
+    this.watched.set(host, { token });
+    void (async () => {
+      let user: string;
+      try {
+        user = await this.o.schedulers.user(host);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        this.log.warn(`${host}: cannot watch jobs: ${msg}`);
+        if (this.watched.get(host)?.token === token) {
+          this.o.model.setDegraded(host, msg);
+          this.watched.delete(host);
+        }
+        return;
+      }
+      if (this.disposed || this.watched.get(host)?.token !== token) return;
+      this.o.model.setDegraded(host, undefined);
+      const scheduler = this.o.schedulers.scheduler(host);
+      // The model shows every poll's answer (elapsed times move even when the watcher sees no change).
+      const watched: WatchedScheduler = {
+        list: async (u) => {
+          const jobs = await scheduler.list(u);
+          if (!this.disposed && this.watched.get(host)?.token === token) this.o.model.setActive(host, jobs);
+          return jobs;
+        },
+        finalState: (ids, days) => scheduler.finalState(ids, days),
+      };
+      this.watcher.addHost(host, watched, user);
+      if (this.visible) void this.loadHistory(host, false);
+    })();
+  }
+
+  private onFinished(host: string, job: Job): void {
+    this.o.model.addFinished(host, job);
+    this.finishedEmitter.fire({ host, job });
+    let p = this.pendingNotices.get(host);
+    if (!p) {
+      p = {
+        jobs: [],
+        timer: this.clock.setTimeout(() => {
+          const batch = this.pendingNotices.get(host);
+          this.pendingNotices.delete(host);
+          if (!batch || this.disposed) return;
+          const notices = summariseFinished(host, batch.jobs, this.o.settings().notifyStates);
+          if (notices.length) this.o.onNotices(notices);
+        }, this.o.noticeDelayMs ?? 1500),
+      };
+      this.pendingNotices.set(host, p);
+    }
+    p.jobs.push(job);
+  }
+}

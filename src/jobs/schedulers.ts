@@ -1,0 +1,71 @@
+/**
+ * One SLURM scheduler per host, running its commands through the host's current RemoteOps
+ * (so a reconnect is picked up without rebuilding anything), plus the remote user name and
+ * home directory, looked up once per host. No `vscode`.
+ */
+import type { Logger } from '../core/log';
+import type { RemoteOpsProvider } from '../core/remote/types';
+import type { CommandRunner } from '../core/scheduler/command';
+import { SlurmScheduler } from '../core/scheduler/slurm/slurmScheduler';
+import type { Scheduler } from '../core/scheduler/types';
+
+export class HostSchedulers {
+  private readonly schedulers = new Map<string, SlurmScheduler>();
+  private readonly users = new Map<string, Promise<string>>();
+  private readonly homes = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly remote: RemoteOpsProvider,
+    private readonly log: Logger,
+  ) {}
+
+  /** The runner of `host`: every command asks the provider for the current ops. */
+  runner(host: string): CommandRunner {
+    return { run: async (argv, opts) => (await this.remote.ops(host)).run(argv, opts) };
+  }
+
+  scheduler(host: string): Scheduler {
+    let s = this.schedulers.get(host);
+    if (!s) {
+      s = new SlurmScheduler(this.runner(host), { log: this.log });
+      this.schedulers.set(host, s);
+    }
+    return s;
+  }
+
+  /** The login name on `host` (`id -un`, else $USER). Cached; a failure is not. */
+  user(host: string): Promise<string> {
+    return this.cached(this.users, host, async () => {
+      const ops = await this.remote.ops(host);
+      const res = await ops.run(['id', '-un'], { timeoutMs: 20_000 });
+      const name = res.stdout.toString('utf8').trim();
+      if (res.code === 0 && /^[^\s,]+$/.test(name) && !name.startsWith('-')) return name;
+      const env = await ops.getenv(['USER', 'LOGNAME']);
+      const fallback = env.USER ?? env.LOGNAME;
+      if (!fallback) throw new Error(`Could not tell the user name on ${host}`);
+      return fallback;
+    });
+  }
+
+  home(host: string): Promise<string> {
+    return this.cached(this.homes, host, async () => (await this.remote.ops(host)).home());
+  }
+
+  /** Drops cached lookups of a host (e.g. after it disconnected). */
+  forget(host: string): void {
+    this.users.delete(host);
+    this.homes.delete(host);
+  }
+
+  private cached(map: Map<string, Promise<string>>, host: string, fn: () => Promise<string>): Promise<string> {
+    let p = map.get(host);
+    if (!p) {
+      p = fn();
+      map.set(host, p);
+      p.catch(() => {
+        if (map.get(host) === p) map.delete(host);
+      });
+    }
+    return p;
+  }
+}

@@ -1,0 +1,181 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Job } from '../../src/core/scheduler/types';
+import { JobsController, type JobsSettings } from '../../src/jobs/controller';
+import { JobsModel } from '../../src/jobs/model';
+import type { FinishedNotice } from '../../src/jobs/notices';
+import { FakeClock, flush, job, task } from '../support/jobs';
+
+class FakeHosts {
+  hosts: { alias: string; status: string }[] = [];
+  private listeners = new Set<(e: unknown) => void>();
+  list() {
+    return this.hosts;
+  }
+  onDidChange(l: (e: unknown) => void) {
+    this.listeners.add(l);
+    return { dispose: () => this.listeners.delete(l) };
+  }
+  set(hosts: { alias: string; status: string }[]) {
+    this.hosts = hosts;
+    for (const l of this.listeners) l(undefined);
+  }
+}
+
+class FakeScheduler {
+  queue: Job[] = [];
+  acct: Job[] = [];
+  history_: Job[] = [];
+  down: Error | undefined;
+  listCalls = 0;
+  historyCalls = 0;
+  async list(user: string): Promise<Job[]> {
+    assert.equal(user, 'alice');
+    this.listCalls++;
+    if (this.down) throw this.down;
+    return this.queue.map((j) => ({ ...j }));
+  }
+  async finalState(ids: string[]): Promise<Job[]> {
+    return this.acct.filter((j) => ids.includes(j.id) || ids.includes(j.arrayJobId ?? ''));
+  }
+  async history(): Promise<Job[]> {
+    this.historyCalls++;
+    return this.history_;
+  }
+}
+
+function setup(settings: Partial<JobsSettings> = {}) {
+  const clock = new FakeClock();
+  const hosts = new FakeHosts();
+  const sched = new FakeScheduler();
+  const model = new JobsModel();
+  const notices: FinishedNotice[][] = [];
+  const controller = new JobsController({
+    hosts,
+    schedulers: { scheduler: () => sched, user: async () => 'alice', forget: () => undefined },
+    model,
+    log: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    settings: () => ({ pollIntervalSeconds: 30, historyDays: 3, notifyStates: ['COMPLETED', 'FAILED'], ...settings }),
+    onNotices: (n) => notices.push(n),
+    clock,
+    jitter: 0,
+  });
+  return { clock, hosts, sched, model, notices, controller };
+}
+
+test('a connected host is polled while the view is visible; every poll reaches the model', async () => {
+  const { clock, hosts, sched, model, controller } = setup();
+  sched.queue = [job({ id: '1', elapsed: '0:01' })];
+  sched.history_ = [job({ id: '0', state: 'COMPLETED' }), job({ id: '1', state: 'RUNNING' })];
+  hosts.set([{ alias: 'hpc', status: 'connected' }, { alias: 'off', status: 'disconnected' }]);
+  controller.setVisible(true);
+  await clock.advance(0);
+  assert.deepEqual(model.hostList().map((h) => h.host), ['hpc']);
+  assert.deepEqual(model.get('hpc')?.active.map((j) => j.id), ['1']);
+  assert.deepEqual(model.get('hpc')?.recent.map((j) => j.id), ['0'], 'history keeps finished jobs only');
+  assert.equal(sched.listCalls, 1);
+  sched.queue = [job({ id: '1', elapsed: '0:31' })];
+  await clock.advance(30_000);
+  assert.equal(sched.listCalls, 2);
+  assert.equal(model.get('hpc')?.active[0]?.elapsed, '0:31', 'elapsed moves although the watcher sees no change');
+  controller.dispose();
+});
+
+test('hidden and idle: no polling; a submitted job is tracked anyway', async () => {
+  const { clock, hosts, sched, model, controller } = setup();
+  hosts.set([{ alias: 'hpc', status: 'connected' }]);
+  await clock.advance(600_000);
+  assert.equal(sched.listCalls, 0);
+  sched.queue = [job({ id: '5', state: 'PENDING' })];
+  await controller.track('hpc', ['5']);
+  assert.equal(sched.listCalls, 1);
+  assert.deepEqual(model.get('hpc')?.active.map((j) => j.id), ['5']);
+  controller.dispose();
+});
+
+test('a job leaving the queue stays shown until accounting has its final state; then one notice', async () => {
+  const { clock, hosts, sched, model, notices, controller } = setup();
+  hosts.set([{ alias: 'hpc', status: 'connected' }]);
+  controller.setVisible(true);
+  sched.queue = [job({ id: '7' })];
+  await clock.advance(0);
+  sched.queue = [];
+  await controller.refreshNow('hpc');
+  assert.deepEqual(model.shownActive('hpc').map((j) => j.id), ['7'], 'leaving, final state unknown');
+  sched.acct = [job({ id: '7', state: 'COMPLETED', exitCode: 0 })];
+  await clock.advance(30_000);
+  assert.deepEqual(model.shownActive('hpc'), []);
+  assert.equal(model.get('hpc')?.recent[0]?.state, 'COMPLETED');
+  assert.equal(notices.length, 0, 'notices wait for the batch');
+  await clock.advance(2000);
+  assert.deepEqual(notices.map((b) => b.map((n) => n.message)), [['Job 7 (train) on hpc completed.']]);
+  const done = controller.whenFinished('hpc', '7');
+  assert.equal((await done.promise).state, 'COMPLETED');
+  controller.dispose();
+});
+
+test('an array ending at once is one notice', async () => {
+  const { clock, hosts, sched, notices, controller } = setup();
+  hosts.set([{ alias: 'hpc', status: 'connected' }]);
+  controller.setVisible(true);
+  sched.queue = [task('9', '0'), task('9', '1'), task('9', '2')];
+  await clock.advance(0);
+  sched.queue = [];
+  sched.acct = [task('9', '0', { state: 'COMPLETED' }), task('9', '1', { state: 'FAILED' }), task('9', '2', { state: 'COMPLETED' })];
+  await clock.advance(30_000);
+  await clock.advance(2000);
+  assert.equal(notices.length, 1);
+  assert.equal(notices[0]?.length, 1);
+  assert.equal(notices[0]?.[0]?.severity, 'error');
+  controller.dispose();
+});
+
+test('unreachable scheduler: the host is degraded once, and recovers by itself', async () => {
+  const { clock, hosts, sched, model, controller } = setup();
+  hosts.set([{ alias: 'hpc', status: 'connected' }]);
+  controller.setVisible(true);
+  sched.down = new Error('squeue: error: Unable to contact slurm controller (connect failure)');
+  await clock.advance(0);
+  assert.match(model.get('hpc')?.degraded ?? '', /Unable to contact/);
+  const calls = sched.listCalls;
+  await clock.advance(60_000);
+  assert.ok(sched.listCalls - calls <= 2, 'backs off');
+  sched.down = undefined;
+  await clock.advance(300_000);
+  assert.equal(model.get('hpc')?.degraded, undefined);
+  controller.dispose();
+});
+
+test('disconnecting drops the host; settings change rebuilds the watcher without losing hosts', async () => {
+  let interval = 30;
+  const clock = new FakeClock();
+  const hosts = new FakeHosts();
+  const sched = new FakeScheduler();
+  const model = new JobsModel();
+  const controller = new JobsController({
+    hosts,
+    schedulers: { scheduler: () => sched, user: async () => 'alice', forget: () => undefined },
+    model,
+    log: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    settings: () => ({ pollIntervalSeconds: interval, historyDays: 0, notifyStates: [] }),
+    onNotices: () => undefined,
+    clock,
+    jitter: 0,
+  });
+  hosts.set([{ alias: 'a', status: 'connected' }, { alias: 'b', status: 'connected' }]);
+  controller.setVisible(true);
+  sched.queue = [job({ id: '1' })];
+  await clock.advance(0);
+  assert.equal(sched.listCalls, 2);
+  assert.equal(sched.historyCalls, 0, 'historyDays 0: no history');
+  hosts.set([{ alias: 'a', status: 'connected' }]);
+  assert.deepEqual(model.hostList().map((h) => h.host), ['a']);
+  interval = 10;
+  controller.settingsChanged();
+  await flush();
+  await clock.advance(0);
+  const before = sched.listCalls;
+  await clock.advance(10_000);
+  assert.equal(sched.listCalls, before + 1, 'polls on the new interval, only host a');
+  controller.dispose();
+});
