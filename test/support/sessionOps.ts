@@ -131,7 +131,11 @@ export class SessionOps implements RemoteOps {
             known.set(e.path, sig);
           }
         }
-        for (const path of [...known.keys()]) if (!seen.has(path)) (known.delete(path), events.push({ path, kind: 'deleted' }));
+        for (const path of [...known.keys()]) {
+          if (seen.has(path)) continue;
+          known.delete(path);
+          events.push({ path, kind: 'deleted' });
+        }
         if (!first && events.length) listener(events);
         first = false;
       } catch {
