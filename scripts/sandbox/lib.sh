@@ -1,0 +1,290 @@
+# shellcheck shell=bash
+# Shared helpers for the Remote HPC integration-test sandbox.
+# Sourced by start.sh / stop.sh / restart-sshd.sh / rotate-hostkey.sh.
+
+set -euo pipefail
+
+# Use the system tools (not pyenv/nvm shims etc.).
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export LC_ALL=C.UTF-8
+umask 022
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$SCRIPT_DIR/../.." && pwd)"
+SB="$REPO/.sandbox"
+
+ETC="$SB/etc"
+RUN="$SB/run"
+LOGD="$SB/log"
+STATE="$SB/state"
+KEYS="$SB/keys"
+HOSTKEYS="$SB/hostkeys"
+SECRETS="$SB/secrets"
+SBIN="$SB/bin"
+
+SANDBOX_USER=hpcuser
+CLUSTER=sandbox
+SSH_PORT=2222
+SSH_PORT_2FA=2223
+
+SLURM_CONF_FILE="$ETC/slurm.conf"
+SLURMDBD_CONF_FILE="$ETC/slurmdbd.conf"
+MY_CNF="$ETC/my.cnf"
+# munged uses the default socket: several Slurm code paths (e.g. sacctmgr ->
+# slurmdbd) ignore AuthInfo=socket=... in 22.05.
+MUNGE_SOCKET=/run/munge/munge.socket.2
+MYSQL_SOCKET="$RUN/mysql/mysqld.sock"
+CLIENT_KEY="$KEYS/id_ed25519"
+HOSTKEY_MAIN="$HOSTKEYS/ssh_host_ed25519_key"
+HOSTKEY_ALT="$HOSTKEYS/ssh_host_alt_ed25519_key"
+KNOWN_HOSTS="$SB/known_hosts"
+SSH_CONFIG="$SB/ssh_config"
+DETAILS="$SB/details.json"
+OATH_USERS="$ETC/users.oath"
+OATH_TEMPLATE="$ETC/users.oath.template"
+PAM_MAIN=sshd-hpc-main     # PAM service name == sshd argv[0] basename
+PAM_2FA=sshd-hpc-2fa
+
+export SLURM_CONF="$SLURM_CONF_FILE"
+
+# Daemons: name -> expected executable (checked via /proc/PID/exe).
+declare -A DAEMON_EXE=(
+  [munged]=/usr/sbin/munged
+  [mariadbd]=/usr/sbin/mariadbd
+  [slurmdbd]=/usr/sbin/slurmdbd
+  [slurmctld]=/usr/sbin/slurmctld
+  [slurmd]=/usr/sbin/slurmd
+  [sshd-main]=/usr/sbin/sshd
+  [sshd-2fa]=/usr/sbin/sshd
+)
+# Debian ships some of them behind symlinks (slurmctld -> slurmctld-wlm).
+for _d in "${!DAEMON_EXE[@]}"; do DAEMON_EXE[$_d]="$(readlink -f "${DAEMON_EXE[$_d]}")"; done
+unset _d
+DAEMON_ORDER=(munged mariadbd slurmdbd slurmctld slurmd sshd-main sshd-2fa)
+
+T0=$(date +%s%3N)
+log() { printf '[sandbox +%sms] %s\n' "$(($(date +%s%3N) - T0))" "$*" >&2; }
+die() { printf '[sandbox] ERROR: %s\n' "$*" >&2; exit 1; }
+
+require_root() {
+  [[ $EUID -eq 0 ]] || die "must run as root (try: sudo $0)"
+}
+
+# The user who should be able to read keys/details (tests run as root, but
+# honour sudo).
+invoker() { echo "${SUDO_USER:-root}"; }
+
+now_ms() { date +%s%3N; }
+
+pidfile() { echo "$RUN/$1.pid"; }
+
+# Print the PID of daemon $1 if it is alive and really is that daemon.
+daemon_pid() {
+  local f pid exe
+  f="$(pidfile "$1")"
+  [[ -s $f ]] || return 1
+  pid="$(<"$f")"
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  exe="$(readlink "/proc/$pid/exe" 2>/dev/null)" || return 1
+  exe="${exe% (deleted)}"
+  [[ $exe == "${DAEMON_EXE[$1]}" ]] || return 1
+  # zombies do not count
+  [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]] || return 1
+  echo "$pid"
+}
+
+daemon_alive() { daemon_pid "$1" >/dev/null; }
+
+# spawn NAME LOGFILE CMD... : start a foreground daemon detached in its own
+# session, with a minimal environment, and record its PID.
+spawn() {
+  local name=$1 logf=$2; shift 2
+  printf '\n===== %s starting %s =====\n' "$(date -Is)" "$name" >>"$logf"
+  setsid env -i PATH="$PATH" LANG=C.UTF-8 HOME=/root SLURM_CONF="$SLURM_CONF" \
+    "$@" </dev/null >>"$logf" 2>&1 &
+  local pid=$! i exe
+  echo "$pid" >"$(pidfile "$name")"
+  # $! is first a subshell, then setsid/env/setpriv, and only then the daemon
+  # (same PID through the exec chain): wait until the exec chain is done.
+  for ((i = 0; i < 100; i++)); do
+    exe="$(readlink "/proc/$pid/exe" 2>/dev/null)" || break
+    [[ $exe == "${DAEMON_EXE[$name]}" ]] && break
+    sleep 0.02
+  done
+  log "started $name (pid $pid)"
+}
+
+# stop_daemon NAME [TIMEOUT_S]: TERM, wait, KILL.
+stop_daemon() {
+  local name=$1 timeout=${2:-20} pid i
+  if pid="$(daemon_pid "$name")"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < timeout * 10; i++)); do
+      daemon_alive "$name" || break
+      sleep 0.1
+    done
+    if daemon_alive "$name"; then
+      log "$name (pid $pid) did not stop after ${timeout}s, sending KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((i = 0; i < 50; i++)); do daemon_alive "$name" || break; sleep 0.1; done
+    fi
+    log "stopped $name (pid $pid)"
+  fi
+  rm -f "$(pidfile "$name")"
+}
+
+# wait_for DESCRIPTION TIMEOUT_S LOGFILE DAEMON CMD... : poll CMD until it
+# succeeds. Fails early (with log tail) if DAEMON died.
+wait_for() {
+  local desc=$1 timeout=$2 logf=$3 dname=$4; shift 4
+  local deadline=$(($(now_ms) + timeout * 1000)) delay=0.05
+  while true; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    if [[ -n $dname ]] && ! daemon_alive "$dname"; then
+      fail_with_log "$desc: $dname exited" "$logf"
+    fi
+    if (($(now_ms) > deadline)); then
+      fail_with_log "$desc: timed out after ${timeout}s" "$logf"
+    fi
+    sleep "$delay"
+    [[ $delay == 0.05 ]] && delay=0.1 || delay=0.2
+  done
+}
+
+fail_with_log() {
+  printf '[sandbox] ERROR: %s\n' "$1" >&2
+  if [[ -n ${2:-} && -f $2 ]]; then
+    printf '[sandbox] ---- last lines of %s ----\n' "$2" >&2
+    tail -n 30 "$2" >&2 || true
+    printf '[sandbox] ----\n' >&2
+  fi
+  exit 1
+}
+
+# ---- checks (quiet; exit status only) ----
+check_munge() { munge -n -S "$MUNGE_SOCKET" | unmunge -S "$MUNGE_SOCKET"; }
+check_mysql() { mysqladmin --no-defaults -S "$MYSQL_SOCKET" -uroot ping; }
+check_slurmdbd() { timeout 10 sacctmgr -n -P show cluster format=cluster | grep -qx "$CLUSTER"; }
+check_slurmctld() { timeout 10 scontrol ping | grep -q 'is UP'; }
+check_node() {
+  local st
+  st="$(timeout 10 sinfo -h -o %T 2>/dev/null | head -n1)"
+  [[ $st =~ ^(idle|mixed|allocated|completing)$ ]]
+}
+ssh_sandbox() { timeout 15 ssh -F "$SSH_CONFIG" -o BatchMode=yes -o ConnectTimeout=5 "$@"; }
+check_ssh_main() { ssh_sandbox hpc-sandbox true; }
+check_ssh_squeue() { ssh_sandbox hpc-sandbox squeue -h -o %i >/dev/null; }
+# Full 2FA login (publickey + keyboard-interactive TOTP) with plain OpenSSH:
+# SSH_ASKPASS answers the keyboard-interactive prompt with a fresh TOTP code.
+check_ssh_2fa() {
+  SSH_ASKPASS="$SCRIPT_DIR/totp-askpass.sh" SSH_ASKPASS_REQUIRE=force DISPLAY=none \
+    timeout 15 ssh -F "$SSH_CONFIG" -o BatchMode=no -o ConnectTimeout=5 \
+    -o NumberOfPasswordPrompts=1 hpc-sandbox-2fa true </dev/null
+}
+
+# ---- sshd ----
+sshd_main_config() { echo "$ETC/sshd_main.conf"; }
+sshd_2fa_config() { echo "$ETC/sshd_2fa.conf"; }
+
+# start_sshd_main HOSTKEY_FILE
+start_sshd_main() {
+  local key=$1
+  "$SBIN/$PAM_MAIN" -t -f "$(sshd_main_config)" -h "$key" ||
+    die "sshd config test failed for $(sshd_main_config)"
+  spawn sshd-main "$LOGD/sshd-main.log" "$SBIN/$PAM_MAIN" -D -f "$(sshd_main_config)" \
+    -h "$key" -E "$LOGD/sshd-main.log"
+  if [[ $key == "$HOSTKEY_MAIN" ]]; then echo main >"$RUN/sshd-main.hostkey"; else echo alt >"$RUN/sshd-main.hostkey"; fi
+}
+
+start_sshd_2fa() {
+  "$SBIN/$PAM_2FA" -t -f "$(sshd_2fa_config)" -h "$HOSTKEY_MAIN" ||
+    die "sshd config test failed for $(sshd_2fa_config)"
+  spawn sshd-2fa "$LOGD/sshd-2fa.log" "$SBIN/$PAM_2FA" -D -f "$(sshd_2fa_config)" \
+    -h "$HOSTKEY_MAIN" -E "$LOGD/sshd-2fa.log"
+}
+
+# Kill live ssh sessions that were accepted by the sshd instance whose
+# processes carry the command name $1 (sshd-hpc-main / sshd-hpc-2fa), except
+# the listener PID $2 (if any). Session processes keep the comm of the
+# executable path, which is our uniquely named symlink.
+kill_sshd_sessions() {
+  local comm=$1 keep=${2:-} p exe
+  for p in $(ps -e -o pid= -o comm= | awk -v c="$comm" '$2 == c {print $1}'); do
+    [[ $p == "$keep" ]] && continue
+    exe="$(readlink "/proc/$p/exe" 2>/dev/null)" || continue
+    [[ ${exe% (deleted)} == "${DAEMON_EXE[sshd-main]}" ]] || continue
+    kill -TERM "$p" 2>/dev/null || true
+  done
+}
+
+# Wait until port answers with an SSH banner.
+wait_ssh_port() {
+  local port=$1 name=$2 logf=$3
+  wait_for "sshd on 127.0.0.1:$port" 15 "$logf" "$name" \
+    bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && head -c 4 <&3 | grep -q SSH-"
+}
+
+fingerprint() { ssh-keygen -l -E sha256 -f "$1" | awk '{print $2}'; }
+
+# (Re)write details.json from the current state.
+write_details() {
+  local tmp
+  tmp="$(mktemp "$SB/.details.XXXXXX")"
+  SB="$SB" REPO="$REPO" /usr/bin/python3 - "$tmp" <<PY
+import json, sys, os
+sb = os.environ["SB"]
+def rd(p): 
+    with open(p) as f: return f.read().strip()
+d = {
+  "host": "127.0.0.1",
+  "port": $SSH_PORT,
+  "port2fa": $SSH_PORT_2FA,
+  "user": "$SANDBOX_USER",
+  "password": rd("$SECRETS/password"),
+  "key": "$CLIENT_KEY",
+  "publicKey": rd("$CLIENT_KEY.pub"),
+  "knownHosts": "$KNOWN_HOSTS",
+  "sshConfig": "$SSH_CONFIG",
+  "sshHosts": {"main": "hpc-sandbox", "twoFactor": "hpc-sandbox-2fa", "jump": "hpc-sandbox-jump"},
+  "totpSecretHex": rd("$SECRETS/totp.hex"),
+  "totpSecretBase32": rd("$SECRETS/totp.base32"),
+  "totpAskpass": "$SCRIPT_DIR/totp-askpass.sh",
+  "hostKeyFingerprint": "$(fingerprint "$HOSTKEY_MAIN.pub")",
+  "hostKey": rd("$HOSTKEY_MAIN.pub"),
+  "altHostKeyFingerprint": "$(fingerprint "$HOSTKEY_ALT.pub")",
+  "altHostKey": rd("$HOSTKEY_ALT.pub"),
+  "sandboxDir": sb,
+  "slurmConf": "$SLURM_CONF_FILE",
+  "clusterName": "$CLUSTER",
+  "partition": "debug",
+  "nodeName": "$(hostname -s)",
+  "home": os.path.expanduser("~$SANDBOX_USER"),
+  "fixturesDir": os.path.expanduser("~$SANDBOX_USER") + "/fixtures",
+  "logDir": "$LOGD",
+  "scripts": {
+    "start": "$SCRIPT_DIR/start.sh",
+    "stop": "$SCRIPT_DIR/stop.sh",
+    "restartSshd": "$SCRIPT_DIR/restart-sshd.sh",
+    "rotateHostKey": "$SCRIPT_DIR/rotate-hostkey.sh",
+  },
+}
+with open(sys.argv[1], "w") as f:
+    json.dump(d, f, indent=2, ensure_ascii=False)
+    f.write("\n")
+PY
+  chmod 600 "$tmp"
+  chown "$(invoker)" "$tmp" 2>/dev/null || true
+  mv -f "$tmp" "$DETAILS"
+}
+
+# restart_main_sshd HOSTKEY_FILE [--keep-sessions]
+restart_main_sshd() {
+  local key=$1 keep=${2:-}
+  [[ -f $SSH_CONFIG && -f $(sshd_main_config) ]] || die "sandbox not set up: run scripts/sandbox/start.sh first"
+  stop_daemon sshd-main 10
+  if [[ $keep != --keep-sessions ]]; then
+    kill_sshd_sessions "$PAM_MAIN"
+  fi
+  start_sshd_main "$key"
+  wait_ssh_port "$SSH_PORT" sshd-main "$LOGD/sshd-main.log"
+}
