@@ -128,6 +128,8 @@ export interface StartCodeServerOptions {
   env?: Record<string, string | undefined>;
   /** Readiness timeout (default 60 s). */
   timeoutMs?: number;
+  /** Port to listen on (default: a free one). */
+  port?: number;
 }
 
 export interface CodeServer {
@@ -323,7 +325,7 @@ export async function startCodeServer(opts: StartCodeServerOptions = {}): Promis
     throw e;
   }
 
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}/`;
   const stdoutLog = path.join(rootDir, 'code-server.log');
   const out = fs.openSync(stdoutLog, 'a');
