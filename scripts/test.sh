@@ -27,5 +27,5 @@ log "code-server and chromium for the e2e tests"
 bash scripts/e2e/install.sh
 
 log "tests"
-node scripts/run-tests.mjs ${TEST_SUITES:-unit integration e2e}
+REMOTE_HPC_REQUIRE_ALL=1 node scripts/run-tests.mjs ${TEST_SUITES:-unit integration e2e}
 log "done"
