@@ -190,6 +190,7 @@ Host h1
   IdentitiesOnly yes
   HashKnownHosts yes
   IdentityAgent none
+  PreferredAuthentications password,publickey
 Host bad
   IdentityFile %Z
 `,
@@ -204,6 +205,7 @@ Host bad
   assert.equal(c.identitiesOnly, true);
   assert.equal(c.hashKnownHosts, true);
   assert.equal(c.identityAgent, 'none');
+  assert.deepEqual(c.preferredAuthentications, ['password', 'publickey']);
   assert.throws(() => cfg.resolve('bad'), (e: unknown) => e instanceof SshError && e.kind === 'config');
 });
 

@@ -322,3 +322,22 @@ test('refused connection: unreachable; ProxyCommand: config error; abort signal:
   await assert.rejects(pending, CancelledError);
   assert.ok(!existsSync(join(dir, 'kh-misc')) || readFileSync(join(dir, 'kh-misc'), 'utf8') === '');
 });
+
+test('default order tries keyboard-interactive before password; PreferredAuthentications reorders', async (t) => {
+  const srv = await startServer((ctx) => {
+    if (ctx.method === 'password' && ctx.password === 'pw') return ctx.accept();
+    if (ctx.method === 'keyboard-interactive') {
+      return ctx.prompt([{ prompt: 'Password: ', echo: false }], (a) => (a[0] === 'pw' ? ctx.accept() : ctx.reject(['password', 'keyboard-interactive'])));
+    }
+    ctx.reject(['password', 'keyboard-interactive']);
+  });
+  t.after(() => stopServer(srv));
+  const kh = knownHosts('kh-order', trusted(srv.port));
+  const log: PromptLog = { calls: [] };
+  const p = prompter({ password: async () => 'pw', keyboardInteractive: async () => ['pw'] }, log);
+  (await connect(hostConfig(srv.port, kh), base(p))).end();
+  assert.deepEqual(log.calls, ['kbd Password: /false']);
+  log.calls.length = 0;
+  (await connect(hostConfig(srv.port, kh, { preferredAuthentications: ['password', 'keyboard-interactive'] }), base(p))).end();
+  assert.deepEqual(log.calls, ['password alice@test-host']);
+});

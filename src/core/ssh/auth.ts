@@ -197,9 +197,22 @@ export interface AuthSequenceOptions {
   prompting?: <T>(ask: () => Promise<T>) => Promise<T>;
   /** Called at once when the user cancels a prompt (the caller ends the attempt). */
   onCancel?: () => void;
+  /** PreferredAuthentications order; default publickey, keyboard-interactive, password. Others are ignored. */
+  preferred?: readonly string[];
 }
 
-type Step = 'agent' | 'identities' | 'keyboard-interactive' | 'password' | 'done';
+type Step = 'agent' | 'identities' | 'keyboard-interactive' | 'password';
+
+const DEFAULT_PREFERRED = ['publickey', 'keyboard-interactive', 'password'];
+
+function stepsFor(preferred: readonly string[]): Step[] {
+  const steps: Step[] = [];
+  for (const m of preferred) {
+    if (m === 'publickey' && !steps.includes('agent')) steps.push('agent', 'identities');
+    else if ((m === 'keyboard-interactive' || m === 'password') && !steps.includes(m)) steps.push(m);
+  }
+  return steps;
+}
 
 /**
  * One connection attempt's authentication state; `handler` is the ssh2 authHandler.
@@ -212,7 +225,8 @@ export class AuthSequence {
   interactiveTried = false;
   /** Methods attempted, in order (for logs and errors). */
   readonly tried: string[] = [];
-  private step: Step = 'agent';
+  private readonly steps: Step[];
+  private stepIndex = 0;
   private identityIndex = 0;
   private keyboardTries = 0;
   private passwordTries = 0;
@@ -228,6 +242,7 @@ export class AuthSequence {
   constructor(private readonly o: AuthSequenceOptions) {
     this.log = o.logger ?? silentLogger;
     this.prompting = o.prompting ?? ((ask) => ask());
+    this.steps = stepsFor(o.preferred ?? DEFAULT_PREFERRED);
   }
 
   readonly handler: AuthHandlerMiddleware = (methodsLeft, partial, next) => {
@@ -246,7 +261,7 @@ export class AuthSequence {
   private cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
-    this.step = 'done';
+    this.stepIndex = this.steps.length;
     this.o.onCancel?.();
   }
 
@@ -274,9 +289,16 @@ export class AuthSequence {
       }
     }
     for (;;) {
-      switch (this.step) {
+      const step = this.steps[this.stepIndex];
+      if (step === undefined) return false;
+      if ((step === 'keyboard-interactive' || step === 'password') && methodsLeft === undefined && !this.noneTried) {
+        // Nothing tried yet: ask the server which methods it accepts.
+        this.noneTried = true;
+        return { type: 'none', username };
+      }
+      switch (step) {
         case 'agent': {
-          this.step = 'identities';
+          this.stepIndex++;
           if (!this.o.agentSocket || !this.allows(methodsLeft, 'publickey')) break;
           if (!existsSync(this.o.agentSocket)) {
             this.log.debug(`ssh-agent socket ${this.o.agentSocket} does not exist`);
@@ -291,7 +313,7 @@ export class AuthSequence {
         }
         case 'identities': {
           if (!this.allows(methodsLeft, 'publickey') || this.identityIndex >= this.o.identityFiles.length) {
-            this.step = 'keyboard-interactive';
+            this.stepIndex++;
             break;
           }
           const path = this.o.identityFiles[this.identityIndex++];
@@ -313,13 +335,8 @@ export class AuthSequence {
           return { type: 'publickey', username, key };
         }
         case 'keyboard-interactive': {
-          if (methodsLeft === undefined && !this.noneTried) {
-            // Nothing tried yet: ask the server which methods it accepts.
-            this.noneTried = true;
-            return { type: 'none', username };
-          }
           if (methodsLeft === undefined || !methodsLeft.includes('keyboard-interactive') || this.keyboardTries >= MAX_KEYBOARD_TRIES) {
-            this.step = 'password';
+            this.stepIndex++;
             break;
           }
           this.keyboardTries++;
@@ -328,7 +345,7 @@ export class AuthSequence {
         }
         case 'password': {
           if (methodsLeft === undefined || !methodsLeft.includes('password') || this.passwordTries >= MAX_PASSWORD_TRIES) {
-            this.step = 'done';
+            this.stepIndex++;
             break;
           }
           if (!this.storedPasswordTried && this.o.secretStore) {
@@ -350,8 +367,6 @@ export class AuthSequence {
           this.tried.push('password');
           return { type: 'password', username, password };
         }
-        case 'done':
-          return false;
       }
     }
   }
@@ -376,7 +391,7 @@ export class AuthSequence {
       },
       (err: unknown) => {
         this.log.warn(`keyboard-interactive prompt failed: ${err instanceof Error ? err.message : String(err)}`);
-        this.step = 'done';
+        this.stepIndex = this.steps.length;
         finish(prompts.map(() => ''));
       },
     );

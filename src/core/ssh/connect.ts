@@ -206,6 +206,7 @@ function connectOne(config: HostConfig, sock: Duplex | undefined, opts: ConnectO
       logger: log,
       prompting,
       onCancel: () => fail(new CancelledError('Login cancelled')),
+      ...(config.preferredAuthentications ? { preferred: config.preferredAuthentications } : {}),
     });
     const onError = (err: Error & { level?: string }) => {
       if (err.level === 'agent') {

@@ -36,6 +36,8 @@ export interface HostConfig {
   hashKnownHosts?: boolean;
   /** IdentityAgent: a socket path, or 'none' to not use an agent. Unset = SSH_AUTH_SOCK. */
   identityAgent?: string;
+  /** PreferredAuthentications, e.g. ['publickey', 'keyboard-interactive', 'password']. */
+  preferredAuthentications?: string[];
   /** Set when the config asks for a ProxyCommand, which we do not run. */
   proxyCommand?: string;
 }
@@ -378,6 +380,8 @@ export class SshConfig {
     if (strict !== undefined) config.strictHostKeyChecking = parseStrict(strict, alias);
     const hash = yesNo(first('hashknownhosts'), 'HashKnownHosts', alias);
     if (hash !== undefined) config.hashKnownHosts = hash;
+    const preferred = first('preferredauthentications');
+    if (preferred !== undefined) config.preferredAuthentications = preferred.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
     const agent = first('identityagent');
     if (agent !== undefined) {
       if (agent.toLowerCase() === 'none') config.identityAgent = 'none';
