@@ -2,7 +2,8 @@
 # Shared helpers for the Remote HPC integration-test sandbox.
 # Sourced by start.sh / stop.sh / restart-sshd.sh / rotate-hostkey.sh.
 
-set -euo pipefail
+set -Eeuo pipefail
+trap 'printf "[sandbox] ERROR: command failed (%s:%s): %s\n" "${BASH_SOURCE[0]##*/}" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
 # Use the system tools (not pyenv/nvm shims etc.).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -68,6 +69,18 @@ die() { printf '[sandbox] ERROR: %s\n' "$*" >&2; exit 1; }
 
 require_root() {
   [[ $EUID -eq 0 ]] || die "must run as root (try: sudo $0)"
+  take_lock
+}
+
+# Serialise start/stop/restart/rotate (test runners may call start.sh in
+# parallel). fd 9 is closed for every spawned daemon (see spawn).
+take_lock() {
+  mkdir -p "$SB"
+  exec 9>"$SB/.lock"
+  if ! flock -n 9; then
+    log "waiting for another sandbox script to finish (lock $SB/.lock)"
+    flock -w 600 9 || die "could not get the sandbox lock"
+  fi
 }
 
 # The user who should be able to read keys/details (tests run as root, but
@@ -101,7 +114,7 @@ spawn() {
   local name=$1 logf=$2; shift 2
   printf '\n===== %s starting %s =====\n' "$(date -Is)" "$name" >>"$logf"
   setsid env -i PATH="$PATH" LANG=C.UTF-8 HOME=/root SLURM_CONF="$SLURM_CONF" \
-    "$@" </dev/null >>"$logf" 2>&1 &
+    "$@" </dev/null >>"$logf" 2>&1 9>&- &
   local pid=$! i exe
   echo "$pid" >"$(pidfile "$name")"
   # $! is first a subshell, then setsid/env/setpriv, and only then the daemon

@@ -25,6 +25,7 @@ ensure_packages() {
       >/usr/sbin/policy-rc.d
     chmod 755 /usr/sbin/policy-rc.d
     created_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   export DEBIAN_FRONTEND=noninteractive
   local aptopts=(-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
@@ -32,7 +33,10 @@ ensure_packages() {
   if ! apt-get install "${aptopts[@]}" "${missing[@]}"; then
     apt-get update -q && apt-get install "${aptopts[@]}" "${missing[@]}" || rc=$?
   fi
-  ((created_policy)) && rm -f /usr/sbin/policy-rc.d
+  if ((created_policy)); then
+    rm -f /usr/sbin/policy-rc.d
+    trap - EXIT
+  fi
   ((rc == 0)) || die "apt-get install failed (rc=$rc)"
 }
 
@@ -65,8 +69,8 @@ all_healthy_fast() {
   local d p1 p2 ok=0
   for d in "${DAEMON_ORDER[@]}"; do daemon_alive "$d" || return 1; done
   local hk='' sum=''
-  [[ -f $RUN/sshd-main.hostkey ]] && read -r hk <"$RUN/sshd-main.hostkey"
-  [[ -f $RUN/scripts.sum ]] && read -r sum <"$RUN/scripts.sum"
+  if [[ -f $RUN/sshd-main.hostkey ]]; then read -r hk <"$RUN/sshd-main.hostkey" || true; fi
+  if [[ -f $RUN/scripts.sum ]]; then read -r sum <"$RUN/scripts.sum" || true; fi
   # sshd must use its original host key; scripts changed since the last full
   # start -> regenerate configs
   [[ -f $DETAILS && $hk == main && $sum == "$SCRIPTS_SUM" ]] || return 1
@@ -125,7 +129,11 @@ ensure_munge_key() {
   chmod 600 /etc/munge/munge.key
 }
 
-gen_secret() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
+gen_secret() {
+  local s
+  s="$(head -c 48 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9')"
+  printf '%s' "${s:0:24}"
+}
 
 ensure_secrets() {
   local inv
@@ -151,9 +159,14 @@ ensure_user() {
   HOME_DIR="$(getent passwd "$SANDBOX_USER" | cut -d: -f6)"
   [[ -d $HOME_DIR ]] || install -d -m 755 -o "$SANDBOX_USER" -g "$SANDBOX_USER" "$HOME_DIR"
   chmod go-w "$HOME_DIR"
-  if [[ ! -f $STATE/password.applied || $SECRETS/password -nt $STATE/password.applied || $created == 1 ]]; then
+  # chpasswd is slow-ish: only when the stored password is not the applied one
+  # (marker = checksum of the password file + the resulting shadow entry)
+  local want applied=''
+  want="$(cksum <"$SECRETS/password") $(getent shadow "$SANDBOX_USER" | cut -d: -f2)"
+  if [[ -f $STATE/password.applied ]]; then read -r applied <"$STATE/password.applied" || true; fi
+  if [[ $applied != "$want" || $created == 1 ]]; then
     printf '%s:%s\n' "$SANDBOX_USER" "$(<"$SECRETS/password")" | chpasswd
-    touch "$STATE/password.applied"
+    echo "$(cksum <"$SECRETS/password") $(getent shadow "$SANDBOX_USER" | cut -d: -f2)" >"$STATE/password.applied"
   fi
 }
 
@@ -423,7 +436,7 @@ start_fixtures() {
   log "generating fixtures in $HOME_DIR/fixtures (background)"
   setpriv --reuid "$SANDBOX_USER" --regid "$SANDBOX_USER" --init-groups \
     env -i HOME="$HOME_DIR" PATH="$PATH" LANG=C.UTF-8 /usr/bin/python3 "$SCRIPT_DIR/make-fixtures.py" "$HOME_DIR" \
-    >"$LOGD/fixtures.log" 2>&1 &
+    >"$LOGD/fixtures.log" 2>&1 9>&- &
   FIX_PID=$!
 }
 
