@@ -1,0 +1,37 @@
+import type * as vscode from 'vscode';
+import type { Logger } from '../core/log';
+import type { RemoteOpsProvider } from '../core/remote/types';
+import type { JobsController } from './controller';
+import type { JobsHosts } from './deps';
+import type { JobDocuments } from './documents';
+import type { JobsModel } from './model';
+import type { OutputTails } from './outputTail';
+import type { JobRecords } from './records';
+import type { HostSchedulers } from './schedulers';
+import type { JobsNode, JobsTreeProvider } from './tree';
+
+/** Everything the jobs commands share, built once by registerJobs. */
+export interface JobsContext {
+  log: Logger;
+  hosts: JobsHosts;
+  remote: RemoteOpsProvider;
+  schedulers: HostSchedulers;
+  model: JobsModel;
+  controller: JobsController;
+  tree: JobsTreeProvider;
+  view: vscode.TreeView<JobsNode>;
+  documents: JobDocuments;
+  tails: OutputTails;
+  records: JobRecords;
+  extensionUri: vscode.Uri;
+  /** Global state (last folders, per-file hosts). */
+  state: vscode.Memento;
+}
+
+/** Connected host aliases. */
+export function connectedHosts(ctx: Pick<JobsContext, 'hosts'>): string[] {
+  return ctx.hosts
+    .list()
+    .filter((h) => h.status === 'connected')
+    .map((h) => h.alias);
+}

@@ -1,0 +1,196 @@
+/**
+ * "Fetch Outputs": a job's stdout/stderr, the outputs its job file declared, or a folder of the
+ * cluster, downloaded into a local folder with progress. Files that are not there are reported,
+ * not fatal.
+ */
+import * as vscode from 'vscode';
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import { posix } from 'node:path';
+import { CancelledError } from '../core/cancel';
+import type { RemoteOps } from '../core/remote/types';
+import type { JobsContext } from './context';
+import { expandOutputs, type ResolvedOutput } from './outputGlob';
+import type { JobTarget } from './targets';
+
+const LAST_FOLDER_KEY = 'remoteHpc.jobs.fetchFolder';
+const CHUNK = 4 * 1024 * 1024;
+
+interface WhatItem extends vscode.QuickPickItem {
+  what: 'logs' | 'declared' | 'folder';
+}
+
+interface Plan {
+  target: JobTarget;
+  files: ResolvedOutput[];
+  missing: string[];
+}
+
+function listerFor(ops: RemoteOps) {
+  return {
+    list: async (dir: string) => {
+      const out: { name: string; isDir: boolean; size?: number }[] = [];
+      for (let offset = 0; ; ) {
+        const page = await ops.list(dir, { offset, limit: 1000, hidden: true });
+        for (const e of page.entries) {
+          const isDir = e.type === 'directory' || (e.type === 'symlink' && e.targetType === 'directory');
+          out.push({ name: e.name, isDir, ...(isDir ? {} : { size: e.size }) });
+        }
+        offset += page.entries.length;
+        if (page.entries.length === 0 || offset >= page.total) break;
+      }
+      return out;
+    },
+    stat: async (p: string) => {
+      const [st] = await ops.stat([p]);
+      if (!st) return null;
+      const isDir = st.type === 'directory' || (st.type === 'symlink' && st.targetType === 'directory');
+      return { isDir, ...(isDir ? {} : { size: st.size }) };
+    },
+  };
+}
+
+/** Resolves what to fetch for one job. */
+async function planFor(ctx: JobsContext, t: JobTarget, what: Set<WhatItem['what']>, folder: string | undefined): Promise<Plan> {
+  const ops = await ctx.remote.ops(t.host);
+  const lister = listerFor(ops);
+  const files: ResolvedOutput[] = [];
+  const missing: string[] = [];
+  const ids = t.array ? t.array.tasks.map((j) => j.id) : [t.id];
+  if (what.has('logs')) {
+    const scheduler = ctx.schedulers.scheduler(t.host);
+    for (const id of ids) {
+      try {
+        const paths = await scheduler.outputPaths(id);
+        for (const p of [paths.stdout, paths.stderr].filter((x): x is string => !!x)) {
+          const st = await lister.stat(p);
+          if (st && !st.isDir) files.push({ remote: p, relative: posix.basename(p), ...(st.size !== undefined ? { size: st.size } : {}) });
+          else missing.push(`${p}${paths.guessed ? ' (default name: the job may have written elsewhere)' : ''}`);
+        }
+      } catch (e) {
+        missing.push(`output of job ${id}: ${(e as Error).message}`);
+      }
+    }
+  }
+  if (what.has('declared')) {
+    const rec = ctx.records.get(t.host, t.id);
+    if (rec?.outputs.length) {
+      const r = await expandOutputs(rec.workdir, rec.outputs, lister);
+      files.push(...r.files);
+      missing.push(...r.missing.map((m) => `${m} (in ${rec.workdir})`));
+      if (r.truncated) missing.push(`… more than ${r.files.length} files matched: the rest were left out`);
+    }
+  }
+  if (what.has('folder') && folder) {
+    const r = await expandOutputs('/', [folder], lister);
+    files.push(...r.files.map((f) => ({ ...f, relative: posix.relative(posix.dirname(folder), f.remote) })));
+    missing.push(...r.missing);
+  }
+  const seen = new Set<string>();
+  return { target: t, files: files.filter((f) => !seen.has(f.remote) && seen.add(f.remote)), missing };
+}
+
+export async function fetchOutputs(ctx: JobsContext, targets: JobTarget[]): Promise<void> {
+  if (targets.length === 0) return;
+  const single = targets.length === 1 ? targets[0] : undefined;
+  const declared = targets.some((t) => (ctx.records.get(t.host, t.id)?.outputs.length ?? 0) > 0);
+  const items: WhatItem[] = [
+    { what: 'logs', label: '$(output) Standard output and error', picked: true },
+    ...(declared ? [{ what: 'declared' as const, label: '$(file-submodule) Declared outputs', description: 'from the job file', picked: true }] : []),
+    ...(single ? [{ what: 'folder' as const, label: '$(folder) A folder on the cluster…', description: single.job?.workDir ?? '' }] : []),
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: `Fetch outputs of ${single ? `job ${single.id}` : `${targets.length} jobs`}`, canPickMany: true });
+  if (!picked?.length) throw new CancelledError();
+  const what = new Set(picked.map((p) => p.what));
+  let folder: string | undefined;
+  if (what.has('folder') && single) {
+    const start = single.job?.workDir || (await ctx.schedulers.home(single.host));
+    const v = await vscode.window.showInputBox({ title: 'Folder on the cluster to fetch', value: start, validateInput: (s) => (posix.isAbsolute(s.trim()) ? undefined : 'An absolute path') });
+    if (v === undefined) throw new CancelledError();
+    folder = posix.normalize(v.trim());
+  }
+  const last = ctx.state.get<string>(LAST_FOLDER_KEY);
+  const defaultUri = last ? vscode.Uri.file(last) : vscode.workspace.workspaceFolders?.[0]?.uri;
+  const dest = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Fetch Here', title: 'Local folder for the outputs', ...(defaultUri ? { defaultUri } : {}) });
+  const destDir = dest?.[0]?.fsPath;
+  if (!destDir) throw new CancelledError();
+  await ctx.state.update(LAST_FOLDER_KEY, destDir);
+
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Fetching outputs', cancellable: true }, async (progress, token) => {
+    progress.report({ message: 'finding files…' });
+    const plans: Plan[] = [];
+    for (const t of targets) {
+      if (token.isCancellationRequested) throw new CancelledError();
+      plans.push(await planFor(ctx, t, what, folder));
+    }
+    const totalBytes = plans.reduce((n, p) => n + p.files.reduce((m, f) => m + (f.size ?? 0), 0), 0);
+    let doneBytes = 0;
+    let count = 0;
+    const failed: string[] = [];
+    for (const plan of plans) {
+      const ops = await ctx.remote.ops(plan.target.host);
+      const base = single ? destDir : nodePath.join(destDir, plan.target.id);
+      for (const f of plan.files) {
+        if (token.isCancellationRequested) throw new CancelledError();
+        const local = safeJoin(base, f.relative);
+        progress.report({ message: `${f.relative}${totalBytes ? ` (${formatMB(doneBytes)} of ${formatMB(totalBytes)})` : ''}` });
+        try {
+          await download(ops, f.remote, local, token, (n) => {
+            doneBytes += n;
+            if (totalBytes) progress.report({ increment: (n / totalBytes) * 100 });
+          });
+          count++;
+        } catch (e) {
+          if (e instanceof CancelledError) throw e;
+          failed.push(`${f.remote}: ${(e as Error).message}`);
+        }
+      }
+    }
+    return { count, bytes: doneBytes, missing: plans.flatMap((p) => p.missing), failed };
+  });
+
+  for (const m of [...result.missing, ...result.failed]) ctx.log.warn(`[jobs] fetch outputs: ${m}`);
+  const problems = [...result.missing.map((m) => `missing ${m}`), ...result.failed];
+  const msg = `Fetched ${result.count} file${result.count === 1 ? '' : 's'} (${formatMB(result.bytes)}) to ${destDir}.`;
+  const actions = ['Reveal Folder', ...(problems.length ? ['Show Log'] : [])];
+  const show = problems.length
+    ? vscode.window.showWarningMessage(`${msg} ${problems.length} not fetched: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`, ...actions)
+    : vscode.window.showInformationMessage(msg, ...actions);
+  void show.then((choice) => {
+    if (choice === 'Reveal Folder') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(destDir));
+    else if (choice === 'Show Log') void vscode.commands.executeCommand('remoteHpc.showLog');
+  });
+}
+
+/** Joins a relative remote path under base, refusing anything that would leave it. */
+function safeJoin(base: string, relative: string): string {
+  const parts = relative.split('/').filter((p) => p && p !== '.' && p !== '..');
+  return nodePath.join(base, ...parts);
+}
+
+/** Reads the remote file in chunks into a temp file, then renames it into place. */
+async function download(ops: RemoteOps, remote: string, local: string, token: vscode.CancellationToken, onBytes: (n: number) => void): Promise<void> {
+  await fs.promises.mkdir(nodePath.dirname(local), { recursive: true });
+  const tmp = `${local}.remote-hpc-part`;
+  const fh = await fs.promises.open(tmp, 'w');
+  try {
+    for (let offset = 0; ; ) {
+      if (token.isCancellationRequested) throw new CancelledError();
+      const chunk = await ops.readFile(remote, { offset, length: CHUNK });
+      if (chunk.length) await fh.write(chunk, 0, chunk.length, offset);
+      offset += chunk.length;
+      onBytes(chunk.length);
+      if (chunk.length < CHUNK) break;
+    }
+    await fh.close();
+    await fs.promises.rename(tmp, local);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
+function formatMB(n: number): string {
+  return n < 1024 * 1024 ? `${Math.max(0, Math.round(n / 1024))} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -1,0 +1,152 @@
+/**
+ * The jobs feature: the Jobs view (a tree over a model the JobWatcher keeps fresh), submit from
+ * scripts, job files and the New Job form, live output, details, outputs, notifications.
+ * `registerJobs` builds it and returns what to dispose; src/extension.ts calls it once.
+ */
+import * as vscode from 'vscode';
+import { CancelledError } from '../core/cancel';
+import { tagged } from '../core/log';
+import { isTerminal } from '../core/scheduler/types';
+import { isHpcUri, parseHpcUri } from '../fs/hpcUri';
+import { registerCommand } from '../util/commands';
+import { applyFilter, cancelJobs, editFilter, holdJobs, releaseJobs, requeueJobs, revealJob, showDetails, tailOutput } from './actions';
+import type { JobsContext } from './context';
+import { JobsController } from './controller';
+import type { JobsDeps } from './deps';
+import { JobDocuments, JOB_DOC_SCHEME } from './documents';
+import { fetchOutputs } from './fetchOutputs';
+import { EMPTY_FILTER } from './filter';
+import { isJobFile, previewBatchScript, submitJobFile } from './jobFile';
+import { JobsModel } from './model';
+import { NewJobPanel } from './newJobPanel';
+import { showFinishedNotices } from './notifications';
+import { OUTPUT_SCHEME, OutputTails } from './outputTail';
+import { JobRecords } from './records';
+import { HostSchedulers } from './schedulers';
+import { affectsJobsSettings, readJobsSettings } from './settings';
+import { askScript, isBatchScriptPath, scriptTargetOf, submitScript } from './submitScript';
+import { isJobRef, resolveTargets, targetsOrPick } from './targets';
+import { isJobsNode, JobsTreeProvider, type JobsNode } from './tree';
+
+export type { JobsDeps, JobsHosts } from './deps';
+
+/** Registers the Jobs view, its commands and document providers. Dispose the result on deactivate. */
+export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): vscode.Disposable {
+  const log = deps.log;
+  const disposables: vscode.Disposable[] = [];
+  const schedulers = new HostSchedulers(deps.remote, tagged(log, 'slurm'));
+  const model = new JobsModel();
+  disposables.push(model);
+  const controller = new JobsController({
+    hosts: { list: () => deps.hosts.list(), onDidChange: (l) => deps.hosts.onDidChange(l) },
+    schedulers,
+    model,
+    log,
+    settings: readJobsSettings,
+    onNotices: showFinishedNotices,
+  });
+  disposables.push(controller);
+
+  const tree = new JobsTreeProvider(model, () => readJobsSettings().historyDays);
+  const view = vscode.window.createTreeView<JobsNode>('remoteHpc.jobs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
+  disposables.push(tree, view);
+  controller.setVisible(view.visible);
+  disposables.push(view.onDidChangeVisibility((e) => controller.setVisible(e.visible)));
+
+  const documents = new JobDocuments();
+  const tails = new OutputTails({ remote: deps.remote, log, whenFinished: (host, id) => controller.whenFinished(host, id) });
+  disposables.push(
+    documents,
+    tails,
+    vscode.workspace.registerTextDocumentContentProvider(JOB_DOC_SCHEME, documents),
+    vscode.workspace.registerTextDocumentContentProvider(OUTPUT_SCHEME, tails),
+  );
+
+  const ctx: JobsContext = {
+    log,
+    hosts: deps.hosts,
+    remote: deps.remote,
+    schedulers,
+    model,
+    controller,
+    tree,
+    view,
+    documents,
+    tails,
+    records: new JobRecords(context.globalState),
+    extensionUri: context.extensionUri,
+    state: context.globalState,
+  };
+  applyFilter(ctx, EMPTY_FILTER);
+
+  disposables.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!affectsJobsSettings(e)) return;
+      controller.settingsChanged();
+      tree.refresh();
+    }),
+  );
+
+  const r = (id: string, fn: (...args: never[]) => unknown) => disposables.push(registerCommand(log, id, fn));
+  const active = (j: { state: Parameters<typeof isTerminal>[0] }) => !isTerminal(j.state);
+
+  r('remoteHpc.jobs.submit', async (arg?: unknown) => {
+    const uri = arg instanceof vscode.Uri ? arg : undefined;
+    if (uri && isJobFile(uri)) return submitJobFile(ctx, uri);
+    const target = scriptTargetOf(arg);
+    if (target) return /\.job\.json$/i.test(target.path) ? submitJobFile(ctx, vscode.Uri.from({ scheme: 'hpc', authority: target.host, path: target.path })) : submitScript(ctx, target);
+    if (arg !== undefined && !(arg instanceof vscode.Uri)) throw new Error('Submit Job works on a batch script or a .job.json file.');
+    const editorUri = uri ?? vscode.window.activeTextEditor?.document.uri;
+    if (editorUri && isJobFile(editorUri)) return submitJobFile(ctx, editorUri);
+    if (editorUri && isHpcUri(editorUri) && isBatchScriptPath(editorUri.path)) return submitScript(ctx, parseHpcUri(editorUri));
+    return submitScript(ctx, await askScript(ctx));
+  });
+  r('remoteHpc.jobs.previewBatchScript', async (arg?: unknown) => {
+    const target = scriptTargetOf(arg);
+    const uri = arg instanceof vscode.Uri ? arg : target ? vscode.Uri.from({ scheme: 'hpc', authority: target.host, path: target.path }) : vscode.window.activeTextEditor?.document.uri;
+    if (!uri || !isJobFile(uri)) throw new Error('Open a .job.json file to preview its batch script.');
+    return previewBatchScript(ctx, uri);
+  });
+  r('remoteHpc.jobs.newJob', async (arg?: unknown) => {
+    const target = scriptTargetOf(arg);
+    const host = target?.host ?? (isJobsNode(arg) ? arg.host : undefined);
+    return NewJobPanel.show(ctx, { ...(host ? { host } : {}), ...(target ? { folder: target.path } : {}) });
+  });
+  r('remoteHpc.jobs.refresh', () => controller.refresh());
+  r('remoteHpc.jobs.cancel', async (arg?: unknown, selected?: unknown) => cancelJobs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Cancel which jobs?', many: true, filter: active })));
+  r('remoteHpc.jobs.cancelArray', async (arg?: unknown) => {
+    const [t] = resolveTargets(ctx, arg, undefined);
+    const parent = t?.job?.arrayJobId ?? /^(\d+)_/.exec(t?.id ?? '')?.[1];
+    if (!t || !parent) throw new Error('Not a task of an array job.');
+    return cancelJobs(ctx, [{ host: t.host, id: parent, array: { tasks: model.arrayTasks(t.host, parent).filter(active) } }]);
+  });
+  r('remoteHpc.jobs.hold', async (arg?: unknown, selected?: unknown) => holdJobs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Hold which jobs?', many: true, filter: (j) => j.state === 'PENDING' })));
+  r('remoteHpc.jobs.release', async (arg?: unknown, selected?: unknown) => releaseJobs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Release which jobs?', many: true, filter: active })));
+  r('remoteHpc.jobs.requeue', async (arg?: unknown, selected?: unknown) => requeueJobs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Requeue which jobs?', many: true })));
+  r('remoteHpc.jobs.showDetails', async (arg?: unknown, selected?: unknown) => {
+    const targets = await targetsOrPick(ctx, arg, selected, { title: 'Details of which job?', many: false });
+    for (const t of targets.slice(0, 5)) await showDetails(ctx, t);
+  });
+  r('remoteHpc.jobs.tailOutput', async (arg?: unknown, selected?: unknown) => {
+    const targets = await targetsOrPick(ctx, arg, selected, { title: 'Output of which job?', many: false });
+    for (const t of targets.slice(0, 4)) await tailOutput(ctx, t);
+  });
+  r('remoteHpc.jobs.fetchOutputs', async (arg?: unknown, selected?: unknown) => fetchOutputs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Fetch the outputs of which jobs?', many: true })));
+  r('remoteHpc.jobs.copyId', async (arg?: unknown, selected?: unknown) => {
+    const ids = (await targetsOrPick(ctx, arg, selected, { title: 'Copy which job id?', many: true })).map((t) => t.id);
+    await vscode.env.clipboard.writeText(ids.join(' '));
+    vscode.window.setStatusBarMessage(`Copied ${ids.join(' ')}`, 3000);
+  });
+  r('remoteHpc.jobs.reveal', async (arg?: unknown) => {
+    if (!isJobRef(arg)) throw new CancelledError();
+    return revealJob(ctx, arg.host, arg.id);
+  });
+  r('remoteHpc.jobs.filter', () => editFilter(ctx, { states: true, tags: true }));
+  r('remoteHpc.jobs.editFilter', () => editFilter(ctx, { states: true, tags: true }));
+  r('remoteHpc.jobs.filterByState', () => editFilter(ctx, { states: true, tags: false }));
+  r('remoteHpc.jobs.filterByTag', () => editFilter(ctx, { states: false, tags: true }));
+  r('remoteHpc.jobs.clearFilter', () => applyFilter(ctx, EMPTY_FILTER));
+
+  disposables.push({ dispose: () => NewJobPanel.disposeCurrent() });
+  return vscode.Disposable.from(...disposables.reverse());
+}

@@ -1,0 +1,180 @@
+/**
+ * `*.job.json` files (Kotta-style job descriptions): load and validate, preview the batch script,
+ * stage the inputs (local files uploaded, remote ones copied) and submit.
+ */
+import * as vscode from 'vscode';
+import * as fs from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { posix } from 'node:path';
+import { CancelledError } from '../core/cancel';
+import type { RemoteOps } from '../core/remote/types';
+import { assertJobSpec, jobSpecToSubmit, planStaging, renderBatchScript, resolveWorkdir, validateJobSpec, type JobSpec } from '../core/scheduler/jobSpec';
+import { isHpcUri, parseHpcUri } from '../fs/hpcUri';
+import type { JobsContext } from './context';
+import { previewUri } from './documents';
+import { pickHost } from './targets';
+import { announceSubmitted } from './submitScript';
+
+export interface LoadedJobFile {
+  uri: vscode.Uri;
+  spec: JobSpec;
+  /** For a job file on the cluster: its host and folder there. */
+  remote?: { host: string; dir: string; path: string };
+  /** For a local job file: its folder. */
+  localDir?: string;
+  name: string;
+}
+
+export function isJobFile(uri: vscode.Uri): boolean {
+  return /\.job\.json$/i.test(uri.path);
+}
+
+/** Reads (unsaved edits included) and validates a job file; throws with every problem listed. */
+export async function loadJobFile(uri: vscode.Uri): Promise<LoadedJobFile> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  let obj: unknown;
+  try {
+    obj = JSON.parse(doc.getText());
+  } catch (e) {
+    throw new Error(`${posix.basename(uri.path)} is not valid JSON: ${(e as Error).message}`);
+  }
+  const errors = validateJobSpec(obj);
+  if (errors.length) {
+    const list = errors.slice(0, 5).map((e) => `${e.path || '(file)'}: ${e.message}`);
+    throw new Error(`${posix.basename(uri.path)} is not a valid job description — ${list.join('; ')}${errors.length > 5 ? ` (and ${errors.length - 5} more)` : ''}`);
+  }
+  const spec = obj as JobSpec;
+  const base = posix.basename(uri.path).replace(/\.job\.json$/i, '');
+  const name = spec.name ?? base;
+  const scheme = uri.scheme;
+  if (scheme === 'file') return { uri, spec, localDir: nodePath.dirname(uri.fsPath), name };
+  if (isHpcUri(uri)) {
+    const { host, path } = parseHpcUri(uri);
+    return { uri, spec, remote: { host, dir: posix.dirname(path), path }, name };
+  }
+  throw new Error(`Job files must be local or on a cluster (hpc:), not ${scheme}:`);
+}
+
+/**
+ * The work directory a job file runs in: its `workdir`, else the folder of a job file on the
+ * cluster, else `~/remote-hpc-jobs/<name>` for a local one.
+ */
+export function effectiveWorkdir(f: LoadedJobFile, home: string): string {
+  if (f.spec.workdir !== undefined) return resolveWorkdir(f.spec.workdir, home) as string;
+  if (f.remote) return f.remote.dir;
+  return posix.join(home, 'remote-hpc-jobs', f.name.replace(/[^\w.+-]+/g, '_'));
+}
+
+/** Opens the batch script a job file renders to, read-only, beside it. */
+export async function previewBatchScript(ctx: JobsContext, uri: vscode.Uri): Promise<void> {
+  const f = await loadJobFile(uri);
+  let home: string | undefined;
+  if (f.remote) home = await ctx.schedulers.home(f.remote.host).catch(() => undefined);
+  const spec: JobSpec = home ? { ...f.spec, workdir: effectiveWorkdir(f, home) } : f.spec;
+  const text = renderBatchScript(spec, { ...(home ? { home } : {}), source: posix.basename(uri.path) });
+  await ctx.documents.show(previewUri(f.name, ctx.documents.nextSeq()), text, 'shellscript', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false });
+}
+
+/** Preview of a spec not saved yet (the New Job form). */
+export async function previewSpec(ctx: JobsContext, host: string, spec: JobSpec, folder: string): Promise<void> {
+  const home = await ctx.schedulers.home(host).catch(() => undefined);
+  const workdir = spec.workdir ?? folder;
+  const text = renderBatchScript({ ...spec, workdir }, { ...(home ? { home } : {}), source: `New Job form (${host})` });
+  await ctx.documents.show(previewUri(spec.name ?? 'job', ctx.documents.nextSeq()), text, 'shellscript', { viewColumn: vscode.ViewColumn.Beside });
+}
+
+const LAST_HOST_KEY = 'remoteHpc.jobs.jobFileHosts';
+
+/** Submits a job file from the editor, the explorers or the palette. */
+export async function submitJobFile(ctx: JobsContext, uri: vscode.Uri): Promise<string> {
+  const f = await loadJobFile(uri);
+  let host: string;
+  if (f.remote) host = f.remote.host;
+  else {
+    const remembered = ctx.state.get<Record<string, string>>(LAST_HOST_KEY, {});
+    host = await pickHost(ctx, `Submit ${posix.basename(uri.path)} on`, remembered[uri.toString()]);
+    await ctx.state.update(LAST_HOST_KEY, { ...remembered, [uri.toString()]: host });
+  }
+  return submitLoaded(ctx, host, f);
+}
+
+/** Stages inputs and submits; shows progress and the new id. Returns the job id. */
+export async function submitLoaded(ctx: JobsContext, host: string, f: LoadedJobFile): Promise<string> {
+  assertJobSpec(f.spec);
+  const fileName = posix.basename(f.uri.path);
+  const id = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Submitting ${fileName} on ${host}`, cancellable: true },
+    async (progress, token) => {
+      const check = () => {
+        if (token.isCancellationRequested) throw new CancelledError();
+      };
+      const ops = await ctx.remote.ops(host);
+      const home = await ctx.schedulers.home(host);
+      const workdir = effectiveWorkdir(f, home);
+      progress.report({ message: `work directory ${workdir}` });
+      await mkdirp(ops, workdir);
+      check();
+
+      const pathApi = f.remote ? posix : nodePath;
+      const specDir = f.remote ? f.remote.dir : (f.localDir as string);
+      const plan = planStaging(f.spec, specDir, workdir, pathApi);
+      const resolveRemote = (p: string, base: string) => (p === '~' ? home : p.startsWith('~/') ? posix.join(home, p.slice(2)) : posix.resolve(base, p));
+      const copies = plan.copies.map((c) => ({ from: resolveRemote(c.from, f.remote ? f.remote.dir : home), to: c.to }));
+      if (f.remote) for (const u of plan.uploads) copies.push({ from: u.local, to: u.remote });
+      const uploads = f.remote ? [] : plan.uploads;
+      const total = uploads.length + copies.length;
+      let done = 0;
+      for (const u of uploads) {
+        check();
+        progress.report({ message: `uploading ${nodePath.basename(u.local)} (${++done}/${total})`, increment: 80 / Math.max(1, total) });
+        await uploadPath(ops, u.local, u.remote, token);
+      }
+      for (const c of copies) {
+        check();
+        progress.report({ message: `copying ${posix.basename(c.from)} (${++done}/${total})`, increment: 80 / Math.max(1, total) });
+        if (c.from === c.to) continue;
+        await mkdirp(ops, posix.dirname(c.to));
+        await ops.copy(c.from, c.to, { overwrite: true });
+      }
+      check();
+      progress.report({ message: 'sbatch' });
+      const submitSpec = jobSpecToSubmit({ ...f.spec, workdir }, { home, source: fileName });
+      const res = await ctx.schedulers.scheduler(host).submit(submitSpec);
+      await ctx.records.add({
+        host,
+        id: res.id,
+        name: f.name,
+        workdir,
+        outputs: plan.outputs,
+        specUri: f.uri.toString(),
+        submittedAt: Date.now(),
+      });
+      return res.id;
+    },
+  );
+  ctx.log.info(`[jobs] submitted ${fileName} on ${host}: job ${id}`);
+  announceSubmitted(ctx, host, id, f.name);
+  return id;
+}
+
+/** `mkdir -p` on the cluster. */
+export async function mkdirp(ops: RemoteOps, dir: string): Promise<void> {
+  const res = await ops.run(['mkdir', '-p', '--', dir], { timeoutMs: 30_000 });
+  if (res.code !== 0) throw new Error(`Cannot create ${dir}: ${res.stderr.toString('utf8').trim() || `exit ${res.code}`}`);
+}
+
+/** Uploads a local file, or a folder recursively. */
+async function uploadPath(ops: RemoteOps, local: string, remote: string, token: vscode.CancellationToken): Promise<void> {
+  const st = await fs.stat(local).catch(() => null);
+  if (!st) throw new Error(`Input not found: ${local}`);
+  if (st.isDirectory()) {
+    await mkdirp(ops, remote);
+    for (const e of await fs.readdir(local, { withFileTypes: true })) {
+      if (token.isCancellationRequested) throw new CancelledError();
+      if (e.isDirectory() || e.isFile()) await uploadPath(ops, nodePath.join(local, e.name), posix.join(remote, e.name), token);
+    }
+    return;
+  }
+  await mkdirp(ops, posix.dirname(remote));
+  await ops.writeFileAtomic(remote, await fs.readFile(local), { create: true, overwrite: true });
+}

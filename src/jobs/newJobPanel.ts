@@ -1,0 +1,167 @@
+/**
+ * "New Job…": a webview form (webview/newJob) that fills a JSON job description, validates it
+ * inline, saves it as `<name>.job.json` in a folder on the cluster and submits it. One panel at a
+ * time; the typed protocol is NewJobProtocol in src/shared/protocol.ts.
+ */
+import * as vscode from 'vscode';
+import { posix } from 'node:path';
+import { CancelledError } from '../core/cancel';
+import type { NewJobFieldError, NewJobForm } from '../shared/protocol';
+import { hpcUri, isHpcUri, parseHpcUri } from '../fs/hpcUri';
+import { WebviewHost } from '../webviews/webviewHost';
+import { connectedHosts, type JobsContext } from './context';
+import { mkdirp, previewSpec, submitLoaded } from './jobFile';
+import { EMPTY_FORM, formToSpec, jobFilePath, sanitizeForm, specToJson } from './newJobForm';
+import { hostDefaults } from './settings';
+
+const FOLDERS_KEY = 'remoteHpc.jobs.newJobFolders';
+const LAST_HOST_KEY = 'remoteHpc.jobs.newJobHost';
+
+export class NewJobPanel implements vscode.Disposable {
+  private static current: NewJobPanel | undefined;
+  private readonly panel: vscode.WebviewPanel;
+  private readonly host: WebviewHost<'newJob'>;
+  private readonly subs: vscode.Disposable[] = [];
+  private form: NewJobForm;
+
+  /** Shows the form (reusing an open one); `preset` fills the host and folder. */
+  static async show(ctx: JobsContext, preset: { host?: string; folder?: string } = {}): Promise<void> {
+    if (NewJobPanel.current) {
+      NewJobPanel.current.panel.reveal();
+      if (preset.host || preset.folder) await NewJobPanel.current.preset(preset);
+      return;
+    }
+    const form = await initialForm(ctx, preset);
+    NewJobPanel.current = new NewJobPanel(ctx, form);
+  }
+
+  private constructor(
+    private readonly ctx: JobsContext,
+    form: NewJobForm,
+  ) {
+    this.form = form;
+    this.panel = vscode.window.createWebviewPanel('remoteHpc.newJob', 'New Job', vscode.ViewColumn.Active, { retainContextWhenHidden: false, enableFindWidget: false });
+    this.panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'remote-hpc.svg');
+    this.host = new WebviewHost(this.panel.webview, {
+      view: 'newJob',
+      bundle: 'newJob',
+      title: 'New Job',
+      extensionUri: ctx.extensionUri,
+      log: ctx.log,
+      onReady: () => this.host.post('init', { hosts: connectedHosts(ctx), form: this.form, partitions: partitionsOf(this.form.host) }),
+      notifications: {
+        close: () => this.panel.dispose(),
+      },
+      requests: {
+        validate: async ({ form }) => {
+          this.form = sanitizeForm(form);
+          return { errors: formToSpec(this.form).errors };
+        },
+        hostInfo: async ({ host }) => {
+          const h = String(host);
+          const d = hostDefaults(h);
+          return { folder: await this.folderFor(h), partition: d.partition ?? '', account: d.account ?? '', walltime: d.time ?? '', partitions: partitionsOf(h) };
+        },
+        pickFolder: async ({ host, current }) => ({ folder: await this.pickFolder(String(host), String(current ?? '')) }),
+        preview: async ({ form }) => {
+          this.form = sanitizeForm(form);
+          const { spec, errors } = formToSpec(this.form);
+          if (errors.length) return { errors };
+          await previewSpec(ctx, this.form.host, spec, this.form.folder.trim());
+          return { errors: [] };
+        },
+        save: async ({ form, submit }) => this.save(sanitizeForm(form), submit === true),
+      },
+    });
+    this.subs.push(
+      this.host,
+      this.panel.onDidDispose(() => this.dispose()),
+      ctx.hosts.onDidChange(() => this.host.post('hosts', { hosts: connectedHosts(ctx) })),
+    );
+  }
+
+  private async preset(p: { host?: string; folder?: string }): Promise<void> {
+    this.form = { ...this.form, ...(p.host ? { host: p.host } : {}), ...(p.folder ? { folder: p.folder } : {}) };
+    this.host.post('init', { hosts: connectedHosts(this.ctx), form: this.form, partitions: partitionsOf(this.form.host) });
+  }
+
+  private async folderFor(host: string): Promise<string> {
+    const remembered = this.ctx.state.get<Record<string, string>>(FOLDERS_KEY, {})[host];
+    if (remembered) return remembered;
+    return this.ctx.schedulers.home(host).catch(() => '~');
+  }
+
+  private async pickFolder(host: string, current: string): Promise<string | null> {
+    if (!host) return null;
+    const home = await this.ctx.schedulers.home(host).catch(() => '/');
+    const start = current.trim() ? (current.startsWith('~') ? posix.join(home, current.slice(1)) : current) : home;
+    const picked = await vscode.window.showOpenDialog({ defaultUri: hpcUri(host, start), canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Save Job Here', title: `Folder on ${host}` });
+    const uri = picked?.[0];
+    if (!uri) return null;
+    if (!isHpcUri(uri) || parseHpcUri(uri).host !== host) {
+      void vscode.window.showWarningMessage(`Choose a folder on ${host}.`);
+      return null;
+    }
+    return parseHpcUri(uri).path;
+  }
+
+  private async save(form: NewJobForm, submit: boolean): Promise<{ errors: NewJobFieldError[]; path?: string; jobId?: string }> {
+    this.form = form;
+    const { spec, errors } = formToSpec(form);
+    if (errors.length) return { errors };
+    const host = form.host.trim();
+    if (!connectedHosts(this.ctx).includes(host)) return { errors: [{ field: 'host', message: `${host} is not connected` }] };
+    const home = await this.ctx.schedulers.home(host);
+    const path = jobFilePath(form.folder, spec.name as string, home);
+    const ops = await this.ctx.remote.ops(host);
+    const [existing] = await ops.stat([path]);
+    if (existing) {
+      const ok = await vscode.window.showWarningMessage(`${posix.basename(path)} already exists in ${posix.dirname(path)}.`, { modal: true }, 'Replace');
+      if (!ok) return { errors: [{ field: 'name', message: 'A job file with this name exists: choose another name or replace it' }] };
+    }
+    await mkdirp(ops, posix.dirname(path));
+    await ops.writeFileAtomic(path, Buffer.from(specToJson(spec), 'utf8'), { create: true, overwrite: true });
+    await this.ctx.state.update(FOLDERS_KEY, { ...this.ctx.state.get<Record<string, string>>(FOLDERS_KEY, {}), [host]: form.folder.trim() });
+    await this.ctx.state.update(LAST_HOST_KEY, host);
+    const uri = hpcUri(host, path);
+    if (!submit) {
+      this.host.post('status', { kind: 'success', message: `Saved ${path}` });
+      void vscode.window.showInformationMessage(`Saved ${posix.basename(path)} on ${host}.`, 'Open').then((c) => c && vscode.window.showTextDocument(uri));
+      return { errors: [], path };
+    }
+    try {
+      const jobId = await submitLoaded(this.ctx, host, { uri, spec, remote: { host, dir: posix.dirname(path), path }, name: spec.name as string });
+      this.host.post('status', { kind: 'success', message: `Submitted job ${jobId} (saved ${path})` });
+      return { errors: [], path, jobId };
+    } catch (e) {
+      if (e instanceof CancelledError) return { errors: [], path };
+      this.host.post('status', { kind: 'error', message: `Saved ${path}, but submitting failed: ${(e as Error).message.split('\n')[0]}` });
+      throw e;
+    }
+  }
+
+  dispose(): void {
+    if (NewJobPanel.current === this) NewJobPanel.current = undefined;
+    for (const d of this.subs.splice(0)) d.dispose();
+  }
+
+  static disposeCurrent(): void {
+    NewJobPanel.current?.panel.dispose();
+  }
+}
+
+/** Partitions offered in the form: the host's default first (no cluster query yet). */
+function partitionsOf(host: string): string[] {
+  const d = host ? hostDefaults(host).partition : undefined;
+  return d ? [d] : [];
+}
+
+async function initialForm(ctx: JobsContext, preset: { host?: string; folder?: string }): Promise<NewJobForm> {
+  const hosts = connectedHosts(ctx);
+  const last = ctx.state.get<string>(LAST_HOST_KEY);
+  const host = preset.host ?? (last && hosts.includes(last) ? last : hosts[0]) ?? '';
+  const d = host ? hostDefaults(host) : {};
+  let folder = preset.folder ?? '';
+  if (!folder && host) folder = ctx.state.get<Record<string, string>>(FOLDERS_KEY, {})[host] ?? (await ctx.schedulers.home(host).catch(() => '~'));
+  return { ...EMPTY_FORM, host, folder, partition: d.partition ?? '', account: d.account ?? '', walltime: d.time ?? '' };
+}

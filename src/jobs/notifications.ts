@@ -1,0 +1,34 @@
+/** Completion notifications with Open Output, Fetch Outputs and Show Details. */
+import * as vscode from 'vscode';
+import type { FinishedNotice } from './notices';
+import { severityOf } from './notices';
+
+/** More than this many notices in one batch become a single summary. */
+const MAX_SEPARATE = 3;
+
+function showBy(severity: FinishedNotice['severity']) {
+  return severity === 'error' ? vscode.window.showErrorMessage : severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+}
+
+export function showFinishedNotices(notices: FinishedNotice[]): void {
+  if (notices.length > MAX_SEPARATE) {
+    const host = notices[0]?.host ?? '';
+    const jobs = notices.flatMap((n) => n.jobs);
+    const counts = new Map<string, number>();
+    for (const j of jobs) counts.set(j.state, (counts.get(j.state) ?? 0) + 1);
+    const parts = [...counts].map(([s, n]) => `${n} ${s.toLowerCase().replace(/_/g, ' ')}`);
+    const sev = severityOf(jobs.map((j) => j.state));
+    void showBy(sev)(`${jobs.length} jobs on ${host} ended: ${parts.join(', ')}.`, 'Show Jobs').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('remoteHpc.jobs.focus');
+    });
+    return;
+  }
+  for (const n of notices) {
+    const ref = { host: n.host, id: n.id };
+    void showBy(n.severity)(n.message, 'Open Output', 'Fetch Outputs', 'Show Details').then((choice) => {
+      if (choice === 'Open Output') void vscode.commands.executeCommand('remoteHpc.jobs.tailOutput', ref);
+      else if (choice === 'Fetch Outputs') void vscode.commands.executeCommand('remoteHpc.jobs.fetchOutputs', ref);
+      else if (choice === 'Show Details') void vscode.commands.executeCommand('remoteHpc.jobs.showDetails', ref);
+    });
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * "Tail Output": a job's stdout (or stderr) in a read-only tab that grows live. The bytes come
+ * from RemoteOps.follow through tailJobOutput (only appended bytes travel; a file that does not
+ * exist yet is waited for; truncation restarts the text), and following stops by itself once
+ * the job has ended and the last bytes arrived. Closing the tab stops it too.
+ */
+import * as vscode from 'vscode';
+import { posix } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { Disposable } from '../core/cancel';
+import type { Logger } from '../core/log';
+import type { RemoteOpsProvider } from '../core/remote/types';
+import { tailJobOutput, type TailEndReason } from '../core/scheduler/tail';
+import type { Job } from '../core/scheduler/types';
+
+export const OUTPUT_SCHEME = 'remote-hpc-output';
+
+/** Text kept per tab; older output is dropped (the file itself is untouched). */
+const MAX_CHARS = 4_000_000;
+/** A bigger existing file is shown from this many bytes before its end. */
+const INITIAL_BYTES = 2 * 1024 * 1024;
+const FLUSH_MS = 200;
+
+/** `remote-hpc-output://<host>/<path>?job=<id>`: the tab reads the file's name. */
+export function outputUri(host: string, path: string, jobId: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: OUTPUT_SCHEME, authority: host, path, query: `job=${encodeURIComponent(jobId)}` });
+}
+
+type Status = 'starting' | 'following' | 'ended' | 'stopped' | 'failed';
+
+interface Tail {
+  uri: vscode.Uri;
+  host: string;
+  path: string;
+  jobId: string;
+  text: string;
+  decoder: StringDecoder;
+  bytes: number;
+  skipped: number;
+  status: Status;
+  /** A tab has shown it (until then a tab closing elsewhere must not stop it). */
+  shown: boolean;
+  error?: string;
+  finalState?: string;
+  tail?: Disposable;
+  finished?: { dispose(): void };
+  flushTimer?: NodeJS.Timeout;
+}
+
+export interface TailDeps {
+  remote: RemoteOpsProvider;
+  log: Logger;
+  /** Settles when the job is known to have ended. */
+  whenFinished(host: string, id: string): { promise: Promise<Job>; dispose(): void };
+}
+
+export class OutputTails implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly tails = new Map<string, Tail>();
+  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.emitter.event;
+  private readonly subs: vscode.Disposable[] = [];
+  /** Per editor: was its last line in view before the latest change (then it follows the end)? */
+  private readonly atEnd = new WeakMap<vscode.TextEditor, boolean>();
+
+  constructor(private readonly deps: TailDeps) {
+    this.subs.push(
+      vscode.window.tabGroups.onDidChangeTabs((e) => {
+        if (e.closed.length) this.stopUnshown();
+      }),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        if (d.uri.scheme === OUTPUT_SCHEME) this.stop(d.uri.toString(), true);
+      }),
+      vscode.window.onDidChangeTextEditorVisibleRanges((e) => {
+        if (e.textEditor.document.uri.scheme !== OUTPUT_SCHEME) return;
+        const last = e.visibleRanges[e.visibleRanges.length - 1];
+        this.atEnd.set(e.textEditor, !last || last.end.line >= e.textEditor.document.lineCount - 2);
+      }),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document.uri.scheme !== OUTPUT_SCHEME) return;
+        for (const ed of vscode.window.visibleTextEditors) {
+          if (ed.document !== e.document || this.atEnd.get(ed) === false) continue;
+          const end = new vscode.Position(Math.max(0, e.document.lineCount - 1), 0);
+          ed.revealRange(new vscode.Range(end, end), vscode.TextEditorRevealType.Default);
+        }
+      }),
+    );
+  }
+
+  /** Opens (or focuses) the live tab of `path`, the output of job `jobId` on `host`. */
+  /** `endedState`: the job is known to have ended already (the file is read to its end, then following stops). */
+  async open(host: string, jobId: string, path: string, opts: vscode.TextDocumentShowOptions = {}, endedState?: string): Promise<void> {
+    const uri = outputUri(host, path, jobId);
+    const key = uri.toString();
+    const existing = this.tails.get(key);
+    if (!existing || existing.status === 'stopped' || existing.status === 'failed') {
+      if (existing) this.stop(key, true);
+      const t: Tail = { uri, host, path, jobId, text: '', decoder: new StringDecoder('utf8'), bytes: 0, skipped: 0, status: 'starting', shown: false };
+      this.tails.set(key, t);
+      void this.start(t, endedState);
+    }
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(doc, { preview: false, ...opts });
+    const t = this.tails.get(key);
+    if (t) t.shown = true;
+    this.atEnd.set(editor, true);
+    const end = new vscode.Position(Math.max(0, doc.lineCount - 1), 0);
+    editor.revealRange(new vscode.Range(end, end));
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const t = this.tails.get(uri.toString());
+    if (!t) return `[Remote HPC] Not following ${uri.path} any more: run "Tail Output" again.\n`;
+    const head = t.skipped ? `[Remote HPC] … ${formatBytes(t.skipped)} earlier output not shown …\n` : '';
+    return head + t.text + this.footer(t);
+  }
+
+  dispose(): void {
+    for (const key of [...this.tails.keys()]) this.stop(key, true);
+    for (const d of this.subs.splice(0)) d.dispose();
+    this.emitter.dispose();
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private footer(t: Tail): string {
+    const sep = t.text === '' || t.text.endsWith('\n') ? '' : '\n';
+    switch (t.status) {
+      case 'starting':
+        return t.bytes === 0 ? `[Remote HPC] Opening ${t.path} …\n` : '';
+      case 'following':
+        return t.bytes === 0 ? `[Remote HPC] Waiting for output in ${t.path} (job ${t.jobId}) …\n` : '';
+      case 'ended':
+        return `${sep}[Remote HPC] Job ${t.jobId} ended${t.finalState ? ` (${t.finalState})` : ''}${t.bytes === 0 ? `: no output in ${t.path}` : ''}. Not following any more.\n`;
+      case 'failed':
+        return `${sep}[Remote HPC] Cannot follow ${t.path}: ${t.error ?? 'unknown error'}\n`;
+      case 'stopped':
+        return '';
+    }
+  }
+
+  private async start(t: Tail, endedState: string | undefined): Promise<void> {
+    const key = t.uri.toString();
+    try {
+      const ops = await this.deps.remote.ops(t.host);
+      if (this.tails.get(key) !== t) return;
+      const [st] = await ops.stat([t.path]).catch(() => [null]);
+      const offset = st && st.type !== 'directory' && st.size > INITIAL_BYTES ? st.size - INITIAL_BYTES : 0;
+      if (this.tails.get(key) !== t) return;
+      t.skipped = offset;
+      t.bytes = 0;
+      let ended: Promise<void>;
+      if (endedState !== undefined) {
+        t.finalState = endedState;
+        ended = Promise.resolve();
+      } else {
+        const finished = this.deps.whenFinished(t.host, t.jobId);
+        t.finished = finished;
+        ended = finished.promise.then((job) => {
+          t.finalState = job.rawState || job.state;
+        });
+      }
+      t.status = 'following';
+      this.changed(t, true);
+      t.tail = tailJobOutput(ops, t.path, {
+        offset,
+        jobEnded: ended,
+        onData: (chunk) => {
+          t.bytes += chunk.length;
+          this.append(t, t.decoder.write(chunk));
+        },
+        onTruncate: () => {
+          t.text = '';
+          t.skipped = 0;
+          t.decoder = new StringDecoder('utf8');
+          this.append(t, '[Remote HPC] The file was truncated or replaced: showing it from the start.\n');
+        },
+        onError: (err) => this.deps.log.warn(`[jobs] tail ${t.host}:${t.path}: ${err.message}`),
+        onEnd: (reason: TailEndReason) => {
+          t.finished?.dispose();
+          if (reason === 'job-ended') {
+            this.append(t, t.decoder.end());
+            t.status = 'ended';
+            this.changed(t, true);
+          }
+        },
+      });
+    } catch (e) {
+      if (this.tails.get(key) !== t) return;
+      t.status = 'failed';
+      t.error = e instanceof Error ? e.message : String(e);
+      this.deps.log.warn(`[jobs] tail ${t.host}:${t.path} failed: ${t.error}`);
+      this.changed(t, true);
+    }
+  }
+
+  private append(t: Tail, s: string): void {
+    if (!s) return;
+    t.text += s;
+    if (t.text.length > MAX_CHARS) {
+      const cut = t.text.indexOf('\n', t.text.length - Math.floor(MAX_CHARS / 2));
+      const from = cut < 0 ? t.text.length - Math.floor(MAX_CHARS / 2) : cut + 1;
+      t.skipped += Buffer.byteLength(t.text.slice(0, from), 'utf8');
+      t.text = t.text.slice(from);
+    }
+    this.changed(t, false);
+  }
+
+  private changed(t: Tail, now: boolean): void {
+    if (now) {
+      if (t.flushTimer) clearTimeout(t.flushTimer);
+      t.flushTimer = undefined;
+      this.emitter.fire(t.uri);
+      return;
+    }
+    t.flushTimer ??= setTimeout(() => {
+      t.flushTimer = undefined;
+      if (this.tails.get(t.uri.toString()) === t) this.emitter.fire(t.uri);
+    }, FLUSH_MS);
+  }
+
+  private stop(key: string, forget: boolean): void {
+    const t = this.tails.get(key);
+    if (!t) return;
+    t.tail?.dispose();
+    t.finished?.dispose();
+    if (t.flushTimer) clearTimeout(t.flushTimer);
+    t.flushTimer = undefined;
+    if (t.status === 'following' || t.status === 'starting') t.status = 'stopped';
+    if (forget) this.tails.delete(key);
+  }
+
+  /** Stops tails no tab shows any more. */
+  private stopUnshown(): void {
+    const shown = new Set<string>();
+    for (const g of vscode.window.tabGroups.all) {
+      for (const tab of g.tabs) {
+        const input = tab.input;
+        if (input instanceof vscode.TabInputText && input.uri.scheme === OUTPUT_SCHEME) shown.add(input.uri.toString());
+      }
+    }
+    for (const [key, t] of [...this.tails]) if (t.shown && !shown.has(key)) this.stop(key, true);
+  }
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** The tab title for a path (for messages). */
+export function outputName(path: string): string {
+  return posix.basename(path);
+}

@@ -1,0 +1,190 @@
+/**
+ * "Submit Job" on a batch script on the cluster: `sbatch --parsable` in the script's folder, with
+ * the host's defaults and the script's own `#SBATCH` lines shown in a quick pick where any of
+ * them can be changed before submitting.
+ */
+import * as vscode from 'vscode';
+import { posix } from 'node:path';
+import { CancelledError } from '../core/cancel';
+import { isSlurmTime } from '../core/scheduler/slurm/sbatch';
+import { hpcUri, isHpcUri, parseHpcUri } from '../fs/hpcUri';
+import type { JobsContext } from './context';
+import { hostDefaults } from './settings';
+import {
+  checkExtraArgs,
+  checkTime,
+  parseNice,
+  parseSbatchDirectives,
+  parseTags,
+  resolveSubmit,
+  scriptSubmitSpec,
+  splitShellWords,
+  type Resolved,
+  type ScriptDirectives,
+  type SubmitOverrides,
+} from './submitOptions';
+import { pickHost } from './targets';
+
+export interface ScriptTarget {
+  host: string;
+  path: string;
+}
+
+const SCRIPT_EXT = /\.(sh|sbatch|slurm|job|bash)$/i;
+
+/** Looks like a batch script by its name (what the menus offer "Submit Job" on). */
+export function isBatchScriptPath(path: string): boolean {
+  return SCRIPT_EXT.test(path);
+}
+const LAST_SCRIPT_KEY = 'remoteHpc.jobs.lastScript';
+
+/** A script target from a command argument: an `hpc:` URI or a Remote Explorer entry. */
+export function scriptTargetOf(arg: unknown): ScriptTarget | undefined {
+  if (arg instanceof vscode.Uri && isHpcUri(arg)) return parseHpcUri(arg);
+  if (arg && typeof arg === 'object' && (arg as { kind?: unknown }).kind === 'entry') {
+    const e = arg as { host?: unknown; path?: unknown };
+    if (typeof e.host === 'string' && typeof e.path === 'string') return { host: e.host, path: e.path };
+  }
+  return undefined;
+}
+
+/** Asks for a script path on a connected host (palette use without an open script). */
+export async function askScript(ctx: JobsContext): Promise<ScriptTarget> {
+  const last = ctx.state.get<ScriptTarget>(LAST_SCRIPT_KEY);
+  const host = await pickHost(ctx, 'Submit a batch script on', last?.host);
+  const home = await ctx.schedulers.home(host).catch(() => '/');
+  const start = last?.host === host ? last.path : `${home.replace(/\/$/, '')}/`;
+  const path = await vscode.window.showInputBox({
+    title: `Submit Job on ${host}`,
+    prompt: 'Path of the batch script on the cluster',
+    value: start,
+    valueSelection: last?.host === host ? undefined : [start.length, start.length],
+    validateInput: (v) => (v.trim() === '' ? 'Enter a path' : !posix.isAbsolute(v.trim()) && !v.trim().startsWith('~/') ? 'Use an absolute path or one starting with ~/' : v.endsWith('/') ? 'That is a folder: add the script name' : undefined),
+  });
+  if (path === undefined) throw new CancelledError();
+  const p = path.trim().startsWith('~/') ? posix.join(home, path.trim().slice(2)) : path.trim();
+  return { host, path: posix.normalize(p) };
+}
+
+interface OptionItem extends vscode.QuickPickItem {
+  key: 'submit' | 'name' | 'partition' | 'account' | 'time' | 'tags' | 'nice' | 'extra' | 'hold';
+}
+
+function sourceText<T>(r: Resolved<T>): string {
+  return r.source === 'you' ? 'changed' : r.source === 'script' ? 'from the script' : r.source === 'default' ? 'host default' : '';
+}
+
+function show(v: string | number | string[] | undefined): string {
+  if (v === undefined || (Array.isArray(v) && v.length === 0) || v === '') return '—';
+  return Array.isArray(v) ? v.join(' ') : String(v);
+}
+
+/**
+ * The options quick pick: "Submit" first (Enter submits as shown), every option below it with
+ * its value and where it comes from. Picking an option edits it and comes back here.
+ */
+async function chooseOptions(title: string, host: string, directives: ScriptDirectives): Promise<SubmitOverrides> {
+  const defaults = hostDefaults(host);
+  const overrides: SubmitOverrides = {};
+  for (;;) {
+    const r = resolveSubmit(defaults, directives, overrides);
+    const summary = [r.partition.value, r.time.value, r.account.value].filter(Boolean).join(' · ');
+    const items: OptionItem[] = [
+      { key: 'submit', label: '$(rocket) Submit', description: summary, detail: r.hold ? 'held: release it from the Jobs view' : undefined, alwaysShow: true },
+      { key: 'partition', label: '$(server) Partition', description: `${show(r.partition.value)}  ${sourceText(r.partition)}` },
+      { key: 'time', label: '$(watch) Time limit', description: `${show(r.time.value)}  ${sourceText(r.time)}` },
+      { key: 'account', label: '$(account) Account', description: `${show(r.account.value)}  ${sourceText(r.account)}` },
+      { key: 'name', label: '$(symbol-string) Job name', description: `${show(r.name.value)}  ${sourceText(r.name)}` },
+      { key: 'tags', label: '$(tag) Tags', description: `${show(r.tags.value)}  ${sourceText(r.tags)}` },
+      { key: 'nice', label: '$(arrow-down) Nice', description: `${show(r.nice.value)}  ${sourceText(r.nice)}` },
+      { key: 'extra', label: '$(tools) Extra sbatch options', description: `${show(r.extraArgs.value)}  ${sourceText(r.extraArgs)}` },
+      { key: 'hold', label: r.hold ? '$(pass-filled) Submit held' : '$(circle-large-outline) Submit held', description: r.hold ? 'on' : 'off' },
+    ];
+    const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Enter submits; pick an option to change it', matchOnDescription: true, ignoreFocusOut: true });
+    if (!picked) throw new CancelledError();
+    if (picked.key === 'submit') return overrides;
+    const ask = async (prompt: string, value: string, validate?: (v: string) => string | undefined) => {
+      const v = await vscode.window.showInputBox({ title, prompt, value, validateInput: validate, ignoreFocusOut: true });
+      return v;
+    };
+    switch (picked.key) {
+      case 'partition': {
+        const v = await ask('Partition (empty: the script\'s or the cluster default)', r.partition.value ?? '', (s) => (/[\s,]/.test(s.trim()) ? 'One partition name' : undefined));
+        if (v !== undefined) overrides.partition = v.trim() || undefined;
+        break;
+      }
+      case 'time': {
+        const v = await ask('Time limit: minutes, HH:MM:SS or D-HH:MM:SS', r.time.value ?? '', checkTime);
+        if (v !== undefined) overrides.time = v.trim() && isSlurmTime(v.trim()) ? v.trim() : undefined;
+        break;
+      }
+      case 'account': {
+        const v = await ask('Account to charge', r.account.value ?? '', (s) => (/\s/.test(s.trim()) ? 'One account name' : undefined));
+        if (v !== undefined) overrides.account = v.trim() || undefined;
+        break;
+      }
+      case 'name': {
+        const v = await ask('Job name', r.name.value ?? '', (s) => (/[\n\r]/.test(s) ? 'One line' : undefined));
+        if (v !== undefined) overrides.name = v.trim() || undefined;
+        break;
+      }
+      case 'tags': {
+        const v = await ask('Tags, separated by commas or spaces (stored in --comment as tags=…)', (r.tags.value ?? []).join(', '), (s) => parseTags(s).error);
+        if (v !== undefined) overrides.tags = parseTags(v).tags;
+        break;
+      }
+      case 'nice': {
+        const v = await ask('Nice value (positive lowers the priority)', r.nice.value === undefined ? '' : String(r.nice.value), (s) => parseNice(s).error);
+        if (v !== undefined) overrides.nice = parseNice(v).nice;
+        break;
+      }
+      case 'extra': {
+        const v = await ask('Further sbatch options, e.g. --qos=debug --mail-type=END', (r.extraArgs.value ?? []).join(' '), checkExtraArgs);
+        if (v !== undefined) overrides.extraArgs = splitShellWords(v);
+        break;
+      }
+      case 'hold':
+        overrides.hold = !r.hold;
+        break;
+    }
+  }
+}
+
+/** Submits a batch script on the cluster; returns the new job id. */
+export async function submitScript(ctx: JobsContext, target: ScriptTarget): Promise<string> {
+  const { host, path } = target;
+  const name = posix.basename(path);
+  if (!isBatchScriptPath(name)) ctx.log.debug(`[jobs] submitting ${name}, which has no batch-script extension`);
+  await ctx.state.update(LAST_SCRIPT_KEY, target);
+  const ops = await ctx.remote.ops(host);
+  // Dirty editor content is not on the cluster yet: sbatch would run the saved file.
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === hpcUri(host, path).toString());
+  if (open?.isDirty) {
+    const choice = await vscode.window.showWarningMessage(`${name} has unsaved changes. sbatch submits the saved file.`, { modal: true }, 'Save and Submit', 'Submit Saved Version');
+    if (!choice) throw new CancelledError();
+    if (choice === 'Save and Submit' && !(await open.save())) throw new Error(`Could not save ${name}`);
+  }
+  const [st] = await ops.stat([path]);
+  if (!st) throw new Error(`${path} does not exist on ${host}`);
+  if (st.type === 'directory') throw new Error(`${path} is a folder, not a batch script`);
+  const head = await ops.readFile(path, { offset: 0, length: Math.min(st.size, 256 * 1024) });
+  const directives = parseSbatchDirectives(head.toString('utf8'));
+  const overrides = await chooseOptions(`Submit ${name} on ${host}`, host, directives);
+  const resolved = resolveSubmit(hostDefaults(host), directives, overrides);
+  const spec = scriptSubmitSpec(path, posix.dirname(path), resolved, directives);
+  const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Submitting ${name} on ${host}…` }, () =>
+    ctx.schedulers.scheduler(host).submit(spec),
+  );
+  ctx.log.info(`[jobs] submitted ${path} on ${host}: job ${res.id}`);
+  announceSubmitted(ctx, host, res.id, resolved.name.value ?? name);
+  return res.id;
+}
+
+/** After any submit: watch the job at once, and say so with the ways to follow it. */
+export function announceSubmitted(ctx: JobsContext, host: string, id: string, name: string): void {
+  void ctx.controller.track(host, [id]).catch((e: unknown) => ctx.log.debug(`[jobs] track ${id}: ${String(e)}`));
+  void vscode.window.showInformationMessage(`Submitted job ${id} (${name}) on ${host}.`, 'Show in Jobs', 'Tail Output').then((choice) => {
+    if (choice === 'Show in Jobs') void vscode.commands.executeCommand('remoteHpc.jobs.reveal', { host, id });
+    else if (choice === 'Tail Output') void vscode.commands.executeCommand('remoteHpc.jobs.tailOutput', { host, id });
+  });
+}

@@ -1,0 +1,293 @@
+/**
+ * The Jobs view: connected hosts → jobs (arrays with their tasks under them) → a "Recent" group
+ * from accounting. Reads the JobsModel only: no remote calls and no notifications in here.
+ * Nodes are kept by id so the same element comes back for the same job (reveal needs that).
+ */
+import * as vscode from 'vscode';
+import { isTerminal, type Job } from '../core/scheduler/types';
+import { arrayContextValue, arraySummary, arrayState, escapeMarkdown, hostSummary, iconForState, jobContextValue, jobDescription, jobLabel, jobTooltip, stateIcon, type IconSpec } from './format';
+import { filterJobs, isEmptyFilter } from './filter';
+import { groupJobs, type JobEntry } from './grouping';
+import type { JobsModel } from './model';
+
+export type Section = 'active' | 'recent';
+
+export interface HostNode {
+  readonly kind: 'host';
+  readonly id: string;
+  readonly host: string;
+}
+
+export interface RecentNode {
+  readonly kind: 'recent';
+  readonly id: string;
+  readonly host: string;
+  readonly parent: HostNode;
+}
+
+export interface ArrayNode {
+  readonly kind: 'array';
+  readonly id: string;
+  readonly host: string;
+  readonly section: Section;
+  readonly parent: HostNode | RecentNode;
+  arrayJobId: string;
+  name: string;
+  tasks: Job[];
+}
+
+export interface JobNode {
+  readonly kind: 'job';
+  readonly id: string;
+  readonly host: string;
+  readonly section: Section;
+  readonly parent: HostNode | RecentNode | ArrayNode;
+  job: Job;
+}
+
+export interface InfoNode {
+  readonly kind: 'info';
+  readonly id: string;
+  readonly host: string;
+  readonly parent: HostNode | RecentNode;
+  message: string;
+  icon: string;
+  tooltip?: string;
+}
+
+export type JobsNode = HostNode | RecentNode | ArrayNode | JobNode | InfoNode;
+
+export function isJobsNode(x: unknown): x is JobsNode {
+  return !!x && typeof x === 'object' && 'kind' in x && 'id' in x && 'host' in x && typeof (x as { id: unknown }).id === 'string' && String((x as { id: string }).id).startsWith('jobs\0');
+}
+
+function themeIcon(spec: IconSpec): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(spec.id, spec.color ? new vscode.ThemeColor(spec.color) : undefined);
+}
+
+export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<JobsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly nodes = new Map<string, JobsNode>();
+  private readonly subscription: { dispose(): void };
+
+  constructor(
+    private readonly model: JobsModel,
+    private readonly historyDays: () => number,
+  ) {
+    this.subscription = model.onDidChange((host) => {
+      const node = host === undefined ? undefined : this.nodes.get(hostId(host));
+      this.changed.fire(node && node.kind === 'host' ? node : undefined);
+    });
+  }
+
+  /** Everything (e.g. after the history-days setting changed). */
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  getChildren(element?: JobsNode): JobsNode[] {
+    if (!element) return this.model.hostList().map((h) => this.intern<HostNode>(hostId(h.host), () => ({ kind: 'host', id: hostId(h.host), host: h.host })));
+    switch (element.kind) {
+      case 'host':
+        return this.hostChildren(element);
+      case 'recent':
+        return this.recentChildren(element);
+      case 'array':
+        return element.tasks.map((t) => this.jobNode(element, t));
+      default:
+        return [];
+    }
+  }
+
+  getParent(element: JobsNode): JobsNode | undefined {
+    return element.kind === 'host' ? undefined : element.parent;
+  }
+
+  getTreeItem(n: JobsNode): vscode.TreeItem {
+    switch (n.kind) {
+      case 'host':
+        return this.hostItem(n);
+      case 'recent': {
+        const h = this.model.get(n.host);
+        const item = new vscode.TreeItem('Recent', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = n.id;
+        item.iconPath = new vscode.ThemeIcon('history');
+        const shown = filterJobs(h?.recent ?? [], this.model.filter).length;
+        item.description = `last ${this.historyDays()} day${this.historyDays() === 1 ? '' : 's'}${h?.historyLoaded || h?.recent.length ? ` · ${shown}` : ''}`;
+        item.tooltip = 'Finished jobs from accounting (sacct), newest first. Setting: remoteHpc.jobs.historyDays';
+        item.contextValue = 'jobsRecent';
+        return item;
+      }
+      case 'array':
+        return this.arrayItem(n);
+      case 'job':
+        return this.jobItem(n);
+      case 'info': {
+        const item = new vscode.TreeItem(n.message, vscode.TreeItemCollapsibleState.None);
+        item.id = n.id;
+        item.iconPath = new vscode.ThemeIcon(n.icon);
+        if (n.tooltip) item.tooltip = n.tooltip;
+        item.contextValue = 'jobsInfo';
+        return item;
+      }
+    }
+  }
+
+  /** The node showing a job (or its array parent when `id` is an array id), if it is in the tree. */
+  findJob(host: string, id: string): JobNode | ArrayNode | undefined {
+    const hostNode = this.nodes.get(hostId(host));
+    if (!hostNode || hostNode.kind !== 'host') return undefined;
+    const search = (list: JobsNode[]): JobNode | ArrayNode | undefined => {
+      for (const n of list) {
+        if (n.kind === 'job' && n.job.id === id) return n;
+        if (n.kind === 'array') {
+          if (n.arrayJobId === id) return n;
+          const hit = this.getChildren(n).find((c): c is JobNode => c.kind === 'job' && c.job.id === id);
+          if (hit) return hit;
+        }
+      }
+      return undefined;
+    };
+    const top = this.getChildren(hostNode);
+    const found = search(top);
+    if (found) return found;
+    const recent = top.find((n): n is RecentNode => n.kind === 'recent');
+    return recent ? search(this.getChildren(recent)) : undefined;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+
+  // --- children ---------------------------------------------------------------------------
+
+  private hostChildren(n: HostNode): JobsNode[] {
+    const h = this.model.get(n.host);
+    if (!h) return [];
+    const filter = this.model.filter;
+    const active = filterJobs(this.model.shownActive(n.host), filter);
+    const out: JobsNode[] = groupJobs(active).map((e) => this.entryNode(n, 'active', e));
+    if (out.length === 0) {
+      if (!h.polled && !h.degraded) out.push(this.info(n, 'loading', 'loading~spin', 'Loading jobs…'));
+      else if (h.degraded && !h.polled) out.push(this.info(n, 'degraded', 'warning', 'Scheduler unreachable — retrying', h.degraded));
+      else out.push(this.info(n, 'empty', 'info', isEmptyFilter(filter) || this.model.shownActive(n.host).length === 0 ? 'No active jobs' : 'No active jobs match the filter'));
+    }
+    if (this.historyDays() > 0) out.push(this.intern<RecentNode>(`${n.id}\0recent`, () => ({ kind: 'recent', id: `${n.id}\0recent`, host: n.host, parent: n })));
+    return out;
+  }
+
+  private recentChildren(n: RecentNode): JobsNode[] {
+    const h = this.model.get(n.host);
+    if (!h) return [];
+    const recent = filterJobs(h.recent, this.model.filter);
+    const out: JobsNode[] = groupJobs(recent).map((e) => this.entryNode(n, 'recent', e));
+    if (out.length === 0) {
+      if (h.historyError) out.push(this.info(n, 'history-error', 'warning', 'History unavailable', h.historyError));
+      else if (!h.historyLoaded && h.recent.length === 0) out.push(this.info(n, 'history-loading', 'loading~spin', 'Loading history…'));
+      else out.push(this.info(n, 'history-empty', 'info', h.recent.length ? 'No finished jobs match the filter' : 'No finished jobs'));
+    }
+    return out;
+  }
+
+  private entryNode(parent: HostNode | RecentNode, section: Section, e: JobEntry): JobsNode {
+    if (e.kind === 'job') return this.jobNode(parent, e.job, section);
+    const id = `${parent.id}\0array\0${e.arrayJobId}`;
+    const node = this.intern<ArrayNode>(id, () => ({ kind: 'array', id, host: parent.host, section, parent, arrayJobId: e.arrayJobId, name: e.name, tasks: e.tasks }));
+    node.tasks = e.tasks;
+    node.name = e.name;
+    return node;
+  }
+
+  private jobNode(parent: HostNode | RecentNode | ArrayNode, job: Job, section: Section = parent.kind === 'array' ? parent.section : 'active'): JobNode {
+    const id = `${parent.id}\0job\0${job.id}`;
+    const node = this.intern<JobNode>(id, () => ({ kind: 'job', id, host: parent.host, section, parent, job }));
+    node.job = job;
+    return node;
+  }
+
+  private info(parent: HostNode | RecentNode, key: string, icon: string, message: string, tooltip?: string): InfoNode {
+    const id = `${parent.id}\0info\0${key}`;
+    const node = this.intern<InfoNode>(id, () => ({ kind: 'info', id, host: parent.host, parent, message, icon }));
+    node.message = message;
+    node.icon = icon;
+    if (tooltip !== undefined) node.tooltip = tooltip;
+    else delete node.tooltip;
+    return node;
+  }
+
+  private intern<T extends JobsNode>(id: string, make: () => T): T {
+    let n = this.nodes.get(id) as T | undefined;
+    if (!n) {
+      n = make();
+      this.nodes.set(id, n);
+      if (this.nodes.size > 20_000) this.prune();
+    }
+    return n;
+  }
+
+  /** Forgets nodes of jobs no longer in the model (ids stay unique, so this is only memory). */
+  private prune(): void {
+    for (const [id, n] of this.nodes) {
+      if (n.kind === 'job' && !this.model.find(n.host, n.job.id)) this.nodes.delete(id);
+    }
+  }
+
+  // --- items ------------------------------------------------------------------------------
+
+  private hostItem(n: HostNode): vscode.TreeItem {
+    const h = this.model.get(n.host);
+    const item = new vscode.TreeItem(n.host, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = n.id;
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendMarkdown(`**${escapeMarkdown(n.host)}**`);
+    if (h?.degraded) {
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+      item.description = 'scheduler unreachable — retrying';
+      item.contextValue = 'jobsHost.degraded';
+      tip.appendMarkdown('\n\n$(warning) The scheduler does not answer; the list below may be stale. Polling continues with backoff.\n\n');
+      tip.appendCodeblock(h.degraded, 'text');
+    } else {
+      item.iconPath = new vscode.ThemeIcon('server');
+      item.description = h ? (hostSummary(this.model.shownActive(n.host)) ?? (h.polled ? 'no active jobs' : '')) : '';
+      item.contextValue = 'jobsHost';
+    }
+    item.tooltip = tip;
+    return item;
+  }
+
+  private arrayItem(n: ArrayNode): vscode.TreeItem {
+    const item = new vscode.TreeItem(`${n.arrayJobId}[] ${n.name}`, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = n.id;
+    const state = arrayState(n.tasks);
+    item.iconPath = themeIcon(iconForState(state));
+    item.description = `${n.tasks.length} task${n.tasks.length === 1 ? '' : 's'} · ${arraySummary(n.tasks)}`;
+    item.contextValue = arrayContextValue(n.tasks);
+    const first = n.tasks[0];
+    const tip = new vscode.MarkdownString(undefined, true);
+    tip.appendMarkdown(`$(layers) **Array job ${escapeMarkdown(n.arrayJobId)}** ${escapeMarkdown(n.name)}  \n${escapeMarkdown(arraySummary(n.tasks))}`);
+    if (first?.partition) tip.appendMarkdown(`  \n**Partition:** ${escapeMarkdown(first.partition)}`);
+    if (first?.submitTime) tip.appendMarkdown(`  \n**Submitted:** ${escapeMarkdown(first.submitTime.replace('T', ' '))}`);
+    if (first?.workDir) tip.appendMarkdown(`  \n**Work dir:** ${escapeMarkdown(first.workDir)}`);
+    item.tooltip = tip;
+    return item;
+  }
+
+  private jobItem(n: JobNode): vscode.TreeItem {
+    const job = n.job;
+    const item = new vscode.TreeItem(jobLabel(job), vscode.TreeItemCollapsibleState.None);
+    item.id = n.id;
+    item.iconPath = themeIcon(stateIcon(job));
+    const leaving = n.section === 'active' && !isTerminal(job.state) && !this.model.get(n.host)?.active.some((j) => j.id === job.id);
+    item.description = leaving ? `${jobDescription(job)} · ending…` : jobDescription(job);
+    item.contextValue = jobContextValue(job);
+    item.tooltip = new vscode.MarkdownString(jobTooltip(job, n.host), true);
+    item.accessibilityInformation = { label: `Job ${job.id} ${job.name}, ${job.state}${job.reason ? `, ${job.reason}` : ''}` };
+    return item;
+  }
+}
+
+export function hostId(host: string): string {
+  return `jobs\0${host}`;
+}
