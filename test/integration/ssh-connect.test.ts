@@ -68,6 +68,10 @@ test('key authentication from the sandbox ssh_config (IdentityFile, IdentitiesOn
   t.after(() => client.end());
   assert.equal(await run(client, ['whoami']), d.user);
   assert.deepEqual(p.asked, [], 'no questions for a known host and a plain key');
+  // Nagle is off on the TCP socket (Node records setNoDelay(true) under an internal symbol).
+  const sock = (client as unknown as { _sock: object })._sock;
+  const noDelay = Object.getOwnPropertySymbols(sock).find((s) => String(s) === 'Symbol(kSetNoDelay)');
+  assert.ok(noDelay && (sock as Record<symbol, unknown>)[noDelay] === true, 'setNoDelay(true) was applied');
   assert.ok(log.lines.some((l) => l.includes(`connected to hpc-sandbox as ${d.user} (publickey ${d.key})`)), log.lines.join('\n'));
 });
 
