@@ -16,7 +16,7 @@ function fakeHome(files: Record<string, string>): string {
   return home;
 }
 
-const opts = (home: string) => ({ home, localUser: 'me', localHost: 'laptop.example.org', env: { KEYS: '/keys' } });
+const opts = (home: string) => ({ home, localUser: 'me', localHost: 'laptop.example.org', env: { KEYS: '/keys' }, systemConfigFile: null });
 
 test('first obtained value wins; Host * supplies defaults; IdentityFile accumulates', async (t) => {
   const home = fakeHome({
@@ -312,4 +312,25 @@ Host *
     assert.equal(String((c.serverAliveIntervalMs ?? 0) / 1000), g.get('serveraliveinterval'), `${alias} serveraliveinterval`);
     assert.equal(c.knownHostsFiles?.join(' '), g.get('userknownhostsfile'), `${alias} userknownhostsfile`);
   }
+});
+
+test('the system-wide file is read after the user file (user values win), and only by default', async (t) => {
+  const home = fakeHome({
+    '.ssh/config': 'Host cluster\n  User alice\nHost *\n  Port 2200\n',
+    'system/ssh_config': 'Host *\n  User sysuser\n  Port 23\n  HashKnownHosts yes\nHost sysalias\n  HostName sys.example.org\n',
+  });
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const systemConfigFile = join(home, 'system/ssh_config');
+  const cfg = await SshConfig.load(undefined, { ...opts(home), systemConfigFile });
+  const c = cfg.resolve('cluster');
+  assert.equal(c.user, 'alice');
+  assert.equal(c.port, 2200);
+  assert.equal(c.hashKnownHosts, true);
+  assert.equal(cfg.resolve('other').user, 'sysuser');
+  assert.deepEqual(cfg.aliases(), ['cluster', 'sysalias']);
+  assert.deepEqual(cfg.files, [join(home, '.ssh/config'), systemConfigFile]);
+  // An explicit config file is like `ssh -F`: no system file unless asked for.
+  const only = await SshConfig.load(join(home, '.ssh/config'), { home });
+  assert.notEqual(only.resolve('other').user, 'sysuser');
+  assert.deepEqual(only.files, [join(home, '.ssh/config')]);
 });

@@ -185,14 +185,28 @@ export class SshConfig {
     };
   }
 
-  /** Reads a config file (default ~/.ssh/config) and its includes; a missing file is an empty config. */
-  static async load(path?: string, opts: SshConfigOptions = {}): Promise<SshConfig> {
+  /**
+   * Reads a config file (default ~/.ssh/config) and its includes, then the system-wide file,
+   * like `ssh` does: the system file (default /etc/ssh/ssh_config) is read only when `path` is
+   * not given, as `ssh -F <file>` skips it. Missing files are empty.
+   */
+  static async load(path?: string, opts: SshConfigOptions & { systemConfigFile?: string | null } = {}): Promise<SshConfig> {
     const o = SshConfig.options(opts);
     const file = path ?? join(o.home, '.ssh', 'config');
+    const system = opts.systemConfigFile !== undefined ? opts.systemConfigFile : path === undefined ? '/etc/ssh/ssh_config' : null;
     const files: string[] = [];
-    const text = await readOptional(file);
-    if (text !== undefined) files.push(file);
-    const nodes = text === undefined ? [] : await SshConfig.build(text, file, o, files, 0);
+    const nodes: Node[] = [];
+    for (const [f, base] of [
+      [file, join(o.home, '.ssh')],
+      [system, '/etc/ssh'],
+    ] as const) {
+      if (!f) continue;
+      const text = await readOptional(f);
+      if (text === undefined) continue;
+      files.push(f);
+      // Each file starts a fresh context: a trailing Host block of one does not swallow the next.
+      nodes.push({ kind: 'include', files: [{ path: f, nodes: await SshConfig.build(text, f, o, files, 0, base) }] });
+    }
     return new SshConfig(nodes, files, o);
   }
 
@@ -200,7 +214,7 @@ export class SshConfig {
   static async parse(text: string, opts: SshConfigOptions & { path?: string } = {}): Promise<SshConfig> {
     const o = SshConfig.options(opts);
     const files: string[] = [];
-    const nodes = await SshConfig.build(text, opts.path ?? '<memory>', o, files, 0);
+    const nodes = await SshConfig.build(text, opts.path ?? '<memory>', o, files, 0, join(o.home, '.ssh'));
     return new SshConfig(nodes, files, o);
   }
 
@@ -209,7 +223,8 @@ export class SshConfig {
     return new SshConfig([], [], SshConfig.options(opts));
   }
 
-  private static async build(text: string, file: string, o: Required<SshConfigOptions>, files: string[], depth: number): Promise<Node[]> {
+  /** `base`: where relative Include paths point (~/.ssh for user files, /etc/ssh for the system file). */
+  private static async build(text: string, file: string, o: Required<SshConfigOptions>, files: string[], depth: number, base: string): Promise<Node[]> {
     // Host and Match start a block that runs to the next Host or Match.
     const top: Node[] = [];
     let body = top;
@@ -228,7 +243,7 @@ export class SshConfig {
         top.push(node);
         body = node.body;
       } else if (key === 'include') {
-        body.push(await SshConfig.include(args, o, files, depth));
+        body.push(await SshConfig.include(args, o, files, depth, base));
       } else {
         body.push({ kind: 'option', key, args, file });
       }
@@ -236,17 +251,17 @@ export class SshConfig {
     return top;
   }
 
-  private static async include(args: string[], o: Required<SshConfigOptions>, files: string[], depth: number): Promise<Node> {
+  private static async include(args: string[], o: Required<SshConfigOptions>, files: string[], depth: number, base: string): Promise<Node> {
     if (depth >= MAX_INCLUDE_DEPTH) throw new SshError('config', 'Include', 'SSH config Include nested too deeply');
     const included: { path: string; nodes: Node[] }[] = [];
     for (const arg of args) {
       let pattern = expandTilde(arg, o.home);
-      if (!isAbsolute(pattern)) pattern = join(o.home, '.ssh', pattern);
+      if (!isAbsolute(pattern)) pattern = join(base, pattern);
       for (const path of await expandGlob(pattern)) {
         const text = await readOptional(path);
         if (text === undefined) continue;
         files.push(path);
-        included.push({ path, nodes: await SshConfig.build(text, path, o, files, depth + 1) });
+        included.push({ path, nodes: await SshConfig.build(text, path, o, files, depth + 1, base) });
       }
     }
     return { kind: 'include', files: included };
