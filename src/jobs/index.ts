@@ -30,8 +30,8 @@ import { isJobsNode, JobsTreeProvider, type JobsNode } from './tree';
 
 export type { JobsDeps, JobsHosts } from './deps';
 
-/** Registers the Jobs view, its commands and document providers. Dispose the result on deactivate. */
-export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): vscode.Disposable {
+/** Registers the Jobs view, its commands and document providers; returns what to dispose (last created first). */
+export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): vscode.Disposable[] {
   const log = deps.log;
   const disposables: vscode.Disposable[] = [];
   const schedulers = new HostSchedulers(deps.remote, tagged(log, 'slurm'));
@@ -148,5 +148,5 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   r('remoteHpc.jobs.clearFilter', () => applyFilter(ctx, EMPTY_FILTER));
 
   disposables.push({ dispose: () => NewJobPanel.disposeCurrent() });
-  return vscode.Disposable.from(...disposables.reverse());
+  return disposables.reverse();
 }
