@@ -92,6 +92,21 @@ test('ssh-agent authentication through a real ssh-agent socket', { skip }, async
   assert.equal(await run(client, ['whoami']), d.user);
   assert.deepEqual(p.asked, []);
   assert.ok(log.lines.some((l) => l.includes('(agent)')), log.lines.join('\n'));
+
+  // IdentitiesOnly: the agent may only offer keys named by IdentityFile.
+  const env = { SSH_AUTH_SOCK: sock };
+  const other = join(kh.dir, 'other_key');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+  const limited: HostConfig = { ...cfg, identityFiles: [other], identitiesOnly: true, preferredAuthentications: ['publickey'] };
+  await assert.rejects(
+    connect(limited, { ...opts(kh.file, { prompter: p }), agentSocket: undefined, env }),
+    (e: unknown) => e instanceof SshError && e.kind === 'auth-failed' && !e.interactive,
+  );
+  const log2 = memoryLogger();
+  const allowed: HostConfig = { ...cfg, identityFiles: [d.key], identitiesOnly: true };
+  const c2 = await connect(allowed, { ...opts(kh.file, { prompter: p, logger: log2 }), agentSocket: undefined, env });
+  c2.end();
+  assert.ok(log2.lines.some((l) => l.includes('(agent)')), log2.lines.join('\n'));
 });
 
 test('password authentication (PreferredAuthentications password) and PAM keyboard-interactive password', { skip }, async (t) => {

@@ -191,6 +191,7 @@ Host h1
   HashKnownHosts yes
   IdentityAgent none
   PreferredAuthentications password,publickey
+  HostKeyAlias h1-key
 Host bad
   IdentityFile %Z
 `,
@@ -206,6 +207,7 @@ Host bad
   assert.equal(c.hashKnownHosts, true);
   assert.equal(c.identityAgent, 'none');
   assert.deepEqual(c.preferredAuthentications, ['password', 'publickey']);
+  assert.equal(c.hostKeyAlias, 'h1-key');
   assert.throws(() => cfg.resolve('bad'), (e: unknown) => e instanceof SshError && e.kind === 'config');
 });
 

@@ -341,3 +341,16 @@ test('default order tries keyboard-interactive before password; PreferredAuthent
   (await connect(hostConfig(srv.port, kh, { preferredAuthentications: ['password', 'keyboard-interactive'] }), base(p))).end();
   assert.deepEqual(log.calls, ['password alice@test-host']);
 });
+
+test('HostKeyAlias: known_hosts is consulted and written under the alias', async (t) => {
+  const srv = await startServer(passwordPolicy('pw'));
+  t.after(() => stopServer(srv));
+  const kh = knownHosts('kh-alias', `cluster-key ssh-ed25519 ${hostBlob.toString('base64')}\n`);
+  const log: PromptLog = { calls: [] };
+  const p = prompter({ password: async () => 'pw', confirmHostKey: async () => true }, log);
+  (await connect(hostConfig(srv.port, kh, { hostKeyAlias: 'cluster-key' }), base(p))).end();
+  assert.deepEqual(log.calls, ['password alice@test-host'], 'matched through the alias');
+  const empty = knownHosts('kh-alias-new');
+  (await connect(hostConfig(srv.port, empty, { hostKeyAlias: 'other-alias' }), base(p))).end();
+  assert.equal(readFileSync(empty, 'utf8'), `other-alias ssh-ed25519 ${hostBlob.toString('base64')}\n`);
+});

@@ -115,9 +115,11 @@ async function verifyHostKey(
   const globalFiles = opts.globalKnownHostsFiles ?? config.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
   const keyType = keyTypeOf(key) ?? 'unknown';
   const fp = fingerprint(key);
-  const where = knownHostsName(config.hostName, config.port);
+  // known_hosts names the host `[hostName]:port`, or by its HostKeyAlias verbatim.
+  const [khHost, khPort] = config.hostKeyAlias ? [config.hostKeyAlias, 22] : [config.hostName, config.port];
+  const where = knownHostsName(khHost, khPort);
   const label = config.alias;
-  const result = (await KnownHosts.load([...userFiles, ...globalFiles])).check(config.hostName, config.port, keyType, key);
+  const result = (await KnownHosts.load([...userFiles, ...globalFiles])).check(khHost, khPort, keyType, key);
   switch (result.status) {
     case 'match':
       log.debug(`host key for ${where} matches ${result.file}:${result.line}`);
@@ -155,7 +157,7 @@ async function verifyHostKey(
     return;
   }
   try {
-    await append(target, config.hostName, config.port, keyType, key, { hash: config.hashKnownHosts === true });
+    await append(target, khHost, khPort, keyType, key, { hash: config.hashKnownHosts === true });
     log.info(`added ${where} (${keyType} ${fp}) to ${target}`);
   } catch (err) {
     log.warn(`could not add ${where} to ${target}: ${(err as Error).message}`);

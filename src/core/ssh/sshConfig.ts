@@ -36,6 +36,8 @@ export interface HostConfig {
   hashKnownHosts?: boolean;
   /** IdentityAgent: a socket path, or 'none' to not use an agent. Unset = SSH_AUTH_SOCK. */
   identityAgent?: string;
+  /** HostKeyAlias: the name looked up and recorded in known_hosts instead of `[hostName]:port`. */
+  hostKeyAlias?: string;
   /** PreferredAuthentications, e.g. ['publickey', 'keyboard-interactive', 'password']. */
   preferredAuthentications?: string[];
   /** Set when the config asks for a ProxyCommand, which we do not run. */
@@ -395,6 +397,8 @@ export class SshConfig {
     if (strict !== undefined) config.strictHostKeyChecking = parseStrict(strict, alias);
     const hash = yesNo(first('hashknownhosts'), 'HashKnownHosts', alias);
     if (hash !== undefined) config.hashKnownHosts = hash;
+    const hostKeyAlias = first('hostkeyalias');
+    if (hostKeyAlias !== undefined && hostKeyAlias.toLowerCase() !== 'none') config.hostKeyAlias = hostKeyAlias;
     const preferred = first('preferredauthentications');
     if (preferred !== undefined) config.preferredAuthentications = preferred.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
     const agent = first('identityagent');
