@@ -112,7 +112,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     const host = target?.host ?? (isJobsNode(arg) ? arg.host : undefined);
     return NewJobPanel.show(ctx, { ...(host ? { host } : {}), ...(target ? { folder: target.path } : {}) });
   });
-  r('remoteHpc.jobs.refresh', () => controller.refresh());
+  r('remoteHpc.jobs.refresh', (arg?: unknown) => controller.refresh(isJobsNode(arg) ? arg.host : undefined));
   r('remoteHpc.jobs.cancel', async (arg?: unknown, selected?: unknown) => cancelJobs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Cancel which jobs?', many: true, filter: active })));
   r('remoteHpc.jobs.cancelArray', async (arg?: unknown) => {
     const [t] = resolveTargets(ctx, arg, undefined);
