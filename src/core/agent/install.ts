@@ -1,0 +1,87 @@
+/**
+ * The agent's source, its content hash, and its upload to ~/.cache/remote-hpc/agent-<hash>.py.
+ *
+ * Where the source comes from: in the extension bundle esbuild inlines `./agent.py` as a string
+ * (esbuild.mjs: `loader: { '.py': 'text' }`); under tsx (tests, benchmarks) there is no such
+ * loader, but the file sits next to this module, so it is read from disk. The disk path is tried
+ * first: in the bundle `__dirname` is dist/, which has no agent.py.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Session } from '../ssh/session';
+import type { Logger } from '../log';
+import { sftpChmod, sftpMkdir, sftpOpen, sftpClose, sftpRealpath, sftpReplace, sftpStat, sftpWrite } from '../remote/sftp';
+
+let cachedSource: string | undefined;
+
+/** The agent's Python source text. */
+export function agentSource(): string {
+  if (cachedSource === undefined) {
+    const onDisk = join(__dirname, 'agent.py');
+    if (existsSync(onDisk)) cachedSource = readFileSync(onDisk, 'utf8');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    else cachedSource = require('./agent.py') as string;
+  }
+  return cachedSource;
+}
+
+/** sha256 (hex) of the exact bytes uploaded; the agent prints the same hash of itself in its handshake. */
+export function agentHash(source: string = agentSource()): string {
+  return createHash('sha256').update(Buffer.from(source, 'utf8')).digest('hex');
+}
+
+export const AGENT_DIR = '.cache/remote-hpc';
+
+export interface AgentInstall {
+  /** Absolute remote path of the agent script. */
+  path: string;
+  /** Full sha256 of its content. */
+  hash: string;
+  /** False when an identical copy was already there. */
+  uploaded: boolean;
+  home: string;
+}
+
+/**
+ * Makes sure the agent is on the host: `~/.cache/remote-hpc` (0700) holds `agent-<hash16>.py`
+ * (0700). Uploaded only when missing or of the wrong size, or when `force` (after a hash
+ * mismatch in the handshake). The upload goes to a temp name first, so two windows starting at
+ * once never run a half-written agent.
+ */
+export async function installAgent(session: Session, log: Logger, opts: { force?: boolean; source?: string } = {}): Promise<AgentInstall> {
+  const source = Buffer.from(opts.source ?? agentSource(), 'utf8');
+  const hash = createHash('sha256').update(source).digest('hex');
+  const sftp = await session.sftp();
+  const home = await sftpRealpath(sftp, '.');
+  const cache = `${home === '/' ? '' : home}/.cache`;
+  const dir = `${cache}/remote-hpc`;
+  const path = `${dir}/agent-${hash.slice(0, 16)}.py`;
+  if (!opts.force) {
+    const st = await sftpStat(sftp, path).catch(() => undefined);
+    if (st && st.size === source.length) return { path, hash, uploaded: false, home };
+  }
+  for (const [d, mode] of [
+    [cache, 0o700],
+    [dir, 0o700],
+  ] as const) {
+    try {
+      await sftpMkdir(sftp, d, mode);
+    } catch (err) {
+      const st = await sftpStat(sftp, d).catch(() => undefined);
+      if (!st?.isDirectory()) throw err;
+    }
+  }
+  await sftpChmod(sftp, dir, 0o700).catch((e: unknown) => log.debug(`chmod ${dir}: ${String(e)}`));
+  const tmp = `${dir}/.agent-${hash.slice(0, 16)}.${process.pid}-${Date.now().toString(36)}.tmp`;
+  const handle = await sftpOpen(sftp, tmp, 'w', 0o700);
+  try {
+    await sftpWrite(sftp, handle, source, 0);
+  } finally {
+    await sftpClose(sftp, handle);
+  }
+  await sftpChmod(sftp, tmp, 0o700);
+  await sftpReplace(sftp, tmp, path);
+  log.info(`agent uploaded to ${path}`);
+  return { path, hash, uploaded: true, home };
+}

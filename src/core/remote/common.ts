@@ -1,0 +1,73 @@
+/** Pieces both RemoteOps implementations share, so they list, sort and report alike. */
+import type { ChangeEvent, EntryType, RemoteEntry } from './types';
+
+/** Temp files of atomic writes: `.<name>.remote-hpc-<8 hex>.tmp`, hidden from listings and watches. */
+export const TEMP_RE = /^\..+\.remote-hpc-[0-9a-f]{8}\.tmp$/s;
+/** Temp files older than this are left-overs of an interrupted save and get removed. */
+export const TEMP_STALE_MS = 3600_000;
+
+export function tempNameFor(path: string, rand: string): string {
+  const slash = path.lastIndexOf('/');
+  return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.remote-hpc-${rand}.tmp`;
+}
+
+export function dirname(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash <= 0 ? (path.startsWith('/') ? '/' : '.') : path.slice(0, slash);
+}
+
+export function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Code point order, as Python compares str (plain `<` compares UTF-16 units). */
+export function compareNames(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      const xs = x >= 0xd800 && x <= 0xdfff;
+      const ys = y >= 0xd800 && y <= 0xdfff;
+      if (xs === ys) return x - y;
+      return xs ? 1 : -1; // a surrogate (astral code point) sorts after every BMP unit it meets
+    }
+  }
+  return a.length - b.length;
+}
+
+export const TYPE_FROM_CHAR: Record<string, EntryType> = { f: 'file', d: 'directory', l: 'symlink', o: 'other' };
+
+export function isDirLike(e: { type: EntryType; targetType?: EntryType }): boolean {
+  return e.type === 'directory' || (e.type === 'symlink' && e.targetType === 'directory');
+}
+
+/** Directories first, then by key; descending flips the key order only (directories stay first). */
+export function sortEntries(entries: RemoteEntry[], key: 'name' | 'mtime' | 'size' = 'name', descending = false): RemoteEntry[] {
+  const sign = descending ? -1 : 1;
+  return entries.sort((a, b) => {
+    const da = isDirLike(a);
+    const db = isDirLike(b);
+    if (da !== db) return da ? -1 : 1;
+    if (key !== 'name') {
+      const d = key === 'mtime' ? a.mtimeMs - b.mtimeMs : a.size - b.size;
+      if (d !== 0) return sign * d;
+    }
+    return sign * compareNames(a.name, b.name);
+  });
+}
+
+/** A file's or directory child's identity for change detection. */
+export type Signature = string;
+
+export function diffSnapshots(before: Map<string, Signature>, after: Map<string, Signature>): ChangeEvent[] {
+  const events: ChangeEvent[] = [];
+  for (const [path, sig] of after) {
+    const old = before.get(path);
+    if (old === undefined) events.push({ path, kind: 'created' });
+    else if (old !== sig) events.push({ path, kind: 'changed' });
+  }
+  for (const path of before.keys()) if (!after.has(path)) events.push({ path, kind: 'deleted' });
+  return events;
+}

@@ -1,0 +1,120 @@
+/**
+ * Promise wrappers over ssh2's callback SFTP API, plus SFTP status codes mapped to errno names
+ * so both RemoteOps implementations fail with the same `code` ('ENOENT', 'EEXIST', ...).
+ */
+import type { SFTPWrapper, Stats, FileEntryWithStats, OpenMode } from 'ssh2';
+
+
+/**
+ * An SFTP failure with the operation and path in its message; `code` keeps ssh2's numeric SFTP
+ * status, so classifyRemoteError (./errors) maps it.
+ */
+export class SftpError extends Error {
+  constructor(
+    message: string,
+    readonly code: number | string | undefined,
+    readonly path?: string,
+  ) {
+    super(message);
+    this.name = 'SftpError';
+  }
+}
+
+export function sftpError(err: unknown, what: string, path?: string): Error {
+  if (err instanceof SftpError) return err;
+  const e = err as { code?: unknown; message?: string };
+  const code = typeof e.code === 'number' || typeof e.code === 'string' ? e.code : undefined;
+  return new SftpError(`${what}${path !== undefined ? ` ${JSON.stringify(path)}` : ''}: ${e.message ?? String(err)}`, code, path);
+}
+
+function call<T>(what: string, path: string | undefined, fn: (cb: (err: Error | null | undefined, v: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    try {
+      fn((err, v) => (err ? reject(sftpError(err, what, path)) : resolve(v)));
+    } catch (err) {
+      reject(sftpError(err, what, path));
+    }
+  });
+}
+
+export const sftpStat = (s: SFTPWrapper, p: string) => call<Stats>('stat', p, (cb) => s.stat(p, cb));
+export const sftpLstat = (s: SFTPWrapper, p: string) => call<Stats>('lstat', p, (cb) => s.lstat(p, cb));
+export const sftpReaddir = (s: SFTPWrapper, p: string) => call<FileEntryWithStats[]>('readdir', p, (cb) => s.readdir(p, cb));
+export const sftpRealpath = (s: SFTPWrapper, p: string) => call<string>('realpath', p, (cb) => s.realpath(p, cb));
+export const sftpMkdir = (s: SFTPWrapper, p: string, mode?: number) =>
+  call<void>('mkdir', p, (cb) => (mode === undefined ? s.mkdir(p, (e) => cb(e, undefined)) : s.mkdir(p, { mode }, (e) => cb(e, undefined))));
+export const sftpRmdir = (s: SFTPWrapper, p: string) => call<void>('rmdir', p, (cb) => s.rmdir(p, (e) => cb(e, undefined)));
+export const sftpUnlink = (s: SFTPWrapper, p: string) => call<void>('unlink', p, (cb) => s.unlink(p, (e) => cb(e, undefined)));
+export const sftpChmod = (s: SFTPWrapper, p: string, mode: number) => call<void>('chmod', p, (cb) => s.chmod(p, mode, (e) => cb(e, undefined)));
+export const sftpOpen = (s: SFTPWrapper, p: string, flags: OpenMode, mode?: number) =>
+  call<Buffer>('open', p, (cb) => (mode === undefined ? s.open(p, flags, cb) : s.open(p, flags, { mode }, cb)));
+export const sftpClose = (s: SFTPWrapper, h: Buffer) => call<void>('close', undefined, (cb) => s.close(h, (e) => cb(e, undefined)));
+export const sftpFstat = (s: SFTPWrapper, h: Buffer) => call<Stats>('fstat', undefined, (cb) => s.fstat(h, cb));
+export const sftpFchmod = (s: SFTPWrapper, h: Buffer, mode: number) => call<void>('fchmod', undefined, (cb) => s.fchmod(h, mode, (e) => cb(e, undefined)));
+export const sftpReadlink = (s: SFTPWrapper, p: string) => call<string>('readlink', p, (cb) => s.readlink(p, cb));
+
+/** Reads up to length bytes at position; fewer only at end of file. */
+export function sftpRead(s: SFTPWrapper, h: Buffer, position: number, length: number, into?: Buffer): Promise<Buffer> {
+  const buf = into ?? Buffer.allocUnsafe(length);
+  return new Promise((resolve, reject) => {
+    s.read(h, buf, 0, length, position, (err, n) => {
+      if (err) {
+        if ((err as { code?: unknown }).code === 1) resolve(buf.subarray(0, 0));
+        else reject(sftpError(err, 'read'));
+      } else resolve(buf.subarray(0, n));
+    });
+  });
+}
+
+/** Reads exactly [position, position+length) or up to end of file, in one or more requests. */
+export async function sftpReadFully(s: SFTPWrapper, h: Buffer, position: number, length: number): Promise<Buffer> {
+  const out = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const b = await sftpRead(s, h, position + got, length - got, out.subarray(got));
+    if (b.length === 0) break;
+    got += b.length;
+  }
+  return out.subarray(0, got);
+}
+
+export function sftpWrite(s: SFTPWrapper, h: Buffer, data: Buffer, position: number): Promise<void> {
+  return call<void>('write', undefined, (cb) => s.write(h, data, 0, data.length, position, (e) => cb(e, undefined)));
+}
+
+export function sftpFsync(s: SFTPWrapper, h: Buffer): Promise<void> {
+  return call<void>('fsync', undefined, (cb) => s.ext_openssh_fsync(h, (e) => cb(e, undefined)));
+}
+
+export function hasExtension(s: SFTPWrapper, name: string): boolean {
+  const ext = (s as unknown as { _extensions?: Record<string, string> })._extensions;
+  return !!ext && ext[name] !== undefined;
+}
+
+/** Atomic replace: posix-rename@openssh.com when offered, else rename after unlinking the target. */
+export async function sftpReplace(s: SFTPWrapper, from: string, to: string): Promise<void> {
+  if (hasExtension(s, 'posix-rename@openssh.com')) {
+    await call<void>('rename', from, (cb) => s.ext_openssh_rename(from, to, (e) => cb(e, undefined)));
+    return;
+  }
+  try {
+    await call<void>('rename', from, (cb) => s.rename(from, to, (e) => cb(e, undefined)));
+  } catch (err) {
+    // Plain SFTP rename refuses to overwrite: unlink then rename (not atomic, last resort).
+    await sftpUnlink(s, to).catch(() => undefined);
+    await call<void>('rename', from, (cb) => s.rename(from, to, (e) => cb(e, undefined))).catch(() => {
+      throw err;
+    });
+  }
+}
+
+/** Largest read the server accepts in one request (from limits@openssh.com, else 32 KiB). */
+export function maxReadLength(s: SFTPWrapper): number {
+  const n = (s as unknown as { _maxReadLen?: number })._maxReadLen;
+  return typeof n === 'number' && n > 0 ? n : 32 * 1024;
+}
+
+export function maxWriteLength(s: SFTPWrapper): number {
+  const n = (s as unknown as { _maxWriteLen?: number })._maxWriteLen;
+  return typeof n === 'number' && n > 0 ? n : 32 * 1024;
+}
