@@ -9,27 +9,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { e2eCacheDir, pickQuickPickItem, answerInputBox, repoRoot, runCommand, screenshot, treeItem, withWorkbench } from './harness';
-import { sandboxAvailable } from '../support/sandbox';
+import { answerInputBox, openView, pickQuickPickItem, repoRoot, runCommand, screenshot, treeItem, withWorkbench } from './harness';
+import { e2eMissing } from './prerequisites';
+import { sandbox } from '../support/sandbox';
 
-const root = repoRoot();
-const sshConfig = join(root, '.sandbox', 'ssh_config');
-const knownHosts = join(root, '.sandbox', 'known_hosts');
 const HOST = 'hpc-sandbox';
-
-function missing(): string | undefined {
-  if (!sandboxAvailable() || !existsSync(sshConfig)) return 'sandbox not running (npm run sandbox:start)';
-  if (!existsSync(join(e2eCacheDir(), 'code-server'))) return 'e2e toolchain missing (bash scripts/e2e/install.sh)';
-  if (!existsSync(join(root, 'dist', 'extension.js'))) return 'extension not built (node esbuild.mjs)';
-  return undefined;
-}
 
 /** Runs a command on the sandbox over plain OpenSSH (independent of the extension). */
 function ssh(script: string): string {
-  return execFileSync('ssh', ['-F', sshConfig, '-o', 'BatchMode=yes', HOST, script], { encoding: 'utf8', timeout: 30_000 });
+  return execFileSync('ssh', ['-F', sandbox().sshConfig, '-o', 'BatchMode=yes', HOST, script], { encoding: 'utf8', timeout: 30_000 });
 }
 
 /** The Remote Explorer pane of the Remote HPC view container. */
@@ -61,9 +50,8 @@ async function eventually<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, ti
   }
 }
 
-const why = missing();
-
-test('remote explorer: browse home, filter, open, edit, save, read back over ssh', { skip: why ?? false, timeout: 240_000 }, async () => {
+test('remote explorer: browse home, filter, open, edit, save, read back over ssh', { skip: e2eMissing(), timeout: 240_000 }, async () => {
+  const d = sandbox();
   // A folder of our own in the remote home, with a unique name so parallel/earlier runs do not interfere.
   const dir = `e2e-explorer-${process.pid}-${Date.now().toString(36)}`;
   ssh(`mkdir -p ~/${dir} && printf 'first line\\n' > ~/${dir}/edit-me.txt && printf 'noise\\n' > ~/${dir}/noise.log && printf 'keep\\n' > ~/${dir}/keep.txt`);
@@ -71,21 +59,20 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
     await withWorkbench(
       {
         name: 'explorer',
-        extensionDevelopmentPath: root,
+        extensionDevelopmentPath: repoRoot(),
         settings: {
-          'remoteHpc.sshConfigFile': sshConfig,
-          'remoteHpc.knownHostsFile': knownHosts,
+          'remoteHpc.sshConfigFile': d.sshConfig,
+          'remoteHpc.knownHostsFile': d.knownHosts,
           // Dot-folders of the sandbox account would push ours out of the (virtualized) list.
           'remoteHpc.explorer.showHiddenFiles': false,
           'files.autoSave': 'off',
         },
       },
       async ({ page }) => {
-        // Connect from the Hosts view: clicking a disconnected host connects it.
-        await runCommand(page, 'Focus on Hosts View');
-        const hostRow = treeItem(page, HOST);
-        await hostRow.waitFor({ state: 'visible', timeout: 30_000 });
-        await hostRow.click();
+        await openView(page, 'Hosts');
+        await treeItem(page, HOST).waitFor({ state: 'visible', timeout: 30_000 });
+        await runCommand(page, 'Remote HPC: Connect');
+        await pickQuickPickItem(page, HOST);
 
         // The host appears in the Remote Explorer with its home root "~".
         const homeRow = explorerItem(page, '~');
