@@ -2,8 +2,9 @@
  * Scheduler tests run commands through a plain Session (quoted exec) until RemoteOps exist;
  * `RemoteOps` satisfies CommandRunner too, so tests can switch over without changes.
  */
-import type { Session } from '../../src/core/ssh/session';
+import type { ExecOptions, ExecResult, Session } from '../../src/core/ssh/session';
 import type { CommandRunner } from '../../src/core/scheduler/command';
+import { connectDirect } from './sandbox';
 
 export function sessionRunner(session: Pick<Session, 'exec'>): CommandRunner & { calls: string[][] } {
   const calls: string[][] = [];
@@ -17,6 +18,42 @@ export function sessionRunner(session: Pick<Session, 'exec'>): CommandRunner & {
         ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
         ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       });
+    },
+  };
+}
+
+/**
+ * A direct sandbox session that reconnects once when the connection was dropped (other suites
+ * restart the sandbox's sshd), for tests of layers above the session.
+ */
+export async function reconnectingSession(): Promise<{ session: Pick<Session, 'exec'> & { sftp: Session['sftp'] }; close(): void }> {
+  let cur = await connectDirect();
+  let closed = false;
+  const fresh = async () => {
+    if (!cur.session.connected && !closed) cur = await connectDirect();
+    return cur.session;
+  };
+  const session = {
+    async exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
+      try {
+        return await (await fresh()).exec(argv, opts);
+      } catch (e) {
+        // Only errors raised before the command was sent: a retry never runs anything twice.
+        if (!/Not connected|channel open failure/i.test((e as Error).message) || closed) throw e;
+        cur.close();
+        cur = await connectDirect();
+        return cur.session.exec(argv, opts);
+      }
+    },
+    async sftp() {
+      return (await fresh()).sftp();
+    },
+  };
+  return {
+    session,
+    close: () => {
+      closed = true;
+      cur.close();
     },
   };
 }

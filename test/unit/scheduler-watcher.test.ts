@@ -150,12 +150,13 @@ test('jobs leaving the queue get their final states from ONE accounting query, t
   await clock.advance(0);
   sched.queue = [job('3')];
   sched.acct.set('1', job('1', 'COMPLETED', { exitCode: 0, signal: 0 }));
-  sched.acct.set('2', job('2', 'FAILED', { exitCode: 3, signal: 0, rawState: 'FAILED' }));
+  sched.acct.set('2', job('2', 'FAILED', { exitCode: 3, signal: 0, rawState: 'FAILED', name: 'lossy `2` ??' }));
   await clock.advance(30_000);
   assert.deepEqual(sched.finalCalls, [['1', '2']]);
   assert.deepEqual(events.slice(1), ['changed h 3:RUNNING', 'finished h 1:COMPLETED', 'finished h 2:FAILED']);
   assert.equal(finished[1]?.exitCode, 3);
-  assert.equal(finished[1]?.name, 'job 2', 'accounting record merged over the last queued one');
+  assert.equal(finished[1]?.name, 'job 2', 'the name the queue showed wins over a lossy accounting copy');
+  assert.equal(finished[1]?.rawState, 'FAILED');
   assert.deepEqual(w.recent('h').map((j) => j.id), ['2', '1']);
   w.dispose();
 });
@@ -357,5 +358,25 @@ test('terminal states listed by the scheduler itself are reported once, without 
   await clock.advance(30_000);
   assert.equal(events.filter((e) => e === 'finished h 1:CANCELLED').length, 1);
   assert.equal(sched.finalCalls.length, 0);
+  w.dispose();
+});
+
+test('pending array tasks: one `7_[1-2]` accounting record covers them; a lone cancelled pending task is inferred', async () => {
+  const { clock, sched, w, finished } = setup();
+  sched.queue = [job('7_0', 'PENDING'), job('7_1', 'PENDING'), job('7_2', 'PENDING'), job('9_0', 'RUNNING'), job('9_1', 'PENDING')];
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  // Whole array 7 cancelled before any task started; task 9_1 cancelled alone while pending.
+  sched.queue = [job('9_0', 'RUNNING')];
+  sched.acct.set('7_[0-2]', job('7_[0-2]', 'CANCELLED', { arrayJobId: '7', arrayTaskId: '[0-2]', rawState: 'CANCELLED by 1001' }));
+  sched.acct.set('9_0', job('9_0', 'RUNNING'));
+  await clock.advance(30_000);
+  assert.deepEqual(sched.finalCalls, [['7', '9']]);
+  assert.deepEqual(
+    finished.filter((j) => j.arrayJobId === '7').map((j) => `${j.id}:${j.state}:${j.arrayTaskId}`).sort(),
+    ['7_0:CANCELLED:0', '7_1:CANCELLED:1', '7_2:CANCELLED:2'],
+    'the group record answers for each task',
+  );
+  assert.ok(finished.some((j) => j.id === '9_1' && j.state === 'CANCELLED' && /no accounting record/.test(j.reason)), '9_1 gone, sibling 9_0 recorded');
   w.dispose();
 });

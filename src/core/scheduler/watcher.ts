@@ -15,6 +15,7 @@
 import type { Disposable } from '../cancel';
 import { silentLogger, tagged, type Logger } from '../log';
 import { isTerminal, type Job, type Scheduler } from './types';
+import { taskInSet } from './slurm/fields';
 
 export interface Clock {
   now(): number;
@@ -312,17 +313,10 @@ export class JobWatcher implements Disposable {
 
   private async resolveFinal(s: HostState): Promise<void> {
     const ids = [...s.awaiting.keys()];
-    // Tasks of one array: ask for the array once (sacct lists its tasks).
-    const byArray = new Map<string, string[]>();
-    for (const id of ids) {
-      const parent = s.awaiting.get(id)?.last?.arrayJobId ?? /^(\d+)_\d+$/.exec(id)?.[1];
-      if (parent) byArray.set(parent, [...(byArray.get(parent) ?? []), id]);
-    }
+    // Array tasks are asked for through their parent: one id for all of them, and the
+    // siblings' records tell what happened to a task that left none (see below).
     const query = new Set<string>();
-    for (const id of ids) {
-      const parent = s.awaiting.get(id)?.last?.arrayJobId ?? /^(\d+)_\d+$/.exec(id)?.[1];
-      query.add(parent && (byArray.get(parent)?.length ?? 0) > 1 ? parent : id);
-    }
+    for (const id of ids) query.add(s.awaiting.get(id)?.last?.arrayJobId ?? /^(\d+)_\d+$/.exec(id)?.[1] ?? id);
     let records: Job[];
     try {
       records = await s.scheduler.finalState([...query], this.opts.finalStateDays);
@@ -335,10 +329,23 @@ export class JobWatcher implements Disposable {
     const limit = this.opts.finalStateAttempts ?? 10;
     for (const id of ids) {
       const a = s.awaiting.get(id) as Awaiting;
-      const rec = byId.get(id) ?? (a.last?.rawId ? records.find((r) => r.rawId === a.last?.rawId) : undefined);
+      const task = /^(\d+)_(\d+)$/.exec(id);
+      let rec = byId.get(id);
+      if (!rec && task) {
+        // Tasks that never started are one record for the lot: `123_[4-9]`.
+        const group = records.find((r) => r.arrayJobId === task[1] && r.arrayTaskId?.startsWith('[') && taskInSet(r.arrayTaskId, task[2] as string));
+        if (group) rec = { ...group, id, arrayTaskId: task[2] as string };
+        else if (a.last?.state === 'PENDING' && records.some((r) => r.arrayJobId === task[1])) {
+          // A pending task cancelled on its own leaves no accounting record at all (22.05),
+          // while its siblings have theirs: it can only have been cancelled.
+          rec = { ...a.last, state: 'CANCELLED', rawState: 'CANCELLED', reason: 'cancelled while pending (no accounting record)' };
+        }
+      }
       if (rec && isTerminal(rec.state)) {
         s.awaiting.delete(id);
-        this.finish(s, { ...a.last, ...rec, id, comment: rec.comment || a.last?.comment || '', tags: rec.tags.length ? rec.tags : (a.last?.tags ?? []) });
+        // Accounting may store names and comments lossily (quotes → backquotes, non-ASCII → '?'
+        // in a latin1 database): keep what the queue showed when there is something.
+        this.finish(s, a.last ? { ...a.last, ...rec, id, name: a.last.name, comment: a.last.comment || rec.comment, tags: a.last.tags.length ? a.last.tags : rec.tags, workDir: a.last.workDir || rec.workDir } : { ...rec, id });
         continue;
       }
       // Not in accounting yet, or still active there (lag, requeue): try again next cycle.

@@ -178,6 +178,8 @@ export function parseKeyValueLine(line: string): Record<string, string> {
     // The value runs up to the space before the next key (or the end of the line).
     let value = next ? line.slice(c.valueStart, next.start - 1) : line.slice(c.valueStart).replace(/ +$/, '');
     if (value === '(null)') value = '';
+    // scontrol prints `Comment=%s ` (an extra space before the separator) in 22.05.
+    if (c.key === 'Comment' && next && value.endsWith(' ')) value = value.slice(0, -1);
     out[c.key] = c.key in out ? `${out[c.key]} ${value}` : value;
   });
   return out;

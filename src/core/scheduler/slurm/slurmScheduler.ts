@@ -48,21 +48,22 @@ export class SlurmScheduler implements Scheduler {
     }
   }
 
-  submit(spec: JobSubmitSpec): Promise<SubmitResult> {
+  // Every method is async so that bad input (SpecError, bad ids) rejects like any other failure.
+  async submit(spec: JobSubmitSpec): Promise<SubmitResult> {
     return this.exec(sbatchCommand(spec));
   }
 
-  list(user: string): Promise<Job[]> {
+  async list(user: string): Promise<Job[]> {
     return this.exec(squeueCommand(user));
   }
 
-  history(sinceDays: number, user?: string): Promise<Job[]> {
+  async history(sinceDays: number, user?: string): Promise<Job[]> {
     return this.exec(sacctHistoryCommand(sinceDays, user));
   }
 
   async finalState(ids: string[], sinceDays = this.opts.finalStateDays ?? 7): Promise<Job[]> {
     if (ids.length === 0) return [];
-    return this.exec(sacctJobsCommand(ids, sinceDays));
+    return latestPerId(await this.exec(sacctJobsCommand(ids, sinceDays)));
   }
 
   async details(id: string): Promise<Record<string, string>> {
@@ -135,7 +136,20 @@ export class SlurmScheduler implements Scheduler {
     await this.exec(scontrolRequeueCommand(ids));
   }
 
-  ping(): Promise<ControllerStatus> {
+  async ping(): Promise<ControllerStatus> {
     return this.exec(scontrolPingCommand());
   }
+}
+
+/**
+ * When job ids were reset (a rebuilt controller state, FirstJobId…), accounting holds several
+ * jobs under one id; the newest submission is the one the caller means.
+ */
+export function latestPerId(jobs: Job[]): Job[] {
+  const byId = new Map<string, Job>();
+  for (const j of jobs) {
+    const seen = byId.get(j.id);
+    if (!seen || (j.submitTime ?? '') >= (seen.submitTime ?? '')) byId.set(j.id, j);
+  }
+  return [...byId.values()];
 }
