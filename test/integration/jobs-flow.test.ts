@@ -56,7 +56,7 @@ test('Submit Job: the script keeps its #SBATCH options; defaults fill the rest; 
   const text = '#!/bin/bash\n#SBATCH --job-name=from-script\n#SBATCH --comment="keep me; tags=old"\necho "in $PWD"\n';
   await session.exec(['sh', '-c', 'cat > "$1"', 'sh', script], { stdin: text });
   const directives = parseSbatchDirectives(text);
-  const resolved = resolveSubmit({ partition: sandbox().partition ?? 'debug', time: '5', extraArgs: ['--hold'] }, directives, { tags: ['it', 'flow'], nice: 5 });
+  const resolved = resolveSubmit({ partition: 'debug', time: '5', extraArgs: ['--hold'] }, directives, { tags: ['it', 'flow'], nice: 5 });
   const spec = scriptSubmitSpec(script, dir, resolved, directives);
   assert.equal(spec.name, undefined, 'the script names the job itself');
   const { id } = await sched.submit(spec);

@@ -1,0 +1,137 @@
+/**
+ * Jobs end to end, in code-server + Chromium against the sandbox cluster: connect, submit a
+ * batch script from the command palette, see the job in the Jobs view, open its live output tab
+ * and watch lines appear, then get the completion notification.
+ *
+ * Needs: the sandbox (npm run sandbox:start), the e2e toolchain (scripts/e2e/install.sh) and a
+ * built extension (node esbuild.mjs). Skipped with the reason when one is missing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import type { Locator, Page } from 'playwright-core';
+import { answerInputBox, clickNotificationButton, openView, pickQuickPickItem, quickInput, repoRoot, runCommand, screenshot, waitForNotification, withWorkbench } from './harness';
+import { e2eMissing } from './prerequisites';
+import { sandbox } from '../support/sandbox';
+
+const HOST = 'hpc-sandbox';
+const LINES = 12;
+
+function ssh(script: string): string {
+  return execFileSync('ssh', ['-F', sandbox().sshConfig, '-o', 'BatchMode=yes', HOST, script], { encoding: 'utf8', timeout: 30_000 });
+}
+
+function pane(page: Page, title: string): Locator {
+  return page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`) }) });
+}
+
+function jobsItem(page: Page, label: RegExp): Locator {
+  return pane(page, 'Jobs').locator('.monaco-list-row[role="treeitem"]').filter({ has: page.locator('.label-name', { hasText: label }) }).first();
+}
+
+/** The text of the active editor (Monaco renders lines as separate elements). */
+async function editorText(page: Page): Promise<string> {
+  const lines = page.locator('.editor-group-container.active .monaco-editor .view-lines .view-line');
+  const texts = await lines.allTextContents();
+  return texts.join('\n').replace(/\u00a0/g, ' ');
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('jobs: submit from the palette, see it listed, tail its output live, get the completion notice', { skip: e2eMissing(), timeout: 300_000 }, async () => {
+  const d = sandbox();
+  const dir = `e2e-jobs-${process.pid}-${Date.now().toString(36)}`;
+  const home = ssh('printf %s "$HOME"');
+  const script = `${home}/${dir}/e2e-tail.sh`;
+  ssh(
+    `mkdir -p ~/${dir} && cat > ~/${dir}/e2e-tail.sh <<'EOF'
+#!/bin/bash
+#SBATCH --job-name=e2e-tail
+#SBATCH --output=e2e-tail-%j.out
+for i in $(seq 1 ${LINES}); do echo "line $i"; sleep 1; done
+echo "all done"
+EOF`,
+  );
+  let jobId: string | undefined;
+  try {
+    await withWorkbench(
+      {
+        name: 'jobs',
+        extensionDevelopmentPath: repoRoot(),
+        settings: {
+          'remoteHpc.sshConfigFile': d.sshConfig,
+          'remoteHpc.knownHostsFile': d.knownHosts,
+          'remoteHpc.jobs.pollIntervalSeconds': 5,
+          'remoteHpc.jobs.historyDays': 1,
+          'remoteHpc.jobs.defaults': { [HOST]: { partition: 'debug', time: '5' } },
+          'remoteHpc.jobs.notifyStates': ['COMPLETED', 'FAILED', 'TIMEOUT', 'CANCELLED', 'OUT_OF_MEMORY'],
+        },
+      },
+      async ({ page }) => {
+        // Connect, then show the Jobs view (its welcome text goes, the host row comes).
+        await openView(page, 'Hosts');
+        await runCommand(page, 'Remote HPC: Connect');
+        await pickQuickPickItem(page, HOST);
+        await openView(page, 'Jobs');
+        // Room for the Jobs pane: collapse the others.
+        for (const other of ['Hosts', 'Remote Explorer']) {
+          const header = pane(page, other).locator('.pane-header');
+          if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
+        }
+        await jobsItem(page, new RegExp(`^${HOST}$`)).waitFor({ state: 'visible', timeout: 60_000 });
+
+        // Submit from the palette: the script path, then Enter on "Submit" in the options pick.
+        await runCommand(page, 'Remote HPC: Submit Job');
+        await answerInputBox(page, script);
+        const submitRow = quickInput(page).locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^Submit$/ }) });
+        await submitRow.waitFor({ state: 'visible', timeout: 30_000 });
+        const options = (await quickInput(page).locator('.monaco-list-rows').textContent()) ?? '';
+        assert.match(options, /Partition/);
+        assert.match(options, /debug/, 'the host default partition is shown');
+        await screenshot(page, 'jobs-1-submit-options');
+        await submitRow.click();
+
+        const toast = await waitForNotification(page, /Submitted job \d+ \(e2e-tail\) on hpc-sandbox/, 30_000);
+        jobId = /Submitted job (\d+)/.exec((await toast.textContent()) ?? '')?.[1];
+        assert.ok(jobId, 'job id in the notification');
+
+        // The job is in the Jobs view under its host.
+        await jobsItem(page, new RegExp(`^${jobId} e2e-tail$`)).waitFor({ state: 'visible', timeout: 30_000 });
+        await screenshot(page, 'jobs-2-listed');
+
+        // Tail Output from the notification: a tab that grows while the job runs.
+        await clickNotificationButton(toast, 'Tail Output');
+        await page.locator('.tabs-container .tab', { hasText: `e2e-tail-${jobId}.out` }).waitFor({ state: 'visible', timeout: 30_000 });
+        const early = await eventually('first output lines', () => editorText(page), (t) => /line \d+/.test(t), 60_000);
+        const earlyCount = (early.match(/line \d+/g) ?? []).length;
+        assert.ok(earlyCount < LINES, `the tab opened before the job ended (saw ${earlyCount} lines)`);
+        await eventually('more lines', () => editorText(page), (t) => (t.match(/line \d+/g) ?? []).length > earlyCount, 30_000);
+        await screenshot(page, 'jobs-3-tail-growing');
+
+        // Completion: the notice, and the tab says the job ended after the last line.
+        await waitForNotification(page, new RegExp(`Job ${jobId} \\(e2e-tail\\) on hpc-sandbox completed`), 120_000);
+        const final = await eventually('tail end', () => editorText(page), (t) => /Job \d+ ended/.test(t), 60_000);
+        assert.match(final, new RegExp(`line ${LINES}\\s+all done`));
+        assert.ok(final.indexOf('all done') < final.indexOf('ended'), 'output complete before the end marker');
+        await screenshot(page, 'jobs-4-completed');
+      },
+    );
+    // What the tab showed is what the job wrote.
+    assert.equal(ssh(`cat ~/${dir}/e2e-tail-${jobId}.out`), `${Array.from({ length: LINES }, (_, i) => `line ${i + 1}`).join('\n')}\nall done\n`);
+  } finally {
+    try {
+      if (jobId) ssh(`scancel ${jobId} 2>/dev/null; true`);
+      ssh(`rm -rf ~/${dir}`);
+    } catch {
+      /* the sandbox may be gone */
+    }
+  }
+});
