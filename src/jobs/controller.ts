@@ -57,6 +57,9 @@ export class JobsController implements Disposable {
   private readonly watched = new Map<string, { token: object }>();
   private readonly pendingNotices = new Map<string, { jobs: Job[]; timer: unknown }>();
   private readonly historyLoads = new Map<string, Promise<void>>();
+  /** Hosts the watcher has (user known). */
+  private readonly added = new Set<string>();
+  private readonly pendingTrack = new Map<string, Set<string>>();
   private readonly finishedEmitter = new Emitter<{ host: string; job: Job }>();
   private visible = false;
   private interval: number;
@@ -106,6 +109,13 @@ export class JobsController implements Disposable {
 
   /** Jobs just submitted: watched even while the view is hidden, and their end announced. */
   track(host: string, ids: string[]): Promise<void> {
+    if (!this.added.has(host)) {
+      // The host is still being set up (user lookup): track once it is watched.
+      const set = this.pendingTrack.get(host) ?? new Set<string>();
+      for (const id of ids) set.add(id);
+      this.pendingTrack.set(host, set);
+      return Promise.resolve();
+    }
     return this.watcher.track(host, ids);
   }
 
@@ -143,6 +153,7 @@ export class JobsController implements Disposable {
       this.watcher = this.createWatcher();
       const hosts = [...this.watched.keys()];
       this.watched.clear();
+      this.added.clear();
       for (const h of hosts) this.watch(h);
       this.watcher.setVisible(this.visible);
     }
@@ -216,6 +227,8 @@ export class JobsController implements Disposable {
     for (const host of [...this.watched.keys()]) {
       if (keep.has(host)) continue;
       this.watched.delete(host);
+      this.added.delete(host);
+      this.pendingTrack.delete(host);
       this.watcher.removeHost(host);
       this.o.schedulers.forget(host);
       const pending = this.pendingNotices.get(host);
@@ -239,6 +252,7 @@ export class JobsController implements Disposable {
         if (this.watched.get(host)?.token === token) {
           this.o.model.setDegraded(host, msg);
           this.watched.delete(host);
+          this.pendingTrack.delete(host);
         }
         return;
       }
@@ -255,6 +269,10 @@ export class JobsController implements Disposable {
         finalState: (ids, days) => scheduler.finalState(ids, days),
       };
       this.watcher.addHost(host, watched, user);
+      this.added.add(host);
+      const pending = this.pendingTrack.get(host);
+      this.pendingTrack.delete(host);
+      if (pending?.size) void this.watcher.track(host, [...pending]);
       if (this.visible) void this.loadHistory(host, false);
     })();
   }

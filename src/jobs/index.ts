@@ -54,7 +54,14 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   disposables.push(view.onDidChangeVisibility((e) => controller.setVisible(e.visible)));
 
   const documents = new JobDocuments();
-  const tails = new OutputTails({ remote: deps.remote, log, whenFinished: (host, id) => controller.whenFinished(host, id) });
+  const tails = new OutputTails({
+    remote: deps.remote,
+    log,
+    whenFinished: (host, id) => controller.whenFinished(host, id),
+    poke: (host) => {
+      if (!controller.isVisible) void controller.refreshNow(host).catch(() => undefined);
+    },
+  });
   disposables.push(
     documents,
     tails,

@@ -52,7 +52,14 @@ export interface TailDeps {
   log: Logger;
   /** Settles when the job is known to have ended. */
   whenFinished(host: string, id: string): { promise: Promise<Job>; dispose(): void };
+  /**
+   * Called every {@link POKE_MS} per host with a followed, running job: lets the watcher poll it
+   * at the visible-view rate even while the Jobs view is hidden, so the tail ends promptly.
+   */
+  poke?(host: string): void;
 }
+
+const POKE_MS = 30_000;
 
 export class OutputTails implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly tails = new Map<string, Tail>();
@@ -62,7 +69,14 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
   /** Per editor: was its last line in view before the latest change (then it follows the end)? */
   private readonly atEnd = new WeakMap<vscode.TextEditor, boolean>();
 
+  private readonly pokeTimer: NodeJS.Timeout;
+
   constructor(private readonly deps: TailDeps) {
+    this.pokeTimer = setInterval(() => {
+      const hosts = new Set([...this.tails.values()].filter((t) => t.status === 'following' && t.finished).map((t) => t.host));
+      for (const h of hosts) deps.poke?.(h);
+    }, POKE_MS);
+    this.pokeTimer.unref?.();
     this.subs.push(
       vscode.window.tabGroups.onDidChangeTabs((e) => {
         if (e.closed.length) this.stopUnshown();
@@ -115,6 +129,7 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
   }
 
   dispose(): void {
+    clearInterval(this.pokeTimer);
     for (const key of [...this.tails.keys()]) this.stop(key, true);
     for (const d of this.subs.splice(0)) d.dispose();
     this.emitter.dispose();

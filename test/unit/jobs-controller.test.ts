@@ -179,3 +179,31 @@ test('disconnecting drops the host; settings change rebuilds the watcher without
   assert.equal(sched.listCalls, before + 1, 'polls on the new interval, only host a');
   controller.dispose();
 });
+
+test('a job submitted before the host is set up is tracked once it is', async () => {
+  const clock = new FakeClock();
+  const hosts = new FakeHosts();
+  const sched = new FakeScheduler();
+  const model = new JobsModel();
+  let release: (u: string) => void = () => undefined;
+  const userP = new Promise<string>((r) => (release = r));
+  const controller = new JobsController({
+    hosts,
+    schedulers: { scheduler: () => sched, user: () => userP, forget: () => undefined },
+    model,
+    log: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    settings: () => ({ pollIntervalSeconds: 30, historyDays: 0, notifyStates: [] }),
+    onNotices: () => undefined,
+    clock,
+    jitter: 0,
+  });
+  hosts.set([{ alias: 'hpc', status: 'connected' }]);
+  sched.queue = [job({ id: '42', state: 'PENDING' })];
+  await controller.track('hpc', ['42']);
+  assert.equal(sched.listCalls, 0);
+  release('alice');
+  await clock.advance(0);
+  assert.equal(sched.listCalls, 1, 'hidden view, but the submitted job is polled');
+  assert.deepEqual(model.get('hpc')?.active.map((j) => j.id), ['42']);
+  controller.dispose();
+});
