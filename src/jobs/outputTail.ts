@@ -40,6 +40,7 @@ interface Tail {
   status: Status;
   /** A tab has shown it (until then a tab closing elsewhere must not stop it). */
   shown: boolean;
+  errors?: number;
   error?: string;
   finalState?: string;
   tail?: Disposable;
@@ -112,7 +113,9 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
       this.tails.set(key, t);
       void this.start(t, endedState);
     }
-    const doc = await vscode.workspace.openTextDocument(uri);
+    let doc = await vscode.workspace.openTextDocument(uri);
+    // The built-in "log" language colours levels, dates and paths.
+    if (doc.languageId === 'plaintext') doc = await vscode.languages.setTextDocumentLanguage(doc, 'log').then((d) => d, () => doc);
     const editor = await vscode.window.showTextDocument(doc, { preview: false, ...opts });
     const t = this.tails.get(key);
     if (t) t.shown = true;
@@ -189,7 +192,12 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
           t.decoder = new StringDecoder('utf8');
           this.append(t, '[Remote HPC] The file was truncated or replaced: showing it from the start.\n');
         },
-        onError: (err) => this.deps.log.warn(`[jobs] tail ${t.host}:${t.path}: ${err.message}`),
+        onError: (err) => {
+          // Logged once, then quietly (a follow may report the same problem on every read).
+          t.errors = (t.errors ?? 0) + 1;
+          if (t.errors === 1) this.deps.log.warn(`[jobs] tail ${t.host}:${t.path}: ${err.message}`);
+          else this.deps.log.debug(`[jobs] tail ${t.host}:${t.path} (${t.errors}): ${err.message}`);
+        },
         onEnd: (reason: TailEndReason) => {
           t.finished?.dispose();
           if (reason === 'job-ended') {
