@@ -353,7 +353,7 @@ def op_list(ctx, p, payload):
     desc = bool(p.get("descending"))
     offset = max(0, int(p.get("offset") or 0))
     limit = p.get("limit")
-    rows = []  # [is_dir, name, entry, lstat or None]
+    rows = []  # [is_dir, name, DirEntry, stat_json or None]
     with os.scandir(path) as it:
         for e in it:
             name = e.name
@@ -367,22 +367,23 @@ def op_list(ctx, p, payload):
     if key == "name":
         rows.sort(key=lambda r: r[1], reverse=desc)
     else:
+        # Sizes and times as reported: a symlink's are its target's.
         for r in rows:
             try:
-                r[3] = r[2].stat(follow_symlinks=False)
+                r[3] = stat_json(join(path, r[1]), r[2].stat(follow_symlinks=False))
             except OSError:
                 r[3] = None
-        attr = "st_mtime" if key == "mtime" else "st_size"
-        rows.sort(key=lambda r: (getattr(r[3], attr, 0), r[1]), reverse=desc)
+        field = "mtimeMs" if key == "mtime" else "size"
+        rows.sort(key=lambda r: (r[3][field] if r[3] else 0, r[1]), reverse=desc)
     rows.sort(key=lambda r: not r[0])  # stable: directories first, order kept within groups
     page = rows[offset:] if limit is None else rows[offset:offset + int(limit)]
     names, types, targets, sizes, mtimes, modes = [], [], [], [], [], []
-    for is_dir, name, e, lst in page:
-        full = join(path, name)
-        try:
-            s = stat_json(full, lst if lst is not None else e.stat(follow_symlinks=False))
-        except OSError:
-            continue  # vanished since the scan
+    for is_dir, name, e, s in page:
+        if s is None:
+            try:
+                s = stat_json(join(path, name), e.stat(follow_symlinks=False))
+            except OSError:
+                continue  # vanished since the scan
         names.append(name)
         types.append(s["type"])
         targets.append(s.get("targetType"))

@@ -49,8 +49,13 @@ export interface ListResult {
 export interface SearchOptions {
   /** Case-insensitive substring or glob on names; matches any name when empty. */
   namePattern?: string;
-  /** Regex (Python/JS-compatible subset) searched in file contents; name search only when absent. */
+  /**
+   * Regex searched in file contents line by line; name search only when absent. The agent uses
+   * Python `re`, the SFTP fallback `grep -E`: keep to their common subset.
+   */
   contentPattern?: string;
+  /** Content match case-sensitively (default: case-insensitive, like names). */
+  caseSensitive?: boolean;
   maxResults?: number;
   filter?: PathFilter;
   signal?: AbortSignal;
@@ -108,14 +113,15 @@ export interface RemoteOps extends Disposable {
   readFile(path: string, range?: { offset: number; length: number }): Promise<Buffer>;
   /** Temp file in the same folder, original mode kept, then rename over the target. */
   writeFileAtomic(path: string, data: Buffer, opts?: { create?: boolean; overwrite?: boolean }): Promise<void>;
-  mkdir(path: string): Promise<void>;
+  /** Fails when it exists; `recursive` creates missing parents and accepts an existing folder (mkdir -p). */
+  mkdir(path: string, opts?: { recursive?: boolean }): Promise<void>;
   remove(path: string, opts?: { recursive?: boolean }): Promise<void>;
   rename(from: string, to: string, opts?: { overwrite?: boolean }): Promise<void>;
   copy(from: string, to: string, opts?: { overwrite?: boolean }): Promise<void>;
   search(root: string, opts: SearchOptions): Promise<{ matches: SearchMatch[]; truncated: boolean }>;
   /** Pushes changes under the given paths (directory = its direct children). */
   watch(paths: string[], listener: (events: ChangeEvent[]) => void): Disposable;
-  /** argv without a shell on the agent; quoted exec on the fallback. */
+  /** argv without a shell on the agent; quoted exec on the fallback. Rejects on timeout or abort. */
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
   follow(path: string, opts: FollowOptions): Disposable;
 }

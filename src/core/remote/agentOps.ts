@@ -1,0 +1,220 @@
+/** RemoteOps through the remote agent: one round trip per operation, filtering and sorting remote. */
+import type { Disposable } from '../cancel';
+import type { Logger } from '../log';
+import type { AgentClient } from '../agent/client';
+import { RemoteFsError } from './errors';
+import { pythonFilter, validateFilter } from './filters';
+import { TYPE_FROM_CHAR } from './common';
+import type {
+  ChangeEvent,
+  EntryType,
+  FollowOptions,
+  ListOptions,
+  ListResult,
+  RemoteEntry,
+  RemoteOps,
+  RemoteStat,
+  RunOptions,
+  RunResult,
+  SearchMatch,
+  SearchOptions,
+} from './types';
+
+interface WireStat {
+  type: string;
+  targetType?: string;
+  size: number;
+  mtimeMs: number;
+  mode: number;
+}
+
+interface WireList {
+  total: number;
+  names: string[];
+  types: string[];
+  targets: (string | null)[];
+  sizes: number[];
+  mtimes: number[];
+  modes: number[];
+}
+
+function toStat(w: WireStat): RemoteStat {
+  const s: RemoteStat = { type: TYPE_FROM_CHAR[w.type] ?? 'other', size: w.size, mtimeMs: w.mtimeMs, mode: w.mode };
+  if (w.targetType) s.targetType = TYPE_FROM_CHAR[w.targetType] ?? 'other';
+  return s;
+}
+
+export function checkFilter(filter: ListOptions['filter'], path: string): void {
+  const err = validateFilter(filter);
+  if (err) throw new RemoteFsError('unknown', path, `Invalid filter: ${err}`);
+}
+
+export class AgentOps implements RemoteOps {
+  readonly kind = 'agent' as const;
+  private homeDir: Promise<string> | undefined;
+  private readonly subscriptions = new Set<Disposable>();
+
+  constructor(
+    readonly client: AgentClient,
+    private readonly log: Logger,
+  ) {}
+
+  home(): Promise<string> {
+    this.homeDir ??= this.client.request<{ home: string }>('home').then((r) => r.result.home);
+    this.homeDir.catch(() => (this.homeDir = undefined));
+    return this.homeDir;
+  }
+
+  async getenv(names: string[]): Promise<Record<string, string | undefined>> {
+    const { result } = await this.client.request<{ env: Record<string, string | null> }>('getenv', { names });
+    const out: Record<string, string | undefined> = {};
+    for (const n of names) out[n] = result.env[n] ?? undefined;
+    return out;
+  }
+
+  async list(path: string, opts: ListOptions = {}): Promise<ListResult> {
+    checkFilter(opts.filter, path);
+    const { result: r } = await this.client.request<WireList>('list', {
+      path,
+      filter: pythonFilter(opts.filter),
+      sort: opts.sort ?? 'name',
+      descending: !!opts.descending,
+      offset: opts.offset ?? 0,
+      limit: opts.limit ?? null,
+      hidden: opts.hidden ?? true,
+    });
+    const base = path.endsWith('/') ? path : `${path}/`;
+    const entries: RemoteEntry[] = new Array(r.names.length);
+    for (let i = 0; i < r.names.length; i++) {
+      const name = r.names[i];
+      const e: RemoteEntry = {
+        name,
+        path: base + name,
+        type: (TYPE_FROM_CHAR[r.types[i]] ?? 'other') as EntryType,
+        size: r.sizes[i],
+        mtimeMs: r.mtimes[i],
+        mode: r.modes[i],
+      };
+      const t = r.targets[i];
+      if (t) e.targetType = TYPE_FROM_CHAR[t] ?? 'other';
+      entries[i] = e;
+    }
+    return { entries, total: r.total };
+  }
+
+  async stat(paths: string[]): Promise<(RemoteStat | null)[]> {
+    if (paths.length === 0) return [];
+    const { result } = await this.client.request<{ stats: (WireStat | null)[] }>('stat', { paths });
+    return result.stats.map((s) => (s ? toStat(s) : null));
+  }
+
+  async readFile(path: string, range?: { offset: number; length: number }): Promise<Buffer> {
+    const { payload } = await this.client.request('read', { path, offset: range?.offset ?? 0, length: range?.length ?? null });
+    return payload;
+  }
+
+  async writeFileAtomic(path: string, data: Buffer, opts: { create?: boolean; overwrite?: boolean } = {}): Promise<void> {
+    await this.client.request('write', { path, create: opts.create ?? true, overwrite: opts.overwrite ?? true }, data);
+  }
+
+  async mkdir(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    await this.client.request('mkdir', { path, recursive: !!opts.recursive });
+  }
+
+  async remove(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    await this.client.request('remove', { path, recursive: !!opts.recursive });
+  }
+
+  async rename(from: string, to: string, opts: { overwrite?: boolean } = {}): Promise<void> {
+    await this.client.request('rename', { from, to, overwrite: !!opts.overwrite });
+  }
+
+  async copy(from: string, to: string, opts: { overwrite?: boolean } = {}): Promise<void> {
+    await this.client.request('copy', { from, to, overwrite: !!opts.overwrite });
+  }
+
+  async search(root: string, opts: SearchOptions): Promise<{ matches: SearchMatch[]; truncated: boolean }> {
+    checkFilter(opts.filter, root);
+    const { result } = await this.client.request<{ matches: SearchMatch[]; truncated: boolean }>(
+      'search',
+      {
+        root,
+        name: opts.namePattern ?? '',
+        content: opts.contentPattern ?? null,
+        caseSensitive: !!opts.caseSensitive,
+        max: opts.maxResults ?? 1000,
+        filter: pythonFilter(opts.filter),
+      },
+      undefined,
+      { signal: opts.signal },
+    );
+    return result;
+  }
+
+  watch(paths: string[], listener: (events: ChangeEvent[]) => void): Disposable {
+    return this.track(
+      this.client.subscribe('watch', { paths }, (json) => {
+        const events = (json as { events?: ChangeEvent[] }).events;
+        if (events?.length) listener(events);
+      }),
+      `watch ${paths.join(', ')}`,
+    );
+  }
+
+  async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    const stdin = opts.stdin === undefined ? undefined : Buffer.isBuffer(opts.stdin) ? opts.stdin : Buffer.from(opts.stdin, 'utf8');
+    const { result, payload } = await this.client.request<{ code: number | null; stdoutLength: number; timedOut: boolean; signal?: string }>(
+      'run',
+      { argv, cwd: opts.cwd ?? null, env: opts.env ?? {}, timeoutMs: opts.timeoutMs ?? null },
+      stdin ?? Buffer.alloc(0),
+      { signal: opts.signal },
+    );
+    if (result.timedOut) throw new Error(`Command timed out after ${opts.timeoutMs} ms: ${argv[0]}`);
+    return { code: result.code, stdout: payload.subarray(0, result.stdoutLength), stderr: payload.subarray(result.stdoutLength) };
+  }
+
+  follow(path: string, opts: FollowOptions): Disposable {
+    return this.track(
+      this.client.subscribe('follow', { path, offset: opts.offset ?? 0 }, (json, payload) => {
+        const ev = json as { kind: string; offset?: number; message?: string };
+        if (ev.kind === 'data') opts.onData(payload, ev.offset ?? 0);
+        else if (ev.kind === 'truncate') opts.onTruncate?.();
+        else if (ev.kind === 'error') opts.onError?.(new Error(ev.message ?? 'follow failed'));
+      }),
+      `follow ${path}`,
+      opts.onError,
+    );
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.subscriptions.clear();
+    this.client.dispose();
+  }
+
+  /** A synchronous Disposable over a subscription that is still being set up. */
+  private track(pending: Promise<Disposable>, what: string, onError?: (err: Error) => void): Disposable {
+    let disposed = false;
+    let sub: Disposable | undefined;
+    const handle: Disposable = {
+      dispose: () => {
+        disposed = true;
+        this.subscriptions.delete(handle);
+        sub?.dispose();
+      },
+    };
+    this.subscriptions.add(handle);
+    pending.then(
+      (s) => {
+        sub = s;
+        if (disposed) s.dispose();
+      },
+      (err: Error) => {
+        this.subscriptions.delete(handle);
+        this.log.warn(`${what}: ${err.message}`);
+        onError?.(err);
+      },
+    );
+    return handle;
+  }
+}

@@ -1,0 +1,505 @@
+/**
+ * RemoteOps over plain SFTP + exec, for hosts without Python. Filters and sorting run here with
+ * the same semantics as the agent (./filters, ./common); every command argument goes through
+ * quote.ts (Session.exec / spawn quote argv once).
+ */
+import { randomBytes } from 'node:crypto';
+import type { SFTPWrapper, Stats } from 'ssh2';
+import type { Session } from '../ssh/session';
+import type { Logger } from '../log';
+import { CancelledError, type Disposable } from '../cancel';
+import { RemoteFsError, classifyRemoteError } from './errors';
+import { compileFilter, joinPath } from './filters';
+import { checkFilter } from './agentOps';
+import { TEMP_RE, TEMP_STALE_MS, basename, compareNames, diffSnapshots, dirname, isDirLike, sortEntries, tempNameFor } from './common';
+import {
+  hasExtension,
+  sftpClose,
+  sftpFchmod,
+  sftpFstat,
+  sftpFsync,
+  sftpLstat,
+  sftpMkdir,
+  sftpOpen,
+  sftpReaddirPipelined,
+  sftpReadRange,
+  sftpRealpath,
+  sftpReplace,
+  sftpRmdir,
+  sftpStat,
+  sftpUnlink,
+  sftpWriteAll,
+} from './sftp';
+import type {
+  ChangeEvent,
+  EntryType,
+  FollowOptions,
+  ListOptions,
+  ListResult,
+  RemoteEntry,
+  RemoteOps,
+  RemoteStat,
+  RunOptions,
+  RunResult,
+  SearchMatch,
+  SearchOptions,
+} from './types';
+
+const S_IFMT = 0o170000;
+
+export function typeFromMode(mode: number): EntryType {
+  switch (mode & S_IFMT) {
+    case 0o100000:
+      return 'file';
+    case 0o040000:
+      return 'directory';
+    case 0o120000:
+      return 'symlink';
+    default:
+      return 'other';
+  }
+}
+
+function toStat(st: Stats): RemoteStat {
+  return { type: typeFromMode(st.mode), size: st.size, mtimeMs: st.mtime * 1000, mode: st.mode & 0o7777 };
+}
+
+const isMissing = (err: unknown) => classifyRemoteError(err) === 'not-found';
+
+/** Runs `$SHELL -l` (sh-family shells) so variables set by login scripts are seen, as by the agent. */
+const GETENV_SCRIPT = [
+  'body=\'printf "@@RHPC-ENV@@"; for n in "$@"; do if v=$(printenv "$n"); then printf "%s=%s\\0" "$n" "$v"; fi; done\'',
+  'case "${SHELL##*/}" in bash|zsh|ksh|ksh93|mksh|sh|dash|ash|yash) exec "$SHELL" -lc "$body" sh "$@";; esac',
+  'eval "$body"',
+].join('; ');
+
+export interface SftpOpsOptions {
+  /** Polling interval of watch() (default 1000 ms). */
+  watchIntervalMs?: number;
+  /** Polling interval of follow() (default 250 ms). */
+  followIntervalMs?: number;
+}
+
+export class SftpOps implements RemoteOps {
+  readonly kind = 'sftp' as const;
+  private homeDir: Promise<string> | undefined;
+  private readonly timers = new Set<Disposable>();
+
+  constructor(
+    private readonly session: Session,
+    private readonly log: Logger,
+    private readonly opts: SftpOpsOptions = {},
+  ) {}
+
+  private sftp(): Promise<SFTPWrapper> {
+    return this.session.sftp();
+  }
+
+  home(): Promise<string> {
+    this.homeDir ??= this.sftp().then((s) => sftpRealpath(s, '.'));
+    this.homeDir.catch(() => (this.homeDir = undefined));
+    return this.homeDir;
+  }
+
+  async getenv(names: string[]): Promise<Record<string, string | undefined>> {
+    for (const n of names) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new Error(`Invalid environment variable name: ${n}`);
+    const out: Record<string, string | undefined> = Object.fromEntries(names.map((n) => [n, undefined]));
+    if (names.length === 0) return out;
+    const res = await this.session.exec(['/bin/sh', '-c', GETENV_SCRIPT, 'sh', ...names], { timeoutMs: 30_000 });
+    const text = res.stdout.toString('utf8');
+    const at = text.indexOf('@@RHPC-ENV@@');
+    if (at < 0) throw new Error(`getenv failed: ${res.stderr.toString('utf8').trim() || `exit ${res.code}`}`);
+    for (const pair of text.slice(at + 12).split('\0')) {
+      const eq = pair.indexOf('=');
+      if (eq > 0 && pair.slice(0, eq) in out) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    return out;
+  }
+
+  async list(path: string, opts: ListOptions = {}): Promise<ListResult> {
+    checkFilter(opts.filter, path);
+    const filter = compileFilter(opts.filter);
+    const sftp = await this.sftp();
+    const raw = await sftpReaddirPipelined(sftp, path);
+    const hidden = opts.hidden ?? true;
+    const entries: RemoteEntry[] = [];
+    const links: RemoteEntry[] = [];
+    const stale: string[] = [];
+    for (const r of raw) {
+      const name = r.filename;
+      if (name.startsWith('.')) {
+        if (TEMP_RE.test(name)) {
+          if (Date.now() - r.attrs.mtime * 1000 > TEMP_STALE_MS) stale.push(joinPath(path, name));
+          continue;
+        }
+        if (!hidden) continue;
+      }
+      const e: RemoteEntry = { name, path: joinPath(path, name), ...toStat(r.attrs as Stats) };
+      if (e.type === 'symlink') links.push(e);
+      entries.push(e);
+    }
+    await this.resolveLinks(sftp, links);
+    const kept = filter.empty ? entries : entries.filter((e) => filter.keep(e.path, isDirLike(e)));
+    sortEntries(kept, opts.sort ?? 'name', !!opts.descending);
+    const offset = opts.offset ?? 0;
+    const page = opts.limit === undefined ? kept.slice(offset) : kept.slice(offset, offset + opts.limit);
+    for (const p of stale) sftpUnlink(sftp, p).catch(() => undefined); // left-overs of interrupted saves
+    return { entries: page, total: kept.length };
+  }
+
+  /** Fills targetType (and the target's size, time, mode) of symlinks, several stats in flight. */
+  private async resolveLinks(sftp: SFTPWrapper, links: RemoteEntry[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < links.length) {
+        const e = links[next++];
+        try {
+          const st = toStat(await sftpStat(sftp, e.path));
+          e.targetType = st.type;
+          e.size = st.size;
+          e.mtimeMs = st.mtimeMs;
+          e.mode = st.mode;
+        } catch {
+          e.targetType = 'other';
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(32, links.length) }, worker));
+  }
+
+  async stat(paths: string[]): Promise<(RemoteStat | null)[]> {
+    const sftp = await this.sftp();
+    return Promise.all(
+      paths.map(async (p) => {
+        let st: RemoteStat;
+        try {
+          st = toStat(await sftpLstat(sftp, p));
+        } catch (err) {
+          if (isMissing(err)) return null;
+          throw err;
+        }
+        if (st.type === 'symlink') {
+          try {
+            const t = toStat(await sftpStat(sftp, p));
+            return { ...t, type: 'symlink' as const, targetType: t.type };
+          } catch {
+            return { ...st, targetType: 'other' as const };
+          }
+        }
+        return st;
+      }),
+    );
+  }
+
+  async readFile(path: string, range?: { offset: number; length: number }): Promise<Buffer> {
+    const sftp = await this.sftp();
+    const h = await sftpOpen(sftp, path, 'r');
+    try {
+      const offset = range?.offset ?? 0;
+      const length = range?.length ?? Math.max(0, (await sftpFstat(sftp, h)).size - offset);
+      return await sftpReadRange(sftp, h, offset, length);
+    } finally {
+      await sftpClose(sftp, h).catch(() => undefined);
+    }
+  }
+
+  async writeFileAtomic(path: string, data: Buffer, opts: { create?: boolean; overwrite?: boolean } = {}): Promise<void> {
+    const sftp = await this.sftp();
+    let target = path;
+    let existing: Stats | undefined;
+    try {
+      existing = await sftpStat(sftp, path);
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+    if (!existing && opts.create === false) throw new RemoteFsError('not-found', path);
+    if (existing && opts.overwrite === false) throw new RemoteFsError('exists', path);
+    if (existing?.isDirectory()) throw new RemoteFsError('is-a-directory', path);
+    if (existing && typeFromMode((await sftpLstat(sftp, path)).mode) === 'symlink') target = await sftpRealpath(sftp, path);
+    const tmp = tempNameFor(target, randomBytes(4).toString('hex'));
+    // New files: 0666 and the server's umask, as an editor would create them.
+    const h = await sftpOpen(sftp, tmp, 'wx', existing ? 0o600 : 0o666);
+    try {
+      try {
+        await sftpWriteAll(sftp, h, data);
+        if (existing) await sftpFchmod(sftp, h, existing.mode & 0o7777);
+        if (hasExtension(sftp, 'fsync@openssh.com')) await sftpFsync(sftp, h);
+      } finally {
+        await sftpClose(sftp, h);
+      }
+      await sftpReplace(sftp, tmp, target);
+    } catch (err) {
+      await sftpUnlink(sftp, tmp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async mkdir(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    const sftp = await this.sftp();
+    const exists = async (p: string) => !!(await sftpStat(sftp, p).catch(() => undefined));
+    if (!opts.recursive) {
+      try {
+        await sftpMkdir(sftp, path);
+      } catch (err) {
+        if (await exists(path)) throw new RemoteFsError('exists', path);
+        throw err;
+      }
+      return;
+    }
+    const missing: string[] = [];
+    for (let p = path; p !== '/' && p !== '.' && !(await exists(p)); p = dirname(p)) missing.unshift(p);
+    for (const p of missing) {
+      try {
+        await sftpMkdir(sftp, p);
+      } catch (err) {
+        if (!(await exists(p))) throw err;
+      }
+    }
+  }
+
+  async remove(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    const sftp = await this.sftp();
+    const st = await sftpLstat(sftp, path);
+    if (!st.isDirectory()) return sftpUnlink(sftp, path);
+    if (opts.recursive) {
+      const res = await this.session.exec(['rm', '-rf', '--', path], { timeoutMs: 600_000 });
+      if (res.code !== 0) throw new Error(`Cannot remove ${path}: ${res.stderr.toString('utf8').trim()}`);
+      return;
+    }
+    try {
+      await sftpRmdir(sftp, path);
+    } catch (err) {
+      const left = await sftpReaddirPipelined(sftp, path).catch(() => []);
+      if (left.length > 0) throw new RemoteFsError('not-empty', path);
+      throw err;
+    }
+  }
+
+  async rename(from: string, to: string, opts: { overwrite?: boolean } = {}): Promise<void> {
+    const sftp = await this.sftp();
+    if (!opts.overwrite && (await sftpLstat(sftp, to).catch(() => undefined))) throw new RemoteFsError('exists', to);
+    await sftpLstat(sftp, from);
+    await sftpReplace(sftp, from, to);
+  }
+
+  async copy(from: string, to: string, opts: { overwrite?: boolean } = {}): Promise<void> {
+    const sftp = await this.sftp();
+    await sftpLstat(sftp, from);
+    if (await sftpLstat(sftp, to).catch(() => undefined)) {
+      if (!opts.overwrite) throw new RemoteFsError('exists', to);
+      await this.remove(to, { recursive: true });
+    }
+    const res = await this.session.exec(['cp', '-PRp', '--', from, to], { timeoutMs: 3600_000 });
+    if (res.code !== 0) throw new Error(`Cannot copy ${from} to ${to}: ${res.stderr.toString('utf8').trim()}`);
+  }
+
+  async search(root: string, opts: SearchOptions): Promise<{ matches: SearchMatch[]; truncated: boolean }> {
+    checkFilter(opts.filter, root);
+    const filter = compileFilter(opts.filter);
+    const cap = opts.maxResults ?? 1000;
+    const pat = opts.namePattern ?? '';
+    const glob = !pat ? '*' : /[*?[]/.test(pat) ? pat : `*${pat.replace(/\\/g, '\\\\')}*`;
+    const rootSlash = root.endsWith('/') ? root : `${root}/`;
+    /** Slycat filter on the entry and on every folder between root and it. */
+    const keep = (p: string, isDir: boolean): boolean => {
+      if (!p.startsWith(rootSlash)) return false;
+      if (TEMP_RE.test(basename(p))) return false;
+      if (!filter.keep(p, isDir)) return false;
+      for (let i = p.indexOf('/', rootSlash.length); i >= 0; i = p.indexOf('/', i + 1)) if (!filter.keep(p.slice(0, i), true)) return false;
+      return true;
+    };
+    const matches: SearchMatch[] = [];
+    let truncated = false;
+    if (!opts.contentPattern) {
+      const argv = ['find', root, '-mindepth', '1', '(', '-type', 'd', '-iname', glob, '-exec', 'printf', '%s/\\0', '{}', '+', ')', '-o', '(', '!', '-type', 'd', '-iname', glob, '-print0', ')'];
+      truncated = await this.stream(argv, opts.signal, '\0', (rec) => {
+        if (!rec) return true;
+        const isDir = rec.endsWith('/');
+        const p = isDir ? rec.slice(0, -1) : rec;
+        if (keep(p, isDir)) matches.push({ path: p });
+        return matches.length <= cap;
+      });
+    } else {
+      const argv = ['find', root, '-mindepth', '1', '-type', 'f', '-iname', glob, '-size', '-10241k', '-exec', 'grep', '-I', '-n', '-H', '-Z', '-E'];
+      if (!opts.caseSensitive) argv.push('-i');
+      argv.push('-e', opts.contentPattern, '--', '{}', '+');
+      let path: string | undefined;
+      truncated = await this.stream(argv, opts.signal, undefined, (rec) => {
+        // grep -Z: "path\0line:text\n"; the path may contain newlines, the text cannot.
+        if (path === undefined) {
+          path = rec;
+          return true;
+        }
+        const colon = rec.indexOf(':');
+        const p = path;
+        path = undefined;
+        if (keep(p, false)) matches.push({ path: p, line: Number(rec.slice(0, colon)), text: rec.slice(colon + 1).slice(0, 400) });
+        return matches.length <= cap;
+      });
+    }
+    if (matches.length > cap) {
+      matches.length = cap;
+      truncated = true;
+    }
+    matches.sort((a, b) => compareNames(a.path, b.path) || (a.line ?? 0) - (b.line ?? 0));
+    return { matches, truncated };
+  }
+
+  /**
+   * Streams a command's stdout as records (split on `sep`, or for grep -Z alternately on NUL and
+   * newline); `onRecord` returning false stops the command. Resolves true when stopped early.
+   */
+  private async stream(argv: string[], signal: AbortSignal | undefined, sep: string | undefined, onRecord: (rec: string) => boolean): Promise<boolean> {
+    if (signal?.aborted) throw new CancelledError();
+    const channel = await this.session.spawn(argv);
+    return new Promise((resolve, reject) => {
+      let buf: Buffer = Buffer.alloc(0);
+      let stopped = false;
+      let wantNul = true;
+      const stop = () => {
+        stopped = true;
+        channel.signal('KILL');
+        channel.close();
+      };
+      const onAbort = () => {
+        stop();
+        reject(new CancelledError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      channel.on('data', (d: Buffer) => {
+        if (stopped) return;
+        buf = buf.length ? Buffer.concat([buf, d]) : d;
+        for (;;) {
+          const byte = sep !== undefined ? sep.charCodeAt(0) : wantNul ? 0 : 10;
+          const i = buf.indexOf(byte);
+          if (i < 0) break;
+          const rec = buf.subarray(0, i).toString('utf8');
+          buf = buf.subarray(i + 1);
+          if (sep === undefined) wantNul = !wantNul;
+          if (!onRecord(rec)) {
+            stop();
+            break;
+          }
+        }
+      });
+      channel.stderr.on('data', (d: Buffer) => this.log.trace(`${argv[0]}: ${d.toString('utf8').trimEnd()}`));
+      channel.on('close', () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(stopped);
+      });
+      channel.end();
+    });
+  }
+
+  watch(paths: string[], listener: (events: ChangeEvent[]) => void): Disposable {
+    const norm = paths.map((p) => (p.length > 1 ? p.replace(/\/+$/, '') : p));
+    const state = new Map<string, Map<string, string>>();
+    const poll = async (first: boolean) => {
+      const events: ChangeEvent[] = [];
+      for (const p of norm) {
+        const now = await this.snapshot(p);
+        if (!first) events.push(...diffSnapshots(state.get(p) ?? new Map(), now));
+        state.set(p, now);
+      }
+      if (events.length) listener(events);
+    };
+    return this.every(this.opts.watchIntervalMs ?? 1000, poll, `watch ${paths.join(', ')}`);
+  }
+
+  /** Signatures of a file, or of a directory and its direct children (size, mtime, mode). */
+  private async snapshot(path: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const sftp = await this.sftp();
+    let st: Stats;
+    try {
+      st = await sftpStat(sftp, path);
+    } catch {
+      return out;
+    }
+    out.set(path, st.isDirectory() ? 'dir' : `${st.mode}:${st.size}:${st.mtime}`);
+    if (st.isDirectory()) {
+      const list = await sftpReaddirPipelined(sftp, path).catch(() => []);
+      for (const e of list) if (!TEMP_RE.test(e.filename)) out.set(joinPath(path, e.filename), `${e.attrs.mode}:${e.attrs.size}:${e.attrs.mtime}`);
+    }
+    return out;
+  }
+
+  async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    if (opts.signal?.aborted) throw new CancelledError();
+    try {
+      const res = await this.session.exec(argv, { cwd: opts.cwd, env: opts.env, stdin: opts.stdin, timeoutMs: opts.timeoutMs, signal: opts.signal });
+      return { code: res.code, stdout: res.stdout, stderr: res.stderr };
+    } catch (err) {
+      if (opts.signal?.aborted) throw new CancelledError();
+      throw err;
+    }
+  }
+
+  follow(path: string, opts: FollowOptions): Disposable {
+    let pos = opts.offset ?? 0;
+    const state = { stopped: false };
+    const tick = async () => {
+      const sftp = await this.sftp();
+      let size: number;
+      try {
+        size = (await sftpStat(sftp, path)).size;
+      } catch (err) {
+        if (isMissing(err)) return;
+        throw err;
+      }
+      if (size < pos) {
+        pos = 0;
+        opts.onTruncate?.();
+      }
+      if (size <= pos) return;
+      const h = await sftpOpen(sftp, path, 'r');
+      try {
+        while (pos < size && !state.stopped) {
+          const n = Math.min(size - pos, 1 << 20);
+          const data = await sftpReadRange(sftp, h, pos, n);
+          if (data.length === 0 || state.stopped) break;
+          opts.onData(data, pos);
+          pos += data.length;
+        }
+      } finally {
+        await sftpClose(sftp, h).catch(() => undefined);
+      }
+    };
+    const handle = this.every(this.opts.followIntervalMs ?? 250, tick, `follow ${path}`, opts.onError);
+    return {
+      dispose: () => {
+        state.stopped = true;
+        handle.dispose();
+      },
+    };
+  }
+
+  dispose(): void {
+    for (const t of [...this.timers]) t.dispose();
+  }
+
+  /** Runs `fn` now and then `ms` after each run ends, until disposed; errors are logged, not fatal. */
+  private every(ms: number, fn: (first: boolean) => Promise<void>, what: string, onError?: (err: Error) => void): Disposable {
+    let timer: NodeJS.Timeout | undefined;
+    const handle = {
+      stopped: false,
+      dispose: () => {
+        handle.stopped = true;
+        if (timer) clearTimeout(timer);
+        this.timers.delete(handle);
+      },
+    };
+    this.timers.add(handle);
+    const run = async (first: boolean) => {
+      try {
+        await fn(first);
+      } catch (err) {
+        this.log.debug(`${what}: ${(err as Error).message}`);
+        onError?.(err as Error);
+      }
+      if (!handle.stopped) timer = setTimeout(() => void run(false), ms);
+    };
+    void run(true);
+    return handle;
+  }
+}
