@@ -22,7 +22,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const settings = () => vscode.workspace.getConfiguration('remoteHpc');
   const remote = new PooledOpsProvider({
     acquire: (host) => hosts.acquire(host),
-    open: (session, host) => openRemote(session, { host, log, forceFallback: settings().get<boolean>('forceSftpFallback', false) }),
+    open: (session) => openRemote(session, log, { forceFallback: settings().get<boolean>('forceSftpFallback', false) }),
     idleMs: Math.max(0, settings().get<number>('idleTimeoutMinutes', 30)) * 60_000,
     logger: log,
   });
