@@ -53,12 +53,13 @@ export class SessionOps implements RemoteOps {
   }
   async list(path: string, opts: ListOptions = {}): Promise<ListResult> {
     const sftp = await this.sftp();
-    const raw = await p<{ filename: string }[]>((cb) => sftp.readdir(path, cb));
+    const raw = await p<{ filename: string; attrs: Stats }[]>((cb) => sftp.readdir(path, cb));
     const entries: RemoteEntry[] = [];
     for (const r of raw) {
       if (opts.hidden === false && r.filename.startsWith('.')) continue;
       const full = `${path === '/' ? '' : path}/${r.filename}`;
-      const st = await this.statOne(sftp, full);
+      // readdir's attrs are lstat's: only symlinks need another round trip
+      const st = typeOfMode(r.attrs.mode) === 'symlink' ? await this.statOne(sftp, full) : this.toStat(r.attrs);
       if (st) entries.push({ ...st, name: r.filename, path: full });
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
