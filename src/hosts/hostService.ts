@@ -98,15 +98,18 @@ export class HostService implements vscode.Disposable {
   /** Parses the SSH config once (and again after a settings change). */
   hostDirectory(): Promise<HostDirectory> {
     if (this.directory) return Promise.resolve(this.directory);
-    this.loading ??= (async () => {
-      const s = settings();
-      const config = await SshConfig.load(s.sshConfigFile);
-      this.directory = new HostDirectory(config, s.hosts);
-      this.loading = undefined;
-      this.changed.fire();
-      return this.directory;
-    })();
+    this.loading ??= this.loadDirectory().finally(() => (this.loading = undefined));
     return this.loading;
+  }
+
+  private async loadDirectory(): Promise<HostDirectory> {
+    const s = settings();
+    const config = await SshConfig.load(s.sshConfigFile);
+    const dir = new HostDirectory(config, s.hosts);
+    this.directory = dir;
+    this.log.info(`${dir.list().length} hosts from ${config.files.join(', ') || 'no SSH config file'} and settings`);
+    this.changed.fire();
+    return dir;
   }
 
   /** Re-reads the SSH config and settings; open sessions keep running, new ones use the new settings. */
