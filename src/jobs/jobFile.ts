@@ -159,8 +159,7 @@ export async function submitLoaded(ctx: JobsContext, host: string, f: LoadedJobF
 
 /** `mkdir -p` on the cluster. */
 export async function mkdirp(ops: RemoteOps, dir: string): Promise<void> {
-  const res = await ops.run(['mkdir', '-p', '--', dir], { timeoutMs: 30_000 });
-  if (res.code !== 0) throw new Error(`Cannot create ${dir}: ${res.stderr.toString('utf8').trim() || `exit ${res.code}`}`);
+  await ops.mkdir(dir, { recursive: true });
 }
 
 /** Uploads a local file, or a folder recursively. */
