@@ -4,7 +4,7 @@
  * full images. Measures time to the first 50 images and bytes on the wire (counted by the
  * proxy, so SSH framing is included), at 0 and 30 ms RTT.
  *
- *   node --import tsx bench/gallery.ts [--rtt 0,30] [--first 50] [--all]
+ *   node --import tsx bench/gallery.ts [--rtt 0,30] [--first 50] [--all] [--ops agent|sftp]
  *
  * The delay comes from bench/latency-proxy.ts when it exists (one-way delay each way), else
  * from the small proxy below. Results: printed, and bench/results/gallery.json.
@@ -15,7 +15,8 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectDirect, repoRoot, sandbox } from '../test/support/sandbox';
-import { SessionOps } from '../test/support/sessionOps';
+import { openRemote } from '../src/core/remote/openRemote';
+import { silentLogger } from '../src/core/log';
 import { PreviewCache } from '../src/core/preview/cache';
 import { ThumbnailService, type ThumbOutcome } from '../src/core/preview/thumbnails';
 import type { RemoteOps } from '../src/core/remote/types';
@@ -28,6 +29,7 @@ const opt = (name: string, def: string) => {
 const RTTS = opt('rtt', '0,30').split(',').map(Number);
 const FIRST = Number(opt('first', '50'));
 const ALL = args.includes('--all');
+const KIND = opt('ops', 'agent');
 const COUNT = 1000;
 const THUMB = 256;
 const DIR = 'bench-gallery-1000-v2';
@@ -118,8 +120,8 @@ async function measure(rttMs: number, dir: string, n: number): Promise<Row[]> {
     // Thumbnails, as the gallery: list, then ask for the first n (on screen first).
     {
       const conn = await connectDirect({ port: proxy.port });
-      const ops = new SessionOps(conn.session);
-      await ops.home(); // session warm (auth, first channel) before timing
+      const ops = await openRemote(conn.session, silentLogger, { forceFallback: KIND === 'sftp' });
+      await ops.home(); // session and agent warm before timing
       const cacheDir = await mkdtemp(join(tmpdir(), 'bench-gallery-'));
       const cache = await PreviewCache.open(cacheDir, { maxBytes: 1e9 });
       const before = proxy.down + proxy.up;
@@ -139,13 +141,14 @@ async function measure(rttMs: number, dir: string, n: number): Promise<Row[]> {
       if (!got.every((g) => g.ok)) throw new Error(`thumbnail failures: ${JSON.stringify(got.filter((g) => !g.ok).slice(0, 2))}`);
       rows.push({ rttMs, mode: 'thumbnails', images: n, ms, wireBytes: proxy.down + proxy.up - before, payloadBytes: svc.bytesTransferred });
       svc.dispose();
+      ops.dispose();
       conn.close();
       await rm(cacheDir, { recursive: true, force: true });
     }
     // Full images: list, then read the first n originals, 4 at a time.
     {
       const conn = await connectDirect({ port: proxy.port });
-      const ops = new SessionOps(conn.session);
+      const ops = await openRemote(conn.session, silentLogger, { forceFallback: KIND === 'sftp' });
       await ops.home();
       const before = proxy.down + proxy.up;
       const t0 = performance.now();
@@ -163,6 +166,7 @@ async function measure(rttMs: number, dir: string, n: number): Promise<Row[]> {
       );
       const ms = performance.now() - t0;
       rows.push({ rttMs, mode: 'full images', images: n, ms, wireBytes: proxy.down + proxy.up - before, payloadBytes: payload });
+      ops.dispose();
       conn.close();
     }
   } finally {
@@ -173,7 +177,9 @@ async function measure(rttMs: number, dir: string, n: number): Promise<Row[]> {
 
 async function main(): Promise<void> {
   const setup = await connectDirect();
-  const dir = await ensureImages(new SessionOps(setup.session));
+  const setupOps = await openRemote(setup.session, silentLogger);
+  const dir = await ensureImages(setupOps);
+  setupOps.dispose();
   setup.close();
   const rows: Row[] = [];
   for (const rtt of RTTS) {
@@ -181,7 +187,7 @@ async function main(): Promise<void> {
     if (ALL) rows.push(...(await measure(rtt, dir, COUNT)));
   }
   const mb = (b: number) => (b / 1e6).toFixed(2);
-  console.log(`\nGallery of ${COUNT} JPEGs (1280x960), thumbnails ${THUMB} px, time to the first N images and bytes on the wire\n`);
+  console.log(`\nGallery of ${COUNT} JPEGs (1280x960, ~370 KB each), thumbnails ${THUMB} px, ${KIND} RemoteOps: time to the first N images and bytes on the wire\n`);
   console.log('RTT ms | images | mode         |   time ms | wire MB | payload MB');
   for (const r of rows) console.log(`${String(r.rttMs).padStart(6)} | ${String(r.images).padStart(6)} | ${r.mode.padEnd(12)} | ${r.ms.toFixed(0).padStart(9)} | ${mb(r.wireBytes).padStart(7)} | ${mb(r.payloadBytes).padStart(10)}`);
   console.log('\nfull ÷ thumbnails:');
@@ -194,7 +200,7 @@ async function main(): Promise<void> {
   }
   const out = join(repoRoot, 'bench', 'results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'gallery.json'), JSON.stringify({ date: new Date().toISOString(), proxy: existsSync(join(repoRoot, 'bench', 'latency-proxy.ts')) ? 'latency-proxy.ts available' : 'built-in', rows }, null, 2));
+  writeFileSync(join(out, 'gallery.json'), JSON.stringify({ date: new Date().toISOString(), ops: KIND, proxy: existsSync(join(repoRoot, 'bench', 'latency-proxy.ts')) ? 'latency-proxy.ts available' : 'built-in', rows }, null, 2));
 }
 
 main().then(
