@@ -119,7 +119,9 @@ test('filters from the setting: per host, garbage ignored', () => {
 test('pattern validation gives a clear message', () => {
   assert.equal(checkPattern('\\.log$'), undefined);
   assert.equal(checkPattern('/tmp/'), undefined);
-  assert.match(checkPattern('(') ?? '', /^Invalid regular expression: .*\(/);
+  assert.equal(checkPattern('('), 'Invalid regular expression: Unterminated group');
+  assert.match(checkPattern('(?<name>x)') ?? '', /Named groups are not supported/, 'Python-incompatible syntax is refused');
+  assert.match(checkPattern('(?i)log') ?? '', /Inline flags/);
   assert.match(checkPattern('[a-') ?? '', /Invalid regular expression/);
   assert.match(checkPattern('  ') ?? '', /Enter a regular expression/);
   assert.match(checkFilter({ dirReject: ['ok', '*bad'] }) ?? '', /^hide folders "\*bad": Invalid/);

@@ -5,6 +5,7 @@
  * no allow pattern of the same kind (files or folders).
  */
 import type { PathFilter } from './types';
+import { validatePattern } from './filters';
 
 export type FilterListKey = keyof Required<PathFilter>;
 
@@ -71,18 +72,14 @@ export function filterEquals(a: PathFilter | undefined, b: PathFilter | undefine
 }
 
 /**
- * Why a pattern cannot be used, or undefined when it can. Patterns are JavaScript regular
- * expressions (the agent translates them to Python); flags are not available, use `(?i)`-free
- * character classes such as `[Ll][Oo][Gg]` instead.
+ * Why a pattern cannot be used, or undefined when it can. Patterns are regular expressions in
+ * the subset JavaScript and Python share (filters.ts translates them for the agent); flags and
+ * named groups are not available.
  */
 export function checkPattern(pattern: string): string | undefined {
   if (pattern.trim() === '') return 'Enter a regular expression, e.g. \\.log$';
-  try {
-    new RegExp(pattern);
-  } catch (e) {
-    return `Invalid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`;
-  }
-  return undefined;
+  const problem = validatePattern(pattern);
+  return problem === undefined ? undefined : `Invalid regular expression: ${problem}`;
 }
 
 /** The first invalid pattern of a filter, as a message naming its list. */
