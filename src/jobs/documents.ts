@@ -7,6 +7,8 @@ import { posix } from 'node:path';
 
 export const JOB_DOC_SCHEME = 'remote-hpc-job';
 
+const MAX_DOCS = 50;
+
 /** `remote-hpc-job://<host>/<id>/Job <id>`: the tab reads "Job 123". */
 export function detailsUri(host: string, id: string): vscode.Uri {
   return vscode.Uri.from({ scheme: JOB_DOC_SCHEME, authority: host, path: `/details/${id}/Job ${id}` });
@@ -22,16 +24,7 @@ export class JobDocuments implements vscode.TextDocumentContentProvider, vscode.
   private readonly contents = new Map<string, string>();
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.emitter.event;
-  private readonly subs: vscode.Disposable[] = [];
   private seq = 0;
-
-  constructor() {
-    this.subs.push(
-      vscode.workspace.onDidCloseTextDocument((d) => {
-        if (d.uri.scheme === JOB_DOC_SCHEME) this.contents.delete(d.uri.toString());
-      }),
-    );
-  }
 
   nextSeq(): number {
     return ++this.seq;
@@ -43,7 +36,10 @@ export class JobDocuments implements vscode.TextDocumentContentProvider, vscode.
 
   /** Sets the text of `uri` and shows it (read-only) in `language`. */
   async show(uri: vscode.Uri, text: string, language: string, opts: vscode.TextDocumentShowOptions = {}): Promise<vscode.TextEditor> {
+    // Kept while likely shown; the oldest go (a document close is no sign: setTextDocumentLanguage closes and reopens).
+    this.contents.delete(uri.toString());
     this.contents.set(uri.toString(), text);
+    while (this.contents.size > MAX_DOCS) this.contents.delete(this.contents.keys().next().value as string);
     this.emitter.fire(uri);
     let doc = await vscode.workspace.openTextDocument(uri);
     if (doc.languageId !== language) doc = await vscode.languages.setTextDocumentLanguage(doc, language);
@@ -51,7 +47,6 @@ export class JobDocuments implements vscode.TextDocumentContentProvider, vscode.
   }
 
   dispose(): void {
-    for (const d of this.subs.splice(0)) d.dispose();
     this.emitter.dispose();
     this.contents.clear();
   }

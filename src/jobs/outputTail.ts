@@ -78,12 +78,11 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
       for (const h of hosts) deps.poke?.(h);
     }, POKE_MS);
     this.pokeTimer.unref?.();
+    // Tabs, not documents, tell when to stop: setTextDocumentLanguage closes and reopens the
+    // document, and a closed tab's document lingers for minutes.
     this.subs.push(
       vscode.window.tabGroups.onDidChangeTabs((e) => {
         if (e.closed.length) this.stopUnshown();
-      }),
-      vscode.workspace.onDidCloseTextDocument((d) => {
-        if (d.uri.scheme === OUTPUT_SCHEME) this.stop(d.uri.toString(), true);
       }),
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => {
         if (e.textEditor.document.uri.scheme !== OUTPUT_SCHEME) return;

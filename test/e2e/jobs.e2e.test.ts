@@ -91,9 +91,9 @@ EOF`,
         // Submit from the palette: the script path, then Enter on "Submit" in the options pick.
         await runCommand(page, 'Remote HPC: Submit Job');
         await answerInputBox(page, script);
-        const submitRow = quickInput(page).locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^Submit$/ }) });
+        const submitRow = quickInput(page).locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^\s*Submit$/ }) });
         await submitRow.waitFor({ state: 'visible', timeout: 30_000 });
-        const options = (await quickInput(page).locator('.monaco-list-rows').textContent()) ?? '';
+        const options = (await quickInput(page).locator('.monaco-list-row').allTextContents()).join('\n');
         assert.match(options, /Partition/);
         assert.match(options, /debug/, 'the host default partition is shown');
         await screenshot(page, 'jobs-1-submit-options');
