@@ -326,7 +326,8 @@ export class ThumbnailService implements Disposable {
   }
 
   private cachedOriginal(t: ThumbTarget): string | undefined {
-    return BROWSER_IMAGE_EXTS.has(extOf(t.path)) ? this.opts.cache.get(this.originalKey(t)) : undefined;
+    const small = t.size <= (this.opts.fetchOriginalMaxBytes ?? 1024 * 1024);
+    return small && BROWSER_IMAGE_EXTS.has(extOf(t.path)) ? this.opts.cache.get(this.originalKey(t)) : undefined;
   }
 
   /** No remote tool could render it: a small browser-readable original stands in. */
