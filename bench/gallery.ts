@@ -4,12 +4,13 @@
  * full images. Measures time to the first 50 images and bytes on the wire (counted by the
  * proxy, so SSH framing is included), at 0 and 30 ms RTT.
  *
- *   node --import tsx bench/gallery.ts [--rtt 0,30] [--first 50] [--all] [--ops agent|sftp]
+ *   node --import tsx bench/gallery.ts [--rtt 0,30] [--first 50] [--all] [--ops agent|sftp] [--mbps 100]
  *
  * The delay comes from bench/latency-proxy.ts when it exists (one-way delay each way), else
- * from the small proxy below. Results: printed, and bench/results/gallery.json.
+ * from the small forwarder below, which also counts the bytes in front of it. Results:
+ * printed, and bench/results/gallery.json.
  */
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ const RTTS = opt('rtt', '0,30').split(',').map(Number);
 const FIRST = Number(opt('first', '50'));
 const ALL = args.includes('--all');
 const KIND = opt('ops', 'agent');
+/** Link bandwidth in Mbit/s (0: unlimited, as on loopback). */
+const MBPS = Number(opt('mbps', '0'));
 const COUNT = 1000;
 const THUMB = 256;
 const DIR = 'bench-gallery-1000-v2';
@@ -42,15 +45,26 @@ interface Proxy {
   close(): Promise<void>;
 }
 
-/** TCP proxy adding `oneWayMs` to each direction, order kept, counting bytes. */
-function delayProxy(targetPort: number, oneWayMs: number): Promise<Proxy> {
+interface Forwarder {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Plain TCP forwarder to `targetPort`; `onChunk(d, n)` sees every chunk (d: 'up' | 'down') and may delay it. */
+function forwarder(targetPort: number, oneWayMs: number, onChunk: (dir: 'up' | 'down', n: number) => void, bytesPerMs = 0): Promise<Forwarder> {
   const sockets = new Set<net.Socket>();
-  const stats = { down: 0, up: 0 };
-  const pipe = (from: net.Socket, to: net.Socket, count: (n: number) => void) => {
+  const pipe = (from: net.Socket, to: net.Socket, dir: 'up' | 'down') => {
     let chain = Promise.resolve();
+    let linkFreeAt = 0; // bandwidth: a chunk leaves once the previous ones have been "sent"
     from.on('data', (d: Buffer) => {
-      count(d.length);
-      const due = Date.now() + oneWayMs;
+      onChunk(dir, d.length);
+      if (oneWayMs === 0 && bytesPerMs === 0) {
+        to.write(d);
+        return;
+      }
+      const start = Math.max(Date.now(), linkFreeAt);
+      linkFreeAt = bytesPerMs > 0 ? start + d.length / bytesPerMs : start;
+      const due = linkFreeAt + oneWayMs;
       chain = chain.then(() => new Promise<void>((r) => setTimeout(() => (to.writable && to.write(d), r()), Math.max(0, due - Date.now()))));
     });
     from.on('end', () => void chain.then(() => to.end()));
@@ -61,28 +75,60 @@ function delayProxy(targetPort: number, oneWayMs: number): Promise<Proxy> {
     const upstream = net.connect(targetPort, '127.0.0.1');
     upstream.setNoDelay(true);
     sockets.add(client).add(upstream);
-    pipe(client, upstream, (n) => (stats.up += n));
-    pipe(upstream, client, (n) => (stats.down += n));
+    pipe(client, upstream, 'up');
+    pipe(upstream, client, 'down');
   });
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
+    server.listen(0, '127.0.0.1', () =>
       resolve({
-        port,
-        get down() {
-          return stats.down;
-        },
-        get up() {
-          return stats.up;
-        },
+        port: (server.address() as net.AddressInfo).port,
         close: () =>
           new Promise<void>((r) => {
             for (const s of sockets) s.destroy();
             server.close(() => r());
           }),
-      } as Proxy);
-    }),
+      }),
+    ),
   );
+}
+
+interface LatencyProxyLike {
+  start(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * client → byte counter → delay (bench/latency-proxy.ts when present, else a built-in one) → sshd.
+ * The module is found at run time so this file builds without it.
+ */
+async function delayProxy(targetPort: number, oneWayMs: number): Promise<Proxy & { via: string }> {
+  let delay: Forwarder;
+  let via = 'built-in delay';
+  const modPath = './latency-proxy';
+  try {
+    const mod = (await import(modPath)) as { LatencyProxy: new (o: { targetPort: number; delayMs: number }) => LatencyProxyLike };
+    const lp = new mod.LatencyProxy({ targetPort, delayMs: oneWayMs });
+    delay = { port: await lp.start(), close: () => lp.close() };
+    via = 'bench/latency-proxy.ts';
+  } catch {
+    delay = await forwarder(targetPort, oneWayMs, () => undefined);
+  }
+  const stats = { up: 0, down: 0 };
+  const counter = await forwarder(delay.port, 0, (dir, n) => (stats[dir] += n), MBPS > 0 ? (MBPS * 1e6) / 8 / 1000 : 0);
+  return {
+    port: counter.port,
+    via,
+    get down() {
+      return stats.down;
+    },
+    get up() {
+      return stats.up;
+    },
+    close: async () => {
+      await counter.close();
+      await delay.close();
+    },
+  };
 }
 
 async function run(ops: RemoteOps, argv: string[]): Promise<string> {
@@ -112,9 +158,12 @@ interface Row {
   payloadBytes: number;
 }
 
+let proxyVia = '';
+
 async function measure(rttMs: number, dir: string, n: number): Promise<Row[]> {
   const d = sandbox();
   const proxy = await delayProxy(d.port, rttMs / 2);
+  proxyVia = proxy.via;
   const rows: Row[] = [];
   try {
     // Thumbnails, as the gallery: list, then ask for the first n (on screen first).
@@ -188,6 +237,7 @@ async function main(): Promise<void> {
   }
   const mb = (b: number) => (b / 1e6).toFixed(2);
   console.log(`\nGallery of ${COUNT} JPEGs (1280x960, ~370 KB each), thumbnails ${THUMB} px, ${KIND} RemoteOps: time to the first N images and bytes on the wire\n`);
+  console.log(`(delay: ${proxyVia}; bandwidth: ${MBPS > 0 ? `${MBPS} Mbit/s` : 'unlimited (loopback)'})`);
   console.log('RTT ms | images | mode         |   time ms | wire MB | payload MB');
   for (const r of rows) console.log(`${String(r.rttMs).padStart(6)} | ${String(r.images).padStart(6)} | ${r.mode.padEnd(12)} | ${r.ms.toFixed(0).padStart(9)} | ${mb(r.wireBytes).padStart(7)} | ${mb(r.payloadBytes).padStart(10)}`);
   console.log('\nfull ÷ thumbnails:');
@@ -200,7 +250,7 @@ async function main(): Promise<void> {
   }
   const out = join(repoRoot, 'bench', 'results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'gallery.json'), JSON.stringify({ date: new Date().toISOString(), ops: KIND, proxy: existsSync(join(repoRoot, 'bench', 'latency-proxy.ts')) ? 'latency-proxy.ts available' : 'built-in', rows }, null, 2));
+  writeFileSync(join(out, `gallery-${KIND}${MBPS ? `-${MBPS}mbps` : ''}.json`), JSON.stringify({ date: new Date().toISOString(), ops: KIND, mbps: MBPS, proxy: proxyVia, rows }, null, 2));
 }
 
 main().then(
