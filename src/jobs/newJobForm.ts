@@ -198,7 +198,10 @@ export function formToSpec(form: NewJobForm): FormResult {
     if (taken.has(field)) continue;
     taken.add(field);
     if (e.path === '') err(field, form.mode === 'script' ? 'Enter the script to run' : 'Enter the command to run');
-    else err(field, e.message.replace(/^"(\w+)" /, ''));
+    else {
+      const msg = e.message.replace(/^"(\w+)" /, '');
+      err(field, msg.charAt(0).toUpperCase() + msg.slice(1));
+    }
   }
   return { spec, errors };
 }

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import type { Locator, Page } from 'playwright-core';
-import { answerInputBox, clickNotificationButton, openView, pickQuickPickItem, quickInput, repoRoot, runCommand, screenshot, waitForNotification, withWorkbench } from './harness';
+import { answerInputBox, clickNotificationButton, openView, pickQuickPickItem, quickInput, repoRoot, runCommand, screenshot, waitForNotification, webviewFrame, withWorkbench } from './harness';
 import { e2eMissing } from './prerequisites';
 import { sandbox } from '../support/sandbox';
 
@@ -126,6 +126,89 @@ EOF`,
     );
     // What the tab showed is what the job wrote.
     assert.equal(ssh(`cat ~/${dir}/e2e-tail-${jobId}.out`), `${Array.from({ length: LINES }, (_, i) => `line ${i + 1}`).join('\n')}\nall done\n`);
+  } finally {
+    try {
+      if (jobId) ssh(`scancel ${jobId} 2>/dev/null; true`);
+      ssh(`rm -rf ~/${dir}`);
+    } catch {
+      /* the sandbox may be gone */
+    }
+  }
+});
+
+test('jobs: the New Job form validates inline, saves the .job.json and submits it', { skip: e2eMissing(), timeout: 240_000 }, async () => {
+  const d = sandbox();
+  const dir = `e2e-newjob-${process.pid}-${Date.now().toString(36)}`;
+  const home = ssh('printf %s "$HOME"');
+  ssh(`mkdir -p ~/${dir}`);
+  let jobId: string | undefined;
+  try {
+    await withWorkbench(
+      {
+        name: 'jobs-newjob',
+        extensionDevelopmentPath: repoRoot(),
+        settings: {
+          'remoteHpc.sshConfigFile': d.sshConfig,
+          'remoteHpc.knownHostsFile': d.knownHosts,
+          'remoteHpc.jobs.defaults': { [HOST]: { partition: 'debug', time: '5' } },
+        },
+      },
+      async ({ page }) => {
+        await openView(page, 'Hosts');
+        await runCommand(page, 'Remote HPC: Connect');
+        await pickQuickPickItem(page, HOST);
+        await openView(page, 'Jobs');
+        await jobsItem(page, new RegExp(`^${HOST}$`)).waitFor({ state: 'visible', timeout: 60_000 });
+
+        await runCommand(page, 'Remote HPC: New Job…');
+        const frame = await webviewFrame(page, { selector: 'body[data-view="newJob"]' });
+        const input = (key: string) => frame.locator(`#f-${key}`).locator('input, textarea').first();
+        await frame.locator('#f-host').waitFor({ state: 'visible', timeout: 30_000 });
+        // Host defaults are filled in.
+        await eventually('host defaults', () => input('partition').inputValue(), (v) => v === 'debug', 20_000);
+        assert.equal(await input('walltime').inputValue(), '5');
+
+        // Inline errors while typing.
+        await input('name').fill('bad name');
+        const nameError = frame.locator('[data-error-for="name"]');
+        await nameError.waitFor({ state: 'visible', timeout: 10_000 });
+        assert.match((await nameError.textContent()) ?? '', /Letters, digits/);
+        await input('walltime').fill('1h');
+        await frame.locator('[data-error-for="walltime"]').waitFor({ state: 'visible', timeout: 10_000 });
+        await screenshot(page, 'jobs-5-new-job-errors');
+
+        // Fixed: errors go.
+        await input('name').fill('e2e-form');
+        await input('walltime').fill('2');
+        await input('folder').fill(`${home}/${dir}`);
+        await input('command').fill('echo "form says $GREETING"');
+        await frame.locator('vscode-collapsible[heading="Advanced"]').click();
+        await input('env').fill('GREETING=hello');
+        await nameError.waitFor({ state: 'hidden', timeout: 10_000 });
+        await frame.locator('[data-error-for="walltime"]').waitFor({ state: 'hidden', timeout: 10_000 });
+
+        await frame.locator('vscode-button[data-action="submit"]').click();
+        const toast = await waitForNotification(page, /Submitted job \d+ \(e2e-form\) on hpc-sandbox/, 60_000);
+        jobId = /Submitted job (\d+)/.exec((await toast.textContent()) ?? '')?.[1];
+        await frame.locator('[data-testid="status"]', { hasText: `Submitted job ${jobId}` }).waitFor({ state: 'visible', timeout: 10_000 });
+        await screenshot(page, 'jobs-6-new-job-submitted');
+      },
+    );
+    const saved = JSON.parse(ssh(`cat ~/${dir}/e2e-form.job.json`)) as Record<string, unknown>;
+    assert.deepEqual(saved, { name: 'e2e-form', command: 'echo "form says $GREETING"', walltime: 2, partition: 'debug', env: { GREETING: 'hello' } });
+    const out = await eventually(
+      'job output',
+      async () => {
+        try {
+          return ssh(`cat ~/${dir}/slurm-${jobId}.out 2>/dev/null || true`);
+        } catch {
+          return '';
+        }
+      },
+      (t) => t.length > 0,
+      60_000,
+    );
+    assert.equal(out, 'form says hello\n');
   } finally {
     try {
       if (jobId) ssh(`scancel ${jobId} 2>/dev/null; true`);
