@@ -139,6 +139,7 @@ export class LocalOps implements RemoteOps {
         opts.signal?.removeEventListener('abort', abort);
         resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
       });
+      child.stdin.on('error', () => undefined); // EPIPE: the program exited without reading its stdin
       child.stdin.end(opts.stdin ?? '');
     });
   }
