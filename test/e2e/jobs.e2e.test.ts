@@ -122,6 +122,14 @@ EOF`,
         assert.match(final, new RegExp(`line ${LINES}\\s+all done`));
         assert.ok(final.indexOf('all done') < final.indexOf('ended'), 'output complete before the end marker');
         await screenshot(page, 'jobs-4-completed');
+
+        // Every attribute in a read-only tab (palette: pick the job).
+        await runCommand(page, 'Remote HPC: Show Job Details');
+        await pickQuickPickItem(page, new RegExp(`${jobId} e2e-tail$`));
+        await page.locator('.tabs-container .tab', { hasText: `Job ${jobId}` }).waitFor({ state: 'visible', timeout: 30_000 });
+        const details = await eventually('details text', () => editorText(page), (t) => /COMPLETED/.test(t), 30_000);
+        assert.match(details, new RegExp(`# Job ${jobId} on ${HOST}`));
+        assert.match(details, /JobState: +COMPLETED/);
       },
     );
     // What the tab showed is what the job wrote.
