@@ -209,7 +209,8 @@ test('unknown host key refused: host-key-rejected and nothing recorded', { skip 
 test('changed host key (rotate-hostkey.sh): refused with fingerprint and known_hosts file:line', { skip }, async (t) => {
   const kh = tempKnownHosts(d);
   t.after(kh.cleanup);
-  execFileSync('bash', [join(d.sandboxDir, '..', 'scripts', 'sandbox', 'rotate-hostkey.sh')], { stdio: 'ignore', timeout: 60_000 });
+  // --keep-sessions: other suites' live sessions on 2222 survive the key swap.
+  execFileSync('bash', [join(d.sandboxDir, '..', 'scripts', 'sandbox', 'rotate-hostkey.sh'), '--keep-sessions'], { stdio: 'ignore', timeout: 60_000 });
   try {
     const p = recordingPrompter({ acceptHostKey: true, password: d.password, keyboard: () => d.password });
     const expectedLine = readFileSync(kh.file, 'utf8').split('\n').findIndex((l) => l.startsWith(`[127.0.0.1]:${d.port} `)) + 1;
@@ -224,7 +225,7 @@ test('changed host key (rotate-hostkey.sh): refused with fingerprint and known_h
     });
     assert.deepEqual(p.asked, [], 'never asks, never sends credentials to a changed host');
   } finally {
-    execFileSync('bash', [join(d.sandboxDir, '..', 'scripts', 'sandbox', 'restart-sshd.sh')], { stdio: 'ignore', timeout: 60_000 });
+    execFileSync('bash', [join(d.sandboxDir, '..', 'scripts', 'sandbox', 'restart-sshd.sh'), '--keep-sessions'], { stdio: 'ignore', timeout: 60_000 });
   }
   const ok = await connect(hosts.resolve('hpc-sandbox'), opts(kh.file, { prompter: recordingPrompter() }));
   ok.end();
