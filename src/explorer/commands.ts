@@ -231,6 +231,8 @@ export class ExplorerCommands {
     // Through the workspace file service, so open editors follow the rename.
     await vscode.workspace.fs.rename(hpcUri(t.host, t.path), hpcUri(t.host, to), { overwrite: false });
     await this.c.model.reload(t.host, posix.dirname(t.path));
+    // Like the built-in explorer: the renamed item stays selected (loading pages if it moved past them).
+    await this.revealPath(t.host, to, false).catch((e: unknown) => this.c.log.debug(`[explorer] reveal after rename: ${String(e)}`));
   }
 
   private async delete(arg: unknown, sel: unknown): Promise<void> {

@@ -26,10 +26,11 @@ function explorerPane(page: Page): Locator {
   return page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Remote Explorer' }) });
 }
 
-function explorerItem(page: Page, label: string | RegExp): Locator {
+/** A row of the Remote Explorer by label (and tree depth: host 1, root 2, …). */
+function explorerItem(page: Page, label: string | RegExp, level?: number): Locator {
   const re = typeof label === 'string' ? new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : label;
   return explorerPane(page)
-    .locator('.monaco-list-row[role="treeitem"]')
+    .locator(level === undefined ? '.monaco-list-row[role="treeitem"]' : `.monaco-list-row[role="treeitem"][aria-level="${level}"]`)
     .filter({ has: page.locator('.label-name', { hasText: re }) })
     .first();
 }
@@ -39,6 +40,25 @@ async function expand(row: Locator): Promise<void> {
   if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
   const expanded = await eventually(() => row.getAttribute('aria-expanded'), (v) => v === 'true', 10_000);
   assert.equal(expanded, 'true', 'folder did not expand');
+}
+
+/** Right-clicks a row and picks an entry of its context menu. */
+async function contextMenu(page: Page, row: Locator, entry: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const item = page.locator('.context-view .monaco-menu .action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${entry}$`) }) }).first();
+  await item.waitFor({ state: 'visible', timeout: 10_000 });
+  await item.click();
+}
+
+/** The tree renders only visible rows: wheel down over it until the row exists. */
+async function scrollTo(page: Page, row: Locator): Promise<void> {
+  const list = explorerPane(page).locator('.monaco-list').first();
+  for (let i = 0; i < 40 && !(await row.isVisible()); i++) {
+    await list.hover();
+    await page.mouse.wheel(0, 150);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await row.waitFor({ state: 'visible', timeout: 5000 });
 }
 
 async function eventually<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
@@ -117,6 +137,111 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
         // Clear the filter again: noise.log comes back.
         await runCommand(page, 'Clear Remote Explorer Filter');
         await explorerItem(page, 'noise.log').waitFor({ state: 'visible', timeout: 20_000 });
+      },
+    );
+  } finally {
+    try {
+      ssh(`rm -rf ~/${dir}`);
+    } catch {
+      /* the sandbox may be gone */
+    }
+  }
+});
+
+test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e2eMissing(), timeout: 240_000 }, async () => {
+  const d = sandbox();
+  const dir = `e2e-explorer2-${process.pid}-${Date.now().toString(36)}`;
+  ssh(
+    `mkdir -p ~/${dir}/ops ~/${dir}/pages/sub && cd ~/${dir}/pages && for i in $(seq -w 0 24); do printf 'f%s\\n' "$i" > "f$i.txt"; done` +
+      ` && ln -s sub link-to-sub && ln -s . loop && ln -s nowhere dangling`,
+  );
+  try {
+    await withWorkbench(
+      {
+        name: 'explorer-paging',
+        extensionDevelopmentPath: repoRoot(),
+        settings: {
+          'remoteHpc.sshConfigFile': d.sshConfig,
+          'remoteHpc.knownHostsFile': d.knownHosts,
+          'remoteHpc.explorer.showHiddenFiles': false,
+          'remoteHpc.explorer.pageSize': 10,
+        },
+      },
+      async ({ page }) => {
+        await openView(page, 'Hosts');
+        await treeItem(page, HOST).waitFor({ state: 'visible', timeout: 30_000 });
+        await runCommand(page, 'Remote HPC: Connect');
+        await pickQuickPickItem(page, HOST);
+        const homeRow = explorerItem(page, '~');
+        await homeRow.waitFor({ state: 'visible', timeout: 60_000 });
+        await page.locator('.pane-header', { hasText: 'Hosts' }).first().click();
+        await page.locator('.pane-header', { hasText: 'Jobs' }).first().click();
+        await expand(homeRow);
+        // Home may hold more than a page: load until our folder shows up.
+        const dirRow = explorerItem(page, dir);
+        for (let i = 0; i < 20 && !(await dirRow.isVisible()); i++) {
+          const more = explorerItem(page, 'Load more…', 3);
+          if (await more.isVisible()) await more.click();
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        await expand(dirRow);
+
+        // New File… from a folder's context menu: created remotely, opened and selected.
+        const opsRow = explorerItem(page, 'ops', 4);
+        await opsRow.waitFor({ state: 'visible', timeout: 20_000 });
+        await contextMenu(page, opsRow, 'New File…');
+        await answerInputBox(page, 'created.txt');
+        await page.locator('.tabs-container .tab', { hasText: 'created.txt' }).waitFor({ state: 'visible', timeout: 20_000 });
+        assert.equal(ssh(`test -f ~/${dir}/ops/created.txt && echo yes`).trim(), 'yes');
+
+        // Rename and Delete (with its confirmation) from the item's context menu.
+        const created = explorerItem(page, 'created.txt');
+        await created.waitFor({ state: 'visible', timeout: 20_000 });
+        await contextMenu(page, created, 'Rename…');
+        await answerInputBox(page, 'renamed.txt');
+        await eventually(() => ssh(`ls ~/${dir}/ops`), (t) => t.includes('renamed.txt'));
+        assert.equal(ssh(`ls ~/${dir}/ops`).trim(), 'renamed.txt');
+        // The open editor follows the rename.
+        await page.locator('.tabs-container .tab', { hasText: 'renamed.txt' }).waitFor({ state: 'visible', timeout: 20_000 });
+        const renamed = explorerItem(page, 'renamed.txt');
+        await renamed.waitFor({ state: 'visible', timeout: 20_000 });
+        await contextMenu(page, renamed, 'Delete');
+        const dialog = page.locator('.monaco-dialog-box');
+        await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+        assert.match((await dialog.textContent()) ?? '', /Delete renamed\.txt\?/);
+        await dialog.locator('.monaco-button', { hasText: /^Delete$/ }).click();
+        await renamed.waitFor({ state: 'detached', timeout: 20_000 });
+        assert.equal(ssh(`ls -A ~/${dir}/ops`).trim(), '');
+        await explorerItem(page, 'Empty folder', 5).waitFor({ state: 'visible', timeout: 20_000 });
+        await screenshot(page, 'explorer-4-ops');
+
+        // Paging: folders (and links to folders) first, then files; 10 per page, then "Load more…".
+        await expand(explorerItem(page, 'pages', 4));
+        await explorerItem(page, 'f05.txt').waitFor({ state: 'visible', timeout: 20_000 });
+        assert.equal(await explorerItem(page, 'f06.txt').count(), 0);
+        // Symlinks: described with their target; a link to a folder expands; a loop does not hang.
+        const link = explorerItem(page, 'link-to-sub');
+        await eventually(() => link.textContent(), (t) => /→ sub/.test(t ?? ''));
+        assert.match((await link.textContent()) ?? '', /→ sub/);
+        assert.match((await explorerItem(page, 'dangling').textContent()) ?? '', /→ nowhere/);
+        await expand(explorerItem(page, 'loop', 5));
+        await explorerItem(page, 'loop', 6).waitFor({ state: 'visible', timeout: 20_000 });
+        await screenshot(page, 'explorer-5-links');
+        await explorerItem(page, 'loop', 5).click(); // collapse again
+        await explorerItem(page, 'loop', 6).waitFor({ state: 'detached', timeout: 10_000 });
+
+        const more = explorerItem(page, 'Load more…', 5);
+        await more.waitFor({ state: 'visible' });
+        assert.match((await more.textContent()) ?? '', /10 of 29/);
+        await more.click();
+        await explorerItem(page, 'f15.txt').waitFor({ state: 'visible', timeout: 20_000 });
+        await scrollTo(page, more);
+        assert.match((await more.textContent()) ?? '', /20 of 29/);
+        await more.click();
+        await scrollTo(page, explorerItem(page, 'f24.txt'));
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal(await more.count(), 0, 'everything loaded');
+        await screenshot(page, 'explorer-6-paged');
       },
     );
   } finally {

@@ -158,3 +158,43 @@ test('hosts are separate; invalidateHost drops only that host', async () => {
   assert.ok(cache.peek('b', '/d'));
   assert.deepEqual(cache.cachedFolders('b'), ['/d']);
 });
+
+test('a refresh that started before "load more" pages arrived does not shrink the listing', async () => {
+  const host = fakeHost({ '/d': names(30) });
+  const cache = new ListingCache(host.fetch, { pageSize: () => 10 });
+  await cache.load('h', '/d');
+  const release = host.hold();
+  const refresh = cache.refresh('h', '/d'); // limit 10, held
+  const more = cache.loadMore('h', '/d'); // held too
+  release();
+  await Promise.all([refresh, more]);
+  // Whichever came first, what is shown never goes back below what was loaded.
+  await cache.loadMore('h', '/d');
+  await cache.loadMore('h', '/d');
+  const s = cache.peek('h', '/d');
+  assert.equal(s?.entries.length, 30);
+  assert.ok(s?.complete);
+  const r2 = cache.refresh('h', '/d');
+  await r2;
+  assert.equal(cache.peek('h', '/d')?.entries.length, 30, 'a refresh refetches everything shown');
+});
+
+test('a refresh retries with the larger size when pages were appended while it ran', async () => {
+  const files: Record<string, string[]> = { '/d': names(30) };
+  let holdRefresh: (() => void) | undefined;
+  const calls: number[] = [];
+  const fetch = async (_h: string, path: string, offset: number, limit: number) => {
+    calls.push(limit);
+    if (offset === 0 && limit === 10 && calls.length > 1) await new Promise<void>((r) => (holdRefresh = r));
+    const all = files[path];
+    return { entries: all.slice(offset, offset + limit).map((n) => entry(path, n)), total: all.length };
+  };
+  const cache = new ListingCache(fetch, { pageSize: () => 10 });
+  await cache.load('h', '/d');
+  const refresh = cache.refresh('h', '/d'); // held at limit 10
+  await cache.loadMore('h', '/d'); // 20 shown
+  holdRefresh?.();
+  await refresh;
+  assert.equal(cache.peek('h', '/d')?.entries.length, 20);
+  assert.deepEqual(calls, [10, 10, 10, 20], 'the stale refresh was redone with 20');
+});

@@ -25,8 +25,8 @@ interface Folder {
   error?: unknown;
   /** Bumped whenever the entries are replaced; a page fetched against an older seq is dropped. */
   seq: number;
-  first?: Promise<void>;
-  more?: Promise<void>;
+  first?: Promise<unknown>;
+  more?: Promise<unknown>;
   refreshing?: Promise<void>;
   refreshAgain?: boolean;
   loaded: boolean;
@@ -104,7 +104,8 @@ export class ListingCache implements Disposable {
     const run = async (): Promise<void> => {
       do {
         folder.refreshAgain = false;
-        await this.fetchInto(host, path, folder, 0, Math.max(this.pageSize(), folder.entries.length), 'replace');
+        const done = await this.fetchInto(host, path, folder, 0, Math.max(this.pageSize(), folder.entries.length), 'replace');
+        if (done === 'retry') folder.refreshAgain = true;
       } while (folder.refreshAgain && this.folders.get(key(host, path)) === folder);
     };
     folder.refreshing = run().finally(() => (folder.refreshing = undefined));
@@ -146,7 +147,8 @@ export class ListingCache implements Disposable {
     return Number.isFinite(n) && n > 0 ? n : 500;
   }
 
-  private async fetchInto(host: string, path: string, folder: Folder, offset: number, limit: number, mode: 'replace' | 'append', notify = true): Promise<void> {
+  /** Fetches a page into the folder; 'retry' when a refresh came back shorter than what pages appended meanwhile show. */
+  private async fetchInto(host: string, path: string, folder: Folder, offset: number, limit: number, mode: 'replace' | 'append', notify = true): Promise<'done' | 'retry'> {
     const seq = folder.seq;
     let result: ListResult | undefined;
     let error: unknown;
@@ -155,9 +157,12 @@ export class ListingCache implements Disposable {
     } catch (e) {
       error = e;
     }
-    if (this.folders.get(key(host, path)) !== folder) return; // dropped meanwhile
-    if (mode === 'append' && folder.seq !== seq) return; // replaced meanwhile: this page is stale
+    if (this.folders.get(key(host, path)) !== folder) return 'done'; // dropped meanwhile
+    if (mode === 'append' && folder.seq !== seq) return 'done'; // replaced meanwhile: this page is stale
     if (result) {
+      if (mode === 'replace' && folder.entries.length > limit && result.entries.length >= limit && result.total > limit) {
+        return 'retry'; // "load more" pages arrived meanwhile: never shrink what is shown
+      }
       if (mode === 'replace') {
         folder.entries = result.entries.slice();
         folder.seq++;
@@ -174,6 +179,7 @@ export class ListingCache implements Disposable {
     }
     folder.loaded = true;
     if (notify) this.emit(host, path);
+    return 'done';
   }
 
   private emit(host: string, path: string): void {
