@@ -86,7 +86,7 @@ export function classifyFailure(command: string, code: number | null, stderr: st
   let kind: SchedulerErrorKind = 'rejected';
   if (code === 127 || /command not found|No such file or directory.*(squeue|sbatch|sacct|scontrol|scancel)/.test(stderr)) kind = 'not-found';
   else if (UNREACHABLE.some((r) => r.test(stderr))) kind = 'unreachable';
-  else if (/Invalid job id|Job ID .* not found|Invalid job_id/i.test(stderr)) kind = 'invalid-job';
+  else if (/Invalid job id|Job ID .* not found|Invalid job_id|^Job \S+ not found/im.test(stderr)) kind = 'invalid-job';
   return new SchedulerError(`${command}: ${first}`, kind, command, code, stderr);
 }
 
@@ -113,7 +113,8 @@ export async function runCommand<T>(runner: CommandRunner, cmd: SchedulerCommand
   const stdout = res.stdout.toString('utf8');
   const stderr = res.stderr.toString('utf8');
   const ok = res.code === 0 || (res.code !== null && (cmd.acceptCodes ?? []).includes(res.code));
-  if (!ok) throw classifyFailure(name, res.code, stderr);
+  // Some messages go to stdout (scontrol: "Job 123_4 not found").
+  if (!ok) throw classifyFailure(name, res.code, [stderr, stdout].filter((t) => t.trim()).join('\n'));
   try {
     return cmd.parse(stdout, stderr);
   } catch (e) {

@@ -9,9 +9,10 @@ import { SLURM_ENV } from './squeue';
 import { checkJobIds } from './fields';
 
 /**
- * Keys of `scontrol show job` in 22.05's print order. Where a key's value is free text
- * (names, comments, paths — they may contain spaces and even ` Key=`), only a known key
- * that can follow it ends the value.
+ * Keys of `scontrol show job`, in print order: 22.05's (recorded) merged with the later
+ * versions' (from the 23.x–25.x sources); optional keys included. Where a key's value is
+ * free text (names, comments, paths — they may contain spaces and even ` Key=`), only a
+ * known key that prints after it ends the value.
  */
 export const SCONTROL_JOB_KEYS = [
   'JobId',
@@ -20,8 +21,8 @@ export const SCONTROL_JOB_KEYS = [
   'ArrayTaskThrottle',
   'HetJobId',
   'HetJobOffset',
-  'HetJobIdSet',
   'JobName',
+  'HetJobIdSet',
   'UserId',
   'GroupId',
   'MCS_label',
@@ -32,6 +33,7 @@ export const SCONTROL_JOB_KEYS = [
   'WCKey',
   'JobState',
   'Reason',
+  'FailedNode',
   'Dependency',
   'Requeue',
   'Restarts',
@@ -45,9 +47,12 @@ export const SCONTROL_JOB_KEYS = [
   'SubmitTime',
   'EligibleTime',
   'AccrueTime',
+  'ResizeTime',
   'StartTime',
   'EndTime',
   'Deadline',
+  'CronJob',
+  'CrontabSpec',
   'PreemptEligibleTime',
   'PreemptTime',
   'SuspendTime',
@@ -59,7 +64,13 @@ export const SCONTROL_JOB_KEYS = [
   'ReqNodeList',
   'ExcNodeList',
   'NodeList',
+  'SchedNodeList',
+  'BatchFeatures',
   'BatchHost',
+  'StepMgrEnabled',
+  'FedOrigin',
+  'FedViableSiblings',
+  'FedActiveSiblings',
   'NumNodes',
   'NumCPUs',
   'NumTasks',
@@ -71,6 +82,7 @@ export const SCONTROL_JOB_KEYS = [
   'Socks/Node',
   'NtasksPerN:B:S:C',
   'CoreSpec',
+  'ThreadSpec',
   'JOB_GRES',
   'Nodes',
   'CPU_IDs',
@@ -79,10 +91,12 @@ export const SCONTROL_JOB_KEYS = [
   'MinCPUsNode',
   'MinMemoryNode',
   'MinMemoryCPU',
+  'MinMemoryTRES',
   'MinTmpDiskNode',
   'Features',
-  'Prefer',
   'DelayBoot',
+  'ClusterFeatures',
+  'Prefer',
   'Reservation',
   'OverSubscribe',
   'Contiguous',
@@ -94,10 +108,23 @@ export const SCONTROL_JOB_KEYS = [
   'AdminComment',
   'SystemComment',
   'Comment',
+  'Extra',
   'StdErr',
   'StdIn',
   'StdOut',
+  'Switches',
+  'BurstBuffer',
+  'BurstBufferState',
+  'CpuFreqMin',
+  'CpuFreqMax',
+  'CpuFreqGov',
   'Power',
+  'GresAllowTaskSharing',
+  'GresEnforceBind',
+  'GresOneTaskPerSharing',
+  'KillOInInvalidDependent',
+  'SpreadJob',
+  'OOMKillStep',
   'CpusPerTres',
   'MemPerTres',
   'TresBind',
@@ -111,41 +138,33 @@ export const SCONTROL_JOB_KEYS = [
   'NtasksPerTRES',
   'Container',
   'ContainerID',
-  'Extra',
-  'CronJob',
-  'CrontabSpec',
-  'ResizeTime',
+  'SELinuxContext',
+  'ResvPorts',
   'SegmentSize',
-  'OOMKillStep',
-  'Switches',
-  'Wait-for-Switch',
-  'ResvPort',
-  'SiblingsActive',
-  'SiblingsViable',
-  'ClusterFeatures',
-  'Profile',
-  'KillOInInvalidDependent',
-  'SpreadJob',
 ] as const;
 
 const RANK = new Map<string, number>(SCONTROL_JOB_KEYS.map((k, i) => [k, i]));
+/** Values that may hold spaces. (Reason cannot: scontrol turns its whitespace into '_'.) */
 const FREE_TEXT = new Set([
   'JobName',
-  'Comment',
-  'AdminComment',
-  'SystemComment',
+  'CrontabSpec',
   'Command',
   'WorkDir',
+  'AdminComment',
+  'SystemComment',
+  'Comment',
+  'Extra',
   'StdErr',
   'StdIn',
   'StdOut',
+  'BurstBuffer',
   'Container',
-  'Extra',
-  'Reason',
-  'Dependency',
+  'ContainerID',
 ]);
-/** The key after JobName in every version: a name cannot end earlier than this. */
-const AFTER_NAME = 'UserId';
+/** scontrol prints these as `Key=%s ` — one space more than the separator. */
+const PADDED = new Set(['Comment', 'AdminComment', 'SystemComment', 'Extra']);
+/** The key after JobName in every version (HetJobIdSet only for het jobs): a name cannot end earlier. */
+const AFTER_NAME = new Set(['UserId', 'HetJobIdSet']);
 
 const KEY = /(?<=^| )([A-Za-z][A-Za-z0-9_:/.-]*)=/g;
 
@@ -164,7 +183,7 @@ export function parseKeyValueLine(line: string): Record<string, string> {
     const current = accepted[accepted.length - 1];
     if (current && FREE_TEXT.has(current.key)) {
       if (!RANK.has(c.key) || seen.has(c.key)) continue;
-      if (current.key === 'JobName' && c.key !== AFTER_NAME) continue;
+      if (current.key === 'JobName' && !AFTER_NAME.has(c.key)) continue;
       // The same key later on the line: this one is text inside the free-text value.
       if (cands.slice(i + 1).some((d) => d.key === c.key)) continue;
       if ((RANK.get(c.key) as number) < (RANK.get(current.key) ?? -1)) continue;
@@ -175,11 +194,12 @@ export function parseKeyValueLine(line: string): Record<string, string> {
   const out: Record<string, string> = {};
   accepted.forEach((c, i) => {
     const next = accepted[i + 1];
-    // The value runs up to the space before the next key (or the end of the line).
-    let value = next ? line.slice(c.valueStart, next.start - 1) : line.slice(c.valueStart).replace(/ +$/, '');
+    // The value runs up to the separator before the next key; the record ends with one too.
+    let value = next ? line.slice(c.valueStart, next.start - 1) : line.slice(c.valueStart).replace(/ $/, '');
+    if (PADDED.has(c.key) && value.endsWith(' ')) value = value.slice(0, -1);
+    // Fixed-format values never hold spaces: anything trailing is padding (`JOB_GRES=(null)   Nodes=`).
+    if (!FREE_TEXT.has(c.key)) value = value.trimEnd();
     if (value === '(null)') value = '';
-    // scontrol prints `Comment=%s ` (an extra space before the separator) in 22.05.
-    if (c.key === 'Comment' && next && value.endsWith(' ')) value = value.slice(0, -1);
     out[c.key] = c.key in out ? `${out[c.key]} ${value}` : value;
   });
   return out;

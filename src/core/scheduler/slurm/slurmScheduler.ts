@@ -115,6 +115,10 @@ export class SlurmScheduler implements Scheduler {
     const stdout = expandOutputPattern(rec.StdOut || defaultOutputPattern(rec.ArrayJobId !== undefined), ctx);
     const stderr = rec.StdErr ? expandOutputPattern(rec.StdErr, ctx) : undefined;
     const paths: OutputPaths = stderr && stderr !== stdout ? { stdout, stderr } : { stdout };
+    // A pending array task not yet split off has its parent's JobId: a %j in the pattern will
+    // become the task's own id when it starts. A whole array prints task NO_VAL (4294967294).
+    const unsplit = rec.ArrayJobId !== undefined && rec.JobId === rec.ArrayJobId && rec.JobState === 'PENDING';
+    if (unsplit || stdout.includes('4294967294')) paths.guessed = true;
     this.pathCache.set(id, paths);
     if (this.pathCache.size > 1000) this.pathCache.delete(this.pathCache.keys().next().value as string);
     return paths;
