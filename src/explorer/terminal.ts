@@ -22,6 +22,8 @@ export class RemoteShellPty implements vscode.Pseudoterminal {
   private dims: vscode.TerminalDimensions | undefined;
   private closed = false;
   private failed = false;
+  /** The initial cd was sent: input goes straight to the shell. */
+  private ready = false;
 
   constructor(
     private readonly hosts: ExplorerHosts,
@@ -53,14 +55,35 @@ export class RemoteShellPty implements vscode.Pseudoterminal {
       this.channel = channel;
       const out = new StringDecoder('utf8');
       const err = new StringDecoder('utf8');
-      channel.on('data', (d: Buffer) => this.writeEmitter.fire(out.write(d)));
+      // The cd goes first, quoted once, once the login output has settled (sent earlier, the tty
+      // echoes it a second time before the prompt); a leading space keeps it out of most histories.
+      let pending = true;
+      let settle: NodeJS.Timeout | undefined;
+      const sendCd = () => {
+        if (!pending || this.channel !== channel) return;
+        pending = false;
+        clearTimeout(settle);
+        clearTimeout(fallback);
+        if (this.cwd) channel.write(` cd ${quoteArg(this.cwd)}\n`);
+        for (const q of this.queued) channel.write(q);
+        this.queued = [];
+        this.ready = true;
+      };
+      const fallback = setTimeout(sendCd, 3000);
+      channel.on('data', (d: Buffer) => {
+        this.writeEmitter.fire(out.write(d));
+        if (pending) {
+          clearTimeout(settle);
+          settle = setTimeout(sendCd, 200);
+        }
+      });
       channel.stderr.on('data', (d: Buffer) => this.writeEmitter.fire(err.write(d)));
       channel.on('exit', (code: number | null) => this.log.debug(`[terminal] ${this.host}: shell exited (${code})`));
-      channel.on('close', () => this.finish(0));
-      // The cd goes first, quoted once; a leading space keeps it out of most shells' history.
-      if (this.cwd) channel.write(` cd ${quoteArg(this.cwd)}\n`);
-      for (const q of this.queued) channel.write(q);
-      this.queued = [];
+      channel.on('close', () => {
+        clearTimeout(settle);
+        clearTimeout(fallback);
+        this.finish(0);
+      });
       if (this.dims) channel.setWindow(this.dims.rows, this.dims.columns, 0, 0);
     } catch (e) {
       this.failed = true;
@@ -76,7 +99,7 @@ export class RemoteShellPty implements vscode.Pseudoterminal {
       this.finish(1);
       return;
     }
-    if (this.channel) this.channel.write(data);
+    if (this.channel && this.ready) this.channel.write(data);
     else this.queued.push(data);
   }
 

@@ -152,7 +152,7 @@ test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e
   const d = sandbox();
   const dir = `e2e-explorer2-${process.pid}-${Date.now().toString(36)}`;
   ssh(
-    `mkdir -p ~/${dir}/ops ~/${dir}/pages/sub && cd ~/${dir}/pages && for i in $(seq -w 0 24); do printf 'f%s\\n' "$i" > "f$i.txt"; done` +
+    `mkdir -p ~/${dir}/ops ~/${dir}/pages/sub ~/${dir}/"it's here" && cd ~/${dir}/pages && for i in $(seq -w 0 24); do printf 'f%s\\n' "$i" > "f$i.txt"; done` +
       ` && ln -s sub link-to-sub && ln -s . loop && ln -s nowhere dangling`,
   );
   try {
@@ -214,6 +214,19 @@ test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e
         assert.equal(ssh(`ls -A ~/${dir}/ops`).trim(), '');
         await explorerItem(page, 'Empty folder', 5).waitFor({ state: 'visible', timeout: 20_000 });
         await screenshot(page, 'explorer-4-ops');
+
+        // Open Terminal Here: a shell over the session, already in the (awkwardly named) folder.
+        await contextMenu(page, explorerItem(page, "it's here", 4), 'Open Terminal Here');
+        const terminal = page.locator('.terminal-wrapper').first();
+        await terminal.waitFor({ state: 'visible', timeout: 20_000 });
+        await terminal.click();
+        await page.keyboard.type(`pwd > ~/${dir}/term-pwd.txt\n`);
+        const pwd = await eventually(
+          () => ssh(`cat ~/${dir}/term-pwd.txt 2>/dev/null || true`),
+          (t) => t.trim() !== '',
+        );
+        assert.equal(pwd.trim(), `${ssh('printf %s "$HOME"')}/${dir}/it's here`);
+        await screenshot(page, 'explorer-4b-terminal');
 
         // Paging: folders (and links to folders) first, then files; 10 per page, then "Load more…".
         await expand(explorerItem(page, 'pages', 4));
