@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import type { Locator, Page } from 'playwright-core';
-import { answerInputBox, openView, pickQuickPickItem, repoRoot, runCommand, screenshot, treeItem, withWorkbench } from './harness';
+import { answerInputBox, openView, pickQuickPickItem, quickInput, repoRoot, runCommand, screenshot, treeItem, withWorkbench } from './harness';
 import { e2eMissing } from './prerequisites';
 import { sandbox } from '../support/sandbox';
 
@@ -133,6 +133,14 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
           (t) => t.includes('edited in the browser'),
         );
         assert.equal(text, 'first line\nedited in the browser\n');
+
+        // Search in Folder… (palette, on the selected file's folder): contents, then open at the match.
+        await explorerItem(page, 'keep.txt').click();
+        await runCommand(page, 'Remote HPC: Search in Folder…');
+        await quickInput(page).locator('input').fill('edited in');
+        await pickQuickPickItem(page, /in file contents$/);
+        await pickQuickPickItem(page, /edit-me\.txt:2$/, 30_000);
+        await page.locator('.statusbar-item', { hasText: /Ln 2, Col \d+/ }).waitFor({ state: 'visible', timeout: 20_000 });
 
         // Clear the filter again: noise.log comes back.
         await runCommand(page, 'Clear Remote Explorer Filter');
