@@ -296,7 +296,8 @@ test('sbatch --parsable (recorded) and the submit argv', () => {
 });
 
 test('command argv: -u not --me, -r for array tasks, -S always, ids validated', () => {
-  assert.deepEqual(squeueCommand('hpcuser').argv, ['squeue', '-h', '-r', '-u', 'hpcuser', '-o', SQUEUE_FORMAT]);
+  assert.deepEqual(squeueCommand('hpcuser').argv, ['squeue', '-h', '-r', '--local', '-u', 'hpcuser', '-o', SQUEUE_FORMAT]);
+  assert.deepEqual(squeueCommand('hpcuser', { federation: true }).argv, ['squeue', '-h', '-r', '-u', 'hpcuser', '-o', SQUEUE_FORMAT]);
   assert.deepEqual(squeueCommand('u').env, { SLURM_TIME_FORMAT: 'standard' });
   assert.ok(!squeueCommand('u').argv.includes('--me') && !squeueCommand('u').argv.includes('--json'));
   const sacct = sacctJobsCommand(['1', '2_3'], 2).argv;

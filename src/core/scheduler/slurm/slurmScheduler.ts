@@ -21,6 +21,8 @@ export interface SlurmSchedulerOptions {
   log?: Logger;
   /** How far back accounting is searched for jobs that left the queue (default 7 days). */
   finalStateDays?: number;
+  /** List jobs across a federation's clusters (default false: `squeue --local`, one RPC less). */
+  federation?: boolean;
 }
 
 /** {@link Scheduler} over SLURM's command-line tools, one command per call. */
@@ -54,7 +56,7 @@ export class SlurmScheduler implements Scheduler {
   }
 
   async list(user: string): Promise<Job[]> {
-    return this.exec(squeueCommand(user));
+    return this.exec(squeueCommand(user, { federation: this.opts.federation ?? false }));
   }
 
   async history(sinceDays: number, user?: string): Promise<Job[]> {

@@ -2,7 +2,9 @@
  * `squeue -h -r -u <user> -o <format>`: the user's active jobs, one record per array task.
  *
  * - `-o` rather than `--json`: in 22.05 `squeue --json` ignores `--me`/`-j` and returns every job.
- * - `-u <user>` rather than `--me` (which costs extra RPCs on the controller).
+ * - `-u <user>` rather than `--me` (never cheaper; in 22.05 both cost 3 RPCs).
+ * - `--local` skips the federation lookup: 2 controller RPCs per query instead of 3 (measured
+ *   with sdiag on 22.05). Federated sites can turn it off.
  * - `-r` lists array tasks one by one (`123_4`), so the UI can group them under `123`.
  */
 import type { Job } from '../types';
@@ -40,9 +42,14 @@ export const SQUEUE_FORMAT = SQUEUE_FIELDS.map(([, code]) => code).join(FIELD_SE
 /** Fixed time format, whatever the user's profile sets. */
 export const SLURM_ENV: Record<string, string> = { SLURM_TIME_FORMAT: 'standard' };
 
-export function squeueCommand(user: string): SchedulerCommand<Job[]> {
+export interface SqueueOptions {
+  /** Include jobs on the other clusters of a federation (default false: `--local`). */
+  federation?: boolean;
+}
+
+export function squeueCommand(user: string, opts: SqueueOptions = {}): SchedulerCommand<Job[]> {
   return {
-    argv: ['squeue', '-h', '-r', '-u', checkUser(user), '-o', SQUEUE_FORMAT],
+    argv: ['squeue', '-h', '-r', ...(opts.federation ? [] : ['--local']), '-u', checkUser(user), '-o', SQUEUE_FORMAT],
     env: SLURM_ENV,
     parse: parseSqueue,
   };
