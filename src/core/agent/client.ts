@@ -65,7 +65,17 @@ export function channelTransport(channel: ClientChannel): AgentTransport {
     end: () => channel.end(),
     onData: (l) => channel.on('data', l),
     onStderr: (l) => channel.stderr.on('data', l),
-    onClose: (l) => channel.once('close', () => l(exit || 'channel closed')),
+    onClose: (l) => {
+      // 'end' (no more output) comes first, and alone when the connection died under the channel.
+      let done = false;
+      const fire = () => {
+        if (done) return;
+        done = true;
+        setImmediate(() => l(exit || 'channel closed'));
+      };
+      channel.once('end', fire);
+      channel.once('close', fire);
+    },
   };
 }
 

@@ -27,8 +27,26 @@ export function sftpError(err: unknown, what: string, path?: string): Error {
   return new SftpError(`${what}${path !== undefined ? ` ${JSON.stringify(path)}` : ''}: ${e.message ?? String(err)}`, code, path);
 }
 
-function call<T>(what: string, path: string | undefined, fn: (cb: (err: Error | null | undefined, v: T) => void) => void): Promise<T> {
+/**
+ * False once the channel is closing or closed. ssh2 silently drops requests sent then (their
+ * callbacks never run), so every call checks first.
+ */
+export function sftpIsOpen(s: SFTPWrapper): boolean {
+  // After a connection loss ssh2 marks only `incoming` closed; `outgoing` may still say 'open'.
+  const c = s as unknown as { outgoing?: { state?: string }; incoming?: { state?: string } };
+  return (c.outgoing?.state ?? 'open') === 'open' && (c.incoming?.state ?? 'open') === 'open';
+}
+
+export function closedError(what: string, path?: string): SftpError {
+  return new SftpError(`${what}${path !== undefined ? ` ${JSON.stringify(path)}` : ''}: SFTP channel closed (connection lost)`, 'ECONNRESET', path);
+}
+
+function call<T>(what: string, path: string | undefined, fn: (cb: (err: Error | null | undefined, v: T) => void) => void, s?: SFTPWrapper): Promise<T> {
   return new Promise((resolve, reject) => {
+    if (s && !sftpIsOpen(s)) {
+      reject(closedError(what, path));
+      return;
+    }
     try {
       fn((err, v) => (err ? reject(sftpError(err, what, path)) : resolve(v)));
     } catch (err) {
@@ -37,26 +55,30 @@ function call<T>(what: string, path: string | undefined, fn: (cb: (err: Error | 
   });
 }
 
-export const sftpStat = (s: SFTPWrapper, p: string) => call<Stats>('stat', p, (cb) => s.stat(p, cb));
-export const sftpLstat = (s: SFTPWrapper, p: string) => call<Stats>('lstat', p, (cb) => s.lstat(p, cb));
-export const sftpReaddir = (s: SFTPWrapper, p: string) => call<FileEntryWithStats[]>('readdir', p, (cb) => s.readdir(p, cb));
-export const sftpRealpath = (s: SFTPWrapper, p: string) => call<string>('realpath', p, (cb) => s.realpath(p, cb));
+export const sftpStat = (s: SFTPWrapper, p: string) => call<Stats>('stat', p, (cb) => s.stat(p, cb), s);
+export const sftpLstat = (s: SFTPWrapper, p: string) => call<Stats>('lstat', p, (cb) => s.lstat(p, cb), s);
+export const sftpReaddir = (s: SFTPWrapper, p: string) => call<FileEntryWithStats[]>('readdir', p, (cb) => s.readdir(p, cb), s);
+export const sftpRealpath = (s: SFTPWrapper, p: string) => call<string>('realpath', p, (cb) => s.realpath(p, cb), s);
 export const sftpMkdir = (s: SFTPWrapper, p: string, mode?: number) =>
-  call<void>('mkdir', p, (cb) => (mode === undefined ? s.mkdir(p, (e) => cb(e, undefined)) : s.mkdir(p, { mode }, (e) => cb(e, undefined))));
-export const sftpRmdir = (s: SFTPWrapper, p: string) => call<void>('rmdir', p, (cb) => s.rmdir(p, (e) => cb(e, undefined)));
-export const sftpUnlink = (s: SFTPWrapper, p: string) => call<void>('unlink', p, (cb) => s.unlink(p, (e) => cb(e, undefined)));
-export const sftpChmod = (s: SFTPWrapper, p: string, mode: number) => call<void>('chmod', p, (cb) => s.chmod(p, mode, (e) => cb(e, undefined)));
+  call<void>('mkdir', p, (cb) => (mode === undefined ? s.mkdir(p, (e) => cb(e, undefined)) : s.mkdir(p, { mode }, (e) => cb(e, undefined))), s);
+export const sftpRmdir = (s: SFTPWrapper, p: string) => call<void>('rmdir', p, (cb) => s.rmdir(p, (e) => cb(e, undefined)), s);
+export const sftpUnlink = (s: SFTPWrapper, p: string) => call<void>('unlink', p, (cb) => s.unlink(p, (e) => cb(e, undefined)), s);
+export const sftpChmod = (s: SFTPWrapper, p: string, mode: number) => call<void>('chmod', p, (cb) => s.chmod(p, mode, (e) => cb(e, undefined)), s);
 export const sftpOpen = (s: SFTPWrapper, p: string, flags: OpenMode, mode?: number) =>
-  call<Buffer>('open', p, (cb) => (mode === undefined ? s.open(p, flags, cb) : s.open(p, flags, { mode }, cb)));
-export const sftpClose = (s: SFTPWrapper, h: Buffer) => call<void>('close', undefined, (cb) => s.close(h, (e) => cb(e, undefined)));
-export const sftpFstat = (s: SFTPWrapper, h: Buffer) => call<Stats>('fstat', undefined, (cb) => s.fstat(h, cb));
-export const sftpFchmod = (s: SFTPWrapper, h: Buffer, mode: number) => call<void>('fchmod', undefined, (cb) => s.fchmod(h, mode, (e) => cb(e, undefined)));
-export const sftpReadlink = (s: SFTPWrapper, p: string) => call<string>('readlink', p, (cb) => s.readlink(p, cb));
+  call<Buffer>('open', p, (cb) => (mode === undefined ? s.open(p, flags, cb) : s.open(p, flags, { mode }, cb)), s);
+export const sftpClose = (s: SFTPWrapper, h: Buffer) => call<void>('close', undefined, (cb) => s.close(h, (e) => cb(e, undefined)), s);
+export const sftpFstat = (s: SFTPWrapper, h: Buffer) => call<Stats>('fstat', undefined, (cb) => s.fstat(h, cb), s);
+export const sftpFchmod = (s: SFTPWrapper, h: Buffer, mode: number) => call<void>('fchmod', undefined, (cb) => s.fchmod(h, mode, (e) => cb(e, undefined)), s);
+export const sftpReadlink = (s: SFTPWrapper, p: string) => call<string>('readlink', p, (cb) => s.readlink(p, cb), s);
 
 /** Reads up to length bytes at position; fewer only at end of file. */
 export function sftpRead(s: SFTPWrapper, h: Buffer, position: number, length: number, into?: Buffer): Promise<Buffer> {
   const buf = into ?? Buffer.allocUnsafe(length);
   return new Promise((resolve, reject) => {
+    if (!sftpIsOpen(s)) {
+      reject(closedError('read'));
+      return;
+    }
     s.read(h, buf, 0, length, position, (err, n) => {
       if (err) {
         if ((err as { code?: unknown }).code === 1) resolve(buf.subarray(0, 0));
@@ -79,11 +101,11 @@ export async function sftpReadFully(s: SFTPWrapper, h: Buffer, position: number,
 }
 
 export function sftpWrite(s: SFTPWrapper, h: Buffer, data: Buffer, position: number): Promise<void> {
-  return call<void>('write', undefined, (cb) => s.write(h, data, 0, data.length, position, (e) => cb(e, undefined)));
+  return call<void>('write', undefined, (cb) => s.write(h, data, 0, data.length, position, (e) => cb(e, undefined)), s);
 }
 
 export function sftpFsync(s: SFTPWrapper, h: Buffer): Promise<void> {
-  return call<void>('fsync', undefined, (cb) => s.ext_openssh_fsync(h, (e) => cb(e, undefined)));
+  return call<void>('fsync', undefined, (cb) => s.ext_openssh_fsync(h, (e) => cb(e, undefined)), s);
 }
 
 export function hasExtension(s: SFTPWrapper, name: string): boolean {
@@ -94,15 +116,15 @@ export function hasExtension(s: SFTPWrapper, name: string): boolean {
 /** Atomic replace: posix-rename@openssh.com when offered, else rename after unlinking the target. */
 export async function sftpReplace(s: SFTPWrapper, from: string, to: string): Promise<void> {
   if (hasExtension(s, 'posix-rename@openssh.com')) {
-    await call<void>('rename', from, (cb) => s.ext_openssh_rename(from, to, (e) => cb(e, undefined)));
+    await call<void>('rename', from, (cb) => s.ext_openssh_rename(from, to, (e) => cb(e, undefined)), s);
     return;
   }
   try {
-    await call<void>('rename', from, (cb) => s.rename(from, to, (e) => cb(e, undefined)));
+    await call<void>('rename', from, (cb) => s.rename(from, to, (e) => cb(e, undefined)), s);
   } catch (err) {
     // Plain SFTP rename refuses to overwrite: unlink then rename (not atomic, last resort).
     await sftpUnlink(s, to).catch(() => undefined);
-    await call<void>('rename', from, (cb) => s.rename(from, to, (e) => cb(e, undefined))).catch(() => {
+    await call<void>('rename', from, (cb) => s.rename(from, to, (e) => cb(e, undefined)), s).catch(() => {
       throw err;
     });
   }
@@ -119,7 +141,7 @@ export function maxWriteLength(s: SFTPWrapper): number {
   return typeof n === 'number' && n > 0 ? n : 32 * 1024;
 }
 
-export const sftpOpendir = (s: SFTPWrapper, p: string) => call<Buffer>('opendir', p, (cb) => s.opendir(p, cb));
+export const sftpOpendir = (s: SFTPWrapper, p: string) => call<Buffer>('opendir', p, (cb) => s.opendir(p, cb), s);
 
 /**
  * Reads a whole directory with several READDIR requests in flight on the same handle.
@@ -135,6 +157,8 @@ export async function sftpReaddirPipelined(s: SFTPWrapper, path: string, depth =
   await new Promise<void>((resolve) => {
     let inFlight = 0;
     const pump = () => {
+      if (!sftpIsOpen(s)) failure ??= closedError('readdir', path);
+      if (failure && inFlight === 0) resolve();
       while (!eof && !failure && inFlight < depth) {
         const index = seq++;
         inFlight++;

@@ -224,9 +224,11 @@ export class SftpOps implements RemoteOps {
         await sftpWriteAll(sftp, h, data);
         if (existing) await sftpFchmod(sftp, h, existing.mode & 0o7777);
         if (hasExtension(sftp, 'fsync@openssh.com')) await sftpFsync(sftp, h);
-      } finally {
-        await sftpClose(sftp, h);
+      } catch (err) {
+        await sftpClose(sftp, h).catch(() => undefined);
+        throw err;
       }
+      await sftpClose(sftp, h);
       await sftpReplace(sftp, tmp, target);
     } catch (err) {
       await sftpUnlink(sftp, tmp).catch(() => undefined);
