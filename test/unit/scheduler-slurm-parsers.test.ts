@@ -17,6 +17,7 @@ import { checkJobIds, sinceArg, taskInSet } from '../../src/core/scheduler/slurm
 import { expandOutputPattern } from '../../src/core/scheduler/slurm/outputPattern';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { isTerminal } from '../../src/core/scheduler/types';
+import { groupByArray } from '../../src/core/scheduler/group';
 
 const dir = join(__dirname, '..', 'fixtures', 'slurm', '22.05');
 const fx = (name: string) => readFileSync(join(dir, name), 'utf8');
@@ -401,4 +402,17 @@ test('synthesised (not recorded) sacct/squeue with states the sandbox cannot pro
   assert.equal(q[4]?.nice, -100);
   assert.equal(q[4]?.priority, 5000);
   assert.equal(q[4]?.timeLimit, '1-00:00:00');
+});
+
+test('array tasks from the recorded squeue group under their parent', () => {
+  const groups = groupByArray(parseSqueue(fx('squeue-array-running.txt')));
+  const arr = groups.find((g) => g.id === ids.array);
+  assert.ok(arr?.tasks);
+  assert.deepEqual(arr.tasks.map((t) => t.arrayTaskId), ['0', '1', '2', '3']);
+  assert.equal(arr.state, 'RUNNING');
+  assert.deepEqual(arr.counts, { RUNNING: 1, PENDING: 3 });
+  assert.equal(arr.name, 'arr');
+  const held = groups.find((g) => g.id === ids.held);
+  assert.equal(held?.job?.name, 'held|pipe name');
+  assert.equal(groups.length, parseSqueue(fx('squeue-array-running.txt')).length - 3);
 });
