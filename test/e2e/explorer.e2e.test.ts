@@ -37,9 +37,20 @@ function explorerItem(page: Page, label: string | RegExp, level?: number): Locat
 
 async function expand(row: Locator): Promise<void> {
   await row.waitFor({ state: 'visible', timeout: 30_000 });
-  if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-  const expanded = await eventually(() => row.getAttribute('aria-expanded'), (v) => v === 'true', 10_000);
-  assert.equal(expanded, 'true', 'folder did not expand');
+  // A click that lands while the tree re-renders (a watched folder changed) can be lost: retry.
+  for (let attempt = 0; attempt < 3 && (await row.getAttribute('aria-expanded')) !== 'true'; attempt++) {
+    await row.click();
+    await eventually(() => row.getAttribute('aria-expanded'), (v) => v === 'true', 4000);
+  }
+  assert.equal(await row.getAttribute('aria-expanded'), 'true', 'folder did not expand');
+}
+
+async function collapse(row: Locator): Promise<void> {
+  for (let attempt = 0; attempt < 3 && (await row.getAttribute('aria-expanded')) === 'true'; attempt++) {
+    await row.click();
+    await eventually(() => row.getAttribute('aria-expanded'), (v) => v !== 'true', 4000);
+  }
+  assert.equal(await row.getAttribute('aria-expanded'), 'false', 'folder did not collapse');
 }
 
 /** Right-clicks a row and picks an entry of its context menu. */
@@ -74,7 +85,10 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
   const d = sandbox();
   // A folder of our own in the remote home, with a unique name so parallel/earlier runs do not interfere.
   const dir = `e2e-explorer-${process.pid}-${Date.now().toString(36)}`;
-  ssh(`mkdir -p ~/${dir} && printf 'first line\\n' > ~/${dir}/edit-me.txt && printf 'noise\\n' > ~/${dir}/noise.log && printf 'keep\\n' > ~/${dir}/keep.txt`);
+  ssh(
+    `mkdir -p ~/${dir} && cd ~/${dir} && printf 'first line\\n' > edit-me.txt && printf 'noise\\n' > noise.log && printf 'keep\\n' > keep.txt` +
+      ` && head -c 30000 /dev/zero | tr '\\0' 'x' > big.txt && printf 'PK\\003\\004\\000\\000binary' > blob.dat`,
+  );
   try {
     await withWorkbench(
       {
@@ -86,6 +100,8 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
           // Dot-folders of the sandbox account would push ours out of the (virtualized) list.
           'remoteHpc.explorer.showHiddenFiles': false,
           'files.autoSave': 'off',
+          // 20 KB, so the 30 KB big.txt asks before opening.
+          'remoteHpc.largeFileThresholdMB': 0.02,
         },
       },
       async ({ page }) => {
@@ -104,6 +120,20 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
         await explorerItem(page, 'noise.log').waitFor({ state: 'visible', timeout: 20_000 });
         await explorerItem(page, 'edit-me.txt').waitFor({ state: 'visible' });
         await screenshot(page, 'explorer-1-expanded');
+
+        // Binary and large files ask first: Cancel opens nothing, Open opens.
+        const dialog = page.locator('.monaco-dialog-box');
+        await explorerItem(page, 'blob.dat').click();
+        await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+        assert.match((await dialog.textContent()) ?? '', /blob\.dat looks like a binary file/);
+        await dialog.locator('.monaco-button', { hasText: /^Cancel$/ }).click();
+        await dialog.waitFor({ state: 'detached' });
+        assert.equal(await page.locator('.tabs-container .tab', { hasText: 'blob.dat' }).count(), 0);
+        await explorerItem(page, 'big.txt').click();
+        await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+        assert.match((await dialog.textContent()) ?? '', /big\.txt is 29\.3 KB\. Open it anyway\?/);
+        await dialog.locator('.monaco-button', { hasText: /^Open$/ }).click();
+        await page.locator('.tabs-container .tab', { hasText: 'big.txt' }).waitFor({ state: 'visible', timeout: 20_000 });
 
         // Reject filter: *.log files disappear, the rest stays; the view says what is filtered.
         await runCommand(page, 'Filter Remote Explorer…');
@@ -136,6 +166,8 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
 
         // Search in Folder… (palette, on the selected file's folder): contents, then open at the match.
         await explorerItem(page, 'keep.txt').click();
+        // (the click opens keep.txt: wait for it, or the editor taking focus closes the palette)
+        await page.locator('.tabs-container .tab', { hasText: 'keep.txt' }).waitFor({ state: 'visible', timeout: 20_000 });
         await runCommand(page, 'Remote HPC: Search in Folder…');
         await quickInput(page).locator('input').fill('edited in');
         await pickQuickPickItem(page, /in file contents$/);
@@ -248,7 +280,7 @@ test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e
         await expand(explorerItem(page, 'loop', 5));
         await explorerItem(page, 'loop', 6).waitFor({ state: 'visible', timeout: 20_000 });
         await screenshot(page, 'explorer-5-links');
-        await explorerItem(page, 'loop', 5).click(); // collapse again
+        await collapse(explorerItem(page, 'loop', 5));
         await explorerItem(page, 'loop', 6).waitFor({ state: 'detached', timeout: 10_000 });
 
         const more = explorerItem(page, 'Load more…', 5);

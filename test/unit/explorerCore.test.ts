@@ -27,6 +27,7 @@ test('file kinds by extension', () => {
   assert.ok(isKnownText('job.slurm'));
   assert.ok(isKnownText('/x/Makefile'));
   assert.ok(!isKnownText('data.h5'));
+  assert.ok(!isKnownText('run.dat'), '.dat is text or binary: sniffed');
 });
 
 test('binary sniffing: NUL bytes, except UTF-16 with a BOM', () => {

@@ -6,7 +6,7 @@ const TEXT_EXT = new Set([
   'txt', 'md', 'rst', 'log', 'out', 'err', 'csv', 'tsv', 'json', 'jsonl', 'yaml', 'yml', 'toml', 'ini', 'cfg', 'conf', 'xml', 'html', 'css',
   'sh', 'bash', 'zsh', 'csh', 'tcsh', 'ksh', 'fish', 'sbatch', 'slurm', 'pbs', 'job', 'py', 'pyx', 'r', 'jl', 'm', 'c', 'h', 'cc', 'cpp', 'cxx',
   'hpp', 'hh', 'f', 'f77', 'f90', 'f95', 'f03', 'f08', 'for', 'cu', 'cuh', 'cl', 'java', 'scala', 'kt', 'go', 'rs', 'js', 'mjs', 'cjs', 'ts',
-  'lua', 'pl', 'pm', 'rb', 'tex', 'bib', 'cmake', 'mk', 'make', 'in', 'am', 'ac', 'patch', 'diff', 'sql', 'nml', 'namelist', 'inp', 'dat',
+  'lua', 'pl', 'pm', 'rb', 'tex', 'bib', 'cmake', 'mk', 'make', 'in', 'am', 'ac', 'patch', 'diff', 'sql', 'nml', 'namelist', 'inp',
 ]);
 const TEXT_NAMES = new Set(['makefile', 'dockerfile', 'readme', 'license', 'cmakelists.txt', 'jenkinsfile', '.bashrc', '.bash_profile', '.profile', '.cshrc', '.tcshrc', '.zshrc', '.slycatrc']);
 
