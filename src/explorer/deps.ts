@@ -8,8 +8,8 @@ export interface ExplorerHosts {
   list(): readonly { alias: string; status: string }[];
   readonly onDidChange: vscode.Event<unknown>;
   connect(alias: string): Promise<unknown>;
-  /** A lease on the host's pooled session (for the terminal); release it when done. */
-  acquire(alias: string): Promise<{ session: Pick<Session, 'shell'>; release(): void }>;
+  /** A lease on the host's pooled session (terminal, transfers); release it when done. */
+  acquire(alias: string): Promise<{ session: Session; release(): void }>;
 }
 
 export interface ExplorerDeps {

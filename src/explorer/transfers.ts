@@ -6,19 +6,12 @@ import { promises as fsp } from 'node:fs';
 import type { Logger } from '../core/log';
 import { CancelledError } from '../core/cancel';
 import { formatSize } from '../core/remote/format';
+import { download, upload, type TransferProgress } from '../core/remote/transfer';
 import { hpcUri } from '../fs/hpcUri';
+import type { Session } from '../core/ssh/session';
 import type { ExplorerDeps } from './deps';
 import type { ExplorerModel } from './model';
 import type { Target } from './targets';
-
-export interface TransferProgress {
-  /** Bytes moved so far and in all (when known). */
-  bytes: number;
-  totalBytes?: number;
-  files?: number;
-  totalFiles?: number;
-  current?: string;
-}
 
 export interface TransferOptions {
   signal: AbortSignal;
@@ -43,7 +36,7 @@ export class Transfers implements vscode.Disposable {
     deps: ExplorerDeps,
     private readonly model: ExplorerModel,
     private readonly log: Logger,
-    private readonly engine: TransferEngine = coreEngine(deps),
+    private readonly engine: TransferEngine = coreEngine(deps, log),
   ) {}
 
   /** Download… : remote files or folders into a local folder the user picks. */
@@ -191,8 +184,20 @@ async function remoteExists(uri: vscode.Uri): Promise<boolean> {
   }
 }
 
-/** The engine over src/core/remote/transfer.ts. */
-function coreEngine(_deps: ExplorerDeps): TransferEngine {
-  const missing = () => Promise.reject(new Error('Transfers are not available yet'));
-  return { download: missing, upload: missing };
+/** The engine over src/core/remote/transfer.ts, on a lease of the host's pooled session. */
+function coreEngine(deps: ExplorerDeps, log: Logger): TransferEngine {
+  const onSession = async (host: string, fn: (session: Session) => Promise<unknown>): Promise<void> => {
+    const lease = await deps.hosts.acquire(host);
+    try {
+      await fn(lease.session);
+    } finally {
+      lease.release();
+    }
+  };
+  return {
+    download: (host, remotePath, localPath, o) =>
+      onSession(host, (s) => download(s, remotePath, localPath, { signal: o.signal, onProgress: o.onProgress, overwrite: o.overwrite, log })),
+    upload: (host, localPath, remotePath, o) =>
+      onSession(host, (s) => upload(s, localPath, remotePath, { signal: o.signal, onProgress: o.onProgress, overwrite: o.overwrite, log })),
+  };
 }
