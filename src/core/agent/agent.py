@@ -318,16 +318,6 @@ class Filter(object):
         return any(a.search(path) for a in allow)
 
 
-def entry_is_dir(entry):
-    """Directories and symlinks to directories sort first and use the directory filters."""
-    try:
-        if entry.is_symlink():
-            return entry.is_dir(follow_symlinks=True)
-        return entry.is_dir(follow_symlinks=False)
-    except OSError:
-        return False
-
-
 # ---------------------------------------------------------------------------------------------
 # Operations
 
@@ -345,53 +335,108 @@ def op_getenv(ctx, p, payload):
     return {"env": dict((n, os.environ.get(n)) for n in p.get("names") or [])}
 
 
+_TYPE_BY_FMT = {stat.S_IFREG: "f", stat.S_IFDIR: "d", stat.S_IFLNK: "l"}
+_LIST_CACHE = {}  # (path, hidden, filter, sort, descending) -> (dir mtime_ns, when, rows, stats)
+_LIST_CACHE_LOCK = threading.Lock()
+LIST_CACHE_S = 5.0
+
+
+def scan(path, flt, hidden):
+    """(dirs, files) of a folder as [(name, DirEntry)], filtered; d_type tells folders apart."""
+    prefix = path if path.endswith("/") else path + "/"
+    check = not flt.empty
+    keep = flt.keep
+    temp = TEMP_RE.match
+    dirs, files = [], []
+    with os.scandir(path) as it:
+        for e in it:
+            name = e.name
+            if name[0] == "." and (not hidden or temp(name)):
+                continue
+            try:
+                is_dir = e.is_dir()  # follows symlinks: a link to a folder counts as a folder
+            except OSError:
+                is_dir = False
+            if check and not keep(prefix + name, is_dir):
+                continue
+            (dirs if is_dir else files).append((name, e))
+    return dirs, files
+
+
 def op_list(ctx, p, payload):
+    """One folder: filtered, directories first, sorted, paged. Sorted by name, only the page's
+    entries are stat'ed. A big folder's sorted names are kept a few seconds (while the folder's
+    mtime is unchanged) so that its next pages cost only their own stats."""
     path = p["path"]
-    flt = Filter(p.get("filter"))
+    flt_spec = p.get("filter")
     hidden = p.get("hidden", True)
     key = p.get("sort") or "name"
     desc = bool(p.get("descending"))
     offset = max(0, int(p.get("offset") or 0))
     limit = p.get("limit")
-    rows = []  # [is_dir, name, DirEntry, stat_json or None]
-    with os.scandir(path) as it:
-        for e in it:
-            name = e.name
-            if name[0] == "." and (not hidden or TEMP_RE.match(name)):
-                continue
-            is_dir = entry_is_dir(e)
-            if not flt.empty and not flt.keep(join(path, name), is_dir):
-                continue
-            rows.append([is_dir, name, e, None])
-    ctx.check()
-    if key == "name":
-        rows.sort(key=lambda r: r[1], reverse=desc)
+    prefix = path if path.endswith("/") else path + "/"
+    cache_key = (path, bool(hidden), json.dumps(flt_spec, sort_keys=True), key, desc)
+    dir_mtime = os.stat(path).st_mtime_ns
+    with _LIST_CACHE_LOCK:
+        hit = _LIST_CACHE.get(cache_key)
+    fresh = hit is not None and hit[0] == dir_mtime and time.time() - hit[1] < LIST_CACHE_S
+    if fresh:
+        rows, stats = hit[2], {}
     else:
-        # Sizes and times as reported: a symlink's are its target's.
-        for r in rows:
-            try:
-                r[3] = stat_json(join(path, r[1]), r[2].stat(follow_symlinks=False))
-            except OSError:
-                r[3] = None
-        field = "mtimeMs" if key == "mtime" else "size"
-        rows.sort(key=lambda r: (r[3][field] if r[3] else 0, r[1]), reverse=desc)
-    rows.sort(key=lambda r: not r[0])  # stable: directories first, order kept within groups
+        dirs, files = scan(path, Filter(flt_spec), hidden)
+        ctx.check()
+        stats = {}
+        if key == "name":
+            dirs.sort(key=lambda r: r[0], reverse=desc)
+            files.sort(key=lambda r: r[0], reverse=desc)
+        else:
+            # Sizes and times as reported: a symlink's are its target's.
+            i = 2 if key == "size" else 3
+            for name, e in dirs + files:
+                try:
+                    stats[name] = entry_stat(prefix + name, e)
+                except OSError:
+                    stats[name] = None
+            sort_key = lambda r: (stats[r[0]][i] if stats[r[0]] else 0, r[0])  # noqa: E731
+            dirs.sort(key=sort_key, reverse=desc)
+            files.sort(key=sort_key, reverse=desc)
+        rows = dirs + files
+        if len(rows) > 2000 and key == "name":
+            with _LIST_CACHE_LOCK:
+                if len(_LIST_CACHE) >= 4:
+                    _LIST_CACHE.pop(next(iter(_LIST_CACHE)))
+                _LIST_CACHE[cache_key] = (dir_mtime, time.time(), rows, stats)
     page = rows[offset:] if limit is None else rows[offset:offset + int(limit)]
-    names, types, targets, sizes, mtimes, modes = [], [], [], [], [], []
-    for is_dir, name, e, s in page:
+    # Columns, not objects: a fraction of the JSON. types: one character per entry;
+    # targets: {index: type} for symlinks only.
+    names, types, targets, sizes, mtimes, modes = [], [], {}, [], [], []
+    for name, e in page:
+        s = stats.get(name)
         if s is None:
             try:
-                s = stat_json(join(path, name), e.stat(follow_symlinks=False))
+                s = entry_stat(prefix + name, e, fresh)
             except OSError:
                 continue  # vanished since the scan
+        if s[1] is not None:
+            targets[len(names)] = s[1]
         names.append(name)
-        types.append(s["type"])
-        targets.append(s.get("targetType"))
-        sizes.append(s["size"])
-        mtimes.append(s["mtimeMs"])
-        modes.append(s["mode"])
-    return {"total": len(rows), "names": names, "types": types, "targets": targets,
+        types.append(s[0])
+        sizes.append(s[2])
+        mtimes.append(s[3])
+        modes.append(s[4])
+    return {"total": len(rows), "names": names, "types": "".join(types), "targets": targets,
             "sizes": sizes, "mtimes": mtimes, "modes": modes}
+
+
+def entry_stat(full, entry, fresh=False):
+    """(type, targetType or None, size, mtimeMs, mode) of a scandir entry. DirEntry caches its
+    stat, so entries from the list cache (fresh=True) are stat'ed again."""
+    st = os.lstat(full) if fresh else entry.stat(follow_symlinks=False)
+    mode = st.st_mode
+    if stat.S_ISLNK(mode):
+        s = stat_json(full, st)
+        return (s["type"], s.get("targetType"), s["size"], s["mtimeMs"], s["mode"])
+    return (_TYPE_BY_FMT.get(stat.S_IFMT(mode), "o"), None, st.st_size, int(st.st_mtime * 1000), mode & 0o7777)
 
 
 def op_stat(ctx, p, payload):

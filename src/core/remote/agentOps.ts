@@ -31,8 +31,10 @@ interface WireStat {
 interface WireList {
   total: number;
   names: string[];
-  types: string[];
-  targets: (string | null)[];
+  /** One type character per entry. */
+  types: string;
+  /** Index → target type character, symlinks only. */
+  targets: Record<string, string>;
   sizes: number[];
   mtimes: number[];
   modes: number[];
@@ -95,10 +97,9 @@ export class AgentOps implements RemoteOps {
         mtimeMs: r.mtimes[i],
         mode: r.modes[i],
       };
-      const t = r.targets[i];
-      if (t) e.targetType = TYPE_FROM_CHAR[t] ?? 'other';
       entries[i] = e;
     }
+    for (const [i, t] of Object.entries(r.targets)) entries[Number(i)].targetType = TYPE_FROM_CHAR[t] ?? 'other';
     return { entries, total: r.total };
   }
 

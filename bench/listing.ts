@@ -1,0 +1,197 @@
+/**
+ * Directory listing: 10,000 and 100,000 entries, with a filter, at 0 ms and 30 ms RTT (latency
+ * proxy with 15 ms each way), through:
+ *   agent        RemoteOps over the agent (scandir + filter + sort remote, one round trip)
+ *   sftp         RemoteOps SFTP fallback (READDIRs pipelined, filter + sort here)
+ *   ssh2-readdir ssh2's own sftp.readdir(path) (one READDIR at a time, what ssh2-sftp-client's
+ *                list() does) + the same filter and sort
+ *   openssh      OpenSSH `sftp -b -` running `ls -l` (its connection set-up subtracted)
+ * Each measurement runs in a fresh Node process, so the peak RSS column is that method's own.
+ *
+ *   node --import tsx bench/listing.ts [--sizes 10000,100000] [--rtts 0,30] [--reps 3]
+ */
+import { connectDirect, sandbox } from '../test/support/sandbox';
+import { openRemote } from '../src/core/remote/openRemote';
+import { compileFilter } from '../src/core/remote/filters';
+import { sortEntries, isDirLike } from '../src/core/remote/common';
+import { typeFromMode } from '../src/core/remote/sftpOps';
+import { silentLogger } from '../src/core/log';
+import type { PathFilter, RemoteEntry } from '../src/core/remote/types';
+import type { FileEntryWithStats, Stats } from 'ssh2';
+import { median, opensshOptions, peakRssMiB, runChild, startProxy, table, timed } from './remote-support';
+
+const FILTER: PathFilter = { fileReject: ['\\.tmp$'] };
+const METHODS = ['agent', 'sftp', 'ssh2-readdir', 'openssh'] as const;
+type Method = (typeof METHODS)[number];
+
+interface Measure {
+  ms: number[];
+  firstPageMs?: number[];
+  nextPageMs?: number[];
+  returned: number;
+  rssMiB?: number;
+}
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+
+/** Creates ~/bench-cache/dir<N> once: 90% `.dat` files, 9% `.tmp` files (filtered out), 1% folders. */
+async function ensureDir(n: number): Promise<string> {
+  const { session, close } = await connectDirect();
+  try {
+    const script = [
+      'import os, sys',
+      'd, n = sys.argv[1], int(sys.argv[2])',
+      'mark = d + ".complete"',
+      'if not os.path.exists(mark):',
+      '    os.makedirs(d, exist_ok=True)',
+      '    for i in range(n):',
+      '        if i % 100 == 0: os.makedirs("%s/d%06d" % (d, i), exist_ok=True)',
+      '        else: open("%s/f%06d.%s" % (d, i, "tmp" if i % 11 == 0 else "dat"), "w").close()',
+      '    open(mark, "w").close()',
+      'print(os.path.abspath(d))',
+    ].join('\n');
+    const r = await session.exec(['sh', '-c', 'cd && mkdir -p bench-cache && exec python3 -c "$0" "bench-cache/dir$1" "$1"', script, String(n)]);
+    if (r.code !== 0) throw new Error(r.stderr.toString());
+    return r.stdout.toString().trim();
+  } finally {
+    close();
+  }
+}
+
+async function child(method: Method, dir: string, port: number, reps: number): Promise<Measure> {
+  const d = sandbox();
+  if (method === 'openssh') {
+    const ssh = ['sftp', '-q', '-b', '-', '-P', String(port), ...opensshOptions(), `${d.user}@${d.host}`];
+    const base: number[] = [];
+    const ms: number[] = [];
+    let rss: number | undefined;
+    for (let i = 0; i < reps; i++) {
+      base.push(timed(ssh, 'pwd\n').ms);
+      const r = timed(ssh, `ls -l ${dir}\n`);
+      if (r.code !== 0) throw new Error(r.stderr);
+      ms.push(r.ms);
+      rss = r.rssKiB !== undefined ? Math.round(r.rssKiB / 1024) : undefined;
+      if (r.ms > 20_000) break;
+    }
+    const setup = median(base);
+    return { ms: ms.map((m) => Math.max(0, m - setup)), returned: 0, rssMiB: rss };
+  }
+  const conn = await connectDirect({ port });
+  try {
+    const ms: number[] = [];
+    const firstPageMs: number[] = [];
+    const nextPageMs: number[] = [];
+    let returned = 0;
+    if (method === 'agent' || method === 'sftp') {
+      const ops = await openRemote(conn.session, silentLogger, { forceFallback: method === 'sftp' });
+      if (ops.kind !== method) throw new Error(`wanted ${method}, got ${ops.kind}`);
+      await ops.list(dir, { filter: FILTER, limit: 1 }); // warm-up (agent start, server caches)
+      // Touching the folder changes its mtime, which empties the agent's short-lived listing cache:
+      // every measured listing is a full scan.
+      const touch = () => conn.session.exec(['touch', '--', dir]);
+      for (let i = 0; i < reps; i++) {
+        await touch();
+        const t0 = performance.now();
+        const r = await ops.list(dir, { filter: FILTER });
+        ms.push(performance.now() - t0);
+        returned = r.entries.length;
+        if (method === 'agent') {
+          await touch();
+          const t1 = performance.now();
+          const p = await ops.list(dir, { filter: FILTER, limit: 200 });
+          firstPageMs.push(performance.now() - t1);
+          if (p.entries.length !== 200 || p.total !== returned) throw new Error('first page wrong');
+          const t2 = performance.now();
+          await ops.list(dir, { filter: FILTER, offset: 200, limit: 200 });
+          nextPageMs.push(performance.now() - t2);
+        }
+        if (ms[ms.length - 1] > 20_000) break;
+      }
+      ops.dispose();
+    } else {
+      const sftp = await conn.session.sftp();
+      const filter = compileFilter(FILTER);
+      for (let i = 0; i < reps; i++) {
+        const t0 = performance.now();
+        const raw = await new Promise<FileEntryWithStats[]>((resolve, reject) => sftp.readdir(dir, (err, list) => (err ? reject(err) : resolve(list))));
+        const entries: RemoteEntry[] = raw.map((r) => ({
+          name: r.filename,
+          path: `${dir}/${r.filename}`,
+          type: typeFromMode((r.attrs as Stats).mode),
+          size: r.attrs.size,
+          mtimeMs: r.attrs.mtime * 1000,
+          mode: r.attrs.mode & 0o7777,
+        }));
+        const kept = sortEntries(
+          entries.filter((e) => filter.keep(e.path, isDirLike(e))),
+          'name',
+        );
+        ms.push(performance.now() - t0);
+        returned = kept.length;
+        if (ms[ms.length - 1] > 20_000) break;
+      }
+    }
+    return { ms, firstPageMs: firstPageMs.length ? firstPageMs : undefined, nextPageMs: nextPageMs.length ? nextPageMs : undefined, returned, rssMiB: peakRssMiB() };
+  } finally {
+    conn.close();
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--child') {
+    const [, , , method, dir, port, reps] = process.argv;
+    const m = await child(method as Method, dir, Number(port), Number(reps));
+    console.log(JSON.stringify(m));
+    return;
+  }
+  const sizes = arg('sizes', '10000,100000').split(',').map(Number);
+  const rtts = arg('rtts', '0,30').split(',').map(Number);
+  const reps = Number(arg('reps', '3'));
+  const methods = arg('methods', METHODS.join(',')).split(',') as Method[];
+  const d = sandbox();
+  const rows: (string | number)[][] = [];
+  const firstPages: (string | number)[][] = [];
+  for (const n of sizes) {
+    process.stderr.write(`preparing a ${n}-entry folder… `);
+    const dir = await ensureDir(n);
+    process.stderr.write(`${dir}\n`);
+    for (const rtt of rtts) {
+      const proxy = rtt > 0 ? await startProxy(rtt / 2) : undefined;
+      const port = proxy?.port ?? d.port;
+      try {
+        let agentMs: number | undefined;
+        for (const method of methods) {
+          process.stderr.write(`  ${n} entries, ${rtt} ms RTT, ${method}… `);
+          const m = runChild<Measure>(__filename, [method, dir, String(port), String(reps)]);
+          const med = median(m.ms);
+          if (method === 'agent') agentMs = med;
+          process.stderr.write(`${med.toFixed(0)} ms\n`);
+          rows.push([
+            n,
+            rtt,
+            method,
+            med.toFixed(0),
+            agentMs ? `${(med / agentMs).toFixed(1)}×` : '',
+            method === 'openssh' ? 'all' : m.returned,
+            m.rssMiB ?? '',
+          ]);
+          if (m.firstPageMs && m.nextPageMs) firstPages.push([n, rtt, median(m.firstPageMs).toFixed(0), median(m.nextPageMs).toFixed(0), med.toFixed(0)]);
+        }
+      } finally {
+        proxy?.stop();
+      }
+    }
+  }
+  console.log(`\nListing with filter ${JSON.stringify(FILTER)} (median of ${reps}; time relative to the agent):\n`);
+  console.log(table(['entries', 'RTT ms', 'method', 'ms', 'vs agent', 'returned', 'peak RSS MiB'], rows));
+  console.log('\nAgent: first page (200 entries, sorted, filtered, with total), the next page, and the full listing:\n');
+  console.log(table(['entries', 'RTT ms', 'first page ms', 'next page ms', 'full list ms'], firstPages));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
