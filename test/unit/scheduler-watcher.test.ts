@@ -377,6 +377,54 @@ test('pending array tasks: one `7_[1-2]` accounting record covers them; a lone c
     ['7_0:CANCELLED:0', '7_1:CANCELLED:1', '7_2:CANCELLED:2'],
     'the group record answers for each task',
   );
-  assert.ok(finished.some((j) => j.id === '9_1' && j.state === 'CANCELLED' && /no accounting record/.test(j.reason)), '9_1 gone, sibling 9_0 recorded');
+  assert.ok(!finished.some((j) => j.id === '9_1'), 'no record yet could be accounting lag: not inferred at once');
+  sched.queue = [];
+  sched.acct.set('9_0', job('9_0', 'COMPLETED', { exitCode: 0 }));
+  await clock.advance(30_000);
+  assert.ok(!finished.some((j) => j.arrayJobId === '9'), '9_0 waits for its sibling so the array is reported together');
+  await clock.advance(30_000);
+  const nine = finished.filter((j) => j.arrayJobId === '9');
+  assert.deepEqual(nine.map((j) => `${j.id}:${j.state}`).sort(), ['9_0:COMPLETED', '9_1:CANCELLED']);
+  assert.match(nine.find((j) => j.id === '9_1')?.reason ?? '', /no accounting record/);
+  w.dispose();
+});
+
+test('accounting lag on one task: the tasks of the array are still reported together, with the real state', async () => {
+  const { clock, sched, w, events } = setup();
+  sched.queue = [job('1'), job('5_0', 'PENDING'), job('5_1', 'PENDING'), job('5_2', 'PENDING')];
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  sched.queue = [];
+  sched.acct.set('1', job('1', 'COMPLETED', { exitCode: 0 }));
+  sched.acct.set('5_0', job('5_0', 'COMPLETED', { exitCode: 0 }));
+  sched.acct.set('5_2', job('5_2', 'COMPLETED', { exitCode: 0 })); // 5_1 not recorded yet
+  await clock.advance(30_000);
+  assert.deepEqual(events.filter((e) => e.startsWith('finished')), ['finished h 1:COMPLETED']);
+  sched.acct.set('5_1', job('5_1', 'FAILED', { exitCode: 4 }));
+  await clock.advance(30_000);
+  assert.deepEqual(events.filter((e) => e.startsWith('finished')).slice(1).sort(), ['finished h 5_0:COMPLETED', 'finished h 5_1:FAILED', 'finished h 5_2:COMPLETED']);
+  w.dispose();
+});
+
+test('tracking an array id whose tasks ended before any poll reports each task once', async () => {
+  const { clock, sched, w, events } = setup();
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  for (const t of ['0', '1']) sched.acct.set(`8_${t}`, job(`8_${t}`, t === '1' ? 'FAILED' : 'COMPLETED'));
+  await w.track('h', ['8']);
+  assert.deepEqual(events.filter((e) => e.startsWith('finished')).sort(), ['finished h 8_0:COMPLETED', 'finished h 8_1:FAILED']);
+  assert.deepEqual(clock.pending(), [60_000], 'nothing owed any more: the normal backoff, not the final-state retry');
+  await clock.advance(60_000);
+  assert.equal(events.filter((e) => e.startsWith('finished')).length, 2);
+
+  // Tracked array whose tasks are listed: followed through the tasks, the parent id is not owed.
+  sched.queue = [job('12_0', 'PENDING'), job('12_1', 'PENDING')];
+  await w.track('h', ['12']);
+  sched.queue = [];
+  sched.acct.set('12_0', job('12_0', 'COMPLETED'));
+  sched.acct.set('12_1', job('12_1', 'COMPLETED'));
+  await clock.advance(clock.pending()[0] as number);
+  assert.deepEqual(sched.finalCalls.at(-1), ['12']);
+  assert.equal(events.filter((e) => e.startsWith('finished h 12_')).length, 2);
   w.dispose();
 });

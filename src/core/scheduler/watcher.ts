@@ -85,7 +85,14 @@ interface HostState {
   awaiting: Map<string, Awaiting>;
   expected: Set<string>;
   finished: Job[];
+  /** Ids already reported finished (a job is reported once, however it was learnt). */
+  reported: Set<string>;
   removed: boolean;
+}
+
+/** The array parent of a task id (`123_4` → `123`), from the job when known. */
+function parentOf(id: string, last?: Job): string | undefined {
+  return last?.arrayJobId ?? /^(\d+)_\d+$/.exec(id)?.[1];
 }
 
 export class JobWatcher implements Disposable {
@@ -139,6 +146,7 @@ export class JobWatcher implements Disposable {
       awaiting: new Map(),
       expected: new Set(),
       finished: [],
+      reported: new Set(),
       removed: false,
     };
     this.hosts.set(host, s);
@@ -277,6 +285,11 @@ export class JobWatcher implements Disposable {
     for (const job of listed) {
       s.expected.delete(job.id);
       s.awaiting.delete(job.id);
+      // A tracked array id is seen once any of its tasks is listed; the tasks are followed from here.
+      if (job.arrayJobId !== undefined) {
+        s.expected.delete(job.arrayJobId);
+        if (!s.awaiting.get(job.arrayJobId)?.last) s.awaiting.delete(job.arrayJobId);
+      }
       if (isTerminal(job.state)) {
         // Some schedulers keep finished jobs listed for a while: report them once.
         if (!previous.has(job.id) || !isTerminal(previous.get(job.id)?.state ?? 'UNKNOWN')) this.finish(s, job);
@@ -316,7 +329,7 @@ export class JobWatcher implements Disposable {
     // Array tasks are asked for through their parent: one id for all of them, and the
     // siblings' records tell what happened to a task that left none (see below).
     const query = new Set<string>();
-    for (const id of ids) query.add(s.awaiting.get(id)?.last?.arrayJobId ?? /^(\d+)_\d+$/.exec(id)?.[1] ?? id);
+    for (const id of ids) query.add(parentOf(id, s.awaiting.get(id)?.last) ?? id);
     let records: Job[];
     try {
       records = await s.scheduler.finalState([...query], this.opts.finalStateDays);
@@ -327,6 +340,8 @@ export class JobWatcher implements Disposable {
     if (s.removed || this.disposed) return;
     const byId = new Map(records.map((r) => [r.id, r]));
     const limit = this.opts.finalStateAttempts ?? 10;
+
+    const resolved = new Map<string, Job[]>();
     for (const id of ids) {
       const a = s.awaiting.get(id) as Awaiting;
       const task = /^(\d+)_(\d+)$/.exec(id);
@@ -335,17 +350,39 @@ export class JobWatcher implements Disposable {
         // Tasks that never started are one record for the lot: `123_[4-9]`.
         const group = records.find((r) => r.arrayJobId === task[1] && r.arrayTaskId?.startsWith('[') && taskInSet(r.arrayTaskId, task[2] as string));
         if (group) rec = { ...group, id, arrayTaskId: task[2] as string };
-        else if (a.last?.state === 'PENDING' && records.some((r) => r.arrayJobId === task[1])) {
+        else if (a.attempts >= 2 && a.last?.state === 'PENDING' && records.some((r) => r.arrayJobId === task[1])) {
           // A pending task cancelled on its own leaves no accounting record at all (22.05),
-          // while its siblings have theirs: it can only have been cancelled.
+          // while its siblings have theirs. Only after a few cycles: accounting also lags.
           rec = { ...a.last, state: 'CANCELLED', rawState: 'CANCELLED', reason: 'cancelled while pending (no accounting record)' };
         }
       }
       if (rec && isTerminal(rec.state)) {
-        s.awaiting.delete(id);
         // Accounting may store names and comments lossily (quotes → backquotes, non-ASCII → '?'
         // in a latin1 database): keep what the queue showed when there is something.
-        this.finish(s, a.last ? { ...a.last, ...rec, id, name: a.last.name, comment: a.last.comment || rec.comment, tags: a.last.tags.length ? a.last.tags : rec.tags, workDir: a.last.workDir || rec.workDir } : { ...rec, id });
+        const last = a.last;
+        resolved.set(id, [last ? { ...last, ...rec, id, name: last.name, comment: last.comment || rec.comment, tags: last.tags.length ? last.tags : rec.tags, workDir: last.workDir || rec.workDir } : { ...rec, id }]);
+        continue;
+      }
+      if (!task && !a.last) {
+        // A tracked array id whose tasks were never seen queued: report each task from accounting.
+        const tasks = records.filter((r) => r.arrayJobId === id && !r.arrayTaskId?.startsWith('[') && !s.reported.has(r.id));
+        if (tasks.length > 0 && tasks.every((t) => isTerminal(t.state))) {
+          resolved.set(id, tasks);
+          continue;
+        }
+      }
+    }
+
+    // Tasks of one array that left the queue together are reported together (one notice per
+    // array), so a task whose record lags holds its siblings back — up to the attempt limit.
+    const waiting = new Set(ids.filter((id) => !resolved.has(id)).map((id) => parentOf(id, s.awaiting.get(id)?.last)).filter((p): p is string => !!p));
+    for (const id of ids) {
+      const a = s.awaiting.get(id) as Awaiting;
+      const jobs = resolved.get(id);
+      const parent = parentOf(id, a.last);
+      if (jobs && !(parent && waiting.has(parent) && a.attempts + 1 < limit)) {
+        s.awaiting.delete(id);
+        for (const j of jobs) this.finish(s, j);
         continue;
       }
       // Not in accounting yet, or still active there (lag, requeue): try again next cycle.
@@ -353,12 +390,16 @@ export class JobWatcher implements Disposable {
       if (a.attempts >= limit) {
         s.awaiting.delete(id);
         this.log.warn(`${s.host}: no final state for job ${id} after ${a.attempts} tries`);
-        if (a.last) this.finish(s, { ...a.last, state: 'UNKNOWN', rawState: rec?.rawState ?? 'UNKNOWN' });
+        if (jobs) for (const j of jobs) this.finish(s, j);
+        else if (a.last) this.finish(s, { ...a.last, state: 'UNKNOWN', rawState: byId.get(id)?.rawState ?? 'UNKNOWN' });
       }
     }
   }
 
   private finish(s: HostState, job: Job): void {
+    if (s.reported.has(job.id)) return;
+    s.reported.add(job.id);
+    if (s.reported.size > 5000) s.reported.delete(s.reported.values().next().value as string);
     s.finished.unshift(job);
     s.finished.length = Math.min(s.finished.length, this.opts.keepFinished ?? 100);
     this.emit('finished', s.host, job);
