@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { posix } from 'node:path';
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import type { Logger } from '../core/log';
 import { CancelledError } from '../core/cancel';
 import { formatSize } from '../core/remote/format';
@@ -48,7 +48,7 @@ export class Transfers implements vscode.Disposable {
       canSelectFolders: true,
       canSelectMany: false,
       openLabel: 'Download Here',
-      defaultUri: this.lastDownloadFolder ?? vscode.Uri.file(path.join(os.homedir(), 'Downloads')),
+      defaultUri: this.lastDownloadFolder ?? vscode.Uri.file(defaultDownloadFolder()),
     });
     const dir = picked?.[0];
     if (!dir) throw new CancelledError();
@@ -163,6 +163,12 @@ export class Transfers implements vscode.Disposable {
   dispose(): void {
     this.lastDownloadFolder = undefined;
   }
+}
+
+/** ~/Downloads when there is one, else the home folder. */
+function defaultDownloadFolder(): string {
+  const downloads = path.join(os.homedir(), 'Downloads');
+  return existsSync(downloads) ? downloads : os.homedir();
 }
 
 async function localExists(p: string): Promise<boolean> {

@@ -9,12 +9,53 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { answerInputBox, openView, pickQuickPickItem, quickInput, repoRoot, runCommand, screenshot, treeItem, withWorkbench } from './harness';
+import {
+  answerInputBox,
+  launchBrowser,
+  openView,
+  openWorkbench,
+  pickQuickPickItem,
+  quickInput,
+  reportFailure,
+  repoRoot,
+  runCommand,
+  screenshot,
+  startCodeServer,
+  treeItem,
+  type WorkbenchSession,
+} from './harness';
 import { e2eMissing } from './prerequisites';
 import { sandbox } from '../support/sandbox';
 
 const HOST = 'hpc-sandbox';
+
+/**
+ * withWorkbench, plus the settings also written as remote machine settings. code-server runs the
+ * extension host as a remote one, which does not reliably see `machine`-scoped settings
+ * (remoteHpc.sshConfigFile, remoteHpc.knownHostsFile) from the user settings file: they belong in
+ * <user-data-dir>/Machine/settings.json, written here before the workbench connects.
+ */
+async function withWorkbench(opts: { name: string; extensionDevelopmentPath: string; settings: Record<string, unknown> }, fn: (s: WorkbenchSession) => Promise<void>): Promise<void> {
+  const server = await startCodeServer(opts);
+  mkdirSync(join(server.userDataDir, 'Machine'), { recursive: true });
+  writeFileSync(join(server.userDataDir, 'Machine', 'settings.json'), JSON.stringify(opts.settings, null, 2));
+  let browserSession: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  try {
+    browserSession = await launchBrowser();
+    await openWorkbench(browserSession.page, server.url, server.workspaceFolder);
+    await fn({ server, browserSession, page: browserSession.page });
+  } catch (err) {
+    await reportFailure(opts.name, server, browserSession);
+    throw err;
+  } finally {
+    await browserSession?.close();
+    await server.stop();
+  }
+}
 
 /** Runs a command on the sandbox over plain OpenSSH (independent of the extension). */
 function ssh(script: string): string {
@@ -53,12 +94,38 @@ async function collapse(row: Locator): Promise<void> {
   assert.equal(await row.getAttribute('aria-expanded'), 'false', 'folder did not collapse');
 }
 
-/** Right-clicks a row and picks an entry of its context menu. */
+/** Answers VS Code's simple file dialog (files.simpleDialog.enable) with a path, then OK. */
+async function answerFileDialog(page: Page, path: string): Promise<void> {
+  const input = quickInput(page).locator('input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await eventually(() => input.inputValue(), (v) => v !== '', 10_000); // the dialog fills in its start folder first
+  // …and may still be settling on it: type ours until it sticks.
+  for (let i = 0; i < 10; i++) {
+    await input.fill(path);
+    await new Promise((r) => setTimeout(r, 500));
+    if ((await input.inputValue()) === path) break;
+  }
+  assert.equal(await input.inputValue(), path);
+  await quickInput(page).locator('.monaco-button', { hasText: /^(OK|Download Here|Upload)$/ }).first().click();
+}
+
+/** Right-clicks a row and picks an entry of its context menu (retried: a click right after the menu opens can be ignored). */
 async function contextMenu(page: Page, row: Locator, entry: string): Promise<void> {
-  await row.click({ button: 'right' });
-  const item = page.locator('.context-view .monaco-menu .action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${entry}$`) }) }).first();
-  await item.waitFor({ state: 'visible', timeout: 10_000 });
-  await item.click();
+  const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
+  for (let attempt = 0; ; attempt++) {
+    await row.click({ button: 'right' });
+    const item = menu.locator('.action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${entry}$`) }) }).first();
+    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    await item.click();
+    try {
+      await menu.first().waitFor({ state: 'hidden', timeout: 3000 });
+      return;
+    } catch (e) {
+      if (attempt >= 2) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
 }
 
 /** The tree renders only visible rows: wheel down over it until the row exists. */
@@ -298,6 +365,72 @@ test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e
       },
     );
   } finally {
+    try {
+      ssh(`rm -rf ~/${dir}`);
+    } catch {
+      /* the sandbox may be gone */
+    }
+  }
+});
+
+test('remote explorer: download a folder, upload a file', { skip: e2eMissing(), timeout: 240_000 }, async () => {
+  const d = sandbox();
+  const dir = `e2e-explorer3-${process.pid}-${Date.now().toString(36)}`;
+  ssh(`mkdir -p ~/${dir}/data/inner && cd ~/${dir}/data && printf 'one\\n' > one.txt && printf 'two\\n' > inner/two.txt`);
+  const local = mkdtempSync(join(tmpdir(), 'rhpc-e2e-dl-'));
+  const toUpload = join(local, 'up load.txt');
+  writeFileSync(toUpload, 'from this machine\n');
+  try {
+    await withWorkbench(
+      {
+        name: 'explorer-transfer',
+        extensionDevelopmentPath: repoRoot(),
+        settings: {
+          'remoteHpc.sshConfigFile': d.sshConfig,
+          'remoteHpc.knownHostsFile': d.knownHosts,
+          'remoteHpc.explorer.showHiddenFiles': false,
+        },
+      },
+      async ({ page }) => {
+        await openView(page, 'Hosts');
+        await treeItem(page, HOST).waitFor({ state: 'visible', timeout: 30_000 });
+        await runCommand(page, 'Remote HPC: Connect');
+        await pickQuickPickItem(page, HOST);
+        const homeRow = explorerItem(page, '~');
+        await homeRow.waitFor({ state: 'visible', timeout: 60_000 });
+        await page.locator('.pane-header', { hasText: 'Hosts' }).first().click();
+        await page.locator('.pane-header', { hasText: 'Jobs' }).first().click();
+        await expand(homeRow);
+        const dirRow = explorerItem(page, dir);
+        await expand(dirRow);
+
+        // Download… a folder: pick the local folder in the (simple) dialog; the tree arrives there.
+        await contextMenu(page, explorerItem(page, 'data', 4), 'Download…');
+        await answerFileDialog(page, `${local}/`);
+        await eventually(
+          () => existsSync(join(local, 'data', 'inner', 'two.txt')),
+          (ok) => ok,
+          30_000,
+        );
+        assert.equal(readFileSync(join(local, 'data', 'one.txt'), 'utf8'), 'one\n');
+        assert.equal(readFileSync(join(local, 'data', 'inner', 'two.txt'), 'utf8'), 'two\n');
+
+        // Upload… a file into the folder: Files…, then the file in the dialog.
+        await contextMenu(page, dirRow, 'Upload…');
+        await pickQuickPickItem(page, /Files…$/);
+        await answerFileDialog(page, toUpload);
+        const up = await eventually(
+          () => ssh(`cat ~/${dir}/'up load.txt' 2>/dev/null || true`),
+          (t) => t !== '',
+          30_000,
+        );
+        assert.equal(up, 'from this machine\n');
+        await explorerItem(page, 'up load.txt').waitFor({ state: 'visible', timeout: 20_000 });
+        await screenshot(page, 'explorer-7-transfers');
+      },
+    );
+  } finally {
+    rmSync(local, { recursive: true, force: true });
     try {
       ssh(`rm -rf ~/${dir}`);
     } catch {
