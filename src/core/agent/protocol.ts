@@ -139,16 +139,20 @@ export class FrameDecoder {
       this.buffered -= n;
       return out;
     }
+    // Copy across chunks, then drop the consumed ones in one splice (shift() per chunk is
+    // quadratic when a large frame arrives in many tiny chunks).
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
+    let used = 0;
     while (filled < n) {
-      const c = this.chunks[0];
+      const c = this.chunks[used];
       const k = Math.min(c.length, n - filled);
       c.copy(out, filled, 0, k);
       filled += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
+      if (k === c.length) used++;
+      else this.chunks[used] = c.subarray(k);
     }
+    this.chunks.splice(0, used);
     this.buffered -= n;
     return out;
   }
