@@ -1,7 +1,7 @@
 // Two bundles: the extension host (node, cjs) and the webviews (browser, esm).
 // esbuild does not type-check: `npm run check` runs tsc and eslint beside it.
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -43,6 +43,10 @@ const webview = {
   target: 'es2022',
   loader: { '.ttf': 'file', '.css': 'css' },
 };
+
+// Codicons for the webviews ship inside dist/ (the .vsix carries no node_modules).
+mkdirSync('dist/codicons', { recursive: true });
+for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/codicons/${f}`);
 
 const builds = [extension, webview].filter((b) => b !== webview || Object.keys(webviewEntries).length > 0);
 if (watch) {

@@ -48,7 +48,7 @@ export function webviewRoots(extensionUri: vscode.Uri, extra: vscode.Uri[] = [])
   return [
     vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
     vscode.Uri.joinPath(extensionUri, 'media'),
-    vscode.Uri.joinPath(extensionUri, 'node_modules', '@vscode', 'codicons', 'dist'),
+    vscode.Uri.joinPath(extensionUri, 'dist', 'codicons'),
     ...extra,
   ];
 }
@@ -158,7 +158,7 @@ export class WebviewHost<V extends ViewKind> implements vscode.Disposable {
       view: this.opts.view,
       scriptUri: this.asUri(vscode.Uri.joinPath(dist, `${this.opts.bundle}.js`)),
       styleUris: [this.asUri(vscode.Uri.joinPath(dist, `${this.opts.bundle}.css`))],
-      codiconsUri: this.asUri(vscode.Uri.joinPath(this.opts.extensionUri, 'node_modules', '@vscode', 'codicons', 'dist', 'codicon.css')),
+      codiconsUri: this.asUri(vscode.Uri.joinPath(this.opts.extensionUri, 'dist', 'codicons', 'codicon.css')),
     });
   }
 }
