@@ -16,7 +16,7 @@ import { download, upload, type TransferProgress } from '../../src/core/remote/t
 import { silentLogger } from '../../src/core/log';
 import { TEMP_RE } from '../../src/core/remote/common';
 import type { ChangeEvent, RemoteOps } from '../../src/core/remote/types';
-import type { ClientSession } from '../../src/core/ssh/session';
+import type { ClientSession, Session } from '../../src/core/ssh/session';
 import { LatencyProxy } from '../../bench/latency-proxy';
 
 const skip = sandboxAvailable() ? false : 'sandbox not running (npm run sandbox:start)';
@@ -307,6 +307,54 @@ for (const kind of ['agent', 'sftp'] as const) {
     });
   });
 }
+
+describe('agent start on the sandbox', { skip }, () => {
+  let conn: { session: ClientSession; close(): void };
+  before(async () => {
+    conn = await connectDirect();
+  });
+  after(() => conn.close());
+
+  /** The same session, with every spawned command wrapped (as a noisy login or a host without Python would). */
+  function wrapped(wrap: (argv: readonly string[]) => string[]): Session {
+    const s = conn.session;
+    return {
+      host: s.host,
+      get connected() {
+        return s.connected;
+      },
+      exec: (argv, o) => s.exec(argv, o),
+      spawn: (argv, o) => s.spawn(wrap(argv), o),
+      sftp: () => s.sftp(),
+      openSftp: () => s.openSftp(),
+      shell: (pty) => s.shell(pty),
+    };
+  }
+
+  test('login output before the handshake is skipped', async () => {
+    const noisy = wrapped((argv) => ['sh', '-c', 'echo "Welcome to the cluster"; printf "@@REMOTE-HPC-AGENT 9 zz@@ quota 93%%\\n"; exec "$@"', 'sh', ...argv]);
+    const ops = await openRemote(noisy, silentLogger);
+    try {
+      assert.equal(ops.kind, 'agent');
+      assert.equal((await ops.run(['echo', 'ok'])).stdout.toString(), 'ok\n');
+    } finally {
+      ops.dispose();
+    }
+  });
+
+  test('no python3 on the host: falls back to SFTP and says why', async () => {
+    const noPython = wrapped(() => ['sh', '-c', 'echo "sh: 1: exec: python3: not found" >&2; exit 127']);
+    let why = '';
+    const ops = await openRemote(noPython, silentLogger, { onFallback: (r) => (why = r) });
+    try {
+      assert.equal(ops.kind, 'sftp');
+      assert.match(why, /python3: not found/);
+      assert.ok((await ops.list(`${await ops.home()}/fixtures`)).total > 0);
+    } finally {
+      ops.dispose();
+    }
+  });
+});
 
 describe('transfers (SFTP, several channels)', { skip }, () => {
   let conn: { session: ClientSession; close(): void };

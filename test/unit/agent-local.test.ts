@@ -114,6 +114,30 @@ test('list: dirs first, filters, sort, paging, total, symlink targets, temp file
   await assert.rejects(ops.list(join(d, 'missing')), (e) => classifyRemoteError(e) === 'not-found');
 });
 
+test('list of a big folder: later pages come from a short-lived scan cache, yet sizes and new names are fresh', async () => {
+  const d = join(dir, 'big');
+  mkdirSync(d);
+  for (let i = 0; i < 2500; i++) writeFileSync(join(d, `f${String(i).padStart(5, '0')}`), '');
+  const first = await ops.list(d, { limit: 3 });
+  assert.equal(first.total, 2500);
+  assert.deepEqual(
+    first.entries.map((e) => e.size),
+    [0, 0, 0],
+  );
+  writeFileSync(join(d, 'f00001'), 'grown');
+  const again = await ops.list(d, { limit: 3 });
+  assert.equal(again.entries[1].size, 5, 'a cached scan still stats the page afresh');
+  writeFileSync(join(d, 'a-new-file'), '');
+  const withNew = await ops.list(d, { limit: 1 });
+  assert.equal(withNew.total, 2501);
+  assert.equal(withNew.entries[0].name, 'a-new-file');
+  const last = await ops.list(d, { offset: 2499, limit: 10 });
+  assert.deepEqual(
+    last.entries.map((e) => e.name),
+    ['f02498', 'f02499'],
+  );
+});
+
 test('stat many paths, missing ones null', async () => {
   writeFileSync(join(dir, 's.txt'), 'hello');
   const [a, b, c] = await ops.stat([join(dir, 's.txt'), join(dir, 'nope'), dir]);

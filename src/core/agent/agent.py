@@ -38,6 +38,8 @@ HEADER = struct.Struct(">2sBBIII")
 T_REQUEST, T_RESPONSE, T_ERROR, T_EVENT, T_CANCEL = 1, 2, 3, 4, 5
 F_JSON_ZLIB, F_BIN_ZLIB = 1, 2
 COMPRESS_MIN = 16 * 1024
+# Operations that may take long get a thread of their own, so they never starve the pool.
+LONG_OPS = frozenset(["run", "search", "copy", "remove"])
 MAX_FRAME = 1 << 31
 # Temp files of atomic writes: ".<name>.remote-hpc-<8 hex>.tmp"; hidden from listings.
 TEMP_RE = re.compile(r"^\..+\.remote-hpc-[0-9a-f]{8}\.tmp$", re.S)
@@ -173,7 +175,10 @@ class Agent(object):
                 ctx = Context(self, rid)
                 with self.lock:
                     self.contexts[rid] = ctx
-                self.pool.submit(self.run_request, ctx, msg, payload)
+                if msg.get("op") in LONG_OPS:
+                    start_thread(lambda c=ctx, m=msg, b=payload: self.run_request(c, m, b))
+                else:
+                    self.pool.submit(self.run_request, ctx, msg, payload)
 
     def run_request(self, ctx, msg, payload):
         keep = False

@@ -38,7 +38,10 @@ export interface TransferOptions {
   progressIntervalMs?: number;
   /** Replace existing files (default true). Folders are merged. */
   overwrite?: boolean;
-  /** SFTP channels for big transfers (default 4; the session's shared one is one of them). */
+  /**
+   * Most SFTP channels for big transfers (default 4; the session's shared one is one of them).
+   * Fewer are used when the measured round trip is short (see channelsForRtt).
+   */
   channels?: number;
   /** Requests in flight per channel (default 8). */
   requestsPerChannel?: number;
@@ -64,6 +67,27 @@ interface FileJob {
 
 /** Transfers below this size use the session's one SFTP channel only. */
 const MULTI_CHANNEL_FROM = 8 << 20;
+
+/**
+ * Channels worth opening at a given round-trip time: one channel's 2 MiB window already moves
+ * about 2 MiB per RTT, so on a LAN more channels only add CPU work; from ~10 ms on they pay.
+ */
+export function channelsForRtt(rttMs: number, max: number): number {
+  if (rttMs < 3) return 1;
+  if (rttMs < 10) return Math.min(2, max);
+  return max;
+}
+
+/** Round-trip time of the SFTP channel: the quicker of two stats of `path`. */
+async function measureRtt(s: SFTPWrapper, path: string): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < 2; i++) {
+    const t0 = performance.now();
+    await sftpStat(s, path).catch(() => undefined);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
 
 const abortError = () => new CancelledError('Transfer cancelled');
 
@@ -207,7 +231,8 @@ export async function download(session: Session, remotePath: string, localPath: 
   }
   const total = jobs.reduce((a, j) => a + j.size, 0);
   const progress = new Progress(opts, total, jobs.length);
-  const pool = new ChannelPool(session, main, total >= MULTI_CHANNEL_FROM ? (opts.channels ?? 4) : 1, log);
+  const channels = total >= MULTI_CHANNEL_FROM ? channelsForRtt(await measureRtt(main, remotePath), opts.channels ?? 4) : 1;
+  const pool = new ChannelPool(session, main, channels, log);
   try {
     await eachLimit(jobs, jobs.length === 1 ? 1 : (opts.fileConcurrency ?? 8), async (j) => {
       checkAbort(opts.signal);
@@ -314,7 +339,8 @@ export async function upload(session: Session, localPath: string, remotePath: st
   }
   const total = jobs.reduce((a, j) => a + j.size, 0);
   const progress = new Progress(opts, total, jobs.length);
-  const pool = new ChannelPool(session, main, total >= MULTI_CHANNEL_FROM ? (opts.channels ?? 4) : 1, log);
+  const channels = total >= MULTI_CHANNEL_FROM ? channelsForRtt(await measureRtt(main, dirs[0] ?? remotePath), opts.channels ?? 4) : 1;
+  const pool = new ChannelPool(session, main, channels, log);
   try {
     await eachLimit(jobs, jobs.length === 1 ? 1 : (opts.fileConcurrency ?? 8), async (j) => {
       checkAbort(opts.signal);
