@@ -175,9 +175,15 @@ export class ExplorerModel implements vscode.Disposable {
     if (!same) this.changed.fire(undefined);
   }
 
+  /** The host's ops, only while it is connected: the explorer never opens a connection by itself. */
+  private async opsOf(host: string) {
+    if (!this.shownHosts.includes(host)) throw new Error(`${host} is not connected`);
+    return this.remote.ops(host);
+  }
+
   private async resolveRootsOf(host: string): Promise<RootsState> {
     try {
-      const ops = await this.remote.ops(host);
+      const ops = await this.opsOf(host);
       const specs = rootSpecsFor(vscode.workspace.getConfiguration('remoteHpc').get('roots'), host);
       const names = rootVariables(specs);
       const [home, env] = await Promise.all([ops.home(), names.length ? ops.getenv(names) : Promise.resolve({})]);
@@ -195,7 +201,7 @@ export class ExplorerModel implements vscode.Disposable {
   }
 
   private async fetchPage(host: string, path: string, offset: number, limit: number) {
-    const ops = await this.remote.ops(host);
+    const ops = await this.opsOf(host);
     const filter = this.filters.get(host);
     const result = await ops.list(path, {
       offset,
@@ -212,7 +218,7 @@ export class ExplorerModel implements vscode.Disposable {
   /** readlink for a page's symlinks in one remote command; the folder is redrawn when they arrive. */
   private async resolveLinks(host: string, folder: string, links: RemoteEntry[]): Promise<void> {
     try {
-      const ops = await this.remote.ops(host);
+      const ops = await this.opsOf(host);
       const script = 'for p do t=$(readlink -- "$p" 2>/dev/null) || t=; printf "%s\\0" "$t"; done';
       const res = await ops.run(['sh', '-c', script, 'sh', ...links.map((l) => l.path)], { timeoutMs: 15_000 });
       const targets = res.stdout.toString('utf8').split('\0');
