@@ -115,7 +115,7 @@ test('list: dirs first, filters, sort, paging, total, symlink targets, temp file
 });
 
 test('list of a big folder: later pages come from a short-lived scan cache, yet sizes and new names are fresh', async () => {
-  const d = join(dir, 'big');
+  const d = join(dir, 'bigdir');
   mkdirSync(d);
   for (let i = 0; i < 2500; i++) writeFileSync(join(d, `f${String(i).padStart(5, '0')}`), '');
   const first = await ops.list(d, { limit: 3 });
