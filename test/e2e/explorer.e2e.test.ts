@@ -244,6 +244,15 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
         // Clear the filter again: noise.log comes back.
         await runCommand(page, 'Clear Remote Explorer Filter');
         await explorerItem(page, 'noise.log').waitFor({ state: 'visible', timeout: 20_000 });
+
+        // Reveal in Remote Explorer (palette, active hpc: editor): the collapsed folder opens on the file.
+        await collapse(explorerItem(page, dir));
+        await explorerItem(page, 'edit-me.txt').waitFor({ state: 'detached', timeout: 10_000 });
+        await page.locator('.tabs-container .tab', { hasText: 'edit-me.txt' }).click();
+        await runCommand(page, 'Remote HPC: Reveal in Remote Explorer');
+        const revealed = explorerItem(page, 'edit-me.txt');
+        await revealed.waitFor({ state: 'visible', timeout: 20_000 });
+        assert.equal(await eventually(() => revealed.getAttribute('aria-selected'), (v) => v === 'true'), 'true');
       },
     );
   } finally {
