@@ -73,15 +73,15 @@ const MULTI_CHANNEL_FROM = 8 << 20;
  * about 2 MiB per RTT, so on a LAN more channels only add CPU work; from ~10 ms on they pay.
  */
 export function channelsForRtt(rttMs: number, max: number): number {
-  if (rttMs < 3) return 1;
-  if (rttMs < 10) return Math.min(2, max);
+  if (rttMs < 5) return 1;
+  if (rttMs < 12) return Math.min(2, max);
   return max;
 }
 
-/** Round-trip time of the SFTP channel: the quicker of two stats of `path`. */
+/** Round-trip time of the SFTP channel: the quickest of three stats of `path`. */
 async function measureRtt(s: SFTPWrapper, path: string): Promise<number> {
   let best = Infinity;
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
     await sftpStat(s, path).catch(() => undefined);
     best = Math.min(best, performance.now() - t0);
