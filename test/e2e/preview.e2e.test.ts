@@ -10,10 +10,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Locator, Page } from 'playwright-core';
-import { answerInputBox, openView, pickQuickPickItem, repoRoot, runCommand, screenshot, treeItem, webviewFrame, withWorkbench } from './harness';
+import {
+  answerInputBox,
+  launchBrowser,
+  openView,
+  openWorkbench,
+  pickQuickPickItem,
+  reportFailure,
+  repoRoot,
+  runCommand,
+  screenshot,
+  startCodeServer,
+  treeItem,
+  webviewFrame,
+  type WorkbenchSession,
+} from './harness';
 import { e2eMissing } from './prerequisites';
 
 const root = repoRoot();
@@ -27,6 +41,29 @@ function missing(): string | false {
   const why = e2eMissing();
   if (why) return why;
   return existsSync(join(root, 'dist', 'webview', 'gallery.js')) ? false : 'webviews not built (node esbuild.mjs)';
+}
+
+/**
+ * The harness's withWorkbench, with the settings also written as remote machine settings:
+ * code-server's extension host does not reliably see `machine`-scoped settings
+ * (remoteHpc.sshConfigFile, knownHostsFile) from the user settings file (as in explorer.e2e).
+ */
+async function withWorkbench(opts: { name: string; extensionDevelopmentPath: string; settings: Record<string, unknown> }, fn: (s: WorkbenchSession) => Promise<void>): Promise<void> {
+  const server = await startCodeServer(opts);
+  mkdirSync(join(server.userDataDir, 'Machine'), { recursive: true });
+  writeFileSync(join(server.userDataDir, 'Machine', 'settings.json'), JSON.stringify(opts.settings, null, 2));
+  let browserSession: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  try {
+    browserSession = await launchBrowser();
+    await openWorkbench(browserSession.page, server.url, server.workspaceFolder);
+    await fn({ server, browserSession, page: browserSession.page });
+  } catch (err) {
+    await reportFailure(opts.name, server, browserSession);
+    throw err;
+  } finally {
+    await browserSession?.close();
+    await server.stop();
+  }
 }
 
 function ssh(script: string): string {
