@@ -9,53 +9,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import {
   answerInputBox,
-  launchBrowser,
   openView,
-  openWorkbench,
   pickQuickPickItem,
   quickInput,
-  reportFailure,
   repoRoot,
   runCommand,
   screenshot,
-  startCodeServer,
   treeItem,
-  type WorkbenchSession,
+  withWorkbench,
 } from './harness';
 import { e2eMissing } from './prerequisites';
 import { sandbox } from '../support/sandbox';
 
 const HOST = 'hpc-sandbox';
-
-/**
- * withWorkbench, plus the settings also written as remote machine settings. code-server runs the
- * extension host as a remote one, which does not reliably see `machine`-scoped settings
- * (remoteHpc.sshConfigFile, remoteHpc.knownHostsFile) from the user settings file: they belong in
- * <user-data-dir>/Machine/settings.json, written here before the workbench connects.
- */
-async function withWorkbench(opts: { name: string; extensionDevelopmentPath: string; settings: Record<string, unknown> }, fn: (s: WorkbenchSession) => Promise<void>): Promise<void> {
-  const server = await startCodeServer(opts);
-  mkdirSync(join(server.userDataDir, 'Machine'), { recursive: true });
-  writeFileSync(join(server.userDataDir, 'Machine', 'settings.json'), JSON.stringify(opts.settings, null, 2));
-  let browserSession: Awaited<ReturnType<typeof launchBrowser>> | undefined;
-  try {
-    browserSession = await launchBrowser();
-    await openWorkbench(browserSession.page, server.url, server.workspaceFolder);
-    await fn({ server, browserSession, page: browserSession.page });
-  } catch (err) {
-    await reportFailure(opts.name, server, browserSession);
-    throw err;
-  } finally {
-    await browserSession?.close();
-    await server.stop();
-  }
-}
 
 /** Runs a command on the sandbox over plain OpenSSH (independent of the extension). */
 function ssh(script: string): string {

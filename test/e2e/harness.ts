@@ -300,6 +300,10 @@ export async function startCodeServer(opts: StartCodeServerOptions = {}): Promis
 
   const settings = { ...DEFAULT_SETTINGS, ...(opts.settings ?? {}) };
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  // code-server's extension host is a remote one: `machine`-scoped settings (paths such as
+  // remoteHpc.sshConfigFile) are read from the remote machine settings, not reliably from User.
+  fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(opts.settings ?? {}, null, 2));
 
   const env = isolatedEnv(rootDir, opts.env);
   const baseArgs = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
