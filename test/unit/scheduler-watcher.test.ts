@@ -1,45 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JobWatcher, type Clock, type WatchedScheduler } from '../../src/core/scheduler/watcher';
+import { FakeClock as SharedFakeClock, flush } from '../support/jobs';
 import type { Job, JobState } from '../../src/core/scheduler/types';
 
-class FakeClock implements Clock {
-  t = 1_000_000;
-  private seq = 0;
-  readonly timers = new Map<number, { due: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { due: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  /** Runs due timers in order (letting the async work they start settle) until `ms` have passed. */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      await flush();
-      let next: [number, { due: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].due <= end && (!next || e[1].due < next[1].due)) next = e;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = next[1].due;
-      next[1].fn();
-    }
-    this.t = end;
-    await flush();
-  }
+/** The shared fake clock, plus a view of the timers still pending (relative to now). */
+class FakeClock extends SharedFakeClock implements Clock {
   pending(): number[] {
     return [...this.timers.values()].map((t) => t.due - this.t).sort((a, b) => a - b);
   }
-}
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 }
 
 function job(id: string, state: JobState = 'RUNNING', extra: Partial<Job> = {}): Job {
