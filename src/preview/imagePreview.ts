@@ -11,26 +11,11 @@ import { loadImage, type LoadedImage } from '../core/preview/imageLoader';
 import { basename, dirname, extOf } from '../core/preview/mime';
 import { toErrorInfo, type ErrorInfo, type ImageMeta, type ImageShown, type ProgressInfo } from '../shared/protocol';
 import { WebviewHost } from '../webviews/webviewHost';
-import { IMAGE_PREVIEW_VIEW_TYPE, locationOf, throttle, type PreviewServices } from './services';
+import { IMAGE_PREVIEW_VIEW_TYPE, locationOf, registerReadonlyPreview, throttle, type PreviewServices } from './services';
 
-export class ImagePreviewProvider implements vscode.CustomReadonlyEditorProvider {
-  constructor(private readonly services: PreviewServices) {}
-
-  static register(services: PreviewServices): vscode.Disposable {
-    return vscode.window.registerCustomEditorProvider(IMAGE_PREVIEW_VIEW_TYPE, new ImagePreviewProvider(services), {
-      supportsMultipleEditorsPerDocument: true,
-      webviewOptions: { retainContextWhenHidden: false },
-    });
-  }
-
-  openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
-    return { uri, dispose: () => undefined };
-  }
-
-  resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
-    const controller = new ImagePreviewController(this.services, document.uri, panel);
-    panel.onDidDispose(() => controller.dispose());
-  }
+/** The read-only custom editor for remote images. */
+export function registerImagePreviewProvider(services: PreviewServices): vscode.Disposable {
+  return registerReadonlyPreview(IMAGE_PREVIEW_VIEW_TYPE, (uri, panel) => new ImagePreviewController(services, uri, panel));
 }
 
 class ImagePreviewController implements vscode.Disposable {

@@ -5,10 +5,10 @@
 import * as vscode from 'vscode';
 import { registerCommand } from '../util/commands';
 import { GalleryPanel } from './gallery';
-import { ImagePreviewProvider } from './imagePreview';
+import { registerImagePreviewProvider } from './imagePreview';
 import { makeVideoCommand } from './makeVideoCommand';
 import { locationsOfArgs, PreviewServices, type PreviewDeps } from './services';
-import { VideoPreviewProvider } from './videoPreview';
+import { registerVideoPreviewProvider } from './videoPreview';
 
 export type { PreviewDeps } from './services';
 export { IMAGE_PREVIEW_VIEW_TYPE, VIDEO_PREVIEW_VIEW_TYPE, GALLERY_VIEW_TYPE } from './services';
@@ -18,8 +18,8 @@ export function registerPreviews(context: vscode.ExtensionContext, deps: Preview
   const log = deps.log;
   return [
     services,
-    ImagePreviewProvider.register(services),
-    VideoPreviewProvider.register(services),
+    registerImagePreviewProvider(services),
+    registerVideoPreviewProvider(services),
     registerCommand(log, 'remoteHpc.openImageGallery', async (arg: unknown, selected: unknown) => {
       const [target] = locationsOfArgs(arg, selected);
       if (!target) throw new Error('Choose a folder in the Remote Explorer to see its images.');

@@ -114,6 +114,24 @@ export function locationsOfArgs(arg: unknown, selected: unknown): HpcLocation[] 
   return active ? [active] : [];
 }
 
+/**
+ * Registers a read-only custom editor whose documents are just their URI; `open` builds the
+ * controller of one editor panel, disposed with the panel.
+ */
+export function registerReadonlyPreview(viewType: string, open: (uri: vscode.Uri, panel: vscode.WebviewPanel) => vscode.Disposable): vscode.Disposable {
+  return vscode.window.registerCustomEditorProvider(
+    viewType,
+    {
+      openCustomDocument: (uri) => ({ uri, dispose: () => undefined }),
+      resolveCustomEditor: (document, panel) => {
+        const controller = open(document.uri, panel);
+        panel.onDidDispose(() => controller.dispose());
+      },
+    },
+    { supportsMultipleEditorsPerDocument: true, webviewOptions: { retainContextWhenHidden: false } },
+  );
+}
+
 /** Calls `fn` at most every `ms` (the last call always goes through once the window ends). */
 export function throttle<A extends unknown[]>(ms: number, fn: (...a: A) => void): (...a: A) => void {
   let last = 0;

@@ -9,26 +9,11 @@ import { downloadToFile } from '../core/preview/download';
 import { basename, extOf, mimeOf } from '../core/preview/mime';
 import { toErrorInfo, type ErrorInfo, type ProgressInfo, type VideoMeta } from '../shared/protocol';
 import { WebviewHost } from '../webviews/webviewHost';
-import { locationOf, throttle, VIDEO_PREVIEW_VIEW_TYPE, type PreviewServices } from './services';
+import { locationOf, registerReadonlyPreview, throttle, VIDEO_PREVIEW_VIEW_TYPE, type PreviewServices } from './services';
 
-export class VideoPreviewProvider implements vscode.CustomReadonlyEditorProvider {
-  constructor(private readonly services: PreviewServices) {}
-
-  static register(services: PreviewServices): vscode.Disposable {
-    return vscode.window.registerCustomEditorProvider(VIDEO_PREVIEW_VIEW_TYPE, new VideoPreviewProvider(services), {
-      supportsMultipleEditorsPerDocument: true,
-      webviewOptions: { retainContextWhenHidden: false },
-    });
-  }
-
-  openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
-    return { uri, dispose: () => undefined };
-  }
-
-  resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
-    const controller = new VideoPreviewController(this.services, document.uri, panel);
-    panel.onDidDispose(() => controller.dispose());
-  }
+/** The read-only custom editor for remote videos. */
+export function registerVideoPreviewProvider(services: PreviewServices): vscode.Disposable {
+  return registerReadonlyPreview(VIDEO_PREVIEW_VIEW_TYPE, (uri, panel) => new VideoPreviewController(services, uri, panel));
 }
 
 /** QuickTime and MP4 share one container; Chromium plays .mov when it is served as video/mp4. */
