@@ -18,6 +18,7 @@ function typeOf(st: import('node:fs').Stats): EntryType {
 
 export class LocalOps implements RemoteOps {
   readonly kind = 'sftp' as const;
+  readonly closed = false;
   /** Commands run, for assertions. */
   readonly runs: string[][] = [];
   bytesRead = 0;

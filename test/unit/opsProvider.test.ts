@@ -5,7 +5,7 @@ import type { RemoteOps } from '../../src/core/remote/types';
 import type { Session } from '../../src/core/ssh/session';
 
 function fakes() {
-  const state = { acquired: 0, released: 0, opened: 0, disposed: 0, connected: true };
+  const state = { acquired: 0, released: 0, opened: 0, disposed: 0, connected: true, agentAlive: true };
   const session = { get connected() { return state.connected; } } as unknown as Session;
   const acquire = async (): Promise<Lease> => {
     state.acquired++;
@@ -15,6 +15,9 @@ function fakes() {
     state.opened++;
     return {
       kind: 'agent',
+      get closed() {
+        return !state.agentAlive;
+      },
       home: async () => '/home/u',
       watch: () => ({ dispose: () => undefined }),
       dispose: () => state.disposed++,
@@ -58,5 +61,16 @@ test('idle ops give their lease back, but not while a watch is live', async (t) 
   w.dispose();
   t.mock.timers.tick(2000);
   assert.equal(f.state.released, 1);
+  p.dispose();
+});
+
+test('an agent that exits on a live session is replaced by fresh ops', async () => {
+  const f = fakes();
+  const p = new PooledOpsProvider({ acquire: f.acquire, open: f.open });
+  const first = await p.ops('h');
+  f.state.agentAlive = false;
+  const second = await p.ops('h');
+  assert.notEqual(first, second);
+  assert.deepEqual([f.state.opened, f.state.disposed, f.state.released], [2, 1, 1]);
   p.dispose();
 });

@@ -61,6 +61,10 @@ export class AgentOps implements RemoteOps {
     private readonly log: Logger,
   ) {}
 
+  get closed(): boolean {
+    return this.client.isClosed;
+  }
+
   home(): Promise<string> {
     this.homeDir ??= this.client.request<{ home: string }>('home').then((r) => r.result.home);
     this.homeDir.catch(() => (this.homeDir = undefined));

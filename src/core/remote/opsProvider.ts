@@ -52,8 +52,9 @@ export class PooledOpsProvider implements RemoteOpsProvider, Disposable {
 
   async ops(host: string): Promise<RemoteOps> {
     let e = this.entries.get(host);
-    if (e?.lease && !e.lease.session.connected) {
-      this.drop(host, 'session closed');
+    if (e?.lease && (!e.lease.session.connected || e.ops?.closed)) {
+      // A closed session, or an agent that exited on a live session: rebuild.
+      this.drop(host, e.lease.session.connected ? 'agent exited' : 'session closed');
       e = undefined;
     }
     if (!e) {

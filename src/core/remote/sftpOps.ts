@@ -91,6 +91,10 @@ export class SftpOps implements RemoteOps {
     private readonly opts: SftpOpsOptions = {},
   ) {}
 
+  get closed(): boolean {
+    return !this.session.connected;
+  }
+
   private sftp(): Promise<SFTPWrapper> {
     return this.session.sftp();
   }

@@ -104,6 +104,8 @@ export interface FollowOptions {
  */
 export interface RemoteOps extends Disposable {
   readonly kind: 'agent' | 'sftp';
+  /** True once these ops can serve nothing more (agent exited, session closed): build new ones. */
+  readonly closed: boolean;
   home(): Promise<string>;
   /** Environment variables of a login shell (e.g. SCRATCH, WORK), for roots. */
   getenv(names: string[]): Promise<Record<string, string | undefined>>;
