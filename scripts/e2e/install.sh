@@ -97,6 +97,9 @@ cat >"$CS_PREFIX/package.json" <<EOF
 EOF
 (
   cd "$CS_PREFIX"
+  # Under `npm test` the outer npm (Node 20) exports npm_config_* variables, among them a
+  # user agent naming Node 20 that code-server's postinstall version check reads: drop them all.
+  for v in $(compgen -e | grep -E '^(npm_|NPM_)'); do unset "$v"; done
   export PATH="$(dirname "$NODE_BIN"):$PATH"
   export npm_config_nodedir="$NODE_DIR"
   export npm_config_update_notifier=false
