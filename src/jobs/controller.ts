@@ -282,18 +282,29 @@ export class JobsController implements Disposable {
     this.finishedEmitter.fire({ host, job });
     let p = this.pendingNotices.get(host);
     if (!p) {
-      p = {
-        jobs: [],
-        timer: this.clock.setTimeout(() => {
-          const batch = this.pendingNotices.get(host);
-          this.pendingNotices.delete(host);
-          if (!batch || this.disposed) return;
-          const notices = summariseFinished(host, batch.jobs, this.o.settings().notifyStates);
-          if (notices.length) this.o.onNotices(notices);
-        }, this.o.noticeDelayMs ?? 1500),
-      };
+      p = { jobs: [], timer: undefined };
       this.pendingNotices.set(host, p);
     }
     p.jobs.push(job);
+    p.timer ??= this.clock.setTimeout(() => this.announce(host), this.o.noticeDelayMs ?? 1500);
+  }
+
+  /**
+   * Announces what finished in the last moments, one notice per array. Tasks of an array that
+   * still has tasks in the queue are held back until its last task ends (a node with few CPUs runs
+   * an array's tasks one after another).
+   */
+  private announce(host: string): void {
+    const batch = this.pendingNotices.get(host);
+    if (!batch || this.disposed) return;
+    const ended = new Set(batch.jobs.map((j) => j.id));
+    const queued = this.o.model.shownActive(host).filter((j) => !ended.has(j.id) && !isTerminal(j.state));
+    const unfinishedArrays = new Set(queued.map((j) => j.arrayJobId).filter((a): a is string => a !== undefined));
+    const held = batch.jobs.filter((j) => j.arrayJobId !== undefined && unfinishedArrays.has(j.arrayJobId));
+    const ready = batch.jobs.filter((j) => !held.includes(j));
+    if (held.length) this.pendingNotices.set(host, { jobs: held, timer: undefined });
+    else this.pendingNotices.delete(host);
+    const notices = summariseFinished(host, ready, this.o.settings().notifyStates);
+    if (notices.length) this.o.onNotices(notices);
   }
 }

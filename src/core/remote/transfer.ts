@@ -229,23 +229,7 @@ export async function download(session: Session, remotePath: string, localPath: 
   if (opts.overwrite === false) {
     for (const j of jobs) if (await fsp.lstat(j.to).catch(() => undefined)) throw new RemoteFsError('exists', j.to, `Already exists: ${j.to}`);
   }
-  const total = jobs.reduce((a, j) => a + j.size, 0);
-  const progress = new Progress(opts, total, jobs.length);
-  const channels = total >= MULTI_CHANNEL_FROM ? channelsForRtt(await measureRtt(main, remotePath), opts.channels ?? 4) : 1;
-  const pool = new ChannelPool(session, main, channels, log);
-  try {
-    await eachLimit(jobs, jobs.length === 1 ? 1 : (opts.fileConcurrency ?? 8), async (j) => {
-      checkAbort(opts.signal);
-      progress.current = j.from;
-      await downloadFile(pool, j, opts, progress);
-      progress.files++;
-      progress.emit(false);
-    });
-  } finally {
-    pool.close();
-  }
-  progress.emit(true);
-  return { bytes: progress.bytes, files: progress.files, ms: Date.now() - t0 };
+  return runJobs(session, main, jobs, remotePath, downloadFile, opts, log, t0);
 }
 
 async function walkRemote(s: SFTPWrapper, from: string, to: string, jobs: FileJob[], dirs: string[], signal: AbortSignal | undefined): Promise<void> {
@@ -271,6 +255,39 @@ async function walkRemote(s: SFTPWrapper, from: string, to: string, jobs: FileJo
     }
   }
   await eachLimit(subdirs, 8, ([rp, lp]) => walkRemote(s, rp, lp, jobs, dirs, signal));
+}
+
+/**
+ * Moves the files of a download or upload: a channel pool sized from the measured round trip
+ * (one channel for small totals), several files at once, progress and cancellation.
+ */
+async function runJobs(
+  session: Session,
+  main: SFTPWrapper,
+  jobs: FileJob[],
+  rttProbePath: string,
+  moveFile: (pool: ChannelPool, j: FileJob, opts: TransferOptions, progress: Progress) => Promise<void>,
+  opts: TransferOptions,
+  log: Logger,
+  t0: number,
+): Promise<TransferResult> {
+  const total = jobs.reduce((a, j) => a + j.size, 0);
+  const progress = new Progress(opts, total, jobs.length);
+  const channels = total >= MULTI_CHANNEL_FROM ? channelsForRtt(await measureRtt(main, rttProbePath), opts.channels ?? 4) : 1;
+  const pool = new ChannelPool(session, main, channels, log);
+  try {
+    await eachLimit(jobs, jobs.length === 1 ? 1 : (opts.fileConcurrency ?? 8), async (j) => {
+      checkAbort(opts.signal);
+      progress.current = j.from;
+      await moveFile(pool, j, opts, progress);
+      progress.files++;
+      progress.emit(false);
+    });
+  } finally {
+    pool.close();
+  }
+  progress.emit(true);
+  return { bytes: progress.bytes, files: progress.files, ms: Date.now() - t0 };
 }
 
 async function downloadFile(pool: ChannelPool, j: FileJob, opts: TransferOptions, progress: Progress): Promise<void> {
@@ -337,23 +354,7 @@ export async function upload(session: Session, localPath: string, remotePath: st
       if (!st?.isDirectory()) throw err;
     }
   }
-  const total = jobs.reduce((a, j) => a + j.size, 0);
-  const progress = new Progress(opts, total, jobs.length);
-  const channels = total >= MULTI_CHANNEL_FROM ? channelsForRtt(await measureRtt(main, dirs[0] ?? remotePath), opts.channels ?? 4) : 1;
-  const pool = new ChannelPool(session, main, channels, log);
-  try {
-    await eachLimit(jobs, jobs.length === 1 ? 1 : (opts.fileConcurrency ?? 8), async (j) => {
-      checkAbort(opts.signal);
-      progress.current = j.from;
-      await uploadFile(pool, j, opts, progress);
-      progress.files++;
-      progress.emit(false);
-    });
-  } finally {
-    pool.close();
-  }
-  progress.emit(true);
-  return { bytes: progress.bytes, files: progress.files, ms: Date.now() - t0 };
+  return runJobs(session, main, jobs, dirs[0] ?? remotePath, uploadFile, opts, log, t0);
 }
 
 async function walkLocal(from: string, to: string, jobs: FileJob[], dirs: string[], signal: AbortSignal | undefined): Promise<void> {
