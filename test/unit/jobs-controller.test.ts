@@ -130,6 +130,27 @@ test('an array ending at once is one notice', async () => {
   controller.dispose();
 });
 
+test('an array whose tasks run one after another is announced once, when its last task ends', async () => {
+  const { clock, hosts, sched, notices, controller } = setup();
+  hosts.set([{ alias: 'hpc', status: 'connected' }]);
+  controller.setVisible(true);
+  sched.queue = [task('9', '0'), task('9', '1', { state: 'PENDING' })];
+  await clock.advance(0);
+  // Task 0 ends; task 1 is still queued: no notice yet.
+  sched.queue = [task('9', '1')];
+  sched.acct = [task('9', '0', { state: 'COMPLETED' })];
+  await clock.advance(30_000);
+  await clock.advance(2000);
+  assert.equal(notices.length, 0, 'an array is not announced while a task is still queued');
+  sched.queue = [];
+  sched.acct = [task('9', '0', { state: 'COMPLETED' }), task('9', '1', { state: 'FAILED' })];
+  await clock.advance(30_000);
+  await clock.advance(2000);
+  assert.equal(notices.flat().length, 1);
+  assert.match(notices.flat()[0]?.message ?? '', /2 tasks ended — 1 failed · 1 completed/);
+  controller.dispose();
+});
+
 test('unreachable scheduler: the host is degraded once, and recovers by itself', async () => {
   const { clock, hosts, sched, model, controller } = setup();
   hosts.set([{ alias: 'hpc', status: 'connected' }]);
