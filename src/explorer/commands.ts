@@ -18,6 +18,7 @@ import { searchInFolder } from './search';
 import { editFilter, clearFilters } from './filterUi';
 import type { FilterStore } from './filterStore';
 import type { Transfers } from './transfers';
+import { uriExists } from '../fs/errors';
 
 export interface CommandContext {
   log: Logger;
@@ -203,7 +204,7 @@ export class ExplorerCommands {
     if (name === undefined) throw new CancelledError();
     const path = normalizeRemotePath(posix.join(folder.path, name.trim()));
     const uri = hpcUri(folder.host, path);
-    if (await exists(uri)) throw new Error(`${path} already exists on ${folder.host}.`);
+    if (await uriExists(uri)) throw new Error(`${path} already exists on ${folder.host}.`);
     const parent = posix.dirname(path);
     if (parent !== folder.path) await vscode.workspace.fs.createDirectory(hpcUri(folder.host, parent));
     if (kind === 'folder') await vscode.workspace.fs.createDirectory(uri);
@@ -352,15 +353,5 @@ export class ExplorerCommands {
     const specs = [...rootSpecsFor(current, host)];
     if (!specs.includes(dir)) specs.push(dir);
     await config.update('roots', { ...current, [host]: specs }, vscode.ConfigurationTarget.Global);
-  }
-}
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch (e) {
-    if (e instanceof vscode.FileSystemError && e.code === 'FileNotFound') return false;
-    throw e;
   }
 }

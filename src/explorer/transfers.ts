@@ -12,6 +12,7 @@ import type { Session } from '../core/ssh/session';
 import type { ExplorerDeps } from './deps';
 import type { ExplorerModel } from './model';
 import type { Target } from './targets';
+import { uriExists } from '../fs/errors';
 
 export interface TransferOptions {
   signal: AbortSignal;
@@ -105,7 +106,7 @@ export class Transfers implements vscode.Disposable {
       const name = path.basename(u.fsPath);
       const to = posix.join(folder, name);
       let overwrite = false;
-      if (await remoteExists(hpcUri(host, to))) {
+      if (await uriExists(hpcUri(host, to))) {
         const replace = 'Replace';
         const choice = await vscode.window.showWarningMessage(`${to} already exists on ${host}. Replace it?`, { modal: true }, replace, 'Skip');
         if (choice === undefined) throw new CancelledError();
@@ -180,15 +181,6 @@ async function localExists(p: string): Promise<boolean> {
   }
 }
 
-async function remoteExists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch (e) {
-    if (e instanceof vscode.FileSystemError && e.code === 'FileNotFound') return false;
-    throw e;
-  }
-}
 
 /** The engine over src/core/remote/transfer.ts, on a lease of the host's pooled session. */
 function coreEngine(deps: ExplorerDeps, log: Logger): TransferEngine {

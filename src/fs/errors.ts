@@ -29,3 +29,14 @@ export function toFileSystemError(err: unknown, uri: vscode.Uri): Error {
     }
   }
 }
+
+/** Whether a file or folder exists (through any file system provider); other errors propagate. */
+export async function uriExists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch (e) {
+    if (e instanceof vscode.FileSystemError && e.code === 'FileNotFound') return false;
+    throw e;
+  }
+}

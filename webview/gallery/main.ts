@@ -12,7 +12,7 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '../shared/common.css';
 import './style.css';
 import type { GalleryEntry, GalleryThumb } from '../../src/shared/protocol';
-import { debounce, formatBytes, formatTime, h, icon } from '../shared/dom';
+import { debounce, formatBytes, formatTime, h, icon, updateProgressBar } from '../shared/dom';
 import { getState, setState } from '../shared/vscode';
 import { WebviewRpc } from '../shared/rpc';
 
@@ -327,15 +327,7 @@ rpc.on('thumbs', (m) => {
   }
 });
 
-rpc.on('progress', (p) => {
-  progress.hidden = p.done === true;
-  const bar = progress as HTMLElement & { indeterminate: boolean; value?: number; max: number };
-  if (p.fraction !== undefined) {
-    bar.indeterminate = false;
-    bar.max = 100;
-    bar.value = Math.round(p.fraction * 100);
-  } else bar.indeterminate = true;
-});
+rpc.on('progress', (p) => void updateProgressBar(progress, p));
 
 rpc.on('error', (e) => {
   if (e.cancelled) return;

@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '../shared/common.css';
 import './style.css';
 import type { ImageMeta, ImageShown } from '../../src/shared/protocol';
-import { formatBytes, formatTime, h, icon } from '../shared/dom';
+import { formatBytes, formatTime, h, icon, showMessage as showMessageIn, updateProgressBar } from '../shared/dom';
 import { WebviewRpc, RpcError } from '../shared/rpc';
 
 const rpc = new WebviewRpc('imagePreview');
@@ -109,11 +109,7 @@ function describe(): void {
 }
 
 function showMessage(text: string, isError: boolean): void {
-  message.replaceChildren(icon(isError ? 'error' : 'info'), text);
-  message.className = `message${isError ? ' error' : ''}`;
-  message.hidden = false;
-  stage.hidden = true;
-  progress.hidden = true;
+  showMessageIn(message, text, isError, [stage, progress]);
 }
 
 rpc.on('meta', (m) => {
@@ -122,17 +118,7 @@ rpc.on('meta', (m) => {
 });
 
 rpc.on('progress', (p) => {
-  if (p.done) {
-    progress.hidden = true;
-    return;
-  }
-  progress.hidden = false;
-  const bar = progress as HTMLElement & { indeterminate: boolean; value?: number; max: number };
-  if (p.fraction !== undefined) {
-    bar.indeterminate = false;
-    bar.max = 100;
-    bar.value = Math.round(p.fraction * 100);
-  } else bar.indeterminate = true;
+  if (!updateProgressBar(progress, p)) return;
   if (!shown) {
     const label = p.label ?? 'Loading';
     const amount = p.loaded !== undefined ? ` ${formatBytes(p.loaded)}${p.total ? ` of ${formatBytes(p.total)}` : ''}` : '';

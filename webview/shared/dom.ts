@@ -1,3 +1,4 @@
+import type { ProgressInfo } from '../../src/shared/protocol';
 /** Tiny DOM helpers: elements built from data, text always set as text (never as HTML). */
 
 type Attrs = Record<string, string | number | boolean | undefined>;
@@ -12,6 +13,27 @@ export function h(tag: string, attrs: Attrs = {}, ...children: (Node | string | 
   }
   for (const c of children) if (c !== undefined) el.append(c);
   return el;
+}
+
+/** Shows an info or error message in `box` and hides the given content elements. */
+export function showMessage(box: HTMLElement, text: string, isError: boolean, hide: HTMLElement[]): void {
+  box.replaceChildren(icon(isError ? 'error' : 'info'), text);
+  box.className = `message${isError ? ' error' : ''}`;
+  box.hidden = false;
+  for (const el of hide) el.hidden = true;
+}
+
+/** Drives a vscode-progress-bar from a host progress message; returns false once progress is over. */
+export function updateProgressBar(bar: HTMLElement, p: ProgressInfo): boolean {
+  bar.hidden = p.done === true;
+  if (p.done) return false;
+  const el = bar as HTMLElement & { indeterminate: boolean; value?: number; max: number };
+  if (p.fraction !== undefined) {
+    el.indeterminate = false;
+    el.max = 100;
+    el.value = Math.round(p.fraction * 100);
+  } else el.indeterminate = true;
+  return true;
 }
 
 export function icon(name: string, label?: string): HTMLElement {

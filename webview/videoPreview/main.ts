@@ -8,7 +8,7 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '../shared/common.css';
 import './style.css';
 import type { VideoMeta } from '../../src/shared/protocol';
-import { formatBytes, formatTime, h, icon } from '../shared/dom';
+import { formatBytes, formatTime, h, showMessage as showMessageIn, updateProgressBar } from '../shared/dom';
 import { getState, setState } from '../shared/vscode';
 import { WebviewRpc } from '../shared/rpc';
 
@@ -40,11 +40,7 @@ function describe(extra?: string): void {
 }
 
 function showMessage(text: string, isError: boolean): void {
-  message.replaceChildren(icon(isError ? 'error' : 'info'), text);
-  message.className = `message${isError ? ' error' : ''}`;
-  message.hidden = false;
-  player.hidden = true;
-  progress.hidden = true;
+  showMessageIn(message, text, isError, [player, progress]);
 }
 
 rpc.on('meta', (m) => {
@@ -53,17 +49,7 @@ rpc.on('meta', (m) => {
 });
 
 rpc.on('progress', (p) => {
-  if (p.done) {
-    progress.hidden = true;
-    return;
-  }
-  progress.hidden = false;
-  const bar = progress as HTMLElement & { indeterminate: boolean; value?: number; max: number };
-  if (p.fraction !== undefined) {
-    bar.indeterminate = false;
-    bar.max = 100;
-    bar.value = Math.round(p.fraction * 100);
-  } else bar.indeterminate = true;
+  if (!updateProgressBar(progress, p)) return;
   const amount = p.loaded !== undefined ? ` ${formatBytes(p.loaded)}${p.total ? ` of ${formatBytes(p.total)}` : ''}` : '';
   describe(`${p.label ?? 'Loading'}${amount}…`);
 });
