@@ -9,10 +9,10 @@ import { sacctDetailsCommand } from '../core/scheduler/slurm/sacct';
 import { normaliseState } from '../core/scheduler/slurm/states';
 import { isTerminal, JOB_STATES, type Job, type JobState } from '../core/scheduler/types';
 import type { JobsContext } from './context';
-import { isAccountingRecord, renderDetails } from './detailsText';
+import { isAccountingRecord, renderDetails } from '../core/jobs/detailsText';
 import { detailsUri } from './documents';
-import { describeFilter, isEmptyFilter, type JobFilter } from './filter';
-import { isHeld, jobLabel, stateClass } from './format';
+import { describeFilter, isEmptyFilter, type JobFilter } from '../core/jobs/filter';
+import { isHeld, jobLabel, stateClass } from '../core/jobs/format';
 import type { JobTarget } from './targets';
 
 function byHost(targets: JobTarget[]): Map<string, JobTarget[]> {

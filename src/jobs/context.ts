@@ -1,13 +1,13 @@
 import type * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import type { RemoteOpsProvider } from '../core/remote/types';
-import type { JobsController } from './controller';
+import type { JobsController } from '../core/jobs/controller';
 import type { JobsHosts } from './deps';
 import type { JobDocuments } from './documents';
-import type { JobsModel } from './model';
+import type { JobsModel } from '../core/jobs/model';
 import type { OutputTails } from './outputTail';
-import type { JobRecords } from './records';
-import type { HostSchedulers } from './schedulers';
+import type { JobRecords } from '../core/jobs/records';
+import type { HostSchedulers } from '../core/jobs/schedulers';
 import type { JobsNode, JobsTreeProvider } from './tree';
 
 /** Everything the jobs commands share, built once by registerJobs. */

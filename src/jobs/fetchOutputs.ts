@@ -10,7 +10,7 @@ import { posix } from 'node:path';
 import { CancelledError } from '../core/cancel';
 import type { RemoteOps } from '../core/remote/types';
 import type { JobsContext } from './context';
-import { expandOutputs, type ResolvedOutput } from './outputGlob';
+import { expandOutputs, type ResolvedOutput } from '../core/jobs/outputGlob';
 import type { JobTarget } from './targets';
 
 const LAST_FOLDER_KEY = 'remoteHpc.jobs.fetchFolder';

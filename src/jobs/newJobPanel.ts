@@ -11,7 +11,7 @@ import { hpcUri, isHpcUri, parseHpcUri } from '../fs/hpcUri';
 import { WebviewHost } from '../webviews/webviewHost';
 import { connectedHosts, type JobsContext } from './context';
 import { mkdirp, previewSpec, submitLoaded } from './jobFile';
-import { EMPTY_FORM, formToSpec, jobFilePath, sanitizeForm, specToJson } from './newJobForm';
+import { EMPTY_FORM, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../core/jobs/newJobForm';
 import { hostDefaults } from './settings';
 
 const FOLDERS_KEY = 'remoteHpc.jobs.newJobFolders';

@@ -1,7 +1,7 @@
 /** Completion notifications with Open Output, Fetch Outputs and Show Details. */
 import * as vscode from 'vscode';
-import type { FinishedNotice } from './notices';
-import { severityOf } from './notices';
+import type { FinishedNotice } from '../core/jobs/notices';
+import { severityOf } from '../core/jobs/notices';
 
 /** More than this many notices in one batch become a single summary. */
 const MAX_SEPARATE = 3;

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { JOB_STATES } from '../core/scheduler/types';
-import type { JobsSettings } from './controller';
-import { DEFAULT_NOTIFY_STATES } from './notices';
-import { defaultsFor, type HostJobDefaults } from './submitOptions';
+import type { JobsSettings } from '../core/jobs/controller';
+import { DEFAULT_NOTIFY_STATES } from '../core/jobs/notices';
+import { defaultsFor, type HostJobDefaults } from '../core/jobs/submitOptions';
 
 const SECTION = 'remoteHpc.jobs';
 

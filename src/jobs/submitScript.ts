@@ -22,7 +22,7 @@ import {
   type Resolved,
   type ScriptDirectives,
   type SubmitOverrides,
-} from './submitOptions';
+} from '../core/jobs/submitOptions';
 import { pickHost } from './targets';
 
 export interface ScriptTarget {

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { CancelledError } from '../core/cancel';
 import { isTerminal, type Job } from '../core/scheduler/types';
 import { connectedHosts, type JobsContext } from './context';
-import { jobDescription, jobLabel } from './format';
+import { jobDescription, jobLabel } from '../core/jobs/format';
 import { isJobsNode, type JobsNode } from './tree';
 
 export interface JobTarget {

@@ -5,10 +5,10 @@
  */
 import * as vscode from 'vscode';
 import { isTerminal, type Job } from '../core/scheduler/types';
-import { arrayContextValue, arraySummary, arrayState, escapeMarkdown, hostSummary, iconForState, jobContextValue, jobDescription, jobLabel, jobTooltip, stateIcon, type IconSpec } from './format';
-import { filterJobs, isEmptyFilter } from './filter';
-import { groupJobs, type JobEntry } from './grouping';
-import type { JobsModel } from './model';
+import { arrayContextValue, arraySummary, arrayState, escapeMarkdown, hostSummary, iconForState, jobContextValue, jobDescription, jobLabel, jobTooltip, stateIcon, type IconSpec } from '../core/jobs/format';
+import { filterJobs, isEmptyFilter } from '../core/jobs/filter';
+import { groupJobs, type JobEntry } from '../core/jobs/grouping';
+import type { JobsModel } from '../core/jobs/model';
 
 export type Section = 'active' | 'recent';
 

@@ -10,13 +10,13 @@ import { sandbox, sandboxAvailable } from '../support/sandbox';
 import { reconnectingSession, sessionRunner, waitFor } from '../support/schedulerRunner';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { jobSpecToSubmit } from '../../src/core/scheduler/jobSpec';
-import { parseSbatchDirectives, resolveSubmit, scriptSubmitSpec } from '../../src/jobs/submitOptions';
-import { EMPTY_FORM, formToSpec } from '../../src/jobs/newJobForm';
-import { JobsController } from '../../src/jobs/controller';
-import { JobsModel } from '../../src/jobs/model';
-import { groupJobs } from '../../src/jobs/grouping';
-import type { FinishedNotice } from '../../src/jobs/notices';
-import { jobContextValue } from '../../src/jobs/format';
+import { parseSbatchDirectives, resolveSubmit, scriptSubmitSpec } from '../../src/core/jobs/submitOptions';
+import { EMPTY_FORM, formToSpec } from '../../src/core/jobs/newJobForm';
+import { JobsController } from '../../src/core/jobs/controller';
+import { JobsModel } from '../../src/core/jobs/model';
+import { groupJobs } from '../../src/core/jobs/grouping';
+import type { FinishedNotice } from '../../src/core/jobs/notices';
+import { jobContextValue } from '../../src/core/jobs/format';
 
 const skip = !sandboxAvailable() && 'sandbox not running (npm run sandbox:start)';
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_NOTIFY_STATES } from '../../src/jobs/notices';
+import { DEFAULT_NOTIFY_STATES } from '../../src/core/jobs/notices';
 import { PROTOCOL_NAMES } from '../../src/shared/protocol';
 
 const root = join(__dirname, '..', '..');

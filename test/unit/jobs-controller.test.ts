@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Job } from '../../src/core/scheduler/types';
-import { JobsController, type JobsSettings } from '../../src/jobs/controller';
-import { JobsModel } from '../../src/jobs/model';
-import type { FinishedNotice } from '../../src/jobs/notices';
+import { JobsController, type JobsSettings } from '../../src/core/jobs/controller';
+import { JobsModel } from '../../src/core/jobs/model';
+import type { FinishedNotice } from '../../src/core/jobs/notices';
 import { FakeClock, flush, job, task } from '../support/jobs';
 
 class FakeHosts {

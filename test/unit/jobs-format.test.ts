@@ -16,8 +16,8 @@ import {
   stateIcon,
   stateText,
   timeText,
-} from '../../src/jobs/format';
-import { collectTags, describeFilter, EMPTY_FILTER, filterJobs, isEmptyFilter, sanitizeFilter } from '../../src/jobs/filter';
+} from '../../src/core/jobs/format';
+import { collectTags, describeFilter, EMPTY_FILTER, filterJobs, isEmptyFilter, sanitizeFilter } from '../../src/core/jobs/filter';
 import { JOB_STATES } from '../../src/core/scheduler/types';
 
 

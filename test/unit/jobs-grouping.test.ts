@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { arrayParentOf, compareJobIdsDesc, entryJobs, groupJobs } from '../../src/jobs/grouping';
-import { summariseFinished, outcomeText, severityOf, DEFAULT_NOTIFY_STATES } from '../../src/jobs/notices';
+import { arrayParentOf, compareJobIdsDesc, entryJobs, groupJobs } from '../../src/core/jobs/grouping';
+import { summariseFinished, outcomeText, severityOf, DEFAULT_NOTIFY_STATES } from '../../src/core/jobs/notices';
 import { job, task } from '../support/jobs';
 
 test('array tasks are grouped under their parent, newest job first, tasks by index', () => {

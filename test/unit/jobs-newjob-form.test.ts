@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EMPTY_FORM, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../../src/jobs/newJobForm';
+import { EMPTY_FORM, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../../src/core/jobs/newJobForm';
 import { renderBatchScript, validateJobSpec } from '../../src/core/scheduler/jobSpec';
 import type { NewJobForm } from '../../src/shared/protocol';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { posix } from 'node:path';
-import { expandOutputs, globToRegExp, splitGlob, type ListedEntry } from '../../src/jobs/outputGlob';
+import { expandOutputs, globToRegExp, splitGlob, type ListedEntry } from '../../src/core/jobs/outputGlob';
 
 test('glob to regexp', () => {
   assert.ok(globToRegExp('*.csv').test('a.csv'));

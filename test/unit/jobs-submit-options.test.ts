@@ -11,7 +11,7 @@ import {
   resolveSubmit,
   scriptSubmitSpec,
   splitShellWords,
-} from '../../src/jobs/submitOptions';
+} from '../../src/core/jobs/submitOptions';
 import { sbatchCommand } from '../../src/core/scheduler/slurm/sbatch';
 
 test('defaults: "*" for every host, overlaid by the host entry; extra args add up; junk ignored', () => {

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from '../ssh/session';
 import type { Logger } from '../log';
-import { sftpChmod, sftpMkdir, sftpOpen, sftpClose, sftpRealpath, sftpReplace, sftpStat, sftpWrite } from '../remote/sftp';
+import { sftpChmod, sftpMkdir, sftpOpen, sftpClose, sftpRealpath, sftpReplace, sftpStat, sftpWrite } from '../ssh/sftp';
 
 let cachedSource: string | undefined;
 

@@ -29,7 +29,7 @@ import {
   sftpStat,
   sftpUnlink,
   sftpWriteAll,
-} from './sftp';
+} from '../ssh/sftp';
 import type {
   ChangeEvent,
   EntryType,

@@ -19,7 +19,7 @@ import { silentLogger, type Logger } from '../log';
 import { RemoteFsError, classifyRemoteError } from './errors';
 import { joinPath } from './filters';
 import { TEMP_RE, tempNameFor } from './common';
-import { closedError, maxReadLength, maxWriteLength, sftpIsOpen, sftpClose, sftpError, sftpFchmod, sftpLstat, sftpMkdir, sftpOpen, sftpReaddirPipelined, sftpReplace, sftpStat, sftpUnlink } from './sftp';
+import { closedError, maxReadLength, maxWriteLength, sftpIsOpen, sftpClose, sftpError, sftpFchmod, sftpLstat, sftpMkdir, sftpOpen, sftpReaddirPipelined, sftpReplace, sftpStat, sftpUnlink } from '../ssh/sftp';
 
 export interface TransferProgress {
   /** Bytes moved so far and in all. */

@@ -3,7 +3,7 @@
  * tooltip text and the `contextValue` the menus match on. Pure (no `vscode`): the tree maps the
  * icon and colour ids onto ThemeIcon / ThemeColor.
  */
-import { isTerminal, type Job, type JobState } from '../core/scheduler/types';
+import { isTerminal, type Job, type JobState } from '../scheduler/types';
 
 /** The three buckets the menus care about. */
 export type StateClass = 'pending' | 'running' | 'finished';

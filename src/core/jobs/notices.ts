@@ -2,7 +2,7 @@
  * Completion notifications: which finished jobs to announce, and how, without a storm when a
  * 100-task array ends at once (one notice per array per batch). Pure.
  */
-import type { Job, JobState } from '../core/scheduler/types';
+import type { Job, JobState } from '../scheduler/types';
 import { arrayParentOf } from './grouping';
 import { arraySummary } from './format';
 

@@ -2,7 +2,6 @@
  * What we know about jobs submitted from a `*.job.json` (declared outputs, work dir, the file),
  * kept in global state so Fetch Outputs still finds them after a restart.
  */
-import type * as vscode from 'vscode';
 
 export interface JobRecord {
   host: string;
@@ -15,11 +14,17 @@ export interface JobRecord {
   submittedAt: number;
 }
 
+/** The part of VS Code's Memento the records use (structurally; no `vscode` here). */
+export interface StateStore {
+  get<T>(key: string, defaultValue: T): T;
+  update(key: string, value: unknown): PromiseLike<void>;
+}
+
 const KEY = 'remoteHpc.jobs.records';
 const MAX = 500;
 
 export class JobRecords {
-  constructor(private readonly state: vscode.Memento) {}
+  constructor(private readonly state: StateStore) {}
 
   private all(): JobRecord[] {
     const v = this.state.get<unknown>(KEY, []);

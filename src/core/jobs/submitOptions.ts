@@ -4,9 +4,9 @@
  * per-host defaults from `remoteHpc.jobs.defaults`. Options the script already sets are not
  * repeated on the command line (where they would silently override it). Pure.
  */
-import type { JobSubmitSpec } from '../core/scheduler/types';
-import { commentWithTags, isSlurmTime, isTag } from '../core/scheduler/slurm/sbatch';
-import { tagsFromComment } from '../core/scheduler/slurm/fields';
+import type { JobSubmitSpec } from '../scheduler/types';
+import { commentWithTags, isSlurmTime, isTag } from '../scheduler/slurm/sbatch';
+import { tagsFromComment } from '../scheduler/slurm/fields';
 
 /** One host's entry in `remoteHpc.jobs.defaults`. */
 export interface HostJobDefaults {

@@ -1,5 +1,5 @@
 /** The Jobs view filter: by state and by tag (from `--comment tags=a,b`). Pure. */
-import type { Job, JobState } from '../core/scheduler/types';
+import type { Job, JobState } from '../scheduler/types';
 
 export interface JobFilter {
   /** Shown states; empty = all. */

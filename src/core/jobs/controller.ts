@@ -5,11 +5,11 @@
  * announced in batches; an unreachable scheduler marks the host degraded until it answers.
  * No `vscode`: the view's visibility, the settings and the notifier are handed in.
  */
-import type { Disposable } from '../core/cancel';
-import { Emitter } from '../core/event';
-import { tagged, type Logger } from '../core/log';
-import { isTerminal, type Job, type Scheduler } from '../core/scheduler/types';
-import { JobWatcher, type Clock, type WatchedScheduler } from '../core/scheduler/watcher';
+import type { Disposable } from '../cancel';
+import { Emitter } from '../event';
+import { tagged, type Logger } from '../log';
+import { isTerminal, type Job, type Scheduler } from '../scheduler/types';
+import { JobWatcher, type Clock, type WatchedScheduler } from '../scheduler/watcher';
 import type { JobsModel } from './model';
 import { summariseFinished, type FinishedNotice } from './notices';
 

@@ -4,8 +4,8 @@
  * back to the field it belongs to, for inline errors. Pure.
  */
 import { posix } from 'node:path';
-import type { NewJobFieldError, NewJobForm } from '../shared/protocol';
-import { validateJobSpec, type JobSpec } from '../core/scheduler/jobSpec';
+import type { NewJobFieldError, NewJobForm } from '../../shared/protocol';
+import { validateJobSpec, type JobSpec } from '../scheduler/jobSpec';
 import { checkExtraArgs, parseTags, splitShellWords } from './submitOptions';
 
 export const EMPTY_FORM: NewJobForm = {

@@ -4,9 +4,9 @@
  * whether the scheduler is reachable. Updated by the controller; read by the tree provider.
  * No `vscode` here, so it is unit-tested.
  */
-import { Emitter } from '../core/event';
-import type { Disposable } from '../core/cancel';
-import { isTerminal, type Job } from '../core/scheduler/types';
+import { Emitter } from '../event';
+import type { Disposable } from '../cancel';
+import { isTerminal, type Job } from '../scheduler/types';
 import { EMPTY_FILTER, collectTags, type JobFilter } from './filter';
 
 export interface HostJobs {

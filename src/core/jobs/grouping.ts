@@ -2,7 +2,7 @@
  * Array jobs (and `repeat: N` jobs, which are arrays) are shown as one row with their tasks
  * under it. Pure: the tree turns these entries into nodes.
  */
-import type { Job } from '../core/scheduler/types';
+import type { Job } from '../scheduler/types';
 
 export interface SingleEntry {
   kind: 'job';

@@ -3,11 +3,11 @@
  * (so a reconnect is picked up without rebuilding anything), plus the remote user name and
  * home directory, looked up once per host. No `vscode`.
  */
-import type { Logger } from '../core/log';
-import type { RemoteOpsProvider } from '../core/remote/types';
-import type { CommandRunner } from '../core/scheduler/command';
-import { SlurmScheduler } from '../core/scheduler/slurm/slurmScheduler';
-import type { Scheduler } from '../core/scheduler/types';
+import type { Logger } from '../log';
+import type { RemoteOpsProvider } from '../remote/types';
+import type { CommandRunner } from '../scheduler/command';
+import { SlurmScheduler } from '../scheduler/slurm/slurmScheduler';
+import type { Scheduler } from '../scheduler/types';
 
 export class HostSchedulers {
   private readonly schedulers = new Map<string, SlurmScheduler>();
