@@ -3,13 +3,13 @@ import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { ClientChannel } from 'ssh2';
 import type { Logger } from '../core/log';
-import { quoteArg } from '../core/ssh/quote';
+import { openLoginShell } from '../core/ssh/loginShell';
 import type { ExplorerHosts } from './deps';
 
 /**
  * A terminal over the host's cached SSH session: an interactive login shell on a pty, started
- * in `cwd` (a quoted `cd` is the first thing sent), resized with the terminal, and releasing
- * its pool lease when closed.
+ * in `cwd` by the exec request (nothing is typed on the user's behalf), resized with the
+ * terminal, and releasing its pool lease when closed.
  */
 export class RemoteShellPty implements vscode.Pseudoterminal {
   private readonly writeEmitter = new vscode.EventEmitter<string>();
@@ -22,8 +22,6 @@ export class RemoteShellPty implements vscode.Pseudoterminal {
   private dims: vscode.TerminalDimensions | undefined;
   private closed = false;
   private failed = false;
-  /** The initial cd was sent: input goes straight to the shell. */
-  private ready = false;
 
   constructor(
     private readonly hosts: ExplorerHosts,
@@ -46,7 +44,8 @@ export class RemoteShellPty implements vscode.Pseudoterminal {
         return;
       }
       this.lease = lease;
-      const channel = await lease.session.shell({ term: 'xterm-256color', rows: this.dims?.rows ?? 24, cols: this.dims?.columns ?? 80, width: 0, height: 0 });
+      const pty = { term: 'xterm-256color', rows: this.dims?.rows ?? 24, cols: this.dims?.columns ?? 80, width: 0, height: 0 };
+      const channel = await openLoginShell(lease.session, pty, this.cwd);
       if (this.closed) {
         channel.end();
         this.release();
@@ -55,35 +54,17 @@ export class RemoteShellPty implements vscode.Pseudoterminal {
       this.channel = channel;
       const out = new StringDecoder('utf8');
       const err = new StringDecoder('utf8');
-      // The cd goes first, quoted once, once the login output has settled (sent earlier, the tty
-      // echoes it a second time before the prompt); a leading space keeps it out of most histories.
-      let pending = true;
-      let settle: NodeJS.Timeout | undefined;
-      const sendCd = () => {
-        if (!pending || this.channel !== channel) return;
-        pending = false;
-        clearTimeout(settle);
-        clearTimeout(fallback);
-        if (this.cwd) channel.write(` cd ${quoteArg(this.cwd)}\n`);
-        for (const q of this.queued) channel.write(q);
-        this.queued = [];
-        this.ready = true;
-      };
-      const fallback = setTimeout(sendCd, 3000);
-      channel.on('data', (d: Buffer) => {
-        this.writeEmitter.fire(out.write(d));
-        if (pending) {
-          clearTimeout(settle);
-          settle = setTimeout(sendCd, 200);
-        }
-      });
+      channel.on('data', (d: Buffer) => this.writeEmitter.fire(out.write(d)));
+      // Keystrokes typed while connecting are the user's own; they go through once the shell is up.
+      for (const q of this.queued) channel.write(q);
+      this.queued = [];
       channel.stderr.on('data', (d: Buffer) => this.writeEmitter.fire(err.write(d)));
-      channel.on('exit', (code: number | null) => this.log.debug(`[terminal] ${this.host}: shell exited (${code})`));
-      channel.on('close', () => {
-        clearTimeout(settle);
-        clearTimeout(fallback);
-        this.finish(0);
+      let exitCode = 0;
+      channel.on('exit', (code: number | null) => {
+        exitCode = code ?? 0;
+        this.log.debug(`[terminal] ${this.host}: shell exited (${code})`);
       });
+      channel.on('close', () => this.finish(exitCode));
       if (this.dims) channel.setWindow(this.dims.rows, this.dims.columns, 0, 0);
     } catch (e) {
       this.failed = true;
@@ -99,7 +80,7 @@ export class RemoteShellPty implements vscode.Pseudoterminal {
       this.finish(1);
       return;
     }
-    if (this.channel && this.ready) this.channel.write(data);
+    if (this.channel) this.channel.write(data);
     else this.queued.push(data);
   }
 

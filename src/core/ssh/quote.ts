@@ -20,10 +20,10 @@ export interface CommandLineOptions {
   env?: Record<string, string>;
 }
 
-/** `cd <cwd> && env K=V ... argv...` with every piece quoted. */
+/** `cd -- <cwd> && env K=V ... argv...` with every piece quoted (`--`: a folder named `-x` is not an option). */
 export function commandLineWith(argv: readonly string[], opts: CommandLineOptions = {}): string {
   const parts: string[] = [];
-  if (opts.cwd !== undefined) parts.push(`cd ${quoteArg(opts.cwd)} &&`);
+  if (opts.cwd !== undefined) parts.push(`cd -- ${quoteArg(opts.cwd)} &&`);
   const env = Object.entries(opts.env ?? {});
   for (const [k] of env) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`Invalid environment variable name: ${k}`);
   if (env.length > 0) parts.push('env', ...env.map(([k, v]) => quoteArg(`${k}=${v}`)));
