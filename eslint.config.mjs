@@ -22,6 +22,16 @@ export default tseslint.config(
     rules: { 'local/core-boundary': 'error' },
   },
   {
+    // Features reach a scheduler only through the Scheduler interface (src/core/scheduler/types.ts):
+    // a scheduler's own folder (slurm/, …) is imported by core/scheduler itself and by the one
+    // place that picks an implementation per host.
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/scheduler/**', 'src/core/jobs/schedulers.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)scheduler/[^/]+/', message: 'Use the Scheduler interface (core/scheduler/types.ts), not one implementation.' }] }],
+    },
+  },
+  {
     // Plain CommonJS run inside VS Code's extension host by @vscode/test-electron.
     files: ['test/electron/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', exports: 'writable', console: 'readonly' } },

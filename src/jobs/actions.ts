@@ -4,12 +4,9 @@
  */
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/cancel';
-import { runCommand } from '../core/scheduler/command';
-import { sacctDetailsCommand } from '../core/scheduler/slurm/sacct';
-import { normaliseState } from '../core/scheduler/slurm/states';
-import { isTerminal, JOB_STATES, type Job, type JobState } from '../core/scheduler/types';
+import { isTerminal, type Job, type JobState } from '../core/scheduler/types';
 import type { JobsContext } from './context';
-import { isAccountingRecord, renderDetails } from '../core/jobs/detailsText';
+import { renderDetails } from '../core/jobs/detailsText';
 import { detailsUri } from './documents';
 import { describeFilter, isEmptyFilter, type JobFilter } from '../core/jobs/filter';
 import { isHeld, jobLabel, stateClass } from '../core/jobs/format';
@@ -93,27 +90,9 @@ export async function requeueJobs(ctx: JobsContext, targets: JobTarget[]): Promi
 /** Every attribute of a job in a read-only tab (controller record, plus accounting once finished). */
 export async function showDetails(ctx: JobsContext, t: JobTarget): Promise<void> {
   const scheduler = ctx.schedulers.scheduler(t.host);
-  const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Job ${t.id} details…` }, async () => {
-    const rec = await scheduler.details(t.id);
-    const notes: string[] = [];
-    let controller: Record<string, string> | undefined;
-    let accounting: Record<string, string> | undefined;
-    if (isAccountingRecord(rec)) accounting = rec;
-    else {
-      controller = rec;
-      const state = (rec.JobState ?? '').toUpperCase();
-      const finished = t.job ? isTerminal(t.job.state) : JOB_STATES.includes(state as JobState) && isTerminal(state as JobState);
-      if (finished) {
-        try {
-          accounting = (await runCommand(ctx.schedulers.runner(t.host), sacctDetailsCommand(t.id), { timeoutMs: 30_000 })) ?? undefined;
-          if (!accounting) notes.push('Accounting has no record of this job yet.');
-        } catch (e) {
-          notes.push(`Accounting unavailable: ${(e as Error).message.split('\n')[0]}`);
-        }
-      }
-    }
-    return renderDetails({ host: t.host, id: t.id, ...(controller ? { controller } : {}), ...(accounting ? { accounting } : {}), notes, fetchedAt: new Date() });
-  });
+  const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Job ${t.id} details…` }, async () =>
+    renderDetails({ host: t.host, id: t.id, ...(await scheduler.details(t.id)), fetchedAt: new Date() }),
+  );
   await ctx.documents.show(detailsUri(t.host, t.id), text, 'yaml');
 }
 
@@ -144,8 +123,7 @@ export async function tailOutput(ctx: JobsContext, t: JobTarget): Promise<void> 
   if (!ctx.model.find(t.host, id)) {
     // Not in the view (hidden, or an old job): ask once whether it is still queued.
     const rec = await scheduler.details(id).catch(() => undefined);
-    const raw = (rec?.JobState ?? rec?.State ?? '').split(/\s/)[0] ?? '';
-    if (rec && isTerminal(normaliseState(raw))) ended = raw;
+    if (rec?.state && isTerminal(rec.state)) ended = rec.rawState?.split(/\s/)[0];
     else if (rec) void ctx.controller.track(t.host, [id]).catch(() => undefined);
   }
   await ctx.tails.open(t.host, id, paths.stdout, {}, ended);

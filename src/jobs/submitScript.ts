@@ -6,7 +6,8 @@
 import * as vscode from 'vscode';
 import { posix } from 'node:path';
 import { CancelledError } from '../core/cancel';
-import { isSlurmTime } from '../core/scheduler/slurm/sbatch';
+import { splitShellWords } from '../core/scheduler/shellWords';
+import type { Scheduler, ScriptDirectives } from '../core/scheduler/types';
 import { hpcUri, isHpcUri, parseHpcUri } from '../fs/hpcUri';
 import type { JobsContext } from './context';
 import { hostDefaults } from './settings';
@@ -14,13 +15,10 @@ import {
   checkExtraArgs,
   checkTime,
   parseNice,
-  parseSbatchDirectives,
   parseTags,
   resolveSubmit,
   scriptSubmitSpec,
-  splitShellWords,
   type Resolved,
-  type ScriptDirectives,
   type SubmitOverrides,
 } from '../core/jobs/submitOptions';
 import { pickHost } from './targets';
@@ -83,7 +81,7 @@ function show(v: string | number | string[] | undefined): string {
  * The options quick pick: "Submit" first (Enter submits as shown), every option below it with
  * its value and where it comes from. Picking an option edits it and comes back here.
  */
-async function chooseOptions(title: string, host: string, directives: ScriptDirectives): Promise<SubmitOverrides> {
+async function chooseOptions(title: string, host: string, scheduler: Scheduler, directives: ScriptDirectives): Promise<SubmitOverrides> {
   const defaults = hostDefaults(host);
   const overrides: SubmitOverrides = {};
   for (;;) {
@@ -114,8 +112,8 @@ async function chooseOptions(title: string, host: string, directives: ScriptDire
         break;
       }
       case 'time': {
-        const v = await ask('Time limit: minutes, HH:MM:SS or D-HH:MM:SS', r.time.value ?? '', checkTime);
-        if (v !== undefined) overrides.time = v.trim() && isSlurmTime(v.trim()) ? v.trim() : undefined;
+        const v = await ask('Time limit: minutes, HH:MM:SS or D-HH:MM:SS', r.time.value ?? '', (s) => checkTime(s, scheduler));
+        if (v !== undefined) overrides.time = v.trim() && !checkTime(v, scheduler) ? v.trim() : undefined;
         break;
       }
       case 'account': {
@@ -168,12 +166,13 @@ export async function submitScript(ctx: JobsContext, target: ScriptTarget): Prom
   if (!st) throw new Error(`${path} does not exist on ${host}`);
   if (st.type === 'directory') throw new Error(`${path} is a folder, not a batch script`);
   const head = await ops.readFile(path, { offset: 0, length: Math.min(st.size, 256 * 1024) });
-  const directives = parseSbatchDirectives(head.toString('utf8'));
-  const overrides = await chooseOptions(`Submit ${name} on ${host}`, host, directives);
+  const scheduler = ctx.schedulers.scheduler(host);
+  const directives = scheduler.readDirectives(head.toString('utf8'));
+  const overrides = await chooseOptions(`Submit ${name} on ${host}`, host, scheduler, directives);
   const resolved = resolveSubmit(hostDefaults(host), directives, overrides);
   const spec = scriptSubmitSpec(path, posix.dirname(path), resolved, directives);
   const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Submitting ${name} on ${host}…` }, () =>
-    ctx.schedulers.scheduler(host).submit(spec),
+    scheduler.submit(spec),
   );
   ctx.log.info(`[jobs] submitted ${path} on ${host}: job ${res.id}`);
   announceSubmitted(ctx, host, res.id, resolved.name.value ?? name);

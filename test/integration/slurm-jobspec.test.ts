@@ -88,7 +88,7 @@ test('job.json: inputs staged, script rendered and submitted, outputs fetched', 
   assert.equal(readFileSync(path.join(into, 'result.txt'), 'utf8'), '7\n');
   assert.equal(readFileSync(path.join(into, `spec job 'x' $(id)-${id}.out`), 'utf8'), "hi 'there' $(nope)\n");
   assert.equal(readFileSync(path.join(into, `err-${id}.txt`), 'utf8'), 'oops\n');
-  const details = await sched.details(id);
+  const details = (await sched.details(id)).sections[0]?.fields ?? {};
   assert.equal(details.JobName, `spec job 'x' $(id)`);
   assert.equal(details.Comment, 'tags=spec,it');
   assert.equal(details.TimeLimit, '00:02:00');

@@ -48,6 +48,13 @@ async function waitState(id: string, states: JobState[], timeoutMs = 60_000): Pr
   }, timeoutMs);
 }
 
+/** The controller's attributes of a job (the first section of its details). */
+async function controllerRecord(id: string): Promise<Record<string, string>> {
+  const d = await sched.details(id);
+  assert.match(d.sections[0]?.title ?? '', /scontrol/);
+  return d.sections[0]?.fields ?? {};
+}
+
 async function submit(spec: Parameters<SlurmScheduler['submit']>[0]): Promise<string> {
   const { id } = await sched.submit({ cwd: dir, ...spec });
   submitted.push(id);
@@ -163,7 +170,7 @@ test('requeue a running job: back to pending, Restarts=1', { skip }, async () =>
   await sched.requeue([id]);
   const j = await waitState(id, ['PENDING', 'REQUEUED']);
   assert.ok(['PENDING', 'REQUEUED'].includes(j.state));
-  const d = await sched.details(id);
+  const d = await controllerRecord(id);
   assert.equal(d.Restarts, '1');
   await sched.cancel([id]);
   await waitState(id, ['CANCELLED']);
@@ -181,7 +188,7 @@ test('details: every attribute, StdOut/StdErr expanded from patterns; outputPath
     tags: ['t1'],
     time: '5',
   });
-  const d = await sched.details(id);
+  const d = await controllerRecord(id);
   assert.equal(d.JobId, id);
   assert.equal(d.JobName, 'named out');
   assert.equal(d.JobState, 'PENDING');

@@ -127,3 +127,10 @@ test('no import cycle between the folders of src/core', () => {
   assert.ok(folders.size >= 5, `expected the core folders, got ${[...folders.keys()]}`);
   assert.deepEqual(cycles(folders), []);
 });
+
+test('scheduler seam: features import the Scheduler interface, never an implementation folder', async () => {
+  const rules = async (code: string, filePath: string) => (await eslint.lintText(code, { filePath }))[0]?.messages.map((m) => m.ruleId) ?? [];
+  assert.deepEqual(await rules("import { isSlurmTime } from '../core/scheduler/slurm/sbatch';\nvoid isSlurmTime;", 'src/jobs/probe.ts'), ['no-restricted-imports']);
+  assert.deepEqual(await rules("import { isSlurmTime } from '../scheduler/slurm/sbatch';\nvoid isSlurmTime;", 'src/core/jobs/probe.ts'), ['no-restricted-imports']);
+  assert.deepEqual(await rules("import type { Scheduler } from '../core/scheduler/types';\nexport type S = Scheduler;", 'src/jobs/probe.ts'), []);
+});

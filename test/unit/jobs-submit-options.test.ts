@@ -6,13 +6,16 @@ import {
   commentWithoutTags,
   defaultsFor,
   parseNice,
-  parseSbatchDirectives,
   parseTags,
   resolveSubmit,
   scriptSubmitSpec,
-  splitShellWords,
 } from '../../src/core/jobs/submitOptions';
 import { sbatchCommand } from '../../src/core/scheduler/slurm/sbatch';
+import { parseSbatchDirectives } from '../../src/core/scheduler/slurm/directives';
+import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
+import { splitShellWords } from '../../src/core/scheduler/shellWords';
+
+const slurm = new SlurmScheduler({ run: () => Promise.reject(new Error('no commands in these tests')) });
 
 test('defaults: "*" for every host, overlaid by the host entry; extra args add up; junk ignored', () => {
   const setting = {
@@ -99,10 +102,10 @@ test('an override equal to the script value is not passed', () => {
 });
 
 test('input checks', () => {
-  assert.equal(checkTime('1:00:00'), undefined);
-  assert.equal(checkTime('2-00'), undefined);
-  assert.equal(checkTime(''), undefined);
-  assert.match(checkTime('1h') ?? '', /minutes/);
+  assert.equal(checkTime('1:00:00', slurm), undefined);
+  assert.equal(checkTime('2-00', slurm), undefined);
+  assert.equal(checkTime('', slurm), undefined);
+  assert.match(checkTime('1h', slurm) ?? '', /minutes/);
   assert.deepEqual(parseTags('#a, b  c,a'), { tags: ['a', 'b', 'c'] });
   assert.match(parseTags('x=1').error ?? '', /must not/);
   assert.equal(checkExtraArgs('--qos=x -N 2'), '"2" must start with \'-\' (write --option=value as one word)');

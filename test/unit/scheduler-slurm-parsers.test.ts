@@ -374,7 +374,7 @@ test('SlurmScheduler on canned output: one command per call; outputPaths falls b
   assert.deepEqual(await s.outputPaths(ids.output as string), { stdout: `${WD}/out-named out-${ids.output}.txt`, stderr: `${WD}/err-${ids.output}.txt` }, 'remembered');
   replies.set('sacct -X', { code: 0, stdout: fx('sacct-details.txt') });
   assert.deepEqual(await s.outputPaths(ids.failed as string), { stdout: `${WD}/slurm-${ids.failed}.out`, guessed: true });
-  assert.equal((await s.details(ids.failed as string)).State, 'FAILED');
+  assert.equal((await s.details(ids.failed as string)).sections[0]?.fields.State, 'FAILED');
   replies.set('squeue -h', { code: 1, stdout: '', stderr: 'slurm_load_jobs error: Unable to contact slurm controller (connect failure)\n' });
   await assert.rejects(s.list('hpcuser'), (e: unknown) => e instanceof SchedulerError && e.kind === 'unreachable');
   await assert.rejects(s.submit({ scriptText: 'x', time: 'never' }), SpecError);

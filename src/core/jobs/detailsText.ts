@@ -1,14 +1,9 @@
-/** The text of a "Job Details" tab: every attribute the controller and accounting report. Pure. */
+/** The text of a "Job Details" tab: every attribute the scheduler reports, section by section. Pure. */
+import type { JobDetails } from '../scheduler/types';
 
-export interface DetailsInput {
+export interface DetailsInput extends JobDetails {
   host: string;
   id: string;
-  /** `scontrol show job -o` record, when the controller still knows the job. */
-  controller?: Record<string, string>;
-  /** sacct record (finished jobs, or when the controller no longer has it). */
-  accounting?: Record<string, string>;
-  /** Why a part is missing, e.g. accounting disabled. */
-  notes?: string[];
   fetchedAt: Date;
 }
 
@@ -27,13 +22,7 @@ function block(title: string, rec: Record<string, string>): string[] {
 
 export function renderDetails(d: DetailsInput): string {
   const lines = [`# Job ${d.id} on ${d.host} — fetched ${d.fetchedAt.toLocaleString()}`, '# Read-only. Run "Show Job Details" again to refresh.', ''];
-  if (d.controller) lines.push(...block('Controller (scontrol show job)', d.controller), '');
-  if (d.accounting) lines.push(...block('Accounting (sacct)', d.accounting), '');
-  for (const n of d.notes ?? []) lines.push(`# ${n}`);
+  for (const s of d.sections) lines.push(...block(s.title, s.fields), '');
+  for (const n of d.notes) lines.push(`# ${n}`);
   return `${lines.join('\n').replace(/\n+$/, '')}\n`;
-}
-
-/** Is this (details) record from accounting rather than the controller? */
-export function isAccountingRecord(rec: Record<string, string>): boolean {
-  return 'JobIDRaw' in rec || 'JobID' in rec;
 }

@@ -6,7 +6,8 @@
 import { posix } from 'node:path';
 import type { NewJobFieldError, NewJobForm } from '../../shared/protocol';
 import { validateJobSpec, type JobSpec } from '../scheduler/jobSpec';
-import { checkExtraArgs, parseTags, splitShellWords } from './submitOptions';
+import { splitShellWords } from '../scheduler/shellWords';
+import { checkExtraArgs, parseTags } from './submitOptions';
 
 export const EMPTY_FORM: NewJobForm = {
   host: '',

@@ -1,12 +1,13 @@
 /**
- * "Submit Job" on a batch script: what goes on sbatch's command line. Three sources, in order of
- * precedence: what the user picked in the quick pick, the script's own `#SBATCH` lines, and the
+ * "Submit Job" on a batch script: what goes on the submit command line. Three sources, in order of
+ * precedence: what the user picked in the quick pick, the script's own directive lines (read by
+ * the host's {@link Scheduler}), and the
  * per-host defaults from `remoteHpc.jobs.defaults`. Options the script already sets are not
  * repeated on the command line (where they would silently override it). Pure.
  */
-import type { JobSubmitSpec } from '../scheduler/types';
-import { commentWithTags, isSlurmTime, isTag } from '../scheduler/slurm/sbatch';
-import { tagsFromComment } from '../scheduler/slurm/fields';
+import type { JobSubmitSpec, Scheduler, ScriptDirectives } from '../scheduler/types';
+import { commentWithTags, isTag, tagsFromComment } from '../scheduler/tags';
+import { splitShellWords } from '../scheduler/shellWords';
 
 /** One host's entry in `remoteHpc.jobs.defaults`. */
 export interface HostJobDefaults {
@@ -48,109 +49,6 @@ export function defaultsFor(setting: unknown, host: string): HostJobDefaults {
   if (extra.length) merged.extraArgs = extra;
   else delete merged.extraArgs;
   return merged;
-}
-
-/**
- * Splits a line into words the way a shell (and sbatch's directive reader) would: whitespace
- * separates, `'…'` and `"…"` group, `\` escapes outside single quotes, an unquoted `#` at the start
- * of a word ends the line.
- */
-export function splitShellWords(line: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i] as string;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < line.length && /["\\$`]/.test(line[i + 1] as string)) cur += line[++i];
-      else cur += c;
-      continue;
-    }
-    if (/\s/.test(c)) {
-      if (inWord) words.push(cur);
-      cur = '';
-      inWord = false;
-      continue;
-    }
-    if (c === '#' && !inWord) break;
-    inWord = true;
-    if (c === "'" || c === '"') quote = c;
-    else if (c === '\\' && i + 1 < line.length) cur += line[++i];
-    else cur += c;
-  }
-  if (inWord) words.push(cur);
-  return words;
-}
-
-/** What a script's `#SBATCH` lines set (the options this flow cares about). */
-export interface ScriptDirectives {
-  name?: string;
-  partition?: string;
-  account?: string;
-  time?: string;
-  comment?: string;
-  nice?: number;
-  array?: string;
-  output?: string;
-  error?: string;
-}
-
-const SHORT: Record<string, keyof ScriptDirectives> = { J: 'name', p: 'partition', A: 'account', t: 'time', a: 'array', o: 'output', e: 'error' };
-const LONG: Record<string, keyof ScriptDirectives> = {
-  'job-name': 'name',
-  partition: 'partition',
-  account: 'account',
-  time: 'time',
-  comment: 'comment',
-  nice: 'nice',
-  array: 'array',
-  output: 'output',
-  error: 'error',
-};
-
-/**
- * Reads the `#SBATCH` lines at the top of a batch script. Like sbatch, it stops at the first line
- * that is neither blank nor a comment.
- */
-export function parseSbatchDirectives(script: string): ScriptDirectives {
-  const out: ScriptDirectives = {};
-  const set = (key: keyof ScriptDirectives, value: string | undefined) => {
-    if (value === undefined) return;
-    if (key === 'nice') {
-      const n = value === '' ? 100 : Number(value);
-      if (Number.isInteger(n)) out.nice = n;
-      return;
-    }
-    out[key] = value;
-  };
-  for (const raw of script.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#!')) continue;
-    if (!line.startsWith('#')) break;
-    const m = /^#SBATCH\s+(.*)$/.exec(line);
-    if (!m) continue;
-    const words = splitShellWords(m[1] as string);
-    for (let i = 0; i < words.length; i++) {
-      const w = words[i] as string;
-      const long = /^--([a-z-]+)(?:=(.*))?$/.exec(w);
-      if (long) {
-        const key = LONG[long[1] as string];
-        if (!key) continue;
-        const value = long[2] ?? (key === 'nice' && (words[i + 1] === undefined || words[i + 1]?.startsWith('-')) ? '' : words[++i]);
-        set(key, value);
-        continue;
-      }
-      const short = /^-([A-Za-z])(.*)$/.exec(w);
-      if (short) {
-        const key = SHORT[short[1] as string];
-        if (!key) continue;
-        set(key, short[2] ? short[2] : words[++i]);
-      }
-    }
-  }
-  return out;
 }
 
 /** What the user chose in the quick pick; undefined = keep the script's / default value. */
@@ -219,7 +117,7 @@ export function commentWithoutTags(comment: string): string {
 
 /**
  * The submit spec for a script on the cluster, run from its folder. Options whose value comes
- * from the script itself are left out (sbatch reads them from the script).
+ * from the script itself are left out (the scheduler reads them from the script).
  */
 export function scriptSubmitSpec(scriptPath: string, cwd: string, r: ResolvedSubmit, directives: ScriptDirectives): JobSubmitSpec {
   const spec: JobSubmitSpec = { script: scriptPath, cwd };
@@ -246,9 +144,9 @@ export function scriptSubmitSpec(scriptPath: string, cwd: string, r: ResolvedSub
   return spec;
 }
 
-/** Input-box checks; undefined when fine. */
-export function checkTime(v: string): string | undefined {
-  return v.trim() === '' || isSlurmTime(v.trim()) ? undefined : 'Use minutes, HH:MM:SS, D-HH:MM:SS or D-HH';
+/** Input-box checks; undefined when fine. An empty time limit is fine (no limit asked for). */
+export function checkTime(v: string, scheduler: Pick<Scheduler, 'checkTimeLimit'>): string | undefined {
+  return v.trim() === '' ? undefined : scheduler.checkTimeLimit(v.trim());
 }
 
 export function parseTags(v: string): { tags: string[]; error?: string } {

@@ -26,6 +26,14 @@ export interface SchedulerCommand<T> {
   acceptCodes?: number[];
 }
 
+/** A submit spec (or other input) the scheduler refuses before running anything. */
+export class SpecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SpecError';
+  }
+}
+
 /** The command's output did not have the expected shape. */
 export class ParseError extends Error {
   constructor(

@@ -6,7 +6,8 @@
 import { posix } from 'node:path';
 import { commandLine, quoteArg } from '../ssh/quote';
 import type { JobSubmitSpec } from './types';
-import { isArraySpec, isDependency, isMemory, isSlurmTime, isTag, sbatchOptions } from './slurm/sbatch';
+import { isArraySpec, isDependency, isMemory, isSlurmTime, sbatchOptions } from './slurm/sbatch';
+import { isTag } from './tags';
 
 export interface JobSpecInput {
   /** Local path (relative to the job file's folder), or a path on the cluster when `remote`. */

@@ -1,6 +1,9 @@
 /**
- * Scheduler-neutral job model and operations. SLURM implements it in ./slurm; a PBS or
- * LSF implementation would map its own states onto {@link JobState} the same way.
+ * Scheduler-neutral job model and operations. SLURM implements it in ./slurm; a Grid Engine or
+ * PBS implementation is one more folder beside it, mapping its own states onto {@link JobState}
+ * the same way. Features use only what is here (and the neutral helpers in this folder), never
+ * a scheduler's folder. test/support/schedulerContract.ts is the contract every implementation
+ * passes against a real cluster.
  */
 
 /** Normalised job states. `rawState` on a {@link Job} keeps the scheduler's own word. */
@@ -181,23 +184,82 @@ export interface CancelOptions {
   arrayTask?: number | string;
 }
 
-/** What a feature needs from a batch scheduler. Every method is one remote command. */
+/** Every attribute a scheduler reports for one job, for the Job Details tab. */
+export interface JobDetails {
+  /** The job's state from the freshest source; undefined when that source printed none. */
+  state?: JobState;
+  /** The scheduler's own word for it (`CANCELLED by 1000`). */
+  rawState?: string;
+  /** Attributes grouped by where they came from, freshest first, e.g. the controller, then accounting. */
+  sections: { title: string; fields: Record<string, string> }[];
+  /** Why a part is missing (accounting disabled, no record yet…). */
+  notes: string[];
+}
+
+/** What a batch script sets for itself in its directive lines (`#SBATCH`, `#$`, `#PBS`…). */
+export interface ScriptDirectives {
+  name?: string;
+  partition?: string;
+  account?: string;
+  time?: string;
+  /** The comment as written, tags included. */
+  comment?: string;
+  nice?: number;
+  array?: string;
+  output?: string;
+  error?: string;
+}
+
+/**
+ * What a feature needs from a batch scheduler. Every async method is one remote command (at
+ * most two where noted) and rejects with a SchedulerError (./command) when the cluster says no,
+ * or a SpecError before running anything when the input is bad. Ids are the display ids of
+ * {@link Job.id}.
+ */
 export interface Scheduler {
+  /** Short lowercase name (`slurm`), for logs. */
   readonly kind: string;
+  /**
+   * Queues a job; resolves with its id once the scheduler accepted it. Names, paths and
+   * arguments with spaces, quotes, `$()` or non-ASCII reach the job unchanged, never a shell.
+   * Relative output paths resolve against `spec.cwd`.
+   */
   submit(spec: JobSubmitSpec): Promise<SubmitResult>;
-  /** The user's active jobs (pending, running, completing…) in one query; array tasks listed one by one. */
+  /**
+   * The user's jobs still in the queue (pending, running, completing, held…) in one query;
+   * every array task listed one by one with `arrayJobId`/`arrayTaskId` set.
+   */
   list(user: string): Promise<Job[]>;
   /** Jobs from accounting that started or ran in the last `sinceDays` days (one query). */
   history(sinceDays: number, user?: string): Promise<Job[]>;
-  /** Final records from accounting for jobs that left the queue (one query for all ids). */
+  /**
+   * Final records from accounting for jobs that left the queue (one query for all ids; an
+   * array id gives its tasks): terminal state, exit code and signal. Empty ids: no query, [].
+   */
   finalState(ids: string[], sinceDays?: number): Promise<Job[]>;
-  /** Every attribute the scheduler reports for one job (controller first, accounting after). */
-  details(id: string): Promise<Record<string, string>>;
+  /**
+   * Every attribute the scheduler reports for one job: the controller's record while it has
+   * one, plus accounting once the job ended (a second query); accounting alone after the job
+   * left the controller. Unknown id: SchedulerError kind `invalid-job`.
+   */
+  details(id: string): Promise<JobDetails>;
+  /**
+   * Absolute paths of the job's stdout (and stderr when separate), expanded for this job or
+   * task; still answered after the job left the queue (`guessed` when derived from defaults).
+   * Unknown id: SchedulerError kind `invalid-job`.
+   */
   outputPaths(id: string): Promise<OutputPaths>;
+  /** Cancels jobs (an array id: every task; with `arrayTask`, only that task). */
   cancel(ids: string[], opts?: CancelOptions): Promise<void>;
+  /** Keeps pending jobs from starting until {@link release}. */
   hold(ids: string[]): Promise<void>;
   release(ids: string[]): Promise<void>;
+  /** Queues jobs again from the start (running ones are stopped first). */
   requeue(ids: string[]): Promise<void>;
   /** Is the controller reachable? Never throws for a down controller (only for transport errors). */
   ping(): Promise<ControllerStatus>;
+  /** The options a batch script sets in its own directive lines. Pure, no remote command. */
+  readDirectives(script: string): ScriptDirectives;
+  /** Why `text` is not a time limit this scheduler takes (undefined when it is). Pure. */
+  checkTimeLimit(text: string): string | undefined;
 }

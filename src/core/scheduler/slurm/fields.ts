@@ -43,14 +43,6 @@ export function exitCode(v: string | undefined, line: string): { exitCode?: numb
   return { exitCode: Number(m[1]), signal: Number(m[2]) };
 }
 
-const TAGS = /(?:^|[\s;])tags=([^\s;]*)/;
-
-/** `tags=a,b` anywhere in a comment (our own convention for --comment). */
-export function tagsFromComment(comment: string): string[] {
-  const m = TAGS.exec(comment);
-  return m?.[1] ? m[1].split(',').filter(Boolean) : [];
-}
-
 /** Job id forms: `123`, `123_4`, `123_[5-9%2]`, `123+1` (het job). */
 export function splitJobId(id: string): { arrayJobId?: string; arrayTaskId?: string } {
   const m = /^(\d+)_(\d+|\[[^\]]*\])$/.exec(id);

@@ -11,7 +11,8 @@ import type { SchedulerCommand } from '../command';
 import { ParseError } from '../command';
 import { normaliseState } from './states';
 import { SLURM_ENV } from './squeue';
-import { FIELD_SEP, checkJobIds, checkUser, exitCode, int, optional, sinceArg, splitJobId, splitRecords, tagsFromComment, text } from './fields';
+import { FIELD_SEP, checkJobIds, checkUser, exitCode, int, optional, sinceArg, splitJobId, splitRecords, text } from './fields';
+import { tagsFromComment } from '../tags';
 
 export const SACCT_FIELDS = [
   'JobID',

@@ -5,15 +5,11 @@
  */
 import type { CancelOptions, JobSubmitSpec, SubmitResult } from '../types';
 import type { SchedulerCommand } from '../command';
-import { ParseError } from '../command';
+import { ParseError, SpecError } from '../command';
+import { commentWithTags } from '../tags';
 import { checkJobIds } from './fields';
 
-export class SpecError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SpecError';
-  }
-}
+export { SpecError };
 
 const TIME = /^(?:\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d+-\d+:\d{1,2}:\d{1,2}|UNLIMITED|INFINITE)$/i;
 const MEM = /^\d+(?:\.\d+)?[KMGT]?B?$/i;
@@ -21,8 +17,6 @@ const ARRAY = /^\d+(?:-\d+(?::\d+)?)?(?:,\d+(?:-\d+(?::\d+)?)?)*(?:%\d+)?$/;
 const DEPENDENCY = /^(?:singleton|[a-z]+(?::\d+(?:_\d+)?(?:\+\d+)?)+)(?:[,?](?:singleton|[a-z]+(?::\d+(?:_\d+)?(?:\+\d+)?)+))*$/;
 const GPUS = /^(?:[A-Za-z0-9_.-]+:)?\d+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// eslint-disable-next-line no-control-regex -- control characters are exactly what a tag must not hold
-const TAG = /^[^\s,;=\x00-\x1f]+$/;
 
 /** Is `s` a walltime SLURM's --time takes (minutes, M:S, H:M:S, D-H, D-H:M, D-H:M:S)? */
 export function isSlurmTime(s: string): boolean {
@@ -31,7 +25,6 @@ export function isSlurmTime(s: string): boolean {
 export const isArraySpec = (s: string): boolean => ARRAY.test(s);
 export const isDependency = (s: string): boolean => DEPENDENCY.test(s);
 export const isMemory = (s: string): boolean => MEM.test(s);
-export const isTag = (s: string): boolean => TAG.test(s);
 
 function single(name: string, value: string): string {
   if (/[\n\r\0]/.test(value)) throw new SpecError(`${name} must be on one line`);
@@ -43,16 +36,6 @@ function positive(name: string, v: number | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!Number.isInteger(v) || v < 1) throw new SpecError(`${name} must be a whole number ≥ 1 (got ${v})`);
   return v;
-}
-
-/** The comment sbatch gets: the user's comment plus `tags=a,b`. */
-export function commentWithTags(comment: string | undefined, tags: readonly string[] | undefined): string | undefined {
-  const t = (tags ?? []).map((tag) => {
-    if (!TAG.test(tag)) throw new SpecError(`Tag ${JSON.stringify(tag)} must not contain spaces, commas, ';' or '='`);
-    return tag;
-  });
-  const parts = [comment?.trim() ?? '', t.length ? `tags=${t.join(',')}` : ''].filter(Boolean);
-  return parts.length ? parts.join('; ') : undefined;
 }
 
 /** sbatch options (each `--key=value`) for a spec; shared by the command line and `#SBATCH` lines. */

@@ -1,4 +1,4 @@
-import type { CancelOptions, ControllerStatus, Job, JobSubmitSpec, OutputPaths, Scheduler, SubmitResult } from '../types';
+import { isTerminal, type CancelOptions, type ControllerStatus, type Job, type JobDetails, type JobSubmitSpec, type OutputPaths, type Scheduler, type ScriptDirectives, type SubmitResult } from '../types';
 import { runCommand, SchedulerError, type CommandRunner, type SchedulerCommand } from '../command';
 import { silentLogger, tagged, type Logger } from '../../log';
 import { squeueCommand } from './squeue';
@@ -11,7 +11,9 @@ import {
   scontrolRequeueCommand,
   scontrolShowJobCommand,
 } from './scontrol';
-import { sbatchCommand, scancelCommand } from './sbatch';
+import { isSlurmTime, sbatchCommand, scancelCommand } from './sbatch';
+import { parseSbatchDirectives } from './directives';
+import { normaliseState } from './states';
 import { defaultOutputPattern, expandOutputPattern } from './outputPattern';
 import { splitJobId } from './fields';
 
@@ -68,19 +70,30 @@ export class SlurmScheduler implements Scheduler {
     return latestPerId(await this.exec(sacctJobsCommand(ids, sinceDays)));
   }
 
-  async details(id: string): Promise<Record<string, string>> {
+  async details(id: string): Promise<JobDetails> {
+    let controller: Record<string, string> | undefined;
     try {
-      const rec = pickJobRecord(await this.exec(scontrolShowJobCommand(id)), id);
-      if (rec) {
-        this.rememberPaths(id, rec);
-        return rec;
-      }
+      controller = pickJobRecord(await this.exec(scontrolShowJobCommand(id)), id);
     } catch (e) {
       if (!(e instanceof SchedulerError && e.kind === 'invalid-job')) throw e;
     }
-    const acct = await this.exec(sacctDetailsCommand(id));
-    if (!acct) throw new SchedulerError(`Job ${id} is known neither to the controller nor to accounting`, 'invalid-job', 'sacct', 0, '');
-    return acct;
+    if (!controller) {
+      const acct = await this.exec(sacctDetailsCommand(id));
+      if (!acct) throw new SchedulerError(`Job ${id} is known neither to the controller nor to accounting`, 'invalid-job', 'sacct', 0, '');
+      return { ...stateOf(acct.State), sections: [{ title: ACCOUNTING, fields: acct }], notes: [] };
+    }
+    this.rememberPaths(id, controller);
+    const details: JobDetails = { ...stateOf(controller.JobState), sections: [{ title: CONTROLLER, fields: controller }], notes: [] };
+    if (details.state && isTerminal(details.state)) {
+      try {
+        const acct = await this.exec(sacctDetailsCommand(id));
+        if (acct) details.sections.push({ title: ACCOUNTING, fields: acct });
+        else details.notes.push('Accounting has no record of this job yet.');
+      } catch (e) {
+        details.notes.push(`Accounting unavailable: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+    return details;
   }
 
   async outputPaths(id: string): Promise<OutputPaths> {
@@ -145,6 +158,23 @@ export class SlurmScheduler implements Scheduler {
   async ping(): Promise<ControllerStatus> {
     return this.exec(scontrolPingCommand());
   }
+
+  readDirectives(script: string): ScriptDirectives {
+    return parseSbatchDirectives(script);
+  }
+
+  checkTimeLimit(text: string): string | undefined {
+    return isSlurmTime(text) ? undefined : 'Use minutes, HH:MM:SS, D-HH:MM:SS or D-HH';
+  }
+}
+
+const CONTROLLER = 'Controller (scontrol show job)';
+const ACCOUNTING = 'Accounting (sacct)';
+
+/** The normalised state of a printed one (`CANCELLED by 1000`), when there is one. */
+function stateOf(raw: string | undefined): Pick<JobDetails, 'state' | 'rawState'> {
+  const word = raw?.trim();
+  return word ? { state: normaliseState(word), rawState: word } : {};
 }
 
 /**

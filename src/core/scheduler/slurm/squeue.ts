@@ -11,7 +11,8 @@ import type { Job } from '../types';
 import type { SchedulerCommand } from '../command';
 import { ParseError } from '../command';
 import { normaliseState } from './states';
-import { FIELD_SEP, RECORD_END, checkUser, int, optional, splitRecords, tagsFromComment, text } from './fields';
+import { FIELD_SEP, RECORD_END, checkUser, int, optional, splitRecords, text } from './fields';
+import { tagsFromComment } from '../tags';
 
 /** Field name → squeue `-o` code. Free text (workDir, comment, name) last, the name very last. */
 export const SQUEUE_FIELDS = [
