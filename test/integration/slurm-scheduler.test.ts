@@ -6,10 +6,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sandbox, sandboxAvailable } from '../support/sandbox';
 import { reconnectingSession, sessionRunner, waitFor } from '../support/schedulerRunner';
+import { jobProbe } from '../support/schedulerContract';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { SchedulerError, type CommandRunner } from '../../src/core/scheduler/command';
 import { SpecError } from '../../src/core/scheduler/slurm/sbatch';
-import type { Job, JobState } from '../../src/core/scheduler/types';
 
 const skip = !sandboxAvailable() && 'sandbox not running (npm run sandbox:start)';
 
@@ -34,24 +34,14 @@ async function writeScript(path: string, body: string): Promise<void> {
   await session.exec(['sh', '-c', 'cat > "$1" && chmod +x "$1"', 'sh', path], { stdin: `#!/bin/bash\n${body}\n` });
 }
 
-/** The job as squeue shows it, or its accounting record once it left the queue. */
-async function current(id: string): Promise<Job | undefined> {
-  const listed = (await sched.list(user)).find((j) => j.id === id);
-  if (listed) return listed;
-  return (await sched.finalState([id], 1)).find((j) => j.id === id);
-}
-
-async function waitState(id: string, states: JobState[], timeoutMs = 60_000): Promise<Job> {
-  return waitFor(`job ${id} in ${states.join('/')}`, async () => {
-    const j = await current(id);
-    return j && states.includes(j.state) ? j : undefined;
-  }, timeoutMs);
-}
+// The job as squeue shows it, or its accounting record once it left the queue; waits for a state.
+let current: ReturnType<typeof jobProbe>['current'];
+let waitState: ReturnType<typeof jobProbe>['waitState'];
 
 /** The controller's attributes of a job (the first section of its details). */
 async function controllerRecord(id: string): Promise<Record<string, string>> {
   const d = await sched.details(id);
-  assert.match(d.sections[0]?.title ?? '', /scontrol/);
+  assert.equal(d.sections[0]?.source, 'controller');
   return d.sections[0]?.fields ?? {};
 }
 
@@ -67,6 +57,7 @@ before(async () => {
   runner = sessionRunner(session);
   sched = new SlurmScheduler(runner);
   user = sandbox().user;
+  ({ current, waitState } = jobProbe(sched, user));
   const home = await sh('printf %s "$HOME"');
   dir = `${home}/rhpc-slurm-test-${process.pid}/${HOSTILE_DIR}`;
   await session.exec(['mkdir', '-p', dir]);

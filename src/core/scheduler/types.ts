@@ -190,8 +190,8 @@ export interface JobDetails {
   state?: JobState;
   /** The scheduler's own word for it (`CANCELLED by 1000`). */
   rawState?: string;
-  /** Attributes grouped by where they came from, freshest first, e.g. the controller, then accounting. */
-  sections: { title: string; fields: Record<string, string> }[];
+  /** Attributes grouped by where they came from, freshest first: the controller's, then accounting's. */
+  sections: { source: 'controller' | 'accounting'; title: string; fields: Record<string, string> }[];
   /** Why a part is missing (accounting disabled, no record yet…). */
   notes: string[];
 }

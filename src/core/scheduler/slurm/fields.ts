@@ -8,7 +8,7 @@
  * The free-text fields come last, so a stray separator inside one can only widen the last
  * field instead of shifting the others.
  */
-import { ParseError } from '../command';
+import { ParseError, SpecError } from '../command';
 
 export const FIELD_SEP = '\x1f';
 export const RECORD_END = '\x1e';
@@ -68,13 +68,13 @@ const JOB_ID = /^\d+(?:_(?:\d+|\[[\d,\-:%]+\]))?(?:\+\d+)?$/;
 
 /** Refuses anything that is not a SLURM job id, before it reaches a command line. */
 export function checkJobIds(ids: readonly string[]): string[] {
-  if (ids.length === 0) throw new Error('No job ids given');
-  for (const id of ids) if (!JOB_ID.test(id)) throw new Error(`Not a job id: ${JSON.stringify(id)}`);
+  if (ids.length === 0) throw new SpecError('No job ids given');
+  for (const id of ids) if (!JOB_ID.test(id)) throw new SpecError(`Not a job id: ${JSON.stringify(id)}`);
   return [...ids];
 }
 
 export function checkUser(user: string): string {
-  if (!user || user.startsWith('-') || /[\s,]/.test(user)) throw new Error(`Not a user name: ${JSON.stringify(user)}`);
+  if (!user || user.startsWith('-') || /[\s,]/.test(user)) throw new SpecError(`Not a user name: ${JSON.stringify(user)}`);
   return user;
 }
 

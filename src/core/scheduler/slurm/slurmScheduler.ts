@@ -80,14 +80,14 @@ export class SlurmScheduler implements Scheduler {
     if (!controller) {
       const acct = await this.exec(sacctDetailsCommand(id));
       if (!acct) throw new SchedulerError(`Job ${id} is known neither to the controller nor to accounting`, 'invalid-job', 'sacct', 0, '');
-      return { ...stateOf(acct.State), sections: [{ title: ACCOUNTING, fields: acct }], notes: [] };
+      return { ...stateOf(acct.State), sections: [{ source: 'accounting', title: ACCOUNTING, fields: acct }], notes: [] };
     }
     this.rememberPaths(id, controller);
-    const details: JobDetails = { ...stateOf(controller.JobState), sections: [{ title: CONTROLLER, fields: controller }], notes: [] };
+    const details: JobDetails = { ...stateOf(controller.JobState), sections: [{ source: 'controller', title: CONTROLLER, fields: controller }], notes: [] };
     if (details.state && isTerminal(details.state)) {
       try {
         const acct = await this.exec(sacctDetailsCommand(id));
-        if (acct) details.sections.push({ title: ACCOUNTING, fields: acct });
+        if (acct) details.sections.push({ source: 'accounting', title: ACCOUNTING, fields: acct });
         else details.notes.push('Accounting has no record of this job yet.');
       } catch (e) {
         details.notes.push(`Accounting unavailable: ${(e as Error).message.split('\n')[0]}`);
