@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import type { AuthPrompter, SecretStore } from '../core/ssh/auth';
+import type { AuthPrompter, HostKeyQuestion, SecretStore } from '../core/ssh/auth';
+import { hostKeyQuestionText } from '../core/ssh/knownHosts';
 
 /** Answers the core's authentication questions with VS Code input boxes and dialogs. */
 export class VsCodePrompter implements AuthPrompter {
@@ -37,18 +38,10 @@ export class VsCodePrompter implements AuthPrompter {
     return answers;
   }
 
-  async confirmHostKey(info: { host: string; port: number; keyType: string; fingerprint: string }): Promise<boolean> {
-    const where = info.port === 22 ? info.host : `[${info.host}]:${info.port}`;
-    const accept = 'Accept and Remember';
-    const choice = await vscode.window.showWarningMessage(
-      `The authenticity of host ${where} can't be established.`,
-      {
-        modal: true,
-        detail: `${info.keyType} key fingerprint is ${info.fingerprint}.\n\nCompare it with the fingerprint your cluster publishes. If you accept, the key is added to your known_hosts file.`,
-      },
-      accept,
-    );
-    return choice === accept;
+  async confirmHostKey(info: HostKeyQuestion): Promise<boolean> {
+    const q = hostKeyQuestionText(info);
+    const choice = await vscode.window.showWarningMessage(q.message, { modal: true, detail: q.detail }, q.accept);
+    return choice === q.accept;
   }
 }
 

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Server, utils, type AuthContext, type ParsedKey } from 'ssh2';
 import { connect, type ConnectOptions } from '../../src/core/ssh/connect';
 import { PassphraseCache, passwordSecretKey, type AuthPrompter, type SecretStore } from '../../src/core/ssh/auth';
-import { fingerprint } from '../../src/core/ssh/knownHosts';
+import { fingerprint, hostKeyQuestionText } from '../../src/core/ssh/knownHosts';
 import { SshError } from '../../src/core/ssh/errors';
 import { CancelledError } from '../../src/core/cancel';
 import type { HostConfig } from '../../src/core/ssh/sshConfig';
@@ -142,6 +142,23 @@ test('unknown host key refused by the user: host-key-rejected, nothing written',
   assert.equal(readFileSync(kh, 'utf8'), '');
   assert.equal(srv.logins, 0);
   assert.ok(!log.calls.some((c) => c.startsWith('password')), 'no credentials sent to an untrusted host');
+});
+
+test('a new key type for a host known with another type: the question names the known key, OpenSSH-style', async (t) => {
+  const srv = await startServer(passwordPolicy('pw'));
+  t.after(() => stopServer(srv));
+  const rsaBlob = parsed(utils.generateKeyPairSync('rsa', { bits: 2048 }).private).getPublicSSH();
+  const kh = knownHosts('kh-other-type', `[127.0.0.1]:${srv.port} ssh-rsa ${rsaBlob.toString('base64')}\n`);
+  const asked: Parameters<AuthPrompter['confirmHostKey']>[0][] = [];
+  await assert.rejects(connect(hostConfig(srv.port, kh), base(prompter({ confirmHostKey: async (q) => (asked.push(q), false) }))));
+  assert.equal(asked.length, 1);
+  assert.deepEqual(asked[0]?.otherKnownKeys, [{ keyType: 'ssh-rsa', fingerprint: fingerprint(rsaBlob), file: kh, line: 1 }]);
+  const text = hostKeyQuestionText(asked[0]!);
+  assert.match(text.message, /a key of another type is already known/);
+  assert.ok(text.detail.includes(fingerprint(rsaBlob)) && text.detail.includes(fingerprint(hostBlob)), text.detail);
+  assert.equal(readFileSync(kh, 'utf8').split('\n').filter(Boolean).length, 1, 'refused: nothing appended');
+  const plain = hostKeyQuestionText({ ...asked[0]!, otherKnownKeys: [] });
+  assert.match(plain.message, /can't be established/);
 });
 
 test('changed host key: refused without asking, naming fingerprint and file:line', async (t) => {

@@ -74,9 +74,12 @@ test('match, mismatch (with line), unknown, other key types, @cert-authority ign
   assert.equal(mm.status, 'mismatch');
   assert.ok(mm.status === 'mismatch' && mm.line === 4 && mm.file === '/f' && mm.text.includes('[login.hpc]:2222'));
   // The CA line must not make k2 acceptable for some.hpc.
-  assert.deepEqual(kh.check('some.hpc', 22, k2.type, k2.blob), { status: 'unknown', otherKeyTypes: [] });
+  assert.deepEqual(kh.check('some.hpc', 22, k2.type, k2.blob), { status: 'unknown', otherKeys: [] });
   // A host known only with an RSA key presenting ed25519 is "unknown" (new type), not a mismatch.
-  assert.deepEqual(kh.check('rsaonly.hpc', 22, k1.type, k1.blob), { status: 'unknown', otherKeyTypes: ['ssh-rsa'] });
+  assert.deepEqual(kh.check('rsaonly.hpc', 22, k1.type, k1.blob), {
+    status: 'unknown',
+    otherKeys: [{ keyType: 'ssh-rsa', fingerprint: fingerprint(rsa.blob), file: '/f', line: 5 }],
+  });
 });
 
 test('a matching line wins over a mismatching one; negation excludes a line', () => {
@@ -136,5 +139,5 @@ test('append creates dir 0700 and file 0600, adds a missing newline, and ssh-key
 });
 
 test('missing files count as empty', async () => {
-  assert.deepEqual(await checkKnownHosts([join(dir, 'nope')], 'h', 22, k1.type, k1.blob), { status: 'unknown', otherKeyTypes: [] });
+  assert.deepEqual(await checkKnownHosts([join(dir, 'nope')], 'h', 22, k1.type, k1.blob), { status: 'unknown', otherKeys: [] });
 });

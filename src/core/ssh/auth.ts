@@ -7,13 +7,24 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { OpenSSHAgent, utils, type AnyAuthMethod, type AuthenticationType, type AuthHandlerMiddleware, type IdentityCallback, type ParsedKey, type Prompt } from 'ssh2';
 import { CancelledError } from '../cancel';
 import { silentLogger, type Logger } from '../log';
+import type { KnownKey } from './knownHosts';
 
 /** Questions the core asks the user. `undefined` means the user cancelled. */
 export interface AuthPrompter {
   password(host: string, user: string): Promise<string | undefined>;
   passphrase(keyPath: string): Promise<string | undefined>;
   keyboardInteractive(host: string, name: string, instructions: string, prompts: { prompt: string; echo: boolean }[]): Promise<string[] | undefined>;
-  confirmHostKey(info: { host: string; port: number; keyType: string; fingerprint: string }): Promise<boolean>;
+  confirmHostKey(info: HostKeyQuestion): Promise<boolean>;
+}
+
+/** An unknown host key to accept or refuse. */
+export interface HostKeyQuestion {
+  host: string;
+  port: number;
+  keyType: string;
+  fingerprint: string;
+  /** Keys of other types already known for this host: OpenSSH warns about these, so do we. */
+  otherKnownKeys: KnownKey[];
 }
 
 /** Opt-in remembered passwords (the VS Code layer backs it with SecretStorage). */

@@ -139,6 +139,10 @@ async function verifyHostKey(
         { fingerprint: fp, knownHostsFile: result.file, knownHostsLine: result.line },
       );
     case 'unknown':
+      if (result.otherKeys.length > 0) {
+        const known = result.otherKeys.map((k) => `${k.keyType} ${k.fingerprint} (${k.file}:${k.line})`).join(', ');
+        log.warn(`${where} presents ${keyType} ${fp}; a key of another type is already known: ${known}`);
+      }
       break;
   }
   const strict = config.strictHostKeyChecking ?? 'ask';
@@ -146,7 +150,7 @@ async function verifyHostKey(
     throw new SshError('host-key-rejected', label, `The host key of ${label} (${keyType} ${fp}) is not in known_hosts and StrictHostKeyChecking is yes.`, { fingerprint: fp });
   }
   if (strict === 'ask') {
-    const ok = await prompting(() => opts.prompter.confirmHostKey({ host: config.hostName, port: config.port, keyType, fingerprint: fp }));
+    const ok = await prompting(() => opts.prompter.confirmHostKey({ host: config.hostName, port: config.port, keyType, fingerprint: fp, otherKnownKeys: result.otherKeys }));
     if (!ok) throw new SshError('host-key-rejected', label, `The host key of ${label} (${keyType} ${fp}) was not accepted.`, { fingerprint: fp });
   } else {
     log.info(`StrictHostKeyChecking ${strict}: accepting new host key for ${where} (${keyType} ${fp})`);

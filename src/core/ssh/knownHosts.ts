@@ -25,7 +25,15 @@ export type KnownHostsResult =
   | { status: 'match'; file: string; line: number }
   | { status: 'mismatch'; file: string; line: number; text: string; knownKeyType: string }
   | { status: 'revoked'; file: string; line: number; text: string }
-  | { status: 'unknown'; /** Key types this host is known with (a different type was presented). */ otherKeyTypes: string[] };
+  | { status: 'unknown'; /** Keys of other types this host is known with (a new type was presented). */ otherKeys: KnownKey[] };
+
+/** A key known_hosts holds for a host, as OpenSSH shows it when another type is presented. */
+export interface KnownKey {
+  keyType: string;
+  fingerprint: string;
+  file: string;
+  line: number;
+}
 
 /** The name a host is recorded under: `host` on port 22, `[host]:port` otherwise (lowercased). */
 export function knownHostsName(host: string, port: number): string {
@@ -165,7 +173,7 @@ export class KnownHosts {
     const type = keyTypeOf(keyBlob) ?? keyType;
     let match: KnownHostsResult | undefined;
     let mismatch: KnownHostsResult | undefined;
-    const others = new Set<string>();
+    const others: KnownKey[] = [];
     for (const e of this.entries) {
       if (e.marker === 'cert-authority') continue;
       if (!hostMatchesPatterns(name, e.patterns)) continue;
@@ -180,9 +188,9 @@ export class KnownHosts {
       }
       const entryType = keyTypeOf(e.keyBlob) ?? e.keyType;
       if (entryType === type) mismatch ??= { status: 'mismatch', file: e.file, line: e.line, text: e.text, knownKeyType: entryType };
-      else others.add(entryType);
+      else others.push({ keyType: entryType, fingerprint: fingerprint(e.keyBlob), file: e.file, line: e.line });
     }
-    return match ?? mismatch ?? { status: 'unknown', otherKeyTypes: [...others] };
+    return match ?? mismatch ?? { status: 'unknown', otherKeys: others };
   }
 }
 
@@ -224,4 +232,33 @@ export async function append(
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   await fsp.appendFile(file, prefix + line, { mode: 0o600 });
+}
+
+/**
+ * The words of the host-key question, as OpenSSH puts them: a plain "can't be established" for a
+ * host never seen, and a warning naming the known keys when the host is known with another type.
+ */
+export function hostKeyQuestionText(q: { host: string; port: number; keyType: string; fingerprint: string; otherKnownKeys: readonly KnownKey[] }): {
+  message: string;
+  detail: string;
+  accept: string;
+} {
+  const where = q.port === 22 ? q.host : `[${q.host}]:${q.port}`;
+  const offered = `${q.keyType} key fingerprint is ${q.fingerprint}.`;
+  if (q.otherKnownKeys.length === 0) {
+    return {
+      message: `The authenticity of host ${where} can't be established.`,
+      detail: `${offered}\n\nCompare it with the fingerprint your cluster publishes. If you accept, the key is added to your known_hosts file.`,
+      accept: 'Accept and Remember',
+    };
+  }
+  const known = q.otherKnownKeys.map((k) => `  ${k.keyType} ${k.fingerprint}  (${k.file}:${k.line})`).join('\n');
+  return {
+    message: `Warning: ${where} presents a ${q.keyType} key, but a key of another type is already known for this host.`,
+    detail:
+      `${offered}\n\nKnown for this host:\n${known}\n\n` +
+      'A server that adds a key type is normal after an upgrade; a different server is not. Accept only if your cluster publishes this fingerprint. ' +
+      'If you accept, the key is added to your known_hosts file beside the known one.',
+    accept: 'Accept Additional Key',
+  };
 }
