@@ -217,6 +217,9 @@ async function makeRemote(o: MakeVideoOptions, frames: Frame[], ext: string, ffm
     o.onProgress?.({ phase: 'encode', fraction: 0.02, message: `Encoding ${frames.length} frames on the remote host`, framesDone: 0, framesTotal: frames.length });
     started = true;
     const res = await ops.run(['sh', `${workDir}/run.sh`], { signal: o.signal });
+    // Stop following first: a late progress chunk must not report "encoding" after "done".
+    follow.dispose();
+    follow = undefined;
     if (cancelled(o.signal)) throw new CancelledError();
     if (res.code !== 0) {
       const stderr = res.stderr.toString('utf8').trim();
