@@ -1,14 +1,26 @@
 /** Pieces both RemoteOps implementations share, so they list, sort and report alike. */
+import { randomBytes } from 'node:crypto';
 import type { ChangeEvent, EntryType, RemoteEntry } from './types';
 
-/** Temp files of atomic writes: `.<name>.remote-hpc-<8 hex>.tmp`, hidden from listings and watches. */
-export const TEMP_RE = /^\..+\.remote-hpc-[0-9a-f]{8}\.tmp$/s;
+/**
+ * Temp files of atomic writes: `.remote-hpc-<16 lowercase hex>.tmp` in the target's folder (fixed
+ * length, so a 255-byte name can still be saved). agent.py uses exactly the same pattern.
+ */
+export const TEMP_RE = /^\.remote-hpc-[0-9a-f]{16}\.tmp$/;
+/** Temp names of older versions (`.<name>.remote-hpc-<8 hex>.tmp`): hidden, but never deleted. */
+export const LEGACY_TEMP_RE = /^\..+\.remote-hpc-[0-9a-f]{8}\.tmp$/s;
 /** Temp files older than this are left-overs of an interrupted save and get removed. */
 export const TEMP_STALE_MS = 3600_000;
 
-export function tempNameFor(path: string, rand: string): string {
+/** True for names of temp files (current or legacy) that listings, watches and walks hide. */
+export function isTempName(name: string): boolean {
+  return TEMP_RE.test(name) || LEGACY_TEMP_RE.test(name);
+}
+
+/** A fresh temp path next to `path` (its folder, our fixed-length name). */
+export function tempNameFor(path: string): string {
   const slash = path.lastIndexOf('/');
-  return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.remote-hpc-${rand}.tmp`;
+  return `${path.slice(0, slash + 1)}.remote-hpc-${randomBytes(8).toString('hex')}.tmp`;
 }
 
 export function dirname(path: string): string {

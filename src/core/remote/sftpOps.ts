@@ -3,7 +3,6 @@
  * the same semantics as the agent (./filters, ./common); every command argument goes through
  * quote.ts (Session.exec / spawn quote argv once).
  */
-import { randomBytes } from 'node:crypto';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import type { Session } from '../ssh/session';
 import type { Logger } from '../log';
@@ -11,7 +10,7 @@ import { CancelledError, type Disposable } from '../cancel';
 import { RemoteFsError, classifyRemoteError } from './errors';
 import { compileFilter, joinPath } from './filters';
 import { checkFilter } from './agentOps';
-import { TEMP_RE, TEMP_STALE_MS, basename, compareNames, diffSnapshots, dirname, isDirLike, sortEntries, tempNameFor } from './common';
+import { TEMP_RE, TEMP_STALE_MS, basename, isTempName, compareNames, diffSnapshots, dirname, isDirLike, sortEntries, tempNameFor } from './common';
 import {
   hasExtension,
   sftpClose,
@@ -64,6 +63,14 @@ function toStat(st: Stats): RemoteStat {
   return { type: typeFromMode(st.mode), size: st.size, mtimeMs: st.mtime * 1000, mode: st.mode & 0o7777 };
 }
 
+/**
+ * A left-over of our own interrupted save, safe to delete: our exact current naming (legacy names
+ * are only hidden), owned by the session user (a shared folder holds other users' files), stale.
+ */
+export function isOurStaleTemp(name: string, attrs: { uid: number; mtime: number }, uid: number | undefined, nowMs: number): boolean {
+  return TEMP_RE.test(name) && uid !== undefined && attrs.uid === uid && nowMs - attrs.mtime * 1000 > TEMP_STALE_MS;
+}
+
 const isMissing = (err: unknown) => classifyRemoteError(err) === 'not-found';
 
 /** Runs `$SHELL -l` (sh-family shells) so variables set by login scripts are seen, as by the agent. */
@@ -83,6 +90,7 @@ export interface SftpOpsOptions {
 export class SftpOps implements RemoteOps {
   readonly kind = 'sftp' as const;
   private homeDir: Promise<string> | undefined;
+  private uidP: Promise<number | undefined> | undefined;
   private readonly timers = new Set<Disposable>();
 
   constructor(
@@ -97,6 +105,18 @@ export class SftpOps implements RemoteOps {
 
   private sftp(): Promise<SFTPWrapper> {
     return this.session.sftp();
+  }
+
+  /** The session user's uid (`id -u`), undefined when unknown: then no temp file is ever deleted. */
+  private uid(): Promise<number | undefined> {
+    this.uidP ??= this.session
+      .exec(['id', '-u'], { timeoutMs: 30_000 })
+      .then((r) => {
+        const out = r.stdout.toString('utf8').trim();
+        return r.code === 0 && /^\d+$/.test(out) ? Number(out) : undefined;
+      })
+      .catch(() => undefined);
+    return this.uidP;
   }
 
   home(): Promise<string> {
@@ -124,7 +144,8 @@ export class SftpOps implements RemoteOps {
     checkFilter(opts.filter, path);
     const filter = compileFilter(opts.filter);
     const sftp = await this.sftp();
-    const raw = await sftpReaddirPipelined(sftp, path);
+    const [raw, uid] = await Promise.all([sftpReaddirPipelined(sftp, path), this.uid()]);
+    const now = Date.now();
     const hidden = opts.hidden ?? true;
     const entries: RemoteEntry[] = [];
     const links: RemoteEntry[] = [];
@@ -132,8 +153,8 @@ export class SftpOps implements RemoteOps {
     for (const r of raw) {
       const name = r.filename;
       if (name.startsWith('.')) {
-        if (TEMP_RE.test(name)) {
-          if (Date.now() - r.attrs.mtime * 1000 > TEMP_STALE_MS) stale.push(joinPath(path, name));
+        if (isTempName(name)) {
+          if (isOurStaleTemp(name, r.attrs, uid, now)) stale.push(joinPath(path, name));
           continue;
         }
         if (!hidden) continue;
@@ -220,7 +241,7 @@ export class SftpOps implements RemoteOps {
     if (existing && opts.overwrite === false) throw new RemoteFsError('exists', path);
     if (existing?.isDirectory()) throw new RemoteFsError('is-a-directory', path);
     if (existing && typeFromMode((await sftpLstat(sftp, path)).mode) === 'symlink') target = await sftpRealpath(sftp, path);
-    const tmp = tempNameFor(target, randomBytes(4).toString('hex'));
+    const tmp = tempNameFor(target);
     // New files: 0666 and the server's umask, as an editor would create them.
     const h = await sftpOpen(sftp, tmp, 'wx', existing ? 0o600 : 0o666);
     try {
@@ -309,7 +330,7 @@ export class SftpOps implements RemoteOps {
     /** Slycat filter on the entry and on every folder between root and it. */
     const keep = (p: string, isDir: boolean): boolean => {
       if (!p.startsWith(rootSlash)) return false;
-      if (TEMP_RE.test(basename(p))) return false;
+      if (isTempName(basename(p))) return false;
       if (!filter.keep(p, isDir)) return false;
       for (let i = p.indexOf('/', rootSlash.length); i >= 0; i = p.indexOf('/', i + 1)) if (!filter.keep(p.slice(0, i), true)) return false;
       return true;
@@ -425,7 +446,7 @@ export class SftpOps implements RemoteOps {
     out.set(path, st.isDirectory() ? 'dir' : `${st.mode}:${st.size}:${st.mtime}`);
     if (st.isDirectory()) {
       const list = await sftpReaddirPipelined(sftp, path).catch(() => []);
-      for (const e of list) if (!TEMP_RE.test(e.filename)) out.set(joinPath(path, e.filename), `${e.attrs.mode}:${e.attrs.size}:${e.attrs.mtime}`);
+      for (const e of list) if (!isTempName(e.filename)) out.set(joinPath(path, e.filename), `${e.attrs.mode}:${e.attrs.size}:${e.attrs.mtime}`);
     }
     return out;
   }

@@ -18,7 +18,7 @@ import { CancelledError } from '../cancel';
 import { silentLogger, type Logger } from '../log';
 import { RemoteFsError, classifyRemoteError } from './errors';
 import { joinPath } from './filters';
-import { TEMP_RE, tempNameFor } from './common';
+import { isTempName, tempNameFor } from './common';
 import { closedError, maxReadLength, maxWriteLength, sftpIsOpen, sftpClose, sftpError, sftpFchmod, sftpLstat, sftpMkdir, sftpOpen, sftpReaddirPipelined, sftpReplace, sftpStat, sftpUnlink } from '../ssh/sftp';
 
 export interface TransferProgress {
@@ -237,7 +237,7 @@ async function walkRemote(s: SFTPWrapper, from: string, to: string, jobs: FileJo
   const entries = await sftpReaddirPipelined(s, from);
   const subdirs: [string, string][] = [];
   for (const e of entries) {
-    if (TEMP_RE.test(e.filename)) continue;
+    if (isTempName(e.filename)) continue;
     const rp = joinPath(from, e.filename);
     const lp = nodePath.join(to, e.filename);
     let st: Stats = e.attrs as Stats;
@@ -393,7 +393,7 @@ async function uploadFile(pool: ChannelPool, j: FileJob, opts: TransferOptions, 
     target = await new Promise<string>((resolve, reject) => main.realpath(j.to, (e, p) => (e ? reject(sftpError(e, 'realpath', j.to)) : resolve(p))));
   }
   const mode = existing ? existing.mode & 0o7777 : j.mode || 0o644;
-  const tmp = tempNameFor(target, randomBytes(4).toString('hex'));
+  const tmp = tempNameFor(target);
   const local = await fsp.open(j.from, 'r');
   const channels = j.size >= MULTI_CHANNEL_FROM ? await pool.all() : [pool.one()];
   const handles: [SFTPWrapper, Buffer][] = [];

@@ -1,0 +1,77 @@
+/**
+ * Hostile-remote cases of the RemoteOps implementations against the sandbox: temp files of other
+ * users in shared folders, names at the 255-byte limit, names that are not UTF-8, FIFOs.
+ * Foreign-owned files are made by this (root) test process directly on the sandbox's disk.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { connectDirect, sandboxAvailable } from '../support/sandbox';
+import { openRemote } from '../../src/core/remote/openRemote';
+import { silentLogger } from '../../src/core/log';
+import type { RemoteOps } from '../../src/core/remote/types';
+import type { ClientSession } from '../../src/core/ssh/session';
+
+const skip = sandboxAvailable() ? false : 'sandbox not running (npm run sandbox:start)';
+
+async function sh(session: ClientSession, script: string, ...args: string[]): Promise<string> {
+  const r = await session.exec(['sh', '-c', script, 'sh', ...args]);
+  if (r.code !== 0) throw new Error(`sh failed (${r.code}): ${r.stderr.toString()}`);
+  return r.stdout.toString('utf8');
+}
+
+for (const kind of ['agent', 'sftp'] as const) {
+  describe(`hostile remote over ${kind}`, { skip }, () => {
+    let conn: { session: ClientSession; close(): void };
+    let ops: RemoteOps;
+    let work: string;
+
+    before(async () => {
+      conn = await connectDirect();
+      ops = await openRemote(conn.session, silentLogger, { forceFallback: kind === 'sftp' });
+      assert.equal(ops.kind, kind);
+      work = `${await ops.home()}/rhpc-hard-${kind}-${randomBytes(4).toString('hex')}`;
+      await ops.mkdir(work);
+    });
+
+    after(async () => {
+      await sh(conn.session, 'rm -rf -- "$1"', work).catch(() => undefined);
+      ops.dispose();
+      conn.close();
+    });
+
+    test('a 255-byte name can be saved (temp name has a fixed length)', async () => {
+      const path = `${work}/${'n'.repeat(251)}.txt`;
+      await ops.writeFileAtomic(path, Buffer.from('long name\n'));
+      assert.equal((await ops.readFile(path)).toString(), 'long name\n');
+      await ops.writeFileAtomic(path, Buffer.from('again\n'));
+      assert.equal(await sh(conn.session, 'cat -- "$1"', path), 'again\n');
+    });
+
+    test('stale temp files: only our own, with our exact naming, are deleted', async () => {
+      assert.equal(process.getuid?.(), 0, 'this test makes files of another user: run it as root');
+      const shared = `${work}/shared`;
+      await ops.mkdir(shared);
+      await sh(conn.session, 'chmod 777 -- "$1"', shared); // shared, not sticky
+      const old = (Date.now() - 2 * 3600_000) / 1000;
+      const mine = `.remote-hpc-${'a'.repeat(16)}.tmp`;
+      const foreign = `.remote-hpc-${'b'.repeat(16)}.tmp`;
+      const legacy = '.x.txt.remote-hpc-0123abcd.tmp';
+      await sh(conn.session, 'cd -- "$1" && printf m > "$2" && printf l > "$3" && touch -d "2 hours ago" -- "$2" "$3"', shared, mine, legacy);
+      writeFileSync(`${shared}/${foreign}`, 'theirs');
+      chownSync(`${shared}/${foreign}`, 0, 0);
+      chmodSync(`${shared}/${foreign}`, 0o666);
+      utimesSync(`${shared}/${foreign}`, old, old);
+      const listed = (await ops.list(shared)).entries.map((e) => e.name);
+      assert.deepEqual(listed, [], 'temp files are hidden');
+      const gone = async (n: string) => {
+        for (let i = 0; i < 50 && existsSync(`${shared}/${n}`); i++) await new Promise((r) => setTimeout(r, 50));
+        return !existsSync(`${shared}/${n}`);
+      };
+      assert.ok(await gone(mine), 'our own stale temp file is removed');
+      assert.ok(existsSync(`${shared}/${foreign}`), "another user's file is never deleted");
+      assert.ok(existsSync(`${shared}/${legacy}`), 'legacy-named temp files are never deleted');
+    });
+  });
+}
