@@ -1,10 +1,12 @@
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/cancel';
 import { classifyRemoteError, describeCode } from '../core/remote/errors';
+import { FileTooLargeError } from '../core/remote/wholeFile';
 
 /** Maps anything a remote file operation threw to the FileSystemError VS Code expects. */
 export function toFileSystemError(err: unknown, uri: vscode.Uri): Error {
   if (err instanceof vscode.FileSystemError || err instanceof CancelledError || err instanceof vscode.CancellationError) return err;
+  if (err instanceof FileTooLargeError) return new vscode.FileSystemError(err.message);
   const code = classifyRemoteError(err);
   switch (code) {
     case 'not-found':

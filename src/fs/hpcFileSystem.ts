@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { posix } from 'node:path';
 import type { Logger } from '../core/log';
 import type { ChangeEvent, EntryType, RemoteOps, RemoteOpsProvider, RemoteStat } from '../core/remote/types';
+import { readWholeFile } from '../core/remote/wholeFile';
 import { toFileSystemError } from './errors';
 import { hpcUri, parseHpcUri } from './hpcUri';
 
@@ -143,7 +144,7 @@ export class HpcFileSystemProvider implements vscode.FileSystemProvider, vscode.
   }
 
   readFile(uri: vscode.Uri): Promise<Uint8Array> {
-    return this.run(uri, (ops, path) => ops.readFile(path));
+    return this.run(uri, (ops, path) => readWholeFile(ops, path));
   }
 
   writeFile(uri: vscode.Uri, content: Uint8Array, options: { readonly create: boolean; readonly overwrite: boolean }): Promise<void> {

@@ -335,7 +335,9 @@ export class ThumbnailService implements Disposable {
     const limit = this.opts.fetchOriginalMaxBytes ?? 1024 * 1024;
     const ext = extOf(t.path);
     if (!BROWSER_IMAGE_EXTS.has(ext) || t.size > limit) return { path: t.path, ok: false, error: why, unsupported: true };
-    const data = await ops.readFile(t.path);
+    // Bounded read: the listing's size is the remote's word, not a promise.
+    const data = await ops.readFile(t.path, { offset: 0, length: limit + 1 });
+    if (data.length > limit) return { path: t.path, ok: false, error: `${why}; the original is larger than announced`, unsupported: true };
     this.bytesTransferred += data.length;
     const file = await this.opts.cache.put(this.originalKey(t), data);
     const size = imageSize(data);
