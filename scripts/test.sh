@@ -10,6 +10,17 @@ log() { printf '\n=== %s (+%ss)\n' "$*" "$(( $(date +%s) - t0 ))"; }
 log "npm packages"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
+log "tools the tests run on this machine"
+# Local previews (ffmpeg, Pillow for /usr/bin/python3, ImageMagick), the TOTP and ssh-agent tests.
+# test/support/prerequisites.ts fails, not skips, when one is missing under REMOTE_HPC_REQUIRE_ALL=1.
+need=(ffmpeg python3 python3-pil imagemagick oathtool openssh-client)
+mapfile -t missing < <(for p in "${need[@]}"; do dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || echo "$p"; done)
+if ((${#missing[@]})); then
+  sudo=(); [ "$(id -u)" = 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}"
+fi
+
 log "build, type-check, lint"
 node esbuild.mjs
 npm run --silent check

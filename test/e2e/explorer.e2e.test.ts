@@ -24,7 +24,7 @@ import {
   treeItem,
   withWorkbench,
 } from './harness';
-import { e2eMissing } from './prerequisites';
+import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 
 const HOST = 'hpc-sandbox';
@@ -120,7 +120,7 @@ async function eventually<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, ti
   }
 }
 
-test('remote explorer: browse home, filter, open, edit, save, read back over ssh', { skip: e2eMissing(), timeout: 240_000 }, async () => {
+test('remote explorer: browse home, filter, open, edit, save, read back over ssh', { skip: e2eSkip(), timeout: 240_000 }, async () => {
   const d = sandbox();
   // A folder of our own in the remote home, with a unique name so parallel/earlier runs do not interfere.
   const dir = `e2e-explorer-${process.pid}-${Date.now().toString(36)}`;
@@ -236,7 +236,7 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
   }
 });
 
-test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e2eMissing(), timeout: 240_000 }, async () => {
+test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e2eSkip(), timeout: 240_000 }, async () => {
   const d = sandbox();
   const dir = `e2e-explorer2-${process.pid}-${Date.now().toString(36)}`;
   ssh(
@@ -354,7 +354,7 @@ test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e
   }
 });
 
-test('remote explorer: download a folder, upload a file', { skip: e2eMissing(), timeout: 240_000 }, async () => {
+test('remote explorer: download a folder, upload a file', { skip: e2eSkip(), timeout: 240_000 }, async () => {
   const d = sandbox();
   const dir = `e2e-explorer3-${process.pid}-${Date.now().toString(36)}`;
   ssh(`mkdir -p ~/${dir}/data/inner && cd ~/${dir}/data && printf 'one\\n' > one.txt && printf 'two\\n' > inner/two.txt`);

@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { answerInputBox, openView, pickQuickPickItem, quickInput, repoRoot, runCommand, screenshot, treeItem, withWorkbench } from './harness';
-import { e2eMissing } from './prerequisites';
+import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 
-test('connects to the two-factor sandbox host by answering the TOTP prompt', { skip: e2eMissing() }, async () => {
+test('connects to the two-factor sandbox host by answering the TOTP prompt', { skip: e2eSkip() }, async () => {
   const d = sandbox();
   await withWorkbench(
     { name: 'hosts', extensionDevelopmentPath: repoRoot(), settings: { 'remoteHpc.sshConfigFile': d.sshConfig, 'remoteHpc.knownHostsFile': d.knownHosts } },

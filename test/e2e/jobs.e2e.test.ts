@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import type { Locator, Page } from 'playwright-core';
 import { answerInputBox, clickNotificationButton, openView, pickQuickPickItem, quickInput, repoRoot, runCommand, screenshot, waitForNotification, webviewFrame, withWorkbench } from './harness';
-import { e2eMissing } from './prerequisites';
+import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 
 const HOST = 'hpc-sandbox';
@@ -46,7 +46,7 @@ async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => b
   }
 }
 
-test('jobs: submit from the palette, see it listed, tail its output live, get the completion notice', { skip: e2eMissing(), timeout: 300_000 }, async () => {
+test('jobs: submit from the palette, see it listed, tail its output live, get the completion notice', { skip: e2eSkip(), timeout: 300_000 }, async () => {
   const d = sandbox();
   const dir = `e2e-jobs-${process.pid}-${Date.now().toString(36)}`;
   const home = ssh('printf %s "$HOME"');
@@ -144,7 +144,7 @@ EOF`,
   }
 });
 
-test('jobs: the New Job form validates inline, saves the .job.json and submits it', { skip: e2eMissing(), timeout: 240_000 }, async () => {
+test('jobs: the New Job form validates inline, saves the .job.json and submits it', { skip: e2eSkip(), timeout: 240_000 }, async () => {
   const d = sandbox();
   const dir = `e2e-newjob-${process.pid}-${Date.now().toString(36)}`;
   const home = ssh('printf %s "$HOME"');

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Locator, Page } from 'playwright-core';
 import {
@@ -28,7 +28,7 @@ import {
   webviewFrame,
   type WorkbenchSession,
 } from './harness';
-import { e2eMissing } from './prerequisites';
+import { e2eSkip } from '../support/prerequisites';
 
 const root = repoRoot();
 const sshConfig = join(root, '.sandbox', 'ssh_config');
@@ -36,12 +36,6 @@ const knownHosts = join(root, '.sandbox', 'known_hosts');
 const HOST = 'hpc-sandbox';
 const FRAMES = 40;
 const FPS = 10;
-
-function missing(): string | false {
-  const why = e2eMissing();
-  if (why) return why;
-  return existsSync(join(root, 'dist', 'webview', 'gallery.js')) ? false : 'webviews not built (node esbuild.mjs)';
-}
 
 /**
  * The harness's withWorkbench, with the settings also written as remote machine settings:
@@ -98,7 +92,7 @@ interface Vid {
   addEventListener(type: 'seeked', fn: () => void, opts: { once: boolean }): void;
 }
 
-const why = missing();
+const why = e2eSkip();
 
 test('previews: image editor, gallery thumbnails, video made from the folder', { skip: why, timeout: 300_000 }, async () => {
   const dir = `e2e-preview-${process.pid}-${Date.now().toString(36)}`;

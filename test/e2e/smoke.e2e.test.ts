@@ -22,6 +22,7 @@ import {
   webviewFrame,
   withWorkbench,
 } from './harness.js';
+import { e2eToolchainSkip } from '../support/prerequisites';
 
 const EXTENSION_JS = `const vscode = require('vscode');
 exports.activate = (context) => {
@@ -85,7 +86,7 @@ after(() => {
   if (extDir) fs.rmSync(extDir, { recursive: true, force: true });
 });
 
-test('e2e harness smoke: command, settings, input box, tree view, webview', { timeout: 180_000 }, async () => {
+test('e2e harness smoke: command, settings, input box, tree view, webview', { skip: e2eToolchainSkip(), timeout: 180_000 }, async () => {
   await withWorkbench(
     { name: 'smoke', extensionDevelopmentPath: extDir, settings: { 'e2eSmoke.who': 'settings.json' } },
     async ({ page, server }) => {

@@ -6,7 +6,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { sandbox, sandboxAvailable } from '../support/sandbox';
+import { sandbox } from '../support/sandbox';
+import { sandboxSkip } from '../support/prerequisites';
 import { reconnectingSession, sessionRunner, waitFor } from '../support/schedulerRunner';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { jobSpecToSubmit } from '../../src/core/scheduler/jobSpec';
@@ -19,7 +20,7 @@ import { groupJobs } from '../../src/core/jobs/grouping';
 import type { FinishedNotice } from '../../src/core/jobs/notices';
 import { jobContextValue } from '../../src/core/jobs/format';
 
-const skip = !sandboxAvailable() && 'sandbox not running (npm run sandbox:start)';
+const skip = sandboxSkip();
 
 let session: Awaited<ReturnType<typeof reconnectingSession>>['session'];
 let close: () => void;

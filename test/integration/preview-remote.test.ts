@@ -9,8 +9,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectDirect, sandboxAvailable } from '../support/sandbox';
-import { haveCommand, hostileFrameName, probeVideo } from '../support/media';
+import { connectDirect } from '../support/sandbox';
+import { firstSkip, localTools, sandboxSkip } from '../support/prerequisites';
+import { hostileFrameName, probeVideo } from '../support/media';
 import { renderRemote, ThumbnailService, type ThumbOutcome } from '../../src/core/preview/thumbnails';
 import { imageSize } from '../../src/core/preview/imageSize';
 import { PreviewCache } from '../../src/core/preview/cache';
@@ -21,7 +22,8 @@ import type { RemoteOps } from '../../src/core/remote/types';
 import { openRemote } from '../../src/core/remote/openRemote';
 import { silentLogger } from '../../src/core/log';
 
-const skip = !sandboxAvailable() ? 'sandbox not running' : false;
+const skip = sandboxSkip();
+const localFfmpeg = firstSkip(skip, localTools.ffmpeg());
 
 for (const kind of ['agent', 'sftp'] as const) {
   describe(`previews over the ${kind} RemoteOps`, { skip }, () => {
@@ -165,7 +167,7 @@ for (const kind of ['agent', 'sftp'] as const) {
       await ops.remove(output);
     });
 
-    test('without a remote ffmpeg the frames are fetched and encoded locally, then uploaded', { skip: skip || (!haveCommand('ffmpeg') && 'no local ffmpeg') }, async () => {
+    test('without a remote ffmpeg the frames are fetched and encoded locally, then uploaded', { skip: localFfmpeg }, async () => {
       const output = `${work}/local.webm`;
       const res = await makeVideo({ ops, source: { folder: work }, order: 'name', fps: 10, format: 'webm', output, where: 'local' });
       assert.equal(res.where, 'local');

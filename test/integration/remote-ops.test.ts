@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectDirect, sandboxAvailable } from '../support/sandbox';
+import { connectDirect } from '../support/sandbox';
+import { sandboxSkip } from '../support/prerequisites';
 import { openRemote } from '../../src/core/remote/openRemote';
 import { classifyRemoteError } from '../../src/core/remote/errors';
 import { download, upload, type TransferProgress } from '../../src/core/remote/transfer';
@@ -19,7 +20,7 @@ import type { ChangeEvent, RemoteOps } from '../../src/core/remote/types';
 import type { ClientSession, Session } from '../../src/core/ssh/session';
 import { LatencyProxy } from '../../bench/latency-proxy';
 
-const skip = sandboxAvailable() ? false : 'sandbox not running (npm run sandbox:start)';
+const skip = sandboxSkip();
 const HOSTILE_ARGS = ['$(touch pwned)', '`id`', "it's", 'dq"x', 'a\nb', '*', '-rf', '--help', 'données 数据 🚀', '', '\\', '!bang', '%s %n', '\ttab', ' lead', 'trail '];
 
 async function until<T>(fn: () => T | undefined | Promise<T | undefined>, ms = 8000, what = 'condition'): Promise<T> {

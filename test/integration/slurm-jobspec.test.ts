@@ -8,13 +8,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
-import { sandboxAvailable } from '../support/sandbox';
+import { sandboxSkip } from '../support/prerequisites';
 import { reconnectingSession, sessionRunner, waitFor } from '../support/schedulerRunner';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { jobSpecToSubmit, planStaging, renderBatchScript, resolveWorkdir, validateJobSpec, type JobSpec } from '../../src/core/scheduler/jobSpec';
 import type { Job } from '../../src/core/scheduler/types';
 
-const skip = !sandboxAvailable() && 'sandbox not running (npm run sandbox:start)';
+const skip = sandboxSkip();
 
 let conn: Awaited<ReturnType<typeof reconnectingSession>>;
 let sched: SlurmScheduler;

@@ -4,7 +4,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectDirect, sandbox, sandboxAvailable } from '../support/sandbox';
+import { connectDirect, sandbox } from '../support/sandbox';
+import { sandboxSkip } from '../support/prerequisites';
 import { waitFor } from '../support/schedulerRunner';
 import { openRemote } from '../../src/core/remote/openRemote';
 import { silentLogger } from '../../src/core/log';
@@ -13,7 +14,7 @@ import { JobWatcher } from '../../src/core/scheduler/watcher';
 import { tailJobOutput, whenJobFinished, type TailEndReason } from '../../src/core/scheduler/tail';
 import type { RemoteOps } from '../../src/core/remote/types';
 
-const skip = !sandboxAvailable() && 'sandbox not running (npm run sandbox:start)';
+const skip = sandboxSkip();
 let conn: Awaited<ReturnType<typeof connectDirect>>;
 const opened: RemoteOps[] = [];
 

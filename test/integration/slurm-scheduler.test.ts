@@ -4,14 +4,15 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { sandbox, sandboxAvailable } from '../support/sandbox';
+import { sandbox } from '../support/sandbox';
+import { sandboxSkip } from '../support/prerequisites';
 import { reconnectingSession, sessionRunner, waitFor } from '../support/schedulerRunner';
 import { jobProbe } from '../support/schedulerContract';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { SchedulerError, type CommandRunner } from '../../src/core/scheduler/command';
 import { SpecError } from '../../src/core/scheduler/slurm/sbatch';
 
-const skip = !sandboxAvailable() && 'sandbox not running (npm run sandbox:start)';
+const skip = sandboxSkip();
 
 let session: Awaited<ReturnType<typeof reconnectingSession>>['session'];
 let close: () => void;

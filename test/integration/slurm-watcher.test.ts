@@ -4,7 +4,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { sandbox, sandboxAvailable } from '../support/sandbox';
+import { sandbox } from '../support/sandbox';
+import { sandboxSkip } from '../support/prerequisites';
 import { reconnectingSession, sessionRunner } from '../support/schedulerRunner';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { JobWatcher } from '../../src/core/scheduler/watcher';
@@ -12,7 +13,7 @@ import { whenJobFinished } from '../../src/core/scheduler/tail';
 import type { CommandRunner } from '../../src/core/scheduler/command';
 import type { Job } from '../../src/core/scheduler/types';
 
-const skip = !sandboxAvailable() && 'sandbox not running (npm run sandbox:start)';
+const skip = sandboxSkip();
 let conn: Awaited<ReturnType<typeof reconnectingSession>>;
 
 before(async () => {

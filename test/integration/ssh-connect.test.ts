@@ -11,7 +11,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'ssh2';
-import { sandbox, sandboxAvailable, type SandboxDetails } from '../support/sandbox';
+import { sandbox, type SandboxDetails } from '../support/sandbox';
+import { sandboxSkip } from '../support/prerequisites';
 import { memoryLogger, recordingPrompter, tempKnownHosts, totp, until } from '../support/sshKit';
 import { connect, type ConnectOptions } from '../../src/core/ssh/connect';
 import { ClientSession } from '../../src/core/ssh/session';
@@ -19,7 +20,7 @@ import { HostDirectory, SshConfig, type HostConfig } from '../../src/core/ssh/ss
 import { SshError } from '../../src/core/ssh/errors';
 import { PassphraseCache } from '../../src/core/ssh/auth';
 
-const skip = !sandboxAvailable() && 'sandbox not running (npm run sandbox:start)';
+const skip = sandboxSkip();
 
 let d: SandboxDetails;
 let hosts: HostDirectory;

@@ -9,14 +9,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sandbox, sandboxAvailable, type SandboxDetails } from '../support/sandbox';
+import { sandbox, type SandboxDetails } from '../support/sandbox';
+import { sandboxSkip } from '../support/prerequisites';
 import { memoryLogger, recordingPrompter, tempKnownHosts, totp, until } from '../support/sshKit';
 import { SessionPool, type PoolConnect, type StatusEvent } from '../../src/core/ssh/pool';
 import { sshConnector } from '../../src/core/ssh/connector';
 import { HostDirectory, SshConfig } from '../../src/core/ssh/sshConfig';
 import { PassphraseCache, type AuthPrompter } from '../../src/core/ssh/auth';
 
-const skip = !sandboxAvailable() && 'sandbox not running (npm run sandbox:start)';
+const skip = sandboxSkip();
 
 let d: SandboxDetails;
 let hosts: HostDirectory;

@@ -1,9 +1,5 @@
 /** Helpers for preview tests: frames made by ffmpeg, probes, image header checks. */
-import { execFileSync, spawnSync } from 'node:child_process';
-
-export function haveCommand(cmd: string, args: string[] = ['-version']): boolean {
-  return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-}
+import { execFileSync } from 'node:child_process';
 
 /** Runs `sh -c script` with argv, locally or wherever `exec` runs it. */
 export function sh(script: string, ...args: string[]): string {

@@ -10,7 +10,8 @@ import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalOps } from '../support/localOps';
-import { haveCommand, hostileFrameName, probeVideo } from '../support/media';
+import { hostileFrameName, probeVideo } from '../support/media';
+import { firstSkip, localTools } from '../support/prerequisites';
 import { renderRemote, ThumbnailService, type ThumbOutcome } from '../../src/core/preview/thumbnails';
 import { imageSize } from '../../src/core/preview/imageSize';
 import { PreviewCache } from '../../src/core/preview/cache';
@@ -18,9 +19,9 @@ import { loadImage } from '../../src/core/preview/imageLoader';
 import { makeVideo, type MakeVideoProgress } from '../../src/core/preview/makeVideo';
 import { CancelledError } from '../../src/core/cancel';
 
-const hasFfmpeg = haveCommand('ffmpeg');
-const hasPil = haveCommand('/usr/bin/python3', ['-c', 'import PIL']);
-const hasMagick = haveCommand('convert', ['-version']);
+const noFfmpeg = localTools.ffmpeg();
+const noPil = firstSkip(noFfmpeg, localTools.pillow());
+const noMagick = firstSkip(noFfmpeg, localTools.imagemagick());
 // The system python has Pillow (python3-pil); put it first on the "remote" PATH.
 const ops = new LocalOps({ PATH: `/usr/bin:/bin:/usr/local/bin:${process.env.PATH ?? ''}` });
 
@@ -30,7 +31,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'preview-local-'));
   frames = join(dir, 'frames dir 100%');
   execFileSync('mkdir', ['-p', frames]);
-  if (hasFfmpeg) {
+  if (!noFfmpeg) {
     const gen = join(dir, 'gen');
     execFileSync('mkdir', ['-p', gen]);
     execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=641x481:rate=10', '-frames:v', '30', join(gen, 'f%02d.png')]);
@@ -45,7 +46,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('Pillow thumbnails have the requested size and report the original size', { skip: !hasFfmpeg || !hasPil }, async () => {
+test('Pillow thumbnails have the requested size and report the original size', { skip: noPil }, async () => {
   const paths = [join(frames, hostileFrameName(1)), join(dir, 'big.jpg'), join(dir, 'scan.tif'), join(dir, 'missing.png')];
   const { tool, results } = await renderRemote(ops, paths, { maxSize: 128, tools: ['pil'] });
   assert.equal(tool, 'pil');
@@ -59,7 +60,7 @@ test('Pillow thumbnails have the requested size and report the original size', {
   assert.equal(d.ok, false);
 });
 
-test('ImageMagick stands in for Pillow; no tool at all says unsupported', { skip: !hasFfmpeg || !hasMagick }, async () => {
+test('ImageMagick stands in for Pillow; no tool at all says unsupported', { skip: noMagick }, async () => {
   const paths = [join(frames, hostileFrameName(5)), join(dir, 'scan.tif')];
   const m = await renderRemote(ops, paths, { maxSize: 100, tools: ['magick'] });
   assert.equal(m.tool, 'magick');
@@ -75,7 +76,7 @@ test('ImageMagick stands in for Pillow; no tool at all says unsupported', { skip
   assert.ok(nopy.results.every((r) => !r.ok && r.unsupported));
 });
 
-test('ThumbnailService streams results and serves repeats from the cache', { skip: !hasFfmpeg || !(hasPil || hasMagick) }, async () => {
+test('ThumbnailService streams results and serves repeats from the cache', { skip: noPil && noMagick }, async () => {
   const cache = await PreviewCache.open(join(dir, 'cache'), { maxBytes: 50e6 });
   const names = (await readdir(frames)).sort();
   const targets = names.map((n) => ({ path: join(frames, n), size: 1, mtimeMs: 1 }));
@@ -102,7 +103,7 @@ test('ThumbnailService streams results and serves repeats from the cache', { ski
   svc2.dispose();
 });
 
-test('image loader: small images whole, large ones downscaled, TIFF converted; full resolution on request', { skip: !hasFfmpeg || !hasPil }, async () => {
+test('image loader: small images whole, large ones downscaled, TIFF converted; full resolution on request', { skip: noPil }, async () => {
   const cache = await PreviewCache.open(join(dir, 'cache2'), { maxBytes: 50e6 });
   const st = async (p: string) => (await ops.stat([p]))[0]!;
   const small = join(frames, hostileFrameName(2));
@@ -127,7 +128,7 @@ test('image loader: small images whole, large ones downscaled, TIFF converted; f
 });
 
 for (const where of ['remote', 'local'] as const) {
-  test(`video from 30 hostile-named 641x481 frames (${where} ffmpeg): frame count, duration, even size`, { skip: !hasFfmpeg }, async () => {
+  test(`video from 30 hostile-named 641x481 frames (${where} ffmpeg): frame count, duration, even size`, { skip: noFfmpeg }, async () => {
     const output = join(dir, `out ${where} it's.mp4`);
     const progress: MakeVideoProgress[] = [];
     const res = await makeVideo({ ops, source: { folder: frames }, order: 'name', fps: 10, format: 'mp4', output, where, onProgress: (p) => progress.push(p) });
@@ -145,7 +146,7 @@ for (const where of ['remote', 'local'] as const) {
   });
 }
 
-test('webm from a list of paths ordered by mtime', { skip: !hasFfmpeg }, async () => {
+test('webm from a list of paths ordered by mtime', { skip: noFfmpeg }, async () => {
   const names = (await readdir(frames)).sort().slice(0, 6);
   const output = join(dir, 'list.webm');
   await makeVideo({ ops, source: { paths: names.map((n) => join(frames, n)) }, order: 'mtime', fps: 5, format: 'webm', output });
@@ -154,7 +155,7 @@ test('webm from a list of paths ordered by mtime', { skip: !hasFfmpeg }, async (
   assert.equal(p.frames, 6);
 });
 
-test('cancelling leaves no output, no partial file and no work folder', { skip: !hasFfmpeg }, async () => {
+test('cancelling leaves no output, no partial file and no work folder', { skip: noFfmpeg }, async () => {
   // Many big frames so that ffmpeg is still busy when we cancel.
   const many = join(dir, 'many');
   execFileSync('mkdir', ['-p', many]);
@@ -180,7 +181,7 @@ test('cancelling leaves no output, no partial file and no work folder', { skip: 
   }
 });
 
-test('an existing output is not overwritten unless asked', { skip: !hasFfmpeg }, async () => {
+test('an existing output is not overwritten unless asked', { skip: noFfmpeg }, async () => {
   const output = join(dir, 'exists.mp4');
   await writeFile(output, 'keep me');
   await assert.rejects(makeVideo({ ops, source: { folder: frames }, order: 'name', fps: 10, format: 'mp4', output }), /already exists/);
