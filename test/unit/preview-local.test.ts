@@ -17,13 +17,15 @@ import { imageSize } from '../../src/core/preview/imageSize';
 import { PreviewCache } from '../../src/core/preview/cache';
 import { loadImage } from '../../src/core/preview/imageLoader';
 import { makeVideo, type MakeVideoProgress } from '../../src/core/preview/makeVideo';
-import { CancelledError } from '../../src/core/cancel';
+import { CancelledError, type Disposable } from '../../src/core/cancel';
+import type { FollowOptions } from '../../src/core/remote/types';
 
 const noFfmpeg = localTools.ffmpeg();
 const noPil = firstSkip(noFfmpeg, localTools.pillow());
 const noMagick = firstSkip(noFfmpeg, localTools.imagemagick());
 // The system python has Pillow (python3-pil); put it first on the "remote" PATH.
-const ops = new LocalOps({ PATH: `/usr/bin:/bin:/usr/local/bin:${process.env.PATH ?? ''}` });
+const PATH_ENV = { PATH: `/usr/bin:/bin:/usr/local/bin:${process.env.PATH ?? ''}` };
+const ops = new LocalOps(PATH_ENV);
 
 let dir = '';
 let frames = '';
@@ -145,6 +147,25 @@ for (const where of ['remote', 'local'] as const) {
     assert.equal(existsSync(join(frames, 'pwned')) || existsSync('pwned'), false);
   });
 }
+
+test('a progress read still in flight when the remote ffmpeg ends is not reported after Done', { skip: noFfmpeg }, async () => {
+  // The follow hands its data over only once the video is in place, as a slow link may.
+  class LateFollow extends LocalOps {
+    private readonly late: (() => void)[] = [];
+    override follow(path: string, opts: FollowOptions): Disposable {
+      return super.follow(path, { ...opts, onData: (d, at) => this.late.push(() => opts.onData(d, at)) });
+    }
+    override async rename(from: string, to: string, o?: { overwrite?: boolean }): Promise<void> {
+      await super.rename(from, to, o);
+      setImmediate(() => this.late.splice(0).forEach((f) => f()));
+    }
+  }
+  const progress: MakeVideoProgress[] = [];
+  const output = join(dir, 'late progress.mp4');
+  await makeVideo({ ops: new LateFollow(PATH_ENV), source: { folder: frames }, order: 'name', fps: 10, format: 'mp4', output, where: 'remote', onProgress: (p) => progress.push(p) });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(progress.at(-1), { phase: 'finish', fraction: 1, message: 'Done' });
+});
 
 test('webm from a list of paths ordered by mtime', { skip: noFfmpeg }, async () => {
   const names = (await readdir(frames)).sort().slice(0, 6);

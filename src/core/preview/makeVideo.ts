@@ -212,12 +212,15 @@ async function makeRemote(o: MakeVideoOptions, frames: Frame[], ext: string, ffm
     await ops.writeFileAtomic(`${workDir}/run.sh`, Buffer.from(script, 'utf8'), { create: true, overwrite: true });
     await ops.writeFileAtomic(progressFile, Buffer.alloc(0), { create: true, overwrite: true });
     if (cancelled(o.signal)) throw new CancelledError();
-    const parser = new ProgressParser((p) => o.onProgress?.(encodeProgress(p, frames.length, 0.02, 0.95)));
+    let encoding = true;
+    const parser = new ProgressParser((p) => encoding && o.onProgress?.(encodeProgress(p, frames.length, 0.02, 0.95)));
     follow = ops.follow(progressFile, { onData: (chunk) => parser.push(chunk), onError: (e) => log.debug(`[video] progress: ${e.message}`) });
     o.onProgress?.({ phase: 'encode', fraction: 0.02, message: `Encoding ${frames.length} frames on the remote host`, framesDone: 0, framesTotal: frames.length });
     started = true;
     const res = await ops.run(['sh', `${workDir}/run.sh`], { signal: o.signal });
-    // Stop following first: a late progress chunk must not report "encoding" after "done".
+    // Stop following first: a late progress chunk (even a read already in flight) must not
+    // report "encoding" after "done".
+    encoding = false;
     follow.dispose();
     follow = undefined;
     if (cancelled(o.signal)) throw new CancelledError();
