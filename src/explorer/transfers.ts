@@ -13,16 +13,20 @@ import type { ExplorerDeps } from './deps';
 import type { ExplorerModel } from './model';
 import type { Target } from './targets';
 import { uriExists } from '../fs/errors';
+import { downloadTarget } from '../core/local/localPath';
 
 export interface TransferOptions {
   signal: AbortSignal;
   onProgress(p: TransferProgress): void;
   overwrite: boolean;
+  /** Downloads: the folder the user picked, which no write may leave. */
+  localRoot?: string;
 }
 
 /** Copies files or folder trees between this machine and a host (src/core/remote/transfer.ts does the work). */
 export interface TransferEngine {
-  download(host: string, remotePath: string, localPath: string, opts: TransferOptions): Promise<void>;
+  /** Resolves to notes for the user: names saved under another name, entries skipped. */
+  download(host: string, remotePath: string, localPath: string, opts: TransferOptions): Promise<string[]>;
   upload(host: string, localPath: string, remotePath: string, opts: TransferOptions): Promise<void>;
 }
 
@@ -56,7 +60,7 @@ export class Transfers implements vscode.Disposable {
     this.lastDownloadFolder = dir;
     const jobs: { from: Target; to: string }[] = [];
     for (const t of targets) {
-      const to = path.join(dir.fsPath, posix.basename(t.path) || t.host);
+      const to = downloadTarget(dir.fsPath, t.path, t.host);
       if (await localExists(to)) {
         const replace = 'Replace';
         const choice = await vscode.window.showWarningMessage(`${to} already exists. Replace it?`, { modal: true }, replace, 'Skip');
@@ -66,9 +70,16 @@ export class Transfers implements vscode.Disposable {
       jobs.push({ from: t, to });
     }
     if (!jobs.length) return;
-    await this.run(`Downloading from ${jobs[0].from.host}`, jobs, (j, opts) => this.engine.download(j.from.host, j.from.path, j.to, opts));
+    const notes: string[] = [];
+    await this.run(`Downloading from ${jobs[0].from.host}`, jobs, async (j, opts) => {
+      if (path.basename(j.to) !== posix.basename(j.from.path)) notes.push(`${posix.basename(j.from.path)} saved as ${path.basename(j.to)}`);
+      notes.push(...(await this.engine.download(j.from.host, j.from.path, j.to, { ...opts, localRoot: dir.fsPath })));
+    });
     const open = 'Open Folder';
-    void vscode.window.showInformationMessage(`Downloaded ${jobs.length === 1 ? posix.basename(jobs[0].from.path) : `${jobs.length} items`} to ${dir.fsPath}.`, open).then((c) => {
+    const done = `Downloaded ${jobs.length === 1 ? posix.basename(jobs[0].from.path) : `${jobs.length} items`} to ${dir.fsPath}.`;
+    for (const n of notes) this.log.info(`[explorer] download: ${n}`);
+    const note = notes.length ? ` ${notes.length} note${notes.length === 1 ? '' : 's'} (names made portable, links not followed): ${notes.slice(0, 2).join('; ')}${notes.length > 2 ? '; … (see the log)' : ''}` : '';
+    void vscode.window.showInformationMessage(done + note, open).then((c) => {
       if (c === open) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(jobs[0].to));
     });
   }
@@ -184,18 +195,22 @@ async function localExists(p: string): Promise<boolean> {
 
 /** The engine over src/core/remote/transfer.ts, on a lease of the host's pooled session. */
 function coreEngine(deps: ExplorerDeps, log: Logger): TransferEngine {
-  const onSession = async (host: string, fn: (session: Session) => Promise<unknown>): Promise<void> => {
+  const onSession = async <T>(host: string, fn: (session: Session) => Promise<T>): Promise<T> => {
     const lease = await deps.hosts.acquire(host);
     try {
-      await fn(lease.session);
+      return await fn(lease.session);
     } finally {
       lease.release();
     }
   };
   return {
     download: (host, remotePath, localPath, o) =>
-      onSession(host, (s) => download(s, remotePath, localPath, { signal: o.signal, onProgress: o.onProgress, overwrite: o.overwrite, log })),
-    upload: (host, localPath, remotePath, o) =>
-      onSession(host, (s) => upload(s, localPath, remotePath, { signal: o.signal, onProgress: o.onProgress, overwrite: o.overwrite, log })),
+      onSession(host, async (s) => {
+        const r = await download(s, remotePath, localPath, { signal: o.signal, onProgress: o.onProgress, overwrite: o.overwrite, log, ...(o.localRoot ? { localRoot: o.localRoot } : {}) });
+        return [...(r.renamed ?? []).map((n) => `saved ${n}`), ...(r.skipped ?? []).map((n) => `skipped ${n}`)];
+      }),
+    upload: async (host, localPath, remotePath, o) => {
+      await onSession(host, (s) => upload(s, localPath, remotePath, { signal: o.signal, onProgress: o.onProgress, overwrite: o.overwrite, log }));
+    },
   };
 }

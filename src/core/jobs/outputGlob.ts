@@ -45,6 +45,8 @@ export function splitGlob(glob: string): { base: string; rest: string } {
 export interface ListedEntry {
   name: string;
   isDir: boolean;
+  /** A symbolic link (isDir: to a folder). */
+  link?: boolean;
   size?: number;
 }
 
@@ -62,6 +64,8 @@ export interface ExpandResult {
   missing: string[];
   /** The listing stopped at the limit. */
   truncated: boolean;
+  /** What was left out and why: links to folders outside the job's folder, loops, odd names, depth. */
+  skipped: string[];
 }
 
 export interface ExpandOptions {
@@ -69,6 +73,12 @@ export interface ExpandOptions {
   list(dir: string): Promise<ListedEntry[] | null>;
   /** Stat one path: null when missing. */
   stat(path: string): Promise<{ isDir: boolean; size?: number } | null>;
+  /**
+   * Real paths (links resolved) on the cluster, null where unknown. Folder links are followed
+   * only when their real path stays inside the root (the work folder, or an absolute pattern's
+   * folder) and was not visited yet; without this, no folder link is followed.
+   */
+  realpath?(paths: string[]): Promise<(string | null)[]>;
   maxFiles?: number;
   maxDepth?: number;
 }
@@ -83,7 +93,12 @@ export async function expandOutputs(workdir: string, patterns: readonly string[]
   const files: ResolvedOutput[] = [];
   const seen = new Set<string>();
   const missing: string[] = [];
+  const skipped: string[] = [];
   let truncated = false;
+  /** Real folders walked for the current pattern (loop detection). */
+  let visited = new Set<string>();
+  const real = async (p: string): Promise<string | null> => (o.realpath ? ((await o.realpath([p]).catch(() => [null]))[0] ?? null) : null);
+  const workdirReal = await real(workdir);
 
   const add = (remote: string, relative: string, size?: number) => {
     if (seen.has(remote)) return;
@@ -103,19 +118,57 @@ export async function expandOutputs(workdir: string, patterns: readonly string[]
     }
   };
 
-  /** Every file under dir (relative names prefixed with rel). */
-  const walk = async (dir: string, rel: string, depth: number): Promise<void> => {
-    if (depth > maxDepth || truncated) return;
+  const inside = (r: string, root: string) => r === root || r.startsWith(root === '/' ? '/' : `${root}/`);
+  /**
+   * Whether a folder may be entered: its real path (undefined: skipped, the reason noted). A plain
+   * subfolder is inside its parent; a link (or the pattern's start folder) must really be inside
+   * root, and no real folder is walked twice (loops).
+   */
+  const enter = async (p: string, parentReal: string | null, e: ListedEntry | undefined, root: string | null): Promise<string | null | undefined> => {
+    const r = e && !e.link && parentReal ? posix.join(parentReal, e.name) : await real(p);
+    if (e?.link && !(r && root && inside(r, root))) {
+      skipped.push(`${p}: a link to a folder outside the fetched folder${r ? ` (${r})` : ''}, not followed`);
+      return undefined;
+    }
+    if (!e && r && root && !inside(r, root)) {
+      skipped.push(`${p}: outside the job folder (${r})`);
+      return undefined;
+    }
+    if (e && r && visited.has(r)) {
+      skipped.push(`${p}: ${r} was already fetched (a loop or a second link to it)`);
+      return undefined;
+    }
+    if (r) visited.add(r);
+    return r;
+  };
+  const badName = (dir: string, n: string) => {
+    if (n && n !== '.' && n !== '..' && !n.includes('/')) return false;
+    skipped.push(`${JSON.stringify(n)} in ${dir}: not a valid file name`);
+    return true;
+  };
+  const tooDeep = (dir: string, depth: number) => {
+    if (depth <= maxDepth) return false;
+    skipped.push(`${dir}: deeper than ${maxDepth} levels`);
+    return true;
+  };
+
+  /** Every file under dir (relative names prefixed with rel); dirReal is dir's real path when known. */
+  const walk = async (dir: string, rel: string, depth: number, dirReal: string | null, root: string | null): Promise<void> => {
+    if (truncated || tooDeep(dir, depth)) return;
     for (const e of await listSafe(dir)) {
+      if (badName(dir, e.name)) continue;
       const p = posix.join(dir, e.name);
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDir) await walk(p, r, depth + 1);
-      else add(p, r, e.size);
+      if (e.isDir) {
+        const sub = await enter(p, dirReal, e, root);
+        if (sub !== undefined) await walk(p, r, depth + 1, sub, root);
+      } else add(p, r, e.size);
       if (truncated) return;
     }
   };
 
   for (const raw of patterns) {
+    visited = new Set(workdirReal ? [workdirReal] : []);
     const pattern = raw.replace(/^\.\//, '').replace(/\/+$/, '');
     const absolute = posix.isAbsolute(pattern);
     const before = files.length;
@@ -124,8 +177,11 @@ export async function expandOutputs(workdir: string, patterns: readonly string[]
       const st = await o.stat(path).catch(() => null);
       const rel = absolute ? posix.basename(pattern) : pattern;
       if (!st) missing.push(raw);
-      else if (st.isDir) await walk(path, rel, 0);
-      else add(path, rel, st.size);
+      else if (st.isDir) {
+        // An absolute folder is its own root; a relative one must really be in the work folder.
+        const start = await enter(path, null, undefined, absolute ? await real(path) : workdirReal);
+        if (start !== undefined) await walk(path, rel, 0, start, absolute ? start : workdirReal);
+      } else add(path, rel, st.size);
       continue;
     }
     const { base, rest } = splitGlob(pattern);
@@ -133,21 +189,29 @@ export async function expandOutputs(workdir: string, patterns: readonly string[]
     const re = globToRegExp(rest);
     const deep = rest.includes('**');
     const segments = rest.split('/').length;
-    const visit = async (dir: string, relToBase: string, depth: number): Promise<void> => {
-      if (truncated || depth > maxDepth) return;
+    const root = absolute ? await real(baseDir) : workdirReal;
+    const visit = async (dir: string, relToBase: string, depth: number, dirReal: string | null): Promise<void> => {
+      if (truncated || tooDeep(dir, depth)) return;
       for (const e of await listSafe(dir)) {
+        if (badName(dir, e.name)) continue;
         const r = relToBase ? `${relToBase}/${e.name}` : e.name;
         const p = posix.join(dir, e.name);
         const local = absolute ? r : base ? `${base}/${r}` : r;
-        if (re.test(r)) {
-          if (e.isDir) await walk(p, local, depth + 1);
-          else add(p, local, e.size);
-        } else if (e.isDir && (deep || depth + 1 < segments)) await visit(p, r, depth + 1);
+        const match = re.test(r);
+        if (!e.isDir) {
+          if (match) add(p, local, e.size);
+        } else if (match || deep || depth + 1 < segments) {
+          const sub = await enter(p, dirReal, e, root);
+          if (sub === undefined) continue;
+          if (match) await walk(p, local, depth + 1, sub, root);
+          else await visit(p, r, depth + 1, sub);
+        }
         if (truncated) return;
       }
     };
-    await visit(baseDir, '', 0);
+    const start = base ? await enter(baseDir, null, undefined, root) : workdirReal;
+    if (start !== undefined) await visit(baseDir, '', 0, start);
     if (files.length === before && !truncated) missing.push(raw);
   }
-  return { files, missing, truncated };
+  return { files, missing, truncated, skipped };
 }

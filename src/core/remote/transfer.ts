@@ -19,6 +19,7 @@ import { silentLogger, type Logger } from '../log';
 import { RemoteFsError, classifyRemoteError } from './errors';
 import { joinPath } from './filters';
 import { isTempName, tempNameFor } from './common';
+import { assertRealInside, containedPath, isInside, portableName, UnsafeLocalPathError, type PathApi } from '../local/localPath';
 import { closedError, maxReadLength, maxWriteLength, sftpIsOpen, sftpClose, sftpError, sftpFchmod, sftpLstat, sftpMkdir, sftpOpen, sftpReaddirPipelined, sftpReplace, sftpStat, sftpUnlink } from '../ssh/sftp';
 
 export interface TransferProgress {
@@ -50,12 +51,29 @@ export interface TransferOptions {
   /** Files moved at once in a folder transfer (default 8). */
   fileConcurrency?: number;
   log?: Logger;
+  /**
+   * Downloads: the folder every local write must stay in (default: localPath for a folder, its
+   * parent for a file). Checked lexically and through real paths (no writing through links).
+   */
+  localRoot?: string;
 }
 
 export interface TransferResult {
   bytes: number;
   files: number;
   ms: number;
+  /** Downloads: remote names saved under a portable name (`a:b → a%3Ab`), and entries skipped. */
+  renamed?: string[];
+  skipped?: string[];
+}
+
+/**
+ * Where a remote entry of a folder download goes: under the local folder, its name made portable
+ * (see local/localPath.ts); undefined for a name no real server sends (`.`, `..`, empty, with `/`).
+ */
+export function localChild(localDir: string, remoteName: string, p: PathApi = nodePath): string | undefined {
+  if (remoteName === '' || remoteName === '.' || remoteName === '..' || remoteName.includes('/') || remoteName.includes('\0')) return undefined;
+  return containedPath(localDir, [portableName(remoteName)], p);
 }
 
 interface FileJob {
@@ -219,32 +237,56 @@ export async function download(session: Session, remotePath: string, localPath: 
   const root = await sftpStat(main, remotePath);
   const jobs: FileJob[] = [];
   const dirs: string[] = [];
+  const notes: WalkNotes = { renamed: [], skipped: [] };
+  const localRoot = opts.localRoot ?? (root.isDirectory() ? localPath : nodePath.dirname(localPath));
+  if (!isInside(localRoot, localPath)) throw new UnsafeLocalPathError(`${localPath} is outside ${localRoot}`);
   if (root.isDirectory()) {
     dirs.push(localPath);
-    await walkRemote(main, remotePath, localPath, jobs, dirs, opts.signal);
+    await walkRemote(main, remotePath, localPath, jobs, dirs, notes, opts.signal);
   } else {
     jobs.push({ from: remotePath, to: localPath, size: root.size, mode: root.mode & 0o777 });
   }
-  for (const d of dirs) await fsp.mkdir(d, { recursive: true });
+  for (const d of dirs) {
+    // Parents come first: each folder is checked before it is made, so none is made through a link.
+    await assertRealInside(localRoot, nodePath.join(d, 'x'));
+    await fsp.mkdir(d, { recursive: true });
+  }
+  if (!dirs.length) await assertRealInside(localRoot, localPath);
+  for (const n of notes.renamed) log.info(`download: saved ${n}`);
+  for (const n of notes.skipped) log.warn(`download: skipped ${n}`);
   if (opts.overwrite === false) {
     for (const j of jobs) if (await fsp.lstat(j.to).catch(() => undefined)) throw new RemoteFsError('exists', j.to, `Already exists: ${j.to}`);
   }
-  return runJobs(session, main, jobs, remotePath, downloadFile, opts, log, t0);
+  const result = await runJobs(session, main, jobs, remotePath, downloadFile, opts, log, t0);
+  return { ...result, renamed: notes.renamed, skipped: notes.skipped };
 }
 
-async function walkRemote(s: SFTPWrapper, from: string, to: string, jobs: FileJob[], dirs: string[], signal: AbortSignal | undefined): Promise<void> {
+interface WalkNotes {
+  renamed: string[];
+  skipped: string[];
+}
+
+async function walkRemote(s: SFTPWrapper, from: string, to: string, jobs: FileJob[], dirs: string[], notes: WalkNotes, signal: AbortSignal | undefined): Promise<void> {
   checkAbort(signal);
   const entries = await sftpReaddirPipelined(s, from);
   const subdirs: [string, string][] = [];
   for (const e of entries) {
     if (isTempName(e.filename)) continue;
+    const lp = localChild(to, e.filename);
+    if (!lp) {
+      notes.skipped.push(`${JSON.stringify(e.filename)} in ${from}: not a valid file name`);
+      continue;
+    }
+    if (nodePath.basename(lp) !== e.filename) notes.renamed.push(`${joinPath(from, e.filename)} as ${nodePath.basename(lp)}`);
     const rp = joinPath(from, e.filename);
-    const lp = nodePath.join(to, e.filename);
     let st: Stats = e.attrs as Stats;
     if ((st.mode & 0o170000) === 0o120000) {
       // Symlinks: files are fetched through the link; linked folders are skipped (no loops).
       const target = await sftpStat(s, rp).catch(() => undefined);
-      if (!target || target.isDirectory()) continue;
+      if (!target || target.isDirectory()) {
+        if (target) notes.skipped.push(`${rp}: a link to a folder (not followed)`);
+        continue;
+      }
       st = target;
     }
     if ((st.mode & 0o170000) === 0o040000) {
@@ -254,7 +296,7 @@ async function walkRemote(s: SFTPWrapper, from: string, to: string, jobs: FileJo
       jobs.push({ from: rp, to: lp, size: st.size, mode: st.mode & 0o777 });
     }
   }
-  await eachLimit(subdirs, 8, ([rp, lp]) => walkRemote(s, rp, lp, jobs, dirs, signal));
+  await eachLimit(subdirs, 8, ([rp, lp]) => walkRemote(s, rp, lp, jobs, dirs, notes, signal));
 }
 
 /**
