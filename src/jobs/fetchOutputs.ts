@@ -4,17 +4,15 @@
  * not fatal.
  */
 import * as vscode from 'vscode';
-import * as fs from 'node:fs';
-import * as nodePath from 'node:path';
 import { posix } from 'node:path';
 import { CancelledError } from '../core/cancel';
-import type { RemoteOps } from '../core/remote/types';
+import { fetchFile, planOutputs, remoteLister } from '../core/remote/fetchFiles';
+import { renamedNote } from '../core/local/localPath';
 import type { JobsContext } from './context';
 import { expandOutputs, type ResolvedOutput } from '../core/jobs/outputGlob';
 import type { JobTarget } from './targets';
 
 const LAST_FOLDER_KEY = 'remoteHpc.jobs.fetchFolder';
-const CHUNK = 4 * 1024 * 1024;
 
 interface WhatItem extends vscode.QuickPickItem {
   what: 'logs' | 'declared' | 'folder';
@@ -24,36 +22,15 @@ interface Plan {
   target: JobTarget;
   files: ResolvedOutput[];
   missing: string[];
-}
-
-function listerFor(ops: RemoteOps) {
-  return {
-    list: async (dir: string) => {
-      const out: { name: string; isDir: boolean; size?: number }[] = [];
-      for (let offset = 0; ; ) {
-        const page = await ops.list(dir, { offset, limit: 1000, hidden: true });
-        for (const e of page.entries) {
-          const isDir = e.type === 'directory' || (e.type === 'symlink' && e.targetType === 'directory');
-          out.push({ name: e.name, isDir, ...(isDir ? {} : { size: e.size }) });
-        }
-        offset += page.entries.length;
-        if (page.entries.length === 0 || offset >= page.total) break;
-      }
-      return out;
-    },
-    stat: async (p: string) => {
-      const [st] = await ops.stat([p]);
-      if (!st) return null;
-      const isDir = st.type === 'directory' || (st.type === 'symlink' && st.targetType === 'directory');
-      return { isDir, ...(isDir ? {} : { size: st.size }) };
-    },
-  };
+  /** Left out on purpose: folder links leaving the job's folder, loops, odd names. */
+  skipped: string[];
 }
 
 /** Resolves what to fetch for one job. */
 async function planFor(ctx: JobsContext, t: JobTarget, what: Set<WhatItem['what']>, folder: string | undefined): Promise<Plan> {
   const ops = await ctx.remote.ops(t.host);
-  const lister = listerFor(ops);
+  const lister = remoteLister(ops);
+  const skipped: string[] = [];
   const files: ResolvedOutput[] = [];
   const missing: string[] = [];
   const ids = t.array ? t.array.tasks.map((j) => j.id) : [t.id];
@@ -75,8 +52,9 @@ async function planFor(ctx: JobsContext, t: JobTarget, what: Set<WhatItem['what'
   if (what.has('declared')) {
     const rec = ctx.records.get(t.host, t.id);
     if (rec?.outputs.length) {
-      const r = await expandOutputs(rec.workdir, rec.outputs, lister);
+      const r = await planOutputs(ops, rec.workdir, rec.outputs);
       files.push(...r.files);
+      skipped.push(...r.skipped);
       missing.push(...r.missing.map((m) => `${m} (in ${rec.workdir})`));
       if (r.truncated) missing.push(`… more than ${r.files.length} files matched: the rest were left out`);
     }
@@ -85,9 +63,10 @@ async function planFor(ctx: JobsContext, t: JobTarget, what: Set<WhatItem['what'
     const r = await expandOutputs('/', [folder], lister);
     files.push(...r.files.map((f) => ({ ...f, relative: posix.relative(posix.dirname(folder), f.remote) })));
     missing.push(...r.missing);
+    skipped.push(...r.skipped);
   }
   const seen = new Set<string>();
-  return { target: t, files: files.filter((f) => !seen.has(f.remote) && seen.add(f.remote)), missing };
+  return { target: t, files: files.filter((f) => !seen.has(f.remote) && seen.add(f.remote)), missing, skipped };
 }
 
 export async function fetchOutputs(ctx: JobsContext, targets: JobTarget[]): Promise<void> {
@@ -127,30 +106,43 @@ export async function fetchOutputs(ctx: JobsContext, targets: JobTarget[]): Prom
     let doneBytes = 0;
     let count = 0;
     const failed: string[] = [];
-    for (const plan of plans) {
-      const ops = await ctx.remote.ops(plan.target.host);
-      const base = single ? destDir : nodePath.join(destDir, plan.target.id);
-      for (const f of plan.files) {
-        if (token.isCancellationRequested) throw new CancelledError();
-        const local = safeJoin(base, f.relative);
-        progress.report({ message: `${f.relative}${totalBytes ? ` (${formatMB(doneBytes)} of ${formatMB(totalBytes)})` : ''}` });
-        try {
-          await download(ops, f.remote, local, token, (n) => {
-            doneBytes += n;
-            if (totalBytes) progress.report({ increment: (n / totalBytes) * 100 });
-          });
-          count++;
-        } catch (e) {
-          if (e instanceof CancelledError) throw e;
-          failed.push(`${f.remote}: ${(e as Error).message}`);
+    const renamed: string[] = [];
+    const abort = new AbortController();
+    const sub = token.onCancellationRequested(() => abort.abort());
+    try {
+      for (const plan of plans) {
+        const ops = await ctx.remote.ops(plan.target.host);
+        // Several jobs: one sub-folder each, named by the job id (made portable like any name).
+        const rel = (f: ResolvedOutput) => (single ? f.relative : `${plan.target.id.replace(/\//g, '_')}/${f.relative}`);
+        for (const f of plan.files) {
+          if (token.isCancellationRequested) throw new CancelledError();
+          progress.report({ message: `${f.relative}${totalBytes ? ` (${formatMB(doneBytes)} of ${formatMB(totalBytes)})` : ''}` });
+          try {
+            await fetchFile(ops, f.remote, destDir, rel(f), {
+              signal: abort.signal,
+              onBytes: (n) => {
+                doneBytes += n;
+                if (totalBytes) progress.report({ increment: (n / totalBytes) * 100 });
+              },
+            });
+            const note = renamedNote(rel(f));
+            if (note) renamed.push(note);
+            count++;
+          } catch (e) {
+            if (e instanceof CancelledError) throw e;
+            failed.push(`${f.remote}: ${(e as Error).message}`);
+          }
         }
       }
+    } finally {
+      sub.dispose();
     }
-    return { count, bytes: doneBytes, missing: plans.flatMap((p) => p.missing), failed };
+    return { count, bytes: doneBytes, missing: plans.flatMap((p) => p.missing), skipped: plans.flatMap((p) => p.skipped), renamed, failed };
   });
 
-  for (const m of [...result.missing, ...result.failed]) ctx.log.warn(`[jobs] fetch outputs: ${m}`);
-  const problems = [...result.missing.map((m) => `missing ${m}`), ...result.failed];
+  for (const m of result.renamed) ctx.log.info(`[jobs] fetch outputs: saved ${m} (name made portable)`);
+  for (const m of [...result.missing, ...result.skipped, ...result.failed]) ctx.log.warn(`[jobs] fetch outputs: ${m}`);
+  const problems = [...result.missing.map((m) => `missing ${m}`), ...result.skipped.map((m) => `skipped ${m}`), ...result.failed];
   const msg = `Fetched ${result.count} file${result.count === 1 ? '' : 's'} (${formatMB(result.bytes)}) to ${destDir}.`;
   const actions = ['Reveal Folder', ...(problems.length ? ['Show Log'] : [])];
   const show = problems.length
@@ -160,35 +152,6 @@ export async function fetchOutputs(ctx: JobsContext, targets: JobTarget[]): Prom
     if (choice === 'Reveal Folder') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(destDir));
     else if (choice === 'Show Log') void vscode.commands.executeCommand('remoteHpc.showLog');
   });
-}
-
-/** Joins a relative remote path under base, refusing anything that would leave it. */
-function safeJoin(base: string, relative: string): string {
-  const parts = relative.split('/').filter((p) => p && p !== '.' && p !== '..');
-  return nodePath.join(base, ...parts);
-}
-
-/** Reads the remote file in chunks into a temp file, then renames it into place. */
-async function download(ops: RemoteOps, remote: string, local: string, token: vscode.CancellationToken, onBytes: (n: number) => void): Promise<void> {
-  await fs.promises.mkdir(nodePath.dirname(local), { recursive: true });
-  const tmp = `${local}.remote-hpc-part`;
-  const fh = await fs.promises.open(tmp, 'w');
-  try {
-    for (let offset = 0; ; ) {
-      if (token.isCancellationRequested) throw new CancelledError();
-      const chunk = await ops.readFile(remote, { offset, length: CHUNK });
-      if (chunk.length) await fh.write(chunk, 0, chunk.length, offset);
-      offset += chunk.length;
-      onBytes(chunk.length);
-      if (chunk.length < CHUNK) break;
-    }
-    await fh.close();
-    await fs.promises.rename(tmp, local);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
-  }
 }
 
 function formatMB(n: number): string {

@@ -110,9 +110,10 @@ export async function expandOutputs(workdir: string, patterns: readonly string[]
     files.push({ remote, relative, ...(size !== undefined ? { size } : {}) });
   };
 
+  /** Links last, so that a link to a sibling folder finds it walked already. */
   const listSafe = async (dir: string): Promise<ListedEntry[]> => {
     try {
-      return (await o.list(dir)) ?? [];
+      return ((await o.list(dir)) ?? []).sort((a, b) => Number(a.link === true) - Number(b.link === true));
     } catch {
       return [];
     }
@@ -122,7 +123,7 @@ export async function expandOutputs(workdir: string, patterns: readonly string[]
   /**
    * Whether a folder may be entered: its real path (undefined: skipped, the reason noted). A plain
    * subfolder is inside its parent; a link (or the pattern's start folder) must really be inside
-   * root, and no real folder is walked twice (loops).
+   * root, and a link to a folder walked already (an ancestor: a loop) is not followed.
    */
   const enter = async (p: string, parentReal: string | null, e: ListedEntry | undefined, root: string | null): Promise<string | null | undefined> => {
     const r = e && !e.link && parentReal ? posix.join(parentReal, e.name) : await real(p);
@@ -134,7 +135,7 @@ export async function expandOutputs(workdir: string, patterns: readonly string[]
       skipped.push(`${p}: outside the job folder (${r})`);
       return undefined;
     }
-    if (e && r && visited.has(r)) {
+    if (e?.link && r && visited.has(r)) {
       skipped.push(`${p}: ${r} was already fetched (a loop or a second link to it)`);
       return undefined;
     }

@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import { CancelledError } from '../cancel';
 import { safeLocalTarget } from '../local/localPath';
-import { expandOutputs, type ExpandOptions, type ExpandResult, type ListedEntry } from '../../jobs/outputGlob';
+import { expandOutputs, type ExpandOptions, type ExpandResult, type ListedEntry } from '../jobs/outputGlob';
 import type { RemoteOps } from './types';
 
 const CHUNK = 4 * 1024 * 1024;
