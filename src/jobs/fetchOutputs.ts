@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { posix } from 'node:path';
 import { CancelledError } from '../core/cancel';
-import { fetchFile, planOutputs, remoteLister } from '../core/remote/fetchFiles';
+import { fetchFile, planOutputs, remoteLister } from '../core/jobs/fetchFiles';
 import { renamedNote } from '../core/local/localPath';
 import type { JobsContext } from './context';
 import { expandOutputs, type ResolvedOutput } from '../core/jobs/outputGlob';

@@ -1,5 +1,5 @@
 /**
- * Fetch Outputs' core (src/core/remote/fetchFiles.ts + expandOutputs) against the sandbox, over
+ * Fetch Outputs' core (src/core/jobs/fetchFiles.ts + expandOutputs) against the sandbox, over
  * the agent and the SFTP fallback: a job folder holding links to a secret folder, to /etc and to
  * itself, and a file whose name holds Windows separators. Folder links leaving the job folder
  * and loops are not followed (and are reported); links inside it are (once per real folder); every local file stays
@@ -14,7 +14,7 @@ import { join, relative } from 'node:path';
 import { connectDirect, sandboxAvailable } from '../support/sandbox';
 import { openRemote } from '../../src/core/remote/openRemote';
 import { silentLogger } from '../../src/core/log';
-import { fetchFile, planOutputs, remoteLister, remoteRealpaths } from '../../src/core/remote/fetchFiles';
+import { fetchFile, planOutputs, remoteLister, remoteRealpaths } from '../../src/core/jobs/fetchFiles';
 import { expandOutputs } from '../../src/core/jobs/outputGlob';
 import type { RemoteOps } from '../../src/core/remote/types';
 import type { ClientSession } from '../../src/core/ssh/session';

@@ -8,8 +8,8 @@ import { promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 import { CancelledError } from '../cancel';
 import { safeLocalTarget } from '../local/localPath';
-import { expandOutputs, type ExpandOptions, type ExpandResult, type ListedEntry } from '../jobs/outputGlob';
-import type { RemoteOps } from './types';
+import { expandOutputs, type ExpandOptions, type ExpandResult, type ListedEntry } from './outputGlob';
+import type { RemoteOps } from '../remote/types';
 
 const CHUNK = 4 * 1024 * 1024;
 const REALPATH_BATCH = 200;
