@@ -23,7 +23,6 @@ export function activate(context: vscode.ExtensionContext): void {
   const remote = new PooledOpsProvider({
     acquire: (host) => hosts.acquire(host),
     open: (session) => openRemote(session, log, { forceFallback: settings().get<boolean>('forceSftpFallback', false) }),
-    idleMs: Math.max(0, settings().get<number>('idleTimeoutMinutes', 30)) * 60_000,
     logger: log,
   });
   const hostsTree = new HostsTreeProvider(hosts);

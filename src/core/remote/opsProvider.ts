@@ -14,36 +14,34 @@ export interface PooledOpsOptions {
   acquire(host: string): Promise<Lease>;
   /** Builds RemoteOps over a session: the agent, or the SFTP fallback. */
   open(session: Session, host: string): Promise<RemoteOps>;
-  /** Give the session back after this long without a request or a live watch/follow; 0 = never. */
-  idleMs?: number;
   logger?: Logger;
-  now?: () => number;
 }
 
 interface Entry {
   ready: Promise<RemoteOps>;
-  lease?: Lease;
+  session?: Session;
   ops?: RemoteOps;
-  lastUsed: number;
-  /** Open watch/follow subscriptions: someone is looking, so the session is not idle. */
-  live: number;
-  timer?: NodeJS.Timeout;
+  /** Held only while busy, so the pool's idle clock (the one clock) runs whenever nothing is. */
+  lease?: Lease;
+  /** A lease being taken for a call that started while none was held. */
+  leasing?: boolean;
+  /** Calls in flight plus open watch/follow subscriptions (someone is looking). */
+  busy: number;
 }
 
 /**
- * One RemoteOps per host over its pooled session. Holds a pool lease while in use and gives it
- * back when idle, so the pool's idle timeout still closes sessions nobody uses. A closed
- * session is noticed on the next call and the ops are rebuilt.
+ * One RemoteOps per host over its pooled session. A pool lease is held while a request is in
+ * flight or a watch/follow is open, and given back the moment nothing is: the pool's idle timeout
+ * is then the only clock deciding when an unused session closes. A closed session, or an agent
+ * that exited, is noticed on the next call and the ops are rebuilt.
  */
 export class PooledOpsProvider implements RemoteOpsProvider, Disposable {
   private readonly entries = new Map<string, Entry>();
   private readonly invalidated = new Emitter<string>();
   private readonly log: Logger;
-  private readonly now: () => number;
 
   constructor(private readonly opts: PooledOpsOptions) {
     this.log = tagged(opts.logger ?? silentLogger, 'ops');
-    this.now = opts.now ?? Date.now;
   }
 
   onDidInvalidate(listener: (host: string) => void): Disposable {
@@ -52,19 +50,18 @@ export class PooledOpsProvider implements RemoteOpsProvider, Disposable {
 
   async ops(host: string): Promise<RemoteOps> {
     let e = this.entries.get(host);
-    if (e?.lease && (!e.lease.session.connected || e.ops?.closed)) {
+    if (e?.session && (!e.session.connected || e.ops?.closed)) {
       // A closed session, or an agent that exited on a live session: rebuild.
-      this.drop(host, e.lease.session.connected ? 'agent exited' : 'session closed');
+      this.drop(host, e.session.connected ? 'agent exited' : 'session closed');
       e = undefined;
     }
     if (!e) {
-      const entry: Entry = { lastUsed: this.now(), live: 0, ready: Promise.resolve(undefined as unknown as RemoteOps) };
+      const entry: Entry = { busy: 0, ready: Promise.resolve(undefined as unknown as RemoteOps) };
       entry.ready = this.build(host, entry);
       this.entries.set(host, entry);
       entry.ready.catch(() => this.entries.get(host) === entry && this.entries.delete(host));
       e = entry;
     }
-    e.lastUsed = this.now();
     return e.ready;
   }
 
@@ -73,12 +70,11 @@ export class PooledOpsProvider implements RemoteOpsProvider, Disposable {
     const e = this.entries.get(host);
     if (!e) return;
     this.entries.delete(host);
-    clearInterval(e.timer);
     this.log.debug(`${host}: ops dropped (${why})`);
     try {
       e.ops?.dispose();
     } finally {
-      e.lease?.release();
+      this.releaseLease(e);
     }
     this.invalidated.fire(host);
   }
@@ -86,47 +82,78 @@ export class PooledOpsProvider implements RemoteOpsProvider, Disposable {
   private async build(host: string, e: Entry): Promise<RemoteOps> {
     const lease = await this.opts.acquire(host);
     e.lease = lease;
+    e.session = lease.session;
     try {
-      const ops = this.track(await this.opts.open(lease.session, host), e);
+      const ops = this.track(host, await this.opts.open(lease.session, host), e);
       e.ops = ops;
       this.log.info(`${host}: file operations through ${ops.kind === 'agent' ? 'the remote agent' : 'SFTP (fallback)'}`);
-      const idle = this.opts.idleMs ?? 0;
-      if (idle > 0) {
-        e.timer = setInterval(() => {
-          if (e.live === 0 && this.now() - e.lastUsed >= idle && this.entries.get(host) === e) this.drop(host, 'idle');
-        }, Math.min(idle, 60_000));
-        e.timer.unref();
-      }
+      if (e.busy === 0) this.releaseLease(e);
       return ops;
     } catch (err) {
-      lease.release();
+      this.releaseLease(e);
       throw err;
     }
   }
 
-  /** Counts live watch/follow subscriptions and marks every call as use. */
-  private track(ops: RemoteOps, e: Entry): RemoteOps {
-    const touch = () => (e.lastUsed = this.now());
+  private enter(host: string, e: Entry): void {
+    e.busy++;
+    if (e.lease || e.leasing || !e.session?.connected || this.entries.get(host) !== e) return;
+    // The session is still up (the pool has not closed it yet): taking a lease stops its idle clock.
+    e.leasing = true;
+    this.opts.acquire(host).then(
+      (lease) => {
+        e.leasing = false;
+        if (e.busy > 0 && !e.lease && this.entries.get(host) === e && lease.session === e.session) e.lease = lease;
+        else lease.release();
+      },
+      (err: unknown) => {
+        e.leasing = false;
+        this.log.debug(`${host}: no lease for a running request: ${String(err)}`);
+      },
+    );
+  }
+
+  private leave(e: Entry): void {
+    e.busy = Math.max(0, e.busy - 1);
+    if (e.busy === 0) this.releaseLease(e);
+  }
+
+  private releaseLease(e: Entry): void {
+    const lease = e.lease;
+    e.lease = undefined;
+    lease?.release();
+  }
+
+  /** Holds a lease around every call and for the life of each watch/follow subscription. */
+  private track(host: string, ops: RemoteOps, e: Entry): RemoteOps {
     return new Proxy(ops, {
       get: (target, prop, receiver) => {
         const value: unknown = Reflect.get(target, prop, receiver);
-        if (typeof value !== 'function') return value;
+        if (typeof value !== 'function' || prop === 'dispose') return value;
         return (...args: unknown[]) => {
-          touch();
-          const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
-          if (prop !== 'watch' && prop !== 'follow') return result;
-          e.live++;
-          const sub = result as Disposable;
-          let done = false;
-          return {
-            dispose: () => {
-              if (done) return;
-              done = true;
-              e.live--;
-              touch();
-              sub.dispose();
-            },
-          };
+          this.enter(host, e);
+          let result: unknown;
+          try {
+            result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          } catch (err) {
+            this.leave(e);
+            throw err;
+          }
+          if (prop === 'watch' || prop === 'follow') {
+            const sub = result as Disposable;
+            let done = false;
+            return {
+              dispose: () => {
+                if (done) return;
+                done = true;
+                this.leave(e);
+                sub.dispose();
+              },
+            };
+          }
+          if (result instanceof Promise) return result.finally(() => this.leave(e));
+          this.leave(e);
+          return result;
         };
       },
     });
