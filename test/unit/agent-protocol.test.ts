@@ -1,7 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { encodeFrame, FrameDecoder, FrameType, HandshakeScanner, HEADER_SIZE, FLAG_JSON_ZLIB, type Frame } from '../../src/core/agent/protocol';
+import { deflateSync } from 'node:zlib';
+import {
+  encodeFrame,
+  FrameDecoder,
+  FrameType,
+  HandshakeScanner,
+  HEADER_SIZE,
+  FLAG_BIN_ZLIB,
+  FLAG_JSON_ZLIB,
+  MAX_JSON,
+  MAX_PAYLOAD,
+  MAX_PREAMBLE,
+  ProtocolError,
+  type Frame,
+} from '../../src/core/agent/protocol';
+import { AgentClient, AgentTimeoutError, type AgentTransport } from '../../src/core/agent/client';
+import { silentLogger } from '../../src/core/log';
 
 let seed = 42;
 function rnd(n: number): number {
@@ -107,4 +123,97 @@ test('handshake: login banners before the marker are skipped, bytes after it kep
     const [f] = new FrameDecoder().push(restAll);
     assert.deepEqual(f.json, { ok: true });
   }
+});
+
+// --- a hostile agent: sizes, compression bombs, noise, silence ---
+
+function header(type: FrameType, id: number, jsonLength: number, binLength: number, flags = 0): Buffer {
+  const h = Buffer.alloc(HEADER_SIZE);
+  h.write('RH', 0, 'latin1');
+  h[2] = type;
+  h[3] = flags;
+  h.writeUInt32BE(id, 4);
+  h.writeUInt32BE(jsonLength, 8);
+  h.writeUInt32BE(binLength, 12);
+  return h;
+}
+
+test('a header announcing a 4 GiB payload or a 1 GiB JSON section is refused at once', () => {
+  assert.throws(() => new FrameDecoder().push(header(FrameType.Response, 1, 2, 0xffffffff)), (e: Error) => e instanceof ProtocolError && /over the \d+-byte limit/.test(e.message));
+  assert.throws(() => new FrameDecoder().push(header(FrameType.Response, 1, MAX_JSON + 1, 0)), ProtocolError);
+  // Per-frame limits (the client passes each request's own).
+  const dec = new FrameDecoder({ maxPayload: (_t, id) => (id === 7 ? 10 : MAX_PAYLOAD) });
+  assert.equal(dec.push(header(FrameType.Response, 8, 0, 11)).length, 0);
+  assert.throws(() => new FrameDecoder({ maxPayload: (_t, id) => (id === 7 ? 10 : MAX_PAYLOAD) }).push(header(FrameType.Response, 7, 0, 11)), ProtocolError);
+});
+
+test('zlib bombs are stopped at the inflate limit, quickly', () => {
+  const bomb = deflateSync(Buffer.alloc(64 << 20), { level: 9 }); // 64 MiB of zeros in ~64 KiB
+  const wire = Buffer.concat([header(FrameType.Response, 1, 0, bomb.length, FLAG_BIN_ZLIB), bomb]);
+  const t0 = performance.now();
+  assert.throws(() => new FrameDecoder({ maxPayload: 1 << 20 }).push(wire), (e: Error) => e instanceof ProtocolError && /inflates beyond/.test(e.message));
+  assert.ok(performance.now() - t0 < 1000);
+  const jsonBomb = deflateSync(Buffer.alloc(MAX_JSON + 1, 0x20), { level: 9 });
+  assert.throws(() => new FrameDecoder().push(Buffer.concat([header(FrameType.Response, 1, jsonBomb.length, 0, FLAG_JSON_ZLIB), jsonBomb])), ProtocolError);
+});
+
+test('handshake scanning is linear: 200 KiB of noise a byte at a time, then the marker', () => {
+  const noise = Buffer.alloc(200 * 1024, 'x\n@@REMOTE-HPC-AGENT 1 zz\n');
+  const all = Buffer.concat([noise, Buffer.from('\n@@REMOTE-HPC-AGENT 1 abc@@')]);
+  const sc = new HandshakeScanner();
+  const t0 = performance.now();
+  for (let i = 0; i < all.length; i++) assert.equal(sc.push(all.subarray(i, i + 1)), undefined);
+  const hs = sc.push(Buffer.from('\nREST'));
+  assert.ok(performance.now() - t0 < 3000, `took ${performance.now() - t0} ms`);
+  assert.equal(hs?.hash, 'abc');
+  assert.equal(hs?.rest.toString(), 'REST');
+  assert.equal(hs?.preamble.length, noise.length);
+});
+
+test('handshake: more noise than MAX_PREAMBLE is refused', () => {
+  const sc = new HandshakeScanner();
+  assert.throws(() => {
+    for (let i = 0; i < 10; i++) sc.push(Buffer.alloc(MAX_PREAMBLE / 4, 'n'));
+  }, ProtocolError);
+});
+
+/** An agent on the other end of fake pipes: says hello, then answers as `answer` decides. */
+async function fakeAgent(answer: (req: Frame, send: (b: Buffer[]) => void) => void) {
+  let onData: (b: Buffer) => void = () => undefined;
+  const written: Frame[] = [];
+  const dec = new FrameDecoder();
+  const send = (b: Buffer[]) => setImmediate(() => onData(Buffer.concat(b)));
+  const transport: AgentTransport = {
+    write: (chunks) => {
+      for (const f of dec.push(Buffer.concat(chunks))) {
+        written.push(f);
+        answer(f, send);
+      }
+    },
+    end: () => undefined,
+    onData: (l) => (onData = l),
+    onStderr: () => undefined,
+    onClose: () => undefined,
+  };
+  setImmediate(() => onData(Buffer.from('\n@@REMOTE-HPC-AGENT 1 unknown@@\n')));
+  const client = await AgentClient.connect(transport, silentLogger);
+  return { client, written };
+}
+
+test('an unanswered request fails with AgentTimeoutError and is cancelled on the agent', async () => {
+  const { client, written } = await fakeAgent(() => undefined);
+  await assert.rejects(client.request('stat', { paths: ['/x'] }, undefined, { timeoutMs: 50 }), AgentTimeoutError);
+  assert.deepEqual(
+    written.map((f) => f.type),
+    [FrameType.Request, FrameType.Cancel],
+  );
+  assert.ok(!client.isClosed, 'one slow request does not end the session');
+});
+
+test('an answer bigger than the request allows closes the stream with a clear error', async () => {
+  const { client } = await fakeAgent((req, send) => {
+    if (req.type === FrameType.Request) send(encodeFrame({ type: FrameType.Response, id: req.id, json: {}, payload: Buffer.alloc(100) }));
+  });
+  await assert.rejects(client.request('read', { path: '/x', offset: 0, length: 10 }, undefined, { maxPayload: 10 }), /100-byte payload, over the 10-byte limit/);
+  assert.ok(client.isClosed);
 });

@@ -8,7 +8,7 @@ import type { ClientChannel } from 'ssh2';
 import type { Session } from '../ssh/session';
 import { tagged, type Logger } from '../log';
 import { CancelledError, type Disposable } from '../cancel';
-import { encodeFrame, FrameDecoder, FrameType, HandshakeScanner, PROTOCOL_VERSION, type Frame, type Handshake } from './protocol';
+import { encodeFrame, FrameDecoder, FrameType, HandshakeScanner, MAX_PAYLOAD, PROTOCOL_VERSION, type Frame, type Handshake } from './protocol';
 import { installAgent, type AgentInstall } from './install';
 
 /** A failed agent request; `code` is an errno name ('ENOENT', 'EEXIST', ...): see classifyRemoteError. */
@@ -20,6 +20,14 @@ export class AgentError extends Error {
   ) {
     super(message);
     this.name = 'AgentError';
+  }
+}
+
+/** The agent did not answer a request in time (the request is cancelled on the agent). */
+export class AgentTimeoutError extends AgentError {
+  constructor(op: string, ms: number) {
+    super(`${op}: no answer from the agent within ${Math.round(ms / 1000)} s`, 'ETIMEDOUT', op);
+    this.name = 'AgentTimeoutError';
   }
 }
 
@@ -41,7 +49,13 @@ export interface AgentReply<T> {
 
 export interface RequestOptions {
   signal?: AbortSignal;
+  /** Fail with AgentTimeoutError when no answer came in this time (default 10 min; 0: never, for ops with their own limit). */
+  timeoutMs?: number;
+  /** Largest payload accepted in the answer (default MAX_PAYLOAD); a bigger one closes the agent stream. */
+  maxPayload?: number;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
 
 /** The byte pipes to a running agent: an SSH exec channel, or a local child process in tests. */
 export interface AgentTransport {
@@ -103,6 +117,7 @@ export interface AgentStartOptions {
 
 interface Pending {
   op: string;
+  maxPayload: number;
   resolve(reply: AgentReply<unknown>): void;
   reject(err: Error): void;
 }
@@ -122,7 +137,8 @@ const START_SCRIPT = [
 ].join('; ');
 
 export class AgentClient implements Disposable {
-  private readonly decoder = new FrameDecoder();
+  /** Payload limits per answer: the request's own, or for events the default. */
+  private readonly decoder = new FrameDecoder({ maxPayload: (type, id) => (type === FrameType.Event ? MAX_PAYLOAD : (this.pending.get(id)?.maxPayload ?? MAX_PAYLOAD)) });
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Map<number, EventListener>();
   private readonly closeListeners = new Set<(err: Error) => void>();
@@ -232,7 +248,7 @@ export class AgentClient implements Disposable {
 
   /** Sends one request; resolves with the agent's JSON result and binary payload. */
   request<T>(op: string, params: Record<string, unknown> = {}, payload?: Buffer, opts: RequestOptions = {}): Promise<AgentReply<T>> {
-    return this.send<T>(op, params, payload, opts.signal).promise;
+    return this.send<T>(op, params, payload, opts).promise;
   }
 
   /**
@@ -240,7 +256,7 @@ export class AgentClient implements Disposable {
    * returned Disposable is disposed (which sends `unsubscribe`).
    */
   async subscribe(op: string, params: Record<string, unknown>, onEvent: EventListener): Promise<Disposable & { id: number }> {
-    const { id, promise } = this.send<unknown>(op, params, undefined, undefined, onEvent);
+    const { id, promise } = this.send<unknown>(op, params, undefined, {}, onEvent);
     try {
       await promise;
     } catch (err) {
@@ -272,7 +288,8 @@ export class AgentClient implements Disposable {
     this.closed(new CancelledError('Agent client disposed'));
   }
 
-  private send<T>(op: string, params: Record<string, unknown>, payload: Buffer | undefined, signal: AbortSignal | undefined, onEvent?: EventListener) {
+  private send<T>(op: string, params: Record<string, unknown>, payload: Buffer | undefined, opts: RequestOptions, onEvent?: EventListener) {
+    const signal = opts.signal;
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
     const promise = new Promise<AgentReply<T>>((resolve, reject) => {
@@ -284,21 +301,31 @@ export class AgentClient implements Disposable {
         reject(new CancelledError());
         return;
       }
-      const onAbort = () => {
+      /** Gives up on the request: the agent is told to cancel it, its answer (if any) is dropped. */
+      const abandon = (err: Error) => {
         if (!this.pending.delete(id)) return;
+        done();
         this.listeners.delete(id);
         if (!this.isClosed) this.transport.write(encodeFrame({ type: FrameType.Cancel, id }));
-        reject(new CancelledError());
+        reject(err);
+      };
+      const onAbort = () => abandon(new CancelledError());
+      const timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+      const timer = timeoutMs > 0 ? setTimeout(() => abandon(new AgentTimeoutError(op, timeoutMs)), timeoutMs) : undefined;
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
         op,
+        maxPayload: opts.maxPayload ?? MAX_PAYLOAD,
         resolve: (r) => {
-          signal?.removeEventListener('abort', onAbort);
+          done();
           resolve(r as AgentReply<T>);
         },
         reject: (e) => {
-          signal?.removeEventListener('abort', onAbort);
+          done();
           reject(e);
         },
       });
@@ -313,7 +340,7 @@ export class AgentClient implements Disposable {
     try {
       frames = this.decoder.push(chunk);
     } catch (err) {
-      this.log.error(`agent stream corrupted: ${(err as Error).message}`);
+      this.log.error(`agent stream rejected, closing it: ${(err as Error).message}`);
       this.transport.end();
       this.closed(err as Error);
       return;

@@ -15,6 +15,10 @@ export const HEADER_SIZE = 16;
 const MAGIC0 = 0x52; // 'R'
 const MAGIC1 = 0x48; // 'H'
 const MAX_SECTION = 2 ** 31;
+/** Largest JSON section a peer may send (after inflating). */
+export const MAX_JSON = 64 * 1024 * 1024;
+/** Largest binary payload a peer may send unless the request allows more (after inflating). */
+export const MAX_PAYLOAD = 1024 * 1024 * 1024;
 
 export enum FrameType {
   Request = 1,
@@ -84,11 +88,32 @@ export class ProtocolError extends Error {
   }
 }
 
+export interface DecoderLimits {
+  /** Largest JSON section, compressed or inflated (default MAX_JSON). */
+  maxJson?: number;
+  /** Largest payload of a frame, compressed or inflated (default MAX_PAYLOAD); per frame when a function. */
+  maxPayload?: number | ((type: FrameType, id: number) => number);
+}
+
+function inflateCapped(data: Buffer, max: number, what: string): Buffer {
+  try {
+    return inflateSync(data, { maxOutputLength: Math.max(1, max) });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) throw new ProtocolError(`Frame ${what} inflates beyond the ${max}-byte limit`);
+    throw new ProtocolError(`Bad compressed frame ${what}: ${(e as Error).message}`);
+  }
+}
+
 /**
  * Streaming frame parser: feed it chunks split anywhere, get whole frames back in order.
  * Chunks are kept as a list and each frame is copied out once, so big payloads cost O(n).
+ * Section sizes are checked against the limits as soon as the header arrives (the peer is not
+ * trusted): a violation throws ProtocolError before anything is buffered for it.
  */
 export class FrameDecoder {
+  constructor(private readonly limits: DecoderLimits = {}) {}
+
   private chunks: Buffer[] = [];
   private buffered = 0;
   private header: { type: FrameType; flags: number; id: number; jsonLength: number; binLength: number } | undefined;
@@ -110,14 +135,15 @@ export class FrameDecoder {
         const h = this.take(HEADER_SIZE);
         if (h[0] !== MAGIC0 || h[1] !== MAGIC1) throw new ProtocolError(`Bad frame magic 0x${h.subarray(0, 2).toString('hex')}`);
         this.header = { type: h[2] as FrameType, flags: h[3], id: h.readUInt32BE(4), jsonLength: h.readUInt32BE(8), binLength: h.readUInt32BE(12) };
+        this.checkSizes(this.header.type, this.header.id, this.header.jsonLength, this.header.binLength);
       }
       const { type, flags, id, jsonLength, binLength } = this.header;
       if (this.buffered < jsonLength + binLength) break;
       this.header = undefined;
       let json: Buffer = jsonLength > 0 ? this.take(jsonLength) : EMPTY;
       let payload: Buffer = binLength > 0 ? this.take(binLength) : EMPTY;
-      if (flags & FLAG_JSON_ZLIB) json = inflateSync(json);
-      if (flags & FLAG_BIN_ZLIB) payload = inflateSync(payload);
+      if (flags & FLAG_JSON_ZLIB) json = inflateCapped(json, this.maxJson, 'JSON');
+      if (flags & FLAG_BIN_ZLIB) payload = inflateCapped(payload, this.maxPayload(type, id), 'payload');
       let parsed: unknown;
       try {
         parsed = json.length > 0 ? JSON.parse(json.toString('utf8')) : undefined;
@@ -127,6 +153,21 @@ export class FrameDecoder {
       frames.push({ type, id, json: parsed, payload });
     }
     return frames;
+  }
+
+  private get maxJson(): number {
+    return this.limits.maxJson ?? MAX_JSON;
+  }
+
+  private maxPayload(type: FrameType, id: number): number {
+    const m = this.limits.maxPayload;
+    return typeof m === 'function' ? m(type, id) : (m ?? MAX_PAYLOAD);
+  }
+
+  private checkSizes(type: FrameType, id: number, jsonLength: number, binLength: number): void {
+    if (jsonLength > this.maxJson) throw new ProtocolError(`Frame ${id} announces ${jsonLength} bytes of JSON, over the ${this.maxJson}-byte limit`);
+    const maxPayload = this.maxPayload(type, id);
+    if (binLength > maxPayload) throw new ProtocolError(`Frame ${id} announces a ${binLength}-byte payload, over the ${maxPayload}-byte limit`);
   }
 
   /** Removes exactly n bytes (n <= buffered) from the front. */
@@ -167,33 +208,64 @@ export interface Handshake {
   rest: Buffer;
 }
 
-const MARKER_RE = /\n@@REMOTE-HPC-AGENT (\d+) ([0-9a-f]+|unknown)@@\n/;
-const MAX_PREAMBLE = 1 << 20;
+const MARKER_PREFIX = Buffer.from('\n@@REMOTE-HPC-AGENT ', 'latin1');
+/** The rest of the marker line: protocol, hash, `@@\n` (the hash is a sha256). */
+const MARKER_TAIL_RE = /^(\d{1,9}) ([0-9a-f]{1,128}|unknown)@@\n/;
+const MAX_MARKER_TAIL = 160;
+/** Login-script output accepted before the marker. */
+export const MAX_PREAMBLE = 256 * 1024;
 
-/** Finds the handshake marker in the agent's first output, whatever login scripts printed first. */
+/**
+ * Finds the handshake marker in the agent's first output, whatever login scripts printed first.
+ * Linear in the bytes received: the buffer grows by doubling and each push searches only the new
+ * bytes (plus the few a marker could straddle).
+ */
 export class HandshakeScanner {
-  private seen: Buffer = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
+  private length = 0;
+  /** Bytes before this offset hold no marker start. */
+  private searched = 0;
 
   /** Returns the handshake once the marker is complete, undefined while more bytes are needed. */
   push(chunk: Buffer): Handshake | undefined {
-    this.seen = this.seen.length ? Buffer.concat([this.seen, chunk]) : chunk;
-    // latin1 keeps byte offsets equal to string offsets.
-    const text = this.seen.toString('latin1');
-    const m = MARKER_RE.exec(text);
-    if (!m) {
-      if (this.seen.length > MAX_PREAMBLE) throw new ProtocolError('No agent handshake in the first MiB of output');
-      return undefined;
+    this.append(chunk);
+    const seen = this.buf.subarray(0, this.length);
+    for (;;) {
+      const at = seen.indexOf(MARKER_PREFIX, this.searched);
+      if (at < 0) {
+        this.searched = Math.max(this.searched, this.length - MARKER_PREFIX.length + 1);
+        break;
+      }
+      const tailStart = at + MARKER_PREFIX.length;
+      const tail = seen.subarray(tailStart, tailStart + MAX_MARKER_TAIL).toString('latin1');
+      const m = MARKER_TAIL_RE.exec(tail);
+      if (m) {
+        return {
+          protocol: Number(m[1]),
+          hash: m[2],
+          preamble: seen.subarray(0, at).toString('utf8'),
+          rest: Buffer.from(seen.subarray(tailStart + m[0].length)),
+        };
+      }
+      // Wait for more only while the line could still become a marker.
+      if (tail.length < MAX_MARKER_TAIL && /^(\d{0,9}|\d{1,9} ([0-9a-f]{0,128}|u|un|unk|unkn|unkno|unknow|unknown)@{0,2})$/.test(tail)) break;
+      this.searched = at + 1;
     }
-    const end = m.index + m[0].length;
-    return {
-      protocol: Number(m[1]),
-      hash: m[2],
-      preamble: this.seen.subarray(0, m.index).toString('utf8'),
-      rest: this.seen.subarray(end),
-    };
+    if (this.length > MAX_PREAMBLE) throw new ProtocolError(`No agent handshake in the first ${MAX_PREAMBLE / 1024} KiB of output`);
+    return undefined;
   }
 
   get preamble(): string {
-    return this.seen.toString('utf8');
+    return this.buf.subarray(0, this.length).toString('utf8');
+  }
+
+  private append(chunk: Buffer): void {
+    if (this.length + chunk.length > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(4096, 2 * (this.length + chunk.length)));
+      this.buf.copy(grown, 0, 0, this.length);
+      this.buf = grown;
+    }
+    chunk.copy(this.buf, this.length);
+    this.length += chunk.length;
   }
 }

@@ -114,7 +114,7 @@ export class AgentOps implements RemoteOps {
   }
 
   async readFile(path: string, range?: { offset: number; length: number }): Promise<Buffer> {
-    const { payload } = await this.client.request('read', { path, offset: range?.offset ?? 0, length: range?.length ?? null });
+    const { payload } = await this.client.request('read', { path, offset: range?.offset ?? 0, length: range?.length ?? null }, undefined, { maxPayload: range?.length });
     return payload;
   }
 
@@ -172,7 +172,8 @@ export class AgentOps implements RemoteOps {
       'run',
       { argv, cwd: opts.cwd ?? null, env: opts.env ?? {}, timeoutMs: opts.timeoutMs ?? null },
       stdin ?? Buffer.alloc(0),
-      { signal: opts.signal },
+      // The agent enforces the command's own time limit; without one it may run as long as it takes.
+      { signal: opts.signal, timeoutMs: opts.timeoutMs ? opts.timeoutMs + 30_000 : 0 },
     );
     if (result.timedOut) throw new Error(`Command timed out after ${opts.timeoutMs} ms: ${argv[0]}`);
     return { code: result.code, stdout: payload.subarray(0, result.stdoutLength), stderr: payload.subarray(result.stdoutLength) };
