@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalOps } from '../support/localOps';
@@ -207,4 +207,55 @@ test('an existing output is not overwritten unless asked', { skip: noFfmpeg }, a
   await writeFile(output, 'keep me');
   await assert.rejects(makeVideo({ ops, source: { folder: frames }, order: 'name', fps: 10, format: 'mp4', output }), /already exists/);
   await assert.rejects(makeVideo({ ops, source: { folder: frames }, order: 'name', fps: 10, format: 'webm', output }), /needs a \.webm name/);
+});
+
+test('Make Video under umask 002: the remote work folder is 0700 and its script 0600 when ffmpeg starts', async () => {
+  const old = process.umask(0o002);
+  try {
+    const src = join(dir, 'umask-frames');
+    execFileSync('mkdir', ['-p', src]);
+    for (const n of ['a.png', 'b.png']) await writeFile(join(src, n), '');
+    const record = join(dir, 'modes.txt');
+    // A stand-in for the remote ffmpeg: records the modes of the work folder (the -progress file's) and fails.
+    const fake = join(dir, 'fake-ffmpeg.sh');
+    await writeFile(fake, `#!/bin/sh\nwhile [ "$1" != -progress ]; do shift; done\np=\${2#file:}; d=$(dirname "$p")\nstat -c '%a' "$d" "$d/run.sh" "$d/progress" > ${JSON.stringify(record)}\nexit 3\n`, { mode: 0o755 });
+    const output = join(dir, 'umask.mp4');
+    await assert.rejects(makeVideo({ ops, source: { folder: src }, order: 'name', fps: 10, format: 'mp4', output, where: 'remote', remoteFfmpeg: fake }), /ffmpeg failed \(exit 3\)/);
+    assert.deepEqual((await readFile(record, 'utf8')).trim().split('\n'), ['700', '600', '600']);
+    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.remote-hpc-video-')), []);
+  } finally {
+    process.umask(old);
+  }
+});
+
+test('a failed local encode waits for its frame workers, reports the real error and removes its temp folder', async () => {
+  const tmp = await mkdtemp(join(tmpdir(), 'video-tmp-'));
+  const src = join(dir, 'race-frames');
+  execFileSync('mkdir', ['-p', src]);
+  for (let i = 1; i <= 12; i++) await writeFile(join(src, `f${String(i).padStart(2, '0')}.png`), 'x');
+  let inflight = 0;
+  class SlowFrames extends LocalOps {
+    override async readFile(path: string, range?: { offset: number; length: number }): Promise<Buffer> {
+      inflight++;
+      try {
+        await new Promise((r) => setTimeout(r, path.endsWith('f01.png') ? 10 : 150));
+        if (path.endsWith('f01.png')) throw new Error('frame f01 unreadable');
+        return await super.readFile(path, range);
+      } finally {
+        inflight--;
+      }
+    }
+  }
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = tmp;
+  try {
+    const run = makeVideo({ ops: new SlowFrames(PATH_ENV), source: { folder: src }, order: 'name', fps: 10, format: 'mp4', output: join(dir, 'race.mp4'), where: 'local', localFfmpeg: '/bin/true' });
+    await assert.rejects(run, /frame f01 unreadable/);
+    assert.equal(inflight, 0, 'no frame fetch still running when makeVideo gives up');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await readdir(tmp), []);
+  } finally {
+    process.env.TMPDIR = saved;
+    await rm(tmp, { recursive: true, force: true });
+  }
 });

@@ -173,9 +173,11 @@ export async function makeVideo(o: MakeVideoOptions): Promise<MakeVideoResult> {
 
 /** The script run on the remote: makes the frame links, records its pid, becomes ffmpeg. */
 export function remoteScript(frames: Frame[], workDir: string, ext: string, ffmpegArgv: string[]): string {
-  const lines = ['#!/bin/sh', '# Written by Remote HPC (make video); removed when the video is done.', 'set -e'];
+  // The links and the pid file are private (umask 077); the video gets the user's usual mode.
+  const lines = ['#!/bin/sh', '# Written by Remote HPC (make video); removed when the video is done.', 'set -e', 'user_umask=$(umask)', 'umask 077'];
   frames.forEach((f, i) => lines.push(`ln -s -- ${quoteArg(f.path)} ${quoteArg(`${workDir}/${frameName(i + 1, ext)}`)}`));
   lines.push(`echo $$ > ${quoteArg(`${workDir}/pid`)}`);
+  lines.push('umask "$user_umask"');
   lines.push(`exec ${commandLine(ffmpegArgv)}`);
   return lines.join('\n') + '\n';
 }
@@ -194,23 +196,41 @@ function encodeProgress(p: FfmpegProgress, total: number, from: number, span: nu
   return { phase: 'encode', fraction: from + span * f, message: `Encoding frame ${p.frame} of ${total}`, framesDone: p.frame, framesTotal: total };
 }
 
+/**
+ * A private work folder beside the output: made by `mktemp -d` (mode 0700 whatever the umask,
+ * a name nobody can take first) and chmod'ed 0700 again, so no group member can swap the script.
+ */
+async function privateRemoteDir(ops: RemoteOps, outDir: string): Promise<string> {
+  const r = await ops.run(['mktemp', '-d', `${outDir}/.remote-hpc-video-XXXXXXXXXX`], { timeoutMs: 20_000 });
+  const dir = r.stdout.toString('utf8').replace(/\n$/, '');
+  if (r.code !== 0 || !dir.startsWith(`${outDir}/.remote-hpc-video-`)) throw new Error(`Could not make a work folder in ${outDir}: ${r.stderr.toString('utf8').trim() || `exit ${r.code}`}`);
+  await chmodRemote(ops, '700', [dir]);
+  return dir;
+}
+
+async function chmodRemote(ops: RemoteOps, mode: string, paths: string[]): Promise<void> {
+  const r = await ops.run(['chmod', mode, '--', ...paths], { timeoutMs: 20_000 });
+  if (r.code !== 0) throw new Error(`chmod ${mode} failed: ${r.stderr.toString('utf8').trim()}`);
+}
+
 async function makeRemote(o: MakeVideoOptions, frames: Frame[], ext: string, ffmpeg: string, log: Logger): Promise<MakeVideoResult> {
   const ops = o.ops;
   const tag = randomBytes(6).toString('hex');
   const outDir = dirname(o.output);
-  const workDir = `${outDir}/.remote-hpc-video-${tag}`;
   const tmpOut = `${outDir}/.${basename(o.output)}.${tag}.partial.${o.format}`;
-  const progressFile = `${workDir}/progress`;
-  const argv = ffmpegVideoArgv({ ffmpeg, frameDir: workDir, frameExt: ext, fps: o.fps, format: o.format, output: tmpOut, progress: progressFile, crf: o.crf });
-  const script = remoteScript(frames, workDir, ext, argv);
   log.info(`[video] ${frames.length} frames → ${o.output} on the remote (${ffmpeg})`);
 
   let follow: { dispose(): void } | undefined;
   let started = false;
+  let workDir: string | undefined;
   try {
-    await ops.mkdir(workDir);
+    workDir = await privateRemoteDir(ops, outDir);
+    const progressFile = `${workDir}/progress`;
+    const argv = ffmpegVideoArgv({ ffmpeg, frameDir: workDir, frameExt: ext, fps: o.fps, format: o.format, output: tmpOut, progress: progressFile, crf: o.crf });
+    const script = remoteScript(frames, workDir, ext, argv);
     await ops.writeFileAtomic(`${workDir}/run.sh`, Buffer.from(script, 'utf8'), { create: true, overwrite: true });
     await ops.writeFileAtomic(progressFile, Buffer.alloc(0), { create: true, overwrite: true });
+    await chmodRemote(ops, '600', [`${workDir}/run.sh`, progressFile]);
     if (cancelled(o.signal)) throw new CancelledError();
     let encoding = true;
     const parser = new ProgressParser((p) => encoding && o.onProgress?.(encodeProgress(p, frames.length, 0.02, 0.95)));
@@ -235,7 +255,7 @@ async function makeRemote(o: MakeVideoOptions, frames: Frame[], ext: string, ffm
     o.onProgress?.({ phase: 'finish', fraction: 1, message: 'Done' });
     return { output: o.output, frames: frames.length, where: 'remote' };
   } catch (err) {
-    if (started && cancelled(o.signal)) {
+    if (started && workDir && cancelled(o.signal)) {
       // The agent kills the process group; over plain exec the channel may not reach ffmpeg.
       await ops.run(['sh', '-c', KILL_SCRIPT, 'sh', `${workDir}/pid`], { timeoutMs: 15_000 }).catch(() => undefined);
     }
@@ -243,7 +263,7 @@ async function makeRemote(o: MakeVideoOptions, frames: Frame[], ext: string, ffm
   } finally {
     follow?.dispose();
     await ops.remove(tmpOut).catch(() => undefined);
-    await ops.remove(workDir, { recursive: true }).catch((e: unknown) => log.warn(`[video] could not remove ${workDir}: ${String(e)}`));
+    if (workDir) await ops.remove(workDir, { recursive: true }).catch((e: unknown) => log.warn(`[video] could not remove ${workDir}: ${String(e)}`));
   }
 }
 
@@ -254,8 +274,17 @@ async function makeLocal(o: MakeVideoOptions, frames: Frame[], ext: string, log:
     // 1. fetch frames (0 → 45 %)
     let fetched = 0;
     let next = 0;
+    let failed = false;
     const worker = async () => {
-      while (next < frames.length) {
+      try {
+        await fetchFrames();
+      } catch (e) {
+        failed = true; // the other workers stop at their next frame
+        throw e;
+      }
+    };
+    const fetchFrames = async () => {
+      while (next < frames.length && !failed) {
         if (cancelled(o.signal)) throw new CancelledError();
         const i = next++;
         const data = await o.ops.readFile(frames[i].path);
@@ -264,7 +293,7 @@ async function makeLocal(o: MakeVideoOptions, frames: Frame[], ext: string, log:
         o.onProgress?.({ phase: 'fetch', fraction: 0.45 * (fetched / frames.length), message: `Fetching frame ${fetched} of ${frames.length}`, framesDone: fetched, framesTotal: frames.length });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(6, frames.length) }, worker));
+    await settleAll(Array.from({ length: Math.min(6, frames.length) }, worker));
 
     // 2. encode (45 → 90 %)
     const out = join(dir, `video.${o.format}`);
@@ -283,8 +312,16 @@ async function makeLocal(o: MakeVideoOptions, frames: Frame[], ext: string, log:
     o.onProgress?.({ phase: 'finish', fraction: 1, message: 'Done' });
     return { output: o.output, frames: frames.length, where: 'local' };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    // Every worker and ffmpeg has ended here (settleAll, runLocal waits for 'close'): nothing
+    // writes into dir any more. A failure to remove it is logged, never hides the real error.
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }).catch((e: unknown) => log.warn(`[video] could not remove ${dir}: ${String(e)}`));
   }
+}
+
+/** Like Promise.all, but waits for every promise to settle before rejecting with the first error. */
+async function settleAll(work: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function runLocal(argv: string[], signal: AbortSignal | undefined, onProgress: (p: FfmpegProgress) => void): Promise<void> {
