@@ -5,10 +5,13 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 import { connectDirect, sandboxAvailable } from '../support/sandbox';
 import { openLoginShell } from '../../src/core/ssh/loginShell';
-import type { ClientSession } from '../../src/core/ssh/session';
+import { ShellTerminal } from '../../src/core/ssh/shellTerminal';
+import { silentLogger } from '../../src/core/log';
+import type { ClientSession, Session } from '../../src/core/ssh/session';
 
 const skip = sandboxAvailable() ? false : 'sandbox not running (npm run sandbox:start)';
 const PTY = { term: 'xterm-256color', rows: 24, cols: 200, width: 0, height: 0 };
@@ -64,5 +67,75 @@ describe('terminal: login shell in a hostile folder', { skip }, () => {
     const home = (await conn.session.exec(['sh', '-c', 'printf %s "$HOME"'])).stdout.toString();
     assert.match(out, /cannot enter that folder/);
     assert.ok(out.includes(`<${home}>`), out);
+  });
+});
+
+describe('terminal: the product ShellTerminal (behind the Pseudoterminal) on the sandbox', { skip }, () => {
+  let conn: { session: ClientSession; close(): void };
+  let base: string;
+  const marker = `PWNED-${randomBytes(4).toString('hex')}`;
+  before(async () => {
+    conn = await connectDirect();
+    base = (await conn.session.exec(['mktemp', '-d', '/tmp/rhpc-term.XXXXXX'])).stdout.toString().trim();
+  });
+  after(async () => {
+    await conn.session.exec(['rm', '-rf', '--', base]);
+    conn.close();
+  });
+
+  /** Opens the terminal in `cwd` over `session`, types `line`, and waits for it to end. */
+  function runTerminal(session: Session, cwd: string, line: string): Promise<{ output: string; code: number; released: boolean }> {
+    let output = '';
+    let released = false;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`terminal did not end; output so far: ${JSON.stringify(output)}`)), 20_000);
+      const term = new ShellTerminal({
+        label: 'sandbox',
+        cwd,
+        acquire: async () => ({ session, release: () => (released = true) }),
+        log: silentLogger,
+        output: (t) => (output += t),
+        closed: (code) => {
+          clearTimeout(timer);
+          resolve({ output, code, released });
+        },
+      });
+      void term.open({ rows: 30, columns: 100 }).then(() => {
+        term.resize({ rows: 40, columns: 123 });
+        term.input(line);
+      });
+    });
+  }
+
+  test('starts in a hostile folder (and below it) running nothing; resize reaches the pty; exit code and lease pass through', async () => {
+    const folder = `${base}/\x15\x03cd;touch ${marker};#`;
+    await conn.session.exec(['mkdir', '-p', '--', `${folder}/sub`]);
+    for (const cwd of [folder, `${folder}/sub`]) {
+      const { output, code, released } = await runTerminal(conn.session, cwd, 'printf "<%s>\\n" "$(pwd | od -An -tx1 | tr -d " \\n")" "$(stty size)"; exit 3\n');
+      const found = await conn.session.exec(['find', base, '.', '-maxdepth', '3', '-name', marker]);
+      assert.equal(found.stdout.toString().trim(), '', 'a command hidden in the folder name ran');
+      assert.ok(output.includes(`<${Buffer.from(`${cwd}\n`).toString('hex')}>`), `shell not in the folder; output ${JSON.stringify(output)}`);
+      assert.ok(output.includes('<40 123>'), 'the pty follows resize');
+      assert.equal(code, 3, "the terminal ends with the shell's exit code");
+      assert.ok(released, 'the session lease is released');
+    }
+  });
+
+  test('a login shell that ends at once (a broken profile) still reports its exit code', async () => {
+    const s = conn.session;
+    // The same session, its login shell replaced by one that fails before any input.
+    const broken: Session = {
+      host: s.host,
+      get connected() {
+        return s.connected;
+      },
+      exec: (argv, o) => s.exec(argv, o),
+      spawn: (_argv, o) => s.spawn(['false'], o),
+      sftp: () => s.sftp(),
+      openSftp: () => s.openSftp(),
+      shell: (pty) => s.shell(pty),
+    };
+    const { code } = await runTerminal(broken, base, '');
+    assert.equal(code, 1);
   });
 });
