@@ -8,7 +8,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sandbox } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
-import { reconnectingSession, sessionRunner, waitFor } from '../support/schedulerRunner';
+import { reconnectingSession, sessionRunner } from '../support/schedulerRunner';
+import { waitUntil } from '../support/wait';
+import { sh, shInput } from '../support/shell';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { jobSpecToSubmit } from '../../src/core/scheduler/jobSpec';
 import { resolveSubmit, scriptSubmitSpec } from '../../src/core/jobs/submitOptions';
@@ -29,18 +31,12 @@ let user: string;
 let dir: string;
 const submitted: string[] = [];
 
-async function sh(script: string, stdin?: string): Promise<string> {
-  const r = await session.exec(['sh', '-c', script], stdin !== undefined ? { stdin } : {});
-  if (r.code !== 0) throw new Error(`sh failed (${r.code}): ${r.stderr.toString()}`);
-  return r.stdout.toString();
-}
-
 before(async () => {
   if (skip) return;
   ({ session, close } = await reconnectingSession());
   sched = new SlurmScheduler(sessionRunner(session));
   user = sandbox().user;
-  const home = await sh('printf %s "$HOME"');
+  const home = await sh(session, 'printf %s "$HOME"');
   dir = `${home}/rhpc-jobs-flow-${process.pid}`;
   await session.exec(['mkdir', '-p', dir]);
 });
@@ -56,14 +52,14 @@ after(async () => {
 test('Submit Job: the script keeps its #SBATCH options; defaults fill the rest; overrides win', { skip }, async () => {
   const script = `${dir}/flow.sbatch`;
   const text = '#!/bin/bash\n#SBATCH --job-name=from-script\n#SBATCH --comment="keep me; tags=old"\necho "in $PWD"\n';
-  await session.exec(['sh', '-c', 'cat > "$1"', 'sh', script], { stdin: text });
+  await shInput(session, text, 'cat > "$1"', script);
   const directives = parseSbatchDirectives(text);
   const resolved = resolveSubmit({ partition: 'debug', time: '5', extraArgs: ['--hold'] }, directives, { tags: ['it', 'flow'], nice: 5 });
   const spec = scriptSubmitSpec(script, dir, resolved, directives);
   assert.equal(spec.name, undefined, 'the script names the job itself');
   const { id } = await sched.submit(spec);
   submitted.push(id);
-  const job = await waitFor('job listed', async () => (await sched.list(user)).find((j) => j.id === id));
+  const job = await waitUntil('job listed', async () => (await sched.list(user)).find((j) => j.id === id));
   assert.equal(job.name, 'from-script');
   assert.equal(job.partition, 'debug');
   assert.equal(job.timeLimit, '5:00');
@@ -90,7 +86,7 @@ test('New Job form → job description → sbatch: runs with its env, tags and w
   assert.deepEqual(errors, []);
   const { id } = await sched.submit(jobSpecToSubmit({ ...spec, workdir: dir }, { home: dir }));
   submitted.push(id);
-  const out = await waitFor('output file', async () => {
+  const out = await waitUntil('output file', async () => {
     const r = await session.exec(['cat', `${dir}/out-${id}.txt`]);
     return r.code === 0 && r.stdout.length ? r.stdout.toString() : undefined;
   }, 60_000);
@@ -114,11 +110,11 @@ test('controller with the real scheduler: finished jobs move to Recent, arrays a
     const single = await sched.submit({ scriptText: '#!/bin/bash\nsleep 1\n', name: 'ctl-single', cwd: dir, tags: ['ctl'] });
     const array = await sched.submit({ scriptText: '#!/bin/bash\nsleep 1\n[ "$SLURM_ARRAY_TASK_ID" = 1 ] && exit 4\nexit 0\n', name: 'ctl-array', cwd: dir, array: '0-2' });
     submitted.push(single.id, array.id);
-    await waitFor('user looked up', async () => (model.get('sandbox') ? true : undefined));
+    await waitUntil('user looked up', async () => (model.get('sandbox') ? true : undefined));
     await controller.track('sandbox', [single.id, array.id]);
     const grouped = groupJobs(model.shownActive('sandbox'));
     assert.ok(grouped.some((e) => e.kind === 'array' && e.arrayJobId === array.id), 'array tasks under their parent');
-    await waitFor(
+    await waitUntil(
       'both ended',
       async () => {
         await controller.refreshNow('sandbox');

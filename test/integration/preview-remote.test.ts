@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectDirect } from '../support/sandbox';
 import { firstSkip, localTools, sandboxSkip } from '../support/prerequisites';
+import { sh } from '../support/shell';
+import { waitUntil } from '../support/wait';
 import { hostileFrameName, probeVideo } from '../support/media';
 import { renderRemote, ThumbnailService, type ThumbOutcome } from '../../src/core/preview/thumbnails';
 import { imageSize } from '../../src/core/preview/imageSize';
@@ -33,23 +35,17 @@ for (const kind of ['agent', 'sftp'] as const) {
     let work = '';
     let local = '';
 
-    async function sh(script: string, ...args: string[]): Promise<string> {
-      const r = await ops.run(['sh', '-c', script, 'sh', ...args]);
-      if (r.code !== 0) throw new Error(`remote sh failed (${r.code}): ${r.stderr.toString()}`);
-      return r.stdout.toString('utf8');
-    }
-
     before(async () => {
       if (skip) return;
       conn = await connectDirect();
       ops = await openRemote(conn.session, silentLogger, { forceFallback: kind === 'sftp', onFallback: (why) => { throw new Error(`agent expected: ${why}`); } });
       assert.equal(ops.kind, kind);
       home = await ops.home();
-      work = (await sh('mktemp -d "$HOME/preview-it.XXXXXX"')).trim() + "/it's a 100% dir";
+      work = (await sh(ops, 'mktemp -d "$HOME/preview-it.XXXXXX"')).trim() + "/it's a 100% dir";
       await ops.mkdir(work);
       local = await mkdtemp(join(tmpdir(), 'preview-it-'));
       // 30 frames 641x481 with hostile names, made on the remote by its own ffmpeg.
-      await sh(
+      await sh(ops, 
         `cd "$1" && mkdir gen && ffmpeg -v error -f lavfi -i testsrc=size=641x481:rate=10 -frames:v 30 gen/f%02d.png && i=0 && for f in gen/*.png; do i=$((i+1)); shift; mv -- "$f" "$1"; done && rmdir gen`,
         work,
         ...Array.from({ length: 30 }, (_, i) => hostileFrameName(i + 1)),
@@ -58,7 +54,7 @@ for (const kind of ['agent', 'sftp'] as const) {
 
     after(async () => {
       if (skip) return;
-      await sh('rm -rf -- "$(dirname "$1")"', work).catch(() => undefined);
+      await sh(ops, 'rm -rf -- "$(dirname "$1")"', work).catch(() => undefined);
       ops.dispose();
       conn?.close();
       await rm(local, { recursive: true, force: true });
@@ -108,7 +104,7 @@ for (const kind of ['agent', 'sftp'] as const) {
         got.push(...r);
       });
       svc.want(targets);
-      while (got.length < targets.length) await new Promise((r) => setTimeout(r, 25));
+      await waitUntil('every thumbnail', () => got.length >= targets.length, 60_000);
       const total = Date.now() - t0;
       assert.ok(got.every((r) => r.ok && r.width === 128 && r.height === 96));
       assert.ok(firstAt < total, `first batch (${firstAt} ms) before the last (${total} ms)`);
@@ -124,7 +120,7 @@ for (const kind of ['agent', 'sftp'] as const) {
         assert.ok(st);
         const img = await loadImage({ ops, cache, host: 'sandbox', path, size: st.size, mtimeMs: st.mtimeMs, full: true });
         const mine = createHash('sha256').update(await readFile(img.file)).digest('hex');
-        const theirs = (await sh('sha256sum -- "$1"', path)).split(' ')[0];
+        const theirs = (await sh(ops, 'sha256sum -- "$1"', path)).split(' ')[0];
         assert.equal(mine, theirs, name);
       }
     });
@@ -181,7 +177,7 @@ for (const kind of ['agent', 'sftp'] as const) {
     test('cancelling a remote encode kills ffmpeg and leaves no output, partial file or work folder', { skip }, async () => {
       const many = `${work}/many`;
       await ops.mkdir(many);
-      await sh('cd "$1" && ffmpeg -v error -f lavfi -i testsrc=size=1280x720:rate=25 -frames:v 120 f%03d.png', many);
+      await sh(ops, 'cd "$1" && ffmpeg -v error -f lavfi -i testsrc=size=1280x720:rate=25 -frames:v 120 f%03d.png', many);
       const ac = new AbortController();
       const output = `${work}/cancelled.mp4`;
       const run = makeVideo({
@@ -198,7 +194,7 @@ for (const kind of ['agent', 'sftp'] as const) {
       const [st] = await ops.stat([output]);
       assert.equal(st, null);
       assert.deepEqual(await dotEntries(work), []);
-      const procs = await sh('ps -u "$(id -u)" -o args= | grep -F -- "$1" | grep ffmpeg | grep -v grep || true', '.remote-hpc-video-');
+      const procs = await sh(ops, 'ps -u "$(id -u)" -o args= | grep -F -- "$1" | grep ffmpeg | grep -v grep || true', '.remote-hpc-video-');
       assert.equal(procs.trim(), '', 'no ffmpeg left running');
     });
   });

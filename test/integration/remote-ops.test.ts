@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectDirect } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
+import { waitUntil } from '../support/wait';
+import { sh } from '../support/shell';
 import { openRemote } from '../../src/core/remote/openRemote';
 import { classifyRemoteError } from '../../src/core/remote/errors';
 import { download, upload, type TransferProgress } from '../../src/core/remote/transfer';
@@ -22,23 +24,6 @@ import { LatencyProxy } from '../../bench/latency-proxy';
 
 const skip = sandboxSkip();
 const HOSTILE_ARGS = ['$(touch pwned)', '`id`', "it's", 'dq"x', 'a\nb', '*', '-rf', '--help', 'données 数据 🚀', '', '\\', '!bang', '%s %n', '\ttab', ' lead', 'trail '];
-
-async function until<T>(fn: () => T | undefined | Promise<T | undefined>, ms = 8000, what = 'condition'): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Runs a shell script on the sandbox over a separate exec channel (args quoted by the session). */
-async function sh(session: ClientSession, script: string, ...args: string[]): Promise<string> {
-  const r = await session.exec(['sh', '-c', script, 'sh', ...args]);
-  if (r.code !== 0) throw new Error(`sh failed (${r.code}): ${r.stderr.toString()}`);
-  return r.stdout.toString('utf8');
-}
 
 /** Names and contents of ~/fixtures/hostile as the fixture generator recorded them. */
 async function hostileManifest(session: ClientSession): Promise<Record<string, string>> {
@@ -222,11 +207,11 @@ for (const kind of ['agent', 'sftp'] as const) {
         await new Promise((r) => setTimeout(r, 1500));
         const name = `${dir}/new 'file' $(x)`;
         await sh(conn.session, 'printf one > "$1"', name);
-        await until(() => events.find((e) => e.path === name && e.kind === 'created'), 8000, 'created');
+        await waitUntil('created', () => events.find((e) => e.path === name && e.kind === 'created'), 8000);
         await sh(conn.session, 'printf "more bytes" >> "$1"', name);
-        await until(() => events.find((e) => e.path === name && e.kind === 'changed'), 8000, 'changed');
+        await waitUntil('changed', () => events.find((e) => e.path === name && e.kind === 'changed'), 8000);
         await sh(conn.session, 'rm -- "$1"', name);
-        await until(() => events.find((e) => e.path === name && e.kind === 'deleted'), 8000, 'deleted');
+        await waitUntil('deleted', () => events.find((e) => e.path === name && e.kind === 'deleted'), 8000);
       } finally {
         w.dispose();
       }
@@ -265,7 +250,7 @@ for (const kind of ['agent', 'sftp'] as const) {
           expected += line;
           await sh(conn.session, 'printf "%s\\n" "$2" >> "$1"', p, line.slice(0, -1));
         }
-        await until(() => (Buffer.concat(chunks).length >= Buffer.byteLength(expected) ? true : undefined), 10_000, 'all bytes');
+        await waitUntil('all bytes', () => (Buffer.concat(chunks).length >= Buffer.byteLength(expected) ? true : undefined), 10_000);
         await new Promise((r) => setTimeout(r, 500));
         assert.equal(Buffer.concat(chunks).toString('utf8'), expected);
         let at = 0;

@@ -1,5 +1,6 @@
 /** The Scheduler contract (test/support/schedulerContract.ts) for SLURM, on the sandbox's real SLURM. */
-import { sandbox, sandboxAvailable } from '../support/sandbox';
+import { sandbox } from '../support/sandbox';
+import { sandboxSkip } from '../support/prerequisites';
 import { reconnectingSession, sessionRunner } from '../support/schedulerRunner';
 import { runSchedulerContract } from '../support/schedulerContract';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
@@ -27,5 +28,5 @@ runSchedulerContract(
       },
     };
   },
-  { skip: !sandboxAvailable() && 'sandbox not running (npm run sandbox:start)' },
+  { skip: sandboxSkip() },
 );

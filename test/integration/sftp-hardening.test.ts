@@ -7,19 +7,15 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, utimesSync, writeFileSync } from 'node:fs';
-import { connectDirect, sandboxAvailable } from '../support/sandbox';
+import { connectDirect } from '../support/sandbox';
+import { sandboxSkip } from '../support/prerequisites';
+import { sh } from '../support/shell';
 import { openRemote } from '../../src/core/remote/openRemote';
 import { silentLogger } from '../../src/core/log';
 import type { RemoteOps } from '../../src/core/remote/types';
 import type { ClientSession } from '../../src/core/ssh/session';
 
-const skip = sandboxAvailable() ? false : 'sandbox not running (npm run sandbox:start)';
-
-async function sh(session: ClientSession, script: string, ...args: string[]): Promise<string> {
-  const r = await session.exec(['sh', '-c', script, 'sh', ...args]);
-  if (r.code !== 0) throw new Error(`sh failed (${r.code}): ${r.stderr.toString()}`);
-  return r.stdout.toString('utf8');
-}
+const skip = sandboxSkip();
 
 for (const kind of ['agent', 'sftp'] as const) {
   describe(`hostile remote over ${kind}`, { skip }, () => {

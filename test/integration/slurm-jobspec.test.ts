@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import { sandboxSkip } from '../support/prerequisites';
-import { reconnectingSession, sessionRunner, waitFor } from '../support/schedulerRunner';
+import { reconnectingSession, sessionRunner } from '../support/schedulerRunner';
+import { waitUntil } from '../support/wait';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { jobSpecToSubmit, planStaging, renderBatchScript, resolveWorkdir, validateJobSpec, type JobSpec } from '../../src/core/scheduler/jobSpec';
 import type { Job } from '../../src/core/scheduler/types';
@@ -26,7 +27,7 @@ const put = (sftp: SFTPWrapper, from: string, to: string) => new Promise<void>((
 const get = (sftp: SFTPWrapper, from: string, to: string) => new Promise<void>((res, rej) => sftp.fastGet(from, to, (e) => (e ? rej(e) : res())));
 
 async function finished(id: string): Promise<Job> {
-  return waitFor(`job ${id} to finish`, async () => {
+  return waitUntil(`job ${id} to finish`, async () => {
     const f = (await sched.finalState([id], 1)).find((j) => j.id === id);
     return f && ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT'].includes(f.state) ? f : undefined;
   }, 60_000);
@@ -105,7 +106,7 @@ test('job.json repeat: 3 copies as an array, one output file per task', { skip }
   assert.deepEqual(validateJobSpec(spec), []);
   await conn.session.exec(['mkdir', '-p', `${home}/${base}/rep`]);
   const { id } = await sched.submit(jobSpecToSubmit(spec, { home }));
-  const tasks = await waitFor('3 tasks done', async () => {
+  const tasks = await waitUntil('3 tasks done', async () => {
     const f = await sched.finalState([id], 1);
     return f.length === 3 && f.every((j) => j.state === 'COMPLETED') ? f : undefined;
   }, 60_000);

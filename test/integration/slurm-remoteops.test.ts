@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectDirect, sandbox } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
-import { waitFor } from '../support/schedulerRunner';
+import { waitUntil } from '../support/wait';
 import { openRemote } from '../../src/core/remote/openRemote';
 import { silentLogger } from '../../src/core/log';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
@@ -71,7 +71,7 @@ for (const kind of ['agent', 'sftp'] as const) {
     try {
       await sched.release([id]);
       await w.track('sandbox', [id]);
-      await waitFor('tail to end', async () => (endReason ? true : undefined), 60_000);
+      await waitUntil('tail to end', async () => (endReason ? true : undefined), 60_000);
       await tailEnded;
       assert.equal(endReason, 'job-ended');
       assert.equal(Buffer.concat(chunks).toString(), 'line 1\nline 2\nline 3\nline 4\ndone\n');

@@ -6,7 +6,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sandbox } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
-import { reconnectingSession, sessionRunner, waitFor } from '../support/schedulerRunner';
+import { reconnectingSession, sessionRunner } from '../support/schedulerRunner';
+import { waitUntil } from '../support/wait';
+import { sh, shInput } from '../support/shell';
 import { jobProbe } from '../support/schedulerContract';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { SchedulerError, type CommandRunner } from '../../src/core/scheduler/command';
@@ -25,14 +27,8 @@ const submitted: string[] = [];
 const HOSTILE_NAME = `it's "q" $(touch pwned) \`id\` | 名前 ✓`;
 const HOSTILE_DIR = `dir with space 'q' $(x) ✓`;
 
-async function sh(script: string, stdin?: string): Promise<string> {
-  const r = await session.exec(['sh', '-c', script], stdin !== undefined ? { stdin } : {});
-  if (r.code !== 0) throw new Error(`sh failed (${r.code}): ${r.stderr.toString()}`);
-  return r.stdout.toString();
-}
-
 async function writeScript(path: string, body: string): Promise<void> {
-  await session.exec(['sh', '-c', 'cat > "$1" && chmod +x "$1"', 'sh', path], { stdin: `#!/bin/bash\n${body}\n` });
+  await shInput(session, `#!/bin/bash\n${body}\n`, 'cat > "$1" && chmod +x "$1"', path);
 }
 
 // The job as squeue shows it, or its accounting record once it left the queue; waits for a state.
@@ -59,7 +55,7 @@ before(async () => {
   sched = new SlurmScheduler(runner);
   user = sandbox().user;
   ({ current, waitState } = jobProbe(sched, user));
-  const home = await sh('printf %s "$HOME"');
+  const home = await sh(session, 'printf %s "$HOME"');
   dir = `${home}/rhpc-slurm-test-${process.pid}/${HOSTILE_DIR}`;
   await session.exec(['mkdir', '-p', dir]);
   await writeScript(`${dir}/ok ✓ 'x'.sh`, 'echo "hello from $SLURM_JOB_ID"; echo "args:$#:$1"; sleep 1');
@@ -121,7 +117,7 @@ test('cancel a running job: CANCELLED (by uid)', { skip }, async () => {
 
 test('array of 3: tasks listed one by one under the parent; one task cancelled alone', { skip }, async () => {
   const id = await submit({ scriptText: '#!/bin/bash\necho "task $SLURM_ARRAY_TASK_ID"\nsleep 1\n', name: 'arr', array: '0-2', hold: true });
-  const tasks = await waitFor('3 array tasks listed', async () => {
+  const tasks = await waitUntil('3 array tasks listed', async () => {
     const t = (await sched.list(user)).filter((j) => j.arrayJobId === id);
     return t.length === 3 ? t : undefined;
   });
@@ -131,7 +127,7 @@ test('array of 3: tasks listed one by one under the parent; one task cancelled a
 
   await sched.cancel([id], { arrayTask: 1 });
   await sched.release([id]);
-  const finals = await waitFor('array done', async () => {
+  const finals = await waitUntil('array done', async () => {
     const f = await sched.finalState([id], 1);
     return f.length === 2 && f.every((j) => j.state === 'COMPLETED') ? f : undefined;
   });
@@ -149,9 +145,9 @@ test('hold and release a pending job (waiting on a dependency)', { skip }, async
   const second = await submit({ scriptText: '#!/bin/bash\ntrue\n', dependency: `afterok:${first}`, name: 'dependent' });
   assert.equal((await waitState(second, ['PENDING'])).reason, 'Dependency');
   await sched.hold([second]);
-  await waitFor('held', async () => ((await current(second))?.reason === 'JobHeldUser' ? true : undefined));
+  await waitUntil('held', async () => ((await current(second))?.reason === 'JobHeldUser' ? true : undefined));
   await sched.release([second]);
-  await waitFor('dependency again', async () => ((await current(second))?.reason === 'Dependency' ? true : undefined));
+  await waitUntil('dependency again', async () => ((await current(second))?.reason === 'Dependency' ? true : undefined));
   await sched.cancel([first, second]);
   await waitState(second, ['CANCELLED']);
 });
@@ -215,9 +211,9 @@ test('history: one sacct query lists finished jobs with exit codes', { skip }, a
 });
 
 test('unreachable controller: list and ping report it (real error text, sandbox untouched)', { skip }, async () => {
-  const conf = (await sh(`cat ${sandbox().slurmConf}`)).replace(/^(SlurmctldPort|MessageTimeout)=.*$/gm, '') + '\nSlurmctldPort=1\nMessageTimeout=1\n';
+  const conf = (await sh(session, 'cat -- "$1"', sandbox().slurmConf)).replace(/^(SlurmctldPort|MessageTimeout)=.*$/gm, '') + '\nSlurmctldPort=1\nMessageTimeout=1\n';
   const confPath = `/tmp/rhpc-deadctl-${process.pid}.conf`;
-  await sh(`cat > ${confPath}`, conf);
+  await shInput(session, conf, 'cat > "$1"', confPath);
   const dead: CommandRunner = { run: (argv, opts = {}) => runner.run(argv, { ...opts, env: { ...opts.env, SLURM_CONF: confPath } }) };
   const deadSched = new SlurmScheduler(dead, { timeoutMs: 60_000 });
   try {

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import type { Client } from 'ssh2';
 import { sandbox, type SandboxDetails } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
-import { memoryLogger, recordingPrompter, tempKnownHosts, totp, until } from '../support/sshKit';
+import { memoryLogger, recordingPrompter, tempKnownHosts, totp } from '../support/sshKit';
+import { waitUntil } from '../support/wait';
 import { connect, type ConnectOptions } from '../../src/core/ssh/connect';
 import { ClientSession } from '../../src/core/ssh/session';
 import { HostDirectory, SshConfig, type HostConfig } from '../../src/core/ssh/sshConfig';
@@ -82,7 +83,7 @@ test('ssh-agent authentication through a real ssh-agent socket', { skip }, async
   const sock = join(kh.dir, 'agent.sock');
   const agent: ChildProcess = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
   t.after(() => agent.kill());
-  await until(() => existsSync(sock), 5000, 'ssh-agent socket');
+  await waitUntil('ssh-agent socket', () => existsSync(sock), 5000);
   execFileSync('ssh-add', ['-q', d.key], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
   const p = recordingPrompter();
   const log = memoryLogger();

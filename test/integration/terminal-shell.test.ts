@@ -7,13 +7,14 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
-import { connectDirect, sandboxAvailable } from '../support/sandbox';
+import { connectDirect } from '../support/sandbox';
+import { sandboxSkip } from '../support/prerequisites';
 import { openLoginShell } from '../../src/core/ssh/loginShell';
 import { ShellTerminal } from '../../src/core/ssh/shellTerminal';
 import { silentLogger } from '../../src/core/log';
 import type { ClientSession, Session } from '../../src/core/ssh/session';
 
-const skip = sandboxAvailable() ? false : 'sandbox not running (npm run sandbox:start)';
+const skip = sandboxSkip();
 const PTY = { term: 'xterm-256color', rows: 24, cols: 200, width: 0, height: 0 };
 
 /** Types `line` into the shell once it is up and collects everything it prints until it exits. */

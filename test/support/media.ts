@@ -1,11 +1,6 @@
 /** Helpers for preview tests: frames made by ffmpeg, probes, image header checks. */
 import { execFileSync } from 'node:child_process';
 
-/** Runs `sh -c script` with argv, locally or wherever `exec` runs it. */
-export function sh(script: string, ...args: string[]): string {
-  return execFileSync('sh', ['-c', script, 'sh', ...args]).toString('utf8');
-}
-
 /** Names that break naive shell, glob, concat-list and image2 handling; index first so they sort. */
 export function hostileFrameName(i: number, ext = 'png'): string {
   const flavours = [`it's $(touch pwned)`, 'back`id`tick', 'new\nline', '-rf *', 'données 数据', 'pct %d %08d', 'semi;colon|pipe', 'q"uote', '[0]'];

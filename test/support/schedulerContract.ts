@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { SchedulerError, SpecError } from '../../src/core/scheduler/command';
 import { isTerminal, type Job, type JobState, type Scheduler } from '../../src/core/scheduler/types';
 import { isHeld } from '../../src/core/jobs/format';
-import { waitFor } from './schedulerRunner';
+import { waitUntil } from './wait';
 
 export interface ContractSubject {
   scheduler: Scheduler;
@@ -41,7 +41,7 @@ export function jobProbe(scheduler: Scheduler, user: string) {
     return (await scheduler.finalState([id], 1)).find((j) => j.id === id);
   };
   const waitState = (id: string, states: JobState[], timeoutMs = 60_000): Promise<Job> =>
-    waitFor(
+    waitUntil(
       `job ${id} in ${states.join('/')}`,
       async () => {
         const j = await current(id);
@@ -115,7 +115,7 @@ export function runSchedulerContract(name: string, makeSubject: () => Promise<Co
       const id = await submit({ scriptText: '#!/bin/sh\nexit 3\n', name: 'contract fails' });
       const j = await probe.waitState(id, ['FAILED']);
       assert.equal(j.exitCode, 3);
-      const [final] = await waitFor('accounting record', async () => {
+      const [final] = await waitUntil('accounting record', async () => {
         const f = await sched.finalState([id], 1);
         return f.length ? f : undefined;
       });
@@ -123,8 +123,8 @@ export function runSchedulerContract(name: string, makeSubject: () => Promise<Co
       assert.equal(final?.state, 'FAILED');
       assert.equal(final?.exitCode, 3);
       // Accounting may complete a record a little after the job ended (slurmdbd gets the job's start later).
-      await waitFor('the job in the history', async () => ((await sched.history(1, s.user)).some((h) => h.id === id && h.state === 'FAILED') ? true : undefined));
-      const d = await waitFor('details with accounting', async () => {
+      await waitUntil('the job in the history', async () => ((await sched.history(1, s.user)).some((h) => h.id === id && h.state === 'FAILED') ? true : undefined));
+      const d = await waitUntil('details with accounting', async () => {
         const x = await sched.details(id);
         return x.sections.some((sec) => sec.source === 'accounting') ? x : undefined;
       });
@@ -150,9 +150,9 @@ export function runSchedulerContract(name: string, makeSubject: () => Promise<Co
       const id = await submit({ scriptText: '#!/bin/sh\ntrue\n', dependency: `afterok:${blocker}`, name: 'contract dependent' });
       assert.equal(isHeld(await probe.waitState(id, ['PENDING'])), false);
       await sched.hold([id]);
-      await waitFor('held', async () => ((await probe.current(id)) && isHeld((await probe.current(id)) as Job) ? true : undefined));
+      await waitUntil('held', async () => ((await probe.current(id)) && isHeld((await probe.current(id)) as Job) ? true : undefined));
       await sched.release([id]);
-      await waitFor('released', async () => {
+      await waitUntil('released', async () => {
         const j = await probe.current(id);
         return j && j.state === 'PENDING' && !isHeld(j) ? true : undefined;
       });
@@ -171,7 +171,7 @@ export function runSchedulerContract(name: string, makeSubject: () => Promise<Co
 
     test('array of 3: tasks listed one by one; one task cancelled alone; the others complete with their own output', async () => {
       const id = await submit({ scriptText: `#!/bin/sh\necho "task $${s.taskIndexVar}"\n`, name: 'contract array', array: '0-2', hold: true });
-      const tasks = await waitFor('3 array tasks listed', async () => {
+      const tasks = await waitUntil('3 array tasks listed', async () => {
         const t = (await sched.list(s.user)).filter((j) => j.arrayJobId === id);
         return t.length === 3 ? t : undefined;
       });
@@ -179,7 +179,7 @@ export function runSchedulerContract(name: string, makeSubject: () => Promise<Co
       assert.deepEqual(tasks.map((t) => t.id).sort(), [`${id}_0`, `${id}_1`, `${id}_2`]);
       await sched.cancel([id], { arrayTask: 1 });
       await sched.release([id]);
-      const finals = await waitFor('array done', async () => {
+      const finals = await waitUntil('array done', async () => {
         const f = (await sched.finalState([id], 1)).filter((j) => j.state === 'COMPLETED');
         return f.length === 2 ? f : undefined;
       });

@@ -79,12 +79,3 @@ export function memoryLogger(): MemoryLogger {
       lines.push(`${level} ${m instanceof Error ? m.message : m}${args.length ? ` ${args.map(String).join(' ')}` : ''}`);
   return { lines, trace: put('trace'), debug: put('debug'), info: put('info'), warn: put('warn'), error: put('error') };
 }
-
-/** Polls until `cond` holds (or throws after `timeoutMs`). */
-export async function until(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -14,6 +14,7 @@ import { AgentOps } from '../../src/core/remote/agentOps';
 import { classifyRemoteError } from '../../src/core/remote/errors';
 import { silentLogger } from '../../src/core/log';
 import type { ChangeEvent } from '../../src/core/remote/types';
+import { waitUntil } from '../support/wait';
 
 const agentPy = join(__dirname, '..', '..', 'src', 'core', 'agent', 'agent.py');
 let child: ChildProcess;
@@ -23,16 +24,6 @@ let dir: string;
 
 function startLocal(banner = 'Welcome!\\n@@REMOTE-HPC not the marker\\n'): ChildProcess {
   return spawn('/bin/sh', ['-c', `printf '${banner}'; exec python3 -u "$0"`, agentPy], { stdio: ['pipe', 'pipe', 'pipe'] });
-}
-
-async function until<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 before(async () => {
@@ -279,11 +270,11 @@ test('watch pushes created, changed and deleted', async () => {
   const w = ops.watch([d], (ev) => events.push(...ev));
   await new Promise((r) => setTimeout(r, 300));
   writeFileSync(join(d, 'new'), 'x');
-  await until(() => events.find((e) => e.path === join(d, 'new') && e.kind === 'created'));
+  await waitUntil('created event', () => events.find((e) => e.path === join(d, 'new') && e.kind === 'created'), 5000);
   appendFileSync(join(d, 'keep'), 'more');
-  await until(() => events.find((e) => e.path === join(d, 'keep') && e.kind === 'changed'));
+  await waitUntil('changed event', () => events.find((e) => e.path === join(d, 'keep') && e.kind === 'changed'), 5000);
   rmSync(join(d, 'new'));
-  await until(() => events.find((e) => e.path === join(d, 'new') && e.kind === 'deleted'));
+  await waitUntil('deleted event', () => events.find((e) => e.path === join(d, 'new') && e.kind === 'deleted'), 5000);
   w.dispose();
 });
 
@@ -300,9 +291,9 @@ test('follow delivers appended bytes exactly once, in order, across truncation',
     expected += line;
     if (i % 7 === 0) await new Promise((r) => setTimeout(r, 90));
   }
-  await until(() => (Buffer.concat(got).toString() === expected ? true : undefined));
+  await waitUntil('all bytes', () => (Buffer.concat(got).toString() === expected ? true : undefined), 5000);
   writeFileSync(p, 'fresh\n');
-  await until(() => (truncated > 0 && Buffer.concat(got).toString().endsWith('fresh\n') ? true : undefined));
+  await waitUntil('data after the truncation', () => (truncated > 0 && Buffer.concat(got).toString().endsWith('fresh\n') ? true : undefined), 5000);
   f.dispose();
 });
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { LocalOps } from '../support/localOps';
 import { hostileFrameName, probeVideo } from '../support/media';
 import { firstSkip, localTools } from '../support/prerequisites';
+import { waitUntil } from '../support/wait';
 import { renderRemote, ThumbnailService, type ThumbOutcome } from '../../src/core/preview/thumbnails';
 import { imageSize } from '../../src/core/preview/imageSize';
 import { PreviewCache } from '../../src/core/preview/cache';
@@ -90,7 +91,7 @@ test('ThumbnailService streams results and serves repeats from the cache', { ski
     got.push(...r);
   });
   svc.want(targets);
-  while (got.length < targets.length) await new Promise((r) => setTimeout(r, 20));
+  await waitUntil('every thumbnail', () => got.length >= targets.length, 60_000);
   assert.ok(calls >= 4, 'results arrive batch by batch');
   assert.ok(got.every((r) => r.ok && !r.fromCache && Math.max(r.width, r.height) === 64));
   const runsBefore = ops.runs.length;
@@ -98,7 +99,7 @@ test('ThumbnailService streams results and serves repeats from the cache', { ski
   const again: ThumbOutcome[] = [];
   svc2.onResult((r) => again.push(...r));
   svc2.want(targets);
-  while (again.length < targets.length) await new Promise((r) => setTimeout(r, 20));
+  await waitUntil('every thumbnail', () => again.length >= targets.length, 60_000);
   assert.ok(again.every((r) => r.ok && r.fromCache));
   assert.equal(ops.runs.length, runsBefore, 'no remote call for cached thumbnails');
   svc.dispose();
