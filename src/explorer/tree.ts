@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import type { RemoteEntry } from '../core/remote/types';
 import type { ResolvedRoot } from '../core/remote/roots';
 import { classifyRemoteError, describeCode } from '../core/remote/errors';
-import { fileKind } from '../core/remote/fileKinds';
+import { entryContextValue } from '../core/remote/fileKinds';
 import { formatMode, formatSize, formatTime } from '../core/remote/format';
 import { describeFilter, isEmptyFilter } from '../core/remote/filterEdit';
 import { hpcUri } from '../fs/hpcUri';
@@ -57,8 +57,7 @@ export function isFolder(n: EntryNode): boolean {
 }
 
 export function contextValueOf(n: EntryNode): string {
-  if (isFolder(n)) return 'folder';
-  return fileKind(n.path);
+  return entryContextValue(n.path, isFolder(n));
 }
 
 /**

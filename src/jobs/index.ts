@@ -24,7 +24,8 @@ import { OUTPUT_SCHEME, OutputTails } from './outputTail';
 import { JobRecords } from '../core/jobs/records';
 import { HostSchedulers } from '../core/jobs/schedulers';
 import { affectsJobsSettings, readJobsSettings } from './settings';
-import { askScript, isBatchScriptPath, scriptTargetOf, submitScript } from './submitScript';
+import { askScript, scriptTargetOf, submitScript } from './submitScript';
+import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { isJobRef, resolveTargets, targetsOrPick } from './targets';
 import { isJobsNode, JobsTreeProvider, type JobsNode } from './tree';
 

@@ -2,6 +2,7 @@
  * `*.job.json` files (Kotta-style job descriptions): load and validate, preview the batch script,
  * stage the inputs (local files uploaded, remote ones copied) and submit.
  */
+import { isJobFilePath } from '../core/remote/fileKinds';
 import * as vscode from 'vscode';
 import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -26,7 +27,7 @@ export interface LoadedJobFile {
 }
 
 export function isJobFile(uri: vscode.Uri): boolean {
-  return /\.job\.json$/i.test(uri.path);
+  return isJobFilePath(uri.path);
 }
 
 /** Reads (unsaved edits included) and validates a job file; throws with every problem listed. */

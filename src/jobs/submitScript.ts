@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { posix } from 'node:path';
 import { CancelledError } from '../core/cancel';
+import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { splitShellWords } from '../core/scheduler/shellWords';
 import type { Scheduler, ScriptDirectives } from '../core/scheduler/types';
 import { hpcUri, isHpcUri, parseHpcUri } from '../fs/hpcUri';
@@ -28,12 +29,6 @@ export interface ScriptTarget {
   path: string;
 }
 
-const SCRIPT_EXT = /\.(sh|sbatch|slurm|job|bash)$/i;
-
-/** Looks like a batch script by its name (what the menus offer "Submit Job" on). */
-export function isBatchScriptPath(path: string): boolean {
-  return SCRIPT_EXT.test(path);
-}
 const LAST_SCRIPT_KEY = 'remoteHpc.jobs.lastScript';
 
 /** A script target from a command argument: an `hpc:` URI or a Remote Explorer entry. */

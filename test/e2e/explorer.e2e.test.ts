@@ -100,6 +100,18 @@ async function contextMenu(page: Page, row: Locator, entry: string): Promise<voi
   }
 }
 
+/** The labels of a row's context menu (then closed again). */
+async function contextMenuLabels(page: Page, row: Locator): Promise<string[]> {
+  const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
+  await row.click({ button: 'right' });
+  await menu.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await new Promise((r) => setTimeout(r, 300));
+  const labels = (await menu.first().locator('.action-label').allTextContents()).map((l) => l.trim()).filter(Boolean);
+  await page.keyboard.press('Escape');
+  await menu.first().waitFor({ state: 'hidden', timeout: 5000 });
+  return labels;
+}
+
 /** The tree renders only visible rows: wheel down over it until the row exists. */
 async function scrollTo(page: Page, row: Locator): Promise<void> {
   const list = explorerPane(page).locator('.monaco-list').first();
@@ -240,7 +252,8 @@ test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e
   const d = sandbox();
   const dir = `e2e-explorer2-${process.pid}-${Date.now().toString(36)}`;
   ssh(
-    `mkdir -p ~/${dir}/ops ~/${dir}/pages/sub ~/${dir}/"it's here" && cd ~/${dir}/pages && for i in $(seq -w 0 24); do printf 'f%s\\n' "$i" > "f$i.txt"; done` +
+    `mkdir -p ~/${dir}/ops ~/${dir}/pages/sub ~/${dir}/"it's here" ~/${dir}/jobs && printf '#!/bin/sh\\nhostname\\n' > ~/${dir}/jobs/run.sh` +
+      ` && printf '{"script": "hostname"}\\n' > ~/${dir}/jobs/x.job.json && printf 'notes\\n' > ~/${dir}/jobs/notes.txt && cd ~/${dir}/pages && for i in $(seq -w 0 24); do printf 'f%s\\n' "$i" > "f$i.txt"; done` +
       ` && ln -s sub link-to-sub && ln -s . loop && ln -s nowhere dangling`,
   );
   try {
@@ -315,6 +328,17 @@ test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e
         );
         assert.equal(pwd.trim(), `${ssh('printf %s "$HOME"')}/${dir}/it's here`);
         await screenshot(page, 'explorer-4b-terminal');
+
+        // Jobs from the explorer: Submit Job on batch scripts and job files, Preview Batch Script on job files only.
+        await expand(explorerItem(page, 'jobs', 4));
+        const script = await contextMenuLabels(page, explorerItem(page, 'run.sh', 5));
+        const jobFile = await contextMenuLabels(page, explorerItem(page, 'x.job.json', 5));
+        const notes = await contextMenuLabels(page, explorerItem(page, 'notes.txt', 5));
+        assert.ok(script.includes('Submit Job') && !script.includes('Preview Batch Script'), `run.sh menu: ${script.join(', ')}`);
+        assert.ok(jobFile.includes('Submit Job') && jobFile.includes('Preview Batch Script'), `x.job.json menu: ${jobFile.join(', ')}`);
+        assert.ok(!notes.includes('Submit Job'), `notes.txt menu: ${notes.join(', ')}`);
+        assert.ok(script.includes('Download…') && jobFile.includes('Download…'), 'file entries keep their file actions');
+        await collapse(explorerItem(page, 'jobs', 4));
 
         // Paging: folders (and links to folders) first, then files; 10 per page, then "Load more…".
         await expand(explorerItem(page, 'pages', 4));

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { entryContextValue } from '../../src/core/remote/fileKinds';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -49,13 +50,17 @@ test('explorer menu entries name contributed commands and are scoped by when cla
 });
 
 test('the context values in when clauses are those the tree emits', () => {
-  const emitted = new Set(['host', 'folder', 'file', 'image', 'video', 'loadMore', 'info']);
-  for (const v of emitted) if (!['file', 'image', 'video'].includes(v)) assert.ok(tree.includes(`'${v}'`), `tree.ts emits ${v}`);
+  const emitted = new Set(['host', 'folder', 'file', 'image', 'video', 'file.script', 'file.jobFile', 'loadMore', 'info']);
+  for (const v of emitted) if (!['folder', 'file', 'image', 'video', 'file.script', 'file.jobFile'].includes(v)) assert.ok(tree.includes(`'${v}'`), `tree.ts emits ${v}`);
+  // Entries' values come from entryContextValue (tested below).
+  assert.ok(tree.includes('entryContextValue('));
   for (const list of Object.values(pkg.contributes.menus)) {
     for (const it of list.filter((i) => /view == remoteHpc\.explorer/.test(i.when ?? ''))) {
-      for (const m of (it.when ?? '').matchAll(/viewItem == (\w+)/g)) assert.ok(emitted.has(m[1]), `${it.command}: viewItem ${m[1]}`);
-      for (const m of (it.when ?? '').matchAll(/viewItem =~ \/\^\(([\w|]+)\)\$\//g)) {
-        for (const v of m[1].split('|')) assert.ok(emitted.has(v), `${it.command}: viewItem ${v}`);
+      for (const m of (it.when ?? '').matchAll(/viewItem == ([\w.]+)/g)) assert.ok(emitted.has(m[1]), `${it.command}: viewItem ${m[1]}`);
+      // Every regex names emitted values and matches at least one of them.
+      for (const m of (it.when ?? '').matchAll(/viewItem =~ \/(.+?)\/(?=\s|$)/g)) {
+        const re = new RegExp(m[1]);
+        assert.ok([...emitted].some((v) => re.test(v)), `${it.command}: viewItem =~ /${m[1]}/ matches nothing the tree emits`);
       }
     }
   }
@@ -73,4 +78,26 @@ test('settings, activation and labels for hpc: are contributed', () => {
   assert.ok(pkg.activationEvents.includes('onFileSystem:hpc'));
   assert.ok(pkg.contributes.resourceLabelFormatters.some((f) => f.scheme === 'hpc'));
   assert.ok(pkg.contributes.viewsWelcome.some((w) => w.view === 'remoteHpc.explorer'));
+});
+
+test('Submit Job and Preview Batch Script are offered by the tree\'s own context values, not resource keys', () => {
+  const ctx = pkg.contributes.menus['view/item/context'] ?? [];
+  const when = (command: string) => ctx.find((i) => i.command === command && /remoteHpc\.explorer/.test(i.when ?? ''))?.when ?? '';
+  for (const command of ['remoteHpc.jobs.submit', 'remoteHpc.jobs.previewBatchScript']) assert.doesNotMatch(when(command), /resource(Extname|Filename)/, command);
+  const matches = (w: string, value: string) => {
+    const eq = [...w.matchAll(/viewItem == ([\w.]+)/g)].map((m) => m[1]);
+    const res = [...w.matchAll(/viewItem =~ \/(.+?)\/(?=\s|$)/g)].map((m) => new RegExp(m[1]));
+    return eq.includes(value) || res.some((r) => r.test(value));
+  };
+  assert.equal(entryContextValue('/a/run.sh', false), 'file.script');
+  assert.equal(entryContextValue('/a/x.job.json', false), 'file.jobFile');
+  assert.equal(entryContextValue('/a/notes.txt', false), 'file');
+  assert.equal(entryContextValue('/a/plot.png', false), 'image');
+  assert.equal(entryContextValue('/a/run.sh', true), 'folder');
+  assert.ok(matches(when('remoteHpc.jobs.submit'), 'file.script') && matches(when('remoteHpc.jobs.submit'), 'file.jobFile'));
+  assert.ok(!matches(when('remoteHpc.jobs.submit'), 'file'));
+  assert.ok(matches(when('remoteHpc.jobs.previewBatchScript'), 'file.jobFile') && !matches(when('remoteHpc.jobs.previewBatchScript'), 'file.script'));
+  // Open, Download… still apply to scripts and job files.
+  const open = ctx.filter((i) => /remoteHpc\.explorer/.test(i.when ?? '') && /\(file\|image\|video\)/.test(i.when ?? ''));
+  assert.ok(open.length > 0 && open.every((i) => matches(i.when ?? '', 'file.script') && matches(i.when ?? '', 'file.jobFile')));
 });

@@ -26,6 +26,32 @@ export function fileKind(name: string): FileKind {
   return 'file';
 }
 
+const SCRIPT_EXT = /\.(sh|sbatch|slurm|job|bash)$/i;
+const JOB_FILE = /\.job\.json$/i;
+
+/** Looks like a batch script by its name (what the menus offer "Submit Job" on). */
+export function isBatchScriptPath(path: string): boolean {
+  return SCRIPT_EXT.test(path);
+}
+
+/** A Kotta-style `*.job.json` job description. */
+export function isJobFilePath(path: string): boolean {
+  return JOB_FILE.test(path);
+}
+
+/**
+ * The Remote Explorer's context value of an entry: `folder`, or the file kind with what jobs can
+ * be made of it as a suffix (`file.script`, `file.jobFile`). Menus match these: custom tree items
+ * get no resourceExtname/resourceFilename in code-server.
+ */
+export function entryContextValue(path: string, folder: boolean): string {
+  if (folder) return 'folder';
+  const kind = fileKind(path);
+  if (kind !== 'file') return kind;
+  if (isJobFilePath(path)) return 'file.jobFile';
+  return isBatchScriptPath(path) ? 'file.script' : 'file';
+}
+
 /** A name that is text for sure (no need to sniff its bytes before opening it in an editor). */
 export function isKnownText(name: string): boolean {
   const base = name.slice(name.lastIndexOf('/') + 1).toLowerCase();
