@@ -15,6 +15,7 @@ import type { JobsContext } from './context';
 import { previewUri } from './documents';
 import { pickHost } from './targets';
 import { announceSubmitted } from './submitScript';
+import { outsideWarning, reviewStaging, stagingConfirmation, type StagingReview } from '../core/jobs/staging';
 
 export interface LoadedJobFile {
   uri: vscode.Uri;
@@ -103,39 +104,32 @@ export async function submitJobFile(ctx: JobsContext, uri: vscode.Uri): Promise<
 export async function submitLoaded(ctx: JobsContext, host: string, f: LoadedJobFile): Promise<string> {
   assertJobSpec(f.spec);
   const fileName = posix.basename(f.uri.path);
+  const ops = await ctx.remote.ops(host);
+  const home = await ctx.schedulers.home(host);
+  const workdir = effectiveWorkdir(f, home);
+  const specDir = f.remote ? f.remote.dir : (f.localDir as string);
+  const plan = planStaging(f.spec, specDir, workdir, f.remote ? posix : nodePath);
+  const review = await reviewStaging({ plan, specDir, remoteSpec: !!f.remote, workdir, home });
+  await confirmStaging(review, fileName, host);
   const id = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Submitting ${fileName} on ${host}`, cancellable: true },
     async (progress, token) => {
       const check = () => {
         if (token.isCancellationRequested) throw new CancelledError();
       };
-      const ops = await ctx.remote.ops(host);
-      const home = await ctx.schedulers.home(host);
-      const workdir = effectiveWorkdir(f, home);
       progress.report({ message: `work directory ${workdir}` });
       await mkdirp(ops, workdir);
       check();
-
-      const pathApi = f.remote ? posix : nodePath;
-      const specDir = f.remote ? f.remote.dir : (f.localDir as string);
-      const plan = planStaging(f.spec, specDir, workdir, pathApi);
-      const resolveRemote = (p: string, base: string) => (p === '~' ? home : p.startsWith('~/') ? posix.join(home, p.slice(2)) : posix.resolve(base, p));
-      const copies = plan.copies.map((c) => ({ from: resolveRemote(c.from, f.remote ? f.remote.dir : home), to: c.to }));
-      if (f.remote) for (const u of plan.uploads) copies.push({ from: u.local, to: u.remote });
-      const uploads = f.remote ? [] : plan.uploads;
-      const total = uploads.length + copies.length;
+      const total = review.items.length;
       let done = 0;
-      for (const u of uploads) {
+      for (const it of review.items) {
         check();
-        progress.report({ message: `uploading ${nodePath.basename(u.local)} (${++done}/${total})`, increment: 80 / Math.max(1, total) });
-        await uploadPath(ops, u.local, u.remote, token);
-      }
-      for (const c of copies) {
-        check();
-        progress.report({ message: `copying ${posix.basename(c.from)} (${++done}/${total})`, increment: 80 / Math.max(1, total) });
-        if (c.from === c.to) continue;
-        await mkdirp(ops, posix.dirname(c.to));
-        await ops.copy(c.from, c.to, { overwrite: true });
+        progress.report({ message: `${it.kind === 'upload' ? 'uploading' : 'copying'} ${nodePath.basename(it.from)} (${++done}/${total})`, increment: 80 / Math.max(1, total) });
+        if (it.kind === 'upload') await uploadPath(ops, it.from, it.to, token);
+        else if (it.from !== it.to) {
+          await mkdirp(ops, posix.dirname(it.to));
+          await ops.copy(it.from, it.to, { overwrite: true });
+        }
       }
       check();
       progress.report({ message: 'sbatch' });
@@ -156,6 +150,20 @@ export async function submitLoaded(ctx: JobsContext, host: string, f: LoadedJobF
   ctx.log.info(`[jobs] submitted ${fileName} on ${host}: job ${id}`);
   announceSubmitted(ctx, host, id, f.name);
   return id;
+}
+
+/** The staging dialogs (decisions in core/jobs/staging.ts): outside sources, then the list; both modal. */
+async function confirmStaging(review: StagingReview, fileName: string, host: string): Promise<void> {
+  if (review.outside.length) {
+    const w = outsideWarning(review, fileName);
+    const anyway = 'Send Anyway';
+    if ((await vscode.window.showWarningMessage(w.message, { modal: true, detail: w.detail }, anyway)) !== anyway) throw new CancelledError();
+  }
+  if (review.items.length) {
+    const c = stagingConfirmation(review, host);
+    const go = 'Upload and Submit';
+    if ((await vscode.window.showInformationMessage(c.message, { modal: true, detail: c.detail }, go)) !== go) throw new CancelledError();
+  }
 }
 
 /** `mkdir -p` on the cluster. */
