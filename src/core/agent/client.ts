@@ -9,7 +9,7 @@ import type { Session } from '../ssh/session';
 import { tagged, type Logger } from '../log';
 import { CancelledError, type Disposable } from '../cancel';
 import { encodeFrame, FrameDecoder, FrameType, HandshakeScanner, MAX_PAYLOAD, PROTOCOL_VERSION, type Frame, type Handshake } from './protocol';
-import { installAgent, type AgentInstall } from './install';
+import { agentLaunchArgv, BOOTSTRAP_MISMATCH_EXIT, installAgent, type AgentInstall } from './install';
 
 /** A failed agent request; `code` is an errno name ('ENOENT', 'EEXIST', ...): see classifyRemoteError. */
 export class AgentError extends Error {
@@ -124,18 +124,6 @@ interface Pending {
 
 type EventListener = (json: unknown, payload: Buffer) => void;
 
-/**
- * Starts the agent with the user's login environment (bash/zsh/ksh/sh: `$SHELL -l`; other shells:
- * the environment of the exec channel's shell), python3 first, `python` as a second try.
- */
-const START_SCRIPT = [
-  'f="$1"',
-  'case "${SHELL##*/}" in bash|zsh|ksh|ksh93|mksh|sh|dash|ash|yash) exec "$SHELL" -lc \'for p in python3 python; do command -v "$p" >/dev/null 2>&1 && exec "$p" -u "$0"; done; echo "remote-hpc: no python3 on PATH" >&2; exit 127\' "$f";; esac',
-  'for p in python3 python; do command -v "$p" >/dev/null 2>&1 && exec "$p" -u "$f"; done',
-  'echo "remote-hpc: no python3 on PATH" >&2',
-  'exit 127',
-].join('; ');
-
 export class AgentClient implements Disposable {
   /** Payload limits per answer: the request's own, or for events the default. */
   private readonly decoder = new FrameDecoder({ maxPayload: (type, id) => (type === FrameType.Event ? MAX_PAYLOAD : (this.pending.get(id)?.maxPayload ?? MAX_PAYLOAD)) });
@@ -175,7 +163,7 @@ export class AgentClient implements Disposable {
   }
 
   private static async launch(session: Session, log: Logger, install: AgentInstall, opts: AgentStartOptions): Promise<AgentClient> {
-    const channel = await session.spawn(['/bin/sh', '-c', START_SCRIPT, 'remote-hpc-agent', install.path]);
+    const channel = await session.spawn(agentLaunchArgv(install));
     return AgentClient.connect(channelTransport(channel), log, { expectedHash: install.hash, handshakeTimeoutMs: opts.handshakeTimeoutMs });
   }
 
@@ -208,6 +196,10 @@ export class AgentClient implements Disposable {
         }
         const text = Buffer.concat(stderr).toString('utf8').trim();
         const noPython = /no python3|python3?: (command )?not found|No such file/i.test(text) || why === 'exit code 127';
+        if (why === `exit code ${BOOTSTRAP_MISMATCH_EXIT}`) {
+          fail(new AgentStartError('The cached agent differs from this version', 'hash'));
+          return;
+        }
         fail(new AgentStartError(`Agent did not start (${why})${text ? `: ${text.slice(-500)}` : ''}`, noPython ? 'no-python' : 'exited'));
       });
       transport.onData((chunk) => {

@@ -33,6 +33,42 @@ export function agentHash(source: string = agentSource()): string {
 
 export const AGENT_DIR = '.cache/remote-hpc';
 
+/** Exit status of the bootstrap when the cached agent's content is not the expected one. */
+export const BOOTSTRAP_MISMATCH_EXIT = 86;
+
+/**
+ * Run as `python3 -c BOOTSTRAP <agent path> <sha256>`: reads the cached agent once, hashes those
+ * bytes and executes exactly them only when the hash matches, else exits with
+ * BOOTSTRAP_MISMATCH_EXIT (the client then uploads again). A modified copy never runs. One line,
+ * no single quote or `!`, so any login shell passes it through.
+ */
+const BOOTSTRAP = [
+  'import hashlib,sys',
+  'p=sys.argv[1]',
+  's=open(p,"rb").read()',
+  'h=hashlib.sha256(s).hexdigest()',
+  `h==sys.argv[2] or sys.exit(${BOOTSTRAP_MISMATCH_EXIT})`,
+  'sys.argv=[p]',
+  'exec(compile(s,p,"exec"),{"__name__":"__main__","__file__":p,"AGENT_SHA256":h})',
+].join(';');
+
+/**
+ * Starts the agent with the user's login environment (bash/zsh/ksh/sh: `$SHELL -l`; other shells:
+ * the environment of the exec channel's shell), python3 first, `python` as a second try.
+ */
+const START_SCRIPT = [
+  'f="$1"; h="$2"; b="$3"',
+  'case "${SHELL##*/}" in bash|zsh|ksh|ksh93|mksh|sh|dash|ash|yash) exec "$SHELL" -lc \'for p in python3 python; do command -v "$p" >/dev/null 2>&1 && exec "$p" -u -c "$2" "$0" "$1"; done; echo "remote-hpc: no python3 on PATH" >&2; exit 127\' "$f" "$h" "$b";; esac',
+  'for p in python3 python; do command -v "$p" >/dev/null 2>&1 && exec "$p" -u -c "$b" "$f" "$h"; done',
+  'echo "remote-hpc: no python3 on PATH" >&2',
+  'exit 127',
+].join('; ');
+
+/** argv that starts the installed agent through the verifying bootstrap. */
+export function agentLaunchArgv(install: { path: string; hash: string }): string[] {
+  return ['/bin/sh', '-c', START_SCRIPT, 'remote-hpc-agent', install.path, install.hash, BOOTSTRAP];
+}
+
 export interface AgentInstall {
   /** Absolute remote path of the agent script. */
   path: string;
@@ -45,8 +81,8 @@ export interface AgentInstall {
 
 /**
  * Makes sure the agent is on the host: `~/.cache/remote-hpc` (0700) holds `agent-<hash16>.py`
- * (0700). Uploaded only when missing or of the wrong size, or when `force` (after a hash
- * mismatch in the handshake). The upload goes to a temp name first, so two windows starting at
+ * (0700). Uploaded only when missing or of the wrong size, or when `force` (after the bootstrap
+ * found other content: the size check is only a shortcut, the hash is checked before it runs). The upload goes to a temp name first, so two windows starting at
  * once never run a half-written agent.
  */
 export async function installAgent(session: Session, log: Logger, opts: { force?: boolean; source?: string } = {}): Promise<AgentInstall> {

@@ -1,0 +1,242 @@
+/**
+ * The real Python agent, run locally, against hostile input: catastrophic regexes, FIFOs, other
+ * users' temp files, long names, lost parents, huge watched folders, tampered cached copies.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentClient, processTransport } from '../../src/core/agent/client';
+import { AgentOps } from '../../src/core/remote/agentOps';
+import { silentLogger } from '../../src/core/log';
+import { agentLaunchArgv, agentHash, BOOTSTRAP_MISMATCH_EXIT } from '../../src/core/agent/install';
+import { TEMP_RE } from '../../src/core/remote/common';
+
+const agentPy = join(__dirname, '..', '..', 'src', 'core', 'agent', 'agent.py');
+const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+let dir: string;
+let client: AgentClient;
+let ops: AgentOps;
+
+function start(): ChildProcess {
+  return spawn('python3', ['-B', '-u', agentPy], { stdio: ['pipe', 'pipe', 'pipe'], env });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
+  } catch {
+    return false;
+  }
+};
+
+async function until(fn: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Pids of the processes whose parent is pid. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        return readFileSync(`/proc/${n}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rhpc-agent-hard-'));
+  client = await AgentClient.connect(processTransport(start()), silentLogger, { expectedHash: agentHash() });
+  ops = new AgentOps(client, silentLogger);
+});
+
+after(() => {
+  ops.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function catastrophicFolder(): string {
+  const d = join(dir, 'redos');
+  if (!existsSync(d)) {
+    mkdirSync(d);
+    writeFileSync(join(d, 'input.txt'), `${'a'.repeat(60)}b\n`);
+  }
+  return d;
+}
+
+test('a catastrophic content regex blocks no other request, and cancel kills its worker', async () => {
+  const d = catastrophicFolder();
+  const { result: info } = await client.request<{ pid: number }>('info');
+  const ac = new AbortController();
+  const search = ops.search(d, { contentPattern: '(a|aa)+$', signal: ac.signal });
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = Date.now();
+  assert.equal((await ops.stat([d]))[0]?.type, 'directory');
+  assert.ok(Date.now() - t0 < 500, `stat took ${Date.now() - t0} ms during the search`);
+  const workers = childrenOf(info.pid);
+  assert.equal(workers.length, 1, 'the search runs in a worker process');
+  ac.abort();
+  await assert.rejects(search, { name: 'CancelledError' });
+  await until(() => !alive(workers[0]), 3000, 'the worker to be killed');
+});
+
+test('a search over its time limit is stopped with a clear error', async () => {
+  const d = catastrophicFolder();
+  const t0 = Date.now();
+  await assert.rejects(client.request('search', { root: d, content: '(a|aa)+$', timeoutMs: 800 }), /search took longer than 0.8 s/);
+  assert.ok(Date.now() - t0 < 3000);
+});
+
+test('a catastrophic filter regex ends in a clear error, not a hang', async () => {
+  const d = join(dir, 'redos-filter');
+  mkdirSync(d);
+  writeFileSync(join(d, `${'a'.repeat(60)}b`), '');
+  const t0 = Date.now();
+  await assert.rejects(client.request('list', { path: d, filter: { fileReject: ['(a|aa)+$'] }, filterTimeoutMs: 800 }), /filter of .* took longer than 0.8 s/);
+  assert.ok(Date.now() - t0 < 3000);
+  assert.equal((await ops.list(d, { filter: { fileReject: ['\\.tmp$'] } })).total, 1, 'a sane filter still works');
+});
+
+test('the agent exits within seconds when stdin closes in the middle of a catastrophic search', async () => {
+  const c = start();
+  const cl = await AgentClient.connect(processTransport(c), silentLogger);
+  const { result: info } = await cl.request<{ pid: number }>('info');
+  const pending = cl.request('search', { root: catastrophicFolder(), content: '(a|aa)+$' });
+  pending.catch(() => undefined);
+  await until(() => childrenOf(info.pid).length === 1, 3000, 'the worker');
+  const worker = childrenOf(info.pid)[0];
+  const t0 = Date.now();
+  cl.dispose();
+  await until(() => !alive(info.pid) && !alive(worker), 3000, 'agent and worker to exit');
+  assert.ok(Date.now() - t0 < 3000);
+});
+
+test('the agent exits within seconds when its parent dies, even with stdin still open', async () => {
+  // sh starts the agent in the background and sleeps; killing sh leaves the agent orphaned.
+  const sh = spawn('/bin/sh', ['-c', 'exec 3<&0; python3 -B -u "$0" <&3 & sleep 60', agentPy], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const cl = await AgentClient.connect(processTransport(sh), silentLogger);
+  const { result: info } = await cl.request<{ pid: number }>('info');
+  cl.request('search', { root: catastrophicFolder(), content: '(a|aa)+$' }).catch(() => undefined);
+  await until(() => childrenOf(info.pid).length === 1, 3000, 'the worker');
+  const worker = childrenOf(info.pid)[0];
+  sh.kill('SIGKILL');
+  for (const p of childrenOf(sh.pid ?? 0)) if (p !== info.pid) process.kill(p, 'SIGKILL'); // the sleep
+  await until(() => !alive(info.pid) && !alive(worker), 4000, 'orphaned agent and worker to exit');
+  cl.dispose();
+});
+
+test('a FIFO is never opened for reading: read, search and follow refuse it, nothing hangs', async () => {
+  const d = join(dir, 'fifo');
+  mkdirSync(d);
+  execFileSync('mkfifo', [join(d, 'results.csv')]);
+  writeFileSync(join(d, 'plain.csv'), 'needle\n');
+  const t0 = Date.now();
+  await assert.rejects(ops.readFile(join(d, 'results.csv')), /not a regular file \(a named pipe\)/);
+  const found = await ops.search(d, { contentPattern: 'needle' });
+  assert.deepEqual(
+    found.matches.map((m) => m.path),
+    [join(d, 'plain.csv')],
+  );
+  const errors: Error[] = [];
+  const f = ops.follow(join(d, 'results.csv'), { onData: () => undefined, onError: (e) => errors.push(e) });
+  await until(() => errors.length > 0, 3000, 'the follow error');
+  f.dispose();
+  assert.match(errors[0].message, /named pipe/);
+  await assert.rejects(ops.readFile(d), /is a directory/);
+  assert.ok(Date.now() - t0 < 4000);
+  assert.equal((await ops.list(d)).total, 2, 'the agent still answers');
+});
+
+test('saving cleans only our own stale temps; other users\' files and legacy names survive; 255-byte names save', { skip: process.getuid?.() === 0 ? false : 'needs root to create files of another user' }, async () => {
+  const d = join(dir, 'shared');
+  mkdirSync(d, { mode: 0o777 });
+  const old = new Date(Date.now() - 2 * 3600_000);
+  const mine = '.remote-hpc-0123456789abcdef.tmp';
+  const theirs = '.remote-hpc-fedcba9876543210.tmp';
+  const theirsLegacy = '.data.txt.remote-hpc-0123abcd.tmp';
+  const mineLegacy = '.data.txt.remote-hpc-89abcdef.tmp';
+  for (const n of [mine, theirs, theirsLegacy, mineLegacy]) {
+    writeFileSync(join(d, n), 'partial');
+    utimesSync(join(d, n), old, old);
+  }
+  chownSync(join(d, theirs), 65534, 65534);
+  chownSync(join(d, theirsLegacy), 65534, 65534);
+  assert.ok(TEMP_RE.test(mine) && TEMP_RE.test(theirs));
+  await ops.writeFileAtomic(join(d, 'data.txt'), Buffer.from('saved'));
+  const left = readdirSync(d).sort();
+  assert.deepEqual(left, [theirsLegacy, mineLegacy, theirs, 'data.txt'].sort());
+  assert.deepEqual(
+    (await ops.list(d)).entries.map((e) => e.name),
+    ['data.txt'],
+  );
+  const long = 'L'.repeat(251) + '.txt';
+  assert.equal(Buffer.byteLength(long), 255);
+  await ops.writeFileAtomic(join(d, long), Buffer.from('long'));
+  assert.equal(readFileSync(join(d, long), 'utf8'), 'long');
+});
+
+test('names that are not UTF-8 are kept as bytes: the twin with U+FFFD is never touched', async () => {
+  const d = join(dir, 'bytes');
+  mkdirSync(d);
+  const dirB = Buffer.from(d);
+  const raw = Buffer.concat([dirB, Buffer.from('/dup\xff.txt', 'latin1')]);
+  writeFileSync(raw, 'raw');
+  writeFileSync(join(d, 'dup\uFFFD.txt'), 'twin');
+  const names = (await ops.list(d)).entries.map((e) => e.name).sort();
+  assert.deepEqual(names, ['dup\uDCFF.txt', 'dup\uFFFD.txt'].sort());
+  const p = `${d}/dup\uDCFF.txt`;
+  assert.equal((await ops.readFile(p)).toString(), 'raw');
+  await ops.writeFileAtomic(p, Buffer.from('saved raw'));
+  assert.equal(readFileSync(raw, 'utf8'), 'saved raw');
+  await ops.rename(p, `${d}/moved\uDCFE`);
+  assert.equal(readFileSync(Buffer.concat([dirB, Buffer.from('/moved\xfe', 'latin1')]), 'utf8'), 'saved raw');
+  await ops.remove(`${d}/moved\uDCFE`);
+  assert.equal(readFileSync(join(d, 'dup\uFFFD.txt'), 'utf8'), 'twin');
+  assert.deepEqual(readdirSync(d), ['dup\uFFFD.txt']);
+});
+
+test('a huge watched folder is reported once and then watched by its own stat only', async () => {
+  const d = join(dir, 'huge');
+  mkdirSync(d);
+  for (let i = 0; i < 30; i++) writeFileSync(join(d, `f${i}`), '');
+  const got: { events: { path: string; kind: string }[]; huge?: { path: string; entries: number }[] }[] = [];
+  const sub = await client.subscribe('watch', { paths: [d], maxEntries: 20 }, (json) => got.push(json as (typeof got)[number]));
+  await until(() => got.some((g) => g.huge?.length), 3000, 'the huge notice');
+  assert.deepEqual(got.find((g) => g.huge?.length)?.huge, [{ path: d, entries: 30 }]);
+  writeFileSync(join(d, 'new'), '');
+  await until(() => got.some((g) => g.events.some((e) => e.path === d && e.kind === 'changed')), 5000, 'the folder change');
+  assert.ok(!got.some((g) => g.events.some((e) => e.path === join(d, 'new'))), 'children are not tracked');
+  sub.dispose();
+});
+
+test('the bootstrap runs the cached agent only when its hash matches', async () => {
+  const copy = join(dir, 'agent-copy.py');
+  const marker = join(dir, 'tampered-ran');
+  const source = readFileSync(agentPy);
+  writeFileSync(copy, source);
+  const argv = agentLaunchArgv({ path: copy, hash: agentHash() });
+  const good = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const cl = await AgentClient.connect(processTransport(good), silentLogger, { expectedHash: agentHash() });
+  assert.equal((await cl.request<{ home: string }>('home')).result.home, process.env.HOME);
+  cl.dispose();
+  // Same size, different content: writes a marker when run.
+  const evil = Buffer.from(`import os; open(${JSON.stringify(marker)}, "w").close()\n#`);
+  const tampered = Buffer.concat([evil, Buffer.alloc(source.length - evil.length, 0x23)]);
+  assert.equal(tampered.length, source.length);
+  writeFileSync(copy, tampered);
+  const bad = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const code = await new Promise<number | null>((r) => bad.once('exit', r));
+  assert.equal(code, BOOTSTRAP_MISMATCH_EXIT);
+  assert.equal(existsSync(marker), false, 'the tampered copy never ran');
+});
