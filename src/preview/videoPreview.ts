@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { CancelledError, type Disposable as CoreDisposable } from '../core/cancel';
-import { downloadToFile } from '../core/preview/download';
+import { checkFitsCache, downloadToFile } from '../core/preview/download';
 import { basename, extOf, mimeOf } from '../core/preview/mime';
 import { toErrorInfo, type ErrorInfo, type ProgressInfo, type VideoMeta } from '../shared/protocol';
 import { WebviewHost } from '../webviews/webviewHost';
@@ -87,6 +87,7 @@ class VideoPreviewController implements vscode.Disposable {
       this.meta = { host, path, name: basename(path), fileSize: st.size, mtimeMs: st.mtimeMs, mime };
       this.host.post('meta', this.meta);
       const cache = await this.services.cache();
+      checkFitsCache(path, st.size, cache.limit);
       const key = { host, path, size: st.size, mtimeMs: st.mtimeMs, variant: 'full', ext: cacheExt(ext) };
       const report = throttle(100, (loaded: number, total: number) => {
         this.progress = { loaded, total, fraction: total ? loaded / total : 1, label: 'Downloading' };

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, readdir, rm, stat, utimes, writeFile, mkdir } from '
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkFitsCache } from '../../src/core/preview/download';
 import { PreviewCache, type CacheKey } from '../../src/core/preview/cache';
 
 const key = (path: string, extra: Partial<CacheKey> = {}): CacheKey => ({ host: 'h', path, size: 10, mtimeMs: 1000, variant: 'thumb-256', ext: 'jpg', ...extra });
@@ -109,4 +110,10 @@ test('reopening indexes existing entries oldest first, removes temp leftovers an
 test('extensions are sanitised; names are sharded by the first hash byte', () => {
   const name = PreviewCache.nameOf(key('/a', { ext: '../../x.sh' }));
   assert.match(name, /^[0-9a-f]{2}\/[0-9a-f]{38}\.xsh$/);
+});
+
+test('a video bigger than the preview cache is refused before anything is downloaded, pointing to Download', () => {
+  const limit = 512 * 1024 * 1024;
+  assert.doesNotThrow(() => checkFitsCache('/data/ok.mp4', limit, limit));
+  assert.throws(() => checkFitsCache('/data/huge.mp4', 2 * 1024 ** 3, limit), /huge\.mp4 is 2\.0 GB, more than the preview cache holds \(512 MB\).*Download/);
 });

@@ -4,6 +4,7 @@
  */
 import { open } from 'node:fs/promises';
 import { CancelledError } from '../cancel';
+import { formatSize } from '../remote/format';
 import type { RemoteOps } from '../remote/types';
 
 export interface DownloadOptions {
@@ -17,6 +18,19 @@ export interface DownloadOptions {
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError();
+}
+
+/**
+ * A preview that needs the whole file in the local cache (video) refuses one bigger than the cache
+ * holds: the remote's announced size would otherwise decide how much local disk fills up.
+ */
+export function checkFitsCache(remotePath: string, size: number, cacheLimit: number): void {
+  if (size > cacheLimit) {
+    throw new Error(
+      `${remotePath} is ${formatSize(size)}, more than the preview cache holds (${formatSize(cacheLimit)}). ` +
+        'Use Download… to copy it, or raise remoteHpc.preview.cacheSizeMB.',
+    );
+  }
 }
 
 /** Writes `size` bytes of the remote file to `localPath`; fails if the file came out shorter. */
