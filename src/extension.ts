@@ -14,15 +14,15 @@ import { createConnectionStatusBar } from './hosts/statusBar';
 import { registerJobs } from './jobs';
 import { registerPreviews } from './preview';
 import { createLogger } from './util/logger';
+import { setting } from './config/settings';
 
 export function activate(context: vscode.ExtensionContext): void {
   const channel = vscode.window.createOutputChannel('Remote HPC', { log: true });
   const log = createLogger(channel);
   const hosts = new HostService(log, context.secrets);
-  const settings = () => vscode.workspace.getConfiguration('remoteHpc');
   const remote = new PooledOpsProvider({
     acquire: (host) => hosts.acquire(host),
-    open: (session) => openRemote(session, log, { forceFallback: settings().get<boolean>('forceSftpFallback', false) }),
+    open: (session) => openRemote(session, log, { forceFallback: setting('forceSftpFallback') }),
     logger: log,
   });
   const hostsTree = new HostsTreeProvider(hosts);

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { numberSetting, setting, updateSetting } from '../config/settings';
 import { posix } from 'node:path';
 import type { Logger } from '../core/log';
 import { CancelledError } from '../core/cancel';
@@ -161,7 +162,7 @@ export class ExplorerCommands {
       size = st.size;
     }
     const name = posix.basename(t.path);
-    const thresholdMB = vscode.workspace.getConfiguration('remoteHpc').get<number>('largeFileThresholdMB', 50);
+    const thresholdMB = numberSetting('largeFileThresholdMB', 0);
     const download = 'Download…';
     if (thresholdMB > 0 && size > thresholdMB * MB) {
       const open = 'Open';
@@ -348,10 +349,10 @@ export class ExplorerCommands {
   }
 
   private async addRoot(host: string, dir: string): Promise<void> {
-    const config = vscode.workspace.getConfiguration('remoteHpc');
-    const current = config.get<Record<string, unknown>>('roots') ?? {};
+    const roots = setting('roots');
+    const current = roots && typeof roots === 'object' ? (roots as Record<string, unknown>) : {};
     const specs = [...rootSpecsFor(current, host)];
     if (!specs.includes(dir)) specs.push(dir);
-    await config.update('roots', { ...current, [host]: specs }, vscode.ConfigurationTarget.Global);
+    await updateSetting('roots', { ...current, [host]: specs });
   }
 }

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
+import { SECTION, onDidChangeSettings, setting } from '../config/settings';
 import type { Logger } from '../core/log';
 import type { PathFilter } from '../core/remote/types';
 import { checkFilter, filterEquals, filtersFromSetting, isEmptyFilter, normalizeFilter } from '../core/remote/filterEdit';
 
-const SECTION = 'remoteHpc';
 const KEY = 'filters';
 
 /**
@@ -21,9 +21,7 @@ export class FilterStore implements vscode.Disposable {
   constructor(private readonly log: Logger) {
     this.effective = {};
     this.reload(false);
-    this.subscription = vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(`${SECTION}.${KEY}`)) this.reload(true);
-    });
+    this.subscription = onDidChangeSettings([KEY], () => this.reload(true));
   }
 
   get(host: string): PathFilter | undefined {
@@ -54,7 +52,7 @@ export class FilterStore implements vscode.Disposable {
   }
 
   private reload(announce: boolean): void {
-    const raw = vscode.workspace.getConfiguration(SECTION).get<unknown>(KEY);
+    const raw = setting(KEY);
     const next = filtersFromSetting(raw);
     const hosts = new Set([...Object.keys(next), ...Object.keys(this.effective)]);
     const changed: string[] = [];

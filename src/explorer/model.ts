@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { numberSetting, onDidChangeSettings, setting } from '../config/settings';
 import { posix } from 'node:path';
 import type { Logger } from '../core/log';
 import type { PathFilter, RemoteEntry, RemoteOpsProvider } from '../core/remote/types';
@@ -22,10 +23,9 @@ export interface ExplorerConfig {
 }
 
 export function readExplorerConfig(): ExplorerConfig {
-  const c = vscode.workspace.getConfiguration('remoteHpc');
   return {
-    pageSize: Math.max(1, Math.floor(c.get<number>('explorer.pageSize', 500))),
-    showHidden: c.get<boolean>('explorer.showHiddenFiles', true),
+    pageSize: Math.floor(numberSetting('explorer.pageSize', 1)),
+    showHidden: setting('explorer.showHiddenFiles'),
   };
 }
 
@@ -66,14 +66,13 @@ export class ExplorerModel implements vscode.Disposable {
       hosts.onDidChange(() => this.syncHosts()),
       filters.onDidChange((hs) => hs.forEach((h) => this.resetListings(h))),
       fs.onDidChangeFile((events) => this.onFileChanges(events)),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!e.affectsConfiguration('remoteHpc')) return;
+      onDidChangeSettings(['roots'], () => {
+        this.roots.clear();
+        this.changed.fire(undefined);
+      }),
+      onDidChangeSettings(['explorer'], () => {
         const before = this.config;
         this.config = readExplorerConfig();
-        if (e.affectsConfiguration('remoteHpc.roots')) {
-          this.roots.clear();
-          this.changed.fire(undefined);
-        }
         if (before.showHidden !== this.config.showHidden) for (const h of this.shownHosts) this.resetListings(h);
       }),
     );
@@ -184,7 +183,7 @@ export class ExplorerModel implements vscode.Disposable {
   private async resolveRootsOf(host: string): Promise<RootsState> {
     try {
       const ops = await this.opsOf(host);
-      const specs = rootSpecsFor(vscode.workspace.getConfiguration('remoteHpc').get('roots'), host);
+      const specs = rootSpecsFor(setting('roots'), host);
       const names = rootVariables(specs);
       const [home, env] = await Promise.all([ops.home(), names.length ? ops.getenv(names) : Promise.resolve({})]);
       const { roots, skipped } = resolveRoots(specs, home, env);

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import { passwordSecretKey } from '../core/ssh/auth';
 import { registerCommand } from '../util/commands';
+import { pathSetting } from '../config/settings';
 import type { HostService, HostState } from './hostService';
 
 /** A command's host argument: a tree item, an alias, or nothing (then ask). */
@@ -25,8 +26,7 @@ async function pickHost(hosts: HostService, arg: unknown, filter: (h: HostState)
 }
 
 function sshConfigPath(): string {
-  const v = vscode.workspace.getConfiguration('remoteHpc').get<string>('sshConfigFile', '').trim();
-  return v ? v.replace(/^~(?=$|\/)/, os.homedir()) : path.join(os.homedir(), '.ssh', 'config');
+  return pathSetting('sshConfigFile') ?? path.join(os.homedir(), '.ssh', 'config');
 }
 
 /** Appends a Host block to the SSH config the user chose (never rewrites what is there). */

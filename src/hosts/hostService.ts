@@ -1,9 +1,9 @@
-import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { tagged, type Logger } from '../core/log';
 import { SessionPool, type HostStatus, type SessionLease } from '../core/ssh/pool';
 import { sshConnector } from '../core/ssh/connector';
-import { HostDirectory, SshConfig, expandTilde, type ExtraHost, type HostConfig } from '../core/ssh/sshConfig';
+import { HostDirectory, SshConfig, type ExtraHost, type HostConfig } from '../core/ssh/sshConfig';
+import { numberSetting, onDidChangeSettings, pathSetting, setting } from '../config/settings';
 import { VsCodePrompter, VsCodeSecretStore } from './prompter';
 
 export interface HostState {
@@ -15,22 +15,16 @@ export interface HostState {
   error?: string;
 }
 
-const SECTION = 'remoteHpc';
-
-/** Reads `remoteHpc.*` settings that shape sessions; paths with `~` are expanded. */
+/** The `remoteHpc.*` settings that shape sessions, read fresh each time. */
 function settings() {
-  const c = vscode.workspace.getConfiguration(SECTION);
-  const path = (key: string) => {
-    const v = c.get<string>(key, '').trim();
-    return v ? expandTilde(v, os.homedir()) : undefined;
-  };
+  const hosts = setting('hosts');
   return {
-    sshConfigFile: path('sshConfigFile'),
-    knownHostsFile: path('knownHostsFile'),
-    hosts: c.get<ExtraHost[]>('hosts', []),
-    idleTimeoutMs: Math.max(0, c.get<number>('idleTimeoutMinutes', 30)) * 60_000,
-    keepaliveIntervalMs: Math.max(0, c.get<number>('keepaliveIntervalSeconds', 0)) * 1000,
-    rememberPasswords: c.get<boolean>('rememberPasswords', false),
+    sshConfigFile: pathSetting('sshConfigFile'),
+    knownHostsFile: pathSetting('knownHostsFile'),
+    hosts: Array.isArray(hosts) ? (hosts as ExtraHost[]) : [],
+    idleTimeoutMs: numberSetting('idleTimeoutMinutes', 0) * 60_000,
+    keepaliveIntervalMs: numberSetting('keepaliveIntervalSeconds', 0) * 1000,
+    rememberPasswords: setting('rememberPasswords') === true,
   };
 }
 
@@ -56,12 +50,9 @@ export class HostService implements vscode.Disposable {
     this.pool = this.createPool();
     this.disposables.push(
       this.changed,
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!e.affectsConfiguration(SECTION)) return;
-        if (['sshConfigFile', 'hosts'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
-          void this.reload();
-        }
-      }),
+      onDidChangeSettings(['sshConfigFile', 'hosts'], () => void this.reload()),
+      // Applies to open sessions too, without a reload.
+      onDidChangeSettings(['idleTimeoutMinutes'], () => this.pool.setIdleTimeout(settings().idleTimeoutMs)),
     );
   }
 

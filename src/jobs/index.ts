@@ -23,7 +23,7 @@ import { showFinishedNotices } from './notifications';
 import { OUTPUT_SCHEME, OutputTails } from './outputTail';
 import { JobRecords } from '../core/jobs/records';
 import { HostSchedulers } from '../core/jobs/schedulers';
-import { affectsJobsSettings, readJobsSettings } from './settings';
+import { onDidChangeJobsSettings, readJobsSettings } from './settings';
 import { askScript, scriptTargetOf, submitScript } from './submitScript';
 import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { isJobRef, resolveTargets, targetsOrPick } from './targets';
@@ -88,8 +88,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   applyFilter(ctx, EMPTY_FILTER);
 
   disposables.push(
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (!affectsJobsSettings(e)) return;
+    onDidChangeJobsSettings(() => {
       controller.settingsChanged();
       tree.refresh();
     }),

@@ -1,28 +1,25 @@
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { JOB_STATES } from '../core/scheduler/types';
 import type { JobsSettings } from '../core/jobs/controller';
 import { DEFAULT_NOTIFY_STATES } from '../core/jobs/notices';
 import { defaultsFor, type HostJobDefaults } from '../core/jobs/submitOptions';
-
-const SECTION = 'remoteHpc.jobs';
+import { numberSetting, onDidChangeSettings, setting } from '../config/settings';
 
 export function readJobsSettings(): JobsSettings {
-  const c = vscode.workspace.getConfiguration(SECTION);
-  const poll = c.get<number>('pollIntervalSeconds', 30);
-  const days = c.get<number>('historyDays', 3);
-  const notify = c.get<unknown>('notifyStates', DEFAULT_NOTIFY_STATES);
+  const notify = setting('jobs.notifyStates');
   return {
-    pollIntervalSeconds: Number.isFinite(poll) ? Math.min(3600, Math.max(5, poll)) : 30,
-    historyDays: Number.isFinite(days) ? Math.min(365, Math.max(0, Math.floor(days))) : 3,
+    pollIntervalSeconds: numberSetting('jobs.pollIntervalSeconds', 5, 3600),
+    historyDays: Math.floor(numberSetting('jobs.historyDays', 0, 365)),
     notifyStates: Array.isArray(notify) ? notify.filter((s): s is string => typeof s === 'string' && (JOB_STATES as readonly string[]).includes(s)) : [...DEFAULT_NOTIFY_STATES],
   };
 }
 
 /** `remoteHpc.jobs.defaults` for one host (`*` overlaid by the host's entry). */
 export function hostDefaults(host: string): HostJobDefaults {
-  return defaultsFor(vscode.workspace.getConfiguration(SECTION).get<unknown>('defaults', {}), host);
+  return defaultsFor(setting('jobs.defaults'), host);
 }
 
-export function affectsJobsSettings(e: vscode.ConfigurationChangeEvent): boolean {
-  return e.affectsConfiguration(SECTION);
+/** Any `remoteHpc.jobs.*` setting changed. */
+export function onDidChangeJobsSettings(listener: () => void): vscode.Disposable {
+  return onDidChangeSettings(['jobs'], listener);
 }

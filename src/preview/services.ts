@@ -3,6 +3,7 @@
  * lazily, size from the settings), the log and the extension's location.
  */
 import * as vscode from 'vscode';
+import { numberSetting, onDidChangeSettings } from '../config/settings';
 import type { Logger } from '../core/log';
 import type { RemoteOps } from '../core/remote/types';
 import { PreviewCache } from '../core/preview/cache';
@@ -28,10 +29,8 @@ export class PreviewServices implements vscode.Disposable {
     readonly deps: PreviewDeps,
   ) {
     this.disposables.push(
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('remoteHpc.preview.cacheSizeMB') && this.cachePromise) {
-          void this.cachePromise.then((c) => c.setLimit(cacheLimit()));
-        }
+      onDidChangeSettings(['preview.cacheSizeMB'], () => {
+        if (this.cachePromise) void this.cachePromise.then((c) => c.setLimit(cacheLimit()));
       }),
     );
   }
@@ -57,8 +56,7 @@ export class PreviewServices implements vscode.Disposable {
   }
 
   thumbnailSize(): number {
-    const n = vscode.workspace.getConfiguration('remoteHpc.preview').get<number>('thumbnailSize', 256);
-    return Math.max(64, Math.min(1024, Math.round(n)));
+    return Math.round(numberSetting('preview.thumbnailSize', 64, 1024));
   }
 
   dispose(): void {
@@ -67,8 +65,7 @@ export class PreviewServices implements vscode.Disposable {
 }
 
 function cacheLimit(): number {
-  const mb = vscode.workspace.getConfiguration('remoteHpc.preview').get<number>('cacheSizeMB', 1024);
-  return Math.max(16, mb) * 1024 * 1024;
+  return numberSetting('preview.cacheSizeMB', 16) * 1024 * 1024;
 }
 
 export interface HpcLocation {

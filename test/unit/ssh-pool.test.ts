@@ -343,3 +343,24 @@ test('withSession releases on success and failure; hosts are independent; dispos
   assert.ok(f.conns.every((c) => c.closed));
   await assert.rejects(pool.acquire('a'), /shutting down/);
 });
+
+test('a changed idle timeout applies to open sessions at once (no reload)', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const f = fakeConnect();
+  f.succeed();
+  const pool = new SessionPool({ connect: f.connect, idleTimeoutMs: 60_000, now: () => Date.now() });
+  const lease = await pool.acquire('hpc');
+  lease.release();
+  t.mock.timers.tick(1000);
+  pool.setIdleTimeout(500);
+  t.mock.timers.tick(499);
+  assert.equal(pool.status('hpc'), 'connected');
+  t.mock.timers.tick(2);
+  assert.equal(pool.status('hpc'), 'disconnected', 'the new timeout counts from the change');
+  const again = await pool.acquire('hpc', { explicit: true });
+  again.release();
+  pool.setIdleTimeout(0);
+  t.mock.timers.tick(10 * 60_000);
+  assert.equal(pool.status('hpc'), 'connected', '0 keeps sessions open');
+  pool.dispose();
+});

@@ -93,7 +93,7 @@ export class SessionPool implements Disposable {
   private readonly entries = new Map<string, Entry>();
   private readonly statusEmitter: Emitter<StatusEvent>;
   private readonly log: Logger;
-  private readonly idleTimeoutMs: number;
+  private idleTimeoutMs: number;
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
   private readonly pingTimeoutMs: number;
@@ -132,6 +132,18 @@ export class SessionPool implements Disposable {
   /** Hosts the pool has seen, with their status. */
   statuses(): StatusEvent[] {
     return [...this.entries.values()].map((e) => ({ alias: e.alias, status: e.status, ...(e.error ? { error: e.error } : {}) }));
+  }
+
+  /** A new idle timeout (the setting changed): unused sessions restart their idle clock with it. */
+  setIdleTimeout(ms: number): void {
+    if (ms === this.idleTimeoutMs) return;
+    this.idleTimeoutMs = ms;
+    for (const e of this.entries.values()) {
+      if (!e.idleTimer) continue;
+      clearTimeout(e.idleTimer);
+      e.idleTimer = undefined;
+      this.maybeIdle(e, e.generation);
+    }
   }
 
   /** A lease on the host's session, connecting (once, shared) if needed. Release it when done. */

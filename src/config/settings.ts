@@ -1,0 +1,89 @@
+/**
+ * Every `remoteHpc.*` setting, named once with its type. Defaults live in package.json
+ * (`contributes.configuration`) and nowhere else: VS Code answers `get` with the contributed
+ * default when the user set nothing. Change events come from here too, so a feature subscribes
+ * to the keys it reads instead of re-parsing configuration events.
+ */
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import { expandTilde, type ExtraHost } from '../core/ssh/sshConfig';
+
+export const SECTION = 'remoteHpc';
+
+/** The value type of each setting (as the user may write it: shapes are checked by its reader). */
+export interface Settings {
+  sshConfigFile: string;
+  knownHostsFile: string;
+  hosts: ExtraHost[];
+  idleTimeoutMinutes: number;
+  keepaliveIntervalSeconds: number;
+  rememberPasswords: boolean;
+  roots: unknown;
+  filters: unknown;
+  largeFileThresholdMB: number;
+  'explorer.pageSize': number;
+  'explorer.showHiddenFiles': boolean;
+  'preview.cacheSizeMB': number;
+  'preview.thumbnailSize': number;
+  'jobs.pollIntervalSeconds': number;
+  'jobs.historyDays': number;
+  'jobs.notifyStates': unknown;
+  'jobs.defaults': unknown;
+  forceSftpFallback: boolean;
+}
+
+export type SettingKey = keyof Settings;
+
+const KEYS: Record<SettingKey, true> = {
+  sshConfigFile: true,
+  knownHostsFile: true,
+  hosts: true,
+  idleTimeoutMinutes: true,
+  keepaliveIntervalSeconds: true,
+  rememberPasswords: true,
+  roots: true,
+  filters: true,
+  largeFileThresholdMB: true,
+  'explorer.pageSize': true,
+  'explorer.showHiddenFiles': true,
+  'preview.cacheSizeMB': true,
+  'preview.thumbnailSize': true,
+  'jobs.pollIntervalSeconds': true,
+  'jobs.historyDays': true,
+  'jobs.notifyStates': true,
+  'jobs.defaults': true,
+  forceSftpFallback: true,
+};
+
+/** All keys (without the `remoteHpc.` prefix), for the test that checks them against package.json. */
+export const SETTING_KEYS = Object.keys(KEYS) as SettingKey[];
+
+/** The current value of a setting: the user's, else the default package.json contributes. */
+export function setting<K extends SettingKey>(key: K): Settings[K] {
+  return vscode.workspace.getConfiguration(SECTION).get<Settings[K]>(key) as Settings[K];
+}
+
+/** A file path setting, `~` expanded (the one place that does it); undefined when empty. */
+export function pathSetting(key: 'sshConfigFile' | 'knownHostsFile'): string | undefined {
+  const v = setting(key).trim();
+  return v ? expandTilde(v, os.homedir()) : undefined;
+}
+
+/** A finite number setting clamped to [min, max]; the contributed default when the value is unusable. */
+export function numberSetting(key: { [K in SettingKey]: Settings[K] extends number ? K : never }[SettingKey], min: number, max = Infinity): number {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const v = c.get<number>(key);
+  const n = typeof v === 'number' && Number.isFinite(v) ? v : (c.inspect<number>(key)?.defaultValue ?? min);
+  return Math.min(max, Math.max(min, n));
+}
+
+export function updateSetting<K extends SettingKey>(key: K, value: Settings[K], target = vscode.ConfigurationTarget.Global): Thenable<void> {
+  return vscode.workspace.getConfiguration(SECTION).update(key, value, target);
+}
+
+/** Calls `listener` when any of `keys` (or a key below one, e.g. `jobs` for all `jobs.*`) changes. */
+export function onDidChangeSettings(keys: readonly (SettingKey | 'jobs' | 'explorer' | 'preview')[], listener: () => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (keys.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) listener();
+  });
+}
