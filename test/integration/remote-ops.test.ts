@@ -202,9 +202,11 @@ for (const kind of ['agent', 'sftp'] as const) {
       const dir = `${work}/watch me`;
       await ops.mkdir(dir);
       const events: ChangeEvent[] = [];
-      const w = ops.watch([dir], (ev) => events.push(...ev));
+      let armed = () => {};
+      const ready = new Promise<void>((r) => (armed = r));
+      const w = ops.watch([dir], (ev) => events.push(...ev), { onReady: () => armed() });
       try {
-        await new Promise((r) => setTimeout(r, 1500));
+        await ready;
         const name = `${dir}/new 'file' $(x)`;
         await sh(conn.session, 'printf one > "$1"', name);
         await waitUntil('created', () => events.find((e) => e.path === name && e.kind === 'created'), 8000);
@@ -236,22 +238,27 @@ for (const kind of ['agent', 'sftp'] as const) {
       const p = `${work}/follow me 'log'.txt`;
       const chunks: Buffer[] = [];
       const offsets: number[] = [];
+      let armed = () => {};
+      const ready = new Promise<void>((r) => (armed = r));
       const f = ops.follow(p, {
         onData: (b, off) => {
           chunks.push(b);
           offsets.push(off);
         },
+        onReady: () => armed(),
       });
       try {
-        await new Promise((r) => setTimeout(r, 400)); // not created yet
+        await ready; // following a file that does not exist yet
         let expected = '';
         for (let i = 0; i < 30; i++) {
           const line = `line ${i} ${'x'.repeat(i * 37)}\n`;
           expected += line;
           await sh(conn.session, 'printf "%s\\n" "$2" >> "$1"', p, line.slice(0, -1));
         }
-        await waitUntil('all bytes', () => (Buffer.concat(chunks).length >= Buffer.byteLength(expected) ? true : undefined), 10_000);
-        await new Promise((r) => setTimeout(r, 500));
+        // A last line: a byte repeated or reordered before it shows in the comparison below.
+        expected += 'the end\n';
+        await sh(conn.session, 'printf "the end\n" >> "$1"', p);
+        await waitUntil('the last line', () => Buffer.concat(chunks).toString('utf8').endsWith('the end\n'), 10_000);
         assert.equal(Buffer.concat(chunks).toString('utf8'), expected);
         let at = 0;
         chunks.forEach((c, i) => {

@@ -10,6 +10,7 @@ import { chmodSync, chownSync, existsSync, utimesSync, writeFileSync } from 'nod
 import { connectDirect } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
 import { sh } from '../support/shell';
+import { waitUntil } from '../support/wait';
 import { openRemote } from '../../src/core/remote/openRemote';
 import { silentLogger } from '../../src/core/log';
 import type { RemoteOps } from '../../src/core/remote/types';
@@ -61,10 +62,7 @@ for (const kind of ['agent', 'sftp'] as const) {
       utimesSync(`${shared}/${foreign}`, old, old);
       const listed = (await ops.list(shared)).entries.map((e) => e.name);
       assert.deepEqual(listed, [], 'temp files are hidden');
-      const gone = async (n: string) => {
-        for (let i = 0; i < 50 && existsSync(`${shared}/${n}`); i++) await new Promise((r) => setTimeout(r, 50));
-        return !existsSync(`${shared}/${n}`);
-      };
+      const gone = (n: string) => waitUntil(`${n} removed`, () => !existsSync(`${shared}/${n}`), 2500).then(() => true, () => false);
       assert.ok(await gone(mine), 'our own stale temp file is removed');
       assert.ok(existsSync(`${shared}/${foreign}`), "another user's file is never deleted");
       assert.ok(existsSync(`${shared}/${legacy}`), 'legacy-named temp files are never deleted');

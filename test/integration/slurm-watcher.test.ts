@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { sandbox } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
 import { reconnectingSession, sessionRunner } from '../support/schedulerRunner';
+import { waitUntil } from '../support/wait';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { JobWatcher } from '../../src/core/scheduler/watcher';
 import { whenJobFinished } from '../../src/core/scheduler/tail';
@@ -67,7 +68,13 @@ test('degraded once while the controller is unreachable, recovered once after', 
   await conn.session.exec(['sh', '-c', 'cat > "$1"', 'sh', confPath], { stdin: conf });
   const base = sessionRunner(conn.session);
   let down = true;
-  const runner: CommandRunner = { run: (argv, opts = {}) => base.run(argv, down ? { ...opts, env: { ...opts.env, SLURM_CONF: confPath } } : opts) };
+  let failingCalls = 0;
+  const runner: CommandRunner = {
+    run: (argv, opts = {}) => {
+      if (down) failingCalls++;
+      return base.run(argv, down ? { ...opts, env: { ...opts.env, SLURM_CONF: confPath } } : opts);
+    },
+  };
   const w = new JobWatcher({ intervalMs: 200, maxIntervalMs: 800, jitter: 0 });
   const events: string[] = [];
   w.on('degraded', (_h, e) => events.push(`degraded: ${e.message}`));
@@ -77,7 +84,8 @@ test('degraded once while the controller is unreachable, recovered once after', 
     const degraded = new Promise<void>((r) => w.on('degraded', () => r()));
     w.addHost('sandbox', new SlurmScheduler(runner), sandbox().user);
     await withTimeout(degraded, 20_000, 'degraded');
-    await new Promise((r) => setTimeout(r, 2000)); // several failing cycles: still one event
+    const seen = failingCalls;
+    await waitUntil('three more failing cycles', () => failingCalls >= seen + 3, 20_000); // still one event
     const recovered = new Promise<void>((r) => w.on('recovered', () => r()));
     down = false;
     await withTimeout(recovered, 20_000, 'recovered');

@@ -1,4 +1,5 @@
 import type { Job } from '../../src/core/scheduler/types';
+import { flush } from './wait';
 
 /** A job record with sensible defaults, for tests of the jobs UI. */
 export function job(over: Partial<Job> = {}): Job {
@@ -55,8 +56,4 @@ export class FakeClock {
     this.t = end;
     await flush();
   }
-}
-
-export async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
 }

@@ -9,7 +9,7 @@ import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { ChangeEvent, ListOptions, ListResult, RemoteEntry, RemoteOps, RemoteStat, RunOptions, RunResult, FollowOptions, EntryType } from '../../src/core/remote/types';
+import type { ChangeEvent, ListOptions, ListResult, RemoteEntry, RemoteOps, RemoteStat, RunOptions, RunResult, FollowOptions, EntryType, WatchOptions } from '../../src/core/remote/types';
 import type { Disposable } from '../../src/core/cancel';
 
 function typeOf(st: import('node:fs').Stats): EntryType {
@@ -22,6 +22,8 @@ export class LocalOps implements RemoteOps {
   /** Commands run, for assertions. */
   readonly runs: string[][] = [];
   bytesRead = 0;
+  /** One promise per process still running (resolved on its 'close'). */
+  private readonly live = new Set<Promise<void>>();
 
   constructor(private readonly env: Record<string, string> = {}) {}
 
@@ -104,7 +106,7 @@ export class LocalOps implements RemoteOps {
   async search(): Promise<{ matches: []; truncated: boolean }> {
     return { matches: [], truncated: false };
   }
-  watch(paths: string[], listener: (events: ChangeEvent[]) => void): Disposable {
+  watch(paths: string[], listener: (events: ChangeEvent[]) => void, opts: WatchOptions = {}): Disposable {
     const watchers: FSWatcher[] = paths.map((dir) =>
       fsWatch(dir, (_ev, name) => {
         if (!name) return;
@@ -112,12 +114,16 @@ export class LocalOps implements RemoteOps {
         void this.statOne(p).then((st) => listener([{ path: p, kind: st ? 'created' : 'deleted' }]));
       }),
     );
+    queueMicrotask(() => opts.onReady?.()); // fs.watch is armed when it returns
     return { dispose: () => watchers.forEach((w) => w.close()) };
   }
   run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     this.runs.push(argv);
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env: { ...process.env, ...this.env, ...opts.env }, stdio: 'pipe', detached: true });
+      const closed: Promise<void> = new Promise<void>((r) => child.once('close', () => r())).then(() => void this.live.delete(closed));
+      this.live.add(closed);
+      child.once('error', () => this.live.delete(closed));
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       const abort = () => {
@@ -144,6 +150,10 @@ export class LocalOps implements RemoteOps {
       child.stdin.end(opts.stdin ?? '');
     });
   }
+  /** Resolves once every process started so far has ended (a cancelled run rejects before that). */
+  async settled(): Promise<void> {
+    while (this.live.size) await Promise.all([...this.live]);
+  }
   follow(path: string, opts: FollowOptions): Disposable {
     let offset = opts.offset ?? 0;
     let busy = false;
@@ -169,6 +179,7 @@ export class LocalOps implements RemoteOps {
       }
     };
     const timer = setInterval(() => void tick(), 50);
+    void tick().then(() => opts.onReady?.());
     return { dispose: () => clearInterval(timer) };
   }
   dispose(): void {}

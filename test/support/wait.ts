@@ -21,3 +21,8 @@ export async function waitUntil<T>(what: string, fn: () => T | undefined | false
     pause = Math.min(pause * 2, intervalMs);
   }
 }
+
+/** Lets pending promise chains and I/O callbacks run (setImmediate is not faked by mock timers). */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+}

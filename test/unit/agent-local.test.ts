@@ -267,8 +267,10 @@ test('watch pushes created, changed and deleted', async () => {
   mkdirSync(d);
   writeFileSync(join(d, 'keep'), '1');
   const events: ChangeEvent[] = [];
-  const w = ops.watch([d], (ev) => events.push(...ev));
-  await new Promise((r) => setTimeout(r, 300));
+  let armed = () => {};
+  const ready = new Promise<void>((r) => (armed = r));
+  const w = ops.watch([d], (ev) => events.push(...ev), { onReady: () => armed() });
+  await ready;
   writeFileSync(join(d, 'new'), 'x');
   await waitUntil('created event', () => events.find((e) => e.path === join(d, 'new') && e.kind === 'created'), 5000);
   appendFileSync(join(d, 'keep'), 'more');
@@ -282,8 +284,10 @@ test('follow delivers appended bytes exactly once, in order, across truncation',
   const p = join(dir, 'log.txt');
   const got: Buffer[] = [];
   let truncated = 0;
-  const f = ops.follow(p, { onData: (b) => got.push(b), onTruncate: () => truncated++ });
-  await new Promise((r) => setTimeout(r, 300)); // file does not exist yet
+  let armed = () => {};
+  const ready = new Promise<void>((r) => (armed = r));
+  const f = ops.follow(p, { onData: (b) => got.push(b), onTruncate: () => truncated++, onReady: () => armed() });
+  await ready; // following a file that does not exist yet
   let expected = '';
   for (let i = 0; i < 40; i++) {
     const line = `line ${i}\n`;

@@ -4,7 +4,8 @@ import type { Job } from '../../src/core/scheduler/types';
 import { JobsController, type JobsSettings } from '../../src/core/jobs/controller';
 import { JobsModel } from '../../src/core/jobs/model';
 import type { FinishedNotice } from '../../src/core/jobs/notices';
-import { FakeClock, flush, job, task } from '../support/jobs';
+import { FakeClock, job, task } from '../support/jobs';
+import { flush } from '../support/wait';
 
 class FakeHosts {
   hosts: { alias: string; status: string }[] = [];

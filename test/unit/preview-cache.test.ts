@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkFitsCache } from '../../src/core/preview/download';
 import { PreviewCache, type CacheKey } from '../../src/core/preview/cache';
+import { waitUntil } from '../support/wait';
 
 const key = (path: string, extra: Partial<CacheKey> = {}): CacheKey => ({ host: 'h', path, size: 10, mtimeMs: 1000, variant: 'thumb-256', ext: 'jpg', ...extra });
 
@@ -50,7 +51,7 @@ test('least recently used entries are evicted past the cap; get() refreshes rece
 test('pinned entries survive eviction until unpinned', () =>
   withDir(async (dir) => {
     const c = await PreviewCache.open(dir, { maxBytes: 20 });
-    await c.put(key('/video.mp4'), Buffer.alloc(15));
+    const video = await c.put(key('/video.mp4'), Buffer.alloc(15));
     const pin = c.pin(key('/video.mp4'));
     const x = await c.put(key('/x'), Buffer.alloc(10));
     assert.ok(c.has(key('/video.mp4')), 'pinned entry kept');
@@ -59,21 +60,25 @@ test('pinned entries survive eviction until unpinned', () =>
     assert.ok(c.has(key('/video.mp4')), 'still pinned');
     assert.equal(c.has(key('/x')), false, 'the oldest unpinned entry went');
     pin.dispose();
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(c.has(key('/video.mp4')), false);
+    assert.equal(c.has(key('/video.mp4')), false, 'evicted as soon as it is unpinned');
     assert.ok(c.totalBytes <= 20);
+    await waitUntil('the evicted file to be removed', () => !existsSync(video), 5000);
   }));
 
 test('concurrent produce() of one key runs the producer once; a failed producer leaves nothing', () =>
   withDir(async (dir) => {
     const c = await PreviewCache.open(dir, { maxBytes: 1000 });
     let runs = 0;
+    let finish = () => {};
+    const gate = new Promise<void>((r) => (finish = r));
     const producer = async (tmp: string) => {
       runs++;
-      await new Promise((r) => setTimeout(r, 20));
+      await gate; // still producing when the second produce() asks
       await writeFile(tmp, 'x');
     };
-    const [p1, p2] = await Promise.all([c.produce(key('/k'), producer), c.produce(key('/k'), producer)]);
+    const both = Promise.all([c.produce(key('/k'), producer), c.produce(key('/k'), producer)]);
+    finish();
+    const [p1, p2] = await both;
     assert.equal(p1, p2);
     assert.equal(runs, 1);
     await assert.rejects(

@@ -197,7 +197,7 @@ test('cancelling leaves no output, no partial file and no work folder', { skip: 
       onProgress: (p) => p.phase === 'encode' && (p.framesDone ?? 0) > 2 && ac.abort(),
     });
     await assert.rejects(run, (e: unknown) => e instanceof CancelledError);
-    await new Promise((r) => setTimeout(r, 300));
+    await ops.settled(); // the killed ffmpeg has exited: nothing can appear later
     assert.equal(existsSync(output), false, where);
     assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.')), [], where);
   }
@@ -253,8 +253,7 @@ test('a failed local encode waits for its frame workers, reports the real error 
     const run = makeVideo({ ops: new SlowFrames(PATH_ENV), source: { folder: src }, order: 'name', fps: 10, format: 'mp4', output: join(dir, 'race.mp4'), where: 'local', localFfmpeg: '/bin/true' });
     await assert.rejects(run, /frame f01 unreadable/);
     assert.equal(inflight, 0, 'no frame fetch still running when makeVideo gives up');
-    await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(await readdir(tmp), []);
+    await waitUntil('the local work folder removed', async () => (await readdir(tmp)).length === 0, 5000);
   } finally {
     process.env.TMPDIR = saved;
     await rm(tmp, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JobWatcher, type Clock, type WatchedScheduler } from '../../src/core/scheduler/watcher';
-import { FakeClock as SharedFakeClock, flush } from '../support/jobs';
+import { FakeClock as SharedFakeClock } from '../support/jobs';
+import { flush } from '../support/wait';
 import type { Job, JobState } from '../../src/core/scheduler/types';
 
 /** The shared fake clock, plus a view of the timers still pending (relative to now). */

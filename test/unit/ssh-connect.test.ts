@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Server, utils, type AuthContext, type ParsedKey } from 'ssh2';
 import { connect, type ConnectOptions } from '../../src/core/ssh/connect';
+import { waitUntil } from '../support/wait';
 import { PassphraseCache, passwordSecretKey, type AuthPrompter, type SecretStore } from '../../src/core/ssh/auth';
 import { fingerprint, hostKeyQuestionText } from '../../src/core/ssh/knownHosts';
 import { SshError } from '../../src/core/ssh/errors';
@@ -241,8 +242,7 @@ test('password: retried after a wrong answer, remembered in the SecretStore, for
   (await connect(hostConfig(srv.port, kh), { ...base(p), secretStore })).end();
   assert.equal(log.calls.filter((c) => c.startsWith('password')).length, 2);
   const key = passwordSecretKey('alice', '127.0.0.1', srv.port);
-  await sleep(10);
-  assert.equal(store.get(key), 'right');
+  await waitUntil('the password remembered', () => store.get(key) === 'right', 5000);
 
   log.calls.length = 0;
   (await connect(hostConfig(srv.port, kh), { ...base(p), secretStore })).end();
@@ -252,8 +252,7 @@ test('password: retried after a wrong answer, remembered in the SecretStore, for
   answers.push('changed');
   (await connect(hostConfig(srv.port, kh), { ...base(p), secretStore })).end();
   assert.deepEqual(log.calls, ['password alice@test-host'], 'a refused remembered password is replaced by a prompt');
-  await sleep(10);
-  assert.equal(store.get(key), 'changed');
+  await waitUntil('the new password remembered', () => store.get(key) === 'changed', 5000);
 });
 
 test('failed password logins are auth-failed and flagged interactive; cancelling is a CancelledError', async (t) => {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionPool, type PoolConnection, type PoolConnectContext, type StatusEvent } from '../../src/core/ssh/pool';
 import { SshError } from '../../src/core/ssh/errors';
 import { CancelledError } from '../../src/core/cancel';
 import type { Session } from '../../src/core/ssh/session';
+import { flush } from '../support/wait';
 
 class FakeConn implements PoolConnection {
   closed = false;
@@ -94,7 +94,7 @@ test('concurrent acquires share one handshake and are reference counted', async 
   const pool = new SessionPool({ connect: f.connect });
   const events = statusLog(pool);
   const pending = Array.from({ length: 5 }, () => pool.acquire('hpc'));
-  await sleep(0);
+  await flush();
   assert.equal(f.calls.length, 1);
   assert.equal(pool.status('hpc'), 'connecting');
   const conn = f.calls[0].resolve();
@@ -115,20 +115,23 @@ test('concurrent acquires share one handshake and are reference counted', async 
   pool.dispose();
 });
 
-test('idle sessions are closed after the idle timeout, held ones are not', async () => {
+test('idle sessions are closed after the idle timeout, held ones are not', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
   const f = fakeConnect();
   f.succeed();
-  const pool = new SessionPool({ connect: f.connect, idleTimeoutMs: 40 });
+  const pool = new SessionPool({ connect: f.connect, idleTimeoutMs: 30 * 60_000 });
   const events = statusLog(pool);
   const lease = await pool.acquire('hpc');
-  await sleep(80);
+  t.mock.timers.tick(2 * 60 * 60_000);
   assert.equal(pool.status('hpc'), 'connected', 'a held lease keeps the session');
   lease.release();
-  await sleep(20);
+  t.mock.timers.tick(29 * 60_000);
   const again = await pool.acquire('hpc');
   again.release();
   assert.equal(f.conns.length, 1, 'reacquired before the timeout: same connection');
-  await sleep(80);
+  t.mock.timers.tick(30 * 60_000 - 1);
+  assert.equal(pool.status('hpc'), 'connected', 'the idle clock restarts at the last release');
+  t.mock.timers.tick(1);
   assert.equal(f.conns[0].closed, true);
   assert.equal(pool.status('hpc'), 'disconnected');
   assert.deepEqual(events, ['hpc:connecting', 'hpc:connected', 'hpc:disconnected']);
@@ -251,20 +254,23 @@ test('a cancelled login throws CancelledError, reports disconnected, and waits f
   pool.dispose();
 });
 
-test('a waiter that aborts does not cancel the shared handshake', async () => {
+test('a waiter that aborts does not cancel the shared handshake', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
   const f = fakeConnect();
   const pool = new SessionPool({ connect: f.connect, idleTimeoutMs: 30 });
   const ac = new AbortController();
   const a = pool.acquire('hpc', { signal: ac.signal });
   const b = pool.acquire('hpc');
-  await sleep(0);
+  await flush();
   ac.abort();
   await assert.rejects(a, CancelledError);
   f.calls[0].resolve();
   const lease = await b;
   assert.equal(pool.refCount('hpc'), 1);
   lease.release();
-  await sleep(60);
+  t.mock.timers.tick(29);
+  assert.equal(pool.status('hpc'), 'connected');
+  t.mock.timers.tick(1);
   assert.equal(pool.status('hpc'), 'disconnected', 'idle clock applies');
   pool.dispose();
 });
@@ -273,7 +279,7 @@ test('close() while connecting cancels the waiters and closes a late connection'
   const f = fakeConnect();
   const pool = new SessionPool({ connect: f.connect });
   const p = pool.acquire('hpc');
-  await sleep(0);
+  await flush();
   pool.close('hpc');
   assert.equal(f.calls[0].ctx.signal.aborted, true);
   const late = f.calls[0].resolve();
@@ -282,7 +288,7 @@ test('close() while connecting cancels the waiters and closes a late connection'
   assert.equal(pool.status('hpc'), 'disconnected');
   // A fresh attempt is independent of the cancelled one.
   const q = pool.acquire('hpc');
-  await sleep(0);
+  await flush();
   f.calls[1].resolve();
   (await q).release();
   assert.equal(pool.status('hpc'), 'connected');

@@ -9,6 +9,7 @@ import type {
   ChangeEvent,
   EntryType,
   FollowOptions,
+  WatchOptions,
   ListOptions,
   ListResult,
   RemoteEntry,
@@ -156,13 +157,15 @@ export class AgentOps implements RemoteOps {
     return result;
   }
 
-  watch(paths: string[], listener: (events: ChangeEvent[]) => void): Disposable {
+  watch(paths: string[], listener: (events: ChangeEvent[]) => void, opts: WatchOptions = {}): Disposable {
     return this.track(
       this.client.subscribe('watch', { paths }, (json) => {
         const events = (json as { events?: ChangeEvent[] }).events;
         if (events?.length) listener(events);
       }),
       `watch ${paths.join(', ')}`,
+      undefined,
+      opts.onReady,
     );
   }
 
@@ -189,6 +192,7 @@ export class AgentOps implements RemoteOps {
       }),
       `follow ${path}`,
       opts.onError,
+      opts.onReady,
     );
   }
 
@@ -199,7 +203,8 @@ export class AgentOps implements RemoteOps {
   }
 
   /** A synchronous Disposable over a subscription that is still being set up. */
-  private track(pending: Promise<Disposable>, what: string, onError?: (err: Error) => void): Disposable {
+  /** `onReady` once the agent has armed the subscription (its answer comes after the first snapshot). */
+  private track(pending: Promise<Disposable>, what: string, onError?: (err: Error) => void, onReady?: () => void): Disposable {
     let disposed = false;
     let sub: Disposable | undefined;
     const handle: Disposable = {
@@ -214,6 +219,7 @@ export class AgentOps implements RemoteOps {
       (s) => {
         sub = s;
         if (disposed) s.dispose();
+        else onReady?.();
       },
       (err: Error) => {
         this.subscriptions.delete(handle);

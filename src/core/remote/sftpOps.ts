@@ -33,6 +33,7 @@ import type {
   ChangeEvent,
   EntryType,
   FollowOptions,
+  WatchOptions,
   ListOptions,
   ListResult,
   RemoteEntry,
@@ -418,7 +419,7 @@ export class SftpOps implements RemoteOps {
     });
   }
 
-  watch(paths: string[], listener: (events: ChangeEvent[]) => void): Disposable {
+  watch(paths: string[], listener: (events: ChangeEvent[]) => void, opts: WatchOptions = {}): Disposable {
     const norm = paths.map((p) => (p.length > 1 ? p.replace(/\/+$/, '') : p));
     const state = new Map<string, Map<string, string>>();
     const poll = async (first: boolean) => {
@@ -430,7 +431,7 @@ export class SftpOps implements RemoteOps {
       }
       if (events.length) listener(events);
     };
-    return this.every(this.opts.watchIntervalMs ?? 1000, poll, `watch ${paths.join(', ')}`);
+    return this.every(this.opts.watchIntervalMs ?? 1000, poll, `watch ${paths.join(', ')}`, undefined, opts.onReady);
   }
 
   /** Signatures of a file, or of a directory and its direct children (size, mtime, mode). */
@@ -492,7 +493,7 @@ export class SftpOps implements RemoteOps {
         await sftpClose(sftp, h).catch(() => undefined);
       }
     };
-    const handle = this.every(this.opts.followIntervalMs ?? 250, tick, `follow ${path}`, opts.onError);
+    const handle = this.every(this.opts.followIntervalMs ?? 250, tick, `follow ${path}`, opts.onError, opts.onReady);
     return {
       dispose: () => {
         state.stopped = true;
@@ -505,8 +506,11 @@ export class SftpOps implements RemoteOps {
     for (const t of [...this.timers]) t.dispose();
   }
 
-  /** Runs `fn` now and then `ms` after each run ends, until disposed; errors are logged, not fatal. */
-  private every(ms: number, fn: (first: boolean) => Promise<void>, what: string, onError?: (err: Error) => void): Disposable {
+  /**
+   * Runs `fn` now and then `ms` after each run ends, until disposed; errors are logged, not fatal.
+   * `onReady` after the first run (the baseline is taken).
+   */
+  private every(ms: number, fn: (first: boolean) => Promise<void>, what: string, onError?: (err: Error) => void, onReady?: () => void): Disposable {
     let timer: NodeJS.Timeout | undefined;
     const handle = {
       stopped: false,
@@ -524,6 +528,7 @@ export class SftpOps implements RemoteOps {
         this.log.debug(`${what}: ${(err as Error).message}`);
         onError?.(err as Error);
       }
+      if (first && !handle.stopped) onReady?.();
       if (!handle.stopped) timer = setTimeout(() => void run(false), ms);
     };
     void run(true);

@@ -96,6 +96,13 @@ export interface FollowOptions {
   /** The file shrank: reading restarts at 0. */
   onTruncate?(): void;
   onError?(err: Error): void;
+  /** Following has begun: every byte appended from now on will be reported. */
+  onReady?(): void;
+}
+
+export interface WatchOptions {
+  /** The watch is armed: every change from now on will be reported. */
+  onReady?(): void;
 }
 
 /**
@@ -122,7 +129,7 @@ export interface RemoteOps extends Disposable {
   copy(from: string, to: string, opts?: { overwrite?: boolean }): Promise<void>;
   search(root: string, opts: SearchOptions): Promise<{ matches: SearchMatch[]; truncated: boolean }>;
   /** Pushes changes under the given paths (directory = its direct children). */
-  watch(paths: string[], listener: (events: ChangeEvent[]) => void): Disposable;
+  watch(paths: string[], listener: (events: ChangeEvent[]) => void, opts?: WatchOptions): Disposable;
   /** argv without a shell on the agent; quoted exec on the fallback. Rejects on timeout or abort. */
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
   follow(path: string, opts: FollowOptions): Disposable;
