@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'ssh2';
@@ -19,7 +19,8 @@ import { connect, type ConnectOptions } from '../../src/core/ssh/connect';
 import { ClientSession } from '../../src/core/ssh/session';
 import { HostDirectory, SshConfig, type HostConfig } from '../../src/core/ssh/sshConfig';
 import { SshError } from '../../src/core/ssh/errors';
-import { PassphraseCache } from '../../src/core/ssh/auth';
+import { PassphraseCache, type HostKeyQuestion } from '../../src/core/ssh/auth';
+import { hostKeyQuestionText } from '../../src/core/ssh/knownHosts';
 
 const skip = sandboxSkip();
 
@@ -231,4 +232,36 @@ test('changed host key (rotate-hostkey.sh): refused with fingerprint and known_h
   }
   const ok = await connect(hosts.resolve('hpc-sandbox'), opts(kh.file, { prompter: recordingPrompter() }));
   ok.end();
+});
+
+test('only an RSA key known, the sandbox offers ed25519: the question names the known key, refusal records nothing, acceptance appends', { skip }, async (t) => {
+  const kh = tempKnownHosts(d, { empty: true });
+  t.after(kh.cleanup);
+  // A real RSA key known for the sandbox's name; the sandbox itself only has ed25519 host keys.
+  const rsa = join(kh.dir, 'rsa');
+  execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsa]);
+  const [, rsaBlob] = readFileSync(`${rsa}.pub`, 'utf8').split(' ');
+  const rsaLine = `[127.0.0.1]:${d.port} ssh-rsa ${rsaBlob}\n`;
+  writeFileSync(kh.file, rsaLine);
+  const rsaFp = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${rsa}.pub`], { encoding: 'utf8' }).split(' ')[1];
+  const cfg: HostConfig = { ...hosts.resolve('hpc-sandbox'), strictHostKeyChecking: 'ask' };
+  const questions: HostKeyQuestion[] = [];
+  const asking = (accept: boolean) => ({ ...recordingPrompter(), confirmHostKey: async (q: HostKeyQuestion) => (questions.push(q), accept) });
+
+  await assert.rejects(connect(cfg, opts(kh.file, { prompter: asking(false) })), (e: unknown) => e instanceof SshError && e.kind === 'host-key-rejected');
+  assert.equal(questions.length, 1);
+  assert.equal(questions[0].keyType, 'ssh-ed25519');
+  assert.equal(questions[0].fingerprint, d.hostKeyFingerprint);
+  assert.deepEqual(
+    questions[0].otherKnownKeys.map((k) => [k.keyType, k.fingerprint, k.file, k.line]),
+    [['ssh-rsa', rsaFp, kh.file, 1]],
+  );
+  assert.match(hostKeyQuestionText(questions[0]).message, /a key of another type is already known for this host/);
+  assert.equal(readFileSync(kh.file, 'utf8'), rsaLine, 'refused: known_hosts untouched');
+
+  const c = await connect(cfg, opts(kh.file, { prompter: asking(true) }));
+  c.end();
+  const lines = readFileSync(kh.file, 'utf8').split('\n').filter(Boolean);
+  assert.equal(lines.length, 2);
+  assert.match(lines[1], new RegExp(`^\\[127\\.0\\.0\\.1\\]:${d.port} ssh-ed25519 `));
 });
