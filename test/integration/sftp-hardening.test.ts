@@ -46,6 +46,24 @@ for (const kind of ['agent', 'sftp'] as const) {
       assert.equal(await sh(conn.session, 'cat -- "$1"', path), 'again\n');
     });
 
+    test('a FIFO is never opened: reading or saving it is refused, the session keeps working', { timeout: 20_000 }, async () => {
+      const fifo = `${work}/pipe`;
+      await sh(conn.session, 'mkfifo -- "$1" && ln -s pipe -- "$2"', fifo, `${work}/pipe-link`);
+      for (const p of [fifo, `${work}/pipe-link`]) {
+        await assert.rejects(ops.readFile(p), /not a regular file|FIFO/i);
+        await assert.rejects(ops.writeFileAtomic(p, Buffer.from('x')), /not a regular file|FIFO/i);
+      }
+      const err = await new Promise<Error>((resolve) => {
+        const f = ops.follow(fifo, { onData: () => undefined, onError: (e) => (f.dispose(), resolve(e)) });
+      });
+      assert.match(err.message, /not a regular file|FIFO/i);
+      assert.equal((await sh(conn.session, 'if [ -p "$1" ]; then echo fifo; fi', fifo)).trim(), 'fifo');
+      const names = (await ops.list(work)).entries.map((e) => e.name);
+      assert.ok(names.includes('pipe'));
+      await ops.writeFileAtomic(`${work}/after.txt`, Buffer.from('ok'));
+      assert.equal((await ops.readFile(`${work}/after.txt`)).toString(), 'ok');
+    });
+
     test('stale temp files: only our own, with our exact naming, are deleted', async () => {
       assert.equal(process.getuid?.(), 0, 'this test makes files of another user: run it as root');
       const shared = `${work}/shared`;

@@ -92,6 +92,7 @@ export class SftpOps implements RemoteOps {
   readonly kind = 'sftp' as const;
   private homeDir: Promise<string> | undefined;
   private uidP: Promise<number | undefined> | undefined;
+  private contentChannel: Promise<SFTPWrapper> | undefined;
   private readonly timers = new Set<Disposable>();
 
   constructor(
@@ -217,8 +218,35 @@ export class SftpOps implements RemoteOps {
     );
   }
 
+  /**
+   * The channel file contents are read on, apart from listings and stats: sftp-server handles one
+   * request at a time, so a slow read (a stalled network file system) never holds up browsing.
+   */
+  private contentSftp(): Promise<SFTPWrapper> {
+    if (!this.contentChannel) {
+      const p = this.session.openSftp();
+      this.contentChannel = p;
+      const drop = () => this.contentChannel === p && (this.contentChannel = undefined);
+      p.then((s) => s.once('close', drop), drop);
+    }
+    return this.contentChannel;
+  }
+
+  /**
+   * Stats a path (through symlinks) on the content channel and refuses anything but a regular
+   * file, before it is ever opened: opening a FIFO blocks sftp-server, and every request after it.
+   */
+  private async regularFile(path: string): Promise<{ sftp: SFTPWrapper; size: number }> {
+    const sftp = await this.contentSftp();
+    const st = await sftpStat(sftp, path);
+    const type = typeFromMode(st.mode);
+    if (type === 'directory') throw new RemoteFsError('is-a-directory', path);
+    if (type !== 'file') throw new RemoteFsError('unknown', path, `Not a regular file (FIFO, socket or device), not opened: ${path}`);
+    return { sftp, size: st.size };
+  }
+
   async readFile(path: string, range?: { offset: number; length: number }): Promise<Buffer> {
-    const sftp = await this.sftp();
+    const { sftp } = await this.regularFile(path);
     const h = await sftpOpen(sftp, path, 'r');
     try {
       const offset = range?.offset ?? 0;
@@ -241,6 +269,7 @@ export class SftpOps implements RemoteOps {
     if (!existing && opts.create === false) throw new RemoteFsError('not-found', path);
     if (existing && opts.overwrite === false) throw new RemoteFsError('exists', path);
     if (existing?.isDirectory()) throw new RemoteFsError('is-a-directory', path);
+    if (existing && !existing.isFile()) throw new RemoteFsError('unknown', path, `Not a regular file (FIFO, socket or device), not replaced: ${path}`);
     if (existing && typeFromMode((await sftpLstat(sftp, path)).mode) === 'symlink') target = await sftpRealpath(sftp, path);
     const tmp = tempNameFor(target);
     // New files: 0666 and the server's umask, as an editor would create them.
@@ -467,14 +496,14 @@ export class SftpOps implements RemoteOps {
     let pos = opts.offset ?? 0;
     const state = { stopped: false };
     const tick = async () => {
-      const sftp = await this.sftp();
-      let size: number;
+      let file: { sftp: SFTPWrapper; size: number };
       try {
-        size = (await sftpStat(sftp, path)).size;
+        file = await this.regularFile(path);
       } catch (err) {
         if (isMissing(err)) return;
         throw err;
       }
+      const { sftp, size } = file;
       if (size < pos) {
         pos = 0;
         opts.onTruncate?.();
@@ -504,6 +533,8 @@ export class SftpOps implements RemoteOps {
 
   dispose(): void {
     for (const t of [...this.timers]) t.dispose();
+    this.contentChannel?.then((s) => s.end()).catch(() => undefined);
+    this.contentChannel = undefined;
   }
 
   /**
