@@ -18,7 +18,7 @@ import { fetchOutputs } from './fetchOutputs';
 import { EMPTY_FILTER } from '../core/jobs/filter';
 import { isJobFile, previewBatchScript, submitJobFile } from './jobFile';
 import { JobsModel } from '../core/jobs/model';
-import { NewJobPanel } from './newJobPanel';
+import { NEW_JOB_VIEW_TYPE, NewJobPanel } from './newJobPanel';
 import { showFinishedNotices } from './notifications';
 import { OUTPUT_SCHEME, OutputTails } from './outputTail';
 import { JobRecords } from '../core/jobs/records';
@@ -154,6 +154,9 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   r('remoteHpc.jobs.filterByTag', () => editFilter(ctx, { states: false, tags: true }));
   r('remoteHpc.jobs.clearFilter', () => applyFilter(ctx, EMPTY_FILTER));
 
-  disposables.push({ dispose: () => NewJobPanel.disposeCurrent() });
+  disposables.push(
+    vscode.window.registerWebviewPanelSerializer(NEW_JOB_VIEW_TYPE, { deserializeWebviewPanel: (panel, state: unknown) => NewJobPanel.revive(ctx, panel, state) }),
+    { dispose: () => NewJobPanel.disposeCurrent() },
+  );
   return disposables.reverse();
 }

@@ -14,6 +14,7 @@ import { mkdirp, previewSpec, submitLoaded } from './jobFile';
 import { EMPTY_FORM, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../core/jobs/newJobForm';
 import { hostDefaults } from './settings';
 
+export const NEW_JOB_VIEW_TYPE = 'remoteHpc.newJob';
 const FOLDERS_KEY = 'remoteHpc.jobs.newJobFolders';
 const LAST_HOST_KEY = 'remoteHpc.jobs.newJobHost';
 
@@ -32,15 +33,27 @@ export class NewJobPanel implements vscode.Disposable {
       return;
     }
     const form = await initialForm(ctx, preset);
-    NewJobPanel.current = new NewJobPanel(ctx, form);
+    NewJobPanel.current = new NewJobPanel(ctx, form, vscode.window.createWebviewPanel(NEW_JOB_VIEW_TYPE, 'New Job', vscode.ViewColumn.Active, { retainContextWhenHidden: false, enableFindWidget: false }));
+  }
+
+  /** Brings the form back after a reload with the draft the webview saved (checked like any form). */
+  static async revive(ctx: JobsContext, panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    if (NewJobPanel.current) {
+      panel.dispose();
+      return;
+    }
+    const draft = typeof state === 'object' && state !== null ? (state as { form?: unknown }).form : undefined;
+    const form = typeof draft === 'object' && draft !== null ? sanitizeForm(draft) : await initialForm(ctx, {});
+    NewJobPanel.current = new NewJobPanel(ctx, form, panel);
   }
 
   private constructor(
     private readonly ctx: JobsContext,
     form: NewJobForm,
+    panel: vscode.WebviewPanel,
   ) {
     this.form = form;
-    this.panel = vscode.window.createWebviewPanel('remoteHpc.newJob', 'New Job', vscode.ViewColumn.Active, { retainContextWhenHidden: false, enableFindWidget: false });
+    this.panel = panel;
     this.panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'remote-hpc.svg');
     this.host = new WebviewHost(this.panel.webview, {
       view: 'newJob',

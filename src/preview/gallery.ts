@@ -30,6 +30,23 @@ export class GalleryPanel implements vscode.Disposable {
       retainContextWhenHidden: true, // scroll position and loaded thumbnails survive tab switches
       localResourceRoots: webviewRoots(services.extensionUri, [services.cacheRoot]),
     });
+    return GalleryPanel.adopt(services, host, folder, panel);
+  }
+
+  /**
+   * Brings back a gallery VS Code kept across a reload: the webview saved which host and folder it
+   * showed (nothing else is trusted from that state). A state without them closes the panel.
+   */
+  static revive(services: PreviewServices, panel: vscode.WebviewPanel, state: unknown): void {
+    if (!hasString(state, 'host') || !hasString(state, 'folder') || GalleryPanel.open.has(`${state.host}\0${state.folder}`)) {
+      panel.dispose();
+      return;
+    }
+    GalleryPanel.adopt(services, state.host, state.folder, panel);
+  }
+
+  private static adopt(services: PreviewServices, host: string, folder: string, panel: vscode.WebviewPanel): GalleryPanel {
+    const id = `${host}\0${folder}`;
     const g = new GalleryPanel(services, host, folder, panel);
     GalleryPanel.open.set(id, g);
     panel.onDidDispose(() => {

@@ -7,7 +7,7 @@ import { registerCommand } from '../util/commands';
 import { GalleryPanel } from './gallery';
 import { registerImagePreviewProvider } from './imagePreview';
 import { makeVideoCommand } from './makeVideoCommand';
-import { locationsOfArgs, PreviewServices, type PreviewDeps } from './services';
+import { GALLERY_VIEW_TYPE, locationsOfArgs, PreviewServices, type PreviewDeps } from './services';
 import { registerVideoPreviewProvider } from './videoPreview';
 
 export type { PreviewDeps } from './services';
@@ -34,6 +34,9 @@ export function registerPreviews(context: vscode.ExtensionContext, deps: Preview
       const cache = await services.cache();
       await cache.clear();
       void vscode.window.showInformationMessage('Remote HPC: preview cache cleared.');
+    }),
+    vscode.window.registerWebviewPanelSerializer(GALLERY_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state: unknown) => GalleryPanel.revive(services, panel, state),
     }),
     { dispose: () => GalleryPanel.disposeAll() },
   ];

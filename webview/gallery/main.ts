@@ -18,6 +18,9 @@ import { WebviewRpc } from '../shared/rpc';
 
 type SortKey = 'name' | 'mtime' | 'size';
 interface State {
+  /** What the panel shows: read back by the extension's serializer after a reload. */
+  host?: string;
+  folder?: string;
   filter: string;
   sort: SortKey;
   desc: boolean;
@@ -32,7 +35,7 @@ const OVERSCAN_ROWS = 2;
 
 const rpc = new WebviewRpc('gallery');
 const saved = getState<State>();
-const state: State = { filter: saved?.filter ?? '', sort: saved?.sort ?? 'name', desc: saved?.desc ?? false, scrollTop: saved?.scrollTop ?? 0, selected: saved?.selected };
+const state: State = { host: saved?.host, folder: saved?.folder, filter: saved?.filter ?? '', sort: saved?.sort ?? 'name', desc: saved?.desc ?? false, scrollTop: saved?.scrollTop ?? 0, selected: saved?.selected };
 
 const entries = new Map<string, GalleryEntry>();
 const thumbs = new Map<string, GalleryThumb>();
@@ -295,6 +298,9 @@ rpc.on('init', (i) => {
   folder = i.folder;
   title.textContent = folder.slice(folder.lastIndexOf('/') + 1) || folder;
   title.title = `${i.host}:${i.folder}`;
+  state.host = i.host;
+  state.folder = i.folder;
+  saveState();
 });
 
 let restoredScroll = false;
