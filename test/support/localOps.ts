@@ -16,6 +16,11 @@ function typeOf(st: import('node:fs').Stats): EntryType {
   return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
 }
 
+/** An error as node's fs throws it (errno code and message), as the real RemoteOps classify them. */
+function errno(code: string, text: string, path: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${text}, '${path}'`), { code, path });
+}
+
 export class LocalOps implements RemoteOps {
   readonly kind = 'sftp' as const;
   readonly closed = false;
@@ -82,8 +87,8 @@ export class LocalOps implements RemoteOps {
   }
   async writeFileAtomic(path: string, data: Buffer, opts: { create?: boolean; overwrite?: boolean } = {}): Promise<void> {
     const exists = (await this.statOne(path)) !== null;
-    if (exists && opts.overwrite === false) throw new Error(`EEXIST: ${path}`);
-    if (!exists && opts.create === false) throw new Error(`ENOENT: ${path}`);
+    if (exists && opts.overwrite === false) throw errno('EEXIST', 'file already exists', path);
+    if (!exists && opts.create === false) throw errno('ENOENT', 'no such file or directory', path);
     const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, path);
@@ -93,11 +98,11 @@ export class LocalOps implements RemoteOps {
   }
   async remove(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
     const st = await fs.lstat(path);
-    if (st.isDirectory()) await fs.rm(path, { recursive: opts.recursive === true });
+    if (st.isDirectory()) await (opts.recursive ? fs.rm(path, { recursive: true }) : fs.rmdir(path)); // rmdir: ENOTEMPTY, as on a host
     else await fs.unlink(path);
   }
   async rename(from: string, to: string, opts: { overwrite?: boolean } = {}): Promise<void> {
-    if (!opts.overwrite && (await this.statOne(to))) throw new Error(`EEXIST: ${to}`);
+    if (!opts.overwrite && (await this.statOne(to))) throw errno('EEXIST', 'file already exists', to);
     await fs.rename(from, to);
   }
   async copy(from: string, to: string): Promise<void> {

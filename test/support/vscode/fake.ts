@@ -1,0 +1,267 @@
+/**
+ * A small stand-in for the `vscode` module, for unit tests of the adapters (loaded through
+ * ./register.ts). Values behave as VS Code's do (Uri parsing, FileSystemError codes, events);
+ * window and commands record what was shown and registered so tests can assert on it.
+ */
+
+export class Disposable {
+  constructor(private readonly fn: () => void) {}
+  static from(...items: { dispose(): unknown }[]): Disposable {
+    return new Disposable(() => items.forEach((d) => d.dispose()));
+  }
+  dispose(): void {
+    this.fn();
+  }
+}
+
+export type Event<T> = (listener: (e: T) => unknown) => Disposable;
+
+export class EventEmitter<T> {
+  private listeners = new Set<(e: T) => unknown>();
+  readonly event: Event<T> = (listener) => {
+    this.listeners.add(listener);
+    return new Disposable(() => this.listeners.delete(listener));
+  };
+  fire(e: T): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
+interface UriParts {
+  scheme: string;
+  authority?: string;
+  path?: string;
+  query?: string;
+  fragment?: string;
+}
+
+export class Uri {
+  private constructor(
+    readonly scheme: string,
+    readonly authority: string,
+    readonly path: string,
+    readonly query: string,
+    readonly fragment: string,
+  ) {}
+  static from(p: UriParts): Uri {
+    const path = p.path ?? '';
+    return new Uri(p.scheme, p.authority ?? '', path && !path.startsWith('/') && p.authority ? `/${path}` : path, p.query ?? '', p.fragment ?? '');
+  }
+  static parse(value: string): Uri {
+    const m = /^([a-zA-Z][\w+.-]*):(?:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/.exec(value);
+    if (!m) throw new Error(`Invalid URI: ${value}`);
+    return Uri.from({ scheme: m[1], authority: decodeURIComponent(m[2] ?? ''), path: decodeURIComponent(m[3] ?? ''), query: m[4] ?? '', fragment: m[5] ?? '' });
+  }
+  static file(path: string): Uri {
+    return Uri.from({ scheme: 'file', path });
+  }
+  static joinPath(base: Uri, ...segments: string[]): Uri {
+    return base.with({ path: [base.path.replace(/\/+$/, ''), ...segments].join('/') });
+  }
+  get fsPath(): string {
+    return this.path;
+  }
+  with(change: Partial<UriParts>): Uri {
+    return Uri.from({ scheme: this.scheme, authority: this.authority, path: this.path, query: this.query, fragment: this.fragment, ...change });
+  }
+  toString(skipEncoding = false): string {
+    const enc = skipEncoding ? (s: string) => s : (s: string) => encodeURI(s).replace(/[?#]/g, encodeURIComponent);
+    return `${this.scheme}:${this.authority || this.scheme === 'file' ? `//${enc(this.authority)}` : ''}${enc(this.path)}${this.query ? `?${this.query}` : ''}${this.fragment ? `#${this.fragment}` : ''}`;
+  }
+  toJSON(): UriParts {
+    return { scheme: this.scheme, authority: this.authority, path: this.path, query: this.query, fragment: this.fragment };
+  }
+}
+
+export enum FileType {
+  Unknown = 0,
+  File = 1,
+  Directory = 2,
+  SymbolicLink = 64,
+}
+
+export enum FileChangeType {
+  Changed = 1,
+  Created = 2,
+  Deleted = 3,
+}
+
+export enum FilePermission {
+  Readonly = 1,
+}
+
+export interface FileStat {
+  type: FileType;
+  ctime: number;
+  mtime: number;
+  size: number;
+  permissions?: FilePermission;
+}
+
+export interface FileChangeEvent {
+  readonly type: FileChangeType;
+  readonly uri: Uri;
+}
+
+/** As VS Code's: `code` names the kind, the message carries the URI or text it was made with. */
+export class FileSystemError extends Error {
+  constructor(
+    messageOrUri?: string | Uri,
+    readonly code = 'Unknown',
+  ) {
+    super(messageOrUri instanceof Uri ? messageOrUri.toString(true) : (messageOrUri ?? ''));
+    this.name = code === 'Unknown' ? 'FileSystemError' : `${code} (FileSystemError)`;
+  }
+  static FileNotFound(x?: string | Uri): FileSystemError {
+    return new FileSystemError(x, 'FileNotFound');
+  }
+  static FileExists(x?: string | Uri): FileSystemError {
+    return new FileSystemError(x, 'FileExists');
+  }
+  static FileNotADirectory(x?: string | Uri): FileSystemError {
+    return new FileSystemError(x, 'FileNotADirectory');
+  }
+  static FileIsADirectory(x?: string | Uri): FileSystemError {
+    return new FileSystemError(x, 'FileIsADirectory');
+  }
+  static NoPermissions(x?: string | Uri): FileSystemError {
+    return new FileSystemError(x, 'NoPermissions');
+  }
+  static Unavailable(x?: string | Uri): FileSystemError {
+    return new FileSystemError(x, 'Unavailable');
+  }
+}
+
+export class CancellationError extends Error {
+  constructor() {
+    super('Canceled');
+    this.name = 'Canceled';
+  }
+}
+
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
+
+export class ThemeIcon {
+  static readonly File = new ThemeIcon('file');
+  static readonly Folder = new ThemeIcon('folder');
+  constructor(
+    readonly id: string,
+    readonly color?: ThemeColor,
+  ) {}
+}
+
+export class MarkdownString {
+  isTrusted?: boolean;
+  supportThemeIcons?: boolean;
+  constructor(public value = '', supportThemeIcons = false) {
+    this.supportThemeIcons = supportThemeIcons;
+  }
+  appendText(text: string): MarkdownString {
+    this.value += text.replace(/[\\`*_{}[\]()#+\-.!<>|~]/g, '\\$&');
+    return this;
+  }
+  appendMarkdown(text: string): MarkdownString {
+    this.value += text;
+    return this;
+  }
+  appendCodeblock(code: string, language = ''): MarkdownString {
+    this.value += `\n\`\`\`${language}\n${code}\n\`\`\`\n`;
+    return this;
+  }
+}
+
+export enum TreeItemCollapsibleState {
+  None = 0,
+  Collapsed = 1,
+  Expanded = 2,
+}
+
+export interface Command {
+  title: string;
+  command: string;
+  arguments?: unknown[];
+  tooltip?: string;
+}
+
+export class TreeItem {
+  id?: string;
+  description?: string | boolean;
+  tooltip?: string | MarkdownString;
+  iconPath?: ThemeIcon | Uri;
+  contextValue?: string;
+  command?: Command;
+  resourceUri?: Uri;
+  label?: string | { label: string };
+  collapsibleState?: TreeItemCollapsibleState;
+  constructor(labelOrUri: string | { label: string } | Uri, collapsibleState: TreeItemCollapsibleState = TreeItemCollapsibleState.None) {
+    if (labelOrUri instanceof Uri) this.resourceUri = labelOrUri;
+    else this.label = labelOrUri;
+    this.collapsibleState = collapsibleState;
+  }
+}
+
+export enum ProgressLocation {
+  SourceControl = 1,
+  Window = 10,
+  Notification = 15,
+}
+
+/** What the window was asked to show, in order: `info|warn|error <message>`. */
+export const shown: string[] = [];
+
+function show(kind: string) {
+  return async (message: string, ..._items: unknown[]): Promise<undefined> => {
+    shown.push(`${kind} ${message}`);
+    return undefined;
+  };
+}
+
+export const window = {
+  showInformationMessage: show('info'),
+  showWarningMessage: show('warn'),
+  showErrorMessage: show('error'),
+  async withProgress<R>(_opts: unknown, task: (progress: { report(v: unknown): void }, token: { isCancellationRequested: boolean; onCancellationRequested: Event<void> }) => Thenable<R>): Promise<R> {
+    return task({ report: () => undefined }, { isCancellationRequested: false, onCancellationRequested: new EventEmitter<void>().event });
+  },
+};
+
+const registry = new Map<string, (...args: unknown[]) => unknown>();
+
+export const commands = {
+  registerCommand(id: string, fn: (...args: unknown[]) => unknown): Disposable {
+    if (registry.has(id)) throw new Error(`command '${id}' already exists`);
+    registry.set(id, fn);
+    return new Disposable(() => registry.delete(id));
+  },
+  async executeCommand<T>(id: string, ...args: unknown[]): Promise<T> {
+    const fn = registry.get(id);
+    if (!fn) throw new Error(`command '${id}' not found`);
+    return (await fn(...args)) as T;
+  },
+};
+
+/** Settings seen by `workspace.getConfiguration(section).get(key)`: full key → value. */
+export const settings = new Map<string, unknown>();
+const configEmitter = new EventEmitter<{ affectsConfiguration(section: string): boolean }>();
+
+export const workspace = {
+  getConfiguration(section?: string) {
+    const full = (key: string) => (section ? `${section}.${key}` : key);
+    return {
+      get<T>(key: string, dflt?: T): T | undefined {
+        return settings.has(full(key)) ? (settings.get(full(key)) as T) : dflt;
+      },
+      has: (key: string) => settings.has(full(key)),
+      async update(key: string, value: unknown): Promise<void> {
+        settings.set(full(key), value);
+        configEmitter.fire({ affectsConfiguration: (s) => full(key) === s || full(key).startsWith(`${s}.`) });
+      },
+    };
+  },
+  onDidChangeConfiguration: configEmitter.event,
+};
