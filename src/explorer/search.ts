@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CancelledError } from '../core/cancel';
+import { CancelledError, withTimeLimit } from '../core/cancel';
 import type { PathFilter, RemoteOpsProvider, SearchMatch } from '../core/remote/types';
 import { checkPattern } from '../core/remote/filterEdit';
 import { hpcUri } from '../fs/hpcUri';
@@ -15,6 +15,10 @@ interface MatchItem extends vscode.QuickPickItem {
 }
 
 const MAX_RESULTS = 2000;
+/** A search (the user's pattern over a folder of any size) is stopped on the host after this long. */
+const SEARCH_TIME_LIMIT_MS = 5 * 60_000;
+/** Matched lines are short already (the agent and grep cap them); the local column search stays bounded too. */
+const MAX_COLUMN_SEARCH_CHARS = 1000;
 
 /** Asks what to look for: the text typed, searched in file names or file contents. */
 async function askQuery(folderLabel: string): Promise<{ mode: Mode; text: string } | undefined> {
@@ -72,12 +76,15 @@ export async function searchInFolder(remote: RemoteOpsProvider, host: string, fo
       const sub = token.onCancellationRequested(() => abort.abort(new CancelledError()));
       try {
         const ops = await remote.ops(host);
-        return await ops.search(folder, {
-          ...(query.mode === 'name' ? { namePattern: query.text } : { contentPattern: query.text }),
-          maxResults: MAX_RESULTS,
-          ...(filter ? { filter } : {}),
-          signal: abort.signal,
-        });
+        const limit = `The search took longer than ${SEARCH_TIME_LIMIT_MS / 60_000} minutes and was stopped: search a smaller folder or a more specific pattern.`;
+        return await withTimeLimit(SEARCH_TIME_LIMIT_MS, limit, abort.signal, (signal) =>
+          ops.search(folder, {
+            ...(query.mode === 'name' ? { namePattern: query.text } : { contentPattern: query.text }),
+            maxResults: MAX_RESULTS,
+            ...(filter ? { filter } : {}),
+            signal,
+          }),
+        );
       } catch (e) {
         if (token.isCancellationRequested) throw new CancelledError();
         throw e;
@@ -119,7 +126,8 @@ export async function searchInFolder(remote: RemoteOpsProvider, host: string, fo
   }
 }
 
-function findColumn(line: string, pattern: string): number {
+function findColumn(whole: string, pattern: string): number {
+  const line = whole.slice(0, MAX_COLUMN_SEARCH_CHARS);
   try {
     return line.search(new RegExp(pattern, 'i'));
   } catch {
