@@ -6,7 +6,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { download } from '../../src/core/remote/transfer';
 import { connectDirect } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
 import { sh } from '../support/shell';
@@ -62,6 +65,35 @@ for (const kind of ['agent', 'sftp'] as const) {
       assert.ok(names.includes('pipe'));
       await ops.writeFileAtomic(`${work}/after.txt`, Buffer.from('ok'));
       assert.equal((await ops.readFile(`${work}/after.txt`)).toString(), 'ok');
+    });
+
+    // The agent keeps names as bytes (remoteName.ts); over SFTP such names are refused.
+    if (kind === 'sftp') test('a name that is not UTF-8 never reaches its U+FFFD twin', async () => {
+      const dir = `${work}/utf`;
+      await ops.mkdir(dir);
+      // bad\xff.txt and its twin bad\uFFFD.txt (valid UTF-8: EF BF BD).
+      await sh(conn.session, 'cd -- "$1" && printf bad > "$(printf "bad\\377.txt")" && printf twin > "$(printf "bad\\357\\277\\275.txt")" && printf ok > ok.txt', dir);
+      const entries = (await ops.list(dir)).entries;
+      const lossy = entries.filter((e) => e.name.includes('\uFFFD'));
+      assert.equal(lossy.length, 2);
+      assert.ok(lossy.every((e) => e.unaddressable));
+      const twin = `${dir}/bad\uFFFD.txt`;
+      await assert.rejects(ops.readFile(twin), /not valid UTF-8/);
+      await assert.rejects(ops.writeFileAtomic(twin, Buffer.from('overwritten')), /not valid UTF-8/);
+      await assert.rejects(ops.remove(twin), /not valid UTF-8/);
+      await assert.rejects(ops.rename(`${dir}/ok.txt`, twin), /not valid UTF-8/);
+      assert.equal(await sh(conn.session, 'cat -- "$1/$(printf "bad\\357\\277\\275.txt")"', dir), 'twin');
+      assert.equal(await sh(conn.session, 'cat -- "$1/$(printf "bad\\377.txt")"', dir), 'bad');
+      const local = mkdtempSync(join(tmpdir(), 'rhpc-utf-'));
+      try {
+        mkdirSync(join(local, 'utf'));
+        const res = await download(conn.session, dir, join(local, 'utf'));
+        assert.equal(readFileSync(join(local, 'utf', 'ok.txt'), 'utf8'), 'ok');
+        assert.equal(res.skipped?.filter((n) => /not valid UTF-8/.test(n)).length, 2, JSON.stringify(res.skipped));
+        assert.deepEqual(readdirSync(join(local, 'utf')), ['ok.txt']);
+      } finally {
+        rmSync(local, { recursive: true, force: true });
+      }
     });
 
     test('stale temp files: only our own, with our exact naming, are deleted', async () => {

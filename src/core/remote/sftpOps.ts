@@ -8,6 +8,7 @@ import type { Session } from '../ssh/session';
 import type { Logger } from '../log';
 import { CancelledError, type Disposable } from '../cancel';
 import { RemoteFsError, classifyRemoteError } from './errors';
+import { displayName, isEscaped } from './remoteName';
 import { compileFilter, joinPath } from './filters';
 import { checkFilter } from './agentOps';
 import { TEMP_RE, TEMP_STALE_MS, basename, isTempName, compareNames, diffSnapshots, dirname, isDirLike, sortEntries, tempNameFor } from './common';
@@ -70,6 +71,23 @@ function toStat(st: Stats): RemoteStat {
  */
 export function isOurStaleTemp(name: string, attrs: { uid: number; mtime: number }, uid: number | undefined, nowMs: number): boolean {
   return TEMP_RE.test(name) && uid !== undefined && attrs.uid === uid && nowMs - attrs.mtime * 1000 > TEMP_STALE_MS;
+}
+
+/**
+ * ssh2 decodes SFTP names as UTF-8, so a name that is not valid UTF-8 arrives with U+FFFD in it
+ * and cannot be told apart from the file really named so; an escaped name (./remoteName) cannot be
+ * sent as its bytes. Such paths are refused, never resolved to another file.
+ */
+export function sftpCannotAddress(path: string): boolean {
+  return path.includes('\uFFFD') || isEscaped(path);
+}
+
+function checkAddressable(...paths: string[]): void {
+  for (const p of paths) {
+    if (sftpCannotAddress(p)) {
+      throw new RemoteFsError('unknown', p, `The name is not valid UTF-8 and cannot be addressed exactly over SFTP (no Python agent on this host), so it is not touched: ${displayName(p)}`);
+    }
+  }
 }
 
 const isMissing = (err: unknown) => classifyRemoteError(err) === 'not-found';
@@ -143,6 +161,7 @@ export class SftpOps implements RemoteOps {
   }
 
   async list(path: string, opts: ListOptions = {}): Promise<ListResult> {
+    checkAddressable(path);
     checkFilter(opts.filter, path);
     const filter = compileFilter(opts.filter);
     const sftp = await this.sftp();
@@ -162,7 +181,11 @@ export class SftpOps implements RemoteOps {
         if (!hidden) continue;
       }
       const e: RemoteEntry = { name, path: joinPath(path, name), ...toStat(r.attrs as Stats) };
-      if (e.type === 'symlink') links.push(e);
+      if (sftpCannotAddress(name)) e.unaddressable = true;
+      if (e.type === 'symlink') {
+        if (e.unaddressable) e.targetType = 'other';
+        else links.push(e);
+      }
       entries.push(e);
     }
     await this.resolveLinks(sftp, links);
@@ -195,6 +218,7 @@ export class SftpOps implements RemoteOps {
   }
 
   async stat(paths: string[]): Promise<(RemoteStat | null)[]> {
+    checkAddressable(...paths);
     const sftp = await this.sftp();
     return Promise.all(
       paths.map(async (p) => {
@@ -237,6 +261,7 @@ export class SftpOps implements RemoteOps {
    * file, before it is ever opened: opening a FIFO blocks sftp-server, and every request after it.
    */
   private async regularFile(path: string): Promise<{ sftp: SFTPWrapper; size: number }> {
+    checkAddressable(path);
     const sftp = await this.contentSftp();
     const st = await sftpStat(sftp, path);
     const type = typeFromMode(st.mode);
@@ -246,6 +271,7 @@ export class SftpOps implements RemoteOps {
   }
 
   async readFile(path: string, range?: { offset: number; length: number }): Promise<Buffer> {
+    checkAddressable(path);
     const { sftp } = await this.regularFile(path);
     const h = await sftpOpen(sftp, path, 'r');
     try {
@@ -258,6 +284,7 @@ export class SftpOps implements RemoteOps {
   }
 
   async writeFileAtomic(path: string, data: Buffer, opts: { create?: boolean; overwrite?: boolean } = {}): Promise<void> {
+    checkAddressable(path);
     const sftp = await this.sftp();
     let target = path;
     let existing: Stats | undefined;
@@ -292,6 +319,7 @@ export class SftpOps implements RemoteOps {
   }
 
   async mkdir(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    checkAddressable(path);
     const sftp = await this.sftp();
     const exists = async (p: string) => !!(await sftpStat(sftp, p).catch(() => undefined));
     if (!opts.recursive) {
@@ -315,6 +343,7 @@ export class SftpOps implements RemoteOps {
   }
 
   async remove(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    checkAddressable(path);
     const sftp = await this.sftp();
     const st = await sftpLstat(sftp, path);
     if (!st.isDirectory()) return sftpUnlink(sftp, path);
@@ -333,6 +362,7 @@ export class SftpOps implements RemoteOps {
   }
 
   async rename(from: string, to: string, opts: { overwrite?: boolean } = {}): Promise<void> {
+    checkAddressable(from, to);
     const sftp = await this.sftp();
     if (!opts.overwrite && (await sftpLstat(sftp, to).catch(() => undefined))) throw new RemoteFsError('exists', to);
     await sftpLstat(sftp, from);
@@ -340,6 +370,7 @@ export class SftpOps implements RemoteOps {
   }
 
   async copy(from: string, to: string, opts: { overwrite?: boolean } = {}): Promise<void> {
+    checkAddressable(from, to);
     const sftp = await this.sftp();
     await sftpLstat(sftp, from);
     if (await sftpLstat(sftp, to).catch(() => undefined)) {

@@ -19,6 +19,7 @@ import { silentLogger, type Logger } from '../log';
 import { RemoteFsError, classifyRemoteError } from './errors';
 import { joinPath } from './filters';
 import { isTempName, tempNameFor } from './common';
+import { sftpCannotAddress } from './sftpOps';
 import { assertRealInside, containedPath, isInside, portableName, UnsafeLocalPathError, type PathApi } from '../local/localPath';
 import { closedError, maxReadLength, maxWriteLength, sftpIsOpen, sftpClose, sftpError, sftpFchmod, sftpLstat, sftpMkdir, sftpOpen, sftpReaddirPipelined, sftpReplace, sftpStat, sftpUnlink } from '../ssh/sftp';
 
@@ -272,6 +273,10 @@ async function walkRemote(s: SFTPWrapper, from: string, to: string, jobs: FileJo
   const subdirs: [string, string][] = [];
   for (const e of entries) {
     if (isTempName(e.filename)) continue;
+    if (sftpCannotAddress(e.filename)) {
+      notes.skipped.push(`${JSON.stringify(e.filename)} in ${from}: not valid UTF-8, cannot be read exactly over SFTP`);
+      continue;
+    }
     const lp = localChild(to, e.filename);
     if (!lp) {
       notes.skipped.push(`${JSON.stringify(e.filename)} in ${from}: not a valid file name`);

@@ -17,6 +17,8 @@ export interface RemoteEntry extends RemoteStat {
   name: string;
   /** Absolute path. */
   path: string;
+  /** SFTP fallback: the name is not valid UTF-8 (shown with U+FFFD), every operation on it is refused. */
+  unaddressable?: boolean;
 }
 
 /** Slycat's four regex lists, matched against the full path. */
