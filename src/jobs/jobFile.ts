@@ -4,11 +4,10 @@
  */
 import { isJobFilePath } from '../core/remote/fileKinds';
 import * as vscode from 'vscode';
-import * as fs from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { posix } from 'node:path';
 import { CancelledError } from '../core/cancel';
-import type { RemoteOps } from '../core/remote/types';
+import { stageInputs } from '../core/jobs/stageInputs';
 import { assertJobSpec, jobSpecToSubmit, planStaging, renderBatchScript, resolveWorkdir, validateJobSpec, type JobSpec } from '../core/scheduler/jobSpec';
 import { isHpcUri, parseHpcUri } from '../fs/hpcUri';
 import type { JobsContext } from './context';
@@ -114,24 +113,13 @@ export async function submitLoaded(ctx: JobsContext, host: string, f: LoadedJobF
   const id = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Submitting ${fileName} on ${host}`, cancellable: true },
     async (progress, token) => {
-      const check = () => {
-        if (token.isCancellationRequested) throw new CancelledError();
-      };
+      const abort = new AbortController();
+      const sub = token.onCancellationRequested(() => abort.abort());
       progress.report({ message: `work directory ${workdir}` });
-      await mkdirp(ops, workdir);
-      check();
-      const total = review.items.length;
-      let done = 0;
-      for (const it of review.items) {
-        check();
-        progress.report({ message: `${it.kind === 'upload' ? 'uploading' : 'copying'} ${nodePath.basename(it.from)} (${++done}/${total})`, increment: 80 / Math.max(1, total) });
-        if (it.kind === 'upload') await uploadPath(ops, it.from, it.to, token);
-        else if (it.from !== it.to) {
-          await mkdirp(ops, posix.dirname(it.to));
-          await ops.copy(it.from, it.to, { overwrite: true });
-        }
-      }
-      check();
+      await stageInputs(ops, review, {
+        signal: abort.signal,
+        onStep: (what, done, total) => progress.report({ message: `${what} (${done}/${total})`, increment: 80 / Math.max(1, total) }),
+      }).finally(() => sub.dispose());
       progress.report({ message: 'sbatch' });
       const submitSpec = jobSpecToSubmit({ ...f.spec, workdir }, { home, source: fileName });
       const res = await ctx.schedulers.scheduler(host).submit(submitSpec);
@@ -164,25 +152,4 @@ async function confirmStaging(review: StagingReview, fileName: string, host: str
     const go = 'Upload and Submit';
     if ((await vscode.window.showInformationMessage(c.message, { modal: true, detail: c.detail }, go)) !== go) throw new CancelledError();
   }
-}
-
-/** `mkdir -p` on the cluster. */
-export async function mkdirp(ops: RemoteOps, dir: string): Promise<void> {
-  await ops.mkdir(dir, { recursive: true });
-}
-
-/** Uploads a local file, or a folder recursively. */
-async function uploadPath(ops: RemoteOps, local: string, remote: string, token: vscode.CancellationToken): Promise<void> {
-  const st = await fs.stat(local).catch(() => null);
-  if (!st) throw new Error(`Input not found: ${local}`);
-  if (st.isDirectory()) {
-    await mkdirp(ops, remote);
-    for (const e of await fs.readdir(local, { withFileTypes: true })) {
-      if (token.isCancellationRequested) throw new CancelledError();
-      if (e.isDirectory() || e.isFile()) await uploadPath(ops, nodePath.join(local, e.name), posix.join(remote, e.name), token);
-    }
-    return;
-  }
-  await mkdirp(ops, posix.dirname(remote));
-  await ops.writeFileAtomic(remote, await fs.readFile(local), { create: true, overwrite: true });
 }

@@ -10,7 +10,8 @@ import type { NewJobFieldError, NewJobForm } from '../shared/protocol';
 import { hpcUri, isHpcUri, parseHpcUri } from '../fs/hpcUri';
 import { WebviewHost } from '../webviews/webviewHost';
 import { connectedHosts, type JobsContext } from './context';
-import { mkdirp, previewSpec, submitLoaded } from './jobFile';
+import { mkdirp } from '../core/jobs/stageInputs';
+import { previewSpec, submitLoaded } from './jobFile';
 import { EMPTY_FORM, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../core/jobs/newJobForm';
 import { hostDefaults } from './settings';
 

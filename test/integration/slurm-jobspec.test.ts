@@ -1,30 +1,52 @@
 /**
- * A JSON job description end to end on the sandbox: validate → stage inputs (SFTP) →
- * render → submit → wait → fetch outputs (SFTP) into a local folder.
+ * A JSON job description end to end on the sandbox, through the product's own code: validate →
+ * stage inputs (core/jobs/staging + stageInputs: a file, a folder and a copy on the cluster) → render → submit →
+ * wait → fetch the declared outputs, globs included, and the logs (core/jobs/fetchFiles) into a
+ * local folder. Content is compared by SHA-256 on both sides.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { SFTPWrapper } from 'ssh2';
 import { sandboxSkip } from '../support/prerequisites';
-import { reconnectingSession, sessionRunner } from '../support/schedulerRunner';
+import { connectDirect } from '../support/sandbox';
 import { waitUntil } from '../support/wait';
+import { openRemote } from '../../src/core/remote/openRemote';
+import { silentLogger } from '../../src/core/log';
+import type { RemoteOps } from '../../src/core/remote/types';
+import { fetchFile, planOutputs } from '../../src/core/jobs/fetchFiles';
+import { reviewStaging } from '../../src/core/jobs/staging';
+import { stageInputs } from '../../src/core/jobs/stageInputs';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { jobSpecToSubmit, planStaging, renderBatchScript, resolveWorkdir, validateJobSpec, type JobSpec } from '../../src/core/scheduler/jobSpec';
 import type { Job } from '../../src/core/scheduler/types';
 
 const skip = sandboxSkip();
 
-let conn: Awaited<ReturnType<typeof reconnectingSession>>;
+let conn: Awaited<ReturnType<typeof connectDirect>>;
+let ops: RemoteOps;
 let sched: SlurmScheduler;
 let home: string;
 let local: string;
 const base = `rhpc-spec-${process.pid}`;
 
-const put = (sftp: SFTPWrapper, from: string, to: string) => new Promise<void>((res, rej) => sftp.fastPut(from, to, (e) => (e ? rej(e) : res())));
-const get = (sftp: SFTPWrapper, from: string, to: string) => new Promise<void>((res, rej) => sftp.fastGet(from, to, (e) => (e ? rej(e) : res())));
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** sha256 of each remote file, computed on the cluster. */
+async function remoteSha256(files: string[]): Promise<string[]> {
+  const r = await ops.run(['sha256sum', '--', ...files]);
+  assert.equal(r.code, 0, r.stderr.toString());
+  return r.stdout.toString().trim().split('\n').map((l) => l.split(' ')[0] as string);
+}
+
+function listLocal(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .sort();
+}
 
 async function finished(id: string): Promise<Job> {
   return waitUntil(`job ${id} to finish`, async () => {
@@ -35,26 +57,38 @@ async function finished(id: string): Promise<Job> {
 
 before(async () => {
   if (skip) return;
-  conn = await reconnectingSession();
-  sched = new SlurmScheduler(sessionRunner(conn.session));
-  home = (await conn.session.exec(['sh', '-c', 'printf %s "$HOME"'])).stdout.toString();
+  conn = await connectDirect();
+  ops = await openRemote(conn.session, silentLogger);
+  sched = new SlurmScheduler(ops);
+  home = await ops.home();
   local = mkdtempSync(path.join(tmpdir(), 'rhpc-spec-'));
 });
 
 after(async () => {
   if (skip) return;
-  await conn.session.exec(['rm', '-rf', `${home}/${base}`]);
+  await ops.run(['rm', '-rf', '--', `${home}/${base}`]);
   rmSync(local, { recursive: true, force: true });
+  ops.dispose();
   conn.close();
 });
 
-test('job.json: inputs staged, script rendered and submitted, outputs fetched', { skip }, async () => {
-  writeFileSync(path.join(local, 'data file ✓.txt'), '3\n4\n');
+test('job.json: inputs staged (file, folder, cluster copy), script rendered and submitted, outputs and logs fetched with globs', { skip }, async () => {
+  const src = path.join(local, 'src');
+  mkdirSync(path.join(src, 'in dir', 'deep'), { recursive: true });
+  const blob = randomBytes(300_000);
+  writeFileSync(path.join(src, 'data file ✓.txt'), '3\n4\n');
+  writeFileSync(path.join(src, 'in dir', 'blob.bin'), blob);
+  writeFileSync(path.join(src, 'in dir', 'deep', "it's.txt"), 'deep\n');
+  await ops.run(['sh', '-c', 'mkdir -p "$1" && printf shared > "$1/shared.txt"', 'sh', `${home}/${base}/lib`]);
   const spec: JobSpec = {
     name: `spec job 'x' $(id)`,
-    command: ['sh', '-c', 'awk \'{s+=$1} END {print s}\' "data in.txt" > result.txt; echo "$GREETING"; echo oops >&2'],
-    inputs: [{ from: 'data file ✓.txt', to: 'data in.txt' }],
-    outputs: ['result.txt'],
+    command: ['sh', '-c', [
+      'awk \'{s+=$1} END {print s}\' "data in.txt" > result.txt',
+      'mkdir -p results && sha256sum "in dir/blob.bin" | cut -c1-64 > results/blob.csv && cat lib.txt > results/lib.csv && echo skip > results/note.log',
+      'echo "$GREETING"; echo oops >&2',
+    ].join('; ')],
+    inputs: [{ from: 'data file ✓.txt', to: 'data in.txt' }, 'in dir', { from: `~/${base}/lib/shared.txt`, to: 'lib.txt', remote: true }],
+    outputs: ['result.txt', 'results/*.csv'],
     workdir: `~/${base}/w d`,
     walltime: '00:02:00',
     env: { GREETING: "hi 'there' $(nope)" },
@@ -65,10 +99,19 @@ test('job.json: inputs staged, script rendered and submitted, outputs fetched', 
   assert.deepEqual(validateJobSpec(spec), []);
   const workdir = resolveWorkdir(spec.workdir, home) as string;
   assert.equal(workdir, `${home}/${base}/w d`);
-  const plan = planStaging(spec, local, workdir, path);
-  await conn.session.exec(['mkdir', '-p', workdir]);
-  const sftp = await conn.session.sftp();
-  for (const u of plan.uploads) await put(sftp, u.local, u.remote);
+
+  const steps: string[] = [];
+  // What Submit does: plan, review (inputs outside the job file's folder flagged), stage.
+  const plan = planStaging(spec, src, workdir, path);
+  const review = await reviewStaging({ plan, specDir: src, remoteSpec: false, workdir, home });
+  assert.deepEqual(review.outside, [], 'every local input is inside the job file folder');
+  await stageInputs(ops, review, { onStep: (what, done, total) => steps.push(`${what} ${done}/${total}`) });
+  assert.deepEqual(steps, ['uploading data file ✓.txt 1/3', 'uploading in dir 2/3', 'copying shared.txt 3/3']);
+  // Staged on the cluster, byte for byte.
+  assert.deepEqual(
+    await remoteSha256([`${workdir}/data in.txt`, `${workdir}/in dir/blob.bin`, `${workdir}/in dir/deep/it's.txt`, `${workdir}/lib.txt`]),
+    [sha256('3\n4\n'), sha256(blob), sha256('deep\n'), sha256('shared')],
+  );
 
   const preview = renderBatchScript(spec, { home, source: 'demo.job.json' });
   assert.ok(preview.includes(`#SBATCH --chdir="${workdir}"`), preview);
@@ -77,16 +120,22 @@ test('job.json: inputs staged, script rendered and submitted, outputs fetched', 
   assert.equal(job.state, 'COMPLETED');
   assert.equal(job.exitCode, 0);
 
+  // Declared outputs: the glob takes the .csv files, not the .log beside them.
+  const outputs = await planOutputs(ops, workdir, plan.outputs);
+  assert.deepEqual(outputs.missing, []);
+  assert.deepEqual(outputs.files.map((f) => f.relative).sort(), ['result.txt', 'results/blob.csv', 'results/lib.csv']);
   const paths = await sched.outputPaths(id);
   assert.equal(paths.stdout, `${workdir}/spec job 'x' $(id)-${id}.out`);
   assert.equal(paths.stderr, `${workdir}/err-${id}.txt`);
   const into = path.join(local, `job-${id}`);
-  rmSync(into, { recursive: true, force: true });
-  await import('node:fs/promises').then((fs) => fs.mkdir(into));
-  for (const f of [...plan.outputs.map((o) => path.posix.join(workdir, o)), paths.stdout, paths.stderr as string]) {
-    await get(sftp, f, path.join(into, path.posix.basename(f)));
-  }
+  mkdirSync(into); // the folder the user picked
+  for (const f of outputs.files) await fetchFile(ops, f.remote, into, f.relative);
+  for (const p of [paths.stdout, paths.stderr as string]) await fetchFile(ops, p, into, path.posix.basename(p));
+
+  assert.deepEqual(listLocal(into), [`err-${id}.txt`, 'result.txt', 'results/blob.csv', 'results/lib.csv', `spec job 'x' $(id)-${id}.out`].sort());
   assert.equal(readFileSync(path.join(into, 'result.txt'), 'utf8'), '7\n');
+  assert.equal(readFileSync(path.join(into, 'results', 'blob.csv'), 'utf8'), `${sha256(blob)}\n`, 'the job saw the uploaded bytes');
+  assert.equal(readFileSync(path.join(into, 'results', 'lib.csv'), 'utf8'), 'shared');
   assert.equal(readFileSync(path.join(into, `spec job 'x' $(id)-${id}.out`), 'utf8'), "hi 'there' $(nope)\n");
   assert.equal(readFileSync(path.join(into, `err-${id}.txt`), 'utf8'), 'oops\n');
   const details = (await sched.details(id)).sections[0]?.fields ?? {};
@@ -104,16 +153,18 @@ test('job.json repeat: 3 copies as an array, one output file per task', { skip }
     outputs: ['copy-*.txt'],
   };
   assert.deepEqual(validateJobSpec(spec), []);
-  await conn.session.exec(['mkdir', '-p', `${home}/${base}/rep`]);
+  await ops.mkdir(`${home}/${base}/rep`, { recursive: true });
   const { id } = await sched.submit(jobSpecToSubmit(spec, { home }));
   const tasks = await waitUntil('3 tasks done', async () => {
     const f = await sched.finalState([id], 1);
     return f.length === 3 && f.every((j) => j.state === 'COMPLETED') ? f : undefined;
   }, 60_000);
   assert.deepEqual(tasks.map((t) => t.arrayTaskId).sort(), ['0', '1', '2']);
-  // Output globs are expanded on the cluster (one ls), then fetched.
-  const ls = await conn.session.exec(['sh', '-c', 'cd "$1" && ls -1 -- $2', 'sh', `${home}/${base}/rep`, spec.outputs?.[0] as string]);
-  assert.deepEqual(ls.stdout.toString().trim().split('\n'), ['copy-0.txt', 'copy-1.txt', 'copy-2.txt']);
-  const cat = await conn.session.exec(['cat', `${home}/${base}/rep/copy-2.txt`]);
-  assert.equal(cat.stdout.toString(), 'copy 2\n');
+  // The output glob expanded by Fetch Outputs' own code, then fetched by it.
+  const outputs = await planOutputs(ops, `${home}/${base}/rep`, spec.outputs ?? []);
+  assert.deepEqual(outputs.files.map((f) => f.relative).sort(), ['copy-0.txt', 'copy-1.txt', 'copy-2.txt']);
+  const into = path.join(local, `rep-${id}`);
+  mkdirSync(into);
+  for (const f of outputs.files) await fetchFile(ops, f.remote, into, f.relative);
+  assert.deepEqual(listLocal(into).map((f) => readFileSync(path.join(into, f), 'utf8')), ['copy 0\n', 'copy 1\n', 'copy 2\n']);
 });
