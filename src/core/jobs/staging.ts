@@ -57,10 +57,13 @@ export async function reviewStaging(s: StagingInput, o: { path?: PathApi; realpa
     for (const u of s.plan.uploads) items.push({ kind: 'copy', from: u.local, to: u.remote, outside: !isInside(s.specDir, u.local, posix) });
   } else {
     const realDir = await realOr(s.specDir, realpath);
+    const uploads: StagingItem[] = [];
     for (const u of s.plan.uploads) {
       const outside = !isInside(s.specDir, u.local, p) || !isInside(realDir, await realOr(u.local, realpath), p);
-      items.unshift({ kind: 'upload', from: u.local, to: u.remote, outside });
+      uploads.push({ kind: 'upload', from: u.local, to: u.remote, outside });
     }
+    // Uploads first, in the job file's order.
+    items.unshift(...uploads);
   }
   for (const it of items) {
     if (!isInside(s.workdir, it.to, posix)) throw new Error(`An input's target ${it.to} is outside the work folder ${s.workdir}: inputs' "to" must stay inside it.`);
