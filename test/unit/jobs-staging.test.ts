@@ -32,9 +32,10 @@ test('a cloned job file cannot quietly stage ~/.ssh: outside sources are flagged
     const r = await reviewStaging({ plan, specDir: repo, remoteSpec: false, workdir: WORK, home: '/home/u' });
     assert.deepEqual(
       r.outside.map((i) => path.relative(base, i.from)),
-      ['repo/keys/id_ed25519', 'home/.ssh/id_ed25519', 'home/.ssh/id_ed25519'].map((x) => x.split('/').join(path.sep)),
+      ['home/.ssh/id_ed25519', 'home/.ssh/id_ed25519', 'repo/keys/id_ed25519'].map((x) => x.split('/').join(path.sep)),
     );
     assert.equal(r.items.length, 5);
+    assert.deepEqual(r.items.slice(0, 2).map((i) => path.basename(i.from)), ['data.csv', 'id_ed25519'], 'uploads in the job file\'s order');
     assert.deepEqual(r.items.find((i) => i.kind === 'copy'), { kind: 'copy', from: '/home/u/ref.fa', to: `${WORK}/ref.fa`, outside: false });
     const w = outsideWarning(r, 'cloned.job.json');
     assert.match(w.message, /3 files or folders from outside its folder/);
@@ -51,7 +52,7 @@ test('Windows job file: ..\\ paths and other drives are outside its folder', asy
   const dir = 'C:\\src\\repo';
   const plan = planStaging(spec(['in\\a.txt', '..\\..\\Users\\me\\.ssh\\id_ed25519', 'D:\\keys\\k']), dir, WORK, path.win32);
   const r = await reviewStaging({ plan, specDir: dir, remoteSpec: false, workdir: WORK, home: '/home/u' }, { path: path.win32, realpath: async (p) => p });
-  assert.deepEqual(r.outside.map((i) => i.from), ['D:\\keys\\k', 'C:\\Users\\me\\.ssh\\id_ed25519']);
+  assert.deepEqual(r.outside.map((i) => i.from), ['C:\\Users\\me\\.ssh\\id_ed25519', 'D:\\keys\\k']);
 });
 
 test('a job file on the cluster: sources outside its folder are flagged; targets must stay in the work folder', async () => {
