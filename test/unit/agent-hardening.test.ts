@@ -240,3 +240,33 @@ test('the bootstrap runs the cached agent only when its hash matches', async () 
   assert.equal(code, BOOTSTRAP_MISMATCH_EXIT);
   assert.equal(existsSync(marker), false, 'the tampered copy never ran');
 });
+
+test('copy refuses FIFOs and devices instead of blocking or copying forever', async () => {
+  const d = join(dir, 'copy-special');
+  mkdirSync(join(d, 'tree'), { recursive: true });
+  execFileSync('mkfifo', [join(d, 'tree', 'pipe')]);
+  const t0 = Date.now();
+  await assert.rejects(ops.copy('/dev/zero', join(d, 'zero')), /not a regular file \(a device\)/);
+  await assert.rejects(ops.copy(join(d, 'tree', 'pipe'), join(d, 'pipe2')), /named pipe/);
+  await assert.rejects(ops.copy(join(d, 'tree'), join(d, 'tree2')), /named pipe/);
+  assert.ok(Date.now() - t0 < 3000);
+  assert.equal(existsSync(join(d, 'zero')), false);
+});
+
+test('the launcher makes file names UTF-8 whatever the locale, and does not pass that on', async () => {
+  const copy = join(dir, 'agent-locale.py');
+  writeFileSync(copy, readFileSync(agentPy));
+  const argv = agentLaunchArgv({ path: copy, hash: agentHash() });
+  const c = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...env, LC_ALL: 'C', LANG: 'C', SHELL: '/bin/sh' } });
+  const cl = await AgentClient.connect(processTransport(c), silentLogger, { expectedHash: agentHash() });
+  const o = new AgentOps(cl, silentLogger);
+  const d = join(dir, 'locale');
+  mkdirSync(d);
+  writeFileSync(join(d, 'données'), '');
+  assert.deepEqual(
+    (await o.list(d)).entries.map((e) => e.name),
+    ['données'],
+  );
+  assert.equal((await o.getenv(['PYTHONUTF8'])).PYTHONUTF8, undefined);
+  o.dispose();
+});

@@ -726,8 +726,20 @@ def op_rename(ctx, p, payload):
     return {}
 
 
+def copy_entry(src, dst):
+    """copy2 for regular files and symlinks (as links); anything else (a FIFO would block, a
+    device never end) is refused."""
+    st = os.lstat(src)
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+        raise AgentError("not a regular file (%s): %s" % (special_kind(st.st_mode), src), "EINVAL")
+    return shutil.copy2(src, dst, follow_symlinks=False)
+
+
 def op_copy(ctx, p, payload):
     src, dst = p["from"], p["to"]
+    src_st = os.lstat(src)
+    if not (stat.S_ISREG(src_st.st_mode) or stat.S_ISLNK(src_st.st_mode) or stat.S_ISDIR(src_st.st_mode)):
+        raise AgentError("not a regular file (%s): %s" % (special_kind(src_st.st_mode), src), "EINVAL")
     if exists(dst):
         if not p.get("overwrite"):
             raise AgentError("target exists: %s" % dst, "EEXIST")
@@ -736,9 +748,9 @@ def op_copy(ctx, p, payload):
         else:
             os.unlink(dst)
     if os.path.isdir(src) and not os.path.islink(src):
-        shutil.copytree(src, dst, symlinks=True)
+        shutil.copytree(src, dst, symlinks=True, copy_function=copy_entry)
     else:
-        shutil.copy2(src, dst, follow_symlinks=False)
+        copy_entry(src, dst)
     return {}
 
 
@@ -1095,6 +1107,7 @@ def watchdog(ppid):
 
 
 def main():
+    os.environ.pop("PYTHONUTF8", None)  # set by the launcher for us, not for the commands we run
     warnings.simplefilter("ignore")  # e.g. 3.12's DeprecationWarning on fork with threads
     # Frames use private copies of stdin/stdout; fds 0 and 1 become /dev/null and stderr so that
     # nothing else (a stray print, a child process) can read or corrupt the stream.

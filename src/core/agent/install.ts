@@ -55,9 +55,11 @@ const BOOTSTRAP = [
 /**
  * Starts the agent with the user's login environment (bash/zsh/ksh/sh: `$SHELL -l`; other shells:
  * the environment of the exec channel's shell), python3 first, `python` as a second try.
+ * PYTHONUTF8=1: file names decode as UTF-8 (+ surrogateescape, see remote/remoteName.ts) whatever
+ * the locale, on Python 3.7+.
  */
 const START_SCRIPT = [
-  'f="$1"; h="$2"; b="$3"',
+  'f="$1"; h="$2"; b="$3"; PYTHONUTF8=1; export PYTHONUTF8',
   'case "${SHELL##*/}" in bash|zsh|ksh|ksh93|mksh|sh|dash|ash|yash) exec "$SHELL" -lc \'for p in python3 python; do command -v "$p" >/dev/null 2>&1 && exec "$p" -u -c "$2" "$0" "$1"; done; echo "remote-hpc: no python3 on PATH" >&2; exit 127\' "$f" "$h" "$b";; esac',
   'for p in python3 python; do command -v "$p" >/dev/null 2>&1 && exec "$p" -u -c "$b" "$f" "$h"; done',
   'echo "remote-hpc: no python3 on PATH" >&2',

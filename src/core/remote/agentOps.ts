@@ -160,7 +160,9 @@ export class AgentOps implements RemoteOps {
   watch(paths: string[], listener: (events: ChangeEvent[]) => void, opts: WatchOptions = {}): Disposable {
     return this.track(
       this.client.subscribe('watch', { paths }, (json) => {
-        const events = (json as { events?: ChangeEvent[] }).events;
+        const { events, huge } = json as { events?: ChangeEvent[]; huge?: { path: string; entries: number }[] };
+        // Folders too big to track entry by entry: only changes of the folder itself are reported.
+        for (const h of huge ?? []) this.log.warn(`watch ${h.path}: ${h.entries} entries, only the folder itself is watched`);
         if (events?.length) listener(events);
       }),
       `watch ${paths.join(', ')}`,
