@@ -3,6 +3,8 @@
  * ./register.ts). Values behave as VS Code's do (Uri parsing, FileSystemError codes, events);
  * window and commands record what was shown and registered so tests can assert on it.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export class Disposable {
   constructor(private readonly fn: () => void) {}
@@ -245,8 +247,17 @@ export const commands = {
   },
 };
 
-/** Settings seen by `workspace.getConfiguration(section).get(key)`: full key → value. */
+export enum ConfigurationTarget {
+  Global = 1,
+  Workspace = 2,
+  WorkspaceFolder = 3,
+}
+
+/** Settings the test set (full key → value); anything unset reads as package.json's default. */
 export const settings = new Map<string, unknown>();
+const defaults: Record<string, { default?: unknown }> = (
+  JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default?: unknown }> } } }
+).contributes.configuration.properties;
 const configEmitter = new EventEmitter<{ affectsConfiguration(section: string): boolean }>();
 
 export const workspace = {
@@ -254,14 +265,25 @@ export const workspace = {
     const full = (key: string) => (section ? `${section}.${key}` : key);
     return {
       get<T>(key: string, dflt?: T): T | undefined {
-        return settings.has(full(key)) ? (settings.get(full(key)) as T) : dflt;
+        const k = full(key);
+        return (settings.has(k) ? settings.get(k) : (defaults[k]?.default ?? dflt)) as T | undefined;
       },
-      has: (key: string) => settings.has(full(key)),
+      has: (key: string) => settings.has(full(key)) || full(key) in defaults,
+      inspect<T>(key: string): { key: string; defaultValue?: T; globalValue?: T } {
+        const k = full(key);
+        return { key: k, defaultValue: defaults[k]?.default as T | undefined, globalValue: settings.get(k) as T | undefined };
+      },
       async update(key: string, value: unknown): Promise<void> {
-        settings.set(full(key), value);
-        configEmitter.fire({ affectsConfiguration: (s) => full(key) === s || full(key).startsWith(`${s}.`) });
+        setSetting(full(key), value);
       },
     };
   },
   onDidChangeConfiguration: configEmitter.event,
 };
+
+/** Changes a setting as the user would: listeners of onDidChangeConfiguration hear of it. */
+export function setSetting(key: string, value: unknown): void {
+  if (value === undefined) settings.delete(key);
+  else settings.set(key, value);
+  configEmitter.fire({ affectsConfiguration: (s) => key === s || key.startsWith(`${s}.`) });
+}
