@@ -36,6 +36,7 @@ const concurrency = process.env.TEST_CONCURRENCY ?? (wanted.some((s) => s !== 'u
 const res = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...files],
-  { stdio: 'inherit' },
+  // No Python run by a test (agent.py, thumbs.py) writes __pycache__ into the source tree.
+  { stdio: 'inherit', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
 );
 process.exit(res.status ?? 1);

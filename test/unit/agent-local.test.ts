@@ -23,7 +23,7 @@ let ops: AgentOps;
 let dir: string;
 
 function startLocal(banner = 'Welcome!\\n@@REMOTE-HPC not the marker\\n'): ChildProcess {
-  return spawn('/bin/sh', ['-c', `printf '${banner}'; exec python3 -u "$0"`, agentPy], { stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn('/bin/sh', ['-c', `printf '${banner}'; exec python3 -B -u "$0"`, agentPy], { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 before(async () => {

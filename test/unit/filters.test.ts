@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileFilter, pythonFilter, validateFilter, validatePattern, translatePattern, joinPath } from '../../src/core/remote/filters';
 import type { PathFilter } from '../../src/core/remote/types';
@@ -75,9 +76,17 @@ function pythonKeep(cases: { filter: PathFilter | undefined; path: string; isDir
     'cases = json.loads(sys.stdin.read())',
     'print(json.dumps([agent.Filter(c["filter"]).keep(c["path"], c["isDir"]) for c in cases]))',
   ].join('\n');
-  const out = execFileSync('python3', ['-c', script], { input: JSON.stringify(cases), maxBuffer: 64 << 20 });
+  // -B: importing agent.py must not leave a __pycache__ in the source tree (whatever the ambient env says).
+  const env = { ...process.env };
+  delete env.PYTHONDONTWRITEBYTECODE;
+  const out = execFileSync('python3', ['-B', '-c', script], { input: JSON.stringify(cases), maxBuffer: 64 << 20, env });
   return JSON.parse(out.toString()) as boolean[];
 }
+
+test('running the agent\'s Python locally writes no bytecode into the source tree', () => {
+  assert.deepEqual(pythonKeep([{ filter: {}, path: '/x', isDir: false }]), [true]);
+  assert.equal(existsSync(join(agentDir, '__pycache__')), false);
+});
 
 test('shared table: TypeScript matcher', () => {
   for (const c of TABLE) {
