@@ -55,7 +55,10 @@ const KEYS: Record<SettingKey, true> = {
   forceSftpFallback: true,
 };
 
-/** All keys (without the `remoteHpc.` prefix), for the test that checks them against package.json. */
+/**
+ * All keys (without the `remoteHpc.` prefix), for the test that checks them against package.json.
+ * @public
+ */
 export const SETTING_KEYS = Object.keys(KEYS) as SettingKey[];
 
 /** The current value of a setting: the user's, else the default package.json contributes. */

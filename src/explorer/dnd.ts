@@ -10,7 +10,7 @@ import type { Transfers } from './transfers';
 const TREE_MIME = 'application/vnd.code.tree.remotehpc.explorer';
 
 /** Local `file:` URIs from a `text/uri-list` payload (comments and other schemes dropped). */
-export function parseUriList(text: string): vscode.Uri[] {
+function parseUriList(text: string): vscode.Uri[] {
   return text
     .split(/\r?\n/)
     .map((l) => l.trim())

@@ -11,7 +11,7 @@ import { ExplorerModel } from './model';
 import { Transfers } from './transfers';
 import { ExplorerTreeProvider, isFolder, type ExplorerNode } from './tree';
 
-export type { ExplorerDeps, ExplorerHosts } from './deps';
+export type { ExplorerDeps,  } from './deps';
 
 /**
  * The remote explorer: the `hpc:` file system, the Remote Explorer tree (model, filters, paging,

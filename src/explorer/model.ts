@@ -22,7 +22,7 @@ export interface ExplorerConfig {
   showHidden: boolean;
 }
 
-export function readExplorerConfig(): ExplorerConfig {
+function readExplorerConfig(): ExplorerConfig {
   return {
     pageSize: Math.floor(numberSetting('explorer.pageSize', 1)),
     showHidden: setting('explorer.showHiddenFiles'),

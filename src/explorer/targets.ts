@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { posix } from 'node:path';
 import { isHpcUri, parseHpcUri } from '../fs/hpcUri';
 import { isFolder, type EntryNode, type ExplorerNode, type HostNode } from './tree';
 
@@ -14,7 +13,7 @@ export interface Target {
   isRoot?: boolean;
 }
 
-export function isExplorerNode(x: unknown): x is ExplorerNode {
+function isExplorerNode(x: unknown): x is ExplorerNode {
   return !!x && typeof x === 'object' && 'kind' in x && 'id' in x && typeof (x as { id: unknown }).id === 'string';
 }
 
@@ -26,7 +25,7 @@ export function isHostNode(x: unknown): x is HostNode {
   return isExplorerNode(x) && x.kind === 'host';
 }
 
-export function targetOf(x: unknown): Target | undefined {
+function targetOf(x: unknown): Target | undefined {
   if (isEntryNode(x)) {
     return { host: x.host, path: x.path, node: x, isDir: isFolder(x), isRoot: !!x.root, ...(x.entry && !isFolder(x) ? { size: x.entry.size } : {}) };
   }
@@ -60,7 +59,3 @@ export function resolveTargets(arg: unknown, selected: unknown, selection: reado
   return active ? [parseHpcUri(active)] : [];
 }
 
-/** The folder a create/upload/search/terminal command works in: the folder itself, or a file's parent. */
-export function folderOf(t: Target): string {
-  return t.isDir === false ? posix.dirname(t.path) : t.path;
-}

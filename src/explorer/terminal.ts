@@ -8,7 +8,7 @@ import type { ExplorerHosts } from './deps';
  * A terminal over the host's cached SSH session: the core ShellTerminal (a login shell on a pty,
  * started in `cwd` without typing into it) behind VS Code's Pseudoterminal.
  */
-export class RemoteShellPty implements vscode.Pseudoterminal {
+class RemoteShellPty implements vscode.Pseudoterminal {
   private readonly writeEmitter = new vscode.EventEmitter<string>();
   private readonly closeEmitter = new vscode.EventEmitter<number | void>();
   readonly onDidWrite = this.writeEmitter.event;

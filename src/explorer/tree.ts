@@ -56,7 +56,7 @@ export function isFolder(n: EntryNode): boolean {
   return n.entry.type === 'directory' || (n.entry.type === 'symlink' && n.entry.targetType === 'directory');
 }
 
-export function contextValueOf(n: EntryNode): string {
+function contextValueOf(n: EntryNode): string {
   return entryContextValue(n.path, isFolder(n));
 }
 

@@ -27,7 +27,7 @@ function fileType(t: EntryType): vscode.FileType {
 }
 
 /** VS Code's FileType of a remote stat: symlinks carry the SymbolicLink bit plus their target's type. */
-export function toFileType(s: Pick<RemoteStat, 'type' | 'targetType'>): vscode.FileType {
+function toFileType(s: Pick<RemoteStat, 'type' | 'targetType'>): vscode.FileType {
   if (s.type === 'symlink') return vscode.FileType.SymbolicLink | fileType(s.targetType ?? 'other');
   return fileType(s.type);
 }

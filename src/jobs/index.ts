@@ -29,7 +29,7 @@ import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { isJobRef, resolveTargets, targetsOrPick } from './targets';
 import { isJobsNode, JobsTreeProvider, type JobsNode } from './tree';
 
-export type { JobsDeps, JobsHosts } from './deps';
+export type { JobsDeps,  } from './deps';
 
 /** Registers the Jobs view, its commands and document providers; returns what to dispose (last created first). */
 export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): vscode.Disposable[] {

@@ -31,7 +31,7 @@ export function isJobFile(uri: vscode.Uri): boolean {
 }
 
 /** Reads (unsaved edits included) and validates a job file; throws with every problem listed. */
-export async function loadJobFile(uri: vscode.Uri): Promise<LoadedJobFile> {
+async function loadJobFile(uri: vscode.Uri): Promise<LoadedJobFile> {
   const doc = await vscode.workspace.openTextDocument(uri);
   let obj: unknown;
   try {
@@ -60,7 +60,7 @@ export async function loadJobFile(uri: vscode.Uri): Promise<LoadedJobFile> {
  * The work directory a job file runs in: its `workdir`, else the folder of a job file on the
  * cluster, else `~/remote-hpc-jobs/<name>` for a local one.
  */
-export function effectiveWorkdir(f: LoadedJobFile, home: string): string {
+function effectiveWorkdir(f: LoadedJobFile, home: string): string {
   if (f.spec.workdir !== undefined) return resolveWorkdir(f.spec.workdir, home) as string;
   if (f.remote) return f.remote.dir;
   return posix.join(home, 'remote-hpc-jobs', f.name.replace(/[^\w.+-]+/g, '_'));

@@ -5,7 +5,6 @@
  * the job has ended and the last bytes arrived. Closing the tab stops it too.
  */
 import * as vscode from 'vscode';
-import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Disposable } from '../core/cancel';
 import type { Logger } from '../core/log';
@@ -22,7 +21,7 @@ const INITIAL_BYTES = 2 * 1024 * 1024;
 const FLUSH_MS = 200;
 
 /** `remote-hpc-output://<host>/<path>?job=<id>`: the tab reads the file's name. */
-export function outputUri(host: string, path: string, jobId: string): vscode.Uri {
+function outputUri(host: string, path: string, jobId: string): vscode.Uri {
   return vscode.Uri.from({ scheme: OUTPUT_SCHEME, authority: host, path, query: `job=${encodeURIComponent(jobId)}` });
 }
 
@@ -270,7 +269,3 @@ function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** The tab title for a path (for messages). */
-export function outputName(path: string): string {
-  return posix.basename(path);
-}

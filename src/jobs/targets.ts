@@ -20,7 +20,7 @@ export function isJobRef(x: unknown): x is { host: string; id: string } {
   return !!x && typeof x === 'object' && typeof (x as { host?: unknown }).host === 'string' && typeof (x as { id?: unknown }).id === 'string' && !isJobsNode(x);
 }
 
-export function targetOfNode(n: JobsNode): JobTarget | undefined {
+function targetOfNode(n: JobsNode): JobTarget | undefined {
   if (n.kind === 'job') return { host: n.host, id: n.job.id, job: n.job };
   if (n.kind === 'array') return { host: n.host, id: n.arrayJobId, array: { tasks: n.tasks } };
   return undefined;

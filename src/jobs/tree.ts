@@ -288,6 +288,6 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   }
 }
 
-export function hostId(host: string): string {
+function hostId(host: string): string {
   return `jobs\0${host}`;
 }

@@ -11,7 +11,7 @@ import { GALLERY_VIEW_TYPE, locationsOfArgs, PreviewServices, type PreviewDeps }
 import { registerVideoPreviewProvider } from './videoPreview';
 
 export type { PreviewDeps } from './services';
-export { IMAGE_PREVIEW_VIEW_TYPE, VIDEO_PREVIEW_VIEW_TYPE, GALLERY_VIEW_TYPE } from './services';
+;
 
 export function registerPreviews(context: vscode.ExtensionContext, deps: PreviewDeps): vscode.Disposable[] {
   const services = new PreviewServices(context.extensionUri, deps);

@@ -87,7 +87,7 @@ export function hpcUriOf(host: string, path: string): vscode.Uri {
  * What a command was invoked on, structurally (no import of the explorer): a URI, a tree item
  * with a resourceUri, or an explorer node with host and path.
  */
-export function locationOfArg(arg: unknown): HpcLocation | undefined {
+function locationOfArg(arg: unknown): HpcLocation | undefined {
   if (arg instanceof vscode.Uri) return arg.scheme === HPC_SCHEME && arg.authority ? locationOf(arg) : undefined;
   if (!arg || typeof arg !== 'object') return undefined;
   const o = arg as { resourceUri?: unknown; uri?: unknown; host?: unknown; path?: unknown };

@@ -34,7 +34,7 @@ export interface ProgressInfo {
 }
 
 /** `params` of requests that take none. */
-export type NoParams = Record<string, never>;
+type NoParams = Record<string, never>;
 
 // ---------------------------------------------------------------- image preview
 
@@ -49,7 +49,7 @@ export interface ImageMeta {
 }
 
 /** Where the webview gets the pixels: a webview URI into the preview cache, or bytes (SVG, shown via a blob URL). */
-export type ImageSource = { kind: 'uri'; uri: string; mime: string } | { kind: 'bytes'; data: Uint8Array; mime: string };
+type ImageSource = { kind: 'uri'; uri: string; mime: string } | { kind: 'bytes'; data: Uint8Array; mime: string };
 
 export interface ImageShown {
   source: ImageSource;
@@ -65,7 +65,7 @@ export interface ImageShown {
   convertedFrom?: string;
 }
 
-export interface ImagePreviewProtocol {
+interface ImagePreviewProtocol {
   events: {
     meta: ImageMeta;
     progress: ProgressInfo;
@@ -95,7 +95,7 @@ export type GalleryThumb =
   | { path: string; uri: string; width: number; height: number }
   | { path: string; error: string; unsupported?: boolean };
 
-export interface GalleryProtocol {
+interface GalleryProtocol {
   events: {
     init: { host: string; folder: string; thumbSize: number };
     /** `reset` replaces the whole list; otherwise entries are upserted by path and `removed` deleted. */
@@ -126,7 +126,7 @@ export interface VideoMeta {
   mime: string;
 }
 
-export interface VideoProtocol {
+interface VideoProtocol {
   events: {
     meta: VideoMeta;
     progress: ProgressInfo;
@@ -188,7 +188,7 @@ export interface NewJobFieldError {
   message: string;
 }
 
-export interface NewJobProtocol {
+interface NewJobProtocol {
   events: {
     /** The whole form state: sent on every `ready`. */
     init: { hosts: string[]; form: NewJobForm; partitions: string[] };
@@ -245,25 +245,25 @@ export type NotificationData<V extends ViewKind, N extends NotificationName<V>> 
 export type RequestParams<V extends ViewKind, M extends RequestName<V>> = RequestsOf<V>[M] extends { params: infer P } ? P : never;
 export type RequestResult<V extends ViewKind, M extends RequestName<V>> = RequestsOf<V>[M] extends { result: infer R } ? R : never;
 
-export interface ReadyMessage<V extends ViewKind = ViewKind> {
+interface ReadyMessage<V extends ViewKind = ViewKind> {
   kind: 'ready';
   view: V;
 }
 
 /** Host → webview push. */
-export type EventMessage<V extends ViewKind> = { [E in EventName<V>]: { kind: 'event'; event: E; data: EventData<V, E> } }[EventName<V>];
+type EventMessage<V extends ViewKind> = { [E in EventName<V>]: { kind: 'event'; event: E; data: EventData<V, E> } }[EventName<V>];
 
 /** Webview → host, no reply. */
-export type NotifyMessage<V extends ViewKind> = {
+type NotifyMessage<V extends ViewKind> = {
   [N in NotificationName<V>]: { kind: 'notify'; name: N; data: NotificationData<V, N> };
 }[NotificationName<V>];
 
 /** Webview → host, answered by a `ReplyMessage` with the same id. */
-export type RequestMessage<V extends ViewKind> = {
+type RequestMessage<V extends ViewKind> = {
   [M in RequestName<V>]: { kind: 'request'; id: number; method: M; params: RequestParams<V, M> };
 }[RequestName<V>];
 
-export type ReplyMessage<R = unknown> = { kind: 'reply'; id: number; ok: true; result: R } | { kind: 'reply'; id: number; ok: false; error: ErrorInfo };
+type ReplyMessage<R = unknown> = { kind: 'reply'; id: number; ok: true; result: R } | { kind: 'reply'; id: number; ok: false; error: ErrorInfo };
 
 export type HostToWebview<V extends ViewKind> = EventMessage<V> | ReplyMessage;
 export type WebviewToHost<V extends ViewKind> = ReadyMessage<V> | NotifyMessage<V> | RequestMessage<V>;
@@ -318,7 +318,7 @@ export function isHostToWebview<V extends ViewKind>(view: V, msg: unknown): msg 
 
 // ---------------------------------------------------------------- payload checks used by the host
 
-export function isStringArray(x: unknown, max = 100_000): x is string[] {
+function isStringArray(x: unknown, max = 100_000): x is string[] {
   return Array.isArray(x) && x.length <= max && x.every((s) => typeof s === 'string');
 }
 

@@ -12,7 +12,7 @@ function isCancellation(err: unknown): boolean {
 }
 
 /** A short message for a notification: the error's user message, else its first line. */
-export function presentError(err: unknown): string {
+function presentError(err: unknown): string {
   const user = (err as Presentable | undefined)?.userMessage;
   if (user) return user;
   const text = err instanceof Error ? err.message : String(err);

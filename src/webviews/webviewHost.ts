@@ -20,11 +20,11 @@ import {
 import type { Logger } from '../core/log';
 import { makeNonce, webviewHtml } from './html';
 
-export type RequestHandlers<V extends ViewKind> = {
+type RequestHandlers<V extends ViewKind> = {
   [M in RequestName<V>]: (params: RequestParams<V, M>) => Promise<RequestResult<V, M>>;
 };
 
-export type NotificationHandlers<V extends ViewKind> = {
+type NotificationHandlers<V extends ViewKind> = {
   [N in NotificationName<V>]?: (data: NotificationData<V, N>) => void;
 };
 

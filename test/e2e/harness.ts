@@ -47,20 +47,20 @@ export function repoRoot(): string {
 }
 
 /** Where scripts/e2e/install.sh put Node 24 and code-server ($E2E_CACHE_DIR overrides). */
-export function e2eCacheDir(): string {
+function e2eCacheDir(): string {
   return path.resolve(process.env.E2E_CACHE_DIR ?? path.join(repoRoot(), '.cache', 'e2e'));
 }
 
 /** Directory for screenshots and failure dumps: test-results/e2e/. */
-export function resultsDir(): string {
+function resultsDir(): string {
   const dir = path.join(repoRoot(), 'test-results', 'e2e');
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }
 
-export const CHROMIUM_PATH = process.env.E2E_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_PATH = process.env.E2E_CHROMIUM ?? '/usr/bin/chromium';
 
-export const CHROMIUM_ARGS: readonly string[] = [
+const CHROMIUM_ARGS: readonly string[] = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -72,7 +72,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
 ];
 
 /** Settings written under the caller's settings (which win). Keep the workbench quiet and deterministic. */
-export const DEFAULT_SETTINGS: Readonly<Record<string, unknown>> = {
+const DEFAULT_SETTINGS: Readonly<Record<string, unknown>> = {
   'workbench.startupEditor': 'none',
   'workbench.tips.enabled': false,
   'workbench.enableExperiments': false,
@@ -564,7 +564,7 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
 }
 
 /** Opens the command palette (F1, then Ctrl+Shift+P as fallback). */
-export async function openCommandPalette(page: Page): Promise<void> {
+async function openCommandPalette(page: Page): Promise<void> {
   const input = quickInput(page).locator('input');
   const keys = ['F1', 'Control+Shift+P', 'F1'];
   for (let attempt = 0; ; attempt++) {
@@ -658,11 +658,6 @@ async function innerFrame(outer: import('playwright-core').ElementHandle, timeou
   if (!frame) throw new Error('webview active-frame not attached');
   await frame.waitForLoadState('domcontentloaded');
   return frame;
-}
-
-/** FrameLocator variant of webviewFrame (auto-waiting, survives webview reloads). */
-export function webviewFrameLocator(page: Page): import('playwright-core').FrameLocator {
-  return page.frameLocator('iframe.webview.ready >> visible=true').last().frameLocator('iframe#active-frame');
 }
 
 /**

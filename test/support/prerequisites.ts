@@ -12,7 +12,7 @@ import { repoRoot, sandboxAvailable } from './sandbox';
 /** A `skip` option: false to run, else why not. */
 export type Skip = string | false;
 
-export function requireAll(): boolean {
+function requireAll(): boolean {
   return process.env.REMOTE_HPC_REQUIRE_ALL === '1';
 }
 
@@ -30,7 +30,7 @@ export function firstSkip(...skips: Skip[]): Skip {
 }
 
 /** True when `cmd args…` runs and exits 0. */
-export function haveCommand(cmd: string, args: string[] = ['-version']): boolean {
+function haveCommand(cmd: string, args: string[] = ['-version']): boolean {
   return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 }
 

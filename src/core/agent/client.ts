@@ -12,7 +12,7 @@ import { encodeFrame, FrameDecoder, FrameType, HandshakeScanner, MAX_PAYLOAD, PR
 import { agentLaunchArgv, BOOTSTRAP_MISMATCH_EXIT, installAgent, type AgentInstall } from './install';
 
 /** A failed agent request; `code` is an errno name ('ENOENT', 'EEXIST', ...): see classifyRemoteError. */
-export class AgentError extends Error {
+class AgentError extends Error {
   constructor(
     message: string,
     readonly code: string,
@@ -55,7 +55,7 @@ export interface RequestOptions {
   maxPayload?: number;
 }
 
-export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
 
 /** The byte pipes to a running agent: an SSH exec channel, or a local child process in tests. */
 export interface AgentTransport {
@@ -67,7 +67,7 @@ export interface AgentTransport {
   onClose(listener: (why: string) => void): void;
 }
 
-export function channelTransport(channel: ClientChannel): AgentTransport {
+function channelTransport(channel: ClientChannel): AgentTransport {
   let exit = '';
   channel.on('exit', (code: number | null, signal?: string) => {
     exit = signal ? `killed by ${signal}` : `exit code ${code}`;

@@ -15,7 +15,10 @@ import { sftpChmod, sftpMkdir, sftpOpen, sftpClose, sftpRealpath, sftpReplace, s
 
 let cachedSource: string | undefined;
 
-/** The agent's Python source text. */
+/**
+ * The agent's Python source text.
+ * @public (test/integration/agent-hardening.test.ts requires it lazily, which knip cannot see)
+ */
 export function agentSource(): string {
   if (cachedSource === undefined) {
     const onDisk = join(__dirname, 'agent.py');
@@ -30,8 +33,6 @@ export function agentSource(): string {
 export function agentHash(source: string = agentSource()): string {
   return createHash('sha256').update(Buffer.from(source, 'utf8')).digest('hex');
 }
-
-export const AGENT_DIR = '.cache/remote-hpc';
 
 /** Exit status of the bootstrap when the cached agent's content is not the expected one. */
 export const BOOTSTRAP_MISMATCH_EXIT = 86;

@@ -21,12 +21,12 @@ export interface JobsSettings {
 }
 
 /** The HostService as the jobs feature sees it. */
-export interface HostsLike {
+interface HostsLike {
   list(): readonly { alias: string; status: string }[];
   onDidChange(listener: (e: unknown) => void): Disposable;
 }
 
-export interface SchedulersLike {
+interface SchedulersLike {
   scheduler(host: string): Pick<Scheduler, 'list' | 'finalState' | 'history'>;
   user(host: string): Promise<string>;
   forget(host: string): void;

@@ -14,7 +14,7 @@ export function isEmptyFilter(f: JobFilter): boolean {
   return f.states.length === 0 && f.tags.length === 0;
 }
 
-export function matchesFilter(job: Pick<Job, 'state' | 'tags'>, f: JobFilter): boolean {
+function matchesFilter(job: Pick<Job, 'state' | 'tags'>, f: JobFilter): boolean {
   if (f.states.length && !f.states.includes(job.state)) return false;
   if (f.tags.length && !job.tags.some((t) => f.tags.includes(t))) return false;
   return true;

@@ -53,7 +53,7 @@ const ICONS: Record<JobState, IconSpec> = {
   UNKNOWN: { id: 'question' },
 };
 
-export const HELD_ICON: IconSpec = { id: 'debug-pause', color: 'charts.yellow' };
+const HELD_ICON: IconSpec = { id: 'debug-pause', color: 'charts.yellow' };
 
 export function stateIcon(job: Pick<Job, 'state' | 'reason' | 'rawState'>): IconSpec {
   return isHeld(job) ? HELD_ICON : ICONS[job.state];
@@ -142,7 +142,7 @@ export function jobTooltip(job: Job, host: string): string {
 }
 
 /** `2024-05-01T10:11:12` → `2024-05-01 10:11:12`. */
-export function prettyTime(t: string | undefined): string | undefined {
+function prettyTime(t: string | undefined): string | undefined {
   return t ? t.replace('T', ' ') : undefined;
 }
 

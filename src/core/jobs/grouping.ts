@@ -4,12 +4,12 @@
  */
 import type { Job } from '../scheduler/types';
 
-export interface SingleEntry {
+interface SingleEntry {
   kind: 'job';
   job: Job;
 }
 
-export interface ArrayEntry {
+interface ArrayEntry {
   kind: 'array';
   /** The parent id, `123` for tasks `123_0`, `123_1`… */
   arrayJobId: string;

@@ -4,7 +4,7 @@
  */
 import { posix } from 'node:path';
 
-export function hasGlob(s: string): boolean {
+function hasGlob(s: string): boolean {
   return /[*?[]/.test(s);
 }
 

@@ -10,7 +10,7 @@ import { posix } from 'node:path';
 import { isInside, type PathApi } from '../local/localPath';
 import type { StagingPlan } from '../scheduler/jobSpec';
 
-export interface StagingItem {
+interface StagingItem {
   /** upload: a local file or folder; copy: a path on the cluster. */
   kind: 'upload' | 'copy';
   from: string;

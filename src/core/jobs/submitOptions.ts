@@ -64,7 +64,7 @@ export interface SubmitOverrides {
   hold?: boolean;
 }
 
-export type OptionSource = 'you' | 'script' | 'default';
+type OptionSource = 'you' | 'script' | 'default';
 
 export interface Resolved<T> {
   value: T | undefined;

@@ -16,7 +16,7 @@ export interface DownloadOptions {
   onProgress?(loaded: number, total: number): void;
 }
 
-export function throwIfAborted(signal: AbortSignal | undefined): void {
+function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError();
 }
 

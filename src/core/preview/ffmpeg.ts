@@ -23,7 +23,7 @@ export interface FfmpegVideoArgs {
 }
 
 /** Digits in frame file names. */
-export const FRAME_DIGITS = 8;
+const FRAME_DIGITS = 8;
 
 export function frameName(index1: number, ext: string): string {
   return `${String(index1).padStart(FRAME_DIGITS, '0')}.${ext}`;
@@ -39,7 +39,7 @@ export function framePattern(frameDir: string, ext: string): string {
 }
 
 /** `file:` prefix: an output named "-x" or "a:b.mp4" is still a plain file. */
-export function fileUrl(path: string): string {
+function fileUrl(path: string): string {
   return path.startsWith('file:') || path.startsWith('pipe:') ? path : `file:${path}`;
 }
 

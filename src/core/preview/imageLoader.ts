@@ -46,7 +46,7 @@ export interface LoadedImage {
   convertedFrom?: string;
 }
 
-export class UnsupportedImageError extends Error {
+class UnsupportedImageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UnsupportedImageError';

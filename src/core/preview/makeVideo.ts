@@ -67,7 +67,7 @@ export interface MakeVideoResult {
   where: 'remote' | 'local';
 }
 
-export class FfmpegMissingError extends Error {
+class FfmpegMissingError extends Error {
   readonly userMessage: string;
   constructor(host = 'the remote host') {
     super(`ffmpeg is needed to make a video: it is neither on ${host} (command -v ffmpeg) nor on this machine's PATH.`);
@@ -76,7 +76,7 @@ export class FfmpegMissingError extends Error {
   }
 }
 
-export class FfmpegFailedError extends Error {
+class FfmpegFailedError extends Error {
   constructor(
     message: string,
     readonly stderr: string,
@@ -123,7 +123,7 @@ async function listFrames(ops: RemoteOps, source: MakeVideoOptions['source']): P
 const ffmpegOnRemote = new WeakMap<RemoteOps, Promise<string | undefined>>();
 
 /** The remote ffmpeg's path (`command -v`), or undefined. Cached per RemoteOps. */
-export function remoteFfmpeg(ops: RemoteOps, program = 'ffmpeg'): Promise<string | undefined> {
+function remoteFfmpeg(ops: RemoteOps, program = 'ffmpeg'): Promise<string | undefined> {
   if (program !== 'ffmpeg') return Promise.resolve(program);
   let p = ffmpegOnRemote.get(ops);
   if (!p) {
@@ -137,7 +137,7 @@ export function remoteFfmpeg(ops: RemoteOps, program = 'ffmpeg'): Promise<string
 }
 
 /** Whether a local ffmpeg runs. */
-export function localFfmpegWorks(program = 'ffmpeg'): Promise<boolean> {
+function localFfmpegWorks(program = 'ffmpeg'): Promise<boolean> {
   return new Promise((resolve) => {
     const child = spawn(program, ['-hide_banner', '-version'], { stdio: 'ignore' });
     child.once('error', () => resolve(false));

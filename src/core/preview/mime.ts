@@ -1,7 +1,6 @@
 /** Extensions the previews know, and their MIME types. */
 
-export const IMAGE_EXTS = ['png', 'jpg', 'jpeg', 'gif', 'webp', 'bmp', 'svg', 'tif', 'tiff'] as const;
-export const VIDEO_EXTS = ['mp4', 'webm', 'ogg', 'ogv', 'mov', 'm4v'] as const;
+const IMAGE_EXTS = ['png', 'jpg', 'jpeg', 'gif', 'webp', 'bmp', 'svg', 'tif', 'tiff'] as const;
 /** What a browser <img> shows as is. */
 export const BROWSER_IMAGE_EXTS = new Set(['png', 'jpg', 'jpeg', 'gif', 'webp', 'bmp', 'svg']);
 /** Still frames ffmpeg's image2 demuxer reads, for videos. */
@@ -38,10 +37,6 @@ export function mimeOf(ext: string): string {
 
 export function isImagePath(path: string): boolean {
   return (IMAGE_EXTS as readonly string[]).includes(extOf(path));
-}
-
-export function isVideoPath(path: string): boolean {
-  return (VIDEO_EXTS as readonly string[]).includes(extOf(path));
 }
 
 /** jpg and jpeg decode alike; tif and tiff too. */

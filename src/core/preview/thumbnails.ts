@@ -21,7 +21,7 @@ let cachedSource: string | undefined;
  * (tests, benchmarks) it is read from beside this module. The disk path is tried first: in the
  * bundle `__dirname` is dist/, which has no thumbs.py.
  */
-export function thumbsSource(): string {
+function thumbsSource(): string {
   if (cachedSource === undefined) {
     const onDisk = join(__dirname, 'thumbs.py');
     if (existsSync(onDisk)) cachedSource = readFileSync(onDisk, 'utf8');
@@ -47,7 +47,7 @@ export interface RenderOptions {
   python?: string;
 }
 
-export type RenderResult =
+type RenderResult =
   | {
       ok: true;
       data: Buffer;
@@ -84,7 +84,7 @@ interface RecordHeader {
 }
 
 /** Splits thumbs.py's stdout into records. A truncated tail is ignored. */
-export function parseRecords(buf: Buffer): { header: RecordHeader; data: Buffer }[] {
+function parseRecords(buf: Buffer): { header: RecordHeader; data: Buffer }[] {
   const out: { header: RecordHeader; data: Buffer }[] = [];
   let i = 0;
   while (i + 4 <= buf.length) {

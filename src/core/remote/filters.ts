@@ -17,7 +17,7 @@
  */
 import type { PathFilter } from './types';
 
-export class FilterSyntaxError extends Error {
+class FilterSyntaxError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'FilterSyntaxError';

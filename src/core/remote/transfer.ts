@@ -91,7 +91,7 @@ const MULTI_CHANNEL_FROM = 8 << 20;
  * Channels worth opening at a given round-trip time: one channel's 2 MiB window already moves
  * about 2 MiB per RTT, so on a LAN more channels only add CPU work; from ~10 ms on they pay.
  */
-export function channelsForRtt(rttMs: number, max: number): number {
+function channelsForRtt(rttMs: number, max: number): number {
   if (rttMs < 5) return 1;
   if (rttMs < 12) return Math.min(2, max);
   return max;

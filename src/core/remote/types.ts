@@ -29,7 +29,7 @@ export interface PathFilter {
   dirReject?: string[];
 }
 
-export type SortKey = 'name' | 'mtime' | 'size';
+type SortKey = 'name' | 'mtime' | 'size';
 
 export interface ListOptions {
   filter?: PathFilter;
@@ -84,7 +84,7 @@ export interface RunResult {
   stderr: Buffer;
 }
 
-export type ChangeKind = 'created' | 'changed' | 'deleted';
+type ChangeKind = 'created' | 'changed' | 'deleted';
 export interface ChangeEvent {
   path: string;
   kind: ChangeKind;

@@ -3,7 +3,7 @@ import { RemoteFsError } from './errors';
 import type { RemoteOps } from './types';
 
 /** The most an editor tab reads of one file; VS Code holds the text several times over. */
-export const EDITOR_READ_LIMIT = 256 * 1024 * 1024;
+const EDITOR_READ_LIMIT = 256 * 1024 * 1024;
 /** Growth tolerated between stat and read (a log being appended to); more is refused, not cut. */
 const GROWTH_SLACK = 1024 * 1024;
 

@@ -9,7 +9,7 @@ import type { JobSubmitSpec } from './types';
 import { isArraySpec, isDependency, isMemory, isSlurmTime, sbatchOptions } from './slurm/sbatch';
 import { isTag } from './tags';
 
-export interface JobSpecInput {
+interface JobSpecInput {
   /** Local path (relative to the job file's folder), or a path on the cluster when `remote`. */
   from: string;
   /** Destination relative to the work directory (default: the source's base name). */
@@ -259,7 +259,7 @@ function suggest(k: string): string {
 }
 
 /** Walltime as SLURM's --time takes it (minutes stay minutes). */
-export function walltimeArg(w: string | number | undefined): string | undefined {
+function walltimeArg(w: string | number | undefined): string | undefined {
   return w === undefined ? undefined : String(w);
 }
 

@@ -75,11 +75,6 @@ export function isTerminal(state: JobState): boolean {
   return TERMINAL.has(state);
 }
 
-/** Terminal and not COMPLETED: what a notification shows as a failure. */
-export function isFailure(state: JobState): boolean {
-  return isTerminal(state) && state !== 'COMPLETED';
-}
-
 export interface Job {
   /** Display id: `123`, or `123_4` for an array task (stable while the task waits and runs). */
   id: string;

@@ -71,13 +71,13 @@ export class PassphraseCache {
 }
 
 /** The process-wide passphrase cache used when a caller gives none. */
-export const processPassphrases = new PassphraseCache();
+const processPassphrases = new PassphraseCache();
 
 const MAX_PASSPHRASE_TRIES = 3;
 const MAX_PASSWORD_TRIES = 3;
 const MAX_KEYBOARD_TRIES = 3;
 
-export function isEncryptedKeyError(err: Error): boolean {
+function isEncryptedKeyError(err: Error): boolean {
   return /no passphrase given/i.test(err.message);
 }
 
@@ -86,7 +86,7 @@ function isBadPassphraseError(err: Error): boolean {
 }
 
 /** The public key blob of an identity, from `<path>.pub` or an unencrypted private key, without prompting. */
-export async function identityPublicBlob(path: string): Promise<Buffer | undefined> {
+async function identityPublicBlob(path: string): Promise<Buffer | undefined> {
   for (const candidate of [`${path}.pub`, path]) {
     let data: Buffer;
     try {
@@ -101,7 +101,7 @@ export async function identityPublicBlob(path: string): Promise<Buffer | undefin
   return undefined;
 }
 
-export interface LoadIdentityOptions {
+interface LoadIdentityOptions {
   prompter: AuthPrompter;
   passphrases?: PassphraseCache;
   logger?: Logger;
@@ -114,7 +114,7 @@ export interface LoadIdentityOptions {
  * one asked for (up to 3 tries). Returns undefined when the file is missing or unusable;
  * throws CancelledError when the user cancels the passphrase prompt.
  */
-export async function loadIdentity(path: string, opts: LoadIdentityOptions): Promise<ParsedKey | undefined> {
+async function loadIdentity(path: string, opts: LoadIdentityOptions): Promise<ParsedKey | undefined> {
   const log = opts.logger ?? silentLogger;
   const cache = opts.passphrases ?? processPassphrases;
   const prompting = opts.prompting ?? ((ask) => ask());

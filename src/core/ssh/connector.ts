@@ -9,7 +9,7 @@ import { ClientSession } from './session';
 import type { HostConfig } from './sshConfig';
 
 /** A PoolConnection over a ready ssh2 Client. */
-export function clientConnection(alias: string, client: Client): PoolConnection {
+function clientConnection(alias: string, client: Client): PoolConnection {
   const session = new ClientSession(alias, client);
   return {
     session,

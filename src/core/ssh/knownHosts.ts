@@ -6,7 +6,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 
-export type KnownHostsMarker = 'revoked' | 'cert-authority';
+type KnownHostsMarker = 'revoked' | 'cert-authority';
 
 export interface KnownHostEntry {
   file: string;

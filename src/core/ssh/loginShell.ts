@@ -8,7 +8,7 @@ import type { Session } from './session';
  * A folder that cannot be entered (deleted, no permission) opens the shell in home with a notice;
  * the name itself is never echoed back to the terminal (it may hold escape sequences).
  */
-export function loginShellArgv(cwd: string): string[] {
+function loginShellArgv(cwd: string): string[] {
   const script =
     'cd -- "$1" 2>/dev/null || { echo "Remote HPC: cannot enter that folder; starting in your home folder." >&2; cd; }; ' +
     'exec "${SHELL:-/bin/sh}" -l';

@@ -57,7 +57,6 @@ function call<T>(what: string, path: string | undefined, fn: (cb: (err: Error | 
 
 export const sftpStat = (s: SFTPWrapper, p: string) => call<Stats>('stat', p, (cb) => s.stat(p, cb), s);
 export const sftpLstat = (s: SFTPWrapper, p: string) => call<Stats>('lstat', p, (cb) => s.lstat(p, cb), s);
-export const sftpReaddir = (s: SFTPWrapper, p: string) => call<FileEntryWithStats[]>('readdir', p, (cb) => s.readdir(p, cb), s);
 export const sftpRealpath = (s: SFTPWrapper, p: string) => call<string>('realpath', p, (cb) => s.realpath(p, cb), s);
 export const sftpMkdir = (s: SFTPWrapper, p: string, mode?: number) =>
   call<void>('mkdir', p, (cb) => (mode === undefined ? s.mkdir(p, (e) => cb(e, undefined)) : s.mkdir(p, { mode }, (e) => cb(e, undefined))), s);
@@ -69,10 +68,9 @@ export const sftpOpen = (s: SFTPWrapper, p: string, flags: OpenMode, mode?: numb
 export const sftpClose = (s: SFTPWrapper, h: Buffer) => call<void>('close', undefined, (cb) => s.close(h, (e) => cb(e, undefined)), s);
 export const sftpFstat = (s: SFTPWrapper, h: Buffer) => call<Stats>('fstat', undefined, (cb) => s.fstat(h, cb), s);
 export const sftpFchmod = (s: SFTPWrapper, h: Buffer, mode: number) => call<void>('fchmod', undefined, (cb) => s.fchmod(h, mode, (e) => cb(e, undefined)), s);
-export const sftpReadlink = (s: SFTPWrapper, p: string) => call<string>('readlink', p, (cb) => s.readlink(p, cb), s);
 
 /** Reads up to length bytes at position; fewer only at end of file. */
-export function sftpRead(s: SFTPWrapper, h: Buffer, position: number, length: number, into?: Buffer): Promise<Buffer> {
+function sftpRead(s: SFTPWrapper, h: Buffer, position: number, length: number, into?: Buffer): Promise<Buffer> {
   const buf = into ?? Buffer.allocUnsafe(length);
   return new Promise((resolve, reject) => {
     if (!sftpIsOpen(s)) {
@@ -89,7 +87,7 @@ export function sftpRead(s: SFTPWrapper, h: Buffer, position: number, length: nu
 }
 
 /** Reads exactly [position, position+length) or up to end of file, in one or more requests. */
-export async function sftpReadFully(s: SFTPWrapper, h: Buffer, position: number, length: number): Promise<Buffer> {
+async function sftpReadFully(s: SFTPWrapper, h: Buffer, position: number, length: number): Promise<Buffer> {
   const out = Buffer.allocUnsafe(length);
   let got = 0;
   while (got < length) {
@@ -141,7 +139,7 @@ export function maxWriteLength(s: SFTPWrapper): number {
   return typeof n === 'number' && n > 0 ? n : 32 * 1024;
 }
 
-export const sftpOpendir = (s: SFTPWrapper, p: string) => call<Buffer>('opendir', p, (cb) => s.opendir(p, cb), s);
+const sftpOpendir = (s: SFTPWrapper, p: string) => call<Buffer>('opendir', p, (cb) => s.opendir(p, cb), s);
 
 /**
  * Reads a whole directory with several READDIR requests in flight on the same handle.

@@ -10,7 +10,7 @@ import { openLoginShell } from './loginShell';
 import type { Session } from './session';
 
 /** Remote-controlled or configured text shown in the terminal: control characters become `?`. */
-export function printable(text: string): string {
+function printable(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
   return text.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
 }

@@ -12,7 +12,7 @@ import { isAbsolute, join } from 'node:path';
 import { SshError } from './errors';
 import { wildcardMatch } from './knownHosts';
 
-export type StrictHostKeyChecking = 'yes' | 'no' | 'accept-new' | 'ask';
+type StrictHostKeyChecking = 'yes' | 'no' | 'accept-new' | 'ask';
 
 /** Everything needed to connect to one host alias. */
 export interface HostConfig {
@@ -488,7 +488,7 @@ function expandEnv(p: string, env: Record<string, string | undefined>): string {
 }
 
 /** `%x` tokens; an unknown token is a config error, as in OpenSSH. */
-export function expandTokens(s: string, tokens: Record<string, string>, host: string): string {
+function expandTokens(s: string, tokens: Record<string, string>, host: string): string {
   return s.replace(/%(.?)/g, (_m, t: string) => {
     const v = tokens[t];
     if (v === undefined) throw new SshError('config', host, `Unsupported token %${t} in SSH config value "${s}"`);

@@ -14,7 +14,7 @@ import { SLURM_ENV } from './squeue';
 import { FIELD_SEP, checkJobIds, checkUser, exitCode, int, optional, sinceArg, splitJobId, splitRecords, text } from './fields';
 import { tagsFromComment } from '../tags';
 
-export const SACCT_FIELDS = [
+const SACCT_FIELDS = [
   'JobID',
   'JobIDRaw',
   'State',
@@ -100,7 +100,7 @@ export function parseSacct(stdout: string): Job[] {
 }
 
 /** Fields for "all attributes" of a job that has left the controller (all exist in 20.02+). */
-export const SACCT_DETAIL_FIELDS = [
+const SACCT_DETAIL_FIELDS = [
   'JobID',
   'JobIDRaw',
   'State',

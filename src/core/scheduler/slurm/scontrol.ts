@@ -14,7 +14,7 @@ import { checkJobIds } from './fields';
  * free text (names, comments, paths — they may contain spaces and even ` Key=`), only a
  * known key that prints after it ends the value.
  */
-export const SCONTROL_JOB_KEYS = [
+const SCONTROL_JOB_KEYS = [
   'JobId',
   'ArrayJobId',
   'ArrayTaskId',

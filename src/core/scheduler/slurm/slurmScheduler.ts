@@ -181,7 +181,7 @@ function stateOf(raw: string | undefined): Pick<JobDetails, 'state' | 'rawState'
  * When job ids were reset (a rebuilt controller state, FirstJobId…), accounting holds several
  * jobs under one id; the newest submission is the one the caller means.
  */
-export function latestPerId(jobs: Job[]): Job[] {
+function latestPerId(jobs: Job[]): Job[] {
   const byId = new Map<string, Job>();
   for (const j of jobs) {
     const seen = byId.get(j.id);

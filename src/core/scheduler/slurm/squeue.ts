@@ -15,7 +15,7 @@ import { FIELD_SEP, RECORD_END, checkUser, int, optional, splitRecords, text } f
 import { tagsFromComment } from '../tags';
 
 /** Field name → squeue `-o` code. Free text (workDir, comment, name) last, the name very last. */
-export const SQUEUE_FIELDS = [
+const SQUEUE_FIELDS = [
   ['id', '%i'],
   ['rawId', '%A'],
   ['arrayJobId', '%F'],
