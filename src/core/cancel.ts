@@ -1,9 +1,3 @@
-/** Structural cancellation token, so the core needs no `vscode` import (a vscode.CancellationToken fits). */
-export interface CancellationLike {
-  readonly isCancellationRequested: boolean;
-  onCancellationRequested(listener: () => void): { dispose(): void };
-}
-
 export interface Disposable {
   dispose(): void;
 }
@@ -14,19 +8,6 @@ export class CancelledError extends Error {
     super(message);
     this.name = 'CancelledError';
   }
-}
-
-/** Adapts an AbortSignal to CancellationLike. */
-export function tokenFromSignal(signal: AbortSignal): CancellationLike {
-  return {
-    get isCancellationRequested() {
-      return signal.aborted;
-    },
-    onCancellationRequested(listener) {
-      signal.addEventListener('abort', listener, { once: true });
-      return { dispose: () => signal.removeEventListener('abort', listener) };
-    },
-  };
 }
 
 /** An operation stopped because it ran past its time limit. */
