@@ -38,7 +38,7 @@ export function sandbox(): SandboxDetails {
 }
 
 /** A key-authenticated ssh2 session to the sandbox, Nagle off, host key pinned by fingerprint file. */
-export async function connectDirect(opts: { port?: number; host?: string } = {}): Promise<{ session: ClientSession; close(): void }> {
+export async function connectDirect(opts: { port?: number; host?: string; noDelay?: boolean } = {}): Promise<{ session: ClientSession; close(): void }> {
   const d = sandbox();
   const client = new Client();
   await new Promise<void>((resolve, reject) => {
@@ -54,7 +54,7 @@ export async function connectDirect(opts: { port?: number; host?: string } = {})
       readyTimeout: 10_000,
     });
   });
-  (client as unknown as { _sock?: { setNoDelay?(v: boolean): void } })._sock?.setNoDelay?.(true);
+  (client as unknown as { _sock?: { setNoDelay?(v: boolean): void } })._sock?.setNoDelay?.(opts.noDelay ?? true);
   const session = new ClientSession(`${d.host}:${opts.port ?? d.port}`, client);
   return { session, close: () => client.end() };
 }
