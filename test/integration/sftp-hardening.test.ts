@@ -96,6 +96,21 @@ for (const kind of ['agent', 'sftp'] as const) {
       }
     });
 
+    if (kind === 'sftp') test('paging a big folder reads it once: later pages come from the first read', async () => {
+      const dir = `${work}/many`;
+      await ops.mkdir(dir);
+      await sh(conn.session, 'cd -- "$1" && i=0; while [ $i -lt 1200 ]; do : > "f$i"; i=$((i+1)); done', dir);
+      const first = await ops.list(dir, { offset: 0, limit: 500 });
+      assert.equal(first.total, 1200);
+      await sh(conn.session, ': > "$1/added-behind-our-back"', dir);
+      const second = await ops.list(dir, { offset: 500, limit: 500 });
+      assert.equal(second.total, 1200, 'the second page is served from the snapshot, not a new read');
+      const third = await ops.list(dir, { offset: 1000, limit: 500 });
+      const names = [...first.entries, ...second.entries, ...third.entries].map((e) => e.name);
+      assert.equal(new Set(names).size, 1200);
+      assert.equal((await ops.list(dir, { offset: 0, limit: 500 })).total, 1201, 'a first page reads the folder again');
+    });
+
     test('stale temp files: only our own, with our exact naming, are deleted', async () => {
       assert.equal(process.getuid?.(), 0, 'this test makes files of another user: run it as root');
       const shared = `${work}/shared`;

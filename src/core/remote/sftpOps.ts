@@ -90,6 +90,12 @@ function checkAddressable(...paths: string[]): void {
   }
 }
 
+/** How long the following pages of a folder are served from its first page's read. */
+const LISTING_TTL_MS = 30_000;
+const MAX_LISTINGS = 4;
+/** From this many entries a listing says `huge`, so the UI can warn. */
+export const HUGE_FOLDER = 100_000;
+
 const isMissing = (err: unknown) => classifyRemoteError(err) === 'not-found';
 
 /** Runs `$SHELL -l` (sh-family shells) so variables set by login scripts are seen, as by the agent. */
@@ -111,6 +117,8 @@ export class SftpOps implements RemoteOps {
   private homeDir: Promise<string> | undefined;
   private uidP: Promise<number | undefined> | undefined;
   private contentChannel: Promise<SFTPWrapper> | undefined;
+  /** Sorted listings for paging, newest last (bounded: MAX_LISTINGS, LISTING_TTL_MS). */
+  private readonly listings = new Map<string, { at: number; entries: RemoteEntry[] }>();
   private readonly timers = new Set<Disposable>();
 
   constructor(
@@ -160,9 +168,29 @@ export class SftpOps implements RemoteOps {
     return out;
   }
 
+  /**
+   * Pages of a folder: the first page reads the whole folder (SFTP cannot read a sorted slice) and
+   * keeps the sorted entries a short while, so the following pages do not read it all again.
+   */
   async list(path: string, opts: ListOptions = {}): Promise<ListResult> {
     checkAddressable(path);
     checkFilter(opts.filter, path);
+    const key = JSON.stringify([path, opts.filter ?? null, opts.sort ?? 'name', !!opts.descending, opts.hidden ?? true]);
+    const offset = opts.offset ?? 0;
+    let snap = this.listings.get(key);
+    if (!snap || offset === 0 || Date.now() - snap.at > LISTING_TTL_MS) {
+      snap = { at: Date.now(), entries: await this.readListing(path, opts) };
+      this.listings.delete(key);
+      this.listings.set(key, snap);
+      for (const k of this.listings.keys()) if (this.listings.size > MAX_LISTINGS) this.listings.delete(k);
+    }
+    const kept = snap.entries;
+    const page = opts.limit === undefined ? kept.slice(offset) : kept.slice(offset, offset + opts.limit);
+    return { entries: page, total: kept.length, ...(kept.length >= HUGE_FOLDER ? { huge: true } : {}) };
+  }
+
+  /** Every entry of a folder, filtered and sorted; removes our own stale temp files on the way. */
+  private async readListing(path: string, opts: ListOptions): Promise<RemoteEntry[]> {
     const filter = compileFilter(opts.filter);
     const sftp = await this.sftp();
     const [raw, uid] = await Promise.all([sftpReaddirPipelined(sftp, path), this.uid()]);
@@ -191,10 +219,8 @@ export class SftpOps implements RemoteOps {
     await this.resolveLinks(sftp, links);
     const kept = filter.empty ? entries : entries.filter((e) => filter.keep(e.path, isDirLike(e)));
     sortEntries(kept, opts.sort ?? 'name', !!opts.descending);
-    const offset = opts.offset ?? 0;
-    const page = opts.limit === undefined ? kept.slice(offset) : kept.slice(offset, offset + opts.limit);
     for (const p of stale) sftpUnlink(sftp, p).catch(() => undefined); // left-overs of interrupted saves
-    return { entries: page, total: kept.length };
+    return kept;
   }
 
   /** Fills targetType (and the target's size, time, mode) of symlinks, several stats in flight. */
@@ -285,6 +311,7 @@ export class SftpOps implements RemoteOps {
 
   async writeFileAtomic(path: string, data: Buffer, opts: { create?: boolean; overwrite?: boolean } = {}): Promise<void> {
     checkAddressable(path);
+    this.listings.clear(); // our own change: no page from before it
     const sftp = await this.sftp();
     let target = path;
     let existing: Stats | undefined;
@@ -320,6 +347,7 @@ export class SftpOps implements RemoteOps {
 
   async mkdir(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
     checkAddressable(path);
+    this.listings.clear(); // our own change: no page from before it
     const sftp = await this.sftp();
     const exists = async (p: string) => !!(await sftpStat(sftp, p).catch(() => undefined));
     if (!opts.recursive) {
@@ -344,6 +372,7 @@ export class SftpOps implements RemoteOps {
 
   async remove(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
     checkAddressable(path);
+    this.listings.clear(); // our own change: no page from before it
     const sftp = await this.sftp();
     const st = await sftpLstat(sftp, path);
     if (!st.isDirectory()) return sftpUnlink(sftp, path);
@@ -363,6 +392,7 @@ export class SftpOps implements RemoteOps {
 
   async rename(from: string, to: string, opts: { overwrite?: boolean } = {}): Promise<void> {
     checkAddressable(from, to);
+    this.listings.clear(); // our own change: no page from before it
     const sftp = await this.sftp();
     if (!opts.overwrite && (await sftpLstat(sftp, to).catch(() => undefined))) throw new RemoteFsError('exists', to);
     await sftpLstat(sftp, from);
@@ -371,6 +401,7 @@ export class SftpOps implements RemoteOps {
 
   async copy(from: string, to: string, opts: { overwrite?: boolean } = {}): Promise<void> {
     checkAddressable(from, to);
+    this.listings.clear(); // our own change: no page from before it
     const sftp = await this.sftp();
     await sftpLstat(sftp, from);
     if (await sftpLstat(sftp, to).catch(() => undefined)) {

@@ -46,6 +46,8 @@ export interface ListResult {
   entries: RemoteEntry[];
   /** Entries in the directory after filtering (for "load more"). */
   total: number;
+  /** A folder so big (HUGE_FOLDER entries) that listing it is slow: the UI may warn. */
+  huge?: boolean;
 }
 
 export interface SearchOptions {
