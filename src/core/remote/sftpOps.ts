@@ -94,7 +94,7 @@ function checkAddressable(...paths: string[]): void {
 const LISTING_TTL_MS = 30_000;
 const MAX_LISTINGS = 4;
 /** From this many entries a listing says `huge`, so the UI can warn. */
-export const HUGE_FOLDER = 100_000;
+const HUGE_FOLDER = 100_000;
 
 const isMissing = (err: unknown) => classifyRemoteError(err) === 'not-found';
 
