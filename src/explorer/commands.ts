@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { pickConnectedHost } from '../hosts/hostPicker';
 import { numberSetting, setting, updateSetting } from '../config/settings';
 import { posix } from 'node:path';
 import type { Logger } from '../core/log';
@@ -81,13 +82,8 @@ export class ExplorerCommands {
   }
 
   /** The one connected host, or the one the user picks. */
-  private async pickHost(): Promise<string> {
-    const hosts = this.c.model.hostAliases();
-    if (hosts.length === 0) throw new Error('No host is connected: connect one in the Hosts view first.');
-    if (hosts.length === 1) return hosts[0];
-    const picked = await vscode.window.showQuickPick(hosts, { title: 'Remote HPC: Host', placeHolder: 'Pick a connected host' });
-    if (!picked) throw new CancelledError();
-    return picked;
+  private pickHost(): Promise<string> {
+    return pickConnectedHost(this.c.model.hostAliases(), 'Remote HPC: Host');
   }
 
   /** A folder to work in: the item's folder (a file's parent), the host's first root, or a picked host's. */

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { isHpcUri, parseHpcUri } from '../fs/hpcUri';
+import { resolveArgs, locationOfArg } from '../core/remote/commandTarget';
+import { isHpcUri } from '../fs/hpcUri';
 import { isFolder, type EntryNode, type ExplorerNode, type HostNode } from './tree';
 
 /** What a command acts on: a remote path, with what the tree knew about it. */
@@ -29,8 +30,7 @@ function targetOf(x: unknown): Target | undefined {
   if (isEntryNode(x)) {
     return { host: x.host, path: x.path, node: x, isDir: isFolder(x), isRoot: !!x.root, ...(x.entry && !isFolder(x) ? { size: x.entry.size } : {}) };
   }
-  if (x instanceof vscode.Uri && isHpcUri(x)) return parseHpcUri(x);
-  return undefined;
+  return x instanceof vscode.Uri ? locationOfArg(x) : undefined;
 }
 
 /** The URI of the active editor or tab, if it is an `hpc:` one. */
@@ -47,15 +47,6 @@ export function activeHpcUri(): vscode.Uri | undefined {
  * URI, else the tree's selection (palette, keybinding), else the active `hpc:` editor.
  */
 export function resolveTargets(arg: unknown, selected: unknown, selection: readonly ExplorerNode[]): Target[] {
-  if (Array.isArray(selected) && selected.length > 1 && selected.includes(arg)) {
-    return selected.map(targetOf).filter((t): t is Target => !!t);
-  }
-  const one = targetOf(arg);
-  if (one) return [one];
-  if (arg !== undefined && !(arg instanceof vscode.Uri) && isExplorerNode(arg)) return [];
-  const fromSelection = selection.map(targetOf).filter((t): t is Target => !!t);
-  if (fromSelection.length) return fromSelection;
-  const active = activeHpcUri();
-  return active ? [parseHpcUri(active)] : [];
+  return resolveArgs(targetOf, arg, selected, () => selection, activeHpcUri);
 }
 

@@ -9,7 +9,7 @@ import { CancelledError } from '../core/cancel';
 import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { splitShellWords } from '../core/scheduler/shellWords';
 import type { Scheduler, ScriptDirectives } from '../core/scheduler/types';
-import { hpcUri, isHpcUri, parseHpcUri } from '../fs/hpcUri';
+import { hpcUri } from '../fs/hpcUri';
 import type { JobsContext } from './context';
 import { hostDefaults } from './settings';
 import {
@@ -23,6 +23,7 @@ import {
   type SubmitOverrides,
 } from '../core/jobs/submitOptions';
 import { pickHost } from './targets';
+import { locationOfArg } from '../core/remote/commandTarget';
 
 export interface ScriptTarget {
   host: string;
@@ -32,14 +33,7 @@ export interface ScriptTarget {
 const LAST_SCRIPT_KEY = 'remoteHpc.jobs.lastScript';
 
 /** A script target from a command argument: an `hpc:` URI or a Remote Explorer entry. */
-export function scriptTargetOf(arg: unknown): ScriptTarget | undefined {
-  if (arg instanceof vscode.Uri && isHpcUri(arg)) return parseHpcUri(arg);
-  if (arg && typeof arg === 'object' && (arg as { kind?: unknown }).kind === 'entry') {
-    const e = arg as { host?: unknown; path?: unknown };
-    if (typeof e.host === 'string' && typeof e.path === 'string') return { host: e.host, path: e.path };
-  }
-  return undefined;
-}
+export const scriptTargetOf: (arg: unknown) => ScriptTarget | undefined = locationOfArg;
 
 /** Asks for a script path on a connected host (palette use without an open script). */
 export async function askScript(ctx: JobsContext): Promise<ScriptTarget> {

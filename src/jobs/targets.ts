@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/cancel';
 import { isTerminal, type Job } from '../core/scheduler/types';
+import { pickConnectedHost } from '../hosts/hostPicker';
 import { connectedHosts, type JobsContext } from './context';
 import { jobDescription, jobLabel } from '../core/jobs/format';
 import { isJobsNode, type JobsNode } from './tree';
@@ -95,17 +96,6 @@ export async function targetsOrPick(
 }
 
 /** One connected host: the only one, or the user's pick. */
-export async function pickHost(ctx: JobsContext, title: string, preferred?: string): Promise<string> {
-  const hosts = connectedHosts(ctx);
-  if (hosts.length === 0) {
-    const choice = await vscode.window.showWarningMessage('No host is connected. Connect one in the Hosts view first.', 'Show Hosts');
-    if (choice) void vscode.commands.executeCommand('remoteHpc.hosts.focus');
-    throw new CancelledError();
-  }
-  if (hosts.length === 1) return hosts[0] as string;
-  const items = hosts.map((h) => ({ label: h, description: h === preferred ? 'last used' : undefined }));
-  if (preferred) items.sort((a, b) => (a.label === preferred ? -1 : b.label === preferred ? 1 : 0));
-  const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Host' });
-  if (!picked) throw new CancelledError();
-  return picked.label;
+export function pickHost(ctx: JobsContext, title: string, preferred?: string): Promise<string> {
+  return pickConnectedHost(connectedHosts(ctx), title, preferred);
 }

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { numberSetting, onDidChangeSettings } from '../config/settings';
 import type { Logger } from '../core/log';
+import { resolveLocations } from '../core/remote/commandTarget';
 import type { RemoteOps } from '../core/remote/types';
 import { PreviewCache } from '../core/preview/cache';
 
@@ -83,32 +84,14 @@ export function hpcUriOf(host: string, path: string): vscode.Uri {
   return vscode.Uri.from({ scheme: HPC_SCHEME, authority: host, path });
 }
 
-/**
- * What a command was invoked on, structurally (no import of the explorer): a URI, a tree item
- * with a resourceUri, or an explorer node with host and path.
- */
-function locationOfArg(arg: unknown): HpcLocation | undefined {
-  if (arg instanceof vscode.Uri) return arg.scheme === HPC_SCHEME && arg.authority ? locationOf(arg) : undefined;
-  if (!arg || typeof arg !== 'object') return undefined;
-  const o = arg as { resourceUri?: unknown; uri?: unknown; host?: unknown; path?: unknown };
-  if (o.resourceUri instanceof vscode.Uri) return locationOfArg(o.resourceUri);
-  if (o.uri instanceof vscode.Uri) return locationOfArg(o.uri);
-  if (typeof o.host === 'string' && typeof o.path === 'string' && o.path.startsWith('/')) return { host: o.host, path: o.path };
-  return undefined;
-}
-
-/** Explorer context menus call with (clicked, selection[]); the palette with nothing. */
+/** Explorer context menus call with (clicked, selection[]); the palette with nothing: then the active tab or editor. */
 export function locationsOfArgs(arg: unknown, selected: unknown): HpcLocation[] {
-  if (Array.isArray(selected) && selected.length > 0) {
-    const all = selected.map(locationOfArg).filter((l): l is HpcLocation => !!l);
-    if (all.length > 0) return all;
-  }
-  const one = locationOfArg(arg);
-  if (one) return [one];
-  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  const uri = input && typeof input === 'object' && 'uri' in input ? (input as { uri: unknown }).uri : vscode.window.activeTextEditor?.document.uri;
-  const active = locationOfArg(uri);
-  return active ? [active] : [];
+  return resolveLocations(
+    arg,
+    selected,
+    () => vscode.window.tabGroups.activeTabGroup.activeTab?.input,
+    () => vscode.window.activeTextEditor?.document.uri,
+  );
 }
 
 /**
