@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import {
   answerInputBox,
+  contextMenu,
+  contextMenuLabels,
   openView,
   pickQuickPickItem,
   quickInput,
@@ -79,37 +81,6 @@ async function answerFileDialog(page: Page, path: string): Promise<void> {
   }
   assert.equal(await input.inputValue(), path);
   await quickInput(page).locator('.monaco-button', { hasText: /^(OK|Download Here|Upload)$/ }).first().click();
-}
-
-/** Right-clicks a row and picks an entry of its context menu (retried: a click right after the menu opens can be ignored). */
-async function contextMenu(page: Page, row: Locator, entry: string): Promise<void> {
-  const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
-  for (let attempt = 0; ; attempt++) {
-    await row.click({ button: 'right' });
-    const item = menu.locator('.action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${entry}$`) }) }).first();
-    await item.waitFor({ state: 'visible', timeout: 10_000 });
-    await new Promise((r) => setTimeout(r, 200));
-    await item.click();
-    try {
-      await menu.first().waitFor({ state: 'hidden', timeout: 3000 });
-      return;
-    } catch (e) {
-      if (attempt >= 2) throw e;
-      await page.keyboard.press('Escape');
-    }
-  }
-}
-
-/** The labels of a row's context menu (then closed again). */
-async function contextMenuLabels(page: Page, row: Locator): Promise<string[]> {
-  const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
-  await row.click({ button: 'right' });
-  await menu.first().waitFor({ state: 'visible', timeout: 10_000 });
-  await new Promise((r) => setTimeout(r, 300));
-  const labels = (await menu.first().locator('.action-label').allTextContents()).map((l) => l.trim()).filter(Boolean);
-  await page.keyboard.press('Escape');
-  await menu.first().waitFor({ state: 'hidden', timeout: 5000 });
-  return labels;
 }
 
 /** The tree renders only visible rows: wheel down over it until the row exists. */

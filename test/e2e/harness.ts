@@ -696,6 +696,37 @@ export function treeItem(page: Page, label: string | RegExp): Locator {
     .first();
 }
 
+export /** Right-clicks a row and picks an entry of its context menu (retried: a click right after the menu opens can be ignored). */
+async function contextMenu(page: Page, row: Locator, entry: string): Promise<void> {
+  const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
+  for (let attempt = 0; ; attempt++) {
+    await row.click({ button: 'right' });
+    const item = menu.locator('.action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${entry}$`) }) }).first();
+    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    await sleep(200);
+    await item.click();
+    try {
+      await menu.first().waitFor({ state: 'hidden', timeout: 3000 });
+      return;
+    } catch (e) {
+      if (attempt >= 2) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
+/** The labels of a row's context menu (then closed again). */
+export async function contextMenuLabels(page: Page, row: Locator): Promise<string[]> {
+  const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
+  await row.click({ button: 'right' });
+  await menu.first().waitFor({ state: 'visible', timeout: 10_000 });
+  await new Promise((r) => setTimeout(r, 300));
+  const labels = (await menu.first().locator('.action-label').allTextContents()).map((l) => l.trim()).filter(Boolean);
+  await page.keyboard.press('Escape');
+  await menu.first().waitFor({ state: 'hidden', timeout: 5000 });
+  return labels;
+}
+
 // ---------------------------------------------------------------------------
 // All-in-one
 

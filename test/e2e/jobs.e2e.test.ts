@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import type { Locator, Page } from 'playwright-core';
-import { answerInputBox, clickNotificationButton, openView, pickQuickPickItem, quickInput, repoRoot, runCommand, screenshot, waitForNotification, webviewFrame, withWorkbench } from './harness';
+import { answerInputBox, clickNotificationButton, contextMenu, openView, pickQuickPickItem, quickInput, repoRoot, runCommand, screenshot, waitForNotification, webviewFrame, withWorkbench } from './harness';
 import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 
@@ -221,6 +221,54 @@ test('jobs: the New Job form validates inline, saves the .job.json and submits i
     try {
       if (jobId) ssh(`scancel ${jobId} 2>/dev/null; true`);
       ssh(`rm -rf ~/${dir}`);
+    } catch {
+      /* the sandbox may be gone */
+    }
+  }
+});
+
+test('jobs: Release from the context menu, then Cancel two selected jobs — checked in SLURM', { skip: e2eSkip(), timeout: 240_000 }, async () => {
+  const d = sandbox();
+  const submit = (name: string) => ssh(`sbatch --parsable --hold --partition=debug --time=5 --job-name=${name} --output=/dev/null --wrap='sleep 120'`).trim().split(';')[0] as string;
+  const a = submit('e2e-act-a');
+  const b = submit('e2e-act-b');
+  const state = (id: string) => ssh(`squeue -h -j ${id} -o '%T %r' 2>/dev/null; sacct -n -X -P -j ${id} -o State 2>/dev/null | head -1`);
+  try {
+    await withWorkbench(
+      {
+        name: 'jobs-actions',
+        extensionDevelopmentPath: repoRoot(),
+        settings: { 'remoteHpc.sshConfigFile': d.sshConfig, 'remoteHpc.knownHostsFile': d.knownHosts, 'remoteHpc.jobs.pollIntervalSeconds': 5 },
+      },
+      async ({ page }) => {
+        await openView(page, 'Hosts');
+        await runCommand(page, 'Remote HPC: Connect');
+        await pickQuickPickItem(page, HOST);
+        await openView(page, 'Jobs');
+        const rowA = jobsItem(page, new RegExp(`^${a} e2e-act-a$`));
+        const rowB = jobsItem(page, new RegExp(`^${b} e2e-act-b$`));
+        await rowA.waitFor({ state: 'visible', timeout: 60_000 });
+        await rowB.waitFor({ state: 'visible', timeout: 30_000 });
+
+        // Release one held job: SLURM no longer holds it.
+        await contextMenu(page, rowA, 'Release Job');
+        await eventually('job a released', async () => state(a), (t) => !/JobHeld|held/i.test(t) && t.trim() !== '', 30_000);
+
+        // Select both, Cancel from the context menu, confirm the modal: both end CANCELLED.
+        await rowA.click();
+        await rowB.click({ modifiers: ['Control'] });
+        await contextMenu(page, rowB, 'Cancel Job');
+        const dialog = page.locator('.monaco-dialog-box');
+        await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+        assert.match((await dialog.textContent()) ?? '', /Cancel 2 jobs\?/);
+        await dialog.locator('.monaco-button', { hasText: /^Cancel Jobs$/ }).click();
+        for (const id of [a, b]) await eventually(`job ${id} cancelled`, async () => state(id), (t) => /CANCELLED/.test(t), 60_000);
+        await screenshot(page, 'jobs-7-cancelled');
+      },
+    );
+  } finally {
+    try {
+      ssh(`scancel ${a} ${b} 2>/dev/null; true`);
     } catch {
       /* the sandbox may be gone */
     }
