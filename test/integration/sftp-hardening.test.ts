@@ -127,6 +127,8 @@ for (const kind of ['agent', 'sftp'] as const) {
       utimesSync(`${shared}/${foreign}`, old, old);
       const listed = (await ops.list(shared)).entries.map((e) => e.name);
       assert.deepEqual(listed, [], 'temp files are hidden');
+      // SFTP cleans up while listing, the agent when saving into the folder: both paths run here.
+      await ops.writeFileAtomic(`${shared}/note.txt`, Buffer.from('n'));
       const gone = (n: string) => waitUntil(`${n} removed`, () => !existsSync(`${shared}/${n}`), 2500).then(() => true, () => false);
       assert.ok(await gone(mine), 'our own stale temp file is removed');
       assert.ok(existsSync(`${shared}/${foreign}`), "another user's file is never deleted");

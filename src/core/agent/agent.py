@@ -664,6 +664,9 @@ def op_write(ctx, p, payload):
         raise AgentError("file exists: %s" % path, "EEXIST")
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise AgentError("is a directory: %s" % path, "EISDIR")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # Saving over a FIFO, socket or device would replace another program's endpoint.
+        raise AgentError("not a regular file (%s): %s" % (special_kind(st.st_mode), path), "EINVAL")
     if os.path.islink(path):
         path = os.path.realpath(path)  # replace the link's target, keep the link
     mode = stat.S_IMODE(st.st_mode) if st is not None else (0o666 & ~ctx.agent.umask)

@@ -13,7 +13,7 @@
 import { promises as fsp } from 'node:fs';
 import * as nodePath from 'node:path';
 
-export type PathApi = Pick<typeof nodePath, 'sep' | 'join' | 'resolve' | 'relative' | 'isAbsolute' | 'dirname' | 'parse'>;
+export type PathApi = Pick<typeof nodePath, 'sep' | 'join' | 'resolve' | 'relative' | 'isAbsolute' | 'dirname' | 'basename' | 'parse'>;
 
 export class UnsafeLocalPathError extends Error {
   constructor(message: string) {
@@ -83,8 +83,9 @@ export interface RealFs {
  */
 export async function assertRealInside(root: string, target: string, p: PathApi = nodePath, rfs: RealFs = fsp): Promise<void> {
   if (!isInside(root, target, p)) throw new UnsafeLocalPathError(`${target} is outside ${root}`);
-  const realRoot = await rfs.realpath(root);
+  const realRoot = await realpathAllowingMissing(root, p, rfs);
   for (let dir = p.dirname(p.resolve(target)); ; dir = p.dirname(dir)) {
+    if (dir !== p.resolve(root) && !isInside(root, dir, p)) return; // root itself is missing: nothing to follow yet
     const real = await rfs.realpath(dir).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
       throw e;
@@ -94,6 +95,20 @@ export async function assertRealInside(root: string, target: string, p: PathApi 
       return;
     }
     if (!isInside(root, dir, p) || p.dirname(dir) === dir) return; // root itself is missing: nothing to follow yet
+  }
+}
+
+/** The real path of `path`, where a missing tail (a folder about to be created) is kept as it is. */
+async function realpathAllowingMissing(path: string, p: PathApi, rfs: RealFs): Promise<string> {
+  const missing: string[] = [];
+  for (let dir = p.resolve(path); ; dir = p.dirname(dir)) {
+    const real = await rfs.realpath(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+      throw e;
+    });
+    if (real !== undefined) return p.join(real, ...missing.reverse());
+    if (p.dirname(dir) === dir) return p.resolve(path);
+    missing.push(p.basename(dir));
   }
 }
 
