@@ -225,6 +225,9 @@ export class ExplorerModel implements vscode.Disposable {
         if (targets[i]) this.linkTargets.set(`${host}\0${l.path}`, targets[i]);
       });
       this.changed.fire({ host, path: folder });
+      // The links' own items too: a folder refresh that lands while the tree is still rendering
+      // that folder's first page can be lost, and the links then kept "→ …" for good.
+      for (const l of links) this.changed.fire({ host, path: l.path });
     } catch (err) {
       this.log.debug(`[explorer] readlink in ${host}:${folder} failed: ${String(err)}`);
     }

@@ -57,7 +57,16 @@ export function sacctHistoryCommand(sinceDays: number, user?: string): Scheduler
   };
 }
 
+/**
+ * Right after a job ends, slurmdbd can answer with a placeholder for it (name `allocation`, no
+ * user, partition or work dir) until the real record is written: such records are left out, so
+ * callers see "not in accounting yet" and ask again instead of showing the placeholder.
+ */
 export function parseSacct(stdout: string): Job[] {
+  return parseSacctRecords(stdout).filter((j) => j.user !== '' || j.workDir !== '');
+}
+
+function parseSacctRecords(stdout: string): Job[] {
   return splitRecords(stdout, SACCT_FIELDS.length, FIELD_SEP).map((f) => {
     const rec = f.join(FIELD_SEP);
     const get = (i: number) => f[i] ?? '';
