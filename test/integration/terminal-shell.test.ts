@@ -31,17 +31,25 @@ function converse(ch: ClientChannel, line: string, ms = 15_000): Promise<string>
   });
 }
 
+/** A session to the sandbox and a fresh folder in its /tmp for one suite. */
+async function openWithTempDir(): Promise<{ conn: { session: ClientSession; close(): void }; base: string }> {
+  const conn = await connectDirect();
+  const base = (await conn.session.exec(['mktemp', '-d', '/tmp/rhpc-term.XXXXXX'])).stdout.toString().trim();
+  return { conn, base };
+}
+
+async function closeWithTempDir(conn: { session: ClientSession; close(): void }, base: string): Promise<void> {
+  await conn.session.exec(['rm', '-rf', '--', base]);
+  conn.close();
+}
+
 describe('terminal: login shell in a hostile folder', { skip }, () => {
   let conn: { session: ClientSession; close(): void };
   let base: string;
   before(async () => {
-    conn = await connectDirect();
-    base = (await conn.session.exec(['mktemp', '-d', '/tmp/rhpc-term.XXXXXX'])).stdout.toString().trim();
+    ({ conn, base } = await openWithTempDir());
   });
-  after(async () => {
-    await conn.session.exec(['rm', '-rf', '--', base]);
-    conn.close();
-  });
+  after(() => closeWithTempDir(conn, base));
 
   for (const [label, name] of [
     ['Ctrl-U then a command', '\x15cd;touch PWNED;#'],
@@ -76,13 +84,9 @@ describe('terminal: the product ShellTerminal (behind the Pseudoterminal) on the
   let base: string;
   const marker = `PWNED-${randomBytes(4).toString('hex')}`;
   before(async () => {
-    conn = await connectDirect();
-    base = (await conn.session.exec(['mktemp', '-d', '/tmp/rhpc-term.XXXXXX'])).stdout.toString().trim();
+    ({ conn, base } = await openWithTempDir());
   });
-  after(async () => {
-    await conn.session.exec(['rm', '-rf', '--', base]);
-    conn.close();
-  });
+  after(() => closeWithTempDir(conn, base));
 
   /** Opens the terminal in `cwd` over `session`, types `line`, and waits for it to end. */
   function runTerminal(session: Session, cwd: string, line: string): Promise<{ output: string; code: number; released: boolean }> {

@@ -4,8 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tsSources } from '../support/sourceFiles';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -18,9 +19,6 @@ function keysBlock(): string[] {
   return [...block.matchAll(/^\s*'?([\w.]+)'?: true,/gm)].map((m) => m[1]);
 }
 
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
-}
 
 test('every contributed setting has a key in the settings module, and every key is contributed with a default', () => {
   const contributed = Object.keys(pkg.contributes.configuration.properties).map((k) => k.replace(/^remoteHpc\./, '')).sort();
@@ -35,7 +33,7 @@ test('every contributed setting has a key in the settings module, and every key 
 
 test('no other file reads configuration or restates a default', () => {
   const offenders: string[] = [];
-  for (const file of sources(join(root, 'src'))) {
+  for (const file of tsSources(join(root, 'src'))) {
     if (file.endsWith(join('config', 'settings.ts'))) continue;
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/getConfiguration\([^)]*\)(\.\w+)?/g)) {
@@ -49,7 +47,7 @@ test('no other file reads configuration or restates a default', () => {
 });
 
 test('tilde expansion of path settings happens once, in the settings module', () => {
-  const hits = sources(join(root, 'src'))
+  const hits = tsSources(join(root, 'src'))
     .filter((f) => !f.includes(`${join('src', 'core')}`))
     .filter((f) => /expandTilde\(|replace\(\/\^~/.test(readFileSync(f, 'utf8')))
     .map((f) => f.slice(root.length + 1));

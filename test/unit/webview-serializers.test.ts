@@ -1,16 +1,14 @@
 /** Every webview panel the extension opens comes back after a reload: activation event + serializer. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tsSources } from '../support/sourceFiles';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { activationEvents: string[] };
 
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
-}
-const text = sources(join(root, 'src')).map((f) => readFileSync(f, 'utf8')).join('\n');
+const text = tsSources(join(root, 'src')).map((f) => readFileSync(f, 'utf8')).join('\n');
 /** Resolves a view-type constant (`GALLERY_VIEW_TYPE`) or literal to its string. */
 function viewType(expr: string): string {
   if (/^'[^']+'$/.test(expr)) return expr.slice(1, -1);
