@@ -58,12 +58,13 @@ export function sacctHistoryCommand(sinceDays: number, user?: string): Scheduler
 }
 
 /**
- * Right after a job ends, slurmdbd can answer with a placeholder for it (name `allocation`, no
- * user, partition or work dir) until the real record is written: such records are left out, so
- * callers see "not in accounting yet" and ask again instead of showing the placeholder.
+ * Around a job's start and end, slurmdbd can answer with a placeholder for it (name `allocation`,
+ * no partition, time limit or work dir; the state PENDING or already final) until the real record
+ * is written: such records are left out, so callers see "not in accounting yet" and ask again
+ * instead of showing the placeholder. A real allocation always has a partition.
  */
 export function parseSacct(stdout: string): Job[] {
-  return parseSacctRecords(stdout).filter((j) => j.user !== '' || j.workDir !== '');
+  return parseSacctRecords(stdout).filter((j) => j.partition !== '' || j.workDir !== '');
 }
 
 function parseSacctRecords(stdout: string): Job[] {
