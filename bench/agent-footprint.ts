@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const { big, watched } = await ensureFixtures(probeConn.session);
   const ops = await openRemote(conn.session, silentLogger);
   if (!(ops instanceof AgentOps)) throw new Error('the agent did not start');
-  const pid = (await ops.client.request<{ pid: number }>('info')).result.pid;
+  const pid = (await ops.client.request('info', {})).result.pid;
   const s = probeConn.session;
   const rows: (string | number)[][] = [];
   const row = (what: string, m: { cpu: number; rss: number; peak: number; ms: number }, extra = '') =>
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   const victim = await connectDirect();
   const vops = await openRemote(victim.session, silentLogger);
   if (!(vops instanceof AgentOps)) throw new Error('the agent did not start');
-  const vpid = (await vops.client.request<{ pid: number }>('info')).result.pid;
+  const vpid = (await vops.client.request('info', {})).result.pid;
   vops.search(big, { contentPattern: 'never' }).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 300));
   const t0 = Date.now();

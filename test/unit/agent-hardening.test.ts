@@ -77,7 +77,7 @@ function catastrophicFolder(): string {
 
 test('a catastrophic content regex blocks no other request, and cancel kills its worker', async () => {
   const d = catastrophicFolder();
-  const { result: info } = await client.request<{ pid: number }>('info');
+  const { result: info } = await client.request('info', {});
   const ac = new AbortController();
   const search = ops.search(d, { contentPattern: '(a|aa)+$', signal: ac.signal });
   await new Promise((r) => setTimeout(r, 300));
@@ -111,7 +111,7 @@ test('a catastrophic filter regex ends in a clear error, not a hang', async () =
 test('the agent exits within seconds when stdin closes in the middle of a catastrophic search', async () => {
   const c = start();
   const cl = await AgentClient.connect(processTransport(c), silentLogger);
-  const { result: info } = await cl.request<{ pid: number }>('info');
+  const { result: info } = await cl.request('info', {});
   const pending = cl.request('search', { root: catastrophicFolder(), content: '(a|aa)+$' });
   pending.catch(() => undefined);
   await until(() => childrenOf(info.pid).length === 1, 3000, 'the worker');
@@ -126,7 +126,7 @@ test('the agent exits within seconds when its parent dies, even with stdin still
   // sh starts the agent in the background and sleeps; killing sh leaves the agent orphaned.
   const sh = spawn('/bin/sh', ['-c', 'exec 3<&0; python3 -B -u "$0" <&3 & sleep 60', agentPy], { stdio: ['pipe', 'pipe', 'pipe'], env });
   const cl = await AgentClient.connect(processTransport(sh), silentLogger);
-  const { result: info } = await cl.request<{ pid: number }>('info');
+  const { result: info } = await cl.request('info', {});
   cl.request('search', { root: catastrophicFolder(), content: '(a|aa)+$' }).catch(() => undefined);
   await until(() => childrenOf(info.pid).length === 1, 3000, 'the worker');
   const worker = childrenOf(info.pid)[0];
@@ -228,7 +228,7 @@ test('the bootstrap runs the cached agent only when its hash matches', async () 
   const argv = agentLaunchArgv({ path: copy, hash: agentHash() });
   const good = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
   const cl = await AgentClient.connect(processTransport(good), silentLogger, { expectedHash: agentHash() });
-  assert.equal((await cl.request<{ home: string }>('home')).result.home, process.env.HOME);
+  assert.equal((await cl.request('home', {})).result.home, process.env.HOME);
   cl.dispose();
   // Same size, different content: writes a marker when run.
   const evil = Buffer.from(`import os; open(${JSON.stringify(marker)}, "w").close()\n#`);

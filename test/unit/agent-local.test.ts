@@ -309,5 +309,5 @@ test('closing stdin ends the agent; pending requests fail', async () => {
   cl.dispose();
   await assert.rejects(pending, { name: 'CancelledError' });
   assert.equal(await exited, 0);
-  await assert.rejects(cl.request('home'), { name: 'CancelledError' });
+  await assert.rejects(cl.request('home', {}), { name: 'CancelledError' });
 });

@@ -15,8 +15,10 @@ child with a time limit, killed on cancel. A watchdog ends the agent within a se
 parent dies; a closed stdin ends it at once.
 Subscriptions (watch, follow) answer at once and then push events carrying the request id.
 
-Adding an operation: write `def op_name(ctx, params, payload)` returning a JSON-able result or
-(result, bytes), and register it in HANDLERS. ctx.cancelled is a threading.Event; ctx.emit()
+Adding an operation: write `def op_name(ctx, p, payload)` returning a JSON-able result or
+(result, bytes), register it in HANDLERS, and declare it in src/core/agent/operations.ts (its
+parameters are read only as p["name"] when required, p.get("name") when optional, or p passed on
+to a helper: test/unit/agent-operations.test.ts checks the reads against that table). ctx.cancelled is a threading.Event; ctx.emit()
 pushes an event; ctx.on_cancel(fn) registers a callback run when the request is cancelled.
 """
 import errno
@@ -55,9 +57,13 @@ TEMP_STALE_S = 3600
 # Time limits of user-supplied work (seconds): a filter over one folder, a whole search.
 FILTER_TIMEOUT_S = 10.0
 SEARCH_TIMEOUT_S = 300.0
+# Content search skips files larger than this.
+SEARCH_MAX_FILE_SIZE = 10 * 1024 * 1024
 # A watched folder with more entries than this is watched as a whole (its own stat) only.
 WATCH_MAX_ENTRIES = 50000
+WATCH_INTERVAL_S = 1.0
 WATCH_MAX_INTERVAL_S = 60.0
+FOLLOW_INTERVAL_S = 0.2
 
 
 def is_temp(name):
@@ -780,7 +786,6 @@ def search_walk(ctx, p):
     flags = 0 if p.get("caseSensitive") else re.IGNORECASE
     rx = re.compile(content, flags) if content else None
     cap = int(p.get("max") or 1000)
-    max_size = int(p.get("maxFileSize") or 10 * 1024 * 1024)
     flt = Filter(p.get("filter"))
     matches = []
     stack = [root]
@@ -812,7 +817,7 @@ def search_walk(ctx, p):
                     matches.append({"path": e.path})
             elif match_name(e.name):
                 try:
-                    if not e.is_file(follow_symlinks=False) or e.stat().st_size > max_size:
+                    if not e.is_file(follow_symlinks=False) or e.stat().st_size > SEARCH_MAX_FILE_SIZE:
                         continue
                 except OSError:
                     continue
@@ -955,7 +960,7 @@ def diff(before, after):
 
 
 def op_watch(ctx, p, payload):
-    interval = float(p.get("interval") or 1.0)
+    interval = WATCH_INTERVAL_S
     max_entries = int(p.get("maxEntries") or WATCH_MAX_ENTRIES)
     watched = [Watched(x.rstrip("/") or "/", interval, max_entries) for x in p["paths"]]
     first = [{"path": w.path, "entries": w.huge} for w in watched if w.huge is not None]
@@ -981,7 +986,7 @@ def op_watch(ctx, p, payload):
 def op_follow(ctx, p, payload):
     path = p["path"]
     offset = int(p.get("offset") or 0)
-    interval = float(p.get("interval") or 0.2)
+    interval = FOLLOW_INTERVAL_S
 
     def loop():
         pos, ino = offset, None
@@ -1081,8 +1086,6 @@ HANDLERS = {
     "search": op_search,
     "watch": op_watch,
     "follow": op_follow,
-    "unwatch": op_unsubscribe,
-    "unfollow": op_unsubscribe,
     "unsubscribe": op_unsubscribe,
     "run": op_run,
 }

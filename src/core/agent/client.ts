@@ -10,6 +10,7 @@ import { tagged, type Logger } from '../log';
 import { CancelledError, type Disposable } from '../cancel';
 import { encodeFrame, FrameDecoder, FrameType, HandshakeScanner, MAX_PAYLOAD, PROTOCOL_VERSION, type Frame, type Handshake } from './protocol';
 import { agentLaunchArgv, BOOTSTRAP_MISMATCH_EXIT, installAgent, type AgentInstall } from './install';
+import type { OpEvent, OpName, OpParams, OpResult, SubscriptionOp } from './operations';
 
 /** A failed agent request; `code` is an errno name ('ENOENT', 'EEXIST', ...): see classifyRemoteError. */
 class AgentError extends Error {
@@ -238,17 +239,17 @@ export class AgentClient implements Disposable {
     return this.closedWith !== undefined;
   }
 
-  /** Sends one request; resolves with the agent's JSON result and binary payload. */
-  request<T>(op: string, params: Record<string, unknown> = {}, payload?: Buffer, opts: RequestOptions = {}): Promise<AgentReply<T>> {
-    return this.send<T>(op, params, payload, opts).promise;
+  /** Sends one request (ops, params and results: operations.ts); resolves with the agent's JSON result and binary payload. */
+  request<K extends OpName>(op: K, params: OpParams[K], payload?: Buffer, opts: RequestOptions = {}): Promise<AgentReply<OpResult[K]>> {
+    return this.send<OpResult[K]>(op, params, payload, opts).promise;
   }
 
   /**
    * Starts a subscription op (watch, follow): events carrying its id go to `onEvent` until the
    * returned Disposable is disposed (which sends `unsubscribe`).
    */
-  async subscribe(op: string, params: Record<string, unknown>, onEvent: EventListener): Promise<Disposable & { id: number }> {
-    const { id, promise } = this.send<unknown>(op, params, undefined, {}, onEvent);
+  async subscribe<K extends SubscriptionOp>(op: K, params: OpParams[K], onEvent: (event: OpEvent[K], payload: Buffer) => void): Promise<Disposable & { id: number }> {
+    const { id, promise } = this.send<unknown>(op, params, undefined, {}, onEvent as EventListener);
     try {
       await promise;
     } catch (err) {
@@ -280,7 +281,7 @@ export class AgentClient implements Disposable {
     this.closed(new CancelledError('Agent client disposed'));
   }
 
-  private send<T>(op: string, params: Record<string, unknown>, payload: Buffer | undefined, opts: RequestOptions, onEvent?: EventListener) {
+  private send<T>(op: OpName, params: object, payload: Buffer | undefined, opts: RequestOptions, onEvent?: EventListener) {
     const signal = opts.signal;
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;

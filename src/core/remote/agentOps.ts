@@ -2,6 +2,7 @@
 import type { Disposable } from '../cancel';
 import type { Logger } from '../log';
 import type { AgentClient } from '../agent/client';
+import type { WireStat } from '../agent/operations';
 import { RemoteFsError } from './errors';
 import { pythonFilter, validateFilter } from './filters';
 import { TYPE_FROM_CHAR } from './common';
@@ -20,26 +21,6 @@ import type {
   SearchMatch,
   SearchOptions,
 } from './types';
-
-interface WireStat {
-  type: string;
-  targetType?: string;
-  size: number;
-  mtimeMs: number;
-  mode: number;
-}
-
-interface WireList {
-  total: number;
-  names: string[];
-  /** One type character per entry. */
-  types: string;
-  /** Index → target type character, symlinks only. */
-  targets: Record<string, string>;
-  sizes: number[];
-  mtimes: number[];
-  modes: number[];
-}
 
 function toStat(w: WireStat): RemoteStat {
   const s: RemoteStat = { type: TYPE_FROM_CHAR[w.type] ?? 'other', size: w.size, mtimeMs: w.mtimeMs, mode: w.mode };
@@ -67,13 +48,13 @@ export class AgentOps implements RemoteOps {
   }
 
   home(): Promise<string> {
-    this.homeDir ??= this.client.request<{ home: string }>('home').then((r) => r.result.home);
+    this.homeDir ??= this.client.request('home', {}).then((r) => r.result.home);
     this.homeDir.catch(() => (this.homeDir = undefined));
     return this.homeDir;
   }
 
   async getenv(names: string[]): Promise<Record<string, string | undefined>> {
-    const { result } = await this.client.request<{ env: Record<string, string | null> }>('getenv', { names });
+    const { result } = await this.client.request('getenv', { names });
     const out: Record<string, string | undefined> = {};
     for (const n of names) out[n] = result.env[n] ?? undefined;
     return out;
@@ -81,7 +62,7 @@ export class AgentOps implements RemoteOps {
 
   async list(path: string, opts: ListOptions = {}): Promise<ListResult> {
     checkFilter(opts.filter, path);
-    const { result: r } = await this.client.request<WireList>('list', {
+    const { result: r } = await this.client.request('list', {
       path,
       filter: pythonFilter(opts.filter),
       sort: opts.sort ?? 'name',
@@ -110,7 +91,7 @@ export class AgentOps implements RemoteOps {
 
   async stat(paths: string[]): Promise<(RemoteStat | null)[]> {
     if (paths.length === 0) return [];
-    const { result } = await this.client.request<{ stats: (WireStat | null)[] }>('stat', { paths });
+    const { result } = await this.client.request('stat', { paths });
     return result.stats.map((s) => (s ? toStat(s) : null));
   }
 
@@ -141,7 +122,7 @@ export class AgentOps implements RemoteOps {
 
   async search(root: string, opts: SearchOptions): Promise<{ matches: SearchMatch[]; truncated: boolean }> {
     checkFilter(opts.filter, root);
-    const { result } = await this.client.request<{ matches: SearchMatch[]; truncated: boolean }>(
+    const { result } = await this.client.request(
       'search',
       {
         root,
@@ -159,11 +140,10 @@ export class AgentOps implements RemoteOps {
 
   watch(paths: string[], listener: (events: ChangeEvent[]) => void, opts: WatchOptions = {}): Disposable {
     return this.track(
-      this.client.subscribe('watch', { paths }, (json) => {
-        const { events, huge } = json as { events?: ChangeEvent[]; huge?: { path: string; entries: number }[] };
+      this.client.subscribe('watch', { paths }, ({ events, huge }) => {
         // Folders too big to track entry by entry: only changes of the folder itself are reported.
         for (const h of huge ?? []) this.log.warn(`watch ${h.path}: ${h.entries} entries, only the folder itself is watched`);
-        if (events?.length) listener(events);
+        if (events.length) listener(events);
       }),
       `watch ${paths.join(', ')}`,
       undefined,
@@ -173,7 +153,7 @@ export class AgentOps implements RemoteOps {
 
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     const stdin = opts.stdin === undefined ? undefined : Buffer.isBuffer(opts.stdin) ? opts.stdin : Buffer.from(opts.stdin, 'utf8');
-    const { result, payload } = await this.client.request<{ code: number | null; stdoutLength: number; timedOut: boolean; signal?: string }>(
+    const { result, payload } = await this.client.request(
       'run',
       { argv, cwd: opts.cwd ?? null, env: opts.env ?? {}, timeoutMs: opts.timeoutMs ?? null },
       stdin ?? Buffer.alloc(0),
@@ -186,11 +166,10 @@ export class AgentOps implements RemoteOps {
 
   follow(path: string, opts: FollowOptions): Disposable {
     return this.track(
-      this.client.subscribe('follow', { path, offset: opts.offset ?? 0 }, (json, payload) => {
-        const ev = json as { kind: string; offset?: number; message?: string };
-        if (ev.kind === 'data') opts.onData(payload, ev.offset ?? 0);
+      this.client.subscribe('follow', { path, offset: opts.offset ?? 0 }, (ev, payload) => {
+        if (ev.kind === 'data') opts.onData(payload, ev.offset);
         else if (ev.kind === 'truncate') opts.onTruncate?.();
-        else if (ev.kind === 'error') opts.onError?.(new Error(ev.message ?? 'follow failed'));
+        else if (ev.kind === 'error') opts.onError?.(new Error(ev.message));
       }),
       `follow ${path}`,
       opts.onError,
