@@ -420,6 +420,7 @@ test('array tasks from the recorded squeue group under their parent', () => {
 test('sacct (recorded): a placeholder record (name "allocation", no partition or work dir) is left out until the real one exists', () => {
   const placeholder = fx('sacct-placeholder.txt');
   const first = fx('sacct.txt').split('\n')[0] + '\n';
+  // eslint-disable-next-line no-control-regex -- \x1f is sacct's field separator here
   assert.match(placeholder, /\x1fhpcuser\x1f.*\x1fallocation\x1f\n$/, 'the recording has a user and the name "allocation"');
   assert.equal(parseSacct(first).length, 1);
   assert.deepEqual(parseSacct(placeholder), []);
