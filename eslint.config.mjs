@@ -1,6 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { coreBoundary } from './scripts/eslint/coreBoundary.mjs';
+import { coreBoundary, schedulerSeam } from './scripts/eslint/coreBoundary.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.sandbox/**', 'test-results/**', '**/*.py', 'esbuild.mjs'] },
@@ -18,18 +18,15 @@ export default tseslint.config(
     // The core is plain TypeScript: it must run under the Node test runner without VS Code, so it
     // imports neither vscode nor a feature folder (which may). Paths are resolved, not pattern-matched.
     files: ['src/core/**/*.ts', 'src/shared/**/*.ts'],
-    plugins: { local: { rules: { 'core-boundary': coreBoundary } } },
     rules: { 'local/core-boundary': 'error' },
   },
   {
-    // Features reach a scheduler only through the Scheduler interface (src/core/scheduler/types.ts):
-    // a scheduler's own folder (slurm/, …) is imported by core/scheduler itself and by the one
-    // place that picks an implementation per host.
+    // Features and the neutral scheduler code reach a scheduler only through the Scheduler
+    // interface (src/core/scheduler/types.ts): a scheduler's own folder (slurm/, …) is imported
+    // from inside it and by the factory that picks an implementation per host (src/core/jobs/schedulers.ts).
     files: ['src/**/*.ts'],
-    ignores: ['src/core/scheduler/**', 'src/core/jobs/schedulers.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)scheduler/[^/]+/', message: 'Use the Scheduler interface (core/scheduler/types.ts), not one implementation.' }] }],
-    },
+    plugins: { local: { rules: { 'core-boundary': coreBoundary, 'scheduler-seam': schedulerSeam } } },
+    rules: { 'local/scheduler-seam': 'error' },
   },
   {
     // Plain CommonJS run inside VS Code's extension host by @vscode/test-electron.

@@ -84,7 +84,7 @@ test('New Job form → job description → sbatch: runs with its env, tags and w
     env: 'MSG=hello world',
   });
   assert.deepEqual(errors, []);
-  const { id } = await sched.submit(jobSpecToSubmit({ ...spec, workdir: dir }, { home: dir }));
+  const { id } = await sched.submit(jobSpecToSubmit({ ...spec, workdir: dir }, sched, { home: dir }));
   submitted.push(id);
   const out = await waitUntil('output file', async () => {
     const r = await session.exec(['cat', `${dir}/out-${id}.txt`]);

@@ -113,9 +113,9 @@ test('job.json: inputs staged (file, folder, cluster copy), script rendered and 
     [sha256('3\n4\n'), sha256(blob), sha256('deep\n'), sha256('shared')],
   );
 
-  const preview = renderBatchScript(spec, { home, source: 'demo.job.json' });
+  const preview = renderBatchScript(spec, sched, { home, source: 'demo.job.json' });
   assert.ok(preview.includes(`#SBATCH --chdir="${workdir}"`), preview);
-  const { id } = await sched.submit(jobSpecToSubmit(spec, { home, source: 'demo.job.json' }));
+  const { id } = await sched.submit(jobSpecToSubmit(spec, sched, { home, source: 'demo.job.json' }));
   const job = await finished(id);
   assert.equal(job.state, 'COMPLETED');
   assert.equal(job.exitCode, 0);
@@ -154,7 +154,7 @@ test('job.json repeat: 3 copies as an array, one output file per task', { skip }
   };
   assert.deepEqual(validateJobSpec(spec), []);
   await ops.mkdir(`${home}/${base}/rep`, { recursive: true });
-  const { id } = await sched.submit(jobSpecToSubmit(spec, { home }));
+  const { id } = await sched.submit(jobSpecToSubmit(spec, sched, { home }));
   const tasks = await waitUntil('3 tasks done', async () => {
     const f = await sched.finalState([id], 1);
     return f.length === 3 && f.every((j) => j.state === 'COMPLETED') ? f : undefined;

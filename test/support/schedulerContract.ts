@@ -214,6 +214,20 @@ export function runSchedulerContract(name: string, makeSubject: () => Promise<Co
       assert.ok(sched.checkTimeLimit('soon'));
     });
 
+    test('writeDirectives: a hostile name and a time limit in directive lines, read back and honoured', async () => {
+      const script = `${s.dir}/written ✓.sh`;
+      const lines = sched.writeDirectives({ name: HOSTILE_NAME, time: s.validTime, comment: 'from writeDirectives' });
+      const text = ['#!/bin/sh', ...lines, 'echo written', ''].join('\n');
+      assert.deepEqual(sched.readDirectives(text), { name: HOSTILE_NAME, time: s.validTime, comment: 'from writeDirectives' });
+      assert.equal((await s.exec(['sh', '-c', 'cat > "$1" && chmod +x "$1"', 'sh', script], { stdin: text })).code, 0);
+      const id = await submit({ script, hold: true });
+      const j = await probe.waitState(id, ['PENDING']);
+      assert.equal(j.name, HOSTILE_NAME);
+      assert.equal(j.comment, 'from writeDirectives');
+      await sched.cancel([id]);
+      assert.throws(() => sched.writeDirectives({ name: 'a\nb' }), SpecError);
+    });
+
     test('unknown job: details and outputPaths fail with kind invalid-job', async () => {
       await assert.rejects(sched.details('99999999'), (e: unknown) => e instanceof SchedulerError && e.kind === 'invalid-job');
       await assert.rejects(sched.outputPaths('99999999'), (e: unknown) => e instanceof SchedulerError && e.kind === 'invalid-job');

@@ -128,9 +128,37 @@ test('no import cycle between the folders of src/core', () => {
   assert.deepEqual(cycles(folders), []);
 });
 
-test('scheduler seam: features import the Scheduler interface, never an implementation folder', async () => {
-  const rules = async (code: string, filePath: string) => (await eslint.lintText(code, { filePath }))[0]?.messages.map((m) => m.ruleId) ?? [];
-  assert.deepEqual(await rules("import { isSlurmTime } from '../core/scheduler/slurm/sbatch';\nvoid isSlurmTime;", 'src/jobs/probe.ts'), ['no-restricted-imports']);
-  assert.deepEqual(await rules("import { isSlurmTime } from '../scheduler/slurm/sbatch';\nvoid isSlurmTime;", 'src/core/jobs/probe.ts'), ['no-restricted-imports']);
-  assert.deepEqual(await rules("import type { Scheduler } from '../core/scheduler/types';\nexport type S = Scheduler;", 'src/jobs/probe.ts'), []);
+const norm = (f: string) => f.split(sep).join('/');
+const seamErrors = async (code: string, filePath: string) =>
+  ((await eslint.lintText(code, { filePath }))[0]?.messages ?? []).filter((m) => m.ruleId === 'local/scheduler-seam').map((m) => m.message);
+
+const SEAM_BAD: [string, string, string][] = [
+  ['a feature', 'src/jobs/probe.ts', "import { a } from '../core/scheduler/slurm/sbatch';\nvoid a;"],
+  ['core/jobs', 'src/core/jobs/probe.ts', "import { a } from '../scheduler/slurm/sbatch';\nvoid a;"],
+  ['a neutral scheduler file', 'src/core/scheduler/probe.ts', "import { a } from './slurm/fields';\nvoid a;"],
+  ['another scheduler', 'src/core/scheduler/pbs/probe.ts', "import { a } from '../slurm/fields';\nvoid a;"],
+  ['a detour', 'src/core/scheduler/probe.ts', "import { a } from '../jobs/../scheduler/slurm/fields';\nvoid a;"],
+  ['the folder itself', 'src/jobs/probe.ts', "export * from '../core/scheduler/slurm';"],
+  ['a type import', 'src/hosts/probe.ts', "export type S = import('../core/scheduler/slurm/slurmScheduler').SlurmScheduler;"],
+  ['a dynamic import', 'src/jobs/probe.ts', "export const m = () => import('../core/scheduler/slurm/slurmScheduler');"],
+];
+
+for (const [who, file, code] of SEAM_BAD) {
+  test(`scheduler seam: ${who} importing a scheduler's folder fails lint`, async () => {
+    const errors = await seamErrors(code, file);
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.match(errors[0] as string, /Scheduler interface/);
+  });
+}
+
+test('scheduler seam: the interface and neutral helpers for everyone; a scheduler folder for itself and the factory', async () => {
+  assert.deepEqual(await seamErrors("import type { Scheduler } from '../core/scheduler/types';\nimport { taskInSet } from '../core/scheduler/formats';\nvoid taskInSet;\nexport type S = Scheduler;", 'src/jobs/probe.ts'), []);
+  assert.deepEqual(await seamErrors("import { taskInSet } from './formats';\nvoid taskInSet;", 'src/core/scheduler/probe.ts'), []);
+  assert.deepEqual(await seamErrors("import { checkJobIds } from './fields';\nimport { isTimeLimit } from '../formats';\nvoid checkJobIds; void isTimeLimit;", 'src/core/scheduler/slurm/probe.ts'), []);
+  assert.deepEqual(await seamErrors("import { SlurmScheduler } from '../scheduler/slurm/slurmScheduler';\nvoid SlurmScheduler;", 'src/core/jobs/schedulers.ts'), []);
+});
+
+test('scheduler seam: only the factory imports a scheduler folder today', () => {
+  const importers = [...importGraph()].filter(([file, deps]) => !/^src\/core\/scheduler\/slurm\//.test(norm(file)) && deps.some((d) => /^src\/core\/scheduler\/slurm\//.test(norm(d))));
+  assert.deepEqual(importers.map(([f]) => norm(f)), ['src/core/jobs/schedulers.ts']);
 });

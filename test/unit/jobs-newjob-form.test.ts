@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EMPTY_FORM, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../../src/core/jobs/newJobForm';
 import { renderBatchScript, validateJobSpec } from '../../src/core/scheduler/jobSpec';
+import { slurmScriptFormat } from '../../src/core/scheduler/slurm/slurmScheduler';
 import type { NewJobForm } from '../../src/shared/protocol';
 
 const form = (over: Partial<NewJobForm>): NewJobForm => ({ ...EMPTY_FORM, host: 'hpc', folder: '~/jobs', name: 'demo', command: 'echo hi', ...over });
@@ -48,7 +49,7 @@ test('a filled form becomes a valid job description', () => {
     extraSbatchArgs: ['--qos=debug', '--exclusive'],
   });
   assert.deepEqual(validateJobSpec(spec), []);
-  assert.match(renderBatchScript(spec), /#SBATCH --array=0-9%2/);
+  assert.match(renderBatchScript(spec, slurmScriptFormat), /#SBATCH --array=0-9%2/);
   assert.ok(specToJson(spec).endsWith('}\n'));
 });
 

@@ -11,9 +11,11 @@ import { parseSqueue, squeueCommand, SQUEUE_FORMAT } from '../../src/core/schedu
 import { parseSacct, sacctJobsCommand, sacctHistoryCommand, sacctDetailsCommand } from '../../src/core/scheduler/slurm/sacct';
 import { parseScontrolJobs, parseKeyValueLine, pickJobRecord, scontrolPingCommand, scontrolShowJobCommand, scontrolHoldCommand } from '../../src/core/scheduler/slurm/scontrol';
 import { parseSbatch, sbatchCommand, scancelCommand, SpecError } from '../../src/core/scheduler/slurm/sbatch';
-import { classifyFailure, ParseError, runCommand, SchedulerError, type CommandRunner } from '../../src/core/scheduler/command';
+import { ParseError, runCommand, SchedulerError, type CommandRunner } from '../../src/core/scheduler/command';
+import { classifySlurmFailure as classifyFailure } from '../../src/core/scheduler/slurm/errors';
 import { normaliseState } from '../../src/core/scheduler/slurm/states';
-import { checkJobIds, sinceArg, taskInSet } from '../../src/core/scheduler/slurm/fields';
+import { checkJobIds, sinceArg } from '../../src/core/scheduler/slurm/fields';
+import { taskInSet } from '../../src/core/scheduler/formats';
 import { expandOutputPattern } from '../../src/core/scheduler/slurm/outputPattern';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { isTerminal } from '../../src/core/scheduler/types';
@@ -382,7 +384,7 @@ test('SlurmScheduler on canned output: one command per call; outputPaths falls b
   await assert.rejects(s.cancel(['$(x)']));
   assert.equal(calls.length, n, 'nothing ran');
   const timeoutRunner: CommandRunner = { run: async () => Promise.reject(new Error('Command timed out after 5 ms: squeue')) };
-  await assert.rejects(runCommand(timeoutRunner, squeueCommand('u')), (e: unknown) => e instanceof SchedulerError && e.kind === 'timeout');
+  await assert.rejects(runCommand(timeoutRunner, squeueCommand('u'), { classify: classifyFailure }), (e: unknown) => e instanceof SchedulerError && e.kind === 'timeout');
 });
 
 test('synthesised (not recorded) sacct/squeue with states the sandbox cannot produce', () => {

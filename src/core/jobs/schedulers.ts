@@ -1,13 +1,14 @@
 /**
- * One SLURM scheduler per host, running its commands through the host's current RemoteOps
- * (so a reconnect is picked up without rebuilding anything), plus the remote user name and
- * home directory, looked up once per host. No `vscode`.
+ * The one place that picks a scheduler implementation (and so the only importer of a scheduler's
+ * folder, enforced by eslint): one SLURM scheduler per host, running its commands through the
+ * host's current RemoteOps (so a reconnect is picked up without rebuilding anything), plus the
+ * remote user name and home directory, looked up once per host. No `vscode`.
  */
 import type { Logger } from '../log';
 import type { RemoteOpsProvider } from '../remote/types';
 import type { CommandRunner } from '../scheduler/command';
-import { SlurmScheduler } from '../scheduler/slurm/slurmScheduler';
-import type { Scheduler } from '../scheduler/types';
+import { SlurmScheduler, slurmScriptFormat } from '../scheduler/slurm/slurmScheduler';
+import type { BatchScriptFormat, Scheduler } from '../scheduler/types';
 
 export class HostSchedulers {
   private readonly schedulers = new Map<string, SlurmScheduler>();
@@ -31,6 +32,14 @@ export class HostSchedulers {
       this.schedulers.set(host, s);
     }
     return s;
+  }
+
+  /**
+   * How batch scripts carry options on `host`; without a host (a local job file previewed
+   * before one is picked), the default scheduler's.
+   */
+  scriptFormat(host?: string): BatchScriptFormat {
+    return host === undefined ? slurmScriptFormat : this.scheduler(host);
   }
 
   /** The login name on `host` (`id -un`, else $USER). Cached; a failure is not. */

@@ -1,6 +1,6 @@
 /**
  * Scheduler commands as data: an argv (quoted once, by whoever runs it) plus a parser that
- * validates what comes back. Builders live in ./slurm; {@link runCommand} executes one.
+ * validates what comes back. Builders live in each scheduler's folder; {@link runCommand} executes one.
  */
 
 /** What running a scheduler command needs; `RemoteOps` and an adapted `Session` both fit. */
@@ -51,7 +51,7 @@ export class ParseError extends Error {
 }
 
 export type SchedulerErrorKind =
-  /** The controller could not be reached (slurmctld down, network). */
+  /** The controller could not be reached (its daemon down, network). */
   | 'unreachable'
   /** The job id is not known to the controller (any more). */
   | 'invalid-job'
@@ -75,35 +75,14 @@ export class SchedulerError extends Error {
   }
 }
 
-const UNREACHABLE = [
-  /Unable to contact slurm controller/i,
-  /Socket timed out on send\/recv/i,
-  /Connection refused/i,
-  /Zero Bytes were transmitted or received/i,
-  /Communication connection failure/i,
-  /Unable to establish controller machine/i,
-  /slurmdbd.*(?:not respond|connection)/i,
-  /Problem talking to the database/i,
-  /Could not establish a configuration source/i,
-];
-
-/** Maps a failed command's exit code and stderr to a {@link SchedulerError}. */
-export function classifyFailure(command: string, code: number | null, stderr: string): SchedulerError {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-  const first = lines.find((l) => /error|invalid|denied|not |unable|fatal/i.test(l)) ?? lines[0] ?? `exit code ${code}`;
-  let kind: SchedulerErrorKind = 'rejected';
-  if (code === 127 || /command not found|No such file or directory.*(squeue|sbatch|sacct|scontrol|scancel)/.test(stderr)) kind = 'not-found';
-  else if (UNREACHABLE.some((r) => r.test(stderr))) kind = 'unreachable';
-  else if (/Invalid job id|Job ID .* not found|Invalid job_id|^Job \S+ not found/im.test(stderr)) kind = 'invalid-job';
-  return new SchedulerError(`${command}: ${first}`, kind, command, code, stderr);
-}
-
 export interface RunCommandOptions {
   timeoutMs?: number;
+  /** Maps a failed command's exit code and output to a {@link SchedulerError}: each scheduler knows its own words. */
+  classify(command: string, code: number | null, output: string): SchedulerError;
 }
 
 /** Runs one command, maps failures to {@link SchedulerError}, and parses stdout. */
-export async function runCommand<T>(runner: CommandRunner, cmd: SchedulerCommand<T>, opts: RunCommandOptions = {}): Promise<T> {
+export async function runCommand<T>(runner: CommandRunner, cmd: SchedulerCommand<T>, opts: RunCommandOptions): Promise<T> {
   const name = cmd.argv[0] ?? '?';
   let res;
   try {
@@ -122,7 +101,7 @@ export async function runCommand<T>(runner: CommandRunner, cmd: SchedulerCommand
   const stderr = res.stderr.toString('utf8');
   const ok = res.code === 0 || (res.code !== null && (cmd.acceptCodes ?? []).includes(res.code));
   // Some messages go to stdout (scontrol: "Job 123_4 not found").
-  if (!ok) throw classifyFailure(name, res.code, [stderr, stdout].filter((t) => t.trim()).join('\n'));
+  if (!ok) throw opts.classify(name, res.code, [stderr, stdout].filter((t) => t.trim()).join('\n'));
   try {
     return cmd.parse(stdout, stderr);
   } catch (e) {

@@ -5,8 +5,8 @@
  */
 import { posix } from 'node:path';
 import { commandLine, quoteArg } from '../ssh/quote';
-import type { JobSubmitSpec } from './types';
-import { isArraySpec, isDependency, isMemory, isSlurmTime, sbatchOptions } from './slurm/sbatch';
+import type { BatchScriptFormat, JobSubmitSpec } from './types';
+import { isArraySpec, isDependency, isGpuCount, isMemory, isTimeLimit } from './formats';
 import { isTag } from './tags';
 
 interface JobSpecInput {
@@ -43,9 +43,9 @@ export interface JobSpec {
   memory?: string | number;
   /** Count, or `type:count`. */
   gpus?: number | string;
-  /** SLURM array expression, e.g. `0-9%2`. */
+  /** Array expression, e.g. `0-9%2`. */
   array?: string;
-  /** Run N copies (an array `0-(N-1)`); the copy index is in $SLURM_ARRAY_TASK_ID. */
+  /** Run N copies (an array `0-(N-1)`); the copy index is in the scheduler's task variable ($SLURM_ARRAY_TASK_ID on SLURM). */
   repeat?: number;
   env?: Record<string, string>;
   /** Output file name patterns (`%x-%j.out`, `%A_%a.err`…), relative to workdir. */
@@ -160,7 +160,7 @@ export function validateJobSpec(obj: unknown): JobSpecError[] {
   if (walltime !== undefined) {
     if (typeof walltime === 'number') {
       if (!Number.isInteger(walltime) || walltime < 1) err('/walltime', '"walltime" in minutes must be a whole number ≥ 1');
-    } else if (typeof walltime !== 'string' || !isSlurmTime(walltime)) {
+    } else if (typeof walltime !== 'string' || !isTimeLimit(walltime)) {
       err('/walltime', '"walltime" must be HH:MM:SS, D-HH:MM:SS or a number of minutes');
     }
   }
@@ -179,7 +179,7 @@ export function validateJobSpec(obj: unknown): JobSpecError[] {
   if (gpus !== undefined) {
     if (typeof gpus === 'number') {
       if (!Number.isInteger(gpus) || gpus < 0) err('/gpus', '"gpus" must be a whole number');
-    } else if (typeof gpus !== 'string' || !/^(?:[A-Za-z0-9_.-]+:)?\d+$/.test(gpus)) err('/gpus', '"gpus" must be a count or "type:count"');
+    } else if (typeof gpus !== 'string' || !isGpuCount(gpus)) err('/gpus', '"gpus" must be a count or "type:count"');
   }
   const array = str('array');
   if (array !== undefined && !isArraySpec(array)) err('/array', '"array" must be like "0-9", "1,3,5", "0-15:4" or "0-9%2"');
@@ -258,7 +258,7 @@ function suggest(k: string): string {
   return s ? ` (did you mean "${s}"?)` : '';
 }
 
-/** Walltime as SLURM's --time takes it (minutes stay minutes). */
+/** Walltime as `JobSubmitSpec.time` takes it (minutes stay minutes). */
 function walltimeArg(w: string | number | undefined): string | undefined {
   return w === undefined ? undefined : String(w);
 }
@@ -267,20 +267,6 @@ function walltimeArg(w: string | number | undefined): string | undefined {
 export function arrayArg(spec: JobSpec): string | undefined {
   if (spec.repeat !== undefined) return spec.repeat === 1 ? '0' : `0-${spec.repeat - 1}`;
   return spec.array;
-}
-
-/**
- * A `#SBATCH` value as sbatch's own script parser reads it: whitespace splits, `'`/`"` group,
- * `\` escapes, an unquoted `#` starts a comment. Plain words stay bare; anything else is
- * double-quoted with `\` and `"` escaped. Newlines cannot be expressed and are refused.
- */
-export function sbatchDirectiveWord(word: string): string {
-  if (/[\n\r\0]/.test(word)) throw new Error(`#SBATCH values cannot contain newlines: ${JSON.stringify(word)}`);
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  // Keep the option name bare for readability: --job-name="a b".
-  const eq = word.indexOf('=');
-  const [head, value] = word.startsWith('-') && eq > 0 ? [word.slice(0, eq + 1), word.slice(eq + 1)] : ['', word];
-  return `${head}"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
 /** `~/x` and relative paths are under the home directory; with `home` they become absolute. */
@@ -306,11 +292,14 @@ export interface RenderOptions {
   source?: string;
 }
 
-/** The batch script for a spec, as submitted (options in `#SBATCH` lines, nothing on the command line). */
-export function renderBatchScript(spec: JobSpec, opts: RenderOptions = {}): string {
+/**
+ * The batch script for a spec, as submitted: options in the scheduler's directive lines
+ * (`#SBATCH …` for SLURM), nothing on the command line.
+ */
+export function renderBatchScript(spec: JobSpec, format: Pick<BatchScriptFormat, 'writeDirectives'>, opts: RenderOptions = {}): string {
   assertJobSpec(spec);
   const workdir = resolveWorkdir(spec.workdir, opts.home);
-  const options = sbatchOptions({
+  const directives = format.writeDirectives({
     ...(spec.name !== undefined ? { name: spec.name } : {}),
     ...(spec.partition !== undefined ? { partition: spec.partition } : {}),
     ...(spec.account !== undefined ? { account: spec.account } : {}),
@@ -330,7 +319,7 @@ export function renderBatchScript(spec: JobSpec, opts: RenderOptions = {}): stri
     ...(spec.extraSbatchArgs !== undefined ? { extraArgs: spec.extraSbatchArgs } : {}),
   });
   const lines = ['#!/bin/bash', `# Generated by Remote HPC${opts.source ? ` from ${opts.source.replace(/[\n\r]/g, ' ')}` : ''}.`];
-  for (const o of options) lines.push(`#SBATCH ${sbatchDirectiveWord(o)}`);
+  lines.push(...directives);
   lines.push('');
   for (const [k, v] of Object.entries(spec.env ?? {})) lines.push(`export ${k}=${quoteArg(v)}`);
   if (workdir !== undefined) lines.push(`cd -- ${shellPath(workdir)} || exit 1`);
@@ -349,9 +338,9 @@ export function renderBatchScript(spec: JobSpec, opts: RenderOptions = {}): stri
 }
 
 /** What `Scheduler.submit` gets for a spec: the rendered script on stdin, run from the work directory. */
-export function jobSpecToSubmit(spec: JobSpec, opts: RenderOptions = {}): JobSubmitSpec {
+export function jobSpecToSubmit(spec: JobSpec, format: Pick<BatchScriptFormat, 'writeDirectives'>, opts: RenderOptions = {}): JobSubmitSpec {
   const workdir = resolveWorkdir(spec.workdir, opts.home);
-  return { scriptText: renderBatchScript(spec, opts), ...(workdir !== undefined ? { cwd: workdir } : {}) };
+  return { scriptText: renderBatchScript(spec, format, opts), ...(workdir !== undefined ? { cwd: workdir } : {}) };
 }
 
 export interface StagingPlan {

@@ -205,13 +205,33 @@ export interface ScriptDirectives {
   error?: string;
 }
 
+/** The options a batch script can ask for in its own directive lines (no script, folder or environment). */
+export type ScriptOptions = Omit<JobSubmitSpec, 'script' | 'scriptText' | 'scriptArgs' | 'cwd' | 'env'>;
+
+/**
+ * How one scheduler's batch scripts carry their options: pure, no remote command, so it is
+ * there before a host is picked (previewing a local job file).
+ */
+export interface BatchScriptFormat {
+  /** The options a batch script sets in its own directive lines. */
+  readDirectives(script: string): ScriptDirectives;
+  /**
+   * Directive lines (`#SBATCH --time=10`, `#$ -l h_rt=600`) asking for `options`, for the top of
+   * a batch script; every value reaches the scheduler as given (spaces, quotes, `#`, `$()`), and
+   * {@link readDirectives} reads back what it knows. SpecError for a value it cannot take.
+   */
+  writeDirectives(options: ScriptOptions): string[];
+  /** Why `text` is not a time limit this scheduler takes (undefined when it is). */
+  checkTimeLimit(text: string): string | undefined;
+}
+
 /**
  * What a feature needs from a batch scheduler. Every async method is one remote command (at
  * most two where noted) and rejects with a SchedulerError (./command) when the cluster says no,
  * or a SpecError before running anything when the input is bad. Ids are the display ids of
  * {@link Job.id}.
  */
-export interface Scheduler {
+export interface Scheduler extends BatchScriptFormat {
   /** Short lowercase name (`slurm`), for logs. */
   readonly kind: string;
   /**
@@ -253,8 +273,4 @@ export interface Scheduler {
   requeue(ids: string[]): Promise<void>;
   /** Is the controller reachable? Never throws for a down controller (only for transport errors). */
   ping(): Promise<ControllerStatus>;
-  /** The options a batch script sets in its own directive lines. Pure, no remote command. */
-  readDirectives(script: string): ScriptDirectives;
-  /** Why `text` is not a time limit this scheduler takes (undefined when it is). Pure. */
-  checkTimeLimit(text: string): string | undefined;
 }

@@ -15,7 +15,7 @@
 import type { Disposable } from '../cancel';
 import { silentLogger, tagged, type Logger } from '../log';
 import { isTerminal, type Job, type Scheduler } from './types';
-import { taskInSet } from './slurm/fields';
+import { taskInSet } from './formats';
 
 export interface Clock {
   now(): number;

@@ -1,6 +1,7 @@
-/** The `#SBATCH` lines of a batch script: the options the submit flow cares about. Pure. */
-import type { ScriptDirectives } from '../types';
+/** The `#SBATCH` lines of a batch script: written for a job description, read for the submit flow. Pure. */
+import type { ScriptDirectives, ScriptOptions } from '../types';
 import { splitShellWords } from '../shellWords';
+import { sbatchOptions } from './sbatch';
 
 const SHORT: Record<string, keyof ScriptDirectives> = { J: 'name', p: 'partition', A: 'account', t: 'time', a: 'array', o: 'output', e: 'error' };
 const LONG: Record<string, keyof ScriptDirectives> = {
@@ -56,4 +57,23 @@ export function parseSbatchDirectives(script: string): ScriptDirectives {
     }
   }
   return out;
+}
+
+/**
+ * A `#SBATCH` value as sbatch's own script parser reads it: whitespace splits, `'`/`"` group,
+ * `\` escapes, an unquoted `#` starts a comment. Plain words stay bare; anything else is
+ * double-quoted with `\` and `"` escaped. Newlines cannot be expressed and are refused.
+ */
+export function sbatchDirectiveWord(word: string): string {
+  if (/[\n\r\0]/.test(word)) throw new Error(`#SBATCH values cannot contain newlines: ${JSON.stringify(word)}`);
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  // Keep the option name bare for readability: --job-name="a b".
+  const eq = word.indexOf('=');
+  const [head, value] = word.startsWith('-') && eq > 0 ? [word.slice(0, eq + 1), word.slice(eq + 1)] : ['', word];
+  return `${head}"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** One `#SBATCH` line per sbatch option (the same options the command line would get). */
+export function sbatchDirectiveLines(options: ScriptOptions): string[] {
+  return sbatchOptions(options).map((o) => `#SBATCH ${sbatchDirectiveWord(o)}`);
 }

@@ -49,21 +49,6 @@ export function splitJobId(id: string): { arrayJobId?: string; arrayTaskId?: str
   return m ? { arrayJobId: m[1], arrayTaskId: m[2] } : {};
 }
 
-/** Is array task `task` in a bracketed set like `[1-3,7%2]` or `[0-15:4]` (as sacct prints unsplit tasks)? */
-export function taskInSet(set: string, task: string): boolean {
-  const n = Number(task);
-  if (!/^\d+$/.test(task)) return false;
-  const body = set.replace(/^\[|\]$/g, '').replace(/%\d+$/, '');
-  return body.split(',').some((part) => {
-    const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part);
-    if (!m) return false;
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
-    const step = m[3] === undefined ? 1 : Number(m[3]);
-    return n >= lo && n <= hi && (n - lo) % step === 0;
-  });
-}
-
 const JOB_ID = /^\d+(?:_(?:\d+|\[[\d,\-:%]+\]))?(?:\+\d+)?$/;
 
 /** Refuses anything that is not a SLURM job id, before it reaches a command line. */

@@ -3,28 +3,16 @@
  * Every option is one argv word `--name=value`, so a value starting with `-` or holding
  * spaces can never be read as another option.
  */
-import type { CancelOptions, JobSubmitSpec, SubmitResult } from '../types';
+import type { CancelOptions, JobSubmitSpec, ScriptOptions, SubmitResult } from '../types';
 import type { SchedulerCommand } from '../command';
 import { ParseError, SpecError } from '../command';
 import { commentWithTags } from '../tags';
 import { checkJobIds } from './fields';
+import { isArraySpec, isDependency, isGpuCount, isMemory, isTimeLimit } from '../formats';
 
 export { SpecError };
 
-const TIME = /^(?:\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d+-\d+:\d{1,2}:\d{1,2}|UNLIMITED|INFINITE)$/i;
-const MEM = /^\d+(?:\.\d+)?[KMGT]?B?$/i;
-const ARRAY = /^\d+(?:-\d+(?::\d+)?)?(?:,\d+(?:-\d+(?::\d+)?)?)*(?:%\d+)?$/;
-const DEPENDENCY = /^(?:singleton|[a-z]+(?::\d+(?:_\d+)?(?:\+\d+)?)+)(?:[,?](?:singleton|[a-z]+(?::\d+(?:_\d+)?(?:\+\d+)?)+))*$/;
-const GPUS = /^(?:[A-Za-z0-9_.-]+:)?\d+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Is `s` a walltime SLURM's --time takes (minutes, M:S, H:M:S, D-H, D-H:M, D-H:M:S)? */
-export function isSlurmTime(s: string): boolean {
-  return TIME.test(s);
-}
-export const isArraySpec = (s: string): boolean => ARRAY.test(s);
-export const isDependency = (s: string): boolean => DEPENDENCY.test(s);
-export const isMemory = (s: string): boolean => MEM.test(s);
 
 function single(name: string, value: string): string {
   if (/[\n\r\0]/.test(value)) throw new SpecError(`${name} must be on one line`);
@@ -39,7 +27,7 @@ function positive(name: string, v: number | undefined): number | undefined {
 }
 
 /** sbatch options (each `--key=value`) for a spec; shared by the command line and `#SBATCH` lines. */
-export function sbatchOptions(spec: Omit<JobSubmitSpec, 'script' | 'scriptText' | 'scriptArgs' | 'cwd' | 'env'>): string[] {
+export function sbatchOptions(spec: ScriptOptions): string[] {
   const o: string[] = [];
   const add = (flag: string, value: string | number | undefined) => {
     if (value === undefined) return;
@@ -49,7 +37,7 @@ export function sbatchOptions(spec: Omit<JobSubmitSpec, 'script' | 'scriptText' 
   add('partition', spec.partition);
   add('account', spec.account);
   if (spec.time !== undefined) {
-    if (!TIME.test(spec.time)) throw new SpecError(`time ${JSON.stringify(spec.time)} is not minutes, HH:MM:SS or D-HH:MM:SS`);
+    if (!isTimeLimit(spec.time)) throw new SpecError(`time ${JSON.stringify(spec.time)} is not minutes, HH:MM:SS or D-HH:MM:SS`);
     add('time', spec.time);
   }
   if (typeof spec.nodes === 'number') add('nodes', positive('nodes', spec.nodes));
@@ -61,17 +49,17 @@ export function sbatchOptions(spec: Omit<JobSubmitSpec, 'script' | 'scriptText' 
   add('cpus-per-task', positive('cpusPerTask', spec.cpusPerTask));
   if (spec.mem !== undefined) {
     const m = String(spec.mem);
-    if (!MEM.test(m)) throw new SpecError(`memory ${JSON.stringify(m)} must be like 500M, 4G or a number of megabytes`);
+    if (!isMemory(m)) throw new SpecError(`memory ${JSON.stringify(m)} must be like 500M, 4G or a number of megabytes`);
     add('mem', m);
   }
   if (spec.gpus !== undefined) {
     const g = String(spec.gpus);
-    if (!GPUS.test(g)) throw new SpecError(`gpus ${JSON.stringify(g)} must be a count or type:count`);
+    if (!isGpuCount(g)) throw new SpecError(`gpus ${JSON.stringify(g)} must be a count or type:count`);
     if (spec.gpuFlag === 'gpus') add('gpus', g);
     else add('gres', `gpu:${g}`);
   }
   if (spec.array !== undefined) {
-    if (!ARRAY.test(spec.array)) throw new SpecError(`array ${JSON.stringify(spec.array)} must be like 0-9, 1,3,5, 0-15:4 or 0-9%2`);
+    if (!isArraySpec(spec.array)) throw new SpecError(`array ${JSON.stringify(spec.array)} must be like 0-9, 1,3,5, 0-15:4 or 0-9%2`);
     add('array', spec.array);
   }
   add('output', spec.output);
@@ -82,7 +70,7 @@ export function sbatchOptions(spec: Omit<JobSubmitSpec, 'script' | 'scriptText' 
     add('nice', spec.nice);
   }
   if (spec.dependency !== undefined) {
-    if (!DEPENDENCY.test(spec.dependency)) throw new SpecError(`dependency ${JSON.stringify(spec.dependency)} must be like afterok:123 or afterany:1:2,singleton`);
+    if (!isDependency(spec.dependency)) throw new SpecError(`dependency ${JSON.stringify(spec.dependency)} must be like afterok:123 or afterany:1:2,singleton`);
     add('dependency', spec.dependency);
   }
   add('chdir', spec.chdir);

@@ -1,4 +1,4 @@
-import { isTerminal, type CancelOptions, type ControllerStatus, type Job, type JobDetails, type JobSubmitSpec, type OutputPaths, type Scheduler, type ScriptDirectives, type SubmitResult } from '../types';
+import { isTerminal, type BatchScriptFormat, type CancelOptions, type ControllerStatus, type Job, type JobDetails, type JobSubmitSpec, type OutputPaths, type Scheduler, type ScriptDirectives, type ScriptOptions, type SubmitResult } from '../types';
 import { runCommand, SchedulerError, type CommandRunner, type SchedulerCommand } from '../command';
 import { silentLogger, tagged, type Logger } from '../../log';
 import { squeueCommand } from './squeue';
@@ -11,11 +11,13 @@ import {
   scontrolRequeueCommand,
   scontrolShowJobCommand,
 } from './scontrol';
-import { isSlurmTime, sbatchCommand, scancelCommand } from './sbatch';
-import { parseSbatchDirectives } from './directives';
+import { sbatchCommand, scancelCommand } from './sbatch';
+import { isTimeLimit } from '../formats';
+import { parseSbatchDirectives, sbatchDirectiveLines } from './directives';
 import { normaliseState } from './states';
 import { defaultOutputPattern, expandOutputPattern } from './outputPattern';
 import { splitJobId } from './fields';
+import { classifySlurmFailure } from './errors';
 
 export interface SlurmSchedulerOptions {
   /** Per-command timeout (default 30 s; squeue on a busy controller can be slow). */
@@ -26,6 +28,13 @@ export interface SlurmSchedulerOptions {
   /** List jobs across a federation's clusters (default false: `squeue --local`, one RPC less). */
   federation?: boolean;
 }
+
+/** How SLURM batch scripts carry options: `#SBATCH` lines. */
+export const slurmScriptFormat: BatchScriptFormat = {
+  readDirectives: parseSbatchDirectives,
+  writeDirectives: sbatchDirectiveLines,
+  checkTimeLimit: (text) => (isTimeLimit(text) ? undefined : 'Use minutes, HH:MM:SS, D-HH:MM:SS or D-HH'),
+};
 
 /** {@link Scheduler} over SLURM's command-line tools, one command per call. */
 export class SlurmScheduler implements Scheduler {
@@ -46,7 +55,7 @@ export class SlurmScheduler implements Scheduler {
   private async exec<T>(cmd: SchedulerCommand<T>): Promise<T> {
     const t0 = Date.now();
     try {
-      return await runCommand(this.runner, cmd, { timeoutMs: this.timeoutMs });
+      return await runCommand(this.runner, cmd, { timeoutMs: this.timeoutMs, classify: classifySlurmFailure });
     } finally {
       this.log.trace(`${cmd.argv[0]} ${cmd.argv.length - 1} args: ${Date.now() - t0} ms`);
     }
@@ -160,11 +169,15 @@ export class SlurmScheduler implements Scheduler {
   }
 
   readDirectives(script: string): ScriptDirectives {
-    return parseSbatchDirectives(script);
+    return slurmScriptFormat.readDirectives(script);
+  }
+
+  writeDirectives(options: ScriptOptions): string[] {
+    return slurmScriptFormat.writeDirectives(options);
   }
 
   checkTimeLimit(text: string): string | undefined {
-    return isSlurmTime(text) ? undefined : 'Use minutes, HH:MM:SS, D-HH:MM:SS or D-HH';
+    return slurmScriptFormat.checkTimeLimit(text);
   }
 }
 
