@@ -24,6 +24,13 @@ function parseUriList(text: string): vscode.Uri[] {
     });
 }
 
+/** The entries a drag inside this tree carries (see handleDrag); nothing for anything else. */
+function draggedNodes(item: vscode.DataTransferItem | undefined): EntryNode[] {
+  const value: unknown = item?.value;
+  if (!Array.isArray(value)) return [];
+  return value.filter((n): n is EntryNode => typeof n === 'object' && n !== null && (n as ExplorerNode).kind === 'entry');
+}
+
 /**
  * Drag and drop on the Remote Explorer: local files and folders dropped on a folder are uploaded
  * into it (from the VS Code explorer as `text/uri-list`, from the OS as files); items dragged
@@ -40,19 +47,20 @@ export class ExplorerDragAndDrop implements vscode.TreeDragAndDropController<Exp
   ) {}
 
   handleDrag(source: readonly ExplorerNode[], data: vscode.DataTransfer): void {
-    const uris = source.filter((n): n is EntryNode => n.kind === 'entry').map((n) => hpcUri(n.host, n.path).toString());
-    if (uris.length) data.set('text/uri-list', new vscode.DataTransferItem(uris.join('\r\n')));
+    const entries = source.filter((n): n is EntryNode => n.kind === 'entry');
+    if (!entries.length) return;
+    // The workbench's own item for this mime type holds tree handles (a string); ours, set here,
+    // holds the nodes and is what a drop in the same tree gets back.
+    data.set(TREE_MIME, new vscode.DataTransferItem(entries));
+    data.set('text/uri-list', new vscode.DataTransferItem(entries.map((n) => hpcUri(n.host, n.path).toString()).join('\r\n')));
   }
 
   async handleDrop(target: ExplorerNode | undefined, data: vscode.DataTransfer, token: vscode.CancellationToken): Promise<void> {
     const dest = await this.destination(target);
     if (!dest || token.isCancellationRequested) return;
     try {
-      const internal = data.get(TREE_MIME);
-      if (internal) {
-        const nodes = (internal.value as readonly ExplorerNode[] | undefined)?.filter((n): n is EntryNode => n.kind === 'entry') ?? [];
-        if (nodes.length) return await this.move(nodes, dest, 'move');
-      }
+      const nodes = draggedNodes(data.get(TREE_MIME));
+      if (nodes.length) return await this.move(nodes, dest, 'move');
       const local: vscode.Uri[] = [];
       const remote: vscode.Uri[] = [];
       const list = data.get('text/uri-list');

@@ -30,6 +30,9 @@ function readExplorerConfig(): ExplorerConfig {
 }
 
 const COALESCE_MS = 150;
+/** How long a page waits for its symlinks' targets before it is drawn without them. */
+const LINK_WAIT_MS = 2000;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * The Remote Explorer's model: which hosts are shown, their roots, and the cached, paged listing
@@ -210,11 +213,13 @@ export class ExplorerModel implements vscode.Disposable {
       ...(filter ? { filter } : {}),
     });
     const links = result.entries.filter((e) => e.type === 'symlink' && !this.linkTargets.has(`${host}\0${e.path}`));
-    if (links.length) void this.resolveLinks(host, path, links);
+    // Waited for (briefly), so the page's items are drawn with their targets: a refresh fired
+    // while VS Code is still rendering a folder's first page can be lost.
+    if (links.length) await Promise.race([this.resolveLinks(host, path, links), delay(LINK_WAIT_MS)]);
     return result;
   }
 
-  /** readlink for a page's symlinks in one remote command; the folder is redrawn when they arrive. */
+  /** readlink for a page's symlinks in one remote command; the folder is redrawn if they arrive late. */
   private async resolveLinks(host: string, folder: string, links: RemoteEntry[]): Promise<void> {
     try {
       const ops = await this.opsOf(host);

@@ -309,6 +309,15 @@ test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e
         assert.ok(jobFile.includes('Submit Job') && jobFile.includes('Preview Batch Script'), `x.job.json menu: ${jobFile.join(', ')}`);
         assert.ok(!notes.includes('Submit Job'), `notes.txt menu: ${notes.join(', ')}`);
         assert.ok(script.includes('Download…') && jobFile.includes('Download…'), 'file entries keep their file actions');
+
+        // Drag and drop inside the tree moves the item (after a confirmation), on the host.
+        await explorerItem(page, 'notes.txt', 5).dragTo(opsRow);
+        await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+        assert.match((await dialog.textContent()) ?? '', /Move notes\.txt into .*\/ops\?/);
+        await dialog.locator('.monaco-button', { hasText: /^Move$/ }).click();
+        await eventually(() => ssh(`ls ~/${dir}/ops`), (t) => t.includes('notes.txt'));
+        assert.equal(ssh(`ls ~/${dir}/ops; ls ~/${dir}/jobs`).trim(), 'notes.txt\nrun.sh\nx.job.json');
+        await page.locator('.notification-toast', { hasText: /failed/ }).waitFor({ state: 'detached', timeout: 1000 });
         await collapse(explorerItem(page, 'jobs', 4));
 
         // Paging: folders (and links to folders) first, then files; 10 per page, then "Load more…".
