@@ -200,7 +200,7 @@ export class ExplorerTreeProvider implements vscode.TreeDataProvider<ExplorerNod
       if (n.root.label !== n.root.path) item.description = n.root.path;
     } else if (link) {
       const target = this.model.linkTarget(n.host, n.path);
-      item.description = `→ ${target ?? (dangling ? 'broken link' : '…')}`;
+      item.description = target === undefined ? `→ ${dangling ? 'broken link' : '…'}` : `→ ${target}${dangling ? ' (broken)' : ''}`;
     }
     if (!folder && !dangling) item.command = { command: 'remoteHpc.explorer.open', title: 'Open', arguments: [n] };
     return item;

@@ -151,7 +151,8 @@ export class HpcFileSystemProvider implements vscode.FileSystemProvider, vscode.
     return this.run(uri, async (ops, path) => {
       const data = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
       // The flags are enforced remotely (EEXIST / ENOENT), in the same round trip as the write.
-      await ops.writeFileAtomic(path, data, { create: options.create, overwrite: options.overwrite });
+      const { inPlace } = await ops.writeFileAtomic(path, data, { create: options.create, overwrite: options.overwrite });
+      if (inPlace) this.log.info(`[fs] ${uri.authority}:${path} saved in place: its folder is not writable (no temp file + rename)`);
       this.fire([options.create && !options.overwrite ? vscode.FileChangeType.Created : vscode.FileChangeType.Changed, uri]);
     });
   }

@@ -94,6 +94,18 @@ async function scrollTo(page: Page, row: Locator): Promise<void> {
   await row.waitFor({ state: 'visible', timeout: 5000 });
 }
 
+/** Opens a file from the Remote Explorer, types a line at its end and saves (the tab is clean again). */
+async function appendAndSave(page: Page, file: string, shows: string, text: string): Promise<void> {
+  await explorerItem(page, file).click();
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  await editor.locator('.view-lines', { hasText: shows }).waitFor({ state: 'visible', timeout: 30_000 });
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(text);
+  await page.keyboard.press('Control+S');
+  await page.locator('.tabs-container .tab.dirty').waitFor({ state: 'detached', timeout: 20_000 });
+}
+
 async function eventually<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -109,7 +121,8 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
   const dir = `e2e-explorer-${process.pid}-${Date.now().toString(36)}`;
   ssh(
     `mkdir -p ~/${dir} && cd ~/${dir} && printf 'first line\\n' > edit-me.txt && printf 'noise\\n' > noise.log && printf 'keep\\n' > keep.txt` +
-      ` && head -c 30000 /dev/zero | tr '\\0' 'x' > big.txt && printf 'PK\\003\\004\\000\\000binary' > blob.dat`,
+      ` && head -c 30000 /dev/zero | tr '\\0' 'x' > big.txt && printf 'PK\\003\\004\\000\\000binary' > blob.dat` +
+      ` && mkdir shared && printf 'shared line\\n' > shared/notes.md && chmod 555 shared`,
   );
   try {
     await withWorkbench(
@@ -169,14 +182,7 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
         await screenshot(page, 'explorer-2-filtered');
 
         // Open the remote file (a click on a file opens it), edit and save.
-        await explorerItem(page, 'edit-me.txt').click();
-        const editor = page.locator('.editor-instance .monaco-editor').first();
-        await editor.locator('.view-lines', { hasText: 'first line' }).waitFor({ state: 'visible', timeout: 30_000 });
-        await editor.locator('.view-lines').click();
-        await page.keyboard.press('Control+End');
-        await page.keyboard.type('edited in the browser\n');
-        await page.keyboard.press('Control+S');
-        await page.locator('.tabs-container .tab.dirty').waitFor({ state: 'detached', timeout: 20_000 });
+        await appendAndSave(page, 'edit-me.txt', 'first line', 'edited in the browser\n');
         await screenshot(page, 'explorer-3-saved');
 
         // Read it back over plain ssh.
@@ -185,6 +191,15 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
           (t) => t.includes('edited in the browser'),
         );
         assert.equal(text, 'first line\nedited in the browser\n');
+
+        // A writable file in a folder we may not write (no temp file there): saved in place.
+        await expand(explorerItem(page, 'shared'));
+        await appendAndSave(page, 'notes.md', 'shared line', 'saved in a read-only folder\n');
+        assert.equal(
+          await eventually(() => ssh(`cat ~/${dir}/shared/notes.md`), (t) => t.includes('read-only')),
+          'shared line\nsaved in a read-only folder\n',
+        );
+        await collapse(explorerItem(page, 'shared'));
 
         // Search in Folder… (palette, on the selected file's folder): contents, then open at the match.
         await explorerItem(page, 'keep.txt').click();
@@ -212,7 +227,7 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
     );
   } finally {
     try {
-      ssh(`rm -rf ~/${dir}`);
+      ssh(`chmod -R u+w ~/${dir} && rm -rf ~/${dir}`);
     } catch {
       /* the sandbox may be gone */
     }

@@ -144,6 +144,29 @@ for (const kind of ['agent', 'sftp'] as const) {
       assert.ok(!raw.some((n) => n.includes('remote-hpc')), 'no temp file left');
     });
 
+    test('a writable file in a read-only folder is saved in place (owner, mode, hard link kept); new files there fail clearly', async () => {
+      const dir = `${work}/read-only $(x)`;
+      await ops.mkdir(dir);
+      const p = `${dir}/shared.txt`;
+      await ops.writeFileAtomic(p, Buffer.from('a longer first version\n'));
+      await sh(conn.session, 'chmod 620 -- "$1" && ln -- "$1" "$1.link" && chmod 555 -- "$2"', p, dir);
+      try {
+        const inode = (await sh(conn.session, 'stat -c %i -- "$1"', p)).trim();
+        assert.deepEqual(await ops.writeFileAtomic(p, Buffer.from('short\n'), { create: false, overwrite: true }), { inPlace: true });
+        assert.equal(await sh(conn.session, 'cat -- "$1"', p), 'short\n', 'new contents, old tail cut');
+        assert.equal(await sh(conn.session, 'cat -- "$1.link"', p), 'short\n', 'the hard link sees it: same file');
+        assert.equal((await sh(conn.session, 'stat -c %i.%a -- "$1"', p)).trim(), `${inode}.620`);
+        await assert.rejects(ops.writeFileAtomic(`${dir}/new.txt`, Buffer.from('x')), (e) => classifyRemoteError(e) === 'no-permission');
+        await sh(conn.session, 'chmod 444 -- "$1"', p);
+        await assert.rejects(ops.writeFileAtomic(p, Buffer.from('x')), (e) => classifyRemoteError(e) === 'no-permission');
+        assert.equal(await sh(conn.session, 'cat -- "$1"', p), 'short\n', 'a read-only file is left alone');
+        // A writable folder still gets the atomic path.
+        assert.deepEqual(await ops.writeFileAtomic(`${work}/plain.txt`, Buffer.from('x')), { inPlace: false });
+      } finally {
+        await sh(conn.session, 'chmod 755 -- "$1"', dir);
+      }
+    });
+
     test('mkdir, rename, copy, remove with hostile names', async () => {
       const base = `${work}/ops $(x) 'q'`;
       await ops.mkdir(base);

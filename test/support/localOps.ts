@@ -85,13 +85,14 @@ export class LocalOps implements RemoteOps {
     this.bytesRead += data.length;
     return data;
   }
-  async writeFileAtomic(path: string, data: Buffer, opts: { create?: boolean; overwrite?: boolean } = {}): Promise<void> {
+  async writeFileAtomic(path: string, data: Buffer, opts: { create?: boolean; overwrite?: boolean } = {}): Promise<{ inPlace: boolean }> {
     const exists = (await this.statOne(path)) !== null;
     if (exists && opts.overwrite === false) throw errno('EEXIST', 'file already exists', path);
     if (!exists && opts.create === false) throw errno('ENOENT', 'no such file or directory', path);
     const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, path);
+    return { inPlace: false };
   }
   async mkdir(path: string): Promise<void> {
     await fs.mkdir(path);

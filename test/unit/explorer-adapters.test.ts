@@ -112,7 +112,7 @@ test('hostile names: labels, hpc: URIs, context values, icons and commands of th
   assert.equal(folder.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
   const dangling = byLabel.get('dangling')!.item;
   assert.equal(iconOf(dangling), 'file-symlink-file');
-  assert.equal(dangling.description, '→ broken link');
+  assert.equal(dangling.description, `→ ${join(dir, 'nowhere')} (broken)`, 'drawn with its target: the page waited for readlink');
   assert.equal(dangling.command, undefined, 'a broken link cannot be opened');
   const link = byLabel.get('link to empty')!;
   assert.equal(link.item.contextValue, 'folder', 'a link to a folder is a folder');

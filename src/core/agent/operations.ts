@@ -98,8 +98,11 @@ export const OPERATIONS = {
   stat: op({ paths: required<string[]>() }, returns<{ stats: (WireStat | null)[] }>()),
   /** A regular file's bytes (to EOF when length is null) as the payload. */
   read: op({ path: required<string>(), offset: optional<number>(), length: optional<number | null>() }, returns<{ length: number }>()),
-  /** Atomic save of the request payload: temp file in the same folder, mode kept, rename. */
-  write: op({ path: required<string>(), create: optional<boolean>(), overwrite: optional<boolean>() }, returns<{ written: number }>()),
+  /**
+   * Atomic save of the request payload: temp file in the same folder, mode kept, rename; in place
+   * (`inPlace`) when the folder is not writable but the file is.
+   */
+  write: op({ path: required<string>(), create: optional<boolean>(), overwrite: optional<boolean>() }, returns<{ written: number; inPlace?: boolean }>()),
   mkdir: op({ path: required<string>(), recursive: optional<boolean>() }, returns<Record<string, never>>()),
   /** A file, link or (empty unless recursive) folder. */
   remove: op({ path: required<string>(), recursive: optional<boolean>() }, returns<Record<string, never>>()),

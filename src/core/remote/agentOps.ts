@@ -20,6 +20,7 @@ import type {
   RunResult,
   SearchMatch,
   SearchOptions,
+  WriteOutcome,
 } from './types';
 
 function toStat(w: WireStat): RemoteStat {
@@ -100,8 +101,9 @@ export class AgentOps implements RemoteOps {
     return payload;
   }
 
-  async writeFileAtomic(path: string, data: Buffer, opts: { create?: boolean; overwrite?: boolean } = {}): Promise<void> {
-    await this.client.request('write', { path, create: opts.create ?? true, overwrite: opts.overwrite ?? true }, data);
+  async writeFileAtomic(path: string, data: Buffer, opts: { create?: boolean; overwrite?: boolean } = {}): Promise<WriteOutcome> {
+    const { result } = await this.client.request('write', { path, create: opts.create ?? true, overwrite: opts.overwrite ?? true }, data);
+    return { inPlace: result.inPlace === true };
   }
 
   async mkdir(path: string, opts: { recursive?: boolean } = {}): Promise<void> {

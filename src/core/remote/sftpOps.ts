@@ -16,6 +16,7 @@ import {
   hasExtension,
   sftpClose,
   sftpFchmod,
+  sftpFtruncate,
   sftpFstat,
   sftpFsync,
   sftpLstat,
@@ -44,6 +45,7 @@ import type {
   RunResult,
   SearchMatch,
   SearchOptions,
+  WriteOutcome,
 } from './types';
 
 const S_IFMT = 0o170000;
@@ -309,7 +311,7 @@ export class SftpOps implements RemoteOps {
     }
   }
 
-  async writeFileAtomic(path: string, data: Buffer, opts: { create?: boolean; overwrite?: boolean } = {}): Promise<void> {
+  async writeFileAtomic(path: string, data: Buffer, opts: { create?: boolean; overwrite?: boolean } = {}): Promise<WriteOutcome> {
     checkAddressable(path);
     this.listings.clear(); // our own change: no page from before it
     const sftp = await this.sftp();
@@ -326,8 +328,16 @@ export class SftpOps implements RemoteOps {
     if (existing && !existing.isFile()) throw new RemoteFsError('unknown', path, `Not a regular file (FIFO, socket or device), not replaced: ${path}`);
     if (existing && typeFromMode((await sftpLstat(sftp, path)).mode) === 'symlink') target = await sftpRealpath(sftp, path);
     const tmp = tempNameFor(target);
-    // New files: 0666 and the server's umask, as an editor would create them.
-    const h = await sftpOpen(sftp, tmp, 'wx', existing ? 0o600 : 0o666);
+    let h: Buffer;
+    try {
+      // New files: 0666 and the server's umask, as an editor would create them.
+      h = await sftpOpen(sftp, tmp, 'wx', existing ? 0o600 : 0o666);
+    } catch (err) {
+      // A writable file in a folder we may not write: overwrite the file itself (not atomic).
+      if (!existing || classifyRemoteError(err) !== 'no-permission') throw err;
+      await this.writeInPlace(sftp, target, data, err);
+      return { inPlace: true };
+    }
     try {
       try {
         await sftpWriteAll(sftp, h, data);
@@ -342,6 +352,25 @@ export class SftpOps implements RemoteOps {
     } catch (err) {
       await sftpUnlink(sftp, tmp).catch(() => undefined);
       throw err;
+    }
+    return { inPlace: false };
+  }
+
+  /** New bytes over the old, then the length: owner, mode and hard links stay. */
+  private async writeInPlace(sftp: SFTPWrapper, path: string, data: Buffer, folderError: unknown): Promise<void> {
+    let h: Buffer;
+    try {
+      h = await sftpOpen(sftp, path, 'r+');
+    } catch {
+      throw folderError; // the file is not writable either: the folder's error says why
+    }
+    try {
+      if (!(await sftpFstat(sftp, h)).isFile()) throw new RemoteFsError('unknown', path, `Not a regular file, not written: ${path}`);
+      await sftpWriteAll(sftp, h, data);
+      await sftpFtruncate(sftp, h, data.length);
+      if (hasExtension(sftp, 'fsync@openssh.com')) await sftpFsync(sftp, h);
+    } finally {
+      await sftpClose(sftp, h).catch(() => undefined);
     }
   }
 

@@ -13,6 +13,11 @@ export interface RemoteStat {
   mode: number;
 }
 
+/** How a save went: atomically (temp + rename) or, in a read-only folder, in place. */
+export interface WriteOutcome {
+  inPlace: boolean;
+}
+
 export interface RemoteEntry extends RemoteStat {
   name: string;
   /** Absolute path. */
@@ -124,8 +129,12 @@ export interface RemoteOps extends Disposable {
   /** One entry per path, null where it does not exist. Symlinks are followed (targetType set). */
   stat(paths: string[]): Promise<(RemoteStat | null)[]>;
   readFile(path: string, range?: { offset: number; length: number }): Promise<Buffer>;
-  /** Temp file in the same folder, original mode kept, then rename over the target. */
-  writeFileAtomic(path: string, data: Buffer, opts?: { create?: boolean; overwrite?: boolean }): Promise<void>;
+  /**
+   * Temp file in the same folder, original mode kept, then rename over the target. When the
+   * folder is not writable but the existing file is, the file is overwritten in place instead
+   * (not atomic; reported as `inPlace`).
+   */
+  writeFileAtomic(path: string, data: Buffer, opts?: { create?: boolean; overwrite?: boolean }): Promise<WriteOutcome>;
   /** Fails when it exists; `recursive` creates missing parents and accepts an existing folder (mkdir -p). */
   mkdir(path: string, opts?: { recursive?: boolean }): Promise<void>;
   remove(path: string, opts?: { recursive?: boolean }): Promise<void>;

@@ -67,6 +67,9 @@ export const sftpOpen = (s: SFTPWrapper, p: string, flags: OpenMode, mode?: numb
   call<Buffer>('open', p, (cb) => (mode === undefined ? s.open(p, flags, cb) : s.open(p, flags, { mode }, cb)), s);
 export const sftpClose = (s: SFTPWrapper, h: Buffer) => call<void>('close', undefined, (cb) => s.close(h, (e) => cb(e, undefined)), s);
 export const sftpFstat = (s: SFTPWrapper, h: Buffer) => call<Stats>('fstat', undefined, (cb) => s.fstat(h, cb), s);
+/** Sets an open file's length (SFTP fsetstat with only a size). */
+export const sftpFtruncate = (s: SFTPWrapper, h: Buffer, size: number) =>
+  call<void>('ftruncate', undefined, (cb) => s.fsetstat(h, { size }, (e) => cb(e, undefined)), s);
 export const sftpFchmod = (s: SFTPWrapper, h: Buffer, mode: number) => call<void>('fchmod', undefined, (cb) => s.fchmod(h, mode, (e) => cb(e, undefined)), s);
 
 /** Reads up to length bytes at position; fewer only at end of file. */
