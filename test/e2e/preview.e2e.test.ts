@@ -3,7 +3,8 @@
  * image from the Remote Explorer and find the <img> the custom editor rendered; open the
  * gallery and count thumbnails (virtualised: rendered cells < images); make a WebM from the
  * folder through the quick picks and watch <video> reach readyState >= 2 with the right
- * duration. Screenshots go to test-results/e2e/.
+ * duration; zoom a wide and a tall image (Fit keeps the aspect ratio and shows it all, 300 % is
+ * 3× both ways and pans both ways). Screenshots go to test-results/e2e/.
  *
  * Needs: the sandbox, the e2e toolchain (scripts/e2e/install.sh) and a built extension.
  */
@@ -36,6 +37,7 @@ const knownHosts = join(root, '.sandbox', 'known_hosts');
 const HOST = 'hpc-sandbox';
 const FRAMES = 40;
 const FPS = 10;
+const SETTINGS = { 'remoteHpc.sshConfigFile': sshConfig, 'remoteHpc.knownHostsFile': knownHosts, 'remoteHpc.explorer.showHiddenFiles': false };
 
 /**
  * The harness's withWorkbench, with the settings also written as remote machine settings:
@@ -70,6 +72,22 @@ function explorerItem(page: Page, label: string): Locator {
   return pane.locator('.monaco-list-row[role="treeitem"]').filter({ has: page.locator('.label-name', { hasText: re }) }).first();
 }
 
+/** Connects to the sandbox and expands ~/<dir> in the Remote Explorer (the other views collapsed). */
+async function connectAndExpand(page: Page, dir: string): Promise<void> {
+  await openView(page, 'Hosts');
+  await treeItem(page, HOST).waitFor({ state: 'visible', timeout: 60_000 });
+  await runCommand(page, 'Remote HPC: Connect');
+  await pickQuickPickItem(page, HOST);
+  const homeRow = explorerItem(page, '~');
+  await homeRow.waitFor({ state: 'visible', timeout: 60_000 });
+  await page.locator('.pane-header', { hasText: 'Hosts' }).first().click();
+  await page.locator('.pane-header', { hasText: 'Jobs' }).first().click();
+  if ((await homeRow.getAttribute('aria-expanded')) !== 'true') await homeRow.click();
+  const dirRow = explorerItem(page, dir);
+  await dirRow.waitFor({ state: 'visible', timeout: 30_000 });
+  await dirRow.click();
+}
+
 async function eventually<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -92,6 +110,69 @@ interface Vid {
   addEventListener(type: 'seeked', fn: () => void, opts: { once: boolean }): void;
 }
 
+/** What the zoom test reads of the image and of the scrolling stage (this tsconfig has no DOM lib). */
+interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+interface Measured extends Img {
+  getBoundingClientRect(): Box;
+}
+interface Stage {
+  getBoundingClientRect(): Box;
+  querySelector(selector: string): Measured | null;
+  clientWidth: number;
+  clientHeight: number;
+  scrollWidth: number;
+  scrollHeight: number;
+  scrollLeft: number;
+  scrollTop: number;
+}
+interface Geometry {
+  natural: [number, number];
+  img: Box;
+  view: Box;
+  scrollWidth: number;
+  scrollHeight: number;
+  scrollLeft: number;
+  scrollTop: number;
+}
+
+/** The rendered image and the visible part of the stage, in the webview's CSS pixels. */
+function geometry(frame: Frame): Promise<Geometry> {
+  return frame.locator('.stage').evaluate((el: unknown) => {
+    const stage = el as Stage;
+    const img = stage.querySelector('img');
+    if (!img) throw new Error('no <img> in the stage');
+    const s = stage.getBoundingClientRect();
+    const r = img.getBoundingClientRect();
+    return {
+      natural: [img.naturalWidth, img.naturalHeight] as [number, number],
+      img: { left: r.left, top: r.top, width: r.width, height: r.height },
+      view: { left: s.left, top: s.top, width: stage.clientWidth, height: stage.clientHeight },
+      scrollWidth: stage.scrollWidth,
+      scrollHeight: stage.scrollHeight,
+      scrollLeft: stage.scrollLeft,
+      scrollTop: stage.scrollTop,
+    };
+  });
+}
+
+const size = (g: Geometry): string => `${g.img.width.toFixed(1)}×${g.img.height.toFixed(1)} in a ${g.view.width}×${g.view.height} view`;
+
+/** What is wrong at Fit (natural aspect ratio, the whole image inside the view, never enlarged). */
+function fitProblems(g: Geometry, label: string): string[] {
+  const [nw, nh] = g.natural;
+  const out: string[] = [];
+  if (Math.abs(g.img.width / g.img.height - nw / nh) > 0.01) out.push(`${label}: aspect of ${size(g)}, natural ${nw}×${nh}`);
+  if (g.img.width > nw + 0.5 || g.img.height > nh + 0.5) out.push(`${label}: enlarged beyond 100 %: ${size(g)}`);
+  const inside = g.img.left >= g.view.left - 0.5 && g.img.top >= g.view.top - 0.5 && g.img.left + g.img.width <= g.view.left + g.view.width + 0.5 && g.img.top + g.img.height <= g.view.top + g.view.height + 0.5;
+  if (!inside) out.push(`${label}: not all visible: image at ${g.img.left},${g.img.top}, ${size(g)} at ${g.view.left},${g.view.top}`);
+  return out;
+}
+
 const why = e2eSkip();
 
 test('previews: image editor, gallery thumbnails, video made from the folder', { skip: why, timeout: 300_000 }, async () => {
@@ -105,25 +186,10 @@ test('previews: image editor, gallery thumbnails, video made from the folder', {
       {
         name: 'preview',
         extensionDevelopmentPath: root,
-        settings: {
-          'remoteHpc.sshConfigFile': sshConfig,
-          'remoteHpc.knownHostsFile': knownHosts,
-          'remoteHpc.explorer.showHiddenFiles': false,
-        },
+        settings: SETTINGS,
       },
       async ({ page }) => {
-        await openView(page, 'Hosts');
-        await treeItem(page, HOST).waitFor({ state: 'visible', timeout: 60_000 });
-        await runCommand(page, 'Remote HPC: Connect');
-        await pickQuickPickItem(page, HOST);
-        const homeRow = explorerItem(page, '~');
-        await homeRow.waitFor({ state: 'visible', timeout: 60_000 });
-        await page.locator('.pane-header', { hasText: 'Hosts' }).first().click();
-        await page.locator('.pane-header', { hasText: 'Jobs' }).first().click();
-        if ((await homeRow.getAttribute('aria-expanded')) !== 'true') await homeRow.click();
-        const dirRow = explorerItem(page, dir);
-        await dirRow.waitFor({ state: 'visible', timeout: 30_000 });
-        await dirRow.click();
+        await connectAndExpand(page, dir);
 
         // 1. The image opens in the custom editor; the webview renders an <img> of the right size.
         const fileRow = explorerItem(page, 'frame 01.png');
@@ -190,6 +256,100 @@ test('previews: image editor, gallery thumbnails, video made from the folder', {
         const listing = ssh(`ls -A ~/${dir}`);
         assert.match(listing, /movie\.webm/);
         assert.doesNotMatch(listing, /^\./m, 'no work folder or partial file left');
+      },
+    );
+  } finally {
+    try {
+      ssh(`rm -rf ~/${dir}`);
+    } catch {
+      /* the sandbox may be gone */
+    }
+  }
+});
+
+test('image preview: fit keeps the aspect ratio and fits, 300 % is 3× both ways and pans', { skip: why, timeout: 300_000 }, async () => {
+  const dir = `e2e-zoom-${process.pid}-${Date.now().toString(36)}`;
+  // A wide photo-like frame and a tall strip, both larger than the view in at least one direction.
+  ssh(
+    `mkdir -p ~/${dir} && cd ~/${dir} && ffmpeg -v error -f lavfi -i testsrc=size=1024x768 -frames:v 1 wide.png && ffmpeg -v error -f lavfi -i testsrc=size=400x1600 -frames:v 1 tall.png`,
+  );
+  try {
+    await withWorkbench(
+      {
+        name: 'preview-zoom',
+        extensionDevelopmentPath: root,
+        settings: SETTINGS,
+      },
+      async ({ page }) => {
+        await connectAndExpand(page, dir);
+
+        const open = async (name: string): Promise<Frame> => {
+          const row = explorerItem(page, name);
+          await row.waitFor({ state: 'visible', timeout: 30_000 });
+          await row.click();
+          const frame = await webviewFrame(page, { selector: `body[data-view="imagePreview"] img[alt="${name}"][data-loaded="true"]`, timeoutMs: 60_000 });
+          return frame;
+        };
+
+        // Every check is collected, so one run reports everything that is off.
+        const problems: string[] = [];
+        const check = (ok: boolean, what: string): void => {
+          if (!ok) problems.push(what);
+        };
+        const zoomLabel = async (f: Frame): Promise<string> => (await f.locator('.toolbar .zoom').textContent()) ?? '';
+
+        // The tall strip at Fit: 1600 px high cannot show at 100 % in a 900 px window.
+        const tall = await open('tall.png');
+        const tallFit = await eventually(() => geometry(tall), (g) => g.img.height < 1600, 10_000);
+        console.log(`tall.png at Fit: ${size(tallFit)}, label ${await zoomLabel(tall)}`);
+        assert.deepEqual(tallFit.natural, [400, 1600]);
+        problems.push(...fitProblems(tallFit, 'tall.png at Fit'));
+        // The label says the scale that is drawn.
+        const drawn = `${Math.round((tallFit.img.height / 1600) * 100)}%`;
+        check((await zoomLabel(tall)).includes(drawn), `tall.png at Fit: label ${await zoomLabel(tall)}, drawn at ${drawn}`);
+        await screenshot(page, 'preview-zoom-1-tall-fit');
+
+        // The wide frame: Fit, then 100 % and three steps in to 300 %.
+        const wide = await open('wide.png');
+        const wideFit = await geometry(wide);
+        console.log(`wide.png at Fit: ${size(wideFit)}, label ${await zoomLabel(wide)}`);
+        assert.deepEqual(wideFit.natural, [1024, 768]);
+        problems.push(...fitProblems(wideFit, 'wide.png at Fit'));
+        await wide.locator('vscode-toolbar-button[label="Actual size (1)"]').click();
+        const z1 = await geometry(wide);
+        console.log(`wide.png at 100 %: ${size(z1)}`);
+        check(Math.abs(z1.img.width - 1024) < 1 && Math.abs(z1.img.height - 768) < 1, `100 % of 1024×768 drawn as ${size(z1)}`);
+        for (let i = 0; i < 3; i++) await wide.locator('vscode-toolbar-button[label="Zoom in (+)"]').click();
+        check((await zoomLabel(wide)) === '300%', `label after three steps in from 100 %: ${await zoomLabel(wide)}`);
+        const z3 = await geometry(wide);
+        console.log(`wide.png at 300 %: ${size(z3)}, scroll area ${z3.scrollWidth}×${z3.scrollHeight}`);
+        check(Math.abs(z3.img.width - 3072) < 1 && Math.abs(z3.img.height - 2304) < 1, `300 % of 1024×768 drawn as ${size(z3)}`);
+        // Scrollable both ways, by the scrollbars (scrollLeft/Top) ...
+        check(z3.scrollWidth >= 3072 && z3.scrollHeight >= 2304, `scroll area at 300 %: ${z3.scrollWidth}×${z3.scrollHeight}`);
+        await wide.locator('.stage').evaluate((el: unknown) => {
+          (el as Stage).scrollLeft = 1000;
+          (el as Stage).scrollTop = 700;
+        });
+        const scrolled = await geometry(wide);
+        check(scrolled.scrollLeft === 1000 && scrolled.scrollTop === 700, `scrolled to 1000,700 but at ${scrolled.scrollLeft},${scrolled.scrollTop}`);
+        // ... and by dragging (left and up moves the view right and down).
+        const box = await wide.locator('.stage').boundingBox();
+        assert.ok(box);
+        const cx = box.x + box.width / 2;
+        const cy = box.y + box.height / 2;
+        await page.mouse.move(cx, cy);
+        await page.mouse.down();
+        await page.mouse.move(cx - 150, cy - 100, { steps: 5 });
+        await page.mouse.up();
+        const dragged = await geometry(wide);
+        const want = { left: scrolled.scrollLeft + 150, top: scrolled.scrollTop + 100 };
+        check(Math.abs(dragged.scrollLeft - want.left) <= 2 && Math.abs(dragged.scrollTop - want.top) <= 2, `dragged from ${scrolled.scrollLeft},${scrolled.scrollTop} by 150,100: at ${dragged.scrollLeft},${dragged.scrollTop}`);
+        await screenshot(page, 'preview-zoom-2-wide-300');
+
+        // Back to Fit: the whole image again.
+        await wide.locator('vscode-toolbar-button[label="Fit to window (0)"]').click();
+        problems.push(...fitProblems(await geometry(wide), 'wide.png back at Fit'));
+        assert.deepEqual(problems, []);
       },
     );
   } finally {

@@ -11,19 +11,32 @@ import './style.css';
 import type { ImageMeta, ImageShown } from '../../src/shared/protocol';
 import { formatBytes, formatTime, h, icon, showMessage as showMessageIn, updateProgressBar } from '../shared/dom';
 import { WebviewRpc, RpcError } from '../shared/rpc';
+import { getState, setState } from '../shared/vscode';
+import { fitScale, formatScale, stepScale, wheelScale, type Size } from './zoom';
 
 const rpc = new WebviewRpc('imagePreview');
-const ZOOMS = [0.05, 0.1, 0.2, 0.33, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32];
+/** Room kept around the image in the stage (CSS px, each side): .pad's padding in style.css. */
+const PAD = 10;
+
+/** Kept by VS Code while the tab is hidden and across window reloads. */
+interface State {
+  /** null = fit to window; else CSS px per pixel of the original image. */
+  zoom: number | null;
+  scrollLeft: number;
+  scrollTop: number;
+}
 
 let meta: ImageMeta | undefined;
 let shown: ImageShown | undefined;
 let blobUrl: string | undefined;
-/** null = fit to window. Relative to the original's pixels. */
-let zoom: number | null = null;
+const saved = getState<State>();
+let zoom: number | null = typeof saved?.zoom === 'number' && saved.zoom > 0 ? saved.zoom : null;
+/** Scroll position to restore once the image has its size (after a reload). */
+let restoreScroll = zoom !== null && saved ? { left: saved.scrollLeft, top: saved.scrollTop } : undefined;
 
 const title = h('span', { class: 'title' });
 const status = h('span', { class: 'status', 'data-testid': 'status' });
-const zoomLabel = h('span', { class: 'zoom status', 'aria-live': 'polite' });
+const zoomLabel = h('span', { class: 'zoom status', 'aria-live': 'polite', 'data-testid': 'zoom' });
 const fitBtn = h('vscode-toolbar-button', { icon: 'screen-normal', label: 'Fit to window (0)', title: 'Fit to window (0)', toggleable: true });
 const actualBtn = h('vscode-toolbar-button', { icon: 'screen-full', label: 'Actual size (1)', title: 'Actual size, 100% (1)' });
 const outBtn = h('vscode-toolbar-button', { icon: 'zoom-out', label: 'Zoom out (-)', title: 'Zoom out (-)' });
@@ -36,55 +49,84 @@ const banner = h('div', { class: 'banner', hidden: true }, icon('info'), bannerT
 const progress = h('vscode-progress-bar', { class: 'progress', indeterminate: true, 'aria-label': 'Loading' });
 const img = h('img', { alt: '', draggable: 'false' });
 const pad = h('div', { class: 'pad' }, img);
-const stage = h('div', { class: 'stage fit', tabindex: '0', 'aria-label': 'Image' });
+const stage = h('div', { class: 'stage', tabindex: '0', 'aria-label': 'Image' });
 const message = h('div', { class: 'message', hidden: true });
 document.getElementById('app')?.append(toolbar, banner, progress, stage, message);
 
-function naturalSize(): { w: number; h: number } | undefined {
+/** The original's pixel size (the host's word first: a downscaled rendering stands in for it). */
+function naturalSize(): Size | undefined {
   const w = shown?.originalWidth ?? shown?.width ?? (img.naturalWidth || undefined);
   const hh = shown?.originalHeight ?? shown?.height ?? (img.naturalHeight || undefined);
   return w && hh ? { w, h: hh } : undefined;
 }
 
-function fitScale(): number {
-  const n = naturalSize();
-  if (!n) return 1;
-  return Math.min(1, (stage.clientWidth - 2) / n.w, (stage.clientHeight - 2) / n.h);
+/** The stage's inside (without scrollbars), less the padding kept around the image. */
+function room(): Size {
+  return { w: Math.max(0, stage.clientWidth - 2 * PAD), h: Math.max(0, stage.clientHeight - 2 * PAD) };
 }
 
+/**
+ * Scale 1 in CSS px: the original's pixels, or, for an image without a size of its own (an SVG
+ * with only a viewBox), the room it has; `object-fit: contain` keeps its aspect inside that box.
+ */
+function baseSize(): Size {
+  return naturalSize() ?? room();
+}
+
+function currentFit(): number {
+  return naturalSize() ? fitScale(baseSize(), room()) : 1;
+}
+
+function saveState(): void {
+  setState<State>({ zoom, scrollLeft: stage.scrollLeft, scrollTop: stage.scrollTop });
+}
+
+/**
+ * Draws the image at the current zoom: both sides get the same scale, always as explicit pixel
+ * sizes (no max-width can squeeze one side). `anchor` (client coordinates) stays over the same
+ * image point; without it, the point at the centre of the view does.
+ */
 function applyZoom(anchor?: { x: number; y: number }): void {
-  const n = naturalSize();
+  if (!img.dataset.loaded) return;
+  const base = baseSize();
+  const fit = currentFit();
+  const scale = zoom ?? fit;
+  const view = stage.getBoundingClientRect();
+  const at = anchor ?? { x: view.left + stage.clientWidth / 2, y: view.top + stage.clientHeight / 2 };
   const prev = img.getBoundingClientRect();
+  const fx = prev.width > 0 ? (at.x - prev.left) / prev.width : 0.5;
+  const fy = prev.height > 0 ? (at.y - prev.top) / prev.height : 0.5;
+
+  img.style.width = `${base.w * scale}px`;
+  img.style.height = `${base.h * scale}px`;
+  // Pixels of the bitmap shown, enlarged: draw them as squares, not blurred (as VS Code does).
+  const bitmapW = img.naturalWidth || base.w;
+  img.classList.toggle('pixelated', shown?.source.mime !== 'image/svg+xml' && (base.w * scale) / bitmapW > 1.001);
   stage.classList.toggle('fit', zoom === null);
-  stage.classList.toggle('zoomed', zoom !== null);
+  stage.classList.toggle('pannable', stage.scrollWidth > stage.clientWidth || stage.scrollHeight > stage.clientHeight);
   (fitBtn as HTMLElement & { checked: boolean }).checked = zoom === null;
-  if (zoom === null || !n) {
-    img.style.width = '';
-    img.style.height = '';
-    img.classList.remove('pixelated');
-  } else {
-    img.style.width = `${n.w * zoom}px`;
-    img.style.height = `${n.h * zoom}px`;
-    const shownW = shown?.width ?? img.naturalWidth;
-    img.classList.toggle('pixelated', shownW > 0 && (n.w * zoom) / shownW >= 3);
-  }
-  const effective = zoom ?? fitScale();
-  zoomLabel.textContent = `${Math.round(effective * 100)}%`;
-  if (anchor && prev.width > 0) {
-    // keep the image point under the pointer where it was
+  zoomLabel.textContent = formatScale(scale);
+  zoomLabel.title = zoom === null ? `Fit to window: ${formatScale(scale)}` : `Zoom ${formatScale(scale)}`;
+
+  if (restoreScroll) {
+    stage.scrollLeft = restoreScroll.left;
+    stage.scrollTop = restoreScroll.top;
+    restoreScroll = undefined;
+  } else if (prev.width > 0 && zoom !== null) {
     const next = img.getBoundingClientRect();
-    const fx = (anchor.x - prev.left) / prev.width;
-    const fy = (anchor.y - prev.top) / prev.height;
-    stage.scrollLeft += next.left + fx * next.width - anchor.x;
-    stage.scrollTop += next.top + fy * next.height - anchor.y;
+    stage.scrollLeft += next.left + fx * next.width - at.x;
+    stage.scrollTop += next.top + fy * next.height - at.y;
   }
+  saveState();
+}
+
+function setZoom(next: number | null, anchor?: { x: number; y: number }): void {
+  zoom = next;
+  applyZoom(anchor);
 }
 
 function stepZoom(dir: 1 | -1, anchor?: { x: number; y: number }): void {
-  const current = zoom ?? fitScale();
-  const next = dir > 0 ? ZOOMS.find((z) => z > current * 1.001) : [...ZOOMS].reverse().find((z) => z < current * 0.999);
-  zoom = next ?? current;
-  applyZoom(anchor);
+  setZoom(stepScale(zoom ?? currentFit(), dir, currentFit()), anchor);
 }
 
 function describe(): void {
@@ -160,14 +202,8 @@ img.addEventListener('error', () => {
   showMessage(`This image could not be displayed (${shown.source.mime}).`, true);
 });
 
-fitBtn.addEventListener('click', () => {
-  zoom = zoom === null ? 1 : null;
-  applyZoom();
-});
-actualBtn.addEventListener('click', () => {
-  zoom = 1;
-  applyZoom();
-});
+fitBtn.addEventListener('click', () => setZoom(zoom === null ? 1 : null));
+actualBtn.addEventListener('click', () => setZoom(1));
 inBtn.addEventListener('click', () => stepZoom(1));
 outBtn.addEventListener('click', () => stepZoom(-1));
 reloadBtn.addEventListener('click', () => void rpc.request('reload', {}).catch(() => undefined));
@@ -184,20 +220,25 @@ fullBtn.addEventListener('click', () => {
   );
 });
 
+// Ctrl+wheel (and a trackpad pinch, which arrives as one) zooms smoothly around the pointer.
 stage.addEventListener(
   'wheel',
   (e) => {
     if (!e.ctrlKey && !e.metaKey) return;
     e.preventDefault();
-    stepZoom(e.deltaY < 0 ? 1 : -1, { x: e.clientX, y: e.clientY });
+    if (!img.dataset.loaded) return;
+    setZoom(wheelScale(zoom ?? currentFit(), e.deltaY, currentFit()), { x: e.clientX, y: e.clientY });
   },
   { passive: false },
 );
+stage.addEventListener('scroll', () => saveState(), { passive: true });
 
-// drag to pan
+// Drag to pan, whenever there is something to pan to (not on the scrollbars).
 let drag: { x: number; y: number; left: number; top: number } | undefined;
 stage.addEventListener('pointerdown', (e) => {
-  if (e.button !== 0 || zoom === null) return;
+  if (e.button !== 0 || !stage.classList.contains('pannable')) return;
+  const r = stage.getBoundingClientRect();
+  if (e.clientX - r.left >= stage.clientWidth || e.clientY - r.top >= stage.clientHeight) return;
   drag = { x: e.clientX, y: e.clientY, left: stage.scrollLeft, top: stage.scrollTop };
   stage.setPointerCapture(e.pointerId);
   stage.classList.add('panning');
@@ -213,24 +254,18 @@ const endDrag = () => {
 };
 stage.addEventListener('pointerup', endDrag);
 stage.addEventListener('pointercancel', endDrag);
-stage.addEventListener('dblclick', (e) => {
-  zoom = zoom === null ? 1 : null;
-  applyZoom(zoom === null ? undefined : { x: e.clientX, y: e.clientY });
-});
+stage.addEventListener('dblclick', (e) => setZoom(zoom === null ? 1 : null, zoom === null ? { x: e.clientX, y: e.clientY } : undefined));
 
 window.addEventListener('keydown', (e) => {
-  if (e.target instanceof HTMLInputElement) return;
+  if (e.target instanceof HTMLInputElement || e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key === '+' || e.key === '=') stepZoom(1);
   else if (e.key === '-') stepZoom(-1);
-  else if (e.key === '0') {
-    zoom = null;
-    applyZoom();
-  } else if (e.key === '1') {
-    zoom = 1;
-    applyZoom();
-  } else return;
+  else if (e.key === '0') setZoom(null);
+  else if (e.key === '1') setZoom(1);
+  else return;
   e.preventDefault();
 });
-window.addEventListener('resize', () => applyZoom());
+// The view changes size with the window, the toolbar wrapping and the banner: Fit follows.
+new ResizeObserver(() => applyZoom()).observe(stage);
 
 rpc.start();
