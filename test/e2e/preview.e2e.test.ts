@@ -360,3 +360,67 @@ test('image preview: fit keeps the aspect ratio and fits, 300 % is 3× both ways
     }
   }
 });
+
+test('gallery → image: the keys go to the image; image and gallery tabs come back after a reload', { skip: why, timeout: 300_000 }, async () => {
+  const dir = `e2e-focus-${process.pid}-${Date.now().toString(36)}`;
+  ssh(`mkdir -p ~/${dir} && cd ~/${dir} && for n in a b c; do ffmpeg -v error -f lavfi -i testsrc=size=400x1600 -frames:v 1 $n.png; done`);
+  try {
+    await withWorkbench({ name: 'preview-focus', extensionDevelopmentPath: root, settings: SETTINGS }, async ({ page }) => {
+      await connectAndExpand(page, dir);
+      const first = explorerItem(page, 'a.png');
+      await first.waitFor({ state: 'visible', timeout: 30_000 });
+      await first.click();
+      await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="a.png"][data-loaded="true"]', timeoutMs: 60_000 });
+      await runCommand(page, 'Remote HPC: Open Image Gallery');
+      const gallery = await webviewFrame(page, { selector: 'body[data-view="gallery"]', timeoutMs: 60_000 });
+      await eventually(() => gallery.locator('[data-testid="count"]').textContent(), (t) => t === '3 images');
+      await gallery.locator('.cell[data-path$="/b.png"]').click();
+      const image = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="b.png"][data-loaded="true"]', timeoutMs: 60_000 });
+      const fitLabel = (await image.locator('[data-testid="zoom"]').textContent()) ?? '';
+      const galleryFocused = () => gallery.evaluate(() => (globalThis as unknown as { document: { hasFocus(): boolean } }).document.hasFocus());
+      const imageFocused = () => image.evaluate(() => (globalThis as unknown as { document: { hasFocus(): boolean } }).document.hasFocus());
+      const focus = await eventually(async () => ({ gallery: await galleryFocused(), image: await imageFocused() }), (f) => f.image, 5000);
+      console.log(`after opening b.png from the gallery: focus ${JSON.stringify(focus)}, label ${fitLabel}`);
+      // Keys typed now zoom the image, and do not move the gallery's selection.
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('+');
+      const after = {
+        label: await image.locator('[data-testid="zoom"]').textContent(),
+        selected: await gallery.locator('.cell.selected').getAttribute('data-path'),
+      };
+      console.log(`after ArrowRight and +: ${JSON.stringify(after)}`);
+      assert.deepEqual(focus, { gallery: false, image: true }, 'the image preview has the keyboard');
+      assert.notEqual(after.label, fitLabel, 'the + key zoomed the image');
+      assert.match(after.selected ?? '', /\/b\.png$/, 'the gallery selection did not move');
+      await screenshot(page, 'preview-focus-1-opened');
+
+      // A reload brings back both image tabs (custom editors) and the gallery (its serializer),
+      // the zoomed one at the zoom it had.
+      await runCommand(page, 'Developer: Reload Window');
+      await page.waitForEvent('framenavigated', { timeout: 30_000 });
+      await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+      const tabs = page.locator('.tabs-container .tab');
+      const labels = await eventually(
+        async () => (await tabs.allTextContents()).map((t) => t.trim()).sort(),
+        (l) => l.length >= 3,
+        30_000,
+      );
+      console.log(`tabs after the reload: ${labels.join(', ')}`);
+      assert.deepEqual(labels, ['Images: ' + dir, 'a.png', 'b.png'].sort());
+      const back = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="b.png"][data-loaded="true"]', timeoutMs: 60_000 });
+      assert.equal(await back.locator('[data-testid="zoom"]').textContent(), after.label, 'the zoom came back');
+      await page.locator('.tabs-container .tab', { hasText: 'a.png' }).click();
+      await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="a.png"][data-loaded="true"]', timeoutMs: 60_000 });
+      await page.locator('.tabs-container .tab', { hasText: 'Images:' }).click();
+      const galleryBack = await webviewFrame(page, { selector: 'body[data-view="gallery"]', timeoutMs: 60_000 });
+      await eventually(() => galleryBack.locator('[data-testid="count"]').textContent(), (t) => t === '3 images');
+      await screenshot(page, 'preview-focus-2-reloaded');
+    });
+  } finally {
+    try {
+      ssh(`rm -rf ~/${dir}`);
+    } catch {
+      /* the sandbox may be gone */
+    }
+  }
+});
