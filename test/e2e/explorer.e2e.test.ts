@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import {
+  answerFileDialog,
   answerInputBox,
   contextMenu,
   contextMenuLabels,
@@ -66,21 +67,6 @@ async function collapse(row: Locator): Promise<void> {
     await eventually(() => row.getAttribute('aria-expanded'), (v) => v !== 'true', 4000);
   }
   assert.equal(await row.getAttribute('aria-expanded'), 'false', 'folder did not collapse');
-}
-
-/** Answers VS Code's simple file dialog (files.simpleDialog.enable) with a path, then OK. */
-async function answerFileDialog(page: Page, path: string): Promise<void> {
-  const input = quickInput(page).locator('input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await eventually(() => input.inputValue(), (v) => v !== '', 10_000); // the dialog fills in its start folder first
-  // …and may still be settling on it: type ours until it sticks.
-  for (let i = 0; i < 10; i++) {
-    await input.fill(path);
-    await new Promise((r) => setTimeout(r, 500));
-    if ((await input.inputValue()) === path) break;
-  }
-  assert.equal(await input.inputValue(), path);
-  await quickInput(page).locator('.monaco-button', { hasText: /^(OK|Download Here|Upload)$/ }).first().click();
 }
 
 /** The tree renders only visible rows: wheel down over it until the row exists. */

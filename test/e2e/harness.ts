@@ -696,8 +696,88 @@ export function treeItem(page: Page, label: string | RegExp): Locator {
     .first();
 }
 
-export /** Right-clicks a row and picks an entry of its context menu (retried: a click right after the menu opens can be ignored). */
-async function contextMenu(page: Page, row: Locator, entry: string): Promise<void> {
+/** Polls `fn` until `ok` holds (every 250 ms); throws with the last value after `timeoutMs`. */
+export async function eventually<T>(what: string, fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v)?.slice(0, 500)}`);
+    await sleep(250);
+  }
+}
+
+/** Ticks the entries of an open many-pick quick pick (canPickMany) whose labels match, then OK. */
+export async function pickQuickPickItems(page: Page, labels: (string | RegExp)[], timeoutMs = 15_000): Promise<void> {
+  const widget = quickInput(page);
+  for (const label of labels) {
+    const re = typeof label === 'string' ? new RegExp(`^${escapeRe(label)}$`) : label;
+    const row = widget.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: re }) }).first();
+    await row.waitFor({ state: 'visible', timeout: timeoutMs });
+    // A click on the label toggles the entry's checkbox; the row mirrors it in aria-checked.
+    for (let attempt = 0; (await row.getAttribute('aria-checked')) !== 'true'; attempt++) {
+      if (attempt >= 3) throw new Error(`quick pick entry ${re} did not tick`);
+      await row.locator('.label-name').first().click();
+      await eventually(`entry ${re} ticked`, () => row.getAttribute('aria-checked'), (v) => v === 'true', 2000).catch(() => undefined);
+    }
+  }
+  // Then the pick closes, or the next input opens in the same widget: the caller waits for what follows.
+  await widget.locator('.monaco-button', { hasText: /^OK$/ }).first().click();
+}
+
+/** Answers VS Code's simple file dialog (files.simpleDialog.enable) with a path, then its accept button. */
+export async function answerFileDialog(page: Page, target: string): Promise<void> {
+  const input = quickInput(page).locator('input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await eventually('the dialog start folder', () => input.inputValue(), (v) => v !== '', 10_000); // the dialog fills in its start folder first
+  // …and may still be settling on it: type ours until it sticks.
+  for (let i = 0; i < 10; i++) {
+    await input.fill(target);
+    await sleep(500);
+    if ((await input.inputValue()) === target) break;
+  }
+  if ((await input.inputValue()) !== target) throw new Error(`the file dialog kept ${await input.inputValue()} instead of ${target}`);
+  await quickInput(page).locator('.monaco-button', { hasText: /^(OK|Download Here|Upload|Fetch Here)$/ }).first().click();
+}
+
+/** The pane of a view in the side bar, by its title ("Jobs", "Hosts"). */
+export function viewPane(page: Page, title: string): Locator {
+  return page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: new RegExp(`^\\s*${escapeRe(title)}`) }) });
+}
+
+/**
+ * Runs an action of a view's title bar by its title: a button (navigation group) when there is
+ * one, else an entry of the "More Actions…" menu.
+ */
+export async function viewTitleAction(page: Page, view: string, title: string): Promise<void> {
+  const header = viewPane(page, view).locator('.pane-header');
+  await header.hover();
+  const button = header.locator(`.actions .action-label[aria-label="${title}"]`);
+  if ((await button.count()) > 0) {
+    await button.first().click();
+    return;
+  }
+  const more = header.locator('.actions .action-label.codicon-toolbar-more');
+  const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
+  const item = menu.locator('.action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${escapeRe(title)}$`) }) }).first();
+  for (let attempt = 0; ; attempt++) {
+    await header.hover();
+    await more.click();
+    try {
+      await item.waitFor({ state: 'visible', timeout: 5000 });
+      await sleep(200);
+      await item.click();
+      await menu.first().waitFor({ state: 'hidden', timeout: 3000 });
+      return;
+    } catch (e) {
+      if (attempt >= 2) throw new Error(`"${title}" not in the title bar of ${view}`, { cause: e });
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
+/** Right-clicks a row and picks an entry of its context menu (retried: a click right after the menu opens can be ignored). */
+export async function contextMenu(page: Page, row: Locator, entry: string): Promise<void> {
   const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
   for (let attempt = 0; ; attempt++) {
     await row.click({ button: 'right' });

@@ -9,8 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { answerInputBox, clickNotificationButton, contextMenu, openView, pickQuickPickItem, quickInput, repoRoot, runCommand, screenshot, waitForNotification, webviewFrame, withWorkbench } from './harness';
+import { answerFileDialog, answerInputBox, clickNotificationButton, contextMenu, eventually, openView, pickQuickPickItem, pickQuickPickItems, quickInput, repoRoot, runCommand, screenshot, viewPane, viewTitleAction, waitForNotification, webviewFrame, withWorkbench } from './harness';
 import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 
@@ -21,12 +24,21 @@ function ssh(script: string): string {
   return execFileSync('ssh', ['-F', sandbox().sshConfig, '-o', 'BatchMode=yes', HOST, script], { encoding: 'utf8', timeout: 30_000 });
 }
 
-function pane(page: Page, title: string): Locator {
-  return page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`) }) });
+function jobsItem(page: Page, label: RegExp): Locator {
+  return viewPane(page, 'Jobs').locator('.monaco-list-row[role="treeitem"]').filter({ has: page.locator('.label-name', { hasText: label }) }).first();
 }
 
-function jobsItem(page: Page, label: RegExp): Locator {
-  return pane(page, 'Jobs').locator('.monaco-list-row[role="treeitem"]').filter({ has: page.locator('.label-name', { hasText: label }) }).first();
+/** Connects from the palette, then shows the Jobs view with room (the other panes collapsed) and waits for the host row. */
+async function connectAndShowJobs(page: Page): Promise<void> {
+  await openView(page, 'Hosts');
+  await runCommand(page, 'Remote HPC: Connect');
+  await pickQuickPickItem(page, HOST);
+  await openView(page, 'Jobs');
+  for (const other of ['Hosts', 'Remote Explorer']) {
+    const header = viewPane(page, other).locator('.pane-header');
+    if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
+  }
+  await jobsItem(page, new RegExp(`^${HOST}$`)).waitFor({ state: 'visible', timeout: 60_000 });
 }
 
 /** The text of the active editor (Monaco renders lines as separate elements). */
@@ -34,16 +46,6 @@ async function editorText(page: Page): Promise<string> {
   const lines = page.locator('.editor-group-container.active .monaco-editor .view-lines .view-line');
   const texts = await lines.allTextContents();
   return texts.join('\n').replace(/\u00a0/g, ' ');
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 test('jobs: submit from the palette, see it listed, tail its output live, get the completion notice', { skip: e2eSkip(), timeout: 300_000 }, async () => {
@@ -76,17 +78,7 @@ EOF`,
         },
       },
       async ({ page }) => {
-        // Connect, then show the Jobs view (its welcome text goes, the host row comes).
-        await openView(page, 'Hosts');
-        await runCommand(page, 'Remote HPC: Connect');
-        await pickQuickPickItem(page, HOST);
-        await openView(page, 'Jobs');
-        // Room for the Jobs pane: collapse the others.
-        for (const other of ['Hosts', 'Remote Explorer']) {
-          const header = pane(page, other).locator('.pane-header');
-          if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
-        }
-        await jobsItem(page, new RegExp(`^${HOST}$`)).waitFor({ state: 'visible', timeout: 60_000 });
+        await connectAndShowJobs(page);
 
         // Submit from the palette: the script path, then Enter on "Submit" in the options pick.
         await runCommand(page, 'Remote HPC: Submit Job');
@@ -162,11 +154,7 @@ test('jobs: the New Job form validates inline, saves the .job.json and submits i
         },
       },
       async ({ page }) => {
-        await openView(page, 'Hosts');
-        await runCommand(page, 'Remote HPC: Connect');
-        await pickQuickPickItem(page, HOST);
-        await openView(page, 'Jobs');
-        await jobsItem(page, new RegExp(`^${HOST}$`)).waitFor({ state: 'visible', timeout: 60_000 });
+        await connectAndShowJobs(page);
 
         await runCommand(page, 'Remote HPC: New Job…');
         const frame = await webviewFrame(page, { selector: 'body[data-view="newJob"]' });
@@ -241,10 +229,7 @@ test('jobs: Release from the context menu, then Cancel two selected jobs — che
         settings: { 'remoteHpc.sshConfigFile': d.sshConfig, 'remoteHpc.knownHostsFile': d.knownHosts, 'remoteHpc.jobs.pollIntervalSeconds': 5 },
       },
       async ({ page }) => {
-        await openView(page, 'Hosts');
-        await runCommand(page, 'Remote HPC: Connect');
-        await pickQuickPickItem(page, HOST);
-        await openView(page, 'Jobs');
+        await connectAndShowJobs(page);
         const rowA = jobsItem(page, new RegExp(`^${a} e2e-act-a$`));
         const rowB = jobsItem(page, new RegExp(`^${b} e2e-act-b$`));
         await rowA.waitFor({ state: 'visible', timeout: 60_000 });
@@ -269,6 +254,148 @@ test('jobs: Release from the context menu, then Cancel two selected jobs — che
   } finally {
     try {
       ssh(`scancel ${a} ${b} 2>/dev/null; true`);
+    } catch {
+      /* the sandbox may be gone */
+    }
+  }
+});
+
+/** `sbatch --parsable` on the sandbox over the test's own ssh; the job id. */
+function sbatch(options: string, wrap: string): string {
+  return ssh(`sbatch --parsable --partition=debug --time=5 ${options} --wrap=${JSON.stringify(wrap)}`).trim().split(';')[0] as string;
+}
+
+/** What the controller says about a job now (squeue, then scontrol), '' once it is gone. */
+function squeue(id: string, format: string): string {
+  return ssh(`squeue -h -r -j ${id} -o '${format}' 2>/dev/null || true`).trim();
+}
+
+const jobsSettings = (extra: Record<string, unknown> = {}) => ({
+  'remoteHpc.sshConfigFile': sandbox().sshConfig,
+  'remoteHpc.knownHostsFile': sandbox().knownHosts,
+  'remoteHpc.jobs.pollIntervalSeconds': 5,
+  ...extra,
+});
+
+test('jobs: Hold a pending job, Requeue a running one, Cancel Whole Array from a task — checked in SLURM', { skip: e2eSkip(), timeout: 240_000 }, async () => {
+  const pending = sbatch('--begin=now+1hour --job-name=e2e-hold --output=/dev/null', 'sleep 60');
+  const running = sbatch('--job-name=e2e-requeue --output=/dev/null', 'sleep 300');
+  const array = sbatch('--array=1-4%1 --job-name=e2e-array --output=/dev/null', 'sleep 300');
+  try {
+    // The menus depend on the state: wait until SLURM has started what should run.
+    await eventually('the job and the first array task running', () => `${squeue(running, '%T')} ${squeue(`${array}_1`, '%T')}`, (t) => t === 'RUNNING RUNNING', 60_000);
+    await withWorkbench({ name: 'jobs-control', extensionDevelopmentPath: repoRoot(), settings: jobsSettings() }, async ({ page }) => {
+      await connectAndShowJobs(page);
+
+      // Hold: the pending job gets a user hold in SLURM, and the tree says so.
+      const pendingRow = jobsItem(page, new RegExp(`^${pending} e2e-hold$`));
+      await pendingRow.waitFor({ state: 'visible', timeout: 30_000 });
+      await contextMenu(page, pendingRow, 'Hold Job');
+      await eventually('job held in squeue', () => squeue(pending, '%T %r'), (t) => t === 'PENDING JobHeldUser', 30_000);
+      await eventually('held in the tree', () => pendingRow.getAttribute('aria-label'), (l) => /JobHeldUser/.test(l ?? ''), 30_000);
+
+      // Requeue the running job (confirmed in the modal): SLURM counts a restart, and it is queued again.
+      const runningRow = jobsItem(page, new RegExp(`^${running} e2e-requeue$`));
+      await contextMenu(page, runningRow, 'Requeue Job');
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+      assert.match((await dialog.textContent()) ?? '', new RegExp(`Requeue job ${running} e2e-requeue\\?`));
+      await dialog.locator('.monaco-button', { hasText: /^Requeue$/ }).click();
+      await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+      const requeued = await eventually('a restart in scontrol', () => ssh(`scontrol show job ${running}`), (t) => /Restarts=1\b/.test(t), 30_000);
+      assert.doesNotMatch(requeued, /JobState=(COMPLETED|CANCELLED|FAILED)/);
+
+      // Cancel Whole Array from the running task's menu: every task ends, the queued ones too.
+      const arrayRow = jobsItem(page, new RegExp(`^${array}\\[\\] e2e-array$`));
+      await arrayRow.waitFor({ state: 'visible', timeout: 30_000 });
+      if ((await arrayRow.getAttribute('aria-expanded')) !== 'true') await arrayRow.click();
+      const taskRow = jobsItem(page, new RegExp(`^${array}_1 e2e-array$`));
+      await taskRow.waitFor({ state: 'visible', timeout: 10_000 });
+      await contextMenu(page, taskRow, 'Cancel Whole Array');
+      await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+      assert.match((await dialog.textContent()) ?? '', new RegExp(`Cancel array ${array} \\(e2e-array\\), all \\d+ tasks\\?`));
+      await dialog.locator('.monaco-button', { hasText: /^Cancel Job$/ }).click();
+      await eventually('no task of the array queued', () => squeue(array, '%i %T'), (t) => t === '', 60_000);
+      const acct = await eventually(
+        'the array cancelled in sacct',
+        () => ssh(`sacct -n -X -P -j ${array} -o JobID,State`).trim().split('\n').filter(Boolean),
+        (lines) => lines.length >= 2 && lines.every((l) => /\|CANCELLED/.test(l)),
+        60_000,
+      );
+      // Task 1 ran, tasks 2-4 never started (one record `<id>_[2-4%1]` or one each): all four are accounted for.
+      assert.ok(acct.some((l) => l.startsWith(`${array}_1|`)), acct.join('\n'));
+      assert.ok(acct.some((l) => /_\[2-4/.test(l)) || ['2', '3', '4'].every((i) => acct.some((l) => l.startsWith(`${array}_${i}|`))), acct.join('\n'));
+      await jobsItem(page, new RegExp(`^${array}_1 e2e-array$`)).waitFor({ state: 'detached', timeout: 30_000 });
+      await screenshot(page, 'jobs-8-held-requeued-array-cancelled');
+    });
+  } finally {
+    try {
+      ssh(`scancel ${pending} ${running} ${array} 2>/dev/null; true`);
+    } catch {
+      /* the sandbox may be gone */
+    }
+  }
+});
+
+test('jobs: filter the view by state and by tag from its title bar, then Fetch Outputs of a job into a local folder', { skip: e2eSkip(), timeout: 240_000 }, async () => {
+  const dir = `e2e-fetch-${process.pid}-${Date.now().toString(36)}`;
+  const home = ssh('printf %s "$HOME"');
+  ssh(`mkdir -p ~/${dir}`);
+  const queued = sbatch('--begin=now+1hour --job-name=e2e-f-queued --comment=tags=e2e-blue --output=/dev/null', 'sleep 60');
+  const running = sbatch(
+    `--chdir=${home}/${dir} --job-name=e2e-f-run --comment=tags=e2e-red,e2e-green --output=out-%j.txt --error=err-%j.txt`,
+    'echo "to stdout"; echo "to stderr" >&2; mkdir -p results/deep; printf "r1" > results/a.dat; printf "deep" > results/deep/b.dat; sleep 300',
+  );
+  const local = mkdtempSync(join(tmpdir(), 'rhpc-e2e-fetch-'));
+  try {
+    await eventually('the job wrote its files', () => ssh(`cd ~/${dir} && ls results/deep/b.dat err-${running}.txt 2>/dev/null || true`), (t) => t.includes('b.dat') && t.includes('err-'), 60_000);
+    await withWorkbench({ name: 'jobs-filter-fetch', extensionDevelopmentPath: repoRoot(), settings: jobsSettings() }, async ({ page }) => {
+      await connectAndShowJobs(page);
+      const queuedRow = jobsItem(page, new RegExp(`^${queued} e2e-f-queued$`));
+      const runningRow = jobsItem(page, new RegExp(`^${running} e2e-f-run$`));
+      await queuedRow.waitFor({ state: 'visible', timeout: 30_000 });
+      await runningRow.waitFor({ state: 'visible', timeout: 30_000 });
+      const filterNote = viewPane(page, 'Jobs').locator('.message', { hasText: /Filtered/ });
+
+      // By state (title bar "…" menu): only RUNNING; the view says it is filtered.
+      await viewTitleAction(page, 'Jobs', 'Filter Jobs by State…');
+      await pickQuickPickItems(page, ['RUNNING']);
+      await queuedRow.waitFor({ state: 'detached', timeout: 10_000 });
+      await runningRow.waitFor({ state: 'visible', timeout: 10_000 });
+      assert.match((await filterNote.textContent()) ?? '', /state: RUNNING/);
+      await viewTitleAction(page, 'Jobs', 'Clear Job Filter');
+      await queuedRow.waitFor({ state: 'visible', timeout: 10_000 });
+      await filterNote.waitFor({ state: 'detached', timeout: 10_000 });
+
+      // By tag: the tags come from the jobs' comments; picking one shows only the jobs that carry it.
+      await viewTitleAction(page, 'Jobs', 'Filter Jobs by Tag…');
+      await pickQuickPickItems(page, [/^\s*e2e-blue$/]);
+      await runningRow.waitFor({ state: 'detached', timeout: 10_000 });
+      await queuedRow.waitFor({ state: 'visible', timeout: 10_000 });
+      assert.match((await filterNote.textContent()) ?? '', /tag: e2e-blue/);
+      await screenshot(page, 'jobs-9-filtered-by-tag');
+      await viewTitleAction(page, 'Jobs', 'Clear Job Filter');
+      await runningRow.waitFor({ state: 'visible', timeout: 10_000 });
+
+      // Fetch Outputs…: stdout and stderr (ticked already) plus a folder of the cluster, into a local folder.
+      await contextMenu(page, runningRow, 'Fetch Outputs…');
+      await pickQuickPickItems(page, [/A folder on the cluster/]);
+      const folderBox = quickInput(page).locator('input');
+      await eventually('the work dir offered', () => folderBox.inputValue(), (v) => v === `${home}/${dir}`, 10_000);
+      await answerInputBox(page, `${home}/${dir}/results`);
+      await answerFileDialog(page, `${local}/`);
+      await waitForNotification(page, /Fetched 4 files \(.*\) to /, 30_000);
+    });
+    const files = readdirSync(local, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(local.length + 1)).sort();
+    assert.deepEqual(files, [`err-${running}.txt`, `out-${running}.txt`, 'results/a.dat', 'results/deep/b.dat']);
+    assert.equal(readFileSync(join(local, `out-${running}.txt`), 'utf8'), 'to stdout\n');
+    assert.equal(readFileSync(join(local, `err-${running}.txt`), 'utf8'), 'to stderr\n');
+    assert.equal(readFileSync(join(local, 'results/a.dat'), 'utf8'), 'r1');
+    assert.equal(readFileSync(join(local, 'results/deep/b.dat'), 'utf8'), 'deep');
+  } finally {
+    rmSync(local, { recursive: true, force: true });
+    try {
+      ssh(`scancel ${queued} ${running} 2>/dev/null; rm -rf ~/${dir}`);
     } catch {
       /* the sandbox may be gone */
     }
