@@ -776,6 +776,19 @@ export async function viewTitleAction(page: Page, view: string, title: string): 
   }
 }
 
+/**
+ * Developer: Reload Window from the palette, then waits for the new workbench (the page
+ * navigates; editors, panels and the extension host come back).
+ */
+export async function reloadWindow(page: Page, timeoutMs = 60_000): Promise<void> {
+  const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: timeoutMs });
+  await runCommand(page, 'Developer: Reload Window');
+  await navigated;
+  await page.waitForLoadState('domcontentloaded', { timeout: timeoutMs });
+  await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.locator('.monaco-workbench .part.activitybar .action-item, .monaco-workbench .part.sidebar').first().waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
 /** Right-clicks a row and picks an entry of its context menu (retried: a click right after the menu opens can be ignored). */
 export async function contextMenu(page: Page, row: Locator, entry: string): Promise<void> {
   const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
