@@ -81,14 +81,14 @@ describe('agent hardening on the sandbox', { skip }, () => {
     await ops2.mkdir(root);
     await sh(conn.session, 'cp -- "$1/redos.txt" "$2/"', work, root);
     const ac = new AbortController();
-    const s1 = ops2.search(root, { contentPattern: '(a|aa)+$', signal: ac.signal });
+    const s1 = ops2.search(root, { contentPattern: '(a|aa)+$', regex: true, signal: ac.signal });
     await new Promise((r) => setTimeout(r, 500));
     const t0 = Date.now();
     assert.equal((await ops2.stat([root]))[0]?.type, 'directory');
     assert.ok(Date.now() - t0 < 1000, 'other requests are answered during the search');
     ac.abort();
     await assert.rejects(s1, { name: 'CancelledError' });
-    ops2.search(root, { contentPattern: '(a|aa)+$' }).catch(() => undefined);
+    ops2.search(root, { contentPattern: '(a|aa)+$', regex: true }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 500));
     const pids = async () => (await sh(conn.session, 'ps -u "$(id -u)" -o pid=,args= | grep "remote-hpc/agent-" | grep -v grep || true')).trim().split('\n').filter(Boolean);
     const before = (await pids()).length;

@@ -207,7 +207,7 @@ for (const kind of ['agent', 'sftp'] as const) {
         dirs.matches.map((m) => m.path),
         [`${dir}/sub dir/deeper`],
       );
-      const content = await ops.search(dir, { contentPattern: 'needle ?[0-9]+', filter: { dirReject: ['/skip$'] } });
+      const content = await ops.search(dir, { contentPattern: 'needle ?[0-9]+', regex: true, filter: { dirReject: ['/skip$'] } });
       assert.deepEqual(
         content.matches.map((m) => [m.path, m.line, m.text]),
         [

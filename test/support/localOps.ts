@@ -9,7 +9,7 @@ import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { ChangeEvent, ListOptions, ListResult, RemoteEntry, RemoteOps, RemoteStat, RunOptions, RunResult, FollowOptions, EntryType, WatchOptions } from '../../src/core/remote/types';
+import type { ChangeEvent, ListOptions, ListResult, RemoteEntry, RemoteOps, RemoteStat, RunOptions, RunResult, SearchResult, FollowOptions, EntryType, WatchOptions } from '../../src/core/remote/types';
 import type { Disposable } from '../../src/core/cancel';
 
 function typeOf(st: import('node:fs').Stats): EntryType {
@@ -109,8 +109,8 @@ export class LocalOps implements RemoteOps {
   async copy(from: string, to: string): Promise<void> {
     await fs.copyFile(from, to);
   }
-  async search(): Promise<{ matches: []; truncated: boolean }> {
-    return { matches: [], truncated: false };
+  async search(): Promise<SearchResult> {
+    return { matches: [], truncated: false, skipped: [], skippedCounts: {} };
   }
   watch(paths: string[], listener: (events: ChangeEvent[]) => void, opts: WatchOptions = {}): Disposable {
     const watchers: FSWatcher[] = paths.map((dir) =>

@@ -79,7 +79,7 @@ test('a catastrophic content regex blocks no other request, and cancel kills its
   const d = catastrophicFolder();
   const { result: info } = await client.request('info', {});
   const ac = new AbortController();
-  const search = ops.search(d, { contentPattern: '(a|aa)+$', signal: ac.signal });
+  const search = ops.search(d, { contentPattern: '(a|aa)+$', regex: true, signal: ac.signal });
   await new Promise((r) => setTimeout(r, 300));
   const t0 = Date.now();
   assert.equal((await ops.stat([d]))[0]?.type, 'directory');

@@ -201,7 +201,7 @@ test('search names and contents, capped and cancellable', async () => {
     glob.matches.map((m) => m.path),
     [join(d, 'deep', 'er', 'beta.log')],
   );
-  const content = await ops.search(d, { contentPattern: 'needle ?[0-9]+' });
+  const content = await ops.search(d, { contentPattern: 'needle ?[0-9]+', regex: true });
   assert.deepEqual(
     content.matches.map((m) => [m.path, m.line, m.text]),
     [
@@ -226,6 +226,34 @@ test('search names and contents, capped and cancellable', async () => {
   await assert.rejects(p, { name: 'CancelledError' });
   assert.ok(Date.now() - t0 < 1000);
   assert.equal((await ops.stat([d]))[0]?.type, 'directory'); // the agent still answers
+});
+
+test('content search: literal by default, Aa and .* toggles, big and binary files reported, "search these too" lifts the size limit', async () => {
+  const d = join(dir, 'search-skips');
+  mkdirSync(join(d, 'logs'), { recursive: true });
+  writeFileSync(join(d, 'a.txt'), 'value a.b here\nvalue aXb here\nA.B upper\n');
+  // Just over the 10 MB limit, the match on its last line (a job log).
+  writeFileSync(join(d, 'logs', 'job.out'), Buffer.concat([Buffer.alloc(10 * 1024 * 1024, 'progress 42.00%\n'), Buffer.from('ERROR a.b at the end\n')]));
+  writeFileSync(join(d, 'core.bin'), Buffer.from('\0\0a.b\n'));
+  const paths = (r: { matches: { path: string; line?: number }[] }) => r.matches.map((m) => `${m.path.slice(d.length + 1)}:${m.line}`);
+  const literal = await ops.search(d, { contentPattern: 'a.b' });
+  assert.deepEqual(paths(literal), ['a.txt:1', 'a.txt:3'], 'literal text, ignoring case');
+  assert.deepEqual(
+    literal.skipped.map((s) => [s.path.slice(d.length + 1), s.reason]),
+    [
+      ['core.bin', 'binary'],
+      ['logs/job.out', 'too-big'],
+    ],
+  );
+  assert.equal(literal.skipped[1]?.size, 10 * 1024 * 1024 + 21);
+  assert.deepEqual(literal.skippedCounts, { binary: 1, 'too-big': 1 });
+  assert.deepEqual(paths(await ops.search(d, { contentPattern: 'a.b', caseSensitive: true })), ['a.txt:1']);
+  assert.deepEqual(paths(await ops.search(d, { contentPattern: 'a.b', regex: true })), ['a.txt:1', 'a.txt:2', 'a.txt:3']);
+  assert.deepEqual(paths(await ops.search(d, { contentPattern: '(', regex: false })), [], 'literal text is never an invalid regex');
+  const all = await ops.search(d, { contentPattern: 'ERROR a.b', maxFileSize: null });
+  assert.deepEqual(paths(all), ['logs/job.out:655361']);
+  assert.deepEqual(all.skippedCounts, { binary: 1 });
+  await assert.rejects(ops.search(join(d, 'missing'), { contentPattern: 'x' }), (e) => classifyRemoteError(e) === 'not-found');
 });
 
 test('many requests in flight complete independently', async () => {

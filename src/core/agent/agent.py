@@ -57,8 +57,10 @@ TEMP_STALE_S = 3600
 # Time limits of user-supplied work (seconds): a filter over one folder, a whole search.
 FILTER_TIMEOUT_S = 10.0
 SEARCH_TIMEOUT_S = 300.0
-# Content search skips files larger than this.
+# Content search skips files larger than this unless asked not to (maxFileSize null); it reports
+# what it skipped, at most SEARCH_MAX_SKIPPED entries (counted beyond that).
 SEARCH_MAX_FILE_SIZE = 10 * 1024 * 1024
+SEARCH_MAX_SKIPPED = 500
 # A watched folder with more entries than this is watched as a whole (its own stat) only.
 WATCH_MAX_ENTRIES = 50000
 WATCH_INTERVAL_S = 1.0
@@ -807,11 +809,16 @@ def search_walk(ctx, p):
     root = p["root"]
     match_name = name_matcher(p.get("name"))
     content = p.get("content")
+    if content and not p.get("regex", True):
+        content = re.escape(content)
     flags = 0 if p.get("caseSensitive") else re.IGNORECASE
     rx = re.compile(content, flags) if content else None
     cap = int(p.get("max") or 1000)
+    # None (JSON null): no size limit ("search these too"); the time limit still holds.
+    max_size = p.get("maxFileSize", SEARCH_MAX_FILE_SIZE)
     flt = Filter(p.get("filter"))
     matches = []
+    skips = Skips()
     stack = [root]
     truncated = False
     while stack and not truncated:
@@ -819,7 +826,10 @@ def search_walk(ctx, p):
         try:
             with os.scandir(d) as it:
                 entries = sorted(it, key=lambda e: e.name)
-        except OSError:
+        except OSError as e:
+            if d == root:
+                raise
+            skips.add(d, skip_reason(e), folder=True)
             continue
         subdirs = []
         for e in entries:
@@ -828,7 +838,8 @@ def search_walk(ctx, p):
                 continue
             try:
                 is_dir = e.is_dir(follow_symlinks=False)
-            except OSError:
+            except OSError as err:
+                skips.add(e.path, skip_reason(err))
                 continue
             if not flt.keep(e.path, is_dir):
                 continue
@@ -841,28 +852,64 @@ def search_walk(ctx, p):
                     matches.append({"path": e.path})
             elif match_name(e.name):
                 try:
-                    if not e.is_file(follow_symlinks=False) or e.stat().st_size > SEARCH_MAX_FILE_SIZE:
+                    if not e.is_file(follow_symlinks=False):
                         continue
-                except OSError:
+                    size = e.stat(follow_symlinks=False).st_size
+                except OSError as err:
+                    skips.add(e.path, skip_reason(err))
                     continue
-                grep_file(ctx, e.path, rx, matches, cap)
+                if max_size is not None and size > max_size:
+                    skips.add(e.path, "too-big", size=size)
+                    continue
+                grep_file(ctx, e.path, rx, matches, cap, skips)
             if len(matches) >= cap:
                 truncated = True
                 del matches[cap:]
                 break
         stack.extend(reversed(subdirs))
-    return {"matches": matches, "truncated": truncated}
+    out = {"matches": matches, "truncated": truncated}
+    out.update(skips.json())
+    return out
 
 
-def grep_file(ctx, path, rx, matches, cap):
+class Skips(object):
+    """Files and folders a search could not look into, by reason; the list is capped, the counts are not."""
+
+    def __init__(self):
+        self.items = []
+        self.counts = {}
+
+    def add(self, path, reason, size=None, folder=False):
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        if len(self.items) < SEARCH_MAX_SKIPPED:
+            item = {"path": path, "reason": reason}
+            if size is not None:
+                item["size"] = size
+            if folder:
+                item["folder"] = True
+            self.items.append(item)
+
+    def json(self):
+        return {"skipped": self.items, "skippedCounts": self.counts}
+
+
+def skip_reason(e):
+    return "denied" if getattr(e, "errno", None) in (errno.EACCES, errno.EPERM) else "unreadable"
+
+
+def grep_file(ctx, path, rx, matches, cap, skips):
     try:
         f, _ = open_regular(path)
-    except (OSError, AgentError):
+    except OSError as e:
+        skips.add(path, skip_reason(e))
         return
+    except AgentError:
+        return  # a FIFO, socket or device: not a file to search
     try:
         with f:
             head = f.read(8192)
             if b"\0" in head:
+                skips.add(path, "binary")
                 return
             f.seek(0)
             for n, raw in enumerate(f, 1):
@@ -873,7 +920,8 @@ def grep_file(ctx, path, rx, matches, cap):
                     matches.append({"path": path, "line": n, "text": line[:400]})
                     if len(matches) >= cap:
                         return
-    except OSError:
+    except OSError as e:
+        skips.add(path, skip_reason(e))
         return
 
 

@@ -46,6 +46,14 @@ interface WireMatch {
   text?: string;
 }
 
+/** What a search did not look into, and why (search_walk's Skips). */
+interface WireSkip {
+  path: string;
+  reason: 'too-big' | 'binary' | 'denied' | 'unreadable';
+  size?: number;
+  folder?: boolean;
+}
+
 interface WireChange {
   path: string;
   kind: 'created' | 'changed' | 'deleted';
@@ -109,18 +117,22 @@ export const OPERATIONS = {
   rename: op({ from: required<string>(), to: required<string>(), overwrite: optional<boolean>() }, returns<Record<string, never>>()),
   /** A file, link or folder tree (links copied as links). */
   copy: op({ from: required<string>(), to: required<string>(), overwrite: optional<boolean>() }, returns<Record<string, never>>()),
-  /** Names (substring or glob) and contents (regex) below root, in a worker with a time limit (timeoutMs: tests). */
+  /** Names (substring or glob) and contents (regex or literal text) below root, in a worker with a time limit (timeoutMs: tests); reports what it could not search. */
   search: op(
     {
       root: required<string>(),
       name: optional<string>(),
       content: optional<string | null>(),
+      /** content is a regular expression (default true); false: literal text. */
+      regex: optional<boolean>(),
       caseSensitive: optional<boolean>(),
       max: optional<number>(),
+      /** Bytes; larger files are skipped and reported. null: no limit (the time limit holds). */
+      maxFileSize: optional<number | null>(),
       filter: optional<WireFilter>(),
       timeoutMs: optional<number>(),
     },
-    returns<{ matches: WireMatch[]; truncated: boolean }>(),
+    returns<{ matches: WireMatch[]; truncated: boolean; skipped: WireSkip[]; skippedCounts: Partial<Record<WireSkip['reason'], number>> }>(),
   ),
   /** Change events for files and folders' direct children; folders over maxEntries (tests lower it) only as a whole. */
   watch: subscription({ paths: required<string[]>(), maxEntries: optional<number>() }, emits<{ events: WireChange[]; huge?: { path: string; entries: number }[] }>()),

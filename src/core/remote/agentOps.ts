@@ -6,6 +6,7 @@ import type { WireStat } from '../agent/operations';
 import { RemoteFsError } from './errors';
 import { pythonFilter, validateFilter } from './filters';
 import { TYPE_FROM_CHAR } from './common';
+import { SEARCH_MAX_FILE_SIZE } from './search';
 import type {
   ChangeEvent,
   EntryType,
@@ -18,8 +19,8 @@ import type {
   RemoteStat,
   RunOptions,
   RunResult,
-  SearchMatch,
   SearchOptions,
+  SearchResult,
   WriteOutcome,
 } from './types';
 
@@ -122,7 +123,7 @@ export class AgentOps implements RemoteOps {
     await this.client.request('copy', { from, to, overwrite: !!opts.overwrite });
   }
 
-  async search(root: string, opts: SearchOptions): Promise<{ matches: SearchMatch[]; truncated: boolean }> {
+  async search(root: string, opts: SearchOptions): Promise<SearchResult> {
     checkFilter(opts.filter, root);
     const { result } = await this.client.request(
       'search',
@@ -130,7 +131,9 @@ export class AgentOps implements RemoteOps {
         root,
         name: opts.namePattern ?? '',
         content: opts.contentPattern ?? null,
+        regex: !!opts.regex,
         caseSensitive: !!opts.caseSensitive,
+        maxFileSize: opts.maxFileSize === undefined ? SEARCH_MAX_FILE_SIZE : opts.maxFileSize,
         max: opts.maxResults ?? 1000,
         filter: pythonFilter(opts.filter),
       },

@@ -10,6 +10,7 @@ import { CancelledError, type Disposable } from '../cancel';
 import { RemoteFsError, classifyRemoteError } from './errors';
 import { displayName, isEscaped } from './remoteName';
 import { compileFilter, joinPath } from './filters';
+import { SEARCH_MAX_FILE_SIZE, SkipList, binaryFilesArgv, contentGrepArgv, skipsArgv, type GrepQuery } from './search';
 import { checkFilter } from './agentOps';
 import { TEMP_RE, TEMP_STALE_MS, basename, isTempName, compareNames, diffSnapshots, dirname, isDirLike, sortEntries, tempNameFor } from './common';
 import {
@@ -45,6 +46,7 @@ import type {
   RunResult,
   SearchMatch,
   SearchOptions,
+  SearchResult,
   WriteOutcome,
 } from './types';
 
@@ -441,7 +443,7 @@ export class SftpOps implements RemoteOps {
     if (res.code !== 0) throw new Error(`Cannot copy ${from} to ${to}: ${res.stderr.toString('utf8').trim()}`);
   }
 
-  async search(root: string, opts: SearchOptions): Promise<{ matches: SearchMatch[]; truncated: boolean }> {
+  async search(root: string, opts: SearchOptions): Promise<SearchResult> {
     checkFilter(opts.filter, root);
     const filter = compileFilter(opts.filter);
     const cap = opts.maxResults ?? 1000;
@@ -456,7 +458,11 @@ export class SftpOps implements RemoteOps {
       for (let i = p.indexOf('/', rootSlash.length); i >= 0; i = p.indexOf('/', i + 1)) if (!filter.keep(p.slice(0, i), true)) return false;
       return true;
     };
+    const rootStat = (await this.stat([root]))[0];
+    if (!rootStat) throw new RemoteFsError('not-found', root);
+    if (rootStat.type !== 'directory' && rootStat.targetType !== 'directory') throw new RemoteFsError('not-a-directory', root);
     const matches: SearchMatch[] = [];
+    const skips = new SkipList();
     let truncated = false;
     if (!opts.contentPattern) {
       const argv = ['find', root, '-mindepth', '1', '(', '-type', 'd', '-iname', glob, '-exec', 'printf', '%s/\\0', '{}', '+', ')', '-o', '(', '!', '-type', 'd', '-iname', glob, '-print0', ')'];
@@ -468,11 +474,41 @@ export class SftpOps implements RemoteOps {
         return matches.length <= cap;
       });
     } else {
-      const argv = ['find', root, '-mindepth', '1', '-type', 'f', '-iname', glob, '-size', '-10241k', '-exec', 'grep', '-I', '-n', '-H', '-Z', '-E'];
-      if (!opts.caseSensitive) argv.push('-i');
-      argv.push('-e', opts.contentPattern, '--', '{}', '+');
+      const q: GrepQuery = {
+        root,
+        glob,
+        pattern: opts.contentPattern,
+        regex: !!opts.regex,
+        caseSensitive: !!opts.caseSensitive,
+        maxFileSize: opts.maxFileSize === undefined ? SEARCH_MAX_FILE_SIZE : opts.maxFileSize,
+      };
+      // What grep will not see: unreadable folders and files, files over the size limit, binary files.
+      let fields: string[] = [];
+      let rootDenied = false;
+      await this.stream(skipsArgv(q), opts.signal, '\0', (rec) => {
+        fields.push(rec);
+        const [kind, a, b] = fields;
+        if (kind === 'b' && b === undefined) return true;
+        if (a === undefined) return true;
+        fields = [];
+        if (kind === 'd' && (a === root || `${a}/` === rootSlash)) {
+          rootDenied = true;
+          return false;
+        }
+        const path = kind === 'b' ? (b ?? '') : a;
+        if (!keep(path, kind === 'd')) return true;
+        if (kind === 'd') skips.add({ path, reason: 'denied', folder: true });
+        else if (kind === 'u') skips.add({ path, reason: 'denied' });
+        else skips.add({ path, reason: 'too-big', size: Number(a) });
+        return true;
+      });
+      if (rootDenied) throw new RemoteFsError('no-permission', root);
+      await this.stream(binaryFilesArgv(q), opts.signal, '\0', (rec) => {
+        if (rec && keep(rec, false)) skips.add({ path: rec, reason: 'binary' });
+        return true;
+      });
       let path: string | undefined;
-      truncated = await this.stream(argv, opts.signal, undefined, (rec) => {
+      truncated = await this.stream(contentGrepArgv(q), opts.signal, undefined, (rec) => {
         // grep -Z: "path\0line:text\n"; the path may contain newlines, the text cannot.
         if (path === undefined) {
           path = rec;
@@ -490,7 +526,7 @@ export class SftpOps implements RemoteOps {
       truncated = true;
     }
     matches.sort((a, b) => compareNames(a.path, b.path) || (a.line ?? 0) - (b.line ?? 0));
-    return { matches, truncated };
+    return { matches, truncated, ...skips.result() };
   }
 
   /**

@@ -58,14 +58,18 @@ export interface ListResult {
 export interface SearchOptions {
   /** Case-insensitive substring or glob on names; matches any name when empty. */
   namePattern?: string;
-  /**
-   * Regex searched in file contents line by line; name search only when absent. The agent uses
-   * Python `re`, the SFTP fallback `grep -E`: keep to their common subset.
-   */
+  /** Text searched in file contents line by line; name search only when absent. */
   contentPattern?: string;
+  /**
+   * contentPattern is a regular expression (default: literal text, like VS Code's search). The
+   * agent uses Python `re`, the SFTP fallback `grep -E`: keep to their common subset.
+   */
+  regex?: boolean;
   /** Content match case-sensitively (default: case-insensitive, like names). */
   caseSensitive?: boolean;
   maxResults?: number;
+  /** Content search skips (and reports) files larger than this; null searches every size. Default SEARCH_MAX_FILE_SIZE. */
+  maxFileSize?: number | null;
   filter?: PathFilter;
   signal?: AbortSignal;
 }
@@ -75,6 +79,30 @@ export interface SearchMatch {
   /** 1-based line and its text, for content matches. */
   line?: number;
   text?: string;
+}
+
+/**
+ * Why a content search did not look into a file or folder: larger than maxFileSize, binary
+ * (NUL bytes near the start), permission denied, or another read error.
+ */
+export type SearchSkipReason = 'too-big' | 'binary' | 'denied' | 'unreadable';
+
+export interface SearchSkip {
+  path: string;
+  reason: SearchSkipReason;
+  /** Bytes, for too-big files. */
+  size?: number;
+  /** A folder that could not be listed (so nothing below it was searched). */
+  folder?: boolean;
+}
+
+export interface SearchResult {
+  matches: SearchMatch[];
+  truncated: boolean;
+  /** What a content search did not look into (at most SEARCH_MAX_SKIPPED entries); a name search may list folders it could not read. */
+  skipped: SearchSkip[];
+  /** How many were skipped per reason, including those past the cap of `skipped`. */
+  skippedCounts: Partial<Record<SearchSkipReason, number>>;
 }
 
 export interface RunOptions {
@@ -140,7 +168,8 @@ export interface RemoteOps extends Disposable {
   remove(path: string, opts?: { recursive?: boolean }): Promise<void>;
   rename(from: string, to: string, opts?: { overwrite?: boolean }): Promise<void>;
   copy(from: string, to: string, opts?: { overwrite?: boolean }): Promise<void>;
-  search(root: string, opts: SearchOptions): Promise<{ matches: SearchMatch[]; truncated: boolean }>;
+  /** Names or contents below root; a root that cannot be read rejects (not-found, no-permission). */
+  search(root: string, opts: SearchOptions): Promise<SearchResult>;
   /** Pushes changes under the given paths (directory = its direct children). */
   watch(paths: string[], listener: (events: ChangeEvent[]) => void, opts?: WatchOptions): Disposable;
   /** argv without a shell on the agent; quoted exec on the fallback. Rejects on timeout or abort. */
