@@ -134,7 +134,7 @@ function resultItems(folder: string, result: SearchResult, maxFileSize: number |
     if (big > 0 && maxFileSize !== null) {
       items.push({
         label: '$(search) Search these too',
-        description: `search again, including the ${big === 1 ? 'file' : `${big} files`} over ${formatSize(maxFileSize)}`,
+        description: `also the ${big === 1 ? 'file' : `${big} files`} over ${formatSize(maxFileSize)}`,
         alwaysShow: true,
         searchBig: true,
       });
