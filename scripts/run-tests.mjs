@@ -1,8 +1,9 @@
 // Runs test suites with the Node test runner (TypeScript through tsx), in one process tree,
 // so one summary (`# tests`, `# pass`, `# fail`) covers everything asked for.
-// Usage: node scripts/run-tests.mjs [unit] [integration] [e2e] [-- extra node --test args]
+// Usage: node scripts/run-tests.mjs [unit] [integration] [e2e] [test/…/x.test.ts …] [-- extra node --test args]
+// (a suite name runs its folder; a path to a .test.ts file runs just that file)
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const argv = process.argv.slice(2);
@@ -22,6 +23,13 @@ function walk(dir) {
 }
 
 const files = wanted.flatMap((s) => {
+  if (s.endsWith('.test.ts')) {
+    if (!existsSync(s)) {
+      console.error(`No such test file: ${s}`);
+      process.exit(1);
+    }
+    return [s];
+  }
   try {
     return walk(join('test', s)).sort();
   } catch {
@@ -32,7 +40,7 @@ if (files.length === 0) {
   console.error(`No test files in ${wanted.join(', ')}`);
   process.exit(1);
 }
-const concurrency = process.env.TEST_CONCURRENCY ?? (wanted.some((s) => s !== 'unit') ? '1' : '2');
+const concurrency = process.env.TEST_CONCURRENCY ?? (wanted.some((s) => s !== 'unit' && !s.startsWith('test/unit/')) ? '1' : '2');
 const res = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...files],
