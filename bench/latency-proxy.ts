@@ -1,7 +1,8 @@
 /**
  * A TCP forwarder that adds a one-way delay to every chunk, in both directions, keeping order
- * (RTT = 2 × delay), and can cut the connection after N bytes. Used by the benchmarks (30 ms RTT)
- * and by the atomic-save fault test.
+ * (RTT = 2 × delay), can cut the connection after N bytes, and can freeze the open connections
+ * (a black hole: bytes vanish, nothing closes). Used by the benchmarks (30 ms RTT), the
+ * atomic-save fault test and the frozen-link e2e test.
  *
  *   node --import tsx bench/latency-proxy.ts [--delay 15] [--target 127.0.0.1:2222] [--port 0] [--cut-after BYTES]
  */
@@ -35,8 +36,9 @@ class DelayedPipe {
     private readonly to: net.Socket,
     private readonly delayMs: number,
     private readonly onBytes?: (n: number) => void,
+    private readonly frozen: () => boolean = () => false,
   ) {
-    from.on('data', (d: Buffer) => this.push(d));
+    from.on('data', (d: Buffer) => !this.frozen() && this.push(d));
     from.on('end', () => this.push(undefined));
     to.on('drain', () => this.flush());
   }
@@ -103,7 +105,12 @@ export class LatencyProxy {
     return a.port;
   }
 
-  private readonly live = new Set<{ sent: number; limit: number | undefined; cut(): void }>();
+  private readonly live = new Set<{ frozen: boolean; sent: number; limit: number | undefined; cut(): void }>();
+
+  /** From now on the open connections pass nothing either way and never close (new ones work). */
+  freezeAll(): void {
+    for (const c of this.live) c.frozen = true;
+  }
 
   /** Cuts every open connection once `bytes` more have gone client → server. */
   armCut(bytes: number): void {
@@ -120,7 +127,14 @@ export class LatencyProxy {
     return this.port;
   }
 
+  /** New connections are closed at once (the host unreachable) while set. */
+  refuseNew = false;
+
   private accept(client: net.Socket): void {
+    if (this.refuseNew) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(this.opts.targetPort ?? 2222, this.opts.targetHost ?? '127.0.0.1');
     for (const s of [client, upstream]) {
       s.setNoDelay(true);
@@ -129,6 +143,7 @@ export class LatencyProxy {
       s.on('error', () => undefined);
     }
     const conn = {
+      frozen: false,
       sent: 0,
       limit: this.opts.cutAfterBytes,
       cut: () => {
@@ -139,11 +154,18 @@ export class LatencyProxy {
     };
     this.live.add(conn);
     const delay = this.opts.delayMs ?? 0;
-    new DelayedPipe(client, upstream, delay, (n) => {
-      conn.sent += n;
-      if (conn.limit !== undefined && conn.sent >= conn.limit && !client.destroyed) conn.cut();
-    });
-    new DelayedPipe(upstream, client, delay);
+    const frozen = () => conn.frozen;
+    new DelayedPipe(
+      client,
+      upstream,
+      delay,
+      (n) => {
+        conn.sent += n;
+        if (conn.limit !== undefined && conn.sent >= conn.limit && !client.destroyed) conn.cut();
+      },
+      frozen,
+    );
+    new DelayedPipe(upstream, client, delay, undefined, frozen);
     client.on('close', () => {
       this.live.delete(conn);
       upstream.destroy();

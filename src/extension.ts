@@ -23,6 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const remote = new PooledOpsProvider({
     acquire: (host) => hosts.acquire(host),
     open: (session) => openRemote(session, log, { forceFallback: setting('forceSftpFallback') }),
+    checkConnection: (host) => hosts.check(host),
     logger: log,
   });
   const hostsTree = new HostsTreeProvider(hosts);
@@ -33,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
     remote,
     hostsTree,
     // A session that closes takes its agent with it; the next request starts a new one.
-    hosts.onStatus((alias, status) => (status === 'disconnected' || status === 'failed') && remote.drop(alias)),
+    hosts.onStatus((alias, status) => status !== 'connected' && status !== 'connecting' && remote.drop(alias)),
     vscode.window.createTreeView('remoteHpc.hosts', { treeDataProvider: hostsTree, showCollapseAll: false }),
     createConnectionStatusBar(hosts),
     ...registerHostCommands(log, hosts, channel, context.secrets),

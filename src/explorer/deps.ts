@@ -5,7 +5,7 @@ import type { Session } from '../core/ssh/session';
 
 /** What the explorer needs of the HostService (src/hosts/hostService.ts), structurally. */
 export interface ExplorerHosts {
-  list(): readonly { alias: string; status: string }[];
+  list(): readonly { alias: string; status: string; error?: string }[];
   readonly onDidChange: vscode.Event<unknown>;
   connect(alias: string): Promise<unknown>;
   /** A lease on the host's pooled session (terminal, transfers); release it when done. */

@@ -49,6 +49,7 @@ export class ExplorerModel implements vscode.Disposable {
   private readonly pending = new Map<string, { host: string; path: string }>();
   private timer: NodeJS.Timeout | undefined;
   private shownHosts: string[] = [];
+  private lastStatus = new Map<string, string>();
   /** Folder watches only while the view is visible (a live watch keeps the session from idling out). */
   private watching = true;
   private config = readExplorerConfig();
@@ -63,6 +64,7 @@ export class ExplorerModel implements vscode.Disposable {
   ) {
     this.listings = new ListingCache((host, path, offset, limit) => this.fetchPage(host, path, offset, limit), { pageSize: () => this.config.pageSize });
     this.shownHosts = this.connectedHosts();
+    this.lastStatus = new Map(hosts.list().map((h) => [h.alias, h.status]));
     this.disposables.push(
       this.changed,
       this.listings.onDidChange((host, path) => this.changed.fire({ host, path })),
@@ -79,7 +81,8 @@ export class ExplorerModel implements vscode.Disposable {
         if (before.showHidden !== this.config.showHidden) for (const h of this.shownHosts) this.resetListings(h);
       }),
     );
-    const invalidation = remote.onDidInvalidate((host) => this.resetHost(host));
+    // While reconnecting, what is shown stays (and is fetched again once back, see syncHosts).
+    const invalidation = remote.onDidInvalidate((host) => this.trouble(host)?.status !== 'reconnecting' && this.resetHost(host));
     this.disposables.push(new vscode.Disposable(() => invalidation.dispose()));
   }
 
@@ -161,11 +164,23 @@ export class ExplorerModel implements vscode.Disposable {
     if (announce) this.changed.fire(this.shownHosts.includes(host) ? { host } : undefined);
   }
 
+  /**
+   * Connected and reconnecting hosts, and shown ones whose reconnect failed or that are being
+   * connected again: a host leaves the view only when disconnected (by the user, or a cancelled
+   * login), never silently while its connection is in trouble.
+   */
   private connectedHosts(): string[] {
     return this.hosts
       .list()
-      .filter((h) => h.status === 'connected')
+      .filter((h) => h.status === 'connected' || h.status === 'reconnecting' || (this.shownHosts.includes(h.alias) && h.status !== 'disconnected'))
       .map((h) => h.alias);
+  }
+
+  /** Why a shown host is not usable right now (connection lost, reconnecting or failed), if it is not. */
+  trouble(host: string): { status: 'reconnecting' | 'failed' | 'connecting'; error?: string } | undefined {
+    const h = this.hosts.list().find((x) => x.alias === host);
+    if (!h || (h.status !== 'reconnecting' && h.status !== 'failed' && h.status !== 'connecting')) return undefined;
+    return { status: h.status, ...(h.error ? { error: h.error } : {}) };
   }
 
   private syncHosts(): void {
@@ -174,6 +189,16 @@ export class ExplorerModel implements vscode.Disposable {
     const same = gone.length === 0 && next.length === this.shownHosts.length && next.every((h, i) => h === this.shownHosts[i]);
     this.shownHosts = next;
     for (const h of gone) this.resetHost(h, false);
+    // Back after a lost connection: everything shown is fetched again (the tree keeps what was
+    // expanded, its items have the same ids); while in trouble the host row says so.
+    const statuses = new Map(this.hosts.list().map((h) => [h.alias, h.status]));
+    for (const h of next) {
+      const before = this.lastStatus.get(h);
+      const now = statuses.get(h);
+      if (now === 'connected' && before !== undefined && before !== 'connected') this.resetHost(h);
+      else if (now !== before && same) this.changed.fire({ host: h });
+    }
+    this.lastStatus = statuses;
     if (!same) this.changed.fire(undefined);
   }
 

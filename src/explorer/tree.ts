@@ -60,6 +60,14 @@ function contextValueOf(n: EntryNode): string {
   return entryContextValue(n.path, isFolder(n));
 }
 
+/** How a shown host in trouble is drawn (see ExplorerModel.trouble). */
+const TROUBLE_ICONS = { reconnecting: 'sync~spin', connecting: 'loading~spin', failed: 'debug-disconnect' } as const;
+const TROUBLE_TEXT = {
+  reconnecting: 'connection lost — reconnecting…',
+  connecting: 'connecting…',
+  failed: 'connection lost — use Connect in the Hosts view',
+} as const;
+
 /**
  * The Remote Explorer tree: connected hosts → roots → folders, read from the ExplorerModel.
  * Node objects are kept by id, so the same element comes back for the same path (reveal needs that).
@@ -180,6 +188,15 @@ export class ExplorerTreeProvider implements vscode.TreeDataProvider<ExplorerNod
       item.description = 'filtered';
       tip.appendMarkdown('\n\n$(filter) ');
       tip.appendText(describeFilter(filter, 1000));
+    }
+    const trouble = this.model.trouble(n.host);
+    if (trouble) {
+      item.iconPath = new vscode.ThemeIcon(TROUBLE_ICONS[trouble.status], new vscode.ThemeColor('list.warningForeground'));
+      item.description = TROUBLE_TEXT[trouble.status];
+      if (trouble.error) {
+        tip.appendMarkdown('\n\n$(warning) ');
+        tip.appendText(trouble.error);
+      }
     }
     item.tooltip = tip;
     return item;

@@ -127,7 +127,7 @@ export class HostService implements vscode.Disposable {
       } catch {
         config = { alias, hostName: alias, port: 22, user: '', identityFiles: [], identitiesOnly: false, proxyJump: [] };
       }
-      return { alias, status, config, source, ...(err && status === 'failed' ? { error: err.message } : {}) };
+      return { alias, status, config, source, ...(err && (status === 'failed' || status === 'reconnecting') ? { error: err.message } : {}) };
     });
   }
 

@@ -4,8 +4,17 @@ import type { HostService, HostState } from './hostService';
 const ICONS: Record<HostState['status'], vscode.ThemeIcon> = {
   connected: new vscode.ThemeIcon('vm-active', new vscode.ThemeColor('testing.iconPassed')),
   connecting: new vscode.ThemeIcon('loading~spin'),
+  reconnecting: new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('list.warningForeground')),
   disconnected: new vscode.ThemeIcon('vm-outline'),
   failed: new vscode.ThemeIcon('vm', new vscode.ThemeColor('testing.iconFailed')),
+};
+
+const DESCRIPTIONS: Record<HostState['status'], string> = {
+  connected: ' — connected',
+  connecting: '',
+  reconnecting: ' — connection lost, reconnecting…',
+  disconnected: '',
+  failed: ' — failed',
 };
 
 /** The Hosts view: reads the HostService model, never connects by itself. */
@@ -26,14 +35,17 @@ export class HostsTreeProvider implements vscode.TreeDataProvider<HostState>, vs
     const item = new vscode.TreeItem(h.alias, vscode.TreeItemCollapsibleState.None);
     item.id = `host:${h.alias}`;
     const target = `${h.config.user ? `${h.config.user}@` : ''}${h.config.hostName}${h.config.port !== 22 ? `:${h.config.port}` : ''}`;
-    item.description = h.status === 'failed' ? `${target} — failed` : h.status === 'connected' ? `${target} — connected` : target;
+    item.description = `${target}${DESCRIPTIONS[h.status]}`;
     item.iconPath = ICONS[h.status];
     item.contextValue = `host.${h.status}`;
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${h.alias}** — ${h.status}\n\n`);
     tip.appendMarkdown(`\`${target}\``);
     if (h.config.proxyJump.length) tip.appendMarkdown(`\n\nvia ${h.config.proxyJump.map((j) => `\`${j}\``).join(' → ')}`);
-    if (h.error) tip.appendMarkdown(`\n\n$(error) ${h.error}`);
+    if (h.error) {
+      tip.appendMarkdown(`\n\n$(${h.status === 'reconnecting' ? 'warning' : 'error'}) `);
+      tip.appendText(h.error); // the server's words: text, never markdown
+    }
     tip.appendMarkdown(`\n\nfrom ${h.source}`);
     item.tooltip = tip;
     if (h.status === 'disconnected' || h.status === 'failed') {

@@ -11,7 +11,11 @@ export function createConnectionStatusBar(hosts: HostService): vscode.Disposable
     const connected = all.filter((h) => h.status === 'connected').map((h) => h.alias);
     const connecting = all.filter((h) => h.status === 'connecting').map((h) => h.alias);
     const failed = all.filter((h) => h.status === 'failed').map((h) => h.alias);
-    if (connecting.length) {
+    const lost = all.filter((h) => h.status === 'reconnecting');
+    if (lost.length) {
+      item.text = `$(sync~spin) HPC: ${lost.map((h) => h.alias).join(', ')} — reconnecting`;
+      item.tooltip = lost.map((h) => `${h.error ?? `Connection to ${h.alias} lost`}; reconnecting…`).join('\n');
+    } else if (connecting.length) {
       item.text = `$(loading~spin) HPC: ${connecting.join(', ')}`;
       item.tooltip = `Connecting to ${connecting.join(', ')}`;
     } else if (connected.length) {
@@ -24,7 +28,7 @@ export function createConnectionStatusBar(hosts: HostService): vscode.Disposable
       item.text = `$(remote) HPC`;
       item.tooltip = 'Remote HPC: not connected';
     }
-    item.backgroundColor = failed.length && !connected.length ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    item.backgroundColor = lost.length || (failed.length && !connected.length) ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     if (all.length) item.show();
     else item.hide();
   };

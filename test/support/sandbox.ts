@@ -20,6 +20,8 @@ export interface SandboxDetails {
   totpSecretHex: string;
   totpSecretBase32: string;
   hostKeyFingerprint: string;
+  /** The host key line (`<type> <base64> <comment>`). */
+  hostKey: string;
   altHostKeyFingerprint: string;
   sandboxDir: string;
   slurmConf: string;

@@ -126,6 +126,36 @@ test('hostile names: labels, hpc: URIs, context values, icons and commands of th
   dispose();
 });
 
+test('a host whose connection is lost stays in the view, says so, and is fetched again when back; a disconnect removes it', async () => {
+  const { state, hostsChanged, model, tree, dispose } = setup('connected');
+  const status = state as { status: string };
+  const [host] = await tree.getChildren();
+  const [root] = await tree.getChildren(host);
+  await tree.getChildren(root);
+  const asked = state.asked;
+  status.status = 'reconnecting';
+  hostsChanged.fire(undefined);
+  assert.deepEqual((await tree.getChildren()).map((n) => n.id), [host.id], 'still shown while reconnecting');
+  assert.equal(tree.getTreeItem(host).description, 'connection lost — reconnecting…');
+  assert.equal(iconOf(tree.getTreeItem(host)), 'sync~spin');
+  status.status = 'failed';
+  hostsChanged.fire(undefined);
+  assert.deepEqual((await tree.getChildren()).map((n) => n.id), [host.id], 'a failed reconnect is shown, not dropped');
+  assert.match(String(tree.getTreeItem(host).description), /connection lost — use Connect/);
+  status.status = 'connected';
+  hostsChanged.fire(undefined);
+  assert.equal(tree.getTreeItem(host).description, undefined);
+  const [again] = await tree.getChildren(host);
+  assert.equal(again.id, root.id, 'same ids: the tree keeps what was expanded');
+  await tree.getChildren(again);
+  assert.ok(state.asked > asked, 'listings fetched again after the reconnect');
+  status.status = 'disconnected';
+  hostsChanged.fire(undefined);
+  assert.deepEqual(await tree.getChildren(), [], 'a disconnect removes it');
+  assert.deepEqual(model.hostAliases(), []);
+  dispose();
+});
+
 test('Hosts view items: status in context value and icon, Connect only when not connected', () => {
   const changed = new vscode.EventEmitter<void>();
   const states: HostState[] = (['connected', 'connecting', 'disconnected', 'failed'] as const).map((status) => ({

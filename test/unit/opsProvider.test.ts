@@ -98,3 +98,29 @@ test('an agent that exits on a live session is replaced by fresh ops', async () 
   assert.deepEqual([f.state.opened, f.state.disposed, f.state.released], [2, 1, 2]);
   p.dispose();
 });
+
+test('a call waiting longer than stallMs checks the connection, once at a time; quick calls never do', async () => {
+  const f = fakes();
+  const checks: string[] = [];
+  let answer: () => void = () => undefined;
+  const slow = new Promise<string>((r) => (answer = () => r('/home/u')));
+  const p = new PooledOpsProvider({
+    acquire: f.acquire,
+    open: async () => ({ ...(await f.open()), home: () => slow, getenv: async () => ({}) }) as unknown as RemoteOps,
+    checkConnection: async (h) => {
+      checks.push(h);
+      await new Promise((r) => setTimeout(r, 30));
+    },
+    stallMs: 20,
+  });
+  const ops = await p.ops('h');
+  await ops.getenv([]);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(checks, [], 'a call that answered in time starts no check');
+  const waiting = [ops.home(), ops.home()];
+  await new Promise((r) => setTimeout(r, 45));
+  assert.deepEqual(checks, ['h'], 'two stalled calls, one check');
+  answer();
+  await Promise.all(waiting);
+  p.dispose();
+});

@@ -4,7 +4,9 @@ import { SessionPool, type PoolConnection, type PoolConnectContext, type StatusE
 import { SshError } from '../../src/core/ssh/errors';
 import { CancelledError } from '../../src/core/cancel';
 import type { Session } from '../../src/core/ssh/session';
-import { flush } from '../support/wait';
+import { flush, waitUntil } from '../support/wait';
+
+const waitFor = (ok: () => boolean) => waitUntil('the pool to get there', ok, 5000, 2);
 
 class FakeConn implements PoolConnection {
   closed = false;
@@ -141,14 +143,14 @@ test('idle sessions are closed after the idle timeout, held ones are not', async
   assert.equal(f.conns[1].closed, true, 'dispose closes everything');
 });
 
-test('a dropped connection is noticed and reopened on next acquire; stale leases do not disturb counts', async () => {
+test('a dropped connection is noticed and reopened at once; stale leases do not disturb counts', async () => {
   const f = fakeConnect();
   f.succeed();
   const pool = new SessionPool({ connect: f.connect });
   const events = statusLog(pool);
   const old = await pool.acquire('hpc');
   f.conns[0].drop();
-  assert.equal(pool.status('hpc'), 'disconnected');
+  assert.equal(pool.status('hpc'), 'reconnecting');
   assert.equal(old.session.connected, false);
   const fresh = await pool.acquire('hpc');
   assert.equal(f.conns.length, 2);
@@ -156,7 +158,7 @@ test('a dropped connection is noticed and reopened on next acquire; stale leases
   old.release();
   assert.equal(pool.refCount('hpc'), 1, 'a lease of the dropped connection is ignored');
   fresh.release();
-  assert.deepEqual(events, ['hpc:connecting', 'hpc:connected', 'hpc:disconnected', 'hpc:connecting', 'hpc:connected']);
+  assert.deepEqual(events, ['hpc:connecting', 'hpc:connected', 'hpc:reconnecting(disconnected)', 'hpc:connected']);
   pool.dispose();
 });
 
@@ -308,7 +310,7 @@ test('close() makes held leases unusable and clears failure state', async () => 
   pool.dispose();
 });
 
-test('check() pings; a dead connection is closed and reported', async () => {
+test('check() pings; a dead connection is closed, reported and reopened', async () => {
   const f = fakeConnect();
   f.succeed();
   const pool = new SessionPool({ connect: f.connect });
@@ -317,8 +319,10 @@ test('check() pings; a dead connection is closed and reported', async () => {
   assert.equal(await pool.check('hpc'), true);
   f.conns[0].pingOk = false;
   assert.equal(await pool.check('hpc'), false);
-  assert.equal(pool.status('hpc'), 'disconnected');
+  assert.equal(pool.status('hpc'), 'reconnecting');
   assert.equal(f.conns[0].closed, true);
+  await waitFor(() => pool.status('hpc') === 'connected');
+  assert.equal(f.conns.length, 2, 'reopened in the background');
   pool.dispose();
 });
 
@@ -368,5 +372,67 @@ test('a changed idle timeout applies to open sessions at once (no reload)', asyn
   pool.setIdleTimeout(0);
   t.mock.timers.tick(10 * 60_000);
   assert.equal(pool.status('hpc'), 'connected', '0 keeps sessions open');
+  pool.dispose();
+});
+
+test('a connection that drops by itself is "reconnecting" (never "disconnected") and reopened in the background; waiters get the new one', async () => {
+  const f = fakeConnect();
+  f.succeed();
+  const pool = new SessionPool({ connect: f.connect, backoffInitialMs: 5 });
+  const events = statusLog(pool);
+  await pool.connect('hpc');
+  f.failWith(() => new SshError('unreachable', 'hpc', 'connect ECONNREFUSED'));
+  f.conns[0].drop();
+  assert.equal(pool.status('hpc'), 'reconnecting');
+  assert.match(pool.lastError('hpc')?.message ?? '', /Connection to hpc lost: the connection closed/);
+  // A feature asking meanwhile waits for the reconnect instead of failing between attempts.
+  const waiting = pool.acquire('hpc');
+  await waitFor(() => f.calls.length >= 3);
+  assert.equal(pool.status('hpc'), 'reconnecting');
+  assert.match(pool.lastError('hpc')?.message ?? '', /lost: the connection closed; reconnecting \(attempt \d+ failed: connect ECONNREFUSED\)/);
+  f.succeed();
+  const lease = await waiting;
+  assert.equal(lease.session.connected, true);
+  assert.equal(pool.status('hpc'), 'connected');
+  assert.equal(pool.lastError('hpc'), undefined);
+  lease.release();
+  assert.ok(!events.includes('hpc:disconnected'), `never shown as disconnected: ${events.join(' ')}`);
+  assert.deepEqual(events.slice(0, 3), ['hpc:connecting', 'hpc:connected', 'hpc:reconnecting(disconnected)']);
+  assert.equal(events.at(-1), 'hpc:connected');
+  pool.dispose();
+});
+
+test('reconnecting gives up after reconnectForMs: "failed" with the reason kept; a failed check() starts it too; close() stops it', async () => {
+  let now = 0;
+  const f = fakeConnect();
+  f.succeed();
+  const pool = new SessionPool({ connect: f.connect, backoffInitialMs: 1, backoffMaxMs: 2, reconnectForMs: 1000, now: () => now });
+  await pool.connect('hpc');
+  f.conns[0].pingOk = false;
+  f.failWith(() => new SshError('timeout', 'hpc', 'Timed out while waiting for handshake'));
+  assert.equal(await pool.check('hpc'), false);
+  const waiting = pool.acquire('hpc');
+  assert.equal(pool.status('hpc'), 'reconnecting');
+  const beforeGivingUp = f.calls.length;
+  await waitFor(() => f.calls.length > beforeGivingUp + 1);
+  now = 5000; // past reconnectForMs: the next failure is the last
+  await assert.rejects(waiting, /no answer to a check \(no answer\); reconnecting failed for 1 s: Timed out while waiting for handshake/);
+  assert.equal(pool.status('hpc'), 'failed');
+  const calls = f.calls.length;
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(f.calls.length, calls, 'no attempts after giving up');
+
+  // close() while reconnecting: stops, 'disconnected', waiters rejected.
+  f.succeed();
+  await pool.connect('hpc');
+  f.failWith(() => new SshError('unreachable', 'hpc', 'connect ECONNREFUSED'));
+  f.conns.at(-1)!.drop();
+  const waiter = pool.acquire('hpc');
+  pool.close('hpc');
+  await assert.rejects(waiter, /was closed/);
+  assert.equal(pool.status('hpc'), 'disconnected');
+  const after = f.calls.length;
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(f.calls.length, after, 'no attempts after close()');
   pool.dispose();
 });

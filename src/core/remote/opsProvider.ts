@@ -14,6 +14,13 @@ export interface PooledOpsOptions {
   acquire(host: string): Promise<Lease>;
   /** Builds RemoteOps over a session: the agent, or the SFTP fallback. */
   open(session: Session, host: string): Promise<RemoteOps>;
+  /**
+   * A call has been waiting `stallMs` (default 10 s): is the connection still there? (e.g.
+   * SessionPool.check, which reconnects a dead one), so a frozen link shows within seconds of
+   * someone waiting on it, not after the SSH keepalives give up. At most one check at a time.
+   */
+  checkConnection?(host: string): Promise<unknown>;
+  stallMs?: number;
   logger?: Logger;
 }
 
@@ -39,6 +46,7 @@ export class PooledOpsProvider implements RemoteOpsProvider, Disposable {
   private readonly entries = new Map<string, Entry>();
   private readonly invalidated = new Emitter<string>();
   private readonly log: Logger;
+  private readonly checking = new Set<string>();
 
   constructor(private readonly opts: PooledOpsOptions) {
     this.log = tagged(opts.logger ?? silentLogger, 'ops');
@@ -151,12 +159,35 @@ export class PooledOpsProvider implements RemoteOpsProvider, Disposable {
               },
             };
           }
-          if (result instanceof Promise) return result.finally(() => this.leave(e));
+          if (result instanceof Promise) {
+            const stall = this.watchStall(host, String(prop));
+            return result.finally(() => {
+              if (stall) clearTimeout(stall);
+              this.leave(e);
+            });
+          }
           this.leave(e);
           return result;
         };
       },
     });
+  }
+
+  /** Starts the stall clock of one call (none without checkConnection). */
+  private watchStall(host: string, what: string): NodeJS.Timeout | undefined {
+    const check = this.opts.checkConnection;
+    if (!check) return undefined;
+    const ms = this.opts.stallMs ?? 10_000;
+    const timer = setTimeout(() => {
+      if (this.checking.has(host)) return;
+      this.checking.add(host);
+      this.log.info(`${host}: ${what} has waited ${Math.round(ms / 1000)} s; checking the connection`);
+      check(host)
+        .catch((err: unknown) => this.log.debug(`${host}: connection check failed: ${String(err)}`))
+        .finally(() => this.checking.delete(host));
+    }, ms);
+    timer.unref();
+    return timer;
   }
 
   dispose(): void {

@@ -3,8 +3,10 @@
  *
  * - Concurrent `acquire`s while connecting share one handshake.
  * - Leases are reference counted; a connection with no leases is closed after an idle timeout.
- * - A dropped connection is noticed ('close') and reopened on the next acquire; failed attempts
- *   back off exponentially (1 s, 2 s, 4 s … 60 s), during which acquires fail fast.
+ * - A connection that drops by itself (or fails `check()`) is 'reconnecting': it is reopened in
+ *   the background at once, then with backoff, for `reconnectForMs`; only then 'failed', with the
+ *   reason kept. Acquires meanwhile wait for the attempt under way or fail fast between attempts.
+ * - Failed attempts back off exponentially (1 s, 2 s, 4 s … 60 s), during which acquires fail fast.
  * - After a failed or cancelled interactive login (password, keyboard-interactive) nothing
  *   reconnects by itself: only an explicit connect (`acquire(alias, { explicit: true })`).
  *
@@ -17,12 +19,12 @@ import { silentLogger, tagged, type Logger } from '../log';
 import { SshError, isCancelled, toSshError } from './errors';
 import type { Session } from './session';
 
-export type HostStatus = 'disconnected' | 'connecting' | 'connected' | 'failed';
+export type HostStatus = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'failed';
 
 export interface StatusEvent {
   alias: string;
   status: HostStatus;
-  /** Set with 'failed' (and kept with 'disconnected' after a cancelled login). */
+  /** Set with 'failed' and 'reconnecting' (why the connection was lost), and kept with 'disconnected' after a cancelled login. */
   error?: SshError;
 }
 
@@ -64,6 +66,8 @@ export interface SessionPoolOptions {
   backoffInitialMs?: number;
   /** Backoff cap; default 60 000. */
   backoffMaxMs?: number;
+  /** How long a lost connection is retried in the background before it is 'failed'; default 5 min. */
+  reconnectForMs?: number;
   /** Timeout of `check()`'s round trip; default 10 000. */
   pingTimeoutMs?: number;
   logger?: Logger;
@@ -87,6 +91,19 @@ interface Entry {
   blocked: boolean;
   /** Connections we are closing on purpose (idle, close()), so their 'close' is not a drop. */
   closing: Set<PoolConnection>;
+  /** Set while a lost connection is being reopened in the background: when it was lost, and why. */
+  lost?: Lost;
+}
+
+/** A lost connection being reopened in the background. */
+interface Lost {
+  at: number;
+  reason: SshError;
+  attempts: number;
+  timer?: NodeJS.Timeout;
+  /** Settles when reconnected (resolves) or given up / stopped (rejects); acquires wait on it. */
+  done: Promise<void>;
+  settle(err?: Error): void;
 }
 
 export class SessionPool implements Disposable {
@@ -97,6 +114,7 @@ export class SessionPool implements Disposable {
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
   private readonly pingTimeoutMs: number;
+  private readonly reconnectForMs: number;
   private readonly now: () => number;
   private disposed = false;
 
@@ -107,6 +125,7 @@ export class SessionPool implements Disposable {
     this.backoffInitialMs = opts.backoffInitialMs ?? 1000;
     this.backoffMaxMs = opts.backoffMaxMs ?? 60_000;
     this.pingTimeoutMs = opts.pingTimeoutMs ?? 10_000;
+    this.reconnectForMs = opts.reconnectForMs ?? 5 * 60_000;
     this.now = opts.now ?? Date.now;
   }
 
@@ -152,6 +171,16 @@ export class SessionPool implements Disposable {
     if (opts.signal?.aborted) throw new CancelledError();
     const e = this.entry(alias);
     if (e.conn && e.conn.session.connected) return this.lease(e);
+    if (e.lost && !e.pending && !opts.explicit) {
+      // Reconnecting in the background: wait for it rather than fail between attempts.
+      await waitWithSignal(e.lost.done, opts.signal);
+      if (!e.conn) throw new SshError('disconnected', alias, `Connection to ${alias} was closed`);
+      return this.lease(e);
+    }
+    if (e.lost?.timer) {
+      clearTimeout(e.lost.timer); // the user asked: this attempt now, not the scheduled one
+      e.lost.timer = undefined;
+    }
     if (!e.pending) {
       if (!opts.explicit) this.refuseAutomatic(e);
       e.pending = this.open(e, opts.explicit === true);
@@ -178,8 +207,8 @@ export class SessionPool implements Disposable {
   }
 
   /**
-   * Verifies the host's connection with a round trip. A dead one is closed (status
-   * 'disconnected', the next acquire reconnects). False when not connected.
+   * Verifies the host's connection with a round trip. A dead one is closed and reopened in the
+   * background (status 'reconnecting'). False when not connected.
    */
   async check(alias: string): Promise<boolean> {
     const e = this.entries.get(alias);
@@ -189,8 +218,12 @@ export class SessionPool implements Disposable {
       await conn.ping(this.pingTimeoutMs);
       return true;
     } catch (err) {
-      this.log.warn(`${alias}: connection check failed (${err instanceof Error ? err.message : String(err)}); closing it`);
-      if (e.conn === conn) this.dropConnection(e, conn, false);
+      const why = err instanceof Error ? err.message : String(err);
+      this.log.warn(`${alias}: connection check failed (${why}); closing it`);
+      if (e.conn === conn) {
+        this.dropConnection(e, conn, false);
+        this.connectionLost(e, `no answer to a check (${why})`);
+      }
       return false;
     }
   }
@@ -202,6 +235,7 @@ export class SessionPool implements Disposable {
     e.abort?.abort();
     e.abort = undefined;
     e.pending = undefined;
+    this.stopReconnecting(e, new SshError('disconnected', alias, `Connection to ${alias} was closed`));
     e.failures = 0;
     e.retryAt = 0;
     e.blocked = false;
@@ -244,8 +278,8 @@ export class SessionPool implements Disposable {
   private async open(e: Entry, explicit: boolean): Promise<PoolConnection> {
     const abort = new AbortController();
     e.abort = abort;
-    e.error = undefined;
-    this.setStatus(e, 'connecting');
+    if (!e.lost) e.error = undefined;
+    if (!e.lost) this.setStatus(e, 'connecting'); // (a lost one stays 'reconnecting')
     this.log.info(`${e.alias}: connecting${explicit ? ' (explicit)' : ''}`);
     try {
       const conn = await this.opts.connect(e.alias, { signal: abort.signal, explicit });
@@ -259,6 +293,9 @@ export class SessionPool implements Disposable {
       e.failures = 0;
       e.retryAt = 0;
       e.blocked = false;
+      if (e.lost) this.log.info(`${e.alias}: reconnected after ${Math.round((this.now() - e.lost.at) / 1000)} s`);
+      this.stopReconnecting(e);
+      e.error = undefined;
       conn.onClose(() => this.onConnectionClosed(e, conn, gen));
       this.setStatus(e, 'connected');
       // Nobody may take a lease (all waiters cancelled): start the idle clock anyway.
@@ -269,12 +306,14 @@ export class SessionPool implements Disposable {
       const se = toSshError(err, e.alias);
       e.error = se;
       if (isCancelled(se)) {
+        this.stopReconnecting(e, se);
         e.blocked = true;
         this.log.info(`${e.alias}: login cancelled; no automatic retry`);
         this.setStatus(e, 'disconnected');
         throw err instanceof CancelledError ? err : new CancelledError(se.message);
       }
       if (se.kind === 'auth-failed' && se.interactive) {
+        this.stopReconnecting(e, se);
         e.blocked = true;
         this.log.warn(`${e.alias}: interactive login failed; no automatic retry until an explicit connect`);
       } else {
@@ -283,8 +322,18 @@ export class SessionPool implements Disposable {
         e.retryAt = this.now() + delay;
         this.log.warn(`${e.alias}: ${se.kind}: ${se.message} (attempt ${e.failures}; next automatic attempt after ${delay} ms)`);
       }
+      if (e.lost && this.now() - e.lost.at < this.reconnectForMs) {
+        e.error = new SshError(se.kind, e.alias, `${e.lost.reason.message}; reconnecting (attempt ${e.lost.attempts} failed: ${se.message})`, { cause: se });
+        this.setStatus(e, 'reconnecting');
+        this.scheduleReconnect(e);
+        throw se;
+      }
+      if (e.lost) {
+        e.error = new SshError(se.kind, e.alias, `${e.lost.reason.message}; reconnecting failed for ${Math.round(this.reconnectForMs / 1000)} s: ${se.message}`, { cause: se });
+        this.stopReconnecting(e, e.error);
+      }
       this.setStatus(e, 'failed');
-      throw se;
+      throw e.error ?? se;
     } finally {
       // Only this attempt's bookkeeping: close() may already have started another.
       if (e.abort === abort) {
@@ -328,7 +377,7 @@ export class SessionPool implements Disposable {
     e.idleTimer.unref?.();
   }
 
-  /** Closes a connection; `intentional` means its 'close' is not reported as a drop. */
+  /** Closes a connection; `intentional` means its 'close' is not reported as a drop (else the caller says what it is). */
   private dropConnection(e: Entry, conn: PoolConnection, intentional: boolean): void {
     if (intentional) e.closing.add(conn);
     if (e.conn === conn) {
@@ -336,7 +385,7 @@ export class SessionPool implements Disposable {
       e.refs = 0;
       if (e.idleTimer) clearTimeout(e.idleTimer);
       e.idleTimer = undefined;
-      this.setStatus(e, 'disconnected');
+      if (intentional) this.setStatus(e, 'disconnected');
     }
     try {
       conn.close();
@@ -348,19 +397,58 @@ export class SessionPool implements Disposable {
   private onConnectionClosed(e: Entry, conn: PoolConnection, gen: number): void {
     const intentional = e.closing.delete(conn);
     if (e.conn !== conn || e.generation !== gen) return;
-    if (!intentional) this.log.warn(`${e.alias}: connection dropped; it reconnects on next use`);
     e.conn = undefined;
     e.refs = 0;
     if (e.idleTimer) clearTimeout(e.idleTimer);
     e.idleTimer = undefined;
-    this.setStatus(e, 'disconnected');
+    if (intentional) this.setStatus(e, 'disconnected');
+    else this.connectionLost(e, 'the connection closed');
+  }
+
+  /** A connection went away by itself: 'reconnecting', and a first attempt right away. */
+  private connectionLost(e: Entry, why: string): void {
+    if (this.disposed) return;
+    this.log.warn(`${e.alias}: connection lost (${why}); reconnecting`);
+    e.error = new SshError('disconnected', e.alias, `Connection to ${e.alias} lost: ${why}`);
+    let settle: (err?: Error) => void = () => undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      settle = (err) => (err ? reject(err) : resolve());
+    });
+    done.catch(() => undefined); // nobody may be waiting
+    e.lost = { at: this.now(), reason: e.error, attempts: 0, done, settle };
+    e.failures = 0;
+    e.retryAt = 0;
+    this.setStatus(e, 'reconnecting');
+    this.scheduleReconnect(e);
+  }
+
+  private scheduleReconnect(e: Entry): void {
+    const lost = e.lost;
+    if (!lost || lost.timer) return;
+    const delay = lost.attempts === 0 ? 0 : Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** (lost.attempts - 1));
+    lost.timer = setTimeout(() => {
+      lost.timer = undefined;
+      if (e.lost !== lost || e.conn || e.pending || this.disposed) return;
+      lost.attempts++;
+      e.pending = this.open(e, false);
+      e.pending.catch(() => undefined);
+    }, delay); // not unref'd: acquires may be waiting on it (dispose and close() clear it)
+  }
+
+  /** Ends the background reconnect: waiters get the connection, or `err`. */
+  private stopReconnecting(e: Entry, err?: Error): void {
+    const lost = e.lost;
+    if (!lost) return;
+    if (lost.timer) clearTimeout(lost.timer);
+    e.lost = undefined;
+    lost.settle(err);
   }
 
   private setStatus(e: Entry, status: HostStatus): void {
-    if (e.status === status && status !== 'failed') return;
+    if (e.status === status && status !== 'failed' && status !== 'reconnecting') return;
     e.status = status;
     if (this.disposed) return;
-    this.statusEmitter.fire({ alias: e.alias, status, ...(e.error && (status === 'failed' || status === 'disconnected') ? { error: e.error } : {}) });
+    this.statusEmitter.fire({ alias: e.alias, status, ...(e.error && status !== 'connected' && status !== 'connecting' ? { error: e.error } : {}) });
   }
 }
 
