@@ -170,6 +170,8 @@ async function loadIdentity(path: string, opts: LoadIdentityOptions): Promise<Pa
 }
 
 /** An OpenSSH agent that offers only the keys a filter accepts, and remembers what it offered. */
+const isNamedPipe = (p: string) => /^[\\/]{2}[.?][\\/]pipe[\\/]/i.test(p);
+
 class SelectiveAgent extends OpenSSHAgent {
   readonly offered: Buffer[] = [];
   constructor(
@@ -311,7 +313,8 @@ export class AuthSequence {
         case 'agent': {
           this.stepIndex++;
           if (!this.o.agentSocket || !this.allows(methodsLeft, 'publickey')) break;
-          if (!existsSync(this.o.agentSocket)) {
+          // (A Windows named pipe is not a file: connecting tells, and a failure is only logged.)
+          if (!isNamedPipe(this.o.agentSocket) && !existsSync(this.o.agentSocket)) {
             this.log.debug(`ssh-agent socket ${this.o.agentSocket} does not exist`);
             break;
           }

@@ -95,8 +95,16 @@ function agentSocketFor(config: HostConfig, opts: ConnectOptions): string | unde
   if (opts.agentSocket !== undefined) return opts.agentSocket;
   if (config.identityAgent === 'none') return undefined;
   if (config.identityAgent) return config.identityAgent;
-  const sock = (opts.env ?? process.env).SSH_AUTH_SOCK;
-  return sock ? sock : undefined;
+  return defaultAgentSocket(opts.env ?? process.env, process.platform);
+}
+
+/** Windows' own OpenSSH agent (the service `ssh.exe` uses); Pageant ≥ 0.75 offers a pipe too (IdentityAgent). */
+const WINDOWS_AGENT_PIPE = '\\\\.\\pipe\\openssh-ssh-agent';
+
+/** SSH_AUTH_SOCK, else on Windows the OpenSSH agent's named pipe, as OpenSSH for Windows does. */
+export function defaultAgentSocket(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | undefined {
+  if (env.SSH_AUTH_SOCK) return env.SSH_AUTH_SOCK;
+  return platform === 'win32' ? WINDOWS_AGENT_PIPE : undefined;
 }
 
 /**
