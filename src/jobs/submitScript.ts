@@ -9,6 +9,7 @@ import { CancelledError } from '../core/cancel';
 import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { splitShellWords } from '../core/scheduler/shellWords';
 import type { Scheduler, ScriptDirectives } from '../core/scheduler/types';
+import { SchedulerError, SpecError } from '../core/scheduler/command';
 import { hpcUri } from '../fs/hpcUri';
 import type { JobsContext } from './context';
 import { hostDefaults } from './settings';
@@ -70,9 +71,9 @@ function show(v: string | number | string[] | undefined): string {
  * The options quick pick: "Submit" first (Enter submits as shown), every option below it with
  * its value and where it comes from. Picking an option edits it and comes back here.
  */
-async function chooseOptions(title: string, host: string, scheduler: Scheduler, directives: ScriptDirectives): Promise<SubmitOverrides> {
+async function chooseOptions(title: string, host: string, scheduler: Scheduler, directives: ScriptDirectives, before: SubmitOverrides): Promise<SubmitOverrides> {
   const defaults = hostDefaults(host);
-  const overrides: SubmitOverrides = {};
+  const overrides: SubmitOverrides = { ...before };
   for (;;) {
     const r = resolveSubmit(defaults, directives, overrides);
     const summary = [r.partition.value, r.time.value, r.account.value].filter(Boolean).join(' · ');
@@ -157,21 +158,44 @@ export async function submitScript(ctx: JobsContext, target: ScriptTarget): Prom
   const head = await ops.readFile(path, { offset: 0, length: Math.min(st.size, 256 * 1024) });
   const scheduler = ctx.schedulers.scheduler(host);
   const directives = scheduler.readDirectives(head.toString('utf8'));
-  const overrides = await chooseOptions(`Submit ${name} on ${host}`, host, scheduler, directives);
-  const resolved = resolveSubmit(hostDefaults(host), directives, overrides);
-  const spec = scriptSubmitSpec(path, posix.dirname(path), resolved, directives);
-  const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Submitting ${name} on ${host}…` }, () =>
-    scheduler.submit(spec),
-  );
-  ctx.log.info(`[jobs] submitted ${path} on ${host}: job ${res.id}`);
-  announceSubmitted(ctx, host, res.id, resolved.name.value ?? name);
-  return res.id;
+  let overrides: SubmitOverrides = {};
+  for (;;) {
+    overrides = await chooseOptions(`Submit ${name} on ${host}`, host, scheduler, directives, overrides);
+    const resolved = resolveSubmit(hostDefaults(host), directives, overrides);
+    try {
+      const spec = scriptSubmitSpec(path, posix.dirname(path), resolved, directives);
+      const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Submitting ${name} on ${host}…` }, () =>
+        scheduler.submit(spec),
+      );
+      ctx.log.info(`[jobs] submitted ${path} on ${host}: job ${res.id}`);
+      announceSubmitted(ctx, host, res.id, resolved.name.value ?? name, resolved.hold);
+      return res.id;
+    } catch (e) {
+      await offerEditAndRetry(ctx, name, e);
+    }
+  }
+}
+
+const EDIT_AND_RETRY = 'Edit and Retry';
+
+/**
+ * A submit the scheduler (or our own spec check) refused: says why, with "Edit and Retry" back to
+ * the options as the user left them. Returns when they want to retry; throws otherwise (a
+ * cancellation once the message is shown, so it is not shown twice).
+ */
+async function offerEditAndRetry(ctx: JobsContext, name: string, e: unknown): Promise<void> {
+  const refused = (e instanceof SchedulerError && e.kind === 'rejected') || e instanceof SpecError;
+  if (!refused) throw e;
+  ctx.log.warn(`[jobs] submit of ${name} refused: ${e.message}`);
+  const choice = await vscode.window.showErrorMessage(`${name} was not submitted: ${e.message.split('\n')[0]}`, EDIT_AND_RETRY);
+  if (choice !== EDIT_AND_RETRY) throw new CancelledError();
 }
 
 /** After any submit: watch the job at once, and say so with the ways to follow it. */
-export function announceSubmitted(ctx: JobsContext, host: string, id: string, name: string): void {
+export function announceSubmitted(ctx: JobsContext, host: string, id: string, name: string, held = false): void {
   void ctx.controller.track(host, [id]).catch((e: unknown) => ctx.log.debug(`[jobs] track ${id}: ${String(e)}`));
-  void vscode.window.showInformationMessage(`Submitted job ${id} (${name}) on ${host}.`, 'Show in Jobs', 'Tail Output').then((choice) => {
+  const text = held ? `Submitted job ${id} (held): ${name} on ${host}. Release it from the Jobs view.` : `Submitted job ${id} (${name}) on ${host}.`;
+  void vscode.window.showInformationMessage(text, 'Show in Jobs', 'Tail Output').then((choice) => {
     if (choice === 'Show in Jobs') void vscode.commands.executeCommand('remoteHpc.jobs.reveal', { host, id });
     else if (choice === 'Tail Output') void vscode.commands.executeCommand('remoteHpc.jobs.tailOutput', { host, id });
   });

@@ -214,7 +214,9 @@ test('errors (recorded stderr) map to kinds', () => {
   assert.equal(e1.message, 'squeue: slurm_load_jobs error: Unable to contact slurm controller (connect failure)');
   assert.equal(classifyFailure('scontrol', 1, fx('scontrol-show-job-invalid.stderr')).kind, 'invalid-job');
   assert.equal(classifyFailure('scontrol', 1, 'Job 44_1 not found\n').kind, 'invalid-job');
-  assert.equal(classifyFailure('sbatch', 1, 'sbatch: error: Batch job submission failed: Invalid partition name specified\n').kind, 'rejected');
+  const rejected = classifyFailure('sbatch', 1, 'sbatch: error: Batch job submission failed: Invalid partition name specified\n');
+  assert.equal(rejected.kind, 'rejected');
+  assert.equal(rejected.message, 'sbatch: error: Batch job submission failed: Invalid partition name specified', 'the command is named once');
   assert.equal(classifyFailure('squeue', 127, 'bash: squeue: command not found\n').kind, 'not-found');
   assert.equal(fx('scancel-finished.stderr'), '# exit code 0\n', 'scancel of a finished job: silent success in 22.05');
 });

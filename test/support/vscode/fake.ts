@@ -216,10 +216,34 @@ export enum ProgressLocation {
 /** What the window was asked to show, in order: `info|warn|error <message>`. */
 export const shown: string[] = [];
 
+export interface QuickPickItem {
+  label: string;
+  description?: string;
+  detail?: string;
+  alwaysShow?: boolean;
+}
+
+interface InputBoxOptions {
+  title?: string;
+  prompt?: string;
+  value?: string;
+  validateInput?(value: string): string | undefined | null | Thenable<string | undefined | null>;
+}
+
+/**
+ * How the test answers what the code asks, as the user would; unset = dismissed (Escape).
+ * `message` gets the kind, text and the action buttons and returns the button clicked.
+ */
+export const answers: {
+  pick?(items: readonly QuickPickItem[], opts: { title?: string; placeHolder?: string } | undefined): QuickPickItem | undefined;
+  input?(opts: InputBoxOptions): string | undefined;
+  message?(kind: string, message: string, actions: string[]): string | undefined;
+} = {};
+
 function show(kind: string) {
-  return async (message: string, ..._items: unknown[]): Promise<undefined> => {
+  return async (message: string, ...items: unknown[]): Promise<string | undefined> => {
     shown.push(`${kind} ${message}`);
-    return undefined;
+    return answers.message?.(kind, message, items.filter((i): i is string => typeof i === 'string'));
   };
 }
 
@@ -227,6 +251,14 @@ export const window = {
   showInformationMessage: show('info'),
   showWarningMessage: show('warn'),
   showErrorMessage: show('error'),
+  async showQuickPick<T extends QuickPickItem>(items: readonly T[] | Thenable<readonly T[]>, opts?: { title?: string; placeHolder?: string }): Promise<T | undefined> {
+    return answers.pick?.(await items, opts) as T | undefined;
+  },
+  async showInputBox(opts: InputBoxOptions = {}): Promise<string | undefined> {
+    const v = answers.input?.(opts);
+    if (v !== undefined && (await opts.validateInput?.(v))) throw new Error(`the test typed ${JSON.stringify(v)}, which the input box refuses`);
+    return v;
+  },
   async withProgress<R>(_opts: unknown, task: (progress: { report(v: unknown): void }, token: { isCancellationRequested: boolean; onCancellationRequested: Event<void> }) => Thenable<R>): Promise<R> {
     return task({ report: () => undefined }, { isCancellationRequested: false, onCancellationRequested: new EventEmitter<void>().event });
   },
@@ -279,6 +311,7 @@ export const workspace = {
     };
   },
   onDidChangeConfiguration: configEmitter.event,
+  textDocuments: [] as { uri: Uri; isDirty: boolean; save(): Thenable<boolean> }[],
 };
 
 /** Changes a setting as the user would: listeners of onDidChangeConfiguration hear of it. */

@@ -21,5 +21,7 @@ export function classifySlurmFailure(command: string, code: number | null, stder
   if (code === 127 || /command not found|No such file or directory.*(squeue|sbatch|sacct|scontrol|scancel)/.test(stderr)) kind = 'not-found';
   else if (UNREACHABLE.some((r) => r.test(stderr))) kind = 'unreachable';
   else if (/Invalid job id|Job ID .* not found|Invalid job_id|^Job \S+ not found/im.test(stderr)) kind = 'invalid-job';
-  return new SchedulerError(`${command}: ${first}`, kind, command, code, stderr);
+  // SLURM tools name themselves ("sbatch: error: …"): say the command once.
+  const message = first.startsWith(`${command}:`) ? first : `${command}: ${first}`;
+  return new SchedulerError(message, kind, command, code, stderr);
 }

@@ -1,0 +1,128 @@
+/**
+ * "Submit Job" on a batch script, through the vscode fake: the real options pick, HostSchedulers
+ * and SlurmScheduler over LocalOps, with a stand-in `sbatch` on PATH (a shell script that refuses
+ * `--partition=nosuch` with SLURM 22.05's words and otherwise prints an id, as `--parsable` does).
+ */
+import '../support/vscode/register';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { answers, shown, type QuickPickItem } from '../support/vscode/fake';
+import { LocalOps } from '../support/localOps';
+import { HostSchedulers } from '../../src/core/jobs/schedulers';
+import { silentLogger } from '../../src/core/log';
+import { submitScript } from '../../src/jobs/submitScript';
+import type { JobsContext } from '../../src/jobs/context';
+
+function sandbox(script: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'rhpc-submit-'));
+  const argLog = join(dir, 'sbatch.args');
+  writeFileSync(
+    join(dir, 'sbatch'),
+    `#!/bin/sh\necho "$@" >> '${argLog}'\nfor a in "$@"; do [ "$a" = --partition=nosuch ] && { echo 'sbatch: error: Batch job submission failed: Invalid partition name specified' >&2; exit 1; }; done\necho 4242\n`,
+  );
+  chmodSync(join(dir, 'sbatch'), 0o755);
+  const path = join(dir, 'run.sh');
+  writeFileSync(path, script);
+  const ops = new LocalOps({ PATH: `${dir}:${process.env.PATH ?? ''}` });
+  const remote = { ops: async () => ops, onDidInvalidate: () => ({ dispose: () => undefined }) };
+  const state = new Map<string, unknown>();
+  const tracked: string[] = [];
+  const ctx = {
+    log: silentLogger,
+    remote,
+    schedulers: new HostSchedulers(remote, silentLogger),
+    controller: { track: async (_h: string, ids: string[]) => void tracked.push(...ids) },
+    state: { get: (k: string, d?: unknown) => state.get(k) ?? d, update: async (k: string, v: unknown) => void state.set(k, v), keys: () => [...state.keys()] },
+  } as unknown as JobsContext;
+  return { ctx, path, tracked, argv: () => readFileSync(argLog, 'utf8').trim().split('\n'), done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The answers the test gives, in order; each pick answer names the item by its label's words. */
+function script(steps: (string | ((items: readonly QuickPickItem[]) => void))[]) {
+  const queue = [...steps];
+  const next = () => {
+    const s = queue.shift();
+    if (s === undefined) throw new Error('the code asked more than the test answers');
+    return s;
+  };
+  answers.pick = (items) => {
+    let s = next();
+    while (typeof s === 'function') {
+      s(items);
+      s = next();
+    }
+    const want = s;
+    const item = items.find((i) => i.label.replace(/\$\([^)]*\)\s*/g, '') === want);
+    if (!item) throw new Error(`no "${want}" in the pick: ${items.map((i) => i.label).join(', ')}`);
+    return item;
+  };
+  answers.input = () => {
+    const s = next();
+    if (typeof s !== 'string') throw new Error('an input box where the test expected a pick');
+    return s;
+  };
+  return { left: () => queue.length };
+}
+
+test('submit: a refused submit says sbatch once and offers Edit and Retry, which keeps every choice', async () => {
+  const sb = sandbox('#!/bin/bash\n#SBATCH --time=5\nhostname\n');
+  shown.length = 0;
+  const offered: string[][] = [];
+  answers.message = (kind, _message, actions) => {
+    if (kind === 'error') {
+      offered.push(actions);
+      return actions.includes('Edit and Retry') ? 'Edit and Retry' : undefined;
+    }
+    return undefined;
+  };
+  const descOf = (items: readonly QuickPickItem[], label: string) => items.find((i) => i.label.endsWith(label))?.description ?? '';
+  const steps = script([
+    'Partition', 'nosuch',
+    'Job name', 'mine',
+    'Submit held',
+    'Submit',
+    // Back after Edit and Retry: the partition, name and hold are as the user left them.
+    (items) => {
+      assert.match(descOf(items, 'Partition'), /^nosuch\s+changed$/);
+      assert.match(descOf(items, 'Job name'), /^mine\s+changed$/);
+      assert.ok(items.some((i) => i.label.endsWith('Submit held') && i.description === 'on'), 'still held');
+    },
+    'Partition', 'debug',
+    'Submit',
+  ]);
+  try {
+    const id = await submitScript(sb.ctx, { host: 'h', path: sb.path });
+    assert.equal(id, '4242');
+    assert.equal(steps.left(), 0);
+    const [first, second] = sb.argv();
+    assert.match(first ?? '', /--job-name=mine --partition=nosuch --hold/);
+    assert.match(second ?? '', /--job-name=mine --partition=debug --hold/);
+    const error = shown.find((s) => s.startsWith('error '));
+    assert.equal(error, 'error run.sh was not submitted: sbatch: error: Batch job submission failed: Invalid partition name specified');
+    assert.deepEqual(offered, [['Edit and Retry']]);
+    assert.ok(shown.includes('info Submitted job 4242 (held): mine on h. Release it from the Jobs view.'), shown.join('\n'));
+    assert.deepEqual(sb.tracked, ['4242']);
+  } finally {
+    answers.pick = answers.input = answers.message = undefined;
+    sb.done();
+  }
+});
+
+test('submit: dismissing the refusal ends the command without a second error', async () => {
+  const sb = sandbox('#!/bin/bash\nhostname\n');
+  shown.length = 0;
+  answers.message = () => undefined;
+  script(['Partition', 'nosuch', 'Submit']);
+  try {
+    await assert.rejects(submitScript(sb.ctx, { host: 'h', path: sb.path }), (e: unknown) => e instanceof Error && e.name === 'CancelledError');
+    assert.equal(shown.filter((s) => s.startsWith('error ')).length, 1);
+    assert.equal(vscode.workspace.textDocuments.length, 0);
+  } finally {
+    answers.pick = answers.input = answers.message = undefined;
+    sb.done();
+  }
+});
