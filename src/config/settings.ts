@@ -25,6 +25,7 @@ export interface Settings {
   'explorer.showHiddenFiles': boolean;
   'preview.cacheSizeMB': number;
   'preview.thumbnailSize': number;
+  'preview.niceLevel': number;
   'jobs.pollIntervalSeconds': number;
   'jobs.historyDays': number;
   'jobs.notifyStates': unknown;
@@ -48,6 +49,7 @@ const KEYS: Record<SettingKey, true> = {
   'explorer.showHiddenFiles': true,
   'preview.cacheSizeMB': true,
   'preview.thumbnailSize': true,
+  'preview.niceLevel': true,
   'jobs.pollIntervalSeconds': true,
   'jobs.historyDays': true,
   'jobs.notifyStates': true,

@@ -138,6 +138,7 @@ export class GalleryPanel implements vscode.Disposable {
         getOps: () => this.services.ops(this.remoteHost),
         cache,
         size: this.services.thumbnailSize(),
+        nice: this.services.niceLevel(),
         log: this.services.log,
       });
       this.thumbs = s;

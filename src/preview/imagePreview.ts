@@ -113,7 +113,7 @@ class ImagePreviewController implements vscode.Disposable {
       const report = throttle(100, (loaded: number, total: number | undefined, label: string) =>
         this.setProgress({ loaded, ...(total ? { total, fraction: loaded / total } : {}), label }),
       );
-      const img = await loadImage({ ops, cache, host, path, size: st.size, mtimeMs: st.mtimeMs, full, signal: abort.signal, onProgress: report });
+      const img = await loadImage({ ops, cache, host, path, size: st.size, mtimeMs: st.mtimeMs, full, nice: this.services.niceLevel(), signal: abort.signal, onProgress: report });
       if (abort.signal.aborted) throw new CancelledError();
       this.pin?.dispose();
       this.pin = cache.pin(img.key);

@@ -101,6 +101,7 @@ export async function makeVideoCommand(services: PreviewServices, arg: unknown, 
       try {
         return await makeVideo({
           ops,
+          nice: services.niceLevel(),
           source,
           order,
           fps,

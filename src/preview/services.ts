@@ -60,6 +60,11 @@ export class PreviewServices implements vscode.Disposable {
     return Math.round(numberSetting('preview.thumbnailSize', 64, 1024));
   }
 
+  /** Niceness of the remote work previews start (thumbnails, conversions, Make Video). */
+  niceLevel(): number {
+    return Math.round(numberSetting('preview.niceLevel', 0, 19));
+  }
+
   dispose(): void {
     for (const d of this.disposables.splice(0)) d.dispose();
   }

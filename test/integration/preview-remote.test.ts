@@ -65,8 +65,9 @@ for (const kind of ['agent', 'sftp'] as const) {
       const { entries } = await ops.list(dir);
       const files = entries.filter((e) => e.type === 'file').map((e) => e.path);
       assert.ok(files.length >= 10);
-      const { tool, results } = await renderRemote(ops, files, { maxSize: 96 });
+      const { tool, results, nice } = await renderRemote(ops, files, { maxSize: 96 });
       assert.equal(tool, 'pil');
+      assert.equal(nice, 10, 'thumbnails are made under nice 10 by default');
       results.forEach((r, i) => {
         assert.ok(r.ok, `${files[i]}: ${JSON.stringify(r)}`);
         const size = imageSize(r.data);
@@ -82,8 +83,9 @@ for (const kind of ['agent', 'sftp'] as const) {
 
     test('ImageMagick on the remote makes the same sizes; hostile names are fine', { skip }, async () => {
       const names = [1, 3, 4, 6, 9].map((i) => `${work}/${hostileFrameName(i)}`);
-      const { tool, results } = await renderRemote(ops, names, { maxSize: 64, tools: ['magick'] });
+      const { tool, results, nice } = await renderRemote(ops, names, { maxSize: 64, tools: ['magick'], nice: 3 });
       assert.equal(tool, 'magick');
+      assert.equal(nice, 3, 'the niceness asked for (convert inherits it)');
       for (const r of results) {
         assert.ok(r.ok, JSON.stringify(r));
         assert.deepEqual([imageSize(r.data)?.width, imageSize(r.data)?.height], [64, 48]);

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { ffmpegVideoArgv, framePattern, frameName, ProgressParser, SCALE_FILTER, type FfmpegProgress } from '../../src/core/preview/ffmpeg';
 import { commonFrameExt, orderFrames, remoteScript } from '../../src/core/preview/makeVideo';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 test('mp4 argv: image2 pattern, even-size yuv420p filter, x264, progress target, file: output', () => {
   const argv = ffmpegVideoArgv({ frameDir: '/w/d', frameExt: 'png', fps: 12, format: 'mp4', output: '/out/my video.mp4', progress: '/w/d/progress' });
@@ -105,10 +108,30 @@ test('frames must share one format (jpg and jpeg count as one)', () => {
 
 test('the remote script links hostile names verbatim (checked with a real sh -n and a dry run)', () => {
   const hostile = ["/d/it's $(touch pwned) `id`.png", '/d/new\nline.png', '/d/-rf *.png', '/d/données 数据.png'];
-  const script = remoteScript(hostile.map((path) => ({ path, mtimeMs: 0 })), '/w/.work dir', 'png', ['ffmpeg', '-i', 'x']);
+  const script = remoteScript(hostile.map((path) => ({ path, mtimeMs: 0 })), '/w/.work dir', 'png', ['ffmpeg', '-i', 'x'], 0);
   execFileSync('sh', ['-n', '-c', script]);
+  assert.ok(!script.includes('nice'), 'niceness 0: not niced');
   // Replace ln/exec by echoes of their arguments to see what the shell would pass.
   const dry = script.replace(/^ln -s -- /gm, 'printf "%s\\0" ').replace(/^echo \$\$ > .*$/m, '').replace(/^exec .*$/m, '');
   const out = execFileSync('sh', ['-c', dry]).toString('utf8').split('\0').slice(0, -1);
   assert.deepEqual(out, hostile.flatMap((h, i) => [h, `/w/.work dir/${frameName(i + 1, 'png')}`]));
+});
+
+test('the remote encode runs under nice (default 10) when the host has it, and plainly when not', () => {
+  const script = remoteScript([{ path: '/d/a.png', mtimeMs: 0 }], '/w', 'png', ['ffmpeg', '-i', 'x']);
+  assert.match(script, /^if command -v nice >\/dev\/null 2>&1; then exec nice -n 10 ffmpeg -i x; fi\nexec ffmpeg -i x\n$/m);
+  // Run the tail with stand-ins: PATH with and without `nice`; ffmpeg prints its niceness.
+  const bin = mkdtempSync(join(tmpdir(), 'rhpc-nice-'));
+  try {
+    writeFileSync(join(bin, 'ffmpeg'), '#!/bin/sh\nps -o ni= -p $$ | tr -d " "\n', { mode: 0o755 });
+    const tail = script.split('\n').filter((l) => /^(if command|exec)/.test(l)).join('\n');
+    const sys = '/usr/bin:/bin';
+    assert.equal(execFileSync('/bin/sh', ['-c', tail], { env: { PATH: `${bin}:${sys}` } }).toString().trim(), '10');
+    symlinkSync('/bin/sh', join(bin, 'sh'));
+    symlinkSync(execFileSync('/bin/sh', ['-c', 'command -v ps']).toString().trim(), join(bin, 'ps'));
+    symlinkSync(execFileSync('/bin/sh', ['-c', 'command -v tr']).toString().trim(), join(bin, 'tr'));
+    assert.equal(execFileSync('/bin/sh', ['-c', tail], { env: { PATH: bin } }).toString().trim(), '0', 'no nice on PATH: ffmpeg all the same');
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });

@@ -16,6 +16,8 @@ import { renderRemote } from './thumbnails';
 
 export interface ImageLoadOptions {
   ops: RemoteOps;
+  /** Niceness of a remote conversion (default 10). */
+  nice?: number;
   cache: PreviewCache;
   host: string;
   path: string;
@@ -72,7 +74,7 @@ export async function loadImage(o: ImageLoadOptions): Promise<LoadedImage> {
   const render = async (maxSide: number, label: string): Promise<LoadedImage | undefined> => {
     const variant = maxSide ? `preview-${maxSide}` : 'converted';
     o.onProgress?.(0, undefined, label);
-    const batch = await renderRemote(o.ops, [o.path], { maxSize: maxSide, format: maxSide ? 'auto' : 'png', signal: o.signal, workers: 1 });
+    const batch = await renderRemote(o.ops, [o.path], { maxSize: maxSide, format: maxSide ? 'auto' : 'png', signal: o.signal, workers: 1, ...(o.nice !== undefined ? { nice: o.nice } : {}) });
     const r = batch.results[0];
     if (!r.ok) {
       if (r.unsupported) return undefined;

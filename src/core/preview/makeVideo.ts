@@ -21,6 +21,7 @@ import type { RemoteEntry, RemoteOps } from '../remote/types';
 import { commandLine, quoteArg } from '../ssh/quote';
 import { ffmpegVideoArgv, frameName, ProgressParser, type FfmpegProgress, type VideoFormat } from './ffmpeg';
 import { basename, dirname, extOf, FRAME_EXTS, formatGroup, naturalCompare } from './mime';
+import { DEFAULT_NICE } from './thumbnails';
 
 export type FrameOrder = 'name' | 'mtime';
 
@@ -40,6 +41,8 @@ export interface MakeVideoProgress {
 
 export interface MakeVideoOptions {
   ops: RemoteOps;
+  /** Niceness of the remote encode (default 10; 0: not niced). */
+  nice?: number;
   /** A folder (its images), or image paths. */
   source: { folder: string } | { paths: string[] };
   order: FrameOrder;
@@ -172,12 +175,15 @@ export async function makeVideo(o: MakeVideoOptions): Promise<MakeVideoResult> {
 }
 
 /** The script run on the remote: makes the frame links, records its pid, becomes ffmpeg. */
-export function remoteScript(frames: Frame[], workDir: string, ext: string, ffmpegArgv: string[]): string {
+export function remoteScript(frames: Frame[], workDir: string, ext: string, ffmpegArgv: string[], nice = DEFAULT_NICE): string {
   // The links and the pid file are private (umask 077); the video gets the user's usual mode.
   const lines = ['#!/bin/sh', '# Written by Remote HPC (make video); removed when the video is done.', 'set -e', 'user_umask=$(umask)', 'umask 077'];
   frames.forEach((f, i) => lines.push(`ln -s -- ${quoteArg(f.path)} ${quoteArg(`${workDir}/${frameName(i + 1, ext)}`)}`));
   lines.push(`echo $$ > ${quoteArg(`${workDir}/pid`)}`);
   lines.push('umask "$user_umask"');
+  // Under nice when it exists (it is POSIX): the encode yields to interactive users; nice execs
+  // ffmpeg in the same process, so the pid file and the kill script still find it.
+  if (nice > 0) lines.push(`if command -v nice >/dev/null 2>&1; then exec ${commandLine(['nice', '-n', String(nice), ...ffmpegArgv])}; fi`);
   lines.push(`exec ${commandLine(ffmpegArgv)}`);
   return lines.join('\n') + '\n';
 }
@@ -227,7 +233,7 @@ async function makeRemote(o: MakeVideoOptions, frames: Frame[], ext: string, ffm
     workDir = await privateRemoteDir(ops, outDir);
     const progressFile = `${workDir}/progress`;
     const argv = ffmpegVideoArgv({ ffmpeg, frameDir: workDir, frameExt: ext, fps: o.fps, format: o.format, output: tmpOut, progress: progressFile, crf: o.crf });
-    const script = remoteScript(frames, workDir, ext, argv);
+    const script = remoteScript(frames, workDir, ext, argv, o.nice);
     await ops.writeFileAtomic(`${workDir}/run.sh`, Buffer.from(script, 'utf8'), { create: true, overwrite: true });
     await ops.writeFileAtomic(progressFile, Buffer.alloc(0), { create: true, overwrite: true });
     await chmodRemote(ops, '600', [`${workDir}/run.sh`, progressFile]);

@@ -33,6 +33,9 @@ function thumbsSource(): string {
 
 export type RemoteTool = 'pil' | 'magick';
 
+/** Remote preview work yields to interactive users on a shared login node. */
+export const DEFAULT_NICE = 10;
+
 export interface RenderOptions {
   /** Longest side in pixels; 0 keeps the size (format conversion only). */
   maxSize: number;
@@ -45,6 +48,8 @@ export interface RenderOptions {
   signal?: AbortSignal;
   /** The python interpreter (default python3). */
   python?: string;
+  /** Niceness on the remote host (default 10; 0: not niced). */
+  nice?: number;
 }
 
 type RenderResult =
@@ -66,10 +71,13 @@ export interface RenderBatch {
   tool: RemoteTool | null;
   /** Index-aligned with the paths asked for. */
   results: RenderResult[];
+  /** The renderer's niceness on the remote, as it reported it. */
+  nice?: number;
 }
 
 interface RecordHeader {
   hello?: number;
+  nice?: number;
   tool?: RemoteTool | null;
   i?: number;
   ok?: boolean;
@@ -109,6 +117,7 @@ export async function renderRemote(ops: RemoteOps, paths: string[], opts: Render
     quality: opts.quality ?? 82,
     workers: opts.workers ?? 4,
     tools: opts.tools ?? ['pil', 'magick'],
+    nice: opts.nice ?? DEFAULT_NICE,
   };
   let res;
   try {
@@ -150,7 +159,7 @@ export async function renderRemote(ops: RemoteOps, paths: string[], opts: Render
       results[h.i] = { ok: false, error: h.error ?? 'Failed', unsupported: h.unsupported === true };
     }
   }
-  return { tool: hello.header.tool ?? null, results };
+  return { tool: hello.header.tool ?? null, results, ...(typeof hello.header.nice === 'number' ? { nice: hello.header.nice } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,6 +186,8 @@ export interface ThumbnailServiceOptions {
   concurrency?: number;
   /** Without a remote tool, originals up to this size are fetched instead (default 1 MiB). */
   fetchOriginalMaxBytes?: number;
+  /** Niceness of the remote renderer (default 10). */
+  nice?: number;
   log?: Logger;
 }
 
@@ -298,7 +309,7 @@ export class ThumbnailService implements Disposable {
     if (this.remoteTool === null) {
       results = misses.map(() => ({ ok: false, error: 'No image tool on the remote host', unsupported: true }));
     } else {
-      const batchRes = await renderRemote(ops, misses.map((t) => t.path), { maxSize: this.opts.size, signal: this.abort.signal, workers: 4 });
+      const batchRes = await renderRemote(ops, misses.map((t) => t.path), { maxSize: this.opts.size, signal: this.abort.signal, workers: 4, ...(this.opts.nice !== undefined ? { nice: this.opts.nice } : {}) });
       if (this.remoteTool === undefined || batchRes.tool !== null) this.remoteTool = batchRes.tool;
       results = batchRes.results;
     }

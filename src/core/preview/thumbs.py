@@ -164,11 +164,15 @@ def one(i, path, req, tools):
 
 def main():
     req = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    try:
+        os.nice(max(0, min(19, int(req.get("nice") or 0))))
+    except (OSError, ValueError, AttributeError):
+        pass  # best effort: an unniced thumbnail beats none
     wanted = req.get("tools")
     if wanted is None:
         wanted = ["pil", "magick"]
     tools = [t for t in wanted if (t == "pil" and HAVE_PIL) or (t == "magick" and CONVERT)]
-    emit({"hello": 1, "tool": tools[0] if tools else None})
+    emit({"hello": 1, "tool": tools[0] if tools else None, "nice": os.nice(0)})
     paths = req.get("paths") or []
     workers = max(1, min(int(req.get("workers") or 4), 16, len(paths) or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
