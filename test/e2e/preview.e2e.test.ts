@@ -4,7 +4,9 @@
  * gallery and count thumbnails (virtualised: rendered cells < images); make a WebM from the
  * folder through the quick picks and watch <video> reach readyState >= 2 with the right
  * duration; zoom a wide and a tall image (Fit keeps the aspect ratio and shows it all, 300 % is
- * 3× both ways and pans both ways). Screenshots go to test-results/e2e/.
+ * 3× both ways and pans both ways); open images from the gallery by click and by Enter (the
+ * image gets the keyboard) and Reload Window (every tab comes back, the zoom too). Screenshots go
+ * to test-results/e2e/.
  *
  * Needs: the sandbox, the e2e toolchain (scripts/e2e/install.sh) and a built extension.
  */
@@ -394,23 +396,46 @@ test('gallery → image: the keys go to the image; image and gallery tabs come b
       assert.match(after.selected ?? '', /\/b\.png$/, 'the gallery selection did not move');
       await screenshot(page, 'preview-focus-1-opened');
 
-      // A reload brings back both image tabs (custom editors) and the gallery (its serializer),
-      // the zoomed one at the zoom it had.
+      // The same from the keyboard: back in the gallery, → selects c.png and Enter opens it.
+      await gallery.locator('.cell[data-path$="/a.png"]').click();
+      await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="a.png"][data-loaded="true"]', timeoutMs: 60_000 });
+      // A click on the gallery's empty space gives it the keyboard (a.png stays selected).
+      const vp = gallery.locator('.viewport');
+      const vpBox = await vp.boundingBox();
+      assert.ok(vpBox);
+      await vp.click({ position: { x: vpBox.width - 20, y: vpBox.height - 20 } });
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('Enter');
+      const cImage = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="c.png"][data-loaded="true"]', timeoutMs: 60_000 });
+      const cFocus = await eventually(
+        async () => ({ gallery: await gallery.evaluate(() => (globalThis as unknown as { document: { hasFocus(): boolean } }).document.hasFocus()), image: await cImage.evaluate(() => (globalThis as unknown as { document: { hasFocus(): boolean } }).document.hasFocus()) }),
+        (f) => f.image,
+        5000,
+      );
+      const cFit = await cImage.locator('[data-testid="zoom"]').textContent();
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('+');
+      const cAfter = { label: await cImage.locator('[data-testid="zoom"]').textContent(), selected: await gallery.locator('.cell.selected').getAttribute('data-path') };
+      console.log(`after Enter on c.png: focus ${JSON.stringify(cFocus)}, label ${cFit} -> ${JSON.stringify(cAfter)}`);
+      assert.deepEqual(cFocus, { gallery: false, image: true }, 'c.png, opened with Enter, has the keyboard');
+      assert.notEqual(cAfter.label, cFit, 'the + key zoomed c.png');
+      assert.match(cAfter.selected ?? '', /\/c\.png$/, 'the gallery selection did not move');
+
+      // Reload Window brings back every tab: the images (custom editors; the active one at its
+      // zoom, kept in the webview state) and the gallery (its serializer).
+      const tabs = page.locator('.tabs-container .tab');
+      const tabLabels = async (): Promise<string[]> => (await tabs.allTextContents()).map((t) => t.trim()).sort();
+      const before = await tabLabels();
+      assert.ok(before.includes('c.png') && before.some((t) => t.startsWith('Images: ')), `tabs before the reload: ${before.join(', ')}`);
       await runCommand(page, 'Developer: Reload Window');
       await page.waitForEvent('framenavigated', { timeout: 30_000 });
       await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
-      const tabs = page.locator('.tabs-container .tab');
-      const labels = await eventually(
-        async () => (await tabs.allTextContents()).map((t) => t.trim()).sort(),
-        (l) => l.length >= 3,
-        30_000,
-      );
+      const labels = await eventually(tabLabels, (l) => l.length >= before.length, 30_000);
       console.log(`tabs after the reload: ${labels.join(', ')}`);
-      assert.deepEqual(labels, ['Images: ' + dir, 'a.png', 'b.png'].sort());
-      const back = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="b.png"][data-loaded="true"]', timeoutMs: 60_000 });
-      assert.equal(await back.locator('[data-testid="zoom"]').textContent(), after.label, 'the zoom came back');
-      await page.locator('.tabs-container .tab', { hasText: 'a.png' }).click();
-      await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="a.png"][data-loaded="true"]', timeoutMs: 60_000 });
+      assert.deepEqual(labels, before);
+      const back = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="c.png"][data-loaded="true"]', timeoutMs: 60_000 });
+      assert.equal(await back.locator('[data-testid="zoom"]').textContent(), cAfter.label, 'c.png came back at its zoom');
       await page.locator('.tabs-container .tab', { hasText: 'Images:' }).click();
       const galleryBack = await webviewFrame(page, { selector: 'body[data-view="gallery"]', timeoutMs: 60_000 });
       await eventually(() => galleryBack.locator('[data-testid="count"]').textContent(), (t) => t === '3 images');
