@@ -4,10 +4,11 @@ import { hostKeyQuestionText } from '../core/ssh/knownHosts';
 
 /** Answers the core's authentication questions with VS Code input boxes and dialogs. */
 export class VsCodePrompter implements AuthPrompter {
-  async password(host: string, user: string): Promise<string | undefined> {
+  /** `retry` (the last answer was refused, n of max) leads the prompt, so asking again never looks like the first time. */
+  async password(host: string, user: string, retry?: string): Promise<string | undefined> {
     return vscode.window.showInputBox({
       title: `Remote HPC: ${user}@${host}`,
-      prompt: `Password for ${user}@${host}`,
+      prompt: retry ?? `Password for ${user}@${host}`,
       password: true,
       ignoreFocusOut: true,
     });
@@ -23,12 +24,12 @@ export class VsCodePrompter implements AuthPrompter {
   }
 
   /** One input box per server prompt, in order; the echo flag decides whether input is masked. */
-  async keyboardInteractive(host: string, name: string, instructions: string, prompts: { prompt: string; echo: boolean }[]): Promise<string[] | undefined> {
+  async keyboardInteractive(host: string, name: string, instructions: string, prompts: { prompt: string; echo: boolean }[], retry?: string): Promise<string[] | undefined> {
     const answers: string[] = [];
     for (const [i, p] of prompts.entries()) {
       const answer = await vscode.window.showInputBox({
         title: `Remote HPC: ${name || host}${prompts.length > 1 ? ` (${i + 1}/${prompts.length})` : ''}`,
-        prompt: [instructions, p.prompt].filter(Boolean).join(' — ').trim(),
+        prompt: [i === 0 ? retry : undefined, instructions, p.prompt].filter(Boolean).join(' — ').trim(),
         password: !p.echo,
         ignoreFocusOut: true,
       });

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import { CancelledError } from '../core/cancel';
+import { retryableLogin } from '../core/ssh/errors';
 
 /** Errors carrying a message written for users (SshError and friends) set this. */
 interface Presentable {
@@ -33,8 +34,12 @@ export function registerCommand(log: Logger, id: string, handler: (...args: neve
         return undefined;
       }
       log.error(`${id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      void vscode.window.showErrorMessage(presentError(err), 'Show Log').then((choice) => {
-        if (choice) void vscode.commands.executeCommand('remoteHpc.showLog');
+      // A refused password or code is never retried by itself; this button is the explicit retry.
+      const retryHost = retryableLogin(err);
+      const actions = retryHost ? ['Try Again', 'Show Log'] : ['Show Log'];
+      void vscode.window.showErrorMessage(presentError(err), ...actions).then((choice) => {
+        if (choice === 'Try Again') void vscode.commands.executeCommand('remoteHpc.connect', retryHost);
+        else if (choice) void vscode.commands.executeCommand('remoteHpc.showLog');
       });
       return undefined;
     }

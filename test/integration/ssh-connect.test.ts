@@ -4,7 +4,7 @@
  * (unknown accepted/refused, changed key refused after rotate-hostkey.sh).
  * Every test uses a temp copy of known_hosts; ~/.ssh is never read or written.
  */
-import { test, before, after } from 'node:test';
+import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,13 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'ssh2';
 import { sandbox, type SandboxDetails } from '../support/sandbox';
-import { sandboxSkip } from '../support/prerequisites';
-import { memoryLogger, recordingPrompter, tempKnownHosts, totp } from '../support/sshKit';
+import { requirePrereq, sandboxSkip } from '../support/prerequisites';
+import { memoryLogger, recordingPrompter, sshdAuthLog, tempKnownHosts, totp } from '../support/sshKit';
 import { waitUntil } from '../support/wait';
 import { connect, type ConnectOptions } from '../../src/core/ssh/connect';
 import { ClientSession } from '../../src/core/ssh/session';
 import { HostDirectory, SshConfig, type HostConfig } from '../../src/core/ssh/sshConfig';
-import { SshError } from '../../src/core/ssh/errors';
+import { SshError, retryableLogin } from '../../src/core/ssh/errors';
 import { PassphraseCache, type HostKeyQuestion } from '../../src/core/ssh/auth';
 import { hostKeyQuestionText } from '../../src/core/ssh/knownHosts';
 
@@ -146,17 +146,77 @@ test('2FA: publickey then keyboard-interactive TOTP from oathtool', { skip }, as
   assert.match(p.asked[0], /^kbd .+\/false$/, 'the code prompt is not echoed');
 });
 
-test('2FA with a wrong code: three rounds, then an interactive auth failure', { skip }, async (t) => {
+/** sshd's count of refused answers on the one connection that had any, when its log is readable (root). */
+function sshdFailures(t: TestContext, log: ReturnType<typeof sshdAuthLog>): number | undefined {
+  if (!log) {
+    requirePrereq('a readable sshd log', false, `run as root to read ${d.sandboxDir}/log`);
+    t.diagnostic(`${d.sandboxDir}/log is not readable: sshd's own count is not checked`);
+    return undefined;
+  }
+  const byPort = log.failures(d.user);
+  assert.equal(byPort.size, 1, `one connection with refused answers in sshd's log: ${JSON.stringify([...byPort])}`);
+  return [...byPort.values()][0];
+}
+
+test('wrong passwords (sshd 2222, PAM keyboard-interactive + password): asked 3 times in total, each retry says so; sshd saw 3', { skip }, async (t) => {
   const kh = tempKnownHosts(d);
   t.after(kh.cleanup);
+  const log = memoryLogger();
+  const authLog = sshdAuthLog(join(d.sandboxDir, 'log', 'sshd-main.log'));
+  authLog?.since();
+  const retries: string[] = [];
+  const p = recordingPrompter({ keyboard: () => 'wrong-password', password: 'wrong-password' });
+  const prompter = {
+    ...p,
+    keyboardInteractive: (...a: Parameters<typeof p.keyboardInteractive>) => (retries.push(a[4] ?? ''), p.keyboardInteractive(...a)),
+    password: (...a: Parameters<typeof p.password>) => (retries.push(a[2] ?? ''), p.password(...a)),
+  };
+  // No key: sshd offers publickey, keyboard-interactive and password; today's OpenSSH client would answer 3 + 3.
+  const cfg = { ...hosts.resolve('hpc-sandbox'), identityFiles: [] };
+  await assert.rejects(connect(cfg, opts(kh.file, { prompter, logger: log, readyTimeoutMs: 30_000 })), (e: unknown) => {
+    assert.ok(e instanceof SshError, String(e));
+    assert.equal(e.kind, 'auth-failed');
+    assert.equal(e.interactive, true, 'the pool must not retry this by itself');
+    assert.equal(e.message, `Login to hpc-sandbox failed: wrong password for ${d.user}@hpc-sandbox, 3 of 3 tries used (NumberOfPasswordPrompts).`);
+    return true;
+  });
+  assert.equal(p.asked.length, 3, p.asked.join('\n'));
+  assert.deepEqual(retries, ['', `Wrong password for ${d.user}@hpc-sandbox, try again (2 of 3)`, `Wrong password for ${d.user}@hpc-sandbox, try again (3 of 3)`]);
+  assert.ok(!log.lines.some((l) => l.includes('wrong-password')), 'answers never reach the log');
+  const seen = sshdFailures(t, authLog);
+  if (seen !== undefined) assert.equal(seen, 3, 'sshd refused exactly the three answers');
+
+  // NumberOfPasswordPrompts from the host's SSH config caps it lower; a right answer on the retry logs in.
+  const strict = new HostDirectory(await SshConfig.parse(`Host strict\n  HostName ${d.host}\n  Port ${d.port}\n  User ${d.user}\n  NumberOfPasswordPrompts 2\n`, { home }));
+  const answers = ['wrong-password', d.password];
+  const p2 = recordingPrompter({ keyboard: () => answers.shift() });
+  const client = await connect({ ...strict.resolve('strict'), identityFiles: [] }, opts(kh.file, { prompter: p2, readyTimeoutMs: 30_000 }));
+  t.after(() => client.end());
+  assert.equal(await run(client, ['whoami']), d.user);
+  assert.equal(p2.asked.length, 2);
+  p.asked.length = 0;
+  await assert.rejects(connect({ ...strict.resolve('strict'), identityFiles: [] }, opts(kh.file, { prompter: p, readyTimeoutMs: 30_000 })), /2 of 2 tries used/);
+  assert.equal(p.asked.length, 2, p.asked.join('\n'));
+});
+
+test('2FA with a wrong TOTP code (sshd 2223): asked once, then a clear auth failure the user may retry; sshd saw 1', { skip }, async (t) => {
+  const kh = tempKnownHosts(d);
+  t.after(kh.cleanup);
+  const authLog = sshdAuthLog(join(d.sandboxDir, 'log', 'sshd-2fa.log'));
+  authLog?.since();
   const p = recordingPrompter({ keyboard: () => '000000' });
   await assert.rejects(connect(hosts.resolve('hpc-sandbox-2fa'), opts(kh.file, { prompter: p })), (e: unknown) => {
     assert.ok(e instanceof SshError, String(e));
     assert.equal(e.kind, 'auth-failed');
     assert.equal(e.interactive, true, 'the pool must not retry this by itself');
+    assert.match(e.message, new RegExp(`^Login to hpc-sandbox-2fa failed: the one-time code for ${d.user}@hpc-sandbox-2fa was not accepted \\(not retried`));
+    assert.equal(retryableLogin(e), 'hpc-sandbox-2fa', '"Try Again" reconnects this host');
     return true;
   });
-  assert.equal(p.asked.length, 3);
+  assert.equal(p.asked.length, 1, p.asked.join('\n'));
+  assert.match(p.asked[0], /^kbd One-time password/);
+  const seen = sshdFailures(t, authLog);
+  if (seen !== undefined) assert.equal(seen, 1, 'sshd refused one code');
 });
 
 test('ProxyJump: hpc-sandbox-jump reaches 2223 through 2222 (forwardOut hop), with 2FA on the target', { skip }, async (t) => {

@@ -3,7 +3,7 @@
  * asked, a TOTP source, temp known_hosts copies and a logger that keeps its lines.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuthPrompter } from '../../src/core/ssh/auth';
@@ -78,4 +78,29 @@ export function memoryLogger(): MemoryLogger {
     (m: string | Error, ...args: unknown[]) =>
       lines.push(`${level} ${m instanceof Error ? m.message : m}${args.length ? ` ${args.map(String).join(' ')}` : ''}`);
   return { lines, trace: put('trace'), debug: put('debug'), info: put('info'), warn: put('warn'), error: put('error') };
+}
+
+/**
+ * sshd's own count of refused password and keyboard-interactive answers (its LogLevel VERBOSE
+ * log, .sandbox/log/sshd-*.log): `since()` marks the log's end, `failures()` then lists, per
+ * client port, the `Failed password|keyboard-interactive/pam for <user>` lines written after it.
+ * Undefined when the log cannot be read (not root).
+ */
+export function sshdAuthLog(file: string): { since(): void; failures(user: string): Map<number, number> } | undefined {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch {
+    return undefined;
+  }
+  let offset = 0;
+  return {
+    since: () => void (offset = statSync(file).size),
+    failures: (user) => {
+      const text = readFileSync(file).subarray(offset).toString('utf8');
+      const byPort = new Map<number, number>();
+      const re = new RegExp(`^Failed (?:password|keyboard-interactive/pam) for ${user} from \\S+ port (\\d+) `, 'gm');
+      for (const m of text.matchAll(re)) byPort.set(Number(m[1]), (byPort.get(Number(m[1])) ?? 0) + 1);
+      return byPort;
+    },
+  };
 }

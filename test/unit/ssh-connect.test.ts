@@ -16,7 +16,7 @@ import { connect, type ConnectOptions } from '../../src/core/ssh/connect';
 import { waitUntil } from '../support/wait';
 import { PassphraseCache, passwordSecretKey, type AuthPrompter, type SecretStore } from '../../src/core/ssh/auth';
 import { fingerprint, hostKeyQuestionText } from '../../src/core/ssh/knownHosts';
-import { SshError } from '../../src/core/ssh/errors';
+import { SshError, retryableLogin } from '../../src/core/ssh/errors';
 import { CancelledError } from '../../src/core/cancel';
 import type { HostConfig } from '../../src/core/ssh/sshConfig';
 
@@ -63,16 +63,16 @@ interface PromptLog {
 
 function prompter(answers: Partial<AuthPrompter>, log: PromptLog = { calls: [] }): AuthPrompter {
   return {
-    password: async (host, user) => {
-      log.calls.push(`password ${user}@${host}`);
+    password: async (host, user, retry) => {
+      log.calls.push(`password ${user}@${host}${retry ? ` | ${retry}` : ''}`);
       return answers.password ? answers.password(host, user) : undefined;
     },
     passphrase: async (path) => {
       log.calls.push(`passphrase ${path}`);
       return answers.passphrase ? answers.passphrase(path) : undefined;
     },
-    keyboardInteractive: async (host, name, instructions, prompts) => {
-      log.calls.push(`kbd ${prompts.map((p) => `${p.prompt}/${p.echo}`).join(',')}`);
+    keyboardInteractive: async (host, name, instructions, prompts, retry) => {
+      log.calls.push(`kbd ${prompts.map((p) => `${p.prompt}/${p.echo}`).join(',')}${retry ? ` | ${retry}` : ''}`);
       return answers.keyboardInteractive ? answers.keyboardInteractive(host, name, instructions, prompts) : undefined;
     },
     confirmHostKey: async (info) => {
@@ -251,7 +251,11 @@ test('password: retried after a wrong answer, remembered in the SecretStore, for
   good = 'changed';
   answers.push('changed');
   (await connect(hostConfig(srv.port, kh), { ...base(p), secretStore })).end();
-  assert.deepEqual(log.calls, ['password alice@test-host'], 'a refused remembered password is replaced by a prompt');
+  assert.deepEqual(
+    log.calls,
+    ['password alice@test-host | The saved password for alice@test-host was refused; enter the current one (2 of 3)'],
+    'a refused remembered password is replaced by a prompt that says so',
+  );
   await waitUntil('the new password remembered', () => store.get(key) === 'changed', 5000);
 });
 
@@ -269,6 +273,85 @@ test('failed password logins are auth-failed and flagged interactive; cancelling
   const started = Date.now();
   await assert.rejects(connect(hostConfig(srv.port, kh), base(prompter({}))), CancelledError);
   assert.ok(Date.now() - started < 2000);
+});
+
+test('wrong passwords: NumberOfPasswordPrompts answers in total across keyboard-interactive and password, each retry saying so', async (t) => {
+  let answersReceived = 0;
+  const srv = await startServer((ctx) => {
+    const methods: ('keyboard-interactive' | 'password')[] = ['keyboard-interactive', 'password'];
+    if (ctx.method === 'password') {
+      answersReceived++;
+      return ctx.reject(methods);
+    }
+    if (ctx.method === 'keyboard-interactive') {
+      return ctx.prompt([{ prompt: 'Password: ', echo: false }], () => {
+        answersReceived++;
+        ctx.reject(methods);
+      });
+    }
+    ctx.reject(methods);
+  });
+  t.after(() => stopServer(srv));
+  const kh = knownHosts('kh-budget', trusted(srv.port));
+  const log: PromptLog = { calls: [] };
+  const p = prompter({ password: async () => 'wrong', keyboardInteractive: async (_h, _n, _i, q) => q.map(() => 'wrong') }, log);
+  await assert.rejects(connect(hostConfig(srv.port, kh), base(p)), (e: unknown) => {
+    assert.ok(e instanceof SshError, String(e));
+    assert.equal(e.kind, 'auth-failed');
+    assert.equal(e.interactive, true);
+    assert.equal(e.message, 'Login to test-host failed: wrong password for alice@test-host, 3 of 3 tries used (NumberOfPasswordPrompts).');
+    return true;
+  });
+  assert.deepEqual(log.calls, [
+    'kbd Password: /false',
+    'kbd Password: /false | Wrong password for alice@test-host, try again (2 of 3)',
+    'kbd Password: /false | Wrong password for alice@test-host, try again (3 of 3)',
+  ]);
+  assert.equal(answersReceived, 3, 'the server saw three answers, not three per method');
+
+  // NumberOfPasswordPrompts 1 (from the host's config); the password method alone obeys it too.
+  log.calls.length = 0;
+  answersReceived = 0;
+  await assert.rejects(connect(hostConfig(srv.port, kh, { numberOfPasswordPrompts: 1 }), base(p)), SshError);
+  assert.deepEqual(log.calls, ['kbd Password: /false']);
+  log.calls.length = 0;
+  await assert.rejects(connect(hostConfig(srv.port, kh, { preferredAuthentications: ['password'], numberOfPasswordPrompts: 2 }), base(p)), SshError);
+  assert.deepEqual(log.calls, ['password alice@test-host', 'password alice@test-host | Wrong password for alice@test-host, try again (2 of 2)']);
+  assert.equal(answersReceived, 3);
+});
+
+test('a wrong one-time code is asked once and fails clearly; a keyboard-interactive refused unasked falls through to password', async (t) => {
+  let codes = 0;
+  const srv = await startServer((ctx) => {
+    if (ctx.method !== 'keyboard-interactive') return ctx.reject(['keyboard-interactive']);
+    ctx.prompt([{ prompt: 'Verification code: ', echo: false }], () => {
+      codes++;
+      ctx.reject(['keyboard-interactive']);
+    });
+  });
+  t.after(() => stopServer(srv));
+  const kh = knownHosts('kh-otp', trusted(srv.port));
+  const log: PromptLog = { calls: [] };
+  const p = prompter({ keyboardInteractive: async () => ['000000'] }, log);
+  await assert.rejects(connect(hostConfig(srv.port, kh), base(p)), (e: unknown) => {
+    assert.ok(e instanceof SshError, String(e));
+    assert.equal(e.kind, 'auth-failed');
+    assert.match(e.message, /^Login to test-host failed: the one-time code for alice@test-host was not accepted \(not retried/);
+    assert.equal(retryableLogin(e), 'test-host', 'the user may retry it by hand');
+    return true;
+  });
+  assert.deepEqual(log.calls, ['kbd Verification code: /false']);
+  assert.equal(codes, 1);
+
+  const quiet = await startServer((ctx) => {
+    if (ctx.method === 'password' && ctx.password === 'pw') return ctx.accept();
+    ctx.reject(['keyboard-interactive', 'password']); // keyboard-interactive refused without a question
+  });
+  t.after(() => stopServer(quiet));
+  const kh2 = knownHosts('kh-quiet', trusted(quiet.port));
+  const log2: PromptLog = { calls: [] };
+  (await connect(hostConfig(quiet.port, kh2), base(prompter({ password: async () => 'pw' }, log2)))).end();
+  assert.deepEqual(log2.calls, ['password alice@test-host']);
 });
 
 test('no usable method: auth-failed, not interactive', async (t) => {

@@ -8,12 +8,17 @@ import { OpenSSHAgent, utils, type AnyAuthMethod, type AuthenticationType, type 
 import { CancelledError } from '../cancel';
 import { silentLogger, type Logger } from '../log';
 import type { KnownKey } from './knownHosts';
+import { LoginAttempts, answerKindOf, passwordPromptLimit } from './loginAttempts';
 
-/** Questions the core asks the user. `undefined` means the user cancelled. */
+/**
+ * Questions the core asks the user. `undefined` means the user cancelled. `retry`, when given,
+ * says the previous answer was refused and how many tries are left ("Wrong password for
+ * alice@hpc, try again (2 of 3)"): show it with the question.
+ */
 export interface AuthPrompter {
-  password(host: string, user: string): Promise<string | undefined>;
+  password(host: string, user: string, retry?: string): Promise<string | undefined>;
   passphrase(keyPath: string): Promise<string | undefined>;
-  keyboardInteractive(host: string, name: string, instructions: string, prompts: { prompt: string; echo: boolean }[]): Promise<string[] | undefined>;
+  keyboardInteractive(host: string, name: string, instructions: string, prompts: { prompt: string; echo: boolean }[], retry?: string): Promise<string[] | undefined>;
   confirmHostKey(info: HostKeyQuestion): Promise<boolean>;
 }
 
@@ -74,8 +79,6 @@ export class PassphraseCache {
 const processPassphrases = new PassphraseCache();
 
 const MAX_PASSPHRASE_TRIES = 3;
-const MAX_PASSWORD_TRIES = 3;
-const MAX_KEYBOARD_TRIES = 3;
 
 function isEncryptedKeyError(err: Error): boolean {
   return /no passphrase given/i.test(err.message);
@@ -212,6 +215,8 @@ export interface AuthSequenceOptions {
   onCancel?: () => void;
   /** PreferredAuthentications order; default publickey, keyboard-interactive, password. Others are ignored. */
   preferred?: readonly string[];
+  /** NumberOfPasswordPrompts: password and keyboard-interactive answers in total; default 3. */
+  passwordPrompts?: number;
 }
 
 type Step = 'agent' | 'identities' | 'keyboard-interactive' | 'password';
@@ -238,11 +243,13 @@ export class AuthSequence {
   interactiveTried = false;
   /** Methods attempted, in order (for logs and errors). */
   readonly tried: string[] = [];
+  /** The interactive answers sent, and why asking stopped (for the error). */
+  readonly attempts: LoginAttempts;
   private readonly steps: Step[];
   private stepIndex = 0;
   private identityIndex = 0;
-  private keyboardTries = 0;
-  private passwordTries = 0;
+  /** The last request was keyboard-interactive and the server has not asked anything in it yet. */
+  private keyboardUnprompted = false;
   private storedPasswordTried = false;
   private lastWasStoredPassword = false;
   private noneTried = false;
@@ -256,6 +263,7 @@ export class AuthSequence {
     this.log = o.logger ?? silentLogger;
     this.prompting = o.prompting ?? ((ask) => ask());
     this.steps = stepsFor(o.preferred ?? DEFAULT_PREFERRED);
+    this.attempts = new LoginAttempts(`${o.user}@${o.host}`, passwordPromptLimit(o.passwordPrompts));
   }
 
   readonly handler: AuthHandlerMiddleware = (methodsLeft, partial, next) => {
@@ -292,6 +300,10 @@ export class AuthSequence {
 
   private async nextMethod(methodsLeft: AuthenticationType[] | undefined, partial: boolean): Promise<AnyAuthMethod | false> {
     const username = this.o.user;
+    this.attempts.judged(partial);
+    // The server refused keyboard-interactive without asking anything: it has nothing to ask.
+    if (this.keyboardUnprompted && !partial && this.steps[this.stepIndex] === 'keyboard-interactive') this.stepIndex++;
+    this.keyboardUnprompted = false;
     if (this.lastWasStoredPassword) {
       this.lastWasStoredPassword = false;
       if (!partial) {
@@ -349,16 +361,16 @@ export class AuthSequence {
           return { type: 'publickey', username, key };
         }
         case 'keyboard-interactive': {
-          if (methodsLeft === undefined || !methodsLeft.includes('keyboard-interactive') || this.keyboardTries >= MAX_KEYBOARD_TRIES) {
+          if (methodsLeft === undefined || !methodsLeft.includes('keyboard-interactive') || !this.attempts.canAnswer) {
             this.stepIndex++;
             break;
           }
-          this.keyboardTries++;
+          this.keyboardUnprompted = true;
           this.tried.push('keyboard-interactive');
           return { type: 'keyboard-interactive', username, prompt: this.keyboardPrompt };
         }
         case 'password': {
-          if (methodsLeft === undefined || !methodsLeft.includes('password') || this.passwordTries >= MAX_PASSWORD_TRIES) {
+          if (methodsLeft === undefined || !methodsLeft.includes('password') || !this.attempts.canAnswer) {
             this.stepIndex++;
             break;
           }
@@ -369,13 +381,15 @@ export class AuthSequence {
               this.pendingPassword = undefined;
               this.lastWasStoredPassword = true;
               this.tried.push('password (remembered)');
+              this.attempts.answered('password', { remembered: true });
               return { type: 'password', username, password: stored };
             }
           }
           this.storedPasswordTried = true;
-          const password = await this.prompting(() => this.o.prompter.password(this.o.host, username));
+          const retry = this.attempts.retryNotice();
+          const password = await this.prompting(() => this.o.prompter.password(this.o.host, username, ...(retry ? [retry] : [])));
           if (password === undefined) throw new CancelledError('Password entry cancelled');
-          this.passwordTries++;
+          this.attempts.answered('password');
           this.interactiveTried = true;
           this.pendingPassword = password;
           this.tried.push('password');
@@ -392,8 +406,12 @@ export class AuthSequence {
     prompts: Prompt[],
     finish: (answers: string[]) => void,
   ): void => {
+    // An empty round (sshd sends one between PAM steps) asks nothing and sends no secret.
+    if (prompts.length === 0) return finish([]);
+    this.keyboardUnprompted = false;
     const list = prompts.map((p) => ({ prompt: p.prompt, echo: p.echo ?? false }));
-    this.prompting(() => this.o.prompter.keyboardInteractive(this.o.host, name, instructions, list)).then(
+    const retry = this.attempts.retryNotice();
+    this.prompting(() => this.o.prompter.keyboardInteractive(this.o.host, name, instructions, list, ...(retry ? [retry] : []))).then(
       (answers) => {
         if (answers === undefined) {
           // The caller ends the connection; no answer is sent.
@@ -401,6 +419,7 @@ export class AuthSequence {
           return;
         }
         this.interactiveTried = true;
+        this.attempts.answered(answerKindOf(list.map((p) => p.prompt), instructions));
         finish(answers);
       },
       (err: unknown) => {

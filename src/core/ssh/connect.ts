@@ -10,7 +10,7 @@ import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { CancelledError } from '../cancel';
 import { silentLogger, tagged, type Logger } from '../log';
 import { AuthSequence, type AuthPrompter, type PassphraseCache, type SecretStore } from './auth';
-import { SshError, toSshError } from './errors';
+import { SshError, retryableLogin, toSshError } from './errors';
 import { KnownHosts, append, fingerprint, keyTypeOf, knownHostsName } from './knownHosts';
 import { parseJumpSpec, type HostConfig } from './sshConfig';
 
@@ -221,6 +221,7 @@ function connectOne(config: HostConfig, sock: Duplex | undefined, opts: ConnectO
       prompting,
       onCancel: () => fail(new CancelledError('Login cancelled')),
       ...(config.preferredAuthentications ? { preferred: config.preferredAuthentications } : {}),
+      ...(config.numberOfPasswordPrompts !== undefined ? { passwordPrompts: config.numberOfPasswordPrompts } : {}),
     });
     const onError = (err: Error & { level?: string }) => {
       if (err.level === 'agent') {
@@ -235,7 +236,12 @@ function connectOne(config: HostConfig, sock: Duplex | undefined, opts: ConnectO
       if (auth.cancelled) return fail(new CancelledError('Login cancelled'));
       let e = toSshError(err, label);
       if (e.kind === 'auth-failed') {
-        e = new SshError('auth-failed', label, `Authentication to ${label} as ${config.user} failed (tried: ${auth.tried.join(', ') || 'no usable method'})`, {
+        const why = auth.attempts.stopReason;
+        log.warn(`authentication to ${label} as ${config.user} failed after ${auth.attempts.sent} answer(s) (tried: ${auth.tried.join(', ') || 'no usable method'})`);
+        const message = why
+          ? `Login to ${label} failed: ${why}.`
+          : `Authentication to ${label} as ${config.user} failed (tried: ${auth.tried.join(', ') || 'no usable method'})`;
+        e = new SshError('auth-failed', label, message, {
           cause: err,
           interactive: auth.interactiveTried,
         });
@@ -325,6 +331,10 @@ export async function connect(config: HostConfig, opts: ConnectOptions): Promise
     return client;
   } catch (err) {
     for (const h of hops.reverse()) h.end();
+    // A jump host's refused login is retried by connecting this host again ("Try Again").
+    if (err instanceof SshError && retryableLogin(err) !== undefined && err.host !== config.alias) {
+      throw new SshError('auth-failed', config.alias, err.message, { cause: err, interactive: true });
+    }
     throw err;
   }
 }

@@ -50,6 +50,14 @@ export class SshError extends Error {
   }
 }
 
+/**
+ * The host whose refused interactive login (password, code) the user may retry by hand — the
+ * only way it is retried, since every try counts against the account — else undefined.
+ */
+export function retryableLogin(err: unknown): string | undefined {
+  return err instanceof SshError && err.kind === 'auth-failed' && err.interactive ? err.host : undefined;
+}
+
 /** True for a user cancellation, whichever layer raised it. */
 export function isCancelled(err: unknown): boolean {
   return err instanceof CancelledError || (err instanceof SshError && err.kind === 'cancelled');

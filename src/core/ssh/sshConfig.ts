@@ -40,6 +40,8 @@ export interface HostConfig {
   hostKeyAlias?: string;
   /** PreferredAuthentications, e.g. ['publickey', 'keyboard-interactive', 'password']. */
   preferredAuthentications?: string[];
+  /** NumberOfPasswordPrompts: password and keyboard-interactive answers per login, in total (unset = 3). */
+  numberOfPasswordPrompts?: number;
   /** Set when the config asks for a ProxyCommand, which we do not run. */
   proxyCommand?: string;
 }
@@ -380,12 +382,14 @@ export class SshConfig {
       config.proxyCommand = command.join(' ');
     }
 
-    const connectTimeout = seconds(first('connecttimeout'), 'ConnectTimeout', alias);
+    const connectTimeout = wholeNumber(first('connecttimeout'), 'ConnectTimeout', alias);
     if (connectTimeout !== undefined && connectTimeout > 0) config.connectTimeoutMs = connectTimeout * 1000;
-    const alive = seconds(first('serveraliveinterval'), 'ServerAliveInterval', alias);
+    const alive = wholeNumber(first('serveraliveinterval'), 'ServerAliveInterval', alias);
     if (alive !== undefined && alive > 0) config.serverAliveIntervalMs = alive * 1000;
-    const aliveMax = seconds(first('serveralivecountmax'), 'ServerAliveCountMax', alias);
+    const aliveMax = wholeNumber(first('serveralivecountmax'), 'ServerAliveCountMax', alias);
     if (aliveMax !== undefined) config.serverAliveCountMax = aliveMax;
+    const passwordPrompts = wholeNumber(first('numberofpasswordprompts'), 'NumberOfPasswordPrompts', alias);
+    if (passwordPrompts !== undefined) config.numberOfPasswordPrompts = passwordPrompts;
 
     const khf = v.get('userknownhostsfile');
     config.knownHostsFiles = khf && khf.length ? khf.filter((f) => f.toLowerCase() !== 'none').map(path) : [join(o.home, '.ssh', 'known_hosts'), join(o.home, '.ssh', 'known_hosts2')];
@@ -503,7 +507,8 @@ function parsePort(s: string | undefined, host: string): number {
   return n;
 }
 
-function seconds(s: string | undefined, name: string, host: string): number | undefined {
+/** A whole number ≥ 0 (seconds or a count). */
+function wholeNumber(s: string | undefined, name: string, host: string): number | undefined {
   if (s === undefined) return undefined;
   if (!/^\d+$/.test(s)) throw new SshError('config', host, `Invalid ${name} "${s}" for ${host}`);
   return Number(s);
