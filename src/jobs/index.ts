@@ -17,6 +17,7 @@ import { JobDocuments, JOB_DOC_SCHEME } from './documents';
 import { fetchOutputs } from './fetchOutputs';
 import { EMPTY_FILTER } from '../core/jobs/filter';
 import { isJobFile, previewBatchScript, submitJobFile } from './jobFile';
+import { registerJobFileDiagnostics } from './jobFileDiagnostics';
 import { JobsModel } from '../core/jobs/model';
 import { NEW_JOB_VIEW_TYPE, NewJobPanel } from './newJobPanel';
 import { showFinishedNotices } from './notifications';
@@ -68,6 +69,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     tails,
     vscode.workspace.registerTextDocumentContentProvider(JOB_DOC_SCHEME, documents),
     vscode.workspace.registerTextDocumentContentProvider(OUTPUT_SCHEME, tails),
+    registerJobFileDiagnostics(),
   );
 
   const ctx: JobsContext = {

@@ -207,6 +207,78 @@ export class TreeItem {
   }
 }
 
+export class Position {
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
+}
+
+export class Range {
+  constructor(
+    readonly start: Position,
+    readonly end: Position,
+  ) {}
+}
+
+export enum DiagnosticSeverity {
+  Error = 0,
+  Warning = 1,
+  Information = 2,
+  Hint = 3,
+}
+
+export class Diagnostic {
+  source?: string;
+  constructor(
+    readonly range: Range,
+    readonly message: string,
+    readonly severity: DiagnosticSeverity = DiagnosticSeverity.Error,
+  ) {}
+}
+
+/** Diagnostic collections by name, each keyed by URI string, as the Problems view would show. */
+export const diagnostics = new Map<string, Map<string, Diagnostic[]>>();
+
+export const languages = {
+  createDiagnosticCollection(name: string) {
+    const byUri = new Map<string, Diagnostic[]>();
+    diagnostics.set(name, byUri);
+    return {
+      set: (uri: Uri, list: readonly Diagnostic[]) => void byUri.set(uri.toString(), [...list]),
+      delete: (uri: Uri) => void byUri.delete(uri.toString()),
+      dispose: () => void diagnostics.delete(name),
+    };
+  },
+};
+
+/** A text document over a string: what an editor holds. */
+export class TextDocument {
+  isDirty = false;
+  constructor(
+    readonly uri: Uri,
+    public text: string,
+  ) {}
+  getText(): string {
+    return this.text;
+  }
+  positionAt(offset: number): Position {
+    const before = this.text.slice(0, offset).split('\n');
+    return new Position(before.length - 1, (before[before.length - 1] ?? '').length);
+  }
+  async save(): Promise<boolean> {
+    this.isDirty = false;
+    return true;
+  }
+}
+
+/** Fire these as the editor would: a document opened, typed into, closed. */
+export const documentEvents = {
+  open: new EventEmitter<TextDocument>(),
+  change: new EventEmitter<{ document: TextDocument }>(),
+  close: new EventEmitter<TextDocument>(),
+};
+
 export enum ProgressLocation {
   SourceControl = 1,
   Window = 10,
@@ -311,7 +383,10 @@ export const workspace = {
     };
   },
   onDidChangeConfiguration: configEmitter.event,
-  textDocuments: [] as { uri: Uri; isDirty: boolean; save(): Thenable<boolean> }[],
+  textDocuments: [] as TextDocument[],
+  onDidOpenTextDocument: documentEvents.open.event,
+  onDidChangeTextDocument: documentEvents.change.event,
+  onDidCloseTextDocument: documentEvents.close.event,
 };
 
 /** Changes a setting as the user would: listeners of onDidChangeConfiguration hear of it. */
