@@ -14,12 +14,15 @@ import { hpcUri } from '../fs/hpcUri';
 import type { JobsContext } from './context';
 import { hostDefaults } from './settings';
 import {
+  checkDependency,
   checkExtraArgs,
   checkTime,
   parseNice,
   parseTags,
   resolveSubmit,
+  scriptOnlyText,
   scriptSubmitSpec,
+  timeLimitText,
   type Resolved,
   type SubmitOverrides,
 } from '../core/jobs/submitOptions';
@@ -55,7 +58,7 @@ export async function askScript(ctx: JobsContext): Promise<ScriptTarget> {
 }
 
 interface OptionItem extends vscode.QuickPickItem {
-  key: 'submit' | 'name' | 'partition' | 'account' | 'time' | 'tags' | 'nice' | 'extra' | 'hold';
+  key: 'submit' | 'name' | 'partition' | 'account' | 'time' | 'dependency' | 'tags' | 'nice' | 'extra' | 'hold';
 }
 
 function sourceText<T>(r: Resolved<T>): string {
@@ -76,11 +79,15 @@ async function chooseOptions(title: string, host: string, scheduler: Scheduler, 
   const overrides: SubmitOverrides = { ...before };
   for (;;) {
     const r = resolveSubmit(defaults, directives, overrides);
-    const summary = [r.partition.value, r.time.value, r.account.value].filter(Boolean).join(' · ');
+    const time = r.time.value !== undefined ? timeLimitText(r.time.value) : undefined;
+    const summary = [r.partition.value, time, r.account.value].filter(Boolean).join(' · ');
+    const scriptOnly = scriptOnlyText(directives);
+    const detail = [r.hold ? 'held: release it from the Jobs view' : '', scriptOnly ? `the script also sets ${scriptOnly}` : ''].filter(Boolean).join(' · ');
     const items: OptionItem[] = [
-      { key: 'submit', label: '$(rocket) Submit', description: summary, detail: r.hold ? 'held: release it from the Jobs view' : undefined, alwaysShow: true },
+      { key: 'submit', label: '$(rocket) Submit', description: summary, detail: detail || undefined, alwaysShow: true },
       { key: 'partition', label: '$(server) Partition', description: `${show(r.partition.value)}  ${sourceText(r.partition)}` },
-      { key: 'time', label: '$(watch) Time limit', description: `${show(r.time.value)}  ${sourceText(r.time)}` },
+      { key: 'time', label: '$(watch) Time limit', description: `${show(time)}  ${sourceText(r.time)}` },
+      { key: 'dependency', label: '$(git-merge) Dependency', description: `${show(r.dependency.value)}  ${sourceText(r.dependency)}` },
       { key: 'account', label: '$(account) Account', description: `${show(r.account.value)}  ${sourceText(r.account)}` },
       { key: 'name', label: '$(symbol-string) Job name', description: `${show(r.name.value)}  ${sourceText(r.name)}` },
       { key: 'tags', label: '$(tag) Tags', description: `${show(r.tags.value)}  ${sourceText(r.tags)}` },
@@ -104,6 +111,11 @@ async function chooseOptions(title: string, host: string, scheduler: Scheduler, 
       case 'time': {
         const v = await ask('Time limit: minutes, HH:MM:SS or D-HH:MM:SS', r.time.value ?? '', (s) => checkTime(s, scheduler));
         if (v !== undefined) overrides.time = v.trim() && !checkTime(v, scheduler) ? v.trim() : undefined;
+        break;
+      }
+      case 'dependency': {
+        const v = await ask('Start after other jobs, e.g. afterok:123 (empty: the script\'s, if any)', r.dependency.value ?? '', checkDependency);
+        if (v !== undefined) overrides.dependency = v.trim() || undefined;
         break;
       }
       case 'account': {

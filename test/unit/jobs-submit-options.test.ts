@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  checkDependency,
   checkExtraArgs,
   checkTime,
   commentWithoutTags,
@@ -8,7 +9,9 @@ import {
   parseNice,
   parseTags,
   resolveSubmit,
+  scriptOnlyText,
   scriptSubmitSpec,
+  timeLimitText,
 } from '../../src/core/jobs/submitOptions';
 import { sbatchCommand } from '../../src/core/scheduler/slurm/sbatch';
 import { parseSbatchDirectives } from '../../src/core/scheduler/slurm/directives';
@@ -116,4 +119,22 @@ test('input checks', () => {
   assert.equal(commentWithoutTags('note; tags=a,b'), 'note');
   assert.equal(commentWithoutTags('tags=a'), '');
   assert.equal(commentWithoutTags('plain tags=a'), 'plain');
+});
+
+test('time limits read as durations; what only the script sets; a dependency from the script or the pick', () => {
+  assert.deepEqual(
+    ['2', '90', '30:00', '1:30:00', '2-00', '1-12:00', '0-00:00:30', 'UNLIMITED', '0', 'soon'].map(timeLimitText),
+    ['2 min', '1 h 30 min', '30 min', '1 h 30 min', '2 days', '1 day 12 h', '30 s', 'no limit', '0 min', 'soon'],
+  );
+  const d = parseSbatchDirectives('#!/bin/bash\n#SBATCH --array=0-9%2 -o logs/%A_%a.out\n#SBATCH -d afterok:41\n#SBATCH --time=2\n');
+  assert.deepEqual(d, { array: '0-9%2', output: 'logs/%A_%a.out', dependency: 'afterok:41', time: '2' });
+  assert.equal(scriptOnlyText(d), 'array 0-9%2 · output logs/%A_%a.out');
+  assert.equal(scriptOnlyText({ time: '2' }), undefined);
+  const fromScript = resolveSubmit({}, d, {});
+  assert.deepEqual(fromScript.dependency, { value: 'afterok:41', source: 'script' });
+  assert.equal(scriptSubmitSpec('/s.sh', '/', fromScript, d).dependency, undefined, 'the script says it already');
+  assert.equal(scriptSubmitSpec('/s.sh', '/', resolveSubmit({}, d, { dependency: 'afterany:41:42' }), d).dependency, 'afterany:41:42');
+  assert.equal(checkDependency('afterok:1'), undefined);
+  assert.equal(checkDependency(''), undefined);
+  assert.match(checkDependency('after 1') ?? '', /afterok:123/);
 });

@@ -112,6 +112,29 @@ test('submit: a refused submit says sbatch once and offers Edit and Retry, which
   }
 });
 
+test('submit: the pick shows what the script sets (array, output, time in units) and takes a dependency', async () => {
+  const sb = sandbox('#!/bin/bash\n#SBATCH --time=2 --array=0-9\n#SBATCH -o logs/%A_%a.out\nhostname\n');
+  shown.length = 0;
+  const seen: QuickPickItem[][] = [];
+  const steps = script([(items) => void seen.push([...items]), 'Dependency', 'afterok:41', (items) => void seen.push([...items]), 'Submit']);
+  try {
+    assert.equal(await submitScript(sb.ctx, { host: 'h', path: sb.path }), '4242');
+    assert.equal(steps.left(), 0);
+    const [before, after] = seen;
+    const desc = (items: QuickPickItem[] | undefined, label: string) => items?.find((i) => i.label.endsWith(label))?.description;
+    assert.match(desc(before, 'Time limit') ?? '', /^2 min\s+from the script$/);
+    assert.match(desc(before, 'Submit') ?? '', /2 min/);
+    assert.equal(before?.find((i) => i.label.endsWith('Submit'))?.detail, 'the script also sets array 0-9 · output logs/%A_%a.out');
+    assert.match(desc(before, 'Dependency') ?? '', /^—/);
+    assert.match(desc(after, 'Dependency') ?? '', /^afterok:41\s+changed$/);
+    assert.match(sb.argv()[0] ?? '', /--dependency=afterok:41/);
+    assert.doesNotMatch(sb.argv()[0] ?? '', /--time|--array|--output/, 'what the script sets is not repeated');
+  } finally {
+    answers.pick = answers.input = answers.message = undefined;
+    sb.done();
+  }
+});
+
 test('submit: dismissing the refusal ends the command without a second error', async () => {
   const sb = sandbox('#!/bin/bash\nhostname\n');
   shown.length = 0;

@@ -8,6 +8,7 @@
 import type { JobSubmitSpec, Scheduler, ScriptDirectives } from '../scheduler/types';
 import { commentWithTags, isTag, tagsFromComment } from '../scheduler/tags';
 import { splitShellWords } from '../scheduler/shellWords';
+import { isDependency } from '../scheduler/formats';
 
 /** One host's entry in `remoteHpc.jobs.defaults`. */
 export interface HostJobDefaults {
@@ -61,6 +62,8 @@ export interface SubmitOverrides {
   extraArgs?: string[];
   tags?: string[];
   nice?: number;
+  /** `afterok:123`, `afterany:1:2,singleton`. */
+  dependency?: string;
   hold?: boolean;
 }
 
@@ -79,6 +82,7 @@ export interface ResolvedSubmit {
   extraArgs: Resolved<string[]>;
   tags: Resolved<string[]>;
   nice: Resolved<number>;
+  dependency: Resolved<string>;
   hold: boolean;
 }
 
@@ -100,6 +104,7 @@ export function resolveSubmit(defaults: HostJobDefaults, directives: ScriptDirec
     extraArgs: pick(overrides.extraArgs, undefined, defaults.extraArgs),
     tags: pick(overrides.tags, scriptTags?.length ? scriptTags : undefined, undefined),
     nice: pick(overrides.nice, directives.nice, undefined),
+    dependency: pick(overrides.dependency, directives.dependency, undefined),
     hold: overrides.hold === true,
   };
 }
@@ -132,6 +137,8 @@ export function scriptSubmitSpec(scriptPath: string, cwd: string, r: ResolvedSub
   if (account !== undefined && account !== directives.account) spec.account = account;
   if (time !== undefined && time !== directives.time) spec.time = time;
   if (nice !== undefined && nice !== directives.nice) spec.nice = nice;
+  const dependency = mine(r.dependency);
+  if (dependency !== undefined && dependency !== directives.dependency) spec.dependency = dependency;
   const extra = mine(r.extraArgs);
   if (extra?.length) spec.extraArgs = extra;
   if (r.tags.source === 'you') {
@@ -142,6 +149,34 @@ export function scriptSubmitSpec(scriptPath: string, cwd: string, r: ResolvedSub
   }
   if (r.hold) spec.hold = true;
   return spec;
+}
+
+/**
+ * A time limit as people read it: `2` → `2 min`, `1:30:00` → `1 h 30 min`, `2-00` → `2 days`
+ * (SLURM's forms: minutes, M:S, H:M:S, D-H, D-H:M, D-H:M:S). Anything else is shown as written.
+ */
+export function timeLimitText(t: string): string {
+  const m = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(t.trim());
+  if (!m) return /^(?:UNLIMITED|INFINITE)$/i.test(t.trim()) ? 'no limit' : t;
+  const [, d, a, b, c] = m;
+  const n = (x: string | undefined) => Number(x ?? 0);
+  // With a day part the numbers are D-H[:M[:S]]; without, M, M:S or H:M:S.
+  const [days, hours, mins, secs] = d !== undefined ? [n(d), n(a), n(b), n(c)] : c !== undefined ? [0, n(a), n(b), n(c)] : [0, 0, n(a), n(b)];
+  let total = ((days * 24 + hours) * 60 + mins) * 60 + secs;
+  if (total === 0) return '0 min';
+  const parts: string[] = [];
+  for (const [size, unit] of [[86400, 'day'], [3600, 'h'], [60, 'min'], [1, 's']] as const) {
+    const k = Math.floor(total / size);
+    total -= k * size;
+    if (k) parts.push(unit === 'day' ? `${k} day${k === 1 ? '' : 's'}` : `${k} ${unit}`);
+  }
+  return parts.join(' ');
+}
+
+/** What the script sets that the pick does not offer to change (`array 0-9 · output logs/%j.out`). */
+export function scriptOnlyText(directives: ScriptDirectives): string | undefined {
+  const parts = (['array', 'output', 'error'] as const).filter((k) => directives[k] !== undefined).map((k) => `${k} ${directives[k]}`);
+  return parts.length ? parts.join(' · ') : undefined;
 }
 
 /** Input-box checks; undefined when fine. An empty time limit is fine (no limit asked for). */
@@ -167,6 +202,10 @@ export function checkExtraArgs(v: string): string | undefined {
   }
   const bad = words.find((w) => !w.startsWith('-'));
   return bad ? `"${bad}" must start with '-' (write --option=value as one word)` : undefined;
+}
+
+export function checkDependency(v: string): string | undefined {
+  return v.trim() === '' || isDependency(v.trim()) ? undefined : 'Like afterok:123, afterany:1:2 or singleton';
 }
 
 export function parseNice(v: string): { nice?: number; error?: string } {

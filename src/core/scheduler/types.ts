@@ -203,6 +203,7 @@ export interface ScriptDirectives {
   array?: string;
   output?: string;
   error?: string;
+  dependency?: string;
 }
 
 /** The options a batch script can ask for in its own directive lines (no script, folder or environment). */

@@ -3,7 +3,7 @@ import type { ScriptDirectives, ScriptOptions } from '../types';
 import { splitShellWords } from '../shellWords';
 import { sbatchOptions } from './sbatch';
 
-const SHORT: Record<string, keyof ScriptDirectives> = { J: 'name', p: 'partition', A: 'account', t: 'time', a: 'array', o: 'output', e: 'error' };
+const SHORT: Record<string, keyof ScriptDirectives> = { J: 'name', p: 'partition', A: 'account', t: 'time', a: 'array', o: 'output', e: 'error', d: 'dependency' };
 const LONG: Record<string, keyof ScriptDirectives> = {
   'job-name': 'name',
   partition: 'partition',
@@ -14,6 +14,7 @@ const LONG: Record<string, keyof ScriptDirectives> = {
   array: 'array',
   output: 'output',
   error: 'error',
+  dependency: 'dependency',
 };
 
 /**
