@@ -12,7 +12,8 @@ import { WebviewHost } from '../webviews/webviewHost';
 import { connectedHosts, type JobsContext } from './context';
 import { mkdirp } from '../core/jobs/stageInputs';
 import { previewSpec, submitLoaded } from './jobFile';
-import { EMPTY_FORM, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../core/jobs/newJobForm';
+import { EMPTY_FORM, fieldOfSubmitOption, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../core/jobs/newJobForm';
+import { SchedulerError } from '../core/scheduler/command';
 import { hostDefaults } from './settings';
 
 export const NEW_JOB_VIEW_TYPE = 'remoteHpc.newJob';
@@ -25,6 +26,8 @@ export class NewJobPanel implements vscode.Disposable {
   private readonly host: WebviewHost<'newJob'>;
   private readonly subs: vscode.Disposable[] = [];
   private form: NewJobForm;
+  /** Job files this form wrote (`host:path` → their mtime then): saving again replaces them without asking. */
+  private readonly written = new Map<string, number>();
 
   /** Shows the form (reusing an open one); `preset` fills the host and folder. */
   static async show(ctx: JobsContext, preset: { host?: string; folder?: string } = {}): Promise<void> {
@@ -129,12 +132,15 @@ export class NewJobPanel implements vscode.Disposable {
     const path = jobFilePath(form.folder, spec.name as string, home);
     const ops = await this.ctx.remote.ops(host);
     const [existing] = await ops.stat([path]);
-    if (existing) {
+    const key = `${host}:${path}`;
+    if (existing && this.written.get(key) !== existing.mtimeMs) {
       const ok = await vscode.window.showWarningMessage(`${posix.basename(path)} already exists in ${posix.dirname(path)}.`, { modal: true }, 'Replace');
       if (!ok) return { errors: [{ field: 'name', message: 'A job file with this name exists: choose another name or replace it' }] };
     }
     await mkdirp(ops, posix.dirname(path));
     await ops.writeFileAtomic(path, Buffer.from(specToJson(spec), 'utf8'), { create: true, overwrite: true });
+    const [mine] = await ops.stat([path]);
+    if (mine) this.written.set(key, mine.mtimeMs);
     await this.ctx.state.update(FOLDERS_KEY, { ...this.ctx.state.get<Record<string, string>>(FOLDERS_KEY, {}), [host]: form.folder.trim() });
     await this.ctx.state.update(LAST_HOST_KEY, host);
     const uri = hpcUri(host, path);
@@ -149,7 +155,14 @@ export class NewJobPanel implements vscode.Disposable {
       return { errors: [], path, jobId };
     } catch (e) {
       if (e instanceof CancelledError) return { errors: [], path };
-      this.host.post('status', { kind: 'error', message: `Saved ${path}, but submitting failed: ${(e as Error).message.split('\n')[0]}` });
+      const message = (e as Error).message.split('\n')[0] ?? '';
+      // A refusal about one option (an unknown partition…) shows at its field, like any form error.
+      const field = e instanceof SchedulerError ? fieldOfSubmitOption(e.option) : '';
+      if (field) {
+        this.ctx.log.warn(`[jobs] ${posix.basename(path)} refused: ${message}`);
+        return { errors: [{ field, message: `Saved ${posix.basename(path)}, but not submitted: ${message}` }], path };
+      }
+      this.host.post('status', { kind: 'error', message: `Saved ${path}, but submitting failed: ${message}` });
       throw e;
     }
   }

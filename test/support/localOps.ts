@@ -94,8 +94,8 @@ export class LocalOps implements RemoteOps {
     await fs.rename(tmp, path);
     return { inPlace: false };
   }
-  async mkdir(path: string): Promise<void> {
-    await fs.mkdir(path);
+  async mkdir(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    await fs.mkdir(path, { recursive: opts.recursive === true });
   }
   async remove(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
     const st = await fs.lstat(path);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EMPTY_FORM, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../../src/core/jobs/newJobForm';
+import { EMPTY_FORM, fieldOfSubmitOption, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../../src/core/jobs/newJobForm';
+import { classifySlurmFailure } from '../../src/core/scheduler/slurm/errors';
 import { renderBatchScript, validateJobSpec } from '../../src/core/scheduler/jobSpec';
 import { slurmScriptFormat } from '../../src/core/scheduler/slurm/slurmScheduler';
 import type { NewJobForm } from '../../src/shared/protocol';
@@ -82,4 +83,13 @@ test('untrusted input is sanitised; file path resolves ~', () => {
   assert.equal((f as unknown as Record<string, unknown>).extra, undefined);
   assert.equal(jobFilePath('~/jobs', 'demo', '/home/a'), '/home/a/jobs/demo.job.json');
   assert.equal(jobFilePath('/scratch/x/', 'demo', '/home/a'), '/scratch/x/demo.job.json');
+});
+
+test('a refused submit shows at the form field of the option it names', () => {
+  const field = (stderr: string) => fieldOfSubmitOption(classifySlurmFailure('sbatch', 1, stderr).option);
+  assert.equal(field('sbatch: error: Batch job submission failed: Invalid partition name specified\n'), 'partition');
+  assert.equal(field('sbatch: error: Batch job submission failed: Requested time limit is invalid (missing or exceeds some limit)\n'), 'walltime');
+  assert.equal(field('sbatch: error: Batch job submission failed: Invalid qos specification\n'), 'extraSbatchArgs');
+  assert.equal(field('sbatch: error: Batch job submission failed: Requested node configuration is not available\n'), '', 'no one field: the form as a whole');
+  assert.equal(fieldOfSubmitOption(undefined), '');
 });

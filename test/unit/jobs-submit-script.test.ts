@@ -1,45 +1,11 @@
-/**
- * "Submit Job" on a batch script, through the vscode fake: the real options pick, HostSchedulers
- * and SlurmScheduler over LocalOps, with a stand-in `sbatch` on PATH (a shell script that refuses
- * `--partition=nosuch` with SLURM 22.05's words and otherwise prints an id, as `--parsable` does).
- */
+/** "Submit Job" on a batch script, through the vscode fake: the real options pick over a submit sandbox. */
 import '../support/vscode/register';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { answers, shown, type QuickPickItem } from '../support/vscode/fake';
-import { LocalOps } from '../support/localOps';
-import { HostSchedulers } from '../../src/core/jobs/schedulers';
-import { silentLogger } from '../../src/core/log';
+import { submitSandbox as sandbox } from '../support/submitSandbox';
 import { submitScript } from '../../src/jobs/submitScript';
-import type { JobsContext } from '../../src/jobs/context';
-
-function sandbox(script: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'rhpc-submit-'));
-  const argLog = join(dir, 'sbatch.args');
-  writeFileSync(
-    join(dir, 'sbatch'),
-    `#!/bin/sh\necho "$@" >> '${argLog}'\nfor a in "$@"; do [ "$a" = --partition=nosuch ] && { echo 'sbatch: error: Batch job submission failed: Invalid partition name specified' >&2; exit 1; }; done\necho 4242\n`,
-  );
-  chmodSync(join(dir, 'sbatch'), 0o755);
-  const path = join(dir, 'run.sh');
-  writeFileSync(path, script);
-  const ops = new LocalOps({ PATH: `${dir}:${process.env.PATH ?? ''}` });
-  const remote = { ops: async () => ops, onDidInvalidate: () => ({ dispose: () => undefined }) };
-  const state = new Map<string, unknown>();
-  const tracked: string[] = [];
-  const ctx = {
-    log: silentLogger,
-    remote,
-    schedulers: new HostSchedulers(remote, silentLogger),
-    controller: { track: async (_h: string, ids: string[]) => void tracked.push(...ids) },
-    state: { get: (k: string, d?: unknown) => state.get(k) ?? d, update: async (k: string, v: unknown) => void state.set(k, v), keys: () => [...state.keys()] },
-  } as unknown as JobsContext;
-  return { ctx, path, tracked, argv: () => readFileSync(argLog, 'utf8').trim().split('\n'), done: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 /** The answers the test gives, in order; each pick answer names the item by its label's words. */
 function script(steps: (string | ((items: readonly QuickPickItem[]) => void))[]) {

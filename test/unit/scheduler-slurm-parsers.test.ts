@@ -217,6 +217,23 @@ test('errors (recorded stderr) map to kinds', () => {
   const rejected = classifyFailure('sbatch', 1, 'sbatch: error: Batch job submission failed: Invalid partition name specified\n');
   assert.equal(rejected.kind, 'rejected');
   assert.equal(rejected.message, 'sbatch: error: Batch job submission failed: Invalid partition name specified', 'the command is named once');
+  // slurm_strerror texts sbatch prints after "Batch job submission failed: " (22.05), and the option each is about.
+  const refusedOption = (text: string) => classifyFailure('sbatch', 1, `sbatch: error: Batch job submission failed: ${text}\n`).option;
+  assert.deepEqual(
+    [
+      'Invalid partition name specified',
+      'Invalid account or account/partition combination specified',
+      'Requested time limit is invalid (missing or exceeds some limit)',
+      'Job dependency problem',
+      'Invalid job array specification',
+      'Invalid generic resource (gres) specification',
+      'Invalid qos specification',
+      "Job violates accounting/QOS policy (job submit limit, user's size and/or time limits)",
+      'Requested node configuration is not available',
+    ].map(refusedOption),
+    ['partition', 'account', 'time', 'dependency', 'array', 'gpus', 'extraArgs', undefined, undefined],
+  );
+  assert.equal(classifyFailure('scontrol', 1, 'scontrol: error: Invalid partition name specified\n').option, undefined, 'only submits name options');
   assert.equal(classifyFailure('squeue', 127, 'bash: squeue: command not found\n').kind, 'not-found');
   assert.equal(fx('scancel-finished.stderr'), '# exit code 0\n', 'scancel of a finished job: silent success in 22.05');
 });

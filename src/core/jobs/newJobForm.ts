@@ -6,6 +6,7 @@
 import { posix } from 'node:path';
 import type { NewJobFieldError, NewJobForm } from '../../shared/protocol';
 import { validateJobSpec, type JobSpec } from '../scheduler/jobSpec';
+import type { JobSubmitSpec } from '../scheduler/types';
 import { splitShellWords } from '../scheduler/shellWords';
 import { checkExtraArgs, parseTags } from './submitOptions';
 
@@ -217,4 +218,25 @@ export function jobFilePath(folder: string, name: string, home: string): string 
   const f = folder.trim();
   const abs = f === '~' ? home : f.startsWith('~/') ? posix.join(home, f.slice(2)) : f;
   return posix.join(abs, `${name.trim()}.job.json`);
+}
+
+/** The form field a refused submit's option belongs to (SchedulerError.option), or '' for the form. */
+export function fieldOfSubmitOption(option: keyof JobSubmitSpec | undefined): NewJobFieldError['field'] {
+  const map: Partial<Record<keyof JobSubmitSpec, keyof NewJobForm>> = {
+    name: 'name',
+    partition: 'partition',
+    account: 'account',
+    time: 'walltime',
+    nodes: 'nodes',
+    ntasks: 'tasks',
+    cpusPerTask: 'cpusPerTask',
+    mem: 'memory',
+    gpus: 'gpus',
+    array: 'array',
+    dependency: 'dependency',
+    nice: 'nice',
+    tags: 'tags',
+    extraArgs: 'extraSbatchArgs',
+  };
+  return (option && map[option]) ?? '';
 }

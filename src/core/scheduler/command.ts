@@ -2,6 +2,7 @@
  * Scheduler commands as data: an argv (quoted once, by whoever runs it) plus a parser that
  * validates what comes back. Builders live in each scheduler's folder; {@link runCommand} executes one.
  */
+import type { JobSubmitSpec } from './types';
 
 /** What running a scheduler command needs; `RemoteOps` and an adapted `Session` both fit. */
 export interface CommandRunner {
@@ -69,6 +70,8 @@ export class SchedulerError extends Error {
     readonly command: string,
     readonly code: number | null,
     readonly stderr: string,
+    /** For a refused submit: the option it names, when the scheduler says (an invalid partition…). */
+    readonly option?: keyof JobSubmitSpec,
   ) {
     super(message);
     this.name = 'SchedulerError';

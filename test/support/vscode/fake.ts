@@ -279,6 +279,45 @@ export const documentEvents = {
   close: new EventEmitter<TextDocument>(),
 };
 
+export enum ViewColumn {
+  Active = -1,
+  Beside = -2,
+  One = 1,
+}
+
+/** A webview panel: what the extension posted, and `send` to post to it as the page would. */
+export class WebviewPanel {
+  readonly posted: unknown[] = [];
+  iconPath?: Uri;
+  private readonly fromPage = new EventEmitter<unknown>();
+  private readonly disposed = new EventEmitter<void>();
+  readonly webview = {
+    options: {} as unknown,
+    html: '',
+    cspSource: 'https://fake.vscode-cdn.net',
+    asWebviewUri: (u: Uri) => u.with({ scheme: 'https', authority: 'fake.vscode-cdn.net' }),
+    onDidReceiveMessage: this.fromPage.event,
+    postMessage: async (m: unknown) => {
+      this.posted.push(m);
+      return true;
+    },
+  };
+  readonly onDidDispose = this.disposed.event;
+  constructor(
+    readonly viewType: string,
+    public title: string,
+  ) {}
+  send(m: unknown): void {
+    this.fromPage.fire(m);
+  }
+  reveal(): void {}
+  dispose(): void {
+    this.disposed.fire();
+  }
+}
+
+export const panels: WebviewPanel[] = [];
+
 export enum ProgressLocation {
   SourceControl = 1,
   Window = 10,
@@ -323,6 +362,11 @@ export const window = {
   showInformationMessage: show('info'),
   showWarningMessage: show('warn'),
   showErrorMessage: show('error'),
+  createWebviewPanel(viewType: string, title: string): WebviewPanel {
+    const p = new WebviewPanel(viewType, title);
+    panels.push(p);
+    return p;
+  },
   async showQuickPick<T extends QuickPickItem>(items: readonly T[] | Thenable<readonly T[]>, opts?: { title?: string; placeHolder?: string }): Promise<T | undefined> {
     return answers.pick?.(await items, opts) as T | undefined;
   },

@@ -1,5 +1,6 @@
 /** SLURM's words for its failures: which stderr means the controller is unreachable, the job unknown… */
 import { SchedulerError, type SchedulerErrorKind } from '../command';
+import type { JobSubmitSpec } from '../types';
 
 const UNREACHABLE = [
   /Unable to contact slurm controller/i,
@@ -13,6 +14,21 @@ const UNREACHABLE = [
   /Could not establish a configuration source/i,
 ];
 
+/** sbatch's refusals (slurm_strerror texts) → the submit option they are about; a policy (QOS limits) names none. */
+const REFUSED_OPTION: [RegExp, keyof JobSubmitSpec][] = [
+  [/Invalid partition name|partition .*(?:not|unavailable)|Invalid partition/i, 'partition'],
+  [/Invalid account|account\/partition combination/i, 'account'],
+  [/time limit/i, 'time'],
+  [/dependency/i, 'dependency'],
+  [/job array|array index/i, 'array'],
+  [/Memory (?:required|specification)|--mem/i, 'mem'],
+  [/generic resource|gres|gpu/i, 'gpus'],
+  [/Node count specification/i, 'nodes'],
+  [/More processors requested|ntasks/i, 'ntasks'],
+  [/cpus-per-task|cpus per task/i, 'cpusPerTask'],
+  [/Invalid qos|QOS/, 'extraArgs'],
+];
+
 /** Maps a failed SLURM command's exit code and stderr to a {@link SchedulerError}. */
 export function classifySlurmFailure(command: string, code: number | null, stderr: string): SchedulerError {
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -23,5 +39,6 @@ export function classifySlurmFailure(command: string, code: number | null, stder
   else if (/Invalid job id|Job ID .* not found|Invalid job_id|^Job \S+ not found/im.test(stderr)) kind = 'invalid-job';
   // SLURM tools name themselves ("sbatch: error: …"): say the command once.
   const message = first.startsWith(`${command}:`) ? first : `${command}: ${first}`;
-  return new SchedulerError(message, kind, command, code, stderr);
+  const option = command === 'sbatch' && kind === 'rejected' && !/policy/i.test(first) ? REFUSED_OPTION.find(([re]) => re.test(first))?.[1] : undefined;
+  return new SchedulerError(message, kind, command, code, stderr, option);
 }
