@@ -54,7 +54,10 @@ export async function cancelJobs(ctx: JobsContext, targets: JobTarget[]): Promis
   const detail = live.length === 1 ? `On ${live[0]?.host}. This cannot be undone.` : `${live.map((t) => `${t.host}: ${describe(t)}`).join('\n')}\n\nThis cannot be undone.`;
   const ok = await vscode.window.showWarningMessage(message, { modal: true, detail }, live.length === 1 ? 'Cancel Job' : 'Cancel Jobs');
   if (!ok) throw new CancelledError();
-  await perHost(ctx, live, 'Cancelling', (host, ids) => ctx.schedulers.scheduler(host).cancel(ids));
+  await perHost(ctx, live, 'Cancelling', (host, ids) => {
+    ctx.controller.expectCancel(host, ids);
+    return ctx.schedulers.scheduler(host).cancel(ids);
+  });
   vscode.window.setStatusBarMessage(`$(stop-circle) Cancelled ${live.length === 1 ? describe(live[0] as JobTarget) : `${live.length} jobs`}`, 5000);
 }
 

@@ -203,10 +203,14 @@ async function offerEditAndRetry(ctx: JobsContext, name: string, e: unknown): Pr
   if (choice !== EDIT_AND_RETRY) throw new CancelledError();
 }
 
-/** After any submit: watch the job at once, and say so with the ways to follow it. */
+/**
+ * After any submit: watch the job at once, and say so with the ways to follow it — in a
+ * notification, and in the status bar for a minute, where end notices cannot bury it.
+ */
 export function announceSubmitted(ctx: JobsContext, host: string, id: string, name: string, held = false): void {
   void ctx.controller.track(host, [id]).catch((e: unknown) => ctx.log.debug(`[jobs] track ${id}: ${String(e)}`));
   const text = held ? `Submitted job ${id} (held): ${name} on ${host}. Release it from the Jobs view.` : `Submitted job ${id} (${name}) on ${host}.`;
+  vscode.window.setStatusBarMessage(`$(rocket) Submitted job ${id}${held ? ' (held)' : ''} on ${host}`, 60_000);
   void vscode.window.showInformationMessage(text, 'Show in Jobs', 'Tail Output').then((choice) => {
     if (choice === 'Show in Jobs') void vscode.commands.executeCommand('remoteHpc.jobs.reveal', { host, id });
     else if (choice === 'Tail Output') void vscode.commands.executeCommand('remoteHpc.jobs.tailOutput', { host, id });

@@ -229,3 +229,18 @@ test('a job submitted before the host is set up is tracked once it is', async ()
   assert.deepEqual(model.get('hpc')?.active.map((j) => j.id), ['42']);
   controller.dispose();
 });
+
+test("the user's own cancels (a job, an array by parent) end without a notice; other ends still announce", async () => {
+  const { clock, hosts, sched, notices, controller } = setup({ notifyStates: ['COMPLETED', 'FAILED', 'CANCELLED'] });
+  hosts.set([{ alias: 'hpc', status: 'connected' }]);
+  controller.setVisible(true);
+  sched.queue = [job({ id: '7' }), job({ id: '8' }), task('9', '0'), task('9', '1')];
+  await clock.advance(0);
+  controller.expectCancel('hpc', ['7', '9']);
+  sched.queue = [];
+  sched.acct = [job({ id: '7', state: 'CANCELLED' }), job({ id: '8', state: 'CANCELLED' }), task('9', '0', { state: 'CANCELLED' }), task('9', '1', { state: 'CANCELLED' })];
+  await clock.advance(30_000);
+  await clock.advance(2000);
+  assert.deepEqual(notices.flat().map((n) => n.message), ['Job 8 (train) on hpc was cancelled.'], 'someone else cancelled 8 (scancel in a shell, an admin)');
+  controller.dispose();
+});

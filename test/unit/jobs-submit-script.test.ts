@@ -3,7 +3,7 @@ import '../support/vscode/register';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { answers, shown, type QuickPickItem } from '../support/vscode/fake';
+import { answers, shown, statusMessages, type QuickPickItem } from '../support/vscode/fake';
 import { submitSandbox as sandbox } from '../support/submitSandbox';
 import { submitScript } from '../../src/jobs/submitScript';
 
@@ -71,6 +71,7 @@ test('submit: a refused submit says sbatch once and offers Edit and Retry, which
     assert.equal(error, 'error run.sh was not submitted: sbatch: error: Batch job submission failed: Invalid partition name specified');
     assert.deepEqual(offered, [['Edit and Retry']]);
     assert.ok(shown.includes('info Submitted job 4242 (held): mine on h. Release it from the Jobs view.'), shown.join('\n'));
+    assert.equal(statusMessages.at(-1), '$(rocket) Submitted job 4242 (held) on h', 'also in the status bar, where end notices cannot bury it');
     assert.deepEqual(sb.tracked, ['4242']);
   } finally {
     answers.pick = answers.input = answers.message = undefined;

@@ -56,6 +56,8 @@ export class JobsController implements Disposable {
   /** Hosts handed to the watcher (or being looked up for it), by alias. */
   private readonly watched = new Map<string, { token: object }>();
   private readonly pendingNotices = new Map<string, { jobs: Job[]; timer: unknown }>();
+  /** Jobs (or array parents) the user cancelled from our UI, per host, with when that stops mattering. */
+  private readonly ownCancels = new Map<string, Map<string, number>>();
   private readonly historyLoads = new Map<string, Promise<void>>();
   /** Hosts the watcher has (user known). */
   private readonly added = new Set<string>();
@@ -277,6 +279,25 @@ export class JobsController implements Disposable {
     })();
   }
 
+  /**
+   * The user is cancelling these jobs (or whole arrays, by parent id) from our UI, which confirms
+   * it itself: their CANCELLED end is not announced again (for the next hour).
+   */
+  expectCancel(host: string, ids: readonly string[]): void {
+    let m = this.ownCancels.get(host);
+    if (!m) this.ownCancels.set(host, (m = new Map()));
+    const until = this.clock.now() + 3_600_000;
+    for (const id of ids) m.set(id, until);
+  }
+
+  private cancelledByUs(host: string, job: Job): boolean {
+    const m = this.ownCancels.get(host);
+    if (!m || job.state !== 'CANCELLED') return false;
+    const now = this.clock.now();
+    for (const [id, until] of m) if (until < now) m.delete(id);
+    return m.has(job.id) || (job.arrayJobId !== undefined && m.has(job.arrayJobId));
+  }
+
   private onFinished(host: string, job: Job): void {
     this.o.model.addFinished(host, job);
     this.finishedEmitter.fire({ host, job });
@@ -304,7 +325,7 @@ export class JobsController implements Disposable {
     const ready = batch.jobs.filter((j) => !held.includes(j));
     if (held.length) this.pendingNotices.set(host, { jobs: held, timer: undefined });
     else this.pendingNotices.delete(host);
-    const notices = summariseFinished(host, ready, this.o.settings().notifyStates);
+    const notices = summariseFinished(host, ready.filter((j) => !this.cancelledByUs(host, j)), this.o.settings().notifyStates);
     if (notices.length) this.o.onNotices(notices);
   }
 }

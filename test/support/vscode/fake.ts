@@ -358,7 +358,14 @@ function show(kind: string) {
   };
 }
 
+/** Status bar messages, in order. */
+export const statusMessages: string[] = [];
+
 export const window = {
+  setStatusBarMessage(text: string): Disposable {
+    statusMessages.push(text);
+    return new Disposable(() => undefined);
+  },
   showInformationMessage: show('info'),
   showWarningMessage: show('warn'),
   showErrorMessage: show('error'),
