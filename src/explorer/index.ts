@@ -10,6 +10,7 @@ import { FilterStore } from './filterStore';
 import { ExplorerModel } from './model';
 import { Transfers } from './transfers';
 import { ExplorerTreeProvider, isFolder, type ExplorerNode } from './tree';
+import { registerWorkspaceCommands } from './workspace';
 
 export type { ExplorerDeps,  } from './deps';
 
@@ -75,5 +76,6 @@ export function registerExplorer(_context: vscode.ExtensionContext, deps: Explor
       }
     }),
     ...commands.register(),
+    ...registerWorkspaceCommands(deps.log, deps.remote, model, view),
   ];
 }

@@ -745,6 +745,26 @@ export function viewPane(page: Page, title: string): Locator {
   return page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: new RegExp(`^\\s*${escapeRe(title)}`) }) });
 }
 
+/** A row of a view's tree by its exact label (and tree depth, when given: host 1, root 2, …). */
+export function paneRow(page: Page, pane: string, label: string, level?: number): Locator {
+  return viewPane(page, pane)
+    .locator(level === undefined ? '.monaco-list-row[role="treeitem"]' : `.monaco-list-row[role="treeitem"][aria-level="${level}"]`)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(label)}$`) }) })
+    .first();
+}
+
+/** Connects `host` from the palette (its row waited for in the Hosts view) and expands its home root in the Remote Explorer. */
+export async function connectAndOpenHome(page: Page, host: string): Promise<Locator> {
+  await openView(page, 'Hosts');
+  await paneRow(page, 'Hosts', host).waitFor({ state: 'visible', timeout: 30_000 });
+  await runCommand(page, 'Remote HPC: Connect');
+  await pickQuickPickItem(page, host);
+  const home = paneRow(page, 'Remote Explorer', '~');
+  await home.waitFor({ state: 'visible', timeout: 60_000 });
+  if ((await home.getAttribute('aria-expanded')) !== 'true') await home.click();
+  return home;
+}
+
 /**
  * Runs an action of a view's title bar by its title: a button (navigation group) when there is
  * one, else an entry of the "More Actions…" menu.

@@ -11,24 +11,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import type { Locator, Page } from 'playwright-core';
-import { openView, pickQuickPickItem, repoRoot, runCommand, screenshot, withWorkbench } from './harness';
+import { connectAndOpenHome, paneRow, repoRoot, screenshot, withWorkbench } from './harness';
 import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 import { LatencyProxy } from '../../bench/latency-proxy';
 
 const HOST = 'hpc-flaky';
-
-function pane(page: Page, title: string): Locator {
-  return page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: title }) });
-}
-
-function row(page: Page, paneTitle: string, label: string): Locator {
-  return pane(page, paneTitle)
-    .locator('.monaco-list-row[role="treeitem"]')
-    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) })
-    .first();
-}
 
 test('a frozen link: "connection lost — reconnecting" within seconds, the host stays, it comes back expanded', { skip: e2eSkip(), timeout: 240_000 }, async () => {
   const d = sandbox();
@@ -54,39 +42,33 @@ test('a frozen link: "connection lost — reconnecting" within seconds, the host
         settings: { 'remoteHpc.sshConfigFile': config, 'remoteHpc.knownHostsFile': knownHosts, 'remoteHpc.explorer.showHiddenFiles': false },
       },
       async ({ page }) => {
-        await openView(page, 'Hosts');
-        await row(page, 'Hosts', HOST).waitFor({ state: 'visible', timeout: 30_000 });
-        await runCommand(page, 'Remote HPC: Connect');
-        await pickQuickPickItem(page, HOST);
-        const home = row(page, 'Remote Explorer', '~');
-        await home.waitFor({ state: 'visible', timeout: 60_000 });
-        if ((await home.getAttribute('aria-expanded')) !== 'true') await home.click();
-        const ours = row(page, 'Remote Explorer', dir);
+        await connectAndOpenHome(page, HOST);
+        const ours = paneRow(page, 'Remote Explorer', dir);
         await ours.waitFor({ state: 'visible', timeout: 30_000 });
         await ours.click();
-        await row(page, 'Remote Explorer', 'kept.txt').waitFor({ state: 'visible', timeout: 30_000 });
+        await paneRow(page, 'Remote Explorer', 'kept.txt').waitFor({ state: 'visible', timeout: 30_000 });
 
         // The link freezes and new connections are refused: the next wait on it is noticed.
         proxy.freezeAll();
         proxy.refuseNew = true;
         const frozenAt = Date.now();
-        await row(page, 'Remote Explorer', 'inner').click();
-        const hostsRow = row(page, 'Hosts', HOST);
+        await paneRow(page, 'Remote Explorer', 'inner').click();
+        const hostsRow = paneRow(page, 'Hosts', HOST);
         await hostsRow.locator('.label-description', { hasText: 'connection lost, reconnecting' }).waitFor({ timeout: 60_000 });
         const noticedS = (Date.now() - frozenAt) / 1000;
-        await row(page, 'Remote Explorer', HOST).locator('.label-description', { hasText: 'connection lost — reconnecting' }).waitFor({ timeout: 10_000 });
+        await paneRow(page, 'Remote Explorer', HOST).locator('.label-description', { hasText: 'connection lost — reconnecting' }).waitFor({ timeout: 10_000 });
         await page.locator('.statusbar-item', { hasText: `HPC: ${HOST} — reconnecting` }).waitFor({ timeout: 10_000 });
         assert.ok(noticedS < 40, `noticed after ${noticedS.toFixed(1)} s`);
         await screenshot(page, 'reconnect-1-lost');
-        assert.ok(await row(page, 'Remote Explorer', 'kept.txt').isVisible(), 'the tree is kept while reconnecting');
+        assert.ok(await paneRow(page, 'Remote Explorer', 'kept.txt').isVisible(), 'the tree is kept while reconnecting');
 
         // The network is back: it reconnects by itself; what was expanded stays expanded.
         proxy.refuseNew = false;
         await hostsRow.locator('.label-description', { hasText: /— connected$/ }).waitFor({ timeout: 60_000 });
-        await row(page, 'Remote Explorer', 'deep.txt').waitFor({ state: 'visible', timeout: 30_000 });
+        await paneRow(page, 'Remote Explorer', 'deep.txt').waitFor({ state: 'visible', timeout: 30_000 });
         assert.equal(await ours.getAttribute('aria-expanded'), 'true');
-        assert.ok(await row(page, 'Remote Explorer', 'kept.txt').isVisible());
-        assert.equal(await row(page, 'Remote Explorer', HOST).locator('.label-description', { hasText: 'connection lost' }).count(), 0);
+        assert.ok(await paneRow(page, 'Remote Explorer', 'kept.txt').isVisible());
+        assert.equal(await paneRow(page, 'Remote Explorer', HOST).locator('.label-description', { hasText: 'connection lost' }).count(), 0);
         await page.locator('.statusbar-item', { hasText: `HPC: ${HOST}` }).filter({ hasNotText: 'reconnecting' }).waitFor({ timeout: 10_000 });
         await screenshot(page, 'reconnect-2-back');
         console.log(`# frozen link noticed after ${noticedS.toFixed(1)} s`);

@@ -55,7 +55,10 @@ test('finished events carry final state and exit code; one squeue per cycle, bat
     const squeues = runner.calls.filter((c) => c[0] === 'squeue');
     const saccts = runner.calls.filter((c) => c[0] === 'sacct');
     assert.ok(squeues.every((c) => c.includes('-u') && c.includes(user) && !c.includes('-j')), 'always the one batched user query');
-    assert.ok(saccts.length <= 3, `sacct only when jobs leave the queue (${saccts.length})`);
+    // sacct only for jobs that left the queue: one batched call per cycle at most (slurmdbd may
+    // answer with a placeholder for a second or two, and the job is asked for again next cycle).
+    assert.ok(saccts.length >= 1 && saccts.length <= squeues.length, `sacct ${saccts.length}×, squeue ${squeues.length}×`);
+    assert.ok(saccts.every((c) => c.includes('-j')), 'sacct asks for the jobs by id');
     assert.equal(runner.calls.filter((c) => c[0] === 'scontrol').length, 0);
   } finally {
     w.dispose();

@@ -17,8 +17,8 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
     resourceLabelFormatters: { scheme: string }[];
   };
 };
-const source = readFileSync(join(root, 'src', 'explorer', 'commands.ts'), 'utf8');
-const registered = new Set([...source.matchAll(/r\('(remoteHpc\.explorer\.[\w.]+)'/g)].map((m) => m[1]));
+const source = ['commands.ts', 'workspace.ts'].map((f) => readFileSync(join(root, 'src', 'explorer', f), 'utf8')).join('\n');
+const registered = new Set([...source.matchAll(/(?:r|registerCommand)\((?:log, )?'(remoteHpc\.explorer\.[\w.]+)'/g)].map((m) => m[1]));
 const contributed = pkg.contributes.commands.filter((c) => c.command.startsWith('remoteHpc.explorer.'));
 const tree = readFileSync(join(root, 'src', 'explorer', 'tree.ts'), 'utf8');
 
