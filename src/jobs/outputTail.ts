@@ -2,7 +2,9 @@
  * "Tail Output": a job's stdout (or stderr) in a read-only tab that grows live. The bytes come
  * from RemoteOps.follow through tailJobOutput (only appended bytes travel; a file that does not
  * exist yet is waited for; truncation restarts the text), and following stops by itself once
- * the job has ended and the last bytes arrived. Closing the tab stops it too.
+ * the job has ended and the last bytes arrived — said after the last line (a decoration, not part
+ * of the text) and in the status bar. Closing the tab stops it too. A tab that was following
+ * the end follows it again when the user comes back to it.
  */
 import * as vscode from 'vscode';
 import { StringDecoder } from 'node:string_decoder';
@@ -66,8 +68,14 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.emitter.event;
   private readonly subs: vscode.Disposable[] = [];
-  /** Per editor: was its last line in view before the latest change (then it follows the end)? */
-  private readonly atEnd = new WeakMap<vscode.TextEditor, boolean>();
+  /** Per output document: was its last line in view before the latest change (then it follows the end)? */
+  private readonly atEnd = new Map<string, boolean>();
+  /** When a tab was last brought back: its restored scroll position is not the user scrolling away. */
+  private readonly shownAt = new Map<string, number>();
+  /** "Job N ended. Not following any more." after the last line of an ended tail. */
+  private readonly endNote = vscode.window.createTextEditorDecorationType({
+    after: { color: new vscode.ThemeColor('descriptionForeground'), fontStyle: 'italic', margin: '0 0 0 2em' },
+  });
 
   private readonly pokeTimer: NodeJS.Timeout;
 
@@ -84,18 +92,30 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
         if (e.closed.length) this.stopUnshown();
       }),
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => {
-        if (e.textEditor.document.uri.scheme !== OUTPUT_SCHEME) return;
+        const key = e.textEditor.document.uri.toString();
+        if (e.textEditor.document.uri.scheme !== OUTPUT_SCHEME || Date.now() - (this.shownAt.get(key) ?? 0) < RESTORE_MS) return;
         const last = e.visibleRanges[e.visibleRanges.length - 1];
-        this.atEnd.set(e.textEditor, !last || last.end.line >= e.textEditor.document.lineCount - 2);
+        this.atEnd.set(key, !last || last.end.line >= e.textEditor.document.lineCount - 2);
+      }),
+      vscode.window.onDidChangeVisibleTextEditors((editors) => {
+        for (const ed of editors) {
+          if (ed.document.uri.scheme !== OUTPUT_SCHEME) continue;
+          const key = ed.document.uri.toString();
+          this.decorate(ed);
+          if (this.atEnd.get(key) === false) continue;
+          this.shownAt.set(key, Date.now());
+          revealEnd(ed);
+        }
       }),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.document.uri.scheme !== OUTPUT_SCHEME) return;
         for (const ed of vscode.window.visibleTextEditors) {
-          if (ed.document !== e.document || this.atEnd.get(ed) === false) continue;
-          const end = new vscode.Position(Math.max(0, e.document.lineCount - 1), 0);
-          ed.revealRange(new vscode.Range(end, end), vscode.TextEditorRevealType.Default);
+          if (ed.document !== e.document) continue;
+          this.decorate(ed);
+          if (this.atEnd.get(e.document.uri.toString()) !== false) revealEnd(ed);
         }
       }),
+      this.endNote,
     );
   }
 
@@ -117,9 +137,24 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
     const editor = await vscode.window.showTextDocument(doc, { preview: false, ...opts });
     const t = this.tails.get(key);
     if (t) t.shown = true;
-    this.atEnd.set(editor, true);
-    const end = new vscode.Position(Math.max(0, doc.lineCount - 1), 0);
-    editor.revealRange(new vscode.Range(end, end));
+    this.atEnd.set(key, true);
+    this.decorate(editor);
+    revealEnd(editor);
+  }
+
+  /** The end note after the last line while the tail has ended; nothing otherwise. */
+  private decorate(editor: vscode.TextEditor): void {
+    const t = this.tails.get(editor.document.uri.toString());
+    const note = t ? this.endText(t) : undefined;
+    if (!note) return editor.setDecorations(this.endNote, []);
+    const line = Math.max(0, editor.document.lineCount - 1);
+    const at = new vscode.Position(line, editor.document.lineAt(line).text.length);
+    editor.setDecorations(this.endNote, [{ range: new vscode.Range(at, at), renderOptions: { after: { contentText: note } } }]);
+  }
+
+  private endText(t: Tail): string | undefined {
+    if (t.status !== 'ended') return undefined;
+    return `Job ${t.jobId} ended${t.finalState ? ` (${t.finalState})` : ''}${t.bytes === 0 ? `: no output in ${t.path}` : ''}. Not following any more.`;
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
@@ -146,7 +181,7 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
       case 'following':
         return t.bytes === 0 ? `[Remote HPC] Waiting for output in ${t.path} (job ${t.jobId}) …\n` : '';
       case 'ended':
-        return `${sep}[Remote HPC] Job ${t.jobId} ended${t.finalState ? ` (${t.finalState})` : ''}${t.bytes === 0 ? `: no output in ${t.path}` : ''}. Not following any more.\n`;
+        return ''; // said by the end note, outside the text
       case 'failed':
         return `${sep}[Remote HPC] Cannot follow ${t.path}: ${t.error ?? 'unknown error'}\n`;
       case 'stopped':
@@ -202,6 +237,7 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
             this.append(t, t.decoder.end());
             t.status = 'ended';
             this.changed(t, true);
+            vscode.window.setStatusBarMessage(`$(pass) ${this.endText(t) ?? ''}`, 15_000);
           }
         },
       });
@@ -231,6 +267,7 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
       if (t.flushTimer) clearTimeout(t.flushTimer);
       t.flushTimer = undefined;
       this.emitter.fire(t.uri);
+      for (const ed of vscode.window.visibleTextEditors) if (ed.document.uri.toString() === t.uri.toString()) this.decorate(ed);
       return;
     }
     t.flushTimer ??= setTimeout(() => {
@@ -247,7 +284,10 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
     if (t.flushTimer) clearTimeout(t.flushTimer);
     t.flushTimer = undefined;
     if (t.status === 'following' || t.status === 'starting') t.status = 'stopped';
-    if (forget) this.tails.delete(key);
+    if (!forget) return;
+    this.tails.delete(key);
+    this.atEnd.delete(key);
+    this.shownAt.delete(key);
   }
 
   /** Stops tails no tab shows any more. */
@@ -261,6 +301,14 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
     }
     for (const [key, t] of [...this.tails]) if (t.shown && !shown.has(key)) this.stop(key, true);
   }
+}
+
+/** How long after a tab comes back its scroll events are VS Code restoring the old position. */
+const RESTORE_MS = 1000;
+
+function revealEnd(editor: vscode.TextEditor): void {
+  const end = new vscode.Position(Math.max(0, editor.document.lineCount - 1), 0);
+  editor.revealRange(new vscode.Range(end, end), vscode.TextEditorRevealType.Default);
 }
 
 function formatBytes(n: number): string {

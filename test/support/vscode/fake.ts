@@ -241,6 +241,10 @@ export class Diagnostic {
 export const diagnostics = new Map<string, Map<string, Diagnostic[]>>();
 
 export const languages = {
+  async setTextDocumentLanguage(doc: TextDocument, languageId: string): Promise<TextDocument> {
+    doc.languageId = languageId;
+    return doc;
+  },
   createDiagnosticCollection(name: string) {
     const byUri = new Map<string, Diagnostic[]>();
     diagnostics.set(name, byUri);
@@ -255,12 +259,19 @@ export const languages = {
 /** A text document over a string: what an editor holds. */
 export class TextDocument {
   isDirty = false;
+  languageId = 'plaintext';
   constructor(
     readonly uri: Uri,
     public text: string,
   ) {}
   getText(): string {
     return this.text;
+  }
+  get lineCount(): number {
+    return this.text.split('\n').length;
+  }
+  lineAt(line: number): { text: string } {
+    return { text: this.text.split('\n')[line] ?? '' };
   }
   positionAt(offset: number): Position {
     const before = this.text.slice(0, offset).split('\n');
@@ -277,6 +288,35 @@ export const documentEvents = {
   open: new EventEmitter<TextDocument>(),
   change: new EventEmitter<{ document: TextDocument }>(),
   close: new EventEmitter<TextDocument>(),
+};
+
+export enum TextEditorRevealType {
+  Default = 0,
+  InCenter = 1,
+}
+
+export class TabInputText {
+  constructor(readonly uri: Uri) {}
+}
+
+/** An editor showing a document: the decorations set on it and the ranges it was asked to reveal. */
+export class TextEditor {
+  readonly decorations = new Map<unknown, { range: Range; renderOptions?: { after?: { contentText?: string } } }[]>();
+  readonly revealed: Range[] = [];
+  constructor(readonly document: TextDocument) {}
+  setDecorations(type: unknown, list: readonly { range: Range; renderOptions?: { after?: { contentText?: string } } }[]): void {
+    this.decorations.set(type, [...list]);
+  }
+  revealRange(range: Range): void {
+    this.revealed.push(range);
+  }
+}
+
+/** Fire these as the window would: editors shown or hidden, an editor scrolled. */
+export const editorEvents = {
+  visibleEditors: new EventEmitter<TextEditor[]>(),
+  visibleRanges: new EventEmitter<{ textEditor: TextEditor; visibleRanges: Range[] }>(),
+  tabs: new EventEmitter<{ closed: unknown[]; opened: unknown[]; changed: unknown[] }>(),
 };
 
 export enum ViewColumn {
@@ -362,6 +402,19 @@ function show(kind: string) {
 export const statusMessages: string[] = [];
 
 export const window = {
+  visibleTextEditors: [] as TextEditor[],
+  tabGroups: { all: [] as { tabs: { input: unknown }[] }[], onDidChangeTabs: editorEvents.tabs.event },
+  onDidChangeVisibleTextEditors: editorEvents.visibleEditors.event,
+  onDidChangeTextEditorVisibleRanges: editorEvents.visibleRanges.event,
+  createTextEditorDecorationType(options: unknown) {
+    return { options, dispose: () => undefined };
+  },
+  /** Shows `doc` in a new editor, made the only visible one (as a tab brought to the front). */
+  async showTextDocument(doc: TextDocument): Promise<TextEditor> {
+    const ed = new TextEditor(doc);
+    window.visibleTextEditors = [ed];
+    return ed;
+  },
   setStatusBarMessage(text: string): Disposable {
     statusMessages.push(text);
     return new Disposable(() => undefined);
@@ -435,6 +488,12 @@ export const workspace = {
   },
   onDidChangeConfiguration: configEmitter.event,
   textDocuments: [] as TextDocument[],
+  /** The document of `uri`, one per URI, as VS Code keeps them (empty until the test fills it). */
+  async openTextDocument(uri: Uri): Promise<TextDocument> {
+    let doc = workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (!doc) workspace.textDocuments.push((doc = new TextDocument(uri, '')));
+    return doc;
+  },
   onDidOpenTextDocument: documentEvents.open.event,
   onDidChangeTextDocument: documentEvents.change.event,
   onDidCloseTextDocument: documentEvents.close.event,
