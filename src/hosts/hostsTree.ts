@@ -39,14 +39,21 @@ export class HostsTreeProvider implements vscode.TreeDataProvider<HostState>, vs
     item.iconPath = ICONS[h.status];
     item.contextValue = `host.${h.status}`;
     const tip = new vscode.MarkdownString(undefined, true);
-    tip.appendMarkdown(`**${h.alias}** — ${h.status}\n\n`);
-    tip.appendMarkdown(`\`${target}\``);
-    if (h.config.proxyJump.length) tip.appendMarkdown(`\n\nvia ${h.config.proxyJump.map((j) => `\`${j}\``).join(' → ')}`);
+    // Aliases, names and sources come from config files: text, never markdown.
+    tip.appendMarkdown('**');
+    tip.appendText(h.alias);
+    tip.appendMarkdown(`** — ${h.status}\n\n`);
+    tip.appendText(target);
+    if (h.config.proxyJump.length) {
+      tip.appendMarkdown('\n\nvia ');
+      tip.appendText(h.config.proxyJump.join(' → '));
+    }
     if (h.error) {
       tip.appendMarkdown(`\n\n$(${h.status === 'reconnecting' ? 'warning' : 'error'}) `);
-      tip.appendText(h.error); // the server's words: text, never markdown
+      tip.appendText(h.error); // the server's words
     }
-    tip.appendMarkdown(`\n\nfrom ${h.source}`);
+    tip.appendMarkdown('\n\nfrom ');
+    tip.appendText(h.source);
     item.tooltip = tip;
     if (h.status === 'disconnected' || h.status === 'failed') {
       item.command = { command: 'remoteHpc.connect', title: 'Connect', arguments: [h] };

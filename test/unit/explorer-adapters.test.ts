@@ -181,6 +181,10 @@ test('Hosts view items: status in context value and icon, Connect only when not 
   );
   assert.equal(items[0].description, 'me@login.example:2222 — connected');
   assert.match((items[3].tooltip as vscode.MarkdownString).value, /Permission denied/);
+  for (const i of items) {
+    const tip = (i.tooltip as vscode.MarkdownString).value;
+    assert.ok(!tip.includes('[x](command:evil)'), `the alias is text in the tooltip, never a link: ${tip}`);
+  }
   changed.fire();
   assert.equal(fired, 1, 'a host change redraws the view');
   tree.dispose();
