@@ -8,6 +8,7 @@
  */
 import * as vscode from 'vscode';
 import { StringDecoder } from 'node:string_decoder';
+import { posix } from 'node:path';
 import type { Disposable } from '../core/cancel';
 import type { Logger } from '../core/log';
 import type { RemoteOpsProvider } from '../core/remote/types';
@@ -18,14 +19,19 @@ export const OUTPUT_SCHEME = 'remote-hpc-output';
 
 /** Text kept per tab; older output is dropped (the file itself is untouched). */
 const MAX_CHARS = 4_000_000;
-/** A bigger existing file is shown from this many bytes before its end. */
+/** A bigger existing job output is shown from this many bytes before its end. */
 const INITIAL_BYTES = 2 * 1024 * 1024;
+/** Any file opened at its end from the explorer ("Open Last 10 MB", "Follow"). */
+const FILE_END_BYTES = 10 * 1024 * 1024;
 const FLUSH_MS = 200;
 
-/** `remote-hpc-output://<host>/<path>?job=<id>`: the tab reads the file's name. */
-function outputUri(host: string, path: string, jobId: string): vscode.Uri {
-  return vscode.Uri.from({ scheme: OUTPUT_SCHEME, authority: host, path, query: `job=${encodeURIComponent(jobId)}` });
+/** `remote-hpc-output://<host>/<path>?job=<id>` (or `?file=end|follow`): the tab reads the file's name. */
+function outputUri(host: string, path: string, query: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: OUTPUT_SCHEME, authority: host, path, query });
 }
+
+/** What a tab shows: a job's output (until the job ended), or any file's end, once or followed. */
+type TailKind = { job: string } | { file: 'end' | 'follow' };
 
 type Status = 'starting' | 'following' | 'ended' | 'stopped' | 'failed';
 
@@ -33,7 +39,9 @@ interface Tail {
   uri: vscode.Uri;
   host: string;
   path: string;
-  jobId: string;
+  kind: TailKind;
+  /** Text kept for this tab; older text is dropped. */
+  maxChars: number;
   text: string;
   decoder: StringDecoder;
   bytes: number;
@@ -122,12 +130,25 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
   /** Opens (or focuses) the live tab of `path`, the output of job `jobId` on `host`. */
   /** `endedState`: the job is known to have ended already (the file is read to its end, then following stops). */
   async open(host: string, jobId: string, path: string, opts: vscode.TextDocumentShowOptions = {}, endedState?: string): Promise<void> {
-    const uri = outputUri(host, path, jobId);
+    await this.show(host, path, { job: jobId }, opts, endedState);
+  }
+
+  /**
+   * Any remote file from its last 10 MB, without a size question: read to its current end
+   * (`end`), or followed as it grows until the tab closes (`follow`).
+   */
+  async openFile(host: string, path: string, mode: 'end' | 'follow'): Promise<void> {
+    await this.show(host, path, { file: mode }, {}, mode === 'end' ? '' : undefined);
+  }
+
+  private async show(host: string, path: string, kind: TailKind, opts: vscode.TextDocumentShowOptions, endedState: string | undefined): Promise<void> {
+    const uri = outputUri(host, path, 'job' in kind ? `job=${encodeURIComponent(kind.job)}` : `file=${kind.file}`);
     const key = uri.toString();
     const existing = this.tails.get(key);
-    if (!existing || existing.status === 'stopped' || existing.status === 'failed') {
+    if (!existing || existing.status === 'stopped' || existing.status === 'failed' || ('file' in kind && kind.file === 'end')) {
       if (existing) this.stop(key, true);
-      const t: Tail = { uri, host, path, jobId, text: '', decoder: new StringDecoder('utf8'), bytes: 0, skipped: 0, status: 'starting', shown: false };
+      const maxChars = 'file' in kind ? Math.max(MAX_CHARS, Math.ceil(FILE_END_BYTES * 1.2)) : MAX_CHARS;
+      const t: Tail = { uri, host, path, kind, maxChars, text: '', decoder: new StringDecoder('utf8'), bytes: 0, skipped: 0, status: 'starting', shown: false };
       this.tails.set(key, t);
       void this.start(t, endedState);
     }
@@ -154,7 +175,8 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
 
   private endText(t: Tail): string | undefined {
     if (t.status !== 'ended') return undefined;
-    return `Job ${t.jobId} ended${t.finalState ? ` (${t.finalState})` : ''}${t.bytes === 0 ? `: no output in ${t.path}` : ''}. Not following any more.`;
+    if ('file' in t.kind) return `End of ${posix.basename(t.path)} as of ${new Date().toLocaleTimeString()}. Not following: use Follow to keep reading.`;
+    return `Job ${t.kind.job} ended${t.finalState ? ` (${t.finalState})` : ''}${t.bytes === 0 ? `: no output in ${t.path}` : ''}. Not following any more.`;
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
@@ -179,7 +201,7 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
       case 'starting':
         return t.bytes === 0 ? `[Remote HPC] Opening ${t.path} …\n` : '';
       case 'following':
-        return t.bytes === 0 ? `[Remote HPC] Waiting for output in ${t.path} (job ${t.jobId}) …\n` : '';
+        return t.bytes === 0 ? `[Remote HPC] Waiting for output in ${t.path}${'job' in t.kind ? ` (job ${t.kind.job})` : ''} …\n` : '';
       case 'ended':
         return ''; // said by the end note, outside the text
       case 'failed':
@@ -195,7 +217,9 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
       const ops = await this.deps.remote.ops(t.host);
       if (this.tails.get(key) !== t) return;
       const [st] = await ops.stat([t.path]).catch(() => [null]);
-      const offset = st && st.type !== 'directory' && st.size > INITIAL_BYTES ? st.size - INITIAL_BYTES : 0;
+      if (st?.type === 'directory') throw new Error(`${t.path} is a folder`);
+      const initial = 'file' in t.kind ? FILE_END_BYTES : INITIAL_BYTES;
+      const offset = st && st.size > initial ? st.size - initial : 0;
       if (this.tails.get(key) !== t) return;
       t.skipped = offset;
       t.bytes = 0;
@@ -203,8 +227,10 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
       if (endedState !== undefined) {
         t.finalState = endedState;
         ended = Promise.resolve();
+      } else if ('file' in t.kind) {
+        ended = new Promise<void>(() => undefined); // followed until the tab closes
       } else {
-        const finished = this.deps.whenFinished(t.host, t.jobId);
+        const finished = this.deps.whenFinished(t.host, t.kind.job);
         t.finished = finished;
         ended = finished.promise.then((job) => {
           t.finalState = job.rawState || job.state;
@@ -217,6 +243,14 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
         jobEnded: ended,
         onData: (chunk) => {
           t.bytes += chunk.length;
+          if (t.bytes === chunk.length && offset > 0) {
+            // Started inside the file: from the next line, not from the middle of one.
+            const nl = chunk.indexOf(0x0a);
+            if (nl >= 0 && nl < chunk.length - 1) {
+              t.skipped += nl + 1;
+              chunk = chunk.subarray(nl + 1);
+            }
+          }
           this.append(t, t.decoder.write(chunk));
         },
         onTruncate: () => {
@@ -253,9 +287,9 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
   private append(t: Tail, s: string): void {
     if (!s) return;
     t.text += s;
-    if (t.text.length > MAX_CHARS) {
-      const cut = t.text.indexOf('\n', t.text.length - Math.floor(MAX_CHARS / 2));
-      const from = cut < 0 ? t.text.length - Math.floor(MAX_CHARS / 2) : cut + 1;
+    if (t.text.length > t.maxChars) {
+      const cut = t.text.indexOf('\n', t.text.length - Math.floor(t.maxChars / 2));
+      const from = cut < 0 ? t.text.length - Math.floor(t.maxChars / 2) : cut + 1;
       t.skipped += Buffer.byteLength(t.text.slice(0, from), 'utf8');
       t.text = t.text.slice(from);
     }
