@@ -58,6 +58,7 @@ export class ExplorerCommands {
       r('remoteHpc.explorer.reveal', (arg?: unknown) => this.revealCommand(arg)),
       r('remoteHpc.explorer.openPath', () => this.openPath()),
       r('remoteHpc.explorer.filter', (arg?: unknown) => editFilter(this.c.filters, this.hostFor(arg) ?? this.pickHost())),
+      r('remoteHpc.explorer.editFilter', (arg?: unknown) => editFilter(this.c.filters, this.hostFor(arg) ?? this.pickHost())),
       r('remoteHpc.explorer.clearFilter', (arg?: unknown) => this.clearFilter(arg)),
     ];
   }

@@ -197,8 +197,21 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
         await pickQuickPickItem(page, /edit-me\.txt:2$/, 30_000);
         await page.locator('.statusbar-item', { hasText: /Ln 2, Col \d+/ }).waitFor({ state: 'visible', timeout: 20_000 });
 
-        // Clear the filter again: noise.log comes back.
-        await runCommand(page, 'Clear Remote Explorer Filter');
+        // Edit the filter (issue 15): the pattern comes prefilled; a glob on the name is accepted.
+        await runCommand(page, 'Edit Remote Explorer Filter…');
+        await pickQuickPickItem(page, /\\\.log\$/);
+        const editBox = quickInput(page).locator('input');
+        await editBox.waitFor({ state: 'visible', timeout: 15_000 });
+        assert.equal(await editBox.inputValue(), '\\.log$', 'the existing pattern is prefilled');
+        await answerInputBox(page, '*.log');
+        await eventually(() => header.textContent(), (t) => /hide files \*\.log/.test(t ?? ''));
+        assert.equal(await explorerItem(page, 'noise.log').count(), 0, 'the glob still hides noise.log');
+
+        // Clearing asks first (one click used to wipe every pattern): noise.log comes back.
+        await runCommand(page, 'Clear Remote Explorer Filter…');
+        await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+        assert.match((await dialog.textContent()) ?? '', /Remove the filter pattern of/);
+        await dialog.locator('.monaco-button', { hasText: /^Clear Filter$/ }).click();
         await explorerItem(page, 'noise.log').waitFor({ state: 'visible', timeout: 20_000 });
 
         // Reveal in Remote Explorer (palette, active hpc: editor): the collapsed folder opens on the file.

@@ -120,12 +120,13 @@ test('filters from the setting: per host, garbage ignored', () => {
 test('pattern validation gives a clear message', () => {
   assert.equal(checkPattern('\\.log$'), undefined);
   assert.equal(checkPattern('/tmp/'), undefined);
-  assert.equal(checkPattern('('), 'Invalid regular expression: Unterminated group');
+  assert.equal(checkPattern('('), 'Invalid regular expression: Unterminated group (patterns are regular expressions on the full path, or globs on the name like *.csv)');
+  assert.equal(checkPattern('*.csv'), undefined, 'a glob is accepted');
   assert.match(checkPattern('(?<name>x)') ?? '', /Named groups are not supported/, 'Python-incompatible syntax is refused');
   assert.match(checkPattern('(?i)log') ?? '', /Inline flags/);
   assert.match(checkPattern('[a-') ?? '', /Invalid regular expression/);
-  assert.match(checkPattern('  ') ?? '', /Enter a regular expression/);
-  assert.match(checkFilter({ dirReject: ['ok', '*bad'] }) ?? '', /^hide folders "\*bad": Invalid/);
+  assert.match(checkPattern('  ') ?? '', /Enter a glob on the name \(\*\.log\) or a regular expression/);
+  assert.match(checkFilter({ dirReject: ['ok', '+bad'] }) ?? '', /^hide folders "\+bad": Invalid/);
   assert.equal(checkFilter({ fileReject: ['a', 'b'] }), undefined);
 });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileFilter, pythonFilter, validateFilter, validatePattern, translatePattern, joinPath } from '../../src/core/remote/filters';
+import { compileFilter, pythonFilter, validateFilter, validatePattern, translatePattern, joinPath, isGlobPattern } from '../../src/core/remote/filters';
 import type { PathFilter } from '../../src/core/remote/types';
 
 interface Case {
@@ -18,6 +18,15 @@ const f = (fileReject: string[], fileAllow: string[] = []): PathFilter => ({ fil
 /** One table, run against the TypeScript matcher and the agent's Python Filter class. */
 const TABLE: Case[] = [
   { filter: {}, path: '/d/anything', isDir: false, keep: true },
+  // Globs on the name (issue 15: `*.csv` was refused as "Nothing to repeat").
+  { filter: f(['*'], ['*.csv']), path: '/d/a.csv', isDir: false, keep: true },
+  { filter: f(['*'], ['*.csv']), path: '/d/a.txt', isDir: false, keep: false },
+  { filter: f(['*.csv']), path: '/d/a.csv.gz', isDir: false, keep: true },
+  { filter: f(['*.csv']), path: '/d.csv/x', isDir: false, keep: true },
+  { filter: f(['*.csv']), path: '/d/xcsv', isDir: false, keep: true },
+  { filter: f(['run_??.out']), path: '/d/run_01.out', isDir: false, keep: false },
+  { filter: f(['run_??.out']), path: '/d/run_001.out', isDir: false, keep: true },
+  { filter: f(['core.*']), path: '/d/xcore', isDir: false, keep: false }, // `.*` stays a regex, unanchored (as a glob it would keep xcore)
   { filter: f(['.*'], ['[.]csv$']), path: '/d/a.csv', isDir: false, keep: true },
   { filter: f(['.*'], ['[.]csv$']), path: '/d/a.txt', isDir: false, keep: false },
   { filter: f(['.*'], ['[.]csv$']), path: '/d/sub', isDir: true, keep: true },
@@ -128,6 +137,12 @@ test('random patterns: both dialects keep exactly the same paths', () => {
   assert.deepEqual(diffs.slice(0, 10), []);
 });
 
+test('globs: *.csv is accepted and read on the name', () => {
+  assert.equal(validatePattern('*.csv'), undefined);
+  assert.ok(isGlobPattern('*.csv') && isGlobPattern('data_??') && !isGlobPattern('.*\\.csv') && !isGlobPattern('a+*'));
+  assert.equal(compileFilter({ fileReject: ['*.csv'] }).keep('/d/a.csv', false), false);
+});
+
 test('invalid patterns get clear messages', () => {
   const bad: [string, RegExp][] = [
     ['(?P<n>x)', /Named groups/],
@@ -138,7 +153,7 @@ test('invalid patterns get clear messages', () => {
     ['\\k<n>', /Unsupported escape \\k/],
     ['\\q', /Unsupported escape \\q/],
     ['[a-', /Unterminated \[/],
-    ['*a', /Nothing to repeat/i],
+    ['+a', /Nothing to repeat/i],
     ['(', /Unterminated group/i],
     ['a++', /Possessive/],
     ['a{2}+', /Possessive/],

@@ -67,19 +67,30 @@ export function removePattern(f: PathFilter, key: FilterListKey, pattern: string
   return out;
 }
 
+/** Replaces one pattern in place (an empty replacement removes it). */
+export function replacePattern(f: PathFilter, key: FilterListKey, pattern: string, replacement: string): PathFilter {
+  if (replacement === '' || (replacement !== pattern && (f[key] ?? []).includes(replacement))) return removePattern(f, key, pattern);
+  return { ...f, [key]: (f[key] ?? []).map((p) => (p === pattern ? replacement : p)) };
+}
+
+/** How many patterns the filter has. */
+export function patternCount(f: PathFilter | undefined): number {
+  return KEYS.reduce((n, k) => n + (f?.[k]?.length ?? 0), 0);
+}
+
 export function filterEquals(a: PathFilter | undefined, b: PathFilter | undefined): boolean {
   return KEYS.every((k) => JSON.stringify(a?.[k] ?? []) === JSON.stringify(b?.[k] ?? []));
 }
 
 /**
- * Why a pattern cannot be used, or undefined when it can. Patterns are regular expressions in
- * the subset JavaScript and Python share (filters.ts translates them for the agent); flags and
- * named groups are not available.
+ * Why a pattern cannot be used, or undefined when it can. Patterns are globs on the name
+ * (`*.csv`) or regular expressions in the subset JavaScript and Python share (filters.ts
+ * translates them for the agent); flags and named groups are not available.
  */
 export function checkPattern(pattern: string): string | undefined {
-  if (pattern.trim() === '') return 'Enter a regular expression, e.g. \\.log$';
+  if (pattern.trim() === '') return 'Enter a glob on the name (*.log) or a regular expression on the path (\\.log$)';
   const problem = validatePattern(pattern);
-  return problem === undefined ? undefined : `Invalid regular expression: ${problem}`;
+  return problem === undefined ? undefined : `Invalid regular expression: ${problem} (patterns are regular expressions on the full path, or globs on the name like *.csv)`;
 }
 
 /** The first invalid pattern of a filter, as a message naming its list. */

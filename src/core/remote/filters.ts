@@ -14,6 +14,10 @@
  *   literal `]`. Constructs one side lacks (named groups, inline flags, `\p{..}`, octal escapes,
  *   possessive quantifiers, unknown letter escapes) are refused with a message saying so.
  * Not detectable here: Python refuses variable-width lookbehind; the agent reports that.
+ *
+ * A pattern that looks like a glob (`*.csv`, `run_??.out`: a `*` or `?`, no other regex syntax
+ * apart from `.`, and no regex idiom `.*` / `.?`) matches the entry's name as a whole, the way
+ * a shell would: `*` and `?` never cross a `/`.
  */
 import type { PathFilter } from './types';
 
@@ -38,8 +42,23 @@ function fail(at: number, what: string): never {
   throw new FilterSyntaxError(`${what} at position ${at + 1}`);
 }
 
-/** Translates one pattern of the common dialect; throws FilterSyntaxError on unsupported syntax. */
-export function translatePattern(src: string): TranslatedPattern {
+const GLOB_RE = /^[^\\^$+()[\]{}|/]*[*?][^\\^$+()[\]{}|/]*$/u;
+
+/** True when the pattern is read as a glob on the name (see the header). */
+export function isGlobPattern(pattern: string): boolean {
+  return GLOB_RE.test(pattern) && !/\.[*?]/u.test(pattern);
+}
+
+/** A glob on the name as a pattern of the common dialect matched against the full path. */
+function globToRegex(glob: string): string {
+  let out = '/';
+  for (const c of glob) out += c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c === '.' ? '\\.' : c;
+  return `${out}$`;
+}
+
+/** Translates one pattern of the common dialect (or a glob); throws FilterSyntaxError on unsupported syntax. */
+export function translatePattern(pattern: string): TranslatedPattern {
+  const src = isGlobPattern(pattern) ? globToRegex(pattern) : pattern;
   let js = '';
   let py = '';
   const both = (s: string) => {

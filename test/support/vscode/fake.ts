@@ -388,18 +388,23 @@ interface InputBoxOptions {
 export const answers: {
   pick?(items: readonly QuickPickItem[], opts: { title?: string; placeHolder?: string } | undefined): QuickPickItem | undefined;
   input?(opts: InputBoxOptions): string | undefined;
-  message?(kind: string, message: string, actions: string[]): string | undefined;
+  message?(kind: string, message: string, actions: string[], options?: { modal?: boolean; detail?: string }): string | undefined;
 } = {};
 
 function show(kind: string) {
   return async (message: string, ...items: unknown[]): Promise<string | undefined> => {
     shown.push(`${kind} ${message}`);
-    return answers.message?.(kind, message, items.filter((i): i is string => typeof i === 'string'));
+    const options = items.find((i): i is { modal?: boolean; detail?: string } => typeof i === 'object' && i !== null && !('title' in i));
+    return answers.message?.(kind, message, items.filter((i): i is string => typeof i === 'string'), options);
   };
 }
 
 /** Status bar messages, in order. */
 export const statusMessages: string[] = [];
+export enum QuickPickItemKind {
+  Separator = -1,
+  Default = 0,
+}
 
 export const window = {
   visibleTextEditors: [] as TextEditor[],
