@@ -23,6 +23,7 @@ export interface Settings {
   largeFileThresholdMB: number;
   'explorer.pageSize': number;
   'explorer.showHiddenFiles': boolean;
+  'explorer.naturalSort': boolean;
   'preview.cacheSizeMB': number;
   'preview.thumbnailSize': number;
   'preview.niceLevel': number;
@@ -47,6 +48,7 @@ const KEYS: Record<SettingKey, true> = {
   largeFileThresholdMB: true,
   'explorer.pageSize': true,
   'explorer.showHiddenFiles': true,
+  'explorer.naturalSort': true,
   'preview.cacheSizeMB': true,
   'preview.thumbnailSize': true,
   'preview.niceLevel': true,

@@ -20,12 +20,14 @@ export type ModelChange = undefined | { host: string; path?: string };
 export interface ExplorerConfig {
   pageSize: number;
   showHidden: boolean;
+  naturalSort: boolean;
 }
 
 function readExplorerConfig(): ExplorerConfig {
   return {
     pageSize: Math.floor(numberSetting('explorer.pageSize', 1)),
     showHidden: setting('explorer.showHiddenFiles'),
+    naturalSort: setting('explorer.naturalSort') !== false,
   };
 }
 
@@ -78,7 +80,7 @@ export class ExplorerModel implements vscode.Disposable {
       onDidChangeSettings(['explorer'], () => {
         const before = this.config;
         this.config = readExplorerConfig();
-        if (before.showHidden !== this.config.showHidden) for (const h of this.shownHosts) this.resetListings(h);
+        if (before.showHidden !== this.config.showHidden || before.naturalSort !== this.config.naturalSort) for (const h of this.shownHosts) this.resetListings(h);
       }),
     );
     // While reconnecting, what is shown stays (and is fetched again once back, see syncHosts).
@@ -234,6 +236,7 @@ export class ExplorerModel implements vscode.Disposable {
       offset,
       limit,
       sort: 'name',
+      natural: this.config.naturalSort,
       hidden: this.config.showHidden,
       ...(filter ? { filter } : {}),
     });

@@ -477,7 +477,7 @@ def op_getenv(ctx, p, payload):
 
 
 _TYPE_BY_FMT = {stat.S_IFREG: "f", stat.S_IFDIR: "d", stat.S_IFLNK: "l"}
-_LIST_CACHE = {}  # (path, hidden, filter, sort, descending) -> (dir mtime_ns, when, rows, stats)
+_LIST_CACHE = {}  # (path, hidden, filter, sort, descending, natural) -> (dir mtime_ns, when, rows, stats)
 _LIST_CACHE_LOCK = threading.Lock()
 LIST_CACHE_S = 5.0
 
@@ -512,6 +512,23 @@ def guarded_scan(ctx, path, spec, hidden, timeout):
     return run_forked(ctx, lambda: scan(path, flt, hidden), timeout, "the filter of %s" % path)
 
 
+_CHUNK_RE = re.compile(r"[0-9]+|[^0-9]+")
+
+
+def natural_key(name):
+    """Natural order (step2 before step10), the same as compareNatural in common.ts: runs of
+    ASCII digits by value and before text at the same place, text runs by code point, ties
+    (a01 / a1) by the whole name."""
+    parts = []
+    for chunk in _CHUNK_RE.findall(name):
+        if "0" <= chunk[0] <= "9":
+            digits = chunk.lstrip("0")
+            parts.append((0, len(digits), digits))
+        else:
+            parts.append((1, chunk))
+    return (tuple(parts), name)
+
+
 def op_list(ctx, p, payload):
     """One folder: filtered, directories first, sorted, paged. Sorted by name, only the page's
     entries are stat'ed. A big folder's sorted names are kept a few seconds (while the folder's
@@ -521,10 +538,12 @@ def op_list(ctx, p, payload):
     hidden = p.get("hidden", True)
     key = p.get("sort") or "name"
     desc = bool(p.get("descending"))
+    natural = bool(p.get("natural"))
+    name_key = natural_key if natural else None
     offset = max(0, int(p.get("offset") or 0))
     limit = p.get("limit")
     prefix = path if path.endswith("/") else path + "/"
-    cache_key = (path, bool(hidden), json.dumps(flt_spec, sort_keys=True), key, desc)
+    cache_key = (path, bool(hidden), json.dumps(flt_spec, sort_keys=True), key, desc, natural)
     dir_mtime = os.stat(path).st_mtime_ns
     with _LIST_CACHE_LOCK:
         hit = _LIST_CACHE.get(cache_key)
@@ -536,8 +555,8 @@ def op_list(ctx, p, payload):
         ctx.check()
         stats = {}
         if key == "name":
-            dirs.sort(reverse=desc)
-            files.sort(reverse=desc)
+            dirs.sort(key=name_key, reverse=desc)
+            files.sort(key=name_key, reverse=desc)
         else:
             # Sizes and times as reported: a symlink's are its target's.
             i = 2 if key == "size" else 3
@@ -546,7 +565,7 @@ def op_list(ctx, p, payload):
                     stats[name] = entry_stat(prefix + name)
                 except OSError:
                     stats[name] = None
-            sort_key = lambda n: (stats[n][i] if stats[n] else 0, n)  # noqa: E731
+            sort_key = lambda n: (stats[n][i] if stats[n] else 0, natural_key(n) if natural else n)  # noqa: E731
             dirs.sort(key=sort_key, reverse=desc)
             files.sort(key=sort_key, reverse=desc)
         rows = dirs + files

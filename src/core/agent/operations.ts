@@ -88,7 +88,7 @@ export const OPERATIONS = {
   home: op({}, returns<{ home: string }>()),
   /** Environment variables by name; null when unset. */
   getenv: op({ names: optional<string[]>() }, returns<{ env: Record<string, string | null> }>()),
-  /** One folder: filtered (Python regexes), directories first, sorted, paged. filterTimeoutMs: a shorter filter limit (tests). */
+  /** One folder: filtered (Python regexes), directories first, sorted (natural: step2 before step10), paged. filterTimeoutMs: a shorter filter limit (tests). */
   list: op(
     {
       path: required<string>(),
@@ -96,6 +96,7 @@ export const OPERATIONS = {
       hidden: optional<boolean>(),
       sort: optional<'name' | 'mtime' | 'size'>(),
       descending: optional<boolean>(),
+      natural: optional<boolean>(),
       offset: optional<number>(),
       limit: optional<number | null>(),
       filterTimeoutMs: optional<number>(),

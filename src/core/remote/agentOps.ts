@@ -69,6 +69,7 @@ export class AgentOps implements RemoteOps {
       filter: pythonFilter(opts.filter),
       sort: opts.sort ?? 'name',
       descending: !!opts.descending,
+      natural: !!opts.natural,
       offset: opts.offset ?? 0,
       limit: opts.limit ?? null,
       hidden: opts.hidden ?? true,

@@ -49,15 +49,44 @@ export function compareNames(a: string, b: string): number {
   return a.length - b.length;
 }
 
+const CHUNK_RE = /[0-9]+|[^0-9]+/gu;
+const isDigitRun = (s: string) => s.charCodeAt(0) >= 0x30 && s.charCodeAt(0) <= 0x39;
+
+/**
+ * Natural order (step2 before step10), the same as natural_key in agent.py: runs of ASCII digits
+ * compare by value and before text at the same place, text runs by code point, ties (a01 / a1)
+ * by the whole name.
+ */
+export function compareNatural(a: string, b: string): number {
+  if (a === b) return 0;
+  const ca = a.match(CHUNK_RE) ?? [];
+  const cb = b.match(CHUNK_RE) ?? [];
+  const n = Math.min(ca.length, cb.length);
+  for (let i = 0; i < n; i++) {
+    const x = ca[i];
+    const y = cb[i];
+    const dx = isDigitRun(x);
+    if (dx !== isDigitRun(y)) return dx ? -1 : 1;
+    if (dx) {
+      const vx = x.replace(/^0+/u, '');
+      const vy = y.replace(/^0+/u, '');
+      if (vx.length !== vy.length) return vx.length - vy.length;
+      if (vx !== vy) return vx < vy ? -1 : 1;
+    } else if (x !== y) return compareNames(x, y);
+  }
+  return ca.length - cb.length || compareNames(a, b);
+}
+
 export const TYPE_FROM_CHAR: Record<string, EntryType> = { f: 'file', d: 'directory', l: 'symlink', o: 'other' };
 
 export function isDirLike(e: { type: EntryType; targetType?: EntryType }): boolean {
   return e.type === 'directory' || (e.type === 'symlink' && e.targetType === 'directory');
 }
 
-/** Directories first, then by key; descending flips the key order only (directories stay first). */
-export function sortEntries(entries: RemoteEntry[], key: 'name' | 'mtime' | 'size' = 'name', descending = false): RemoteEntry[] {
+/** Directories first, then by key (names in code point or natural order); descending flips the key order only (directories stay first). */
+export function sortEntries(entries: RemoteEntry[], key: 'name' | 'mtime' | 'size' = 'name', descending = false, natural = false): RemoteEntry[] {
   const sign = descending ? -1 : 1;
+  const byName = natural ? compareNatural : compareNames;
   return entries.sort((a, b) => {
     const da = isDirLike(a);
     const db = isDirLike(b);
@@ -66,7 +95,7 @@ export function sortEntries(entries: RemoteEntry[], key: 'name' | 'mtime' | 'siz
       const d = key === 'mtime' ? a.mtimeMs - b.mtimeMs : a.size - b.size;
       if (d !== 0) return sign * d;
     }
-    return sign * compareNames(a.name, b.name);
+    return sign * byName(a.name, b.name);
   });
 }
 

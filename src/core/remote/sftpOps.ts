@@ -222,7 +222,7 @@ export class SftpOps implements RemoteOps {
     }
     await this.resolveLinks(sftp, links);
     const kept = filter.empty ? entries : entries.filter((e) => filter.keep(e.path, isDirLike(e)));
-    sortEntries(kept, opts.sort ?? 'name', !!opts.descending);
+    sortEntries(kept, opts.sort ?? 'name', !!opts.descending, !!opts.natural);
     for (const p of stale) sftpUnlink(sftp, p).catch(() => undefined); // left-overs of interrupted saves
     return kept;
   }

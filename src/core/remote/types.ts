@@ -41,6 +41,8 @@ export interface ListOptions {
   /** Directories first, then by key (default name). */
   sort?: SortKey;
   descending?: boolean;
+  /** Names in natural order (step2 before step10) instead of code point order. */
+  natural?: boolean;
   offset?: number;
   limit?: number;
   /** Include dot-files (default true). */
