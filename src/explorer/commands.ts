@@ -5,8 +5,7 @@ import { posix } from 'node:path';
 import type { Logger } from '../core/log';
 import { CancelledError } from '../core/cancel';
 import type { RemoteOpsProvider } from '../core/remote/types';
-import { fileKind, isKnownText, looksBinary, SNIFF_BYTES } from '../core/remote/fileKinds';
-import { formatSize } from '../core/remote/format';
+import { fileKind, isKnownText, looksBinary, openQuestion, SNIFF_BYTES } from '../core/remote/fileKinds';
 import { rootContaining, rootSpecsFor } from '../core/remote/roots';
 import { checkNewName } from '../core/remote/paths';
 import { registerCommand } from '../util/commands';
@@ -148,8 +147,9 @@ export class ExplorerCommands {
   }
 
   /**
-   * Large or binary files are confirmed before anything is read in full: size from the listing
-   * (or one stat), binary from the first 8000 bytes (skipped for images, videos and known text).
+   * Large or binary files are confirmed (one question for both) before anything is read in full:
+   * size from the listing (or one stat), binary from the first 8000 bytes (skipped for images,
+   * videos and known text).
    */
   async confirmOpen(t: Target): Promise<boolean | 'folder'> {
     let size = t.size;
@@ -159,33 +159,18 @@ export class ExplorerCommands {
       size = st.size;
     }
     const name = posix.basename(t.path);
-    const thresholdMB = numberSetting('largeFileThresholdMB', 0);
-    const download = 'Download…';
-    if (thresholdMB > 0 && size > thresholdMB * MB) {
-      const open = 'Open';
-      const choice = await vscode.window.showWarningMessage(
-        `${name} is ${formatSize(size)}. Open it anyway?`,
-        { modal: true, detail: `Opening reads the whole file from ${t.host} (threshold: ${thresholdMB} MB, setting remoteHpc.largeFileThresholdMB).` },
-        open,
-        download,
-      );
-      if (choice === download) await this.c.transfers.download([t]);
-      if (choice !== open) return false;
-    }
+    const thresholdBytes = numberSetting('largeFileThresholdMB', 0) * MB;
+    let binary = false;
     if (size > 0 && fileKind(name) === 'file' && !isKnownText(name)) {
       const ops = await this.c.remote.ops(t.host);
-      const head = await ops.readFile(t.path, { offset: 0, length: Math.min(size, SNIFF_BYTES) });
-      if (looksBinary(head)) {
-        const open = 'Open Anyway';
-        const choice = await vscode.window.showWarningMessage(
-          `${name} looks like a binary file. Open it in the text editor anyway?`,
-          { modal: true, detail: `${formatSize(size)} on ${t.host}. Download it to use a local tool instead.` },
-          open,
-          download,
-        );
-        if (choice === download) await this.c.transfers.download([t]);
-        if (choice !== open) return false;
-      }
+      binary = looksBinary(await ops.readFile(t.path, { offset: 0, length: Math.min(size, SNIFF_BYTES) }));
+    }
+    const q = openQuestion({ name, host: t.host, size, binary, thresholdBytes });
+    if (q) {
+      const download = 'Download…';
+      const choice = await vscode.window.showWarningMessage(q.message, { modal: true, detail: q.detail }, q.open, download);
+      if (choice === download) await this.c.transfers.download([t]);
+      if (choice !== q.open) return false;
     }
     return true;
   }

@@ -1,4 +1,5 @@
 /** What a remote file is, from its name and first bytes: drives context values and the open confirmations. */
+import { formatSize } from './format';
 
 const IMAGE_EXT = new Set(['png', 'jpg', 'jpeg', 'gif', 'bmp', 'webp', 'svg', 'ico', 'tif', 'tiff', 'avif']);
 const VIDEO_EXT = new Set(['mp4', 'm4v', 'webm', 'mov', 'avi', 'mkv', 'ogv', 'mpg', 'mpeg']);
@@ -70,4 +71,31 @@ export function looksBinary(head: Uint8Array): boolean {
   const n = Math.min(head.length, SNIFF_BYTES);
   for (let i = 0; i < n; i++) if (head[i] === 0) return true;
   return false;
+}
+
+/** The one question asked before a file is opened in full, or undefined when none is needed. */
+export interface OpenQuestion {
+  message: string;
+  detail: string;
+  open: string;
+}
+
+/**
+ * What to ask before opening a file that is large, binary or both: one modal, never two in a
+ * row (issue 15). thresholdBytes 0 = no size limit.
+ */
+export function openQuestion(f: { name: string; host: string; size: number; binary: boolean; thresholdBytes: number }): OpenQuestion | undefined {
+  const large = f.thresholdBytes > 0 && f.size > f.thresholdBytes;
+  const size = formatSize(f.size);
+  const limit = `threshold: ${formatSize(f.thresholdBytes)}, setting remoteHpc.largeFileThresholdMB`;
+  if (large && f.binary) {
+    return {
+      message: `${f.name} is ${size} and looks like a binary file. Open it in the text editor anyway?`,
+      detail: `Opening reads the whole file from ${f.host} (${limit}). Download it to use a local tool instead.`,
+      open: 'Open Anyway',
+    };
+  }
+  if (large) return { message: `${f.name} is ${size}. Open it anyway?`, detail: `Opening reads the whole file from ${f.host} (${limit}).`, open: 'Open' };
+  if (f.binary) return { message: `${f.name} looks like a binary file. Open it in the text editor anyway?`, detail: `${size} on ${f.host}. Download it to use a local tool instead.`, open: 'Open Anyway' };
+  return undefined;
 }
