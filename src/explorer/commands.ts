@@ -7,7 +7,8 @@ import { CancelledError } from '../core/cancel';
 import type { RemoteOpsProvider } from '../core/remote/types';
 import { fileKind, isKnownText, looksBinary, openQuestion, SNIFF_BYTES } from '../core/remote/fileKinds';
 import { rootContaining, rootSpecsFor } from '../core/remote/roots';
-import { checkNewName } from '../core/remote/paths';
+import { checkNewName, checkTypedPath, expandTypedPath } from '../core/remote/paths';
+import { explainBrokenLink } from '../core/remote/brokenLink';
 import { registerCommand } from '../util/commands';
 import { hpcUri, isHpcUri, normalizeRemotePath, parseHpcUri } from '../fs/hpcUri';
 import type { ExplorerHosts } from './deps';
@@ -134,6 +135,10 @@ export class ExplorerCommands {
       if (t.isDir) {
         if (t.node) await this.c.view.reveal(t.node, { select: true, focus: true, expand: true });
         continue;
+      }
+      const e = t.node?.entry;
+      if (e?.type === 'symlink' && (e.targetType === undefined || e.targetType === 'other')) {
+        throw new Error(await explainBrokenLink(await this.c.remote.ops(t.host), t.path, this.c.model.linkTarget(t.host, t.path)));
       }
       const uri = hpcUri(t.host, t.path);
       const proceed = await this.confirmOpen(t);
@@ -286,12 +291,15 @@ export class ExplorerCommands {
       title: `Open Remote Path on ${host}`,
       value: `${start}/`,
       valueSelection: [start.length + 1, start.length + 1],
-      prompt: 'Absolute path of a file or folder',
-      validateInput: (v) => (v.trim().startsWith('/') ? undefined : 'Enter an absolute path'),
+      prompt: 'Absolute path of a file or folder, or ~/path in your home folder',
+      validateInput: checkTypedPath,
       ignoreFocusOut: true,
     });
     if (value === undefined) throw new CancelledError();
-    const path = normalizeRemotePath(value.trim());
+    const problem = checkTypedPath(value);
+    if (problem) throw new Error(problem);
+    const home = value.trim().startsWith('~') ? await (await this.c.remote.ops(host)).home() : '/';
+    const path = expandTypedPath(value, home);
     const st = await vscode.workspace.fs.stat(hpcUri(host, path));
     if (st.type & vscode.FileType.Directory) await this.revealPath(host, path, true);
     else await this.open(hpcUri(host, path), undefined, false);

@@ -219,7 +219,8 @@ export class ExplorerTreeProvider implements vscode.TreeDataProvider<ExplorerNod
       const target = this.model.linkTarget(n.host, n.path);
       item.description = target === undefined ? `→ ${dangling ? 'broken link' : '…'}` : `→ ${target}${dangling ? ' (broken)' : ''}`;
     }
-    if (!folder && !dangling) item.command = { command: 'remoteHpc.explorer.open', title: 'Open', arguments: [n] };
+    // A broken link opens too: the open command then says why it cannot (missing target, loop).
+    if (!folder) item.command = { command: 'remoteHpc.explorer.open', title: 'Open', arguments: [n] };
     return item;
   }
 

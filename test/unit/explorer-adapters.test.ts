@@ -113,7 +113,7 @@ test('hostile names: labels, hpc: URIs, context values, icons and commands of th
   const dangling = byLabel.get('dangling')!.item;
   assert.equal(iconOf(dangling), 'file-symlink-file');
   assert.equal(dangling.description, `→ ${join(dir, 'nowhere')} (broken)`, 'drawn with its target: the page waited for readlink');
-  assert.equal(dangling.command, undefined, 'a broken link cannot be opened');
+  assert.equal(dangling.command?.command, 'remoteHpc.explorer.open', 'a click on a broken link says why it cannot be opened');
   const link = byLabel.get('link to empty')!;
   assert.equal(link.item.contextValue, 'folder', 'a link to a folder is a folder');
   await waitUntil('the link target read with readlink', () => tree.getTreeItem(link.node).description === `→ ${join(dir, 'empty')}`, 5000);

@@ -8,6 +8,21 @@ export function normalizeRemotePath(path: string): string {
 }
 
 /** `path` is `dir` or below it. */
+/** Why a path typed in Open Remote Path… cannot be used, or undefined: absolute, `~` or `~/…`. */
+export function checkTypedPath(value: string): string | undefined {
+  const v = value.trim();
+  if (v.startsWith('/') || v === '~' || v.startsWith('~/')) return undefined;
+  if (v.startsWith('~')) return 'Only your own home folder is supported: ~ or ~/path';
+  return 'Enter an absolute path (/…) or one in your home folder (~/…)';
+}
+
+/** A path typed by the user, `~` and `~/x` expanded with the remote home folder, normalized. */
+export function expandTypedPath(value: string, home: string): string {
+  const v = value.trim();
+  if (v === '~') return normalizeRemotePath(home);
+  return normalizeRemotePath(v.startsWith('~/') ? `${home}/${v.slice(2)}` : v);
+}
+
 export function isWithin(dir: string, path: string): boolean {
   return path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
 }
