@@ -4,6 +4,20 @@ import type { Logger } from '../core/log';
 import { ShellTerminal } from '../core/ssh/shellTerminal';
 import type { ExplorerHosts } from './deps';
 
+/** Remote terminals still open, per host (Disconnect asks before closing them). */
+const live = new Map<string, Set<RemoteShellPty>>();
+
+/** How many Remote HPC terminals are open on the host. */
+export function terminalsOn(host: string): number {
+  return live.get(host)?.size ?? 0;
+}
+
+function forget(host: string, pty: RemoteShellPty): void {
+  const set = live.get(host);
+  set?.delete(pty);
+  if (set?.size === 0) live.delete(host);
+}
+
 /**
  * A terminal over the host's cached SSH session: the core ShellTerminal (a login shell on a pty,
  * started in `cwd` without typing into it) behind VS Code's Pseudoterminal.
@@ -15,15 +29,25 @@ class RemoteShellPty implements vscode.Pseudoterminal {
   readonly onDidClose = this.closeEmitter.event;
   private readonly shell: ShellTerminal;
 
-  constructor(hosts: ExplorerHosts, host: string, cwd: string | undefined, log: Logger) {
+  constructor(
+    hosts: ExplorerHosts,
+    private readonly host: string,
+    cwd: string | undefined,
+    log: Logger,
+  ) {
     this.shell = new ShellTerminal({
       label: host,
       cwd,
       acquire: () => hosts.acquire(host),
       log,
       output: (text) => this.writeEmitter.fire(text),
-      closed: (code) => this.closeEmitter.fire(code),
+      closed: (code) => {
+        forget(host, this);
+        this.closeEmitter.fire(code);
+      },
     });
+    if (!live.has(host)) live.set(host, new Set());
+    live.get(host)?.add(this);
   }
 
   open(initial: vscode.TerminalDimensions | undefined): void {
@@ -39,6 +63,7 @@ class RemoteShellPty implements vscode.Pseudoterminal {
   }
 
   close(): void {
+    forget(this.host, this);
     this.shell.close();
   }
 }

@@ -7,6 +7,7 @@ import { passwordSecretKey } from '../core/ssh/auth';
 import { registerCommand } from '../util/commands';
 import { pathSetting } from '../config/settings';
 import type { HostService, HostState } from './hostService';
+import { confirmDisconnect } from './disconnect';
 
 /** A command's host argument: a tree item, an alias, or nothing (then ask). */
 async function pickHost(hosts: HostService, arg: unknown, filter: (h: HostState) => boolean, placeHolder: string): Promise<string | undefined> {
@@ -66,9 +67,11 @@ export function registerHostCommands(log: Logger, hosts: HostService, channel: v
     }),
     registerCommand(log, 'remoteHpc.disconnect', async (arg?: unknown) => {
       const alias = await pickHost(hosts, arg, connected, 'Host to disconnect');
-      if (alias) hosts.disconnect(alias);
+      if (alias && (await confirmDisconnect([alias]))) hosts.disconnect(alias);
     }),
-    registerCommand(log, 'remoteHpc.disconnectAll', () => hosts.disconnectAll()),
+    registerCommand(log, 'remoteHpc.disconnectAll', async () => {
+      if (await confirmDisconnect(hosts.list().map((h) => h.alias))) hosts.disconnectAll();
+    }),
     registerCommand(log, 'remoteHpc.checkConnection', async (arg?: unknown) => {
       const alias = await pickHost(hosts, arg, connected, 'Host to check');
       if (!alias) return;

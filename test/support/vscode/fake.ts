@@ -406,7 +406,14 @@ export enum QuickPickItemKind {
   Default = 0,
 }
 
+/** Terminals created, by name, with the options they were given. */
+export const terminals: { name?: string; options: Record<string, unknown> }[] = [];
+
 export const window = {
+  createTerminal(options: { name?: string } & Record<string, unknown>) {
+    terminals.push({ name: options.name, options });
+    return { name: options.name, show: () => undefined, dispose: () => undefined };
+  },
   visibleTextEditors: [] as TextEditor[],
   tabGroups: { all: [] as { tabs: { input: unknown }[] }[], onDidChangeTabs: editorEvents.tabs.event },
   onDidChangeVisibleTextEditors: editorEvents.visibleEditors.event,
