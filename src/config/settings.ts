@@ -31,6 +31,7 @@ export interface Settings {
   'jobs.historyDays': number;
   'jobs.notifyStates': unknown;
   'jobs.defaults': unknown;
+  'jobs.fetchOutputs.perJobFolder': boolean;
   forceSftpFallback: boolean;
 }
 
@@ -56,6 +57,7 @@ const KEYS: Record<SettingKey, true> = {
   'jobs.historyDays': true,
   'jobs.notifyStates': true,
   'jobs.defaults': true,
+  'jobs.fetchOutputs.perJobFolder': true,
   forceSftpFallback: true,
 };
 

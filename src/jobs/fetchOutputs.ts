@@ -1,13 +1,17 @@
 /**
  * "Fetch Outputs": a job's stdout/stderr, the outputs its job file declared, or a folder of the
- * cluster, downloaded into a local folder with progress. Files that are not there are reported,
- * not fatal.
+ * cluster, downloaded into a local folder (by default a `<name>-<id>` folder per job in it) with
+ * progress. Files already there are asked about (Overwrite / Skip / Keep Both); files that are not
+ * on the cluster are reported, not fatal. The decisions and the writing live in core/jobs.
  */
 import * as vscode from 'vscode';
 import { posix } from 'node:path';
 import { CancelledError } from '../core/cancel';
-import { fetchFile, planOutputs, remoteLister } from '../core/jobs/fetchFiles';
-import { renamedNote } from '../core/local/localPath';
+import { basename, dirname, join } from 'node:path';
+import { fetchJobs, planOutputs, remoteLister, type FetchJob } from '../core/jobs/fetchFiles';
+import { fetchSummary, jobFolderName, type ConflictAnswer, type ConflictResolver } from '../core/jobs/fetchPlan';
+import { formatSize } from '../core/remote/format';
+import { setting } from '../config/settings';
 import type { JobsContext } from './context';
 import { expandOutputs, type ResolvedOutput } from '../core/jobs/outputGlob';
 import type { JobTarget } from './targets';
@@ -95,65 +99,74 @@ export async function fetchOutputs(ctx: JobsContext, targets: JobTarget[]): Prom
   if (!destDir) throw new CancelledError();
   await ctx.state.update(LAST_FOLDER_KEY, destDir);
 
-  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Fetching outputs', cancellable: true }, async (progress, token) => {
+  const perJobFolder = setting('jobs.fetchOutputs.perJobFolder') !== false;
+  const { plans, result } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Fetching outputs', cancellable: true }, async (progress, token) => {
     progress.report({ message: 'finding files…' });
     const plans: Plan[] = [];
+    const jobs: FetchJob[] = [];
     for (const t of targets) {
       if (token.isCancellationRequested) throw new CancelledError();
-      plans.push(await planFor(ctx, t, what, folder));
+      const p = await planFor(ctx, t, what, folder);
+      plans.push(p);
+      jobs.push({ ops: await ctx.remote.ops(t.host), id: t.id, name: jobName(ctx, t), files: p.files });
     }
     const totalBytes = plans.reduce((n, p) => n + p.files.reduce((m, f) => m + (f.size ?? 0), 0), 0);
     let doneBytes = 0;
-    let count = 0;
-    const failed: string[] = [];
-    const renamed: string[] = [];
     const abort = new AbortController();
     const sub = token.onCancellationRequested(() => abort.abort());
     try {
-      for (const plan of plans) {
-        const ops = await ctx.remote.ops(plan.target.host);
-        // Several jobs: one sub-folder each, named by the job id (made portable like any name).
-        const rel = (f: ResolvedOutput) => (single ? f.relative : `${plan.target.id.replace(/\//g, '_')}/${f.relative}`);
-        for (const f of plan.files) {
-          if (token.isCancellationRequested) throw new CancelledError();
-          progress.report({ message: `${f.relative}${totalBytes ? ` (${formatMB(doneBytes)} of ${formatMB(totalBytes)})` : ''}` });
-          try {
-            await fetchFile(ops, f.remote, destDir, rel(f), {
-              signal: abort.signal,
-              onBytes: (n) => {
-                doneBytes += n;
-                if (totalBytes) progress.report({ increment: (n / totalBytes) * 100 });
-              },
-            });
-            const note = renamedNote(rel(f));
-            if (note) renamed.push(note);
-            count++;
-          } catch (e) {
-            if (e instanceof CancelledError) throw e;
-            failed.push(`${f.remote}: ${(e as Error).message}`);
-          }
-        }
-      }
+      const result = await fetchJobs(destDir, jobs, {
+        perJobFolder,
+        resolve: askConflict,
+        signal: abort.signal,
+        onFile: (local) => progress.report({ message: `${local}${totalBytes ? ` (${formatSize(doneBytes)} of ${formatSize(totalBytes)})` : ''}` }),
+        onBytes: (n) => {
+          doneBytes += n;
+          if (totalBytes) progress.report({ increment: (n / totalBytes) * 100 });
+        },
+      });
+      return { plans, result };
     } finally {
       sub.dispose();
     }
-    return { count, bytes: doneBytes, missing: plans.flatMap((p) => p.missing), skipped: plans.flatMap((p) => p.skipped), renamed, failed };
   });
 
-  for (const m of result.renamed) ctx.log.info(`[jobs] fetch outputs: saved ${m} (name made portable)`);
-  for (const m of [...result.missing, ...result.skipped, ...result.failed]) ctx.log.warn(`[jobs] fetch outputs: ${m}`);
-  const problems = [...result.missing.map((m) => `missing ${m}`), ...result.skipped.map((m) => `skipped ${m}`), ...result.failed];
-  const msg = `Fetched ${result.count} file${result.count === 1 ? '' : 's'} (${formatMB(result.bytes)}) to ${destDir}.`;
-  const actions = ['Reveal Folder', ...(problems.length ? ['Show Log'] : [])];
+  for (const m of result.notes) ctx.log.info(`[jobs] fetch outputs: ${m}`);
+  const missing = plans.flatMap((p) => p.missing);
+  const skipped = plans.flatMap((p) => p.skipped);
+  for (const m of [...missing, ...skipped, ...result.failed]) ctx.log.warn(`[jobs] fetch outputs: ${m}`);
+  const problems = [...missing.map((m) => `missing ${m}`), ...skipped.map((m) => `skipped ${m}`), ...result.failed];
+  // One job in its own folder: name that folder (and reveal it).
+  const shown = single && perJobFolder ? join(destDir, jobFolderName(jobName(ctx, single), single.id)) : destDir;
+  const msg = fetchSummary(result.counts, shown, result.cancelled);
+  const actions = ['Reveal Folder', ...(problems.length || result.notes.length ? ['Show Log'] : [])];
   const show = problems.length
     ? vscode.window.showWarningMessage(`${msg} ${problems.length} not fetched: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`, ...actions)
     : vscode.window.showInformationMessage(msg, ...actions);
   void show.then((choice) => {
-    if (choice === 'Reveal Folder') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(destDir));
+    if (choice === 'Reveal Folder') void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(shown));
     else if (choice === 'Show Log') void vscode.commands.executeCommand('remoteHpc.showLog');
   });
 }
 
-function formatMB(n: number): string {
-  return n < 1024 * 1024 ? `${Math.max(0, Math.round(n / 1024))} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
+function jobName(ctx: JobsContext, t: JobTarget): string | undefined {
+  return t.job?.name ?? t.array?.tasks[0]?.name ?? ctx.records.get(t.host, t.id)?.name;
 }
+
+const CHOICES: Record<string, ConflictAnswer> = {
+  Overwrite: { choice: 'overwrite' },
+  Skip: { choice: 'skip' },
+  'Keep Both': { choice: 'keepBoth' },
+  'Overwrite All': { choice: 'overwrite', toAll: true },
+  'Skip All': { choice: 'skip', toAll: true },
+  'Keep Both for All': { choice: 'keepBoth', toAll: true },
+};
+
+/** The explorer's question for a file that is already there; with several left, "… All" answers too. */
+const askConflict: ConflictResolver = async (c, index, total) => {
+  const left = total - index;
+  const buttons = ['Overwrite', 'Skip', 'Keep Both', ...(left > 1 ? ['Overwrite All', 'Skip All', 'Keep Both for All'] : [])];
+  const detail = `Fetching ${c.remote}.${left > 1 ? ` ${left} files to fetch are already there; "… All" answers for all of them.` : ''} Keep Both saves the new one as "name (1)".`;
+  const choice = await vscode.window.showWarningMessage(`"${basename(c.local)}" already exists in ${dirname(c.local)}. Overwrite it?`, { modal: true, detail }, ...buttons);
+  return choice === undefined ? undefined : CHOICES[choice];
+};

@@ -16,7 +16,7 @@ import { waitUntil } from '../support/wait';
 import { openRemote } from '../../src/core/remote/openRemote';
 import { silentLogger } from '../../src/core/log';
 import type { RemoteOps } from '../../src/core/remote/types';
-import { fetchFile, planOutputs } from '../../src/core/jobs/fetchFiles';
+import { fetchJobs, planOutputs } from '../../src/core/jobs/fetchFiles';
 import { reviewStaging } from '../../src/core/jobs/staging';
 import { stageInputs } from '../../src/core/jobs/stageInputs';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
@@ -24,6 +24,7 @@ import { jobSpecToSubmit, planStaging, renderBatchScript, resolveWorkdir, valida
 import type { Job } from '../../src/core/scheduler/types';
 
 const skip = sandboxSkip();
+const noConflicts = () => Promise.reject(new Error('nothing should be there yet'));
 
 let conn: Awaited<ReturnType<typeof connectDirect>>;
 let ops: RemoteOps;
@@ -129,8 +130,10 @@ test('job.json: inputs staged (file, folder, cluster copy), script rendered and 
   assert.equal(paths.stderr, `${workdir}/err-${id}.txt`);
   const into = path.join(local, `job-${id}`);
   mkdirSync(into); // the folder the user picked
-  for (const f of outputs.files) await fetchFile(ops, f.remote, into, f.relative);
-  for (const p of [paths.stdout, paths.stderr as string]) await fetchFile(ops, p, into, path.posix.basename(p));
+  const logs = [paths.stdout, paths.stderr as string].map((p) => ({ remote: p, relative: path.posix.basename(p) }));
+  const got = await fetchJobs(into, [{ ops, id, files: [...outputs.files, ...logs] }], { perJobFolder: false, resolve: noConflicts });
+  assert.deepEqual(got.failed, []);
+  assert.equal(got.counts.written, 5);
 
   assert.deepEqual(listLocal(into), [`err-${id}.txt`, 'result.txt', 'results/blob.csv', 'results/lib.csv', `spec job 'x' $(id)-${id}.out`].sort());
   assert.equal(readFileSync(path.join(into, 'result.txt'), 'utf8'), '7\n');
@@ -165,6 +168,6 @@ test('job.json repeat: 3 copies as an array, one output file per task', { skip }
   assert.deepEqual(outputs.files.map((f) => f.relative).sort(), ['copy-0.txt', 'copy-1.txt', 'copy-2.txt']);
   const into = path.join(local, `rep-${id}`);
   mkdirSync(into);
-  for (const f of outputs.files) await fetchFile(ops, f.remote, into, f.relative);
+  await fetchJobs(into, [{ ops, id, files: outputs.files }], { perJobFolder: false, resolve: noConflicts });
   assert.deepEqual(listLocal(into).map((f) => readFileSync(path.join(into, f), 'utf8')), ['copy 0\n', 'copy 1\n', 'copy 2\n']);
 });

@@ -38,7 +38,7 @@ export function portableName(name: string): string {
 }
 
 /** A `/`-separated relative remote path as portable local segments ('' and '.' segments dropped). */
-function portableSegments(relative: string): string[] {
+export function portableSegments(relative: string): string[] {
   return relative
     .split('/')
     .filter((s) => s !== '' && s !== '.')
