@@ -765,6 +765,24 @@ export async function connectAndOpenHome(page: Page, host: string): Promise<Loca
   return home;
 }
 
+/** A row of the Jobs view whose label matches. */
+export function jobsItem(page: Page, label: RegExp): Locator {
+  return viewPane(page, 'Jobs').locator('.monaco-list-row[role="treeitem"]').filter({ has: page.locator('.label-name', { hasText: label }) }).first();
+}
+
+/** Connects to `host` from the palette, then shows the Jobs view with room (the other panes collapsed) and waits for the host row. */
+export async function connectAndShowJobs(page: Page, host: string): Promise<void> {
+  await openView(page, 'Hosts');
+  await runCommand(page, 'Remote HPC: Connect');
+  await pickQuickPickItem(page, host);
+  await openView(page, 'Jobs');
+  for (const other of ['Hosts', 'Remote Explorer']) {
+    const header = viewPane(page, other).locator('.pane-header');
+    if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
+  }
+  await jobsItem(page, new RegExp(`^${escapeRe(host)}$`)).waitFor({ state: 'visible', timeout: 60_000 });
+}
+
 /**
  * Runs an action of a view's title bar by its title: a button (navigation group) when there is
  * one, else an entry of the "More Actions…" menu.
