@@ -8,38 +8,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
-import { answerFileDialog, answerInputBox, clickNotificationButton, contextMenu, eventually, openView, pickQuickPickItem, pickQuickPickItems, quickInput, repoRoot, runCommand, screenshot, viewPane, viewTitleAction, waitForNotification, webviewFrame, withWorkbench } from './harness';
+import type { Page } from 'playwright-core';
+import { answerFileDialog, answerInputBox, clickNotificationButton, contextMenu, eventually, pickQuickPickItem, pickQuickPickItems, quickInput, repoRoot, runCommand, screenshot, viewPane, viewTitleAction, waitForNotification, webviewFrame, withWorkbench } from './harness';
 import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
+import { connectAndShowJobs, HOST, jobsItem, ssh } from './jobsKit';
 
-const HOST = 'hpc-sandbox';
 const LINES = 12;
-
-function ssh(script: string): string {
-  return execFileSync('ssh', ['-F', sandbox().sshConfig, '-o', 'BatchMode=yes', HOST, script], { encoding: 'utf8', timeout: 30_000 });
-}
-
-function jobsItem(page: Page, label: RegExp): Locator {
-  return viewPane(page, 'Jobs').locator('.monaco-list-row[role="treeitem"]').filter({ has: page.locator('.label-name', { hasText: label }) }).first();
-}
-
-/** Connects from the palette, then shows the Jobs view with room (the other panes collapsed) and waits for the host row. */
-async function connectAndShowJobs(page: Page): Promise<void> {
-  await openView(page, 'Hosts');
-  await runCommand(page, 'Remote HPC: Connect');
-  await pickQuickPickItem(page, HOST);
-  await openView(page, 'Jobs');
-  for (const other of ['Hosts', 'Remote Explorer']) {
-    const header = viewPane(page, other).locator('.pane-header');
-    if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
-  }
-  await jobsItem(page, new RegExp(`^${HOST}$`)).waitFor({ state: 'visible', timeout: 60_000 });
-}
 
 /** The text of the active editor (Monaco renders lines as separate elements). */
 async function editorText(page: Page): Promise<string> {
