@@ -378,11 +378,13 @@ test('jobs: filter the view by state and by tag from its title bar, then Fetch O
       await waitForNotification(page, /Fetched 4 files \(.*\) to /, 30_000);
     });
     const files = readdirSync(local, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(local.length + 1)).sort();
-    assert.deepEqual(files, [`err-${running}.txt`, `out-${running}.txt`, 'results/a.dat', 'results/deep/b.dat']);
-    assert.equal(readFileSync(join(local, `out-${running}.txt`), 'utf8'), 'to stdout\n');
-    assert.equal(readFileSync(join(local, `err-${running}.txt`), 'utf8'), 'to stderr\n');
-    assert.equal(readFileSync(join(local, 'results/a.dat'), 'utf8'), 'r1');
-    assert.equal(readFileSync(join(local, 'results/deep/b.dat'), 'utf8'), 'deep');
+    // Into the job's own folder, <name>-<id>.
+    const job = `e2e-f-run-${running}`;
+    assert.deepEqual(files, [`${job}/err-${running}.txt`, `${job}/out-${running}.txt`, `${job}/results/a.dat`, `${job}/results/deep/b.dat`]);
+    assert.equal(readFileSync(join(local, job, `out-${running}.txt`), 'utf8'), 'to stdout\n');
+    assert.equal(readFileSync(join(local, job, `err-${running}.txt`), 'utf8'), 'to stderr\n');
+    assert.equal(readFileSync(join(local, job, 'results/a.dat'), 'utf8'), 'r1');
+    assert.equal(readFileSync(join(local, job, 'results/deep/b.dat'), 'utf8'), 'deep');
   } finally {
     rmSync(local, { recursive: true, force: true });
     try {
