@@ -53,17 +53,18 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   const tree = new JobsTreeProvider(model, () => readJobsSettings().historyDays);
   const view = vscode.window.createTreeView<JobsNode>('remoteHpc.jobs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
   disposables.push(tree, view);
-  controller.setVisible(view.visible);
-  disposables.push(view.onDidChangeVisibility((e) => controller.setVisible(e.visible)));
+  const setVisible = (visible: boolean) => {
+    controller.setVisible(visible);
+    tree.setTicking(visible);
+  };
+  setVisible(view.visible);
+  disposables.push(view.onDidChangeVisibility((e) => setVisible(e.visible)));
 
   const documents = new JobDocuments();
   const tails = new OutputTails({
     remote: deps.remote,
     log,
     whenFinished: (host, id) => controller.whenFinished(host, id),
-    poke: (host) => {
-      if (!controller.isVisible) void controller.refreshNow(host).catch(() => undefined);
-    },
   });
   disposables.push(
     documents,

@@ -60,16 +60,12 @@ interface Tail {
 export interface TailDeps {
   remote: RemoteOpsProvider;
   log: Logger;
-  /** Settles when the job is known to have ended. */
-  whenFinished(host: string, id: string): { promise: Promise<Job>; dispose(): void };
   /**
-   * Called every {@link POKE_MS} per host with a followed, running job: lets the watcher poll it
-   * at the visible-view rate even while the Jobs view is hidden, so the tail ends promptly.
+   * Settles when the job is known to have ended. While this waits the job is watched (polled as
+   * if the Jobs view were visible), so the tail ends promptly; `dispose()` stops that.
    */
-  poke?(host: string): void;
+  whenFinished(host: string, id: string): { promise: Promise<Job>; dispose(): void };
 }
-
-const POKE_MS = 30_000;
 
 export class OutputTails implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly tails = new Map<string, Tail>();
@@ -85,14 +81,7 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
     after: { color: new vscode.ThemeColor('descriptionForeground'), fontStyle: 'italic', margin: '0 0 0 2em' },
   });
 
-  private readonly pokeTimer: NodeJS.Timeout;
-
   constructor(private readonly deps: TailDeps) {
-    this.pokeTimer = setInterval(() => {
-      const hosts = new Set([...this.tails.values()].filter((t) => t.status === 'following' && t.finished).map((t) => t.host));
-      for (const h of hosts) deps.poke?.(h);
-    }, POKE_MS);
-    this.pokeTimer.unref?.();
     // Tabs, not documents, tell when to stop: setTextDocumentLanguage closes and reopens the
     // document, and a closed tab's document lingers for minutes.
     this.subs.push(
@@ -187,7 +176,6 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
   }
 
   dispose(): void {
-    clearInterval(this.pokeTimer);
     for (const key of [...this.tails.keys()]) this.stop(key, true);
     for (const d of this.subs.splice(0)) d.dispose();
     this.emitter.dispose();

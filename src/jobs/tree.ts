@@ -5,10 +5,11 @@
  */
 import * as vscode from 'vscode';
 import { isTerminal, type Job } from '../core/scheduler/types';
-import { arrayContextValue, arraySummary, arrayState, escapeMarkdown, hostSummary, iconForState, jobContextValue, jobDescription, jobLabel, jobTooltip, stateIcon, type IconSpec } from '../core/jobs/format';
+import { arrayContextValue, arraySummary, arrayState, escapeMarkdown, hostSummary, iconForState, jobContextValue, jobDescription, jobLabel, jobTooltip, staleText, stateIcon, type IconSpec } from '../core/jobs/format';
 import { filterJobs, isEmptyFilter } from '../core/jobs/filter';
 import { groupJobs, type JobEntry } from '../core/jobs/grouping';
 import type { JobsModel } from '../core/jobs/model';
+import type { Clock } from '../core/scheduler/watcher';
 
 export type Section = 'active' | 'recent';
 
@@ -65,20 +66,64 @@ function themeIcon(spec: IconSpec): vscode.ThemeIcon {
   return new vscode.ThemeIcon(spec.id, spec.color ? new vscode.ThemeColor(spec.color) : undefined);
 }
 
+/** A stale row: the same codicon, still and greyed. */
+function mutedIcon(spec: IconSpec): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(spec.id.replace(/~spin$/, ''), new vscode.ThemeColor('disabledForeground'));
+}
+
+const systemClock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'> = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
 export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<JobsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly nodes = new Map<string, JobsNode>();
   private readonly subscription: { dispose(): void };
+  private readonly clock: Clock;
+  private tick: unknown;
+  /** The stale text each host row was last drawn with. */
+  private readonly drawnStale = new Map<string, string | undefined>();
 
   constructor(
     private readonly model: JobsModel,
     private readonly historyDays: () => number,
+    opts: { clock?: Clock; tickMs?: number } = {},
   ) {
+    this.clock = opts.clock ?? systemClock;
+    this.tickMs = opts.tickMs ?? 1000;
     this.subscription = model.onDidChange((host) => {
       const node = host === undefined ? undefined : this.nodes.get(hostId(host));
       this.changed.fire(node && node.kind === 'host' ? node : undefined);
     });
+  }
+
+  private readonly tickMs: number;
+
+  /**
+   * While the view is visible: every second, redraw the hosts whose running jobs' elapsed times
+   * move, or whose list just turned stale (or fresh again). Nothing while hidden.
+   */
+  setTicking(on: boolean): void {
+    if (!on) {
+      if (this.tick !== undefined) this.clock.clearTimeout(this.tick);
+      this.tick = undefined;
+      return;
+    }
+    if (this.tick !== undefined) return;
+    const step = () => {
+      this.tick = this.clock.setTimeout(step, this.tickMs);
+      const now = this.clock.now();
+      for (const h of this.model.hostList()) {
+        const node = this.nodes.get(hostId(h.host));
+        if (!node) continue;
+        const stale = staleText(h, now);
+        if (stale !== this.drawnStale.get(h.host) || h.active.some((j) => j.state === 'RUNNING')) this.changed.fire(node);
+      }
+    };
+    this.tick = this.clock.setTimeout(step, this.tickMs);
   }
 
   /** Everything (e.g. after the history-days setting changed). */
@@ -157,6 +202,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   }
 
   dispose(): void {
+    this.setTicking(false);
     this.subscription.dispose();
     this.changed.dispose();
   }
@@ -242,6 +288,8 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     item.id = n.id;
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**${escapeMarkdown(n.host)}**`);
+    const stale = h ? staleText(h, this.clock.now()) : undefined;
+    this.drawnStale.set(n.host, stale);
     if (h?.degraded) {
       item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
       item.description = 'scheduler unreachable — retrying';
@@ -252,7 +300,12 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
       item.iconPath = new vscode.ThemeIcon('server');
       item.description = h ? (hostSummary(this.model.shownActive(n.host)) ?? (h.polled ? 'no active jobs' : '')) : '';
       item.contextValue = 'jobsHost';
+      if (stale) {
+        item.iconPath = new vscode.ThemeIcon('server', new vscode.ThemeColor('disabledForeground'));
+        tip.appendMarkdown(`\n\n$(history) The list is ${escapeMarkdown(stale)}: the next answer is late.`);
+      }
     }
+    if (stale) item.description = `${item.description} (${stale})`.trim();
     item.tooltip = tip;
     return item;
   }
@@ -278,11 +331,17 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     const job = n.job;
     const item = new vscode.TreeItem(jobLabel(job), vscode.TreeItemCollapsibleState.None);
     item.id = n.id;
-    item.iconPath = themeIcon(stateIcon(job));
-    const leaving = n.section === 'active' && !isTerminal(job.state) && !this.model.get(n.host)?.active.some((j) => j.id === job.id);
-    item.description = leaving ? `${jobDescription(job)} · ending…` : jobDescription(job);
+    const h = this.model.get(n.host);
+    const now = this.clock.now();
+    const current = n.section === 'active' && !isTerminal(job.state);
+    const leaving = current && !h?.active.some((j) => j.id === job.id);
+    // Elapsed times tick from the poll that listed the job; a stale list greys its jobs.
+    const stale = current && h ? staleText(h, now) : undefined;
+    item.iconPath = stale ? mutedIcon(stateIcon(job)) : themeIcon(stateIcon(job));
+    const description = jobDescription(job, current && !leaving ? { now, ...(h?.polledAt !== undefined ? { polledAt: h.polledAt } : {}) } : undefined);
+    item.description = leaving ? `${description} · ending…` : description;
     item.contextValue = jobContextValue(job);
-    item.tooltip = new vscode.MarkdownString(jobTooltip(job, n.host), true);
+    item.tooltip = new vscode.MarkdownString(jobTooltip(job, n.host) + (stale ? `  \n\n$(history) State ${escapeMarkdown(stale)}.` : ''), true);
     item.accessibilityInformation = { label: `Job ${job.id} ${job.name}, ${job.state}${job.reason ? `, ${job.reason}` : ''}` };
     return item;
   }

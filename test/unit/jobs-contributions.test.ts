@@ -59,7 +59,7 @@ test('menus only name contributed commands, and jobs view items are scoped to th
 
 test('settings, schema, welcome and protocol are in place', () => {
   const props = pkg.contributes.configuration.properties;
-  assert.equal(props['remoteHpc.jobs.pollIntervalSeconds']?.default, 30);
+  assert.equal(props['remoteHpc.jobs.pollIntervalSeconds']?.default, 10);
   assert.deepEqual(props['remoteHpc.jobs.notifyStates']?.default, [...DEFAULT_NOTIFY_STATES]);
   assert.ok(props['remoteHpc.jobs.historyDays']);
   assert.ok(props['remoteHpc.jobs.defaults']);

@@ -244,3 +244,42 @@ test("the user's own cancels (a job, an array by parent) end without a notice; o
   assert.deepEqual(notices.flat().map((n) => n.message), ['Job 8 (train) on hpc was cancelled.'], 'someone else cancelled 8 (scancel in a shell, an admin)');
   controller.dispose();
 });
+
+test('view hidden: a job whose end is awaited (a tailed output) is watched and its end seen within 15 s; released, nothing polls', async () => {
+  const { clock, hosts, sched, model, controller } = setup({ pollIntervalSeconds: 10 }); // the default
+  hosts.set([{ alias: 'hpc', status: 'connected' }]);
+  sched.queue = [job({ id: '5', elapsed: '3:00' })];
+  await clock.advance(600_000);
+  assert.equal(sched.listCalls, 0, 'hidden, nobody waits: nothing polls');
+  const waiting = controller.whenFinished('hpc', '5');
+  let ended: Job | undefined;
+  void waiting.promise.then((j) => (ended = j));
+  await clock.advance(0);
+  assert.equal(sched.listCalls, 1, 'awaiting a job polls at once');
+  assert.ok(model.get('hpc')?.polledAt !== undefined, 'the model knows when its list was asked for');
+  await clock.advance(300_000);
+  assert.ok(sched.listCalls >= 10, `watched while awaited: ${sched.listCalls} polls in 5 min`);
+  sched.queue = [];
+  sched.acct = [job({ id: '5', state: 'COMPLETED', exitCode: 0 })];
+  const endedAt = clock.now();
+  await clock.advance(15_000);
+  assert.equal(ended?.state, 'COMPLETED', 'the end is seen within 15 s');
+  assert.ok(clock.now() - endedAt <= 15_000);
+  const calls = sched.listCalls;
+  await clock.advance(3_600_000);
+  assert.equal(sched.listCalls, calls, 'ended and hidden: polling stops');
+
+  // Someone else's job, nobody waiting, notifications off: not polled while hidden.
+  controller.dispose();
+  const quiet = setup({ notifyStates: [] });
+  quiet.hosts.set([{ alias: 'hpc', status: 'connected' }]);
+  quiet.sched.queue = [job({ id: '6' })];
+  await quiet.clock.advance(0);
+  const w = quiet.controller.whenFinished('hpc', '6');
+  await quiet.clock.advance(0);
+  w.dispose();
+  const before = quiet.sched.listCalls;
+  await quiet.clock.advance(3_600_000);
+  assert.ok(quiet.sched.listCalls - before <= 1, `released, notifications off, hidden: ${quiet.sched.listCalls - before} polls in an hour`);
+  quiet.controller.dispose();
+});

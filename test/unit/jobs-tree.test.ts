@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { JobsTreeProvider } from '../../src/jobs/tree';
 import { JobsModel } from '../../src/core/jobs/model';
-import { job, task } from '../support/jobs';
+import { FakeClock, job, task } from '../support/jobs';
 
 const HOSTILE = `it's $(touch pwned) \`id\` [x](command:evil) ✓`;
 const labelOf = (item: vscode.TreeItem) => (typeof item.label === 'string' ? item.label : item.label?.label);
@@ -45,6 +45,52 @@ test('jobs tree: host → array with its tasks, a hostile-named job, Recent; ite
   assert.equal(tree.getTreeItem(recent).contextValue, 'jobsRecent');
   model.setActive('h', [job({ id: '8', name: 'next' })]);
   assert.ok(fired >= 1, 'a model change redraws the view');
+  tree.dispose();
+  model.dispose();
+});
+
+test('elapsed ticks locally from the poll, every second while ticking, stops at the limit saying so; a stale list is greyed with its age', async () => {
+  const clock = new FakeClock();
+  const model = new JobsModel();
+  model.setHosts(['h']);
+  model.setActive('h', [job({ id: '1', elapsed: '0:50', timeLimit: '1:00' }), job({ id: '2', state: 'PENDING', elapsed: '0:00', timeLimit: '1:00' })], clock.now());
+  model.setCycle('h', 10_000);
+  const tree = new JobsTreeProvider(model, () => 0, { clock });
+  const [host] = tree.getChildren();
+  // The running job first, then the pending one (the view groups pending ones first).
+  const rows = () => tree.getChildren(host).map((n) => tree.getTreeItem(n)).sort((a, b) => String(labelOf(a)).localeCompare(String(labelOf(b))));
+  const drawn = () => rows().map((i) => `${i.description}|${iconOf(i)}|${(i.iconPath as vscode.ThemeIcon).color?.id ?? ''}`);
+  assert.deepEqual(drawn(), ['RUNNING · debug · 0:50 / 1:00 · c1|sync~spin|charts.blue', 'PENDING · debug · limit 1:00 · c1|clock|charts.yellow']);
+  let fired = 0;
+  tree.onDidChangeTreeData(() => fired++);
+  tree.setTicking(true);
+  await clock.advance(3_000);
+  assert.equal(fired, 3, 'one redraw a second while a job runs');
+  assert.equal(rows()[0]?.description, 'RUNNING · debug · 0:53 / 1:00 · c1', 'elapsed = polled elapsed + time since the poll');
+  await clock.advance(9_000);
+  assert.equal(rows()[0]?.description, 'RUNNING · debug · 1:00 / 1:00 (time limit reached) · c1', 'never past the limit without saying so');
+  assert.equal(tree.getTreeItem(host).description, '1 running · 1 pending', 'fresh: no age shown');
+
+  // No answer for well over two cycles (30 s at least): greyed, with its age.
+  await clock.advance(40_000);
+  assert.match(String(tree.getTreeItem(host).description), /^1 running · 1 pending \(as of 52 s ago\)$/);
+  assert.deepEqual(drawn().map((d) => d.split('|').slice(1).join('|')), ['sync|disabledForeground', 'clock|disabledForeground']);
+  const tip = rows()[0]?.tooltip;
+  assert.match(tip instanceof vscode.MarkdownString ? tip.value : '', /as of 52 s ago/);
+
+  // A degraded host is stale at once; an answer makes it fresh again.
+  model.setDegraded('h', 'connect failure');
+  assert.match(String(tree.getTreeItem(host).description), /scheduler unreachable — retrying \(as of \d+ s ago\)/);
+  model.setDegraded('h', undefined);
+  model.setActive('h', [job({ id: '1', elapsed: '0:58', timeLimit: '1:00' }), job({ id: '2', state: 'PENDING', elapsed: '0:00', timeLimit: '1:00' })], clock.now());
+  assert.equal(tree.getTreeItem(host).description, '1 running · 1 pending');
+  assert.deepEqual(drawn()[0], 'RUNNING · debug · 0:58 / 1:00 · c1|sync~spin|charts.blue');
+
+  // Hidden: no ticking.
+  tree.setTicking(false);
+  fired = 0;
+  await clock.advance(5_000);
+  assert.equal(fired, 0, 'nothing redraws while the view is hidden');
   tree.dispose();
   model.dispose();
 });

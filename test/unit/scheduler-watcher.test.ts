@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JobWatcher, type Clock, type WatchedScheduler } from '../../src/core/scheduler/watcher';
+import { JobWatcher, LEGACY_POLL_POLICY, type Clock, type WatchedScheduler } from '../../src/core/scheduler/watcher';
 import { FakeClock as SharedFakeClock } from '../support/jobs';
 import { flush } from '../support/wait';
 import type { Job, JobState } from '../../src/core/scheduler/types';
+import { formatDuration } from '../../src/core/scheduler/formats';
 
 /** The shared fake clock, plus a view of the timers still pending (relative to now). */
 class FakeClock extends SharedFakeClock implements Clock {
@@ -75,7 +76,7 @@ function setup(opts: { visible?: boolean; random?: () => number } = {}) {
   return { clock, sched, w, events, finished };
 }
 
-test('visible: polls at once, every 30 s while jobs change, backing off to 5 min when nothing changes', async () => {
+test('visible: polls at once, every 30 s while jobs change; an active job is watched, so unchanged polls back off only to max(base, 20 s)', async () => {
   const { clock, sched, w, events } = setup();
   sched.queue = [job('1', 'PENDING')];
   w.addHost('h', sched, 'u');
@@ -88,16 +89,17 @@ test('visible: polls at once, every 30 s while jobs change, backing off to 5 min
   await clock.advance(30_000);
   assert.equal(sched.listCalls, 2);
   assert.deepEqual(clock.pending(), [30_000], 'changed → stays at the base interval');
-
-  // Nothing changes from now on: 60, 120, 240, 300, 300 s.
+  await clock.advance(30_000);
+  assert.deepEqual(clock.pending(), [30_000], 'unchanged, but a visible active job is watched: no backoff past the base when it exceeds 20 s');
+  // Nothing active any more: 30 s, then doubling to 1 min while visible.
+  sched.queue = [];
+  sched.acct.set('1', job('1', 'COMPLETED'));
   const delays: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const d = clock.pending()[0] as number;
-    await clock.advance(d);
+  for (let i = 0; i < 4; i++) {
+    await clock.advance(clock.pending()[0] as number);
     delays.push(clock.pending()[0] as number);
   }
-  assert.deepEqual(delays, [60_000, 120_000, 240_000, 300_000, 300_000]);
-  assert.equal(events.filter((e) => e.startsWith('changed')).length, 2);
+  assert.deepEqual(delays, [30_000, 60_000, 60_000, 60_000]);
   w.dispose();
 });
 
@@ -200,13 +202,15 @@ test('hidden with nothing active: no polling at all; hidden with active jobs: ba
   sched.queue = [job('9', 'PENDING')];
   await w.track('h', ['9']);
   assert.equal(sched.listCalls, 3);
-  assert.deepEqual(clock.pending(), [60_000], 'hidden → backoff even though it changed');
+  assert.deepEqual(clock.pending(), [30_000], 'hidden, but just submitted → watched: the base interval');
   sched.queue = [job('9', 'RUNNING')];
-  await clock.advance(60_000);
-  assert.deepEqual(clock.pending(), [120_000]);
+  await clock.advance(30_000);
+  assert.deepEqual(clock.pending(), [30_000]);
+  await clock.advance(30_000);
+  assert.deepEqual(clock.pending(), [30_000], 'unchanged, still just submitted: no backoff');
   sched.queue = [];
   sched.acct.set('9', job('9', 'COMPLETED', { exitCode: 0 }));
-  await clock.advance(120_000);
+  await clock.advance(30_000);
   assert.deepEqual(clock.pending(), [], 'finished and hidden → stops');
   w.dispose();
 });
@@ -224,7 +228,7 @@ test('becoming visible after a long hidden spell polls at once and resets the in
   w.setVisible(true);
   await clock.advance(0);
   assert.equal(sched.listCalls, 5);
-  assert.deepEqual(clock.pending(), [60_000], 'unchanged → one doubling from the base again');
+  assert.deepEqual(clock.pending(), [30_000], 'visible again: the active job is watched, the base interval again');
   w.dispose();
 });
 
@@ -396,5 +400,162 @@ test('tracking an array id whose tasks ended before any poll reports each task o
   await clock.advance(clock.pending()[0] as number);
   assert.deepEqual(sched.finalCalls.at(-1), ['12']);
   assert.equal(events.filter((e) => e.startsWith('finished h 12_')).length, 2);
+  w.dispose();
+});
+
+// --- issue 15: watched jobs are shown ending within seconds, under 6 commands a minute -----
+
+/** A cluster on the fake clock: each job runs from `start` to `end`; accounting knows it at once. */
+class SimCluster implements WatchedScheduler {
+  jobs: { id: string; start: number; end: number; limit?: string }[] = [];
+  /** Every scheduler command, with when it ran. */
+  commands: number[] = [];
+  constructor(private readonly clock: FakeClock) {}
+  async list(): Promise<Job[]> {
+    const now = this.clock.now();
+    this.commands.push(now);
+    return this.jobs
+      .filter((j) => now < j.end)
+      .map((j) => job(j.id, now < j.start ? 'PENDING' : 'RUNNING', { elapsed: now < j.start ? '0:00' : formatDuration((now - j.start) / 1000), timeLimit: j.limit ?? '1:00:00' }));
+  }
+  async finalState(ids: string[]): Promise<Job[]> {
+    const now = this.clock.now();
+    this.commands.push(now);
+    return this.jobs.filter((j) => ids.includes(j.id) && now >= j.end).map((j) => job(j.id, 'COMPLETED', { exitCode: 0 }));
+  }
+  /** The most commands in any 60 s window. */
+  maxPerMinute(): number {
+    let most = 0;
+    for (const t of this.commands) most = Math.max(most, this.commands.filter((u) => u >= t && u < t + 60_000).length);
+    return most;
+  }
+}
+
+/** Runs `cluster` under the default policy and returns, per job, how long after its end the watcher reported it. */
+async function endLatencies(clock: FakeClock, cluster: SimCluster, w: JobWatcher, until: number): Promise<number[]> {
+  const seen = new Map<string, number>();
+  w.on('finished', (_h, j) => seen.set(j.id, clock.now()));
+  await clock.advance(until - clock.now());
+  return cluster.jobs.map((j) => (seen.get(j.id) ?? Infinity) - j.end);
+}
+
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
+
+/** Ten jobs that started an hour ago and end at scattered times over the next 20 minutes, watched in a visible view. */
+async function visibleRun(legacy: boolean) {
+  const clock = new FakeClock();
+  const cluster = new SimCluster(clock);
+  const t0 = clock.now();
+  for (let i = 0; i < 10; i++) cluster.jobs.push({ id: String(100 + i), start: t0 - 3_600_000, end: t0 + 90_000 + i * 117_000 + (i % 3) * 7_000, limit: '2:00:00' });
+  let r = 0;
+  const w = new JobWatcher({ clock, random: () => ((r = (r * 7 + 3) % 10), r / 10), ...(legacy ? LEGACY_POLL_POLICY : {}) });
+  w.setVisible(true);
+  w.addHost('h', cluster, 'u');
+  const lat = await endLatencies(clock, cluster, w, t0 + 25 * 60_000);
+  w.dispose();
+  return { lat, cluster };
+}
+
+test('visible view, jobs running for a while: each end is shown within 15 s at the median, never more than 6 commands per host per minute', async () => {
+  const { lat, cluster } = await visibleRun(false); // the default policy
+  assert.ok(lat.every(Number.isFinite), 'every end reported');
+  assert.ok(med(lat) <= 15_000, `median end latency ${med(lat)} ms (all: ${lat.join(', ')})`);
+  assert.ok(Math.max(...lat) <= 30_000, `worst ${Math.max(...lat)} ms`);
+  assert.ok(cluster.maxPerMinute() <= 6, `${cluster.maxPerMinute()} commands in one minute`);
+  // The policy before issue 15 (kept for the bench) backs off to 5 min: these ends show ~45 s late at the median.
+  const legacy = await visibleRun(true);
+  assert.ok(med(legacy.lat) > 30_000, `legacy median ${med(legacy.lat)} ms`);
+});
+
+test('hidden view: a just-submitted job and a tailed job are watched (end within 15 s); an unwatched one backs off; notifications off → none polled', async () => {
+  for (const how of ['submitted', 'tailed'] as const) {
+    const clock = new FakeClock();
+    const cluster = new SimCluster(clock);
+    const t0 = clock.now();
+    cluster.jobs.push({ id: '7', start: t0 + 5_000, end: t0 + (how === 'submitted' ? 47_000 : 30 * 60_000 + 13_000) });
+    const w = new JobWatcher({ clock, random: () => 0.5 });
+    w.addHost('h', cluster, 'u');
+    if (how === 'submitted') void w.track('h', ['7']);
+    else w.setWatched('h', ['7']);
+    const [lat] = await endLatencies(clock, cluster, w, t0 + 40 * 60_000);
+    assert.ok((lat as number) <= 15_000, `${how}: end shown ${lat} ms late`);
+    assert.ok(cluster.maxPerMinute() <= 6, `${how}: ${cluster.maxPerMinute()} commands in one minute`);
+    assert.deepEqual(clock.pending(), [], `${how}: nothing left to watch → polling stops`);
+    w.dispose();
+  }
+  // Nobody looks at a job that was submitted elsewhere: background backoff, and only with notifications on.
+  for (const notifying of [true, false]) {
+    const clock = new FakeClock();
+    const cluster = new SimCluster(clock);
+    cluster.jobs.push({ id: '8', start: clock.now() - 60_000, end: clock.now() + 3_600_000 });
+    const w = new JobWatcher({ clock, random: () => 0.5 });
+    w.setNotifying(notifying);
+    w.addHost('h', cluster, 'u');
+    await w.refreshNow('h');
+    await clock.advance(30 * 60_000);
+    if (notifying) assert.ok(cluster.commands.length <= 12 && clock.pending()[0] === 300_000, `background: ${cluster.commands.length} polls, next in ${clock.pending()[0]}`);
+    else assert.equal(cluster.commands.length, 1, 'notifications off and nobody looks: no polling');
+    w.dispose();
+  }
+});
+
+test('a watched job running near or past its time limit, or just submitted, is polled every 10 s even when nothing changes', async () => {
+  const clock = new FakeClock();
+  const cluster = new SimCluster(clock);
+  const t0 = clock.now();
+  // 3 min into a 5 min limit, far from the end at first.
+  cluster.jobs.push({ id: '3', start: t0 - 180_000, end: t0 + 3_600_000, limit: '5:00' });
+  const w = new JobWatcher({ clock, random: () => 0.5 });
+  w.setVisible(true);
+  w.addHost('h', cluster, 'u');
+  await clock.advance(0);
+  const gaps: number[] = [];
+  let last = cluster.commands.length;
+  for (let i = 0; i < 14; i++) {
+    await clock.advance(clock.pending()[0] as number);
+    if (cluster.commands.length > last) gaps.push(clock.pending()[0] as number);
+    last = cluster.commands.length;
+  }
+  assert.equal(gaps[0], 20_000, 'far from the limit, unchanged: backs off to 20 s');
+  const lastMinute = cluster.commands.filter((t) => t > clock.now() - 60_000).length;
+  assert.ok(gaps.slice(-6).every((g) => g <= 20_000) && gaps.slice(-6).filter((g) => g === 10_000).length >= 4, `near / past the limit: every 10 s (${gaps.join(', ')})`);
+  assert.equal(lastMinute, 5, 'as often as the cap allows, one slot kept for sacct');
+  w.dispose();
+
+  const c2 = new SimCluster(new FakeClock());
+  const clock2 = (c2 as unknown as { clock: FakeClock }).clock;
+  c2.jobs.push({ id: '4', start: clock2.now() + 1_000, end: clock2.now() + 3_600_000 });
+  const w2 = new JobWatcher({ clock: clock2, random: () => 0.5 });
+  w2.addHost('h', c2, 'u');
+  await w2.track('h', ['4']);
+  await clock2.advance(100_000);
+  const perMinute = () => c2.commands.filter((t) => t > clock2.now() - 60_000).length;
+  assert.equal(perMinute(), 5, 'just submitted (hidden view): no backoff, as often as the cap allows');
+  await clock2.advance(200_000);
+  assert.equal(perMinute(), 3, 'a few minutes later: still watched, backing off to 20 s');
+  w2.dispose();
+});
+
+test('per-minute cap: refreshes beyond 6 commands a minute wait for room instead of querying', async () => {
+  const clock = new FakeClock();
+  const cluster = new SimCluster(clock);
+  cluster.jobs.push({ id: '1', start: clock.now() - 1_000, end: clock.now() + 3_600_000 });
+  const w = new JobWatcher({ clock, random: () => 0.5 });
+  w.setVisible(true);
+  w.addHost('h', cluster, 'u');
+  await clock.advance(0);
+  for (let i = 0; i < 10; i++) {
+    void w.refreshNow('h');
+    await clock.advance(1_000);
+  }
+  assert.ok(cluster.commands.length <= 5, `${cluster.commands.length} commands in 10 s: one slot stays free for sacct`);
+  let done = false;
+  void w.refreshNow('h').then(() => (done = true));
+  await clock.advance(1_000);
+  assert.equal(done, false, 'waits for room');
+  await clock.advance(60_000);
+  assert.equal(done, true);
+  w.noteQuery('h');
+  assert.ok(cluster.maxPerMinute() <= 6, `${cluster.maxPerMinute()} in a minute`);
   w.dispose();
 });

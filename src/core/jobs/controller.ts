@@ -1,7 +1,9 @@
 /**
  * Keeps the JobsModel up to date: connected hosts are watched by one JobWatcher (one batched
- * squeue per host per cycle, 30 s while the view is visible, backing off while hidden or
- * unchanged, nothing at all while hidden and idle); finished jobs move to "Recent" and are
+ * squeue per host per cycle, every 10–20 s while somebody looks — the view is visible, a job was
+ * just submitted, or its end is awaited ({@link JobsController.whenFinished}: a tailed output) —
+ * at most 6 scheduler commands per host a minute, backing off to 5 min while nobody looks and
+ * jobs whose end would be announced are active, nothing at all otherwise); finished jobs move to "Recent" and are
  * announced in batches; an unreachable scheduler marks the host degraded until it answers.
  * No `vscode`: the view's visibility, the settings and the notifier are handed in.
  */
@@ -63,6 +65,8 @@ export class JobsController implements Disposable {
   private readonly added = new Set<string>();
   private readonly pendingTrack = new Map<string, Set<string>>();
   private readonly finishedEmitter = new Emitter<{ host: string; job: Job }>();
+  /** Jobs whose end someone awaits, `host\0id` → number of waiters. */
+  private readonly awaited = new Map<string, number>();
   private visible = false;
   private interval: number;
   private historyDays: number;
@@ -132,22 +136,32 @@ export class JobsController implements Disposable {
    */
   whenFinished(host: string, id: string): { promise: Promise<Job>; dispose(): void } {
     let sub: Disposable | undefined;
+    let awaiting = false;
+    const release = () => {
+      sub?.dispose();
+      if (awaiting) this.await(host, id, -1);
+      awaiting = false;
+    };
     const promise = new Promise<Job>((resolve) => {
       const known = this.o.model.find(host, id);
       if (known && isTerminal(known.state)) return resolve(known);
+      // Someone waits for this end (a tailed output): the job is watched while they do.
+      awaiting = true;
+      this.await(host, id, +1);
       sub = this.finishedEmitter.event((e) => {
         if (e.host === host && e.job.id === id) {
-          sub?.dispose();
+          release();
           resolve(e.job);
         }
       });
     });
-    return { promise, dispose: () => sub?.dispose() };
+    return { promise, dispose: release };
   }
 
   /** Settings changed: a new poll interval rebuilds the watcher; new history days reload history. */
   settingsChanged(): void {
     const s = this.o.settings();
+    this.watcher.setNotifying(s.notifyStates.length > 0);
     if (s.pollIntervalSeconds !== this.interval) {
       this.interval = s.pollIntervalSeconds;
       for (const d of this.watcherSubs.splice(0)) d.dispose();
@@ -158,6 +172,7 @@ export class JobsController implements Disposable {
       this.added.clear();
       for (const h of hosts) this.watch(h);
       this.watcher.setVisible(this.visible);
+      for (const h of new Set([...this.awaited.keys()].map((k) => k.split('\0')[0] as string))) this.watcher.setWatched(h, this.awaitedIds(h));
     }
     if (s.historyDays !== this.historyDays) {
       this.historyDays = s.historyDays;
@@ -178,6 +193,7 @@ export class JobsController implements Disposable {
     const p = (async () => {
       try {
         const user = await this.o.schedulers.user(host);
+        this.watcher.noteQuery(host);
         const jobs = await this.o.schedulers.scheduler(host).history(days, user);
         if (!this.disposed) this.o.model.setHistory(host, jobs, this.clock.now());
       } catch (e) {
@@ -211,8 +227,10 @@ export class JobsController implements Disposable {
       ...(this.o.clock ? { clock: this.o.clock } : {}),
       ...(this.o.jitter !== undefined ? { jitter: this.o.jitter } : {}),
     });
+    w.setNotifying(this.o.settings().notifyStates.length > 0);
     this.watcherSubs.push(
       w.on('finished', (host, job) => this.onFinished(host, job)),
+      w.on('polled', (host, _at, nextInMs) => this.o.model.setCycle(host, nextInMs)),
       w.on('degraded', (host, err) => this.o.model.setDegraded(host, err.message.split('\n')[0] ?? 'unreachable')),
       w.on('recovered', (host) => this.o.model.setDegraded(host, undefined)),
     );
@@ -264,8 +282,9 @@ export class JobsController implements Disposable {
       // The model shows every poll's answer (elapsed times move even when the watcher sees no change).
       const watched: WatchedScheduler = {
         list: async (u) => {
+          const at = this.clock.now();
           const jobs = await scheduler.list(u);
-          if (!this.disposed && this.watched.get(host)?.token === token) this.o.model.setActive(host, jobs);
+          if (!this.disposed && this.watched.get(host)?.token === token) this.o.model.setActive(host, jobs, at);
           return jobs;
         },
         finalState: (ids, days) => scheduler.finalState(ids, days),
@@ -296,6 +315,18 @@ export class JobsController implements Disposable {
     const now = this.clock.now();
     for (const [id, until] of m) if (until < now) m.delete(id);
     return m.has(job.id) || (job.arrayJobId !== undefined && m.has(job.arrayJobId));
+  }
+
+  private await(host: string, id: string, delta: number): void {
+    const key = `${host}\0${id}`;
+    const n = (this.awaited.get(key) ?? 0) + delta;
+    if (n > 0) this.awaited.set(key, n);
+    else this.awaited.delete(key);
+    if (!this.disposed) this.watcher.setWatched(host, this.awaitedIds(host));
+  }
+
+  private awaitedIds(host: string): string[] {
+    return [...this.awaited.keys()].filter((k) => k.startsWith(`${host}\0`)).map((k) => k.slice(host.length + 1));
   }
 
   private onFinished(host: string, job: Job): void {

@@ -4,6 +4,7 @@
  * icon and colour ids onto ThemeIcon / ThemeColor.
  */
 import { isTerminal, type Job, type JobState } from '../scheduler/types';
+import { durationSeconds, formatDuration } from '../scheduler/formats';
 
 /** The three buckets the menus care about. */
 export type StateClass = 'pending' | 'running' | 'finished';
@@ -74,13 +75,45 @@ export function stateText(job: Job): string {
   return word;
 }
 
-/** `0:05 / 1:00:00`; just the limit while pending; just the elapsed time without a limit. */
-export function timeText(job: Pick<Job, 'elapsed' | 'timeLimit' | 'state'>): string {
-  const elapsed = job.elapsed && !(stateClass(job.state) === 'pending' && /^0(:0+)+$/.test(job.elapsed)) ? job.elapsed : '';
+/** When the job's fields were polled (ms since epoch) and the time now: elapsed times tick between polls. */
+export interface LiveTime {
+  polledAt?: number;
+  now: number;
+}
+
+/**
+ * A running job's elapsed time now: the polled elapsed time plus the time since that poll, never
+ * past the time limit — `limitReached` says it got there (the job may be ending or in grace).
+ */
+function liveElapsed(job: Pick<Job, 'elapsed' | 'timeLimit' | 'state'>, at?: LiveTime): { text: string; limitReached: boolean } {
+  const polled = durationSeconds(job.elapsed);
+  if (job.state !== 'RUNNING' || polled === undefined) return { text: job.elapsed, limitReached: false };
+  const seconds = polled + (at?.polledAt !== undefined ? Math.max(0, Math.floor((at.now - at.polledAt) / 1000)) : 0);
+  const limit = durationSeconds(job.timeLimit);
+  if (limit !== undefined && seconds >= limit) return { text: formatDuration(limit), limitReached: true };
+  return { text: at?.polledAt !== undefined ? formatDuration(seconds) : job.elapsed, limitReached: false };
+}
+
+/** `0:05 / 1:00:00`; just the limit while pending; just the elapsed time without a limit; `(time limit reached)` once there. */
+export function timeText(job: Pick<Job, 'elapsed' | 'timeLimit' | 'state'>, at?: LiveTime): string {
+  const live = liveElapsed(job, at);
+  const elapsed = live.text && !(stateClass(job.state) === 'pending' && /^0(:0+)+$/.test(live.text)) ? live.text : '';
   const limit = job.timeLimit && job.timeLimit !== 'UNLIMITED' && job.timeLimit !== 'INFINITE' ? job.timeLimit : '';
-  if (elapsed && limit) return `${elapsed} / ${limit}`;
+  if (elapsed && limit) return `${elapsed} / ${limit}${live.limitReached ? ' (time limit reached)' : ''}`;
   if (limit) return `limit ${limit}`;
   return elapsed;
+}
+
+/**
+ * `as of 2 min ago` when the host's job list is stale — its last answer older than about two poll
+ * cycles, or the scheduler unreachable — else undefined (also before any answer).
+ */
+export function staleText(h: { polledAt?: number; staleAfterMs?: number; degraded?: string }, now: number): string | undefined {
+  if (h.polledAt === undefined) return undefined;
+  const age = Math.max(0, now - h.polledAt);
+  if (!h.degraded && age <= (h.staleAfterMs ?? 60_000)) return undefined;
+  const s = Math.floor(age / 1000);
+  return `as of ${s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min` : `${Math.floor(s / 3600)} h`} ago`;
 }
 
 /** Tree label: `123 name` (`123_4 name` for an array task). */
@@ -89,8 +122,8 @@ export function jobLabel(job: Pick<Job, 'id' | 'name'>): string {
 }
 
 /** One line beside the label: state · partition · elapsed / limit · nodes · #tags. */
-export function jobDescription(job: Job): string {
-  const parts = [stateText(job), job.partition, timeText(job), job.nodes, job.tags.map((t) => `#${t}`).join(' ')];
+export function jobDescription(job: Job, at?: LiveTime): string {
+  const parts = [stateText(job), job.partition, timeText(job, at), job.nodes, job.tags.map((t) => `#${t}`).join(' ')];
   return parts.filter(Boolean).join(' · ');
 }
 

@@ -19,6 +19,10 @@ export interface HostJobs {
   recent: Job[];
   /** A first poll has answered (until then the view says "Loading…"). */
   polled: boolean;
+  /** When the query behind `active` was sent (ms since epoch): elapsed times are as of then. */
+  polledAt?: number;
+  /** `active` counts as stale once older than this (about two poll cycles). */
+  staleAfterMs?: number;
   /** The scheduler does not answer: the message of the first failure. */
   degraded?: string;
   historyLoaded: boolean;
@@ -56,10 +60,11 @@ export class JobsModel implements Disposable {
     return this.hosts.get(host);
   }
 
-  /** The latest poll's jobs; terminal ones are left to {@link addFinished}. */
-  setActive(host: string, jobs: readonly Job[]): void {
+  /** The latest poll's jobs (sent at `at`); terminal ones are left to {@link addFinished}. */
+  setActive(host: string, jobs: readonly Job[], at?: number): void {
     const h = this.hosts.get(host);
     if (!h) return;
+    if (at !== undefined) h.polledAt = at;
     const active = jobs.filter((j) => !isTerminal(j.state));
     const ids = new Set(active.map((j) => j.id));
     const recentIds = new Set(h.recent.map((j) => j.id));
@@ -95,6 +100,12 @@ export class JobsModel implements Disposable {
     h.historyAt = at;
     delete h.historyError;
     this.emitter.fire(host);
+  }
+
+  /** The watcher plans its next poll `nextInMs` after the latest one (undefined: none planned). */
+  setCycle(host: string, nextInMs: number | undefined): void {
+    const h = this.hosts.get(host);
+    if (h) h.staleAfterMs = Math.max(30_000, 2 * (nextInMs ?? 30_000));
   }
 
   setHistoryError(host: string, message: string): void {

@@ -38,3 +38,29 @@ export function taskInSet(set: string, task: string): boolean {
     return n >= lo && n <= hi && (n - lo) % step === 0;
   });
 }
+
+/**
+ * Seconds in a duration as schedulers print elapsed times and limits: `M:SS`, `H:MM:SS`,
+ * `D-HH:MM:SS`, `D-HH`, `D-HH:MM`; undefined for `UNLIMITED`, empty or anything else.
+ */
+export function durationSeconds(text: string): number | undefined {
+  const m = /^(?:(\d+)-)?(\d+)(?::(\d{1,2}))?(?::(\d{1,2}))?$/.exec(text.trim());
+  if (!m) return undefined;
+  const [d, a, b, c] = [m[1], m[2], m[3], m[4]].map((x) => (x === undefined ? undefined : Number(x)));
+  if (d !== undefined) return d * 86_400 + (a ?? 0) * 3600 + (b ?? 0) * 60 + (c ?? 0);
+  if (b === undefined) return undefined; // a bare number is minutes to sbatch, never printed as a duration
+  return c === undefined ? (a as number) * 60 + b : (a as number) * 3600 + b * 60 + c;
+}
+
+/** Seconds printed the way SLURM prints them: `0:05`, `12:34`, `1:02:03`, `2-03:04:05`. */
+export function formatDuration(seconds: number): string {
+  const t = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(t / 86_400);
+  const h = Math.floor((t % 86_400) / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const s = t % 60;
+  const p = (n: number) => String(n).padStart(2, '0');
+  if (d) return `${d}-${p(h)}:${p(m)}:${p(s)}`;
+  if (h) return `${h}:${p(m)}:${p(s)}`;
+  return `${m}:${p(s)}`;
+}

@@ -2,9 +2,16 @@
  * Watches the user's jobs on each host with as little load on the controller as possible:
  *
  * - one batched `list(user)` (squeue) per host per cycle, whatever the number of jobs;
- * - every 30 s while the view is visible and things change; doubling up to 5 min while the
- *   view is hidden or nothing changes; ±10 % jitter so many windows do not poll in step;
- * - no polling at all while the view is hidden and no job is active;
+ * - a job somebody looks at is *watched*: every job while the view is visible, a job just
+ *   submitted ({@link JobWatcher.track}) and a job whose end someone waits for
+ *   ({@link JobWatcher.setWatched}, e.g. its output is tailed). While a watched job is active
+ *   the host is polled every 10 s, backing off when nothing changes to at most 20 s — and not
+ *   at all (10 s) while a watched job was just submitted or runs near or past its time limit;
+ * - visible with nothing active: backing off to 1 min; hidden and nothing watched: only when
+ *   jobs are active and their end would be announced ({@link JobWatcher.setNotifying}), backing
+ *   off to 5 min; nothing at all otherwise; ±10 % jitter so many windows do not poll in step;
+ * - never more than 6 scheduler commands per host in any minute (squeue and sacct, plus what
+ *   {@link JobWatcher.noteQuery} is told about): a poll waits for room, keeping one for sacct;
  * - jobs that leave the queue get their final state from one `finalState(ids)` (sacct) call;
  * - an unreachable controller is reported once (`degraded`), polled with backoff, and
  *   reported once more when it answers again (`recovered`).
@@ -15,7 +22,7 @@
 import type { Disposable } from '../cancel';
 import { silentLogger, tagged, type Logger } from '../log';
 import { isTerminal, type Job, type Scheduler } from './types';
-import { taskInSet } from './formats';
+import { durationSeconds, taskInSet } from './formats';
 
 export interface Clock {
   now(): number;
@@ -33,11 +40,51 @@ const systemClock: Clock = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-export interface WatcherOptions {
-  /** Poll interval while visible and changing (default 30 s). */
-  intervalMs?: number;
-  /** Longest interval when hidden, unchanged or failing (default 5 min). */
-  maxIntervalMs?: number;
+/** How often to poll; every field has the default in {@link POLL_POLICY}. */
+export interface PollPolicy {
+  /** Poll interval while something is watched and changing. */
+  intervalMs: number;
+  /** Longest interval when nothing is watched (hidden, notifications on) or failing. */
+  maxIntervalMs: number;
+  /** Longest interval while a watched job is active. */
+  watchedMaxMs: number;
+  /** Longest interval while a watched job was just submitted or runs near / past its limit. */
+  urgentMaxMs: number;
+  /** Longest interval while the view is visible and nothing is active. */
+  visibleIdleMaxMs: number;
+  /** A tracked job is watched this long after it was submitted… */
+  submitWatchMs: number;
+  /** …and urgent this long. */
+  submitUrgentMs: number;
+  /** A running job is urgent this close to its time limit (and after it). */
+  nearLimitMs: number;
+  /** Scheduler commands per host in any 60 s (`Infinity`: no cap). */
+  maxQueriesPerMinute: number;
+}
+
+const POLL_POLICY: PollPolicy = {
+  intervalMs: 10_000,
+  maxIntervalMs: 300_000,
+  watchedMaxMs: 20_000,
+  urgentMaxMs: 10_000,
+  visibleIdleMaxMs: 60_000,
+  submitWatchMs: 600_000,
+  submitUrgentMs: 120_000,
+  nearLimitMs: 60_000,
+  maxQueriesPerMinute: 6,
+};
+
+/** The policy before issue 15 (30 s while visible and changing, else doubling to 5 min, no cap), for the bench. */
+export const LEGACY_POLL_POLICY: PollPolicy = {
+  ...POLL_POLICY,
+  intervalMs: 30_000,
+  watchedMaxMs: 300_000,
+  urgentMaxMs: 300_000,
+  visibleIdleMaxMs: 300_000,
+  maxQueriesPerMinute: Infinity,
+};
+
+export interface WatcherOptions extends Partial<PollPolicy> {
   /** Relative jitter on every delay (default 0.1 = ±10 %). */
   jitter?: number;
   random?: () => number;
@@ -58,6 +105,8 @@ export interface WatcherEvents {
   changed: (host: string, jobs: Job[]) => void;
   /** A job reached a terminal state (from accounting where possible: exit code included). */
   finished: (host: string, job: Job) => void;
+  /** A list call answered at `at`; the next poll is planned `nextInMs` later (undefined: none planned). */
+  polled: (host: string, at: number, nextInMs: number | undefined) => void;
   /** The host's scheduler stopped answering (emitted once per outage). */
   degraded: (host: string, error: Error) => void;
   recovered: (host: string) => void;
@@ -87,6 +136,12 @@ interface HostState {
   finished: Job[];
   /** Ids already reported finished (a job is reported once, however it was learnt). */
   reported: Set<string>;
+  /** Ids submitted through {@link JobWatcher.track}, with when. */
+  tracked: Map<string, number>;
+  /** When scheduler commands were issued in the last minute (for the per-minute cap). */
+  queries: number[];
+  /** Callers of a poll that waits for room under the cap. */
+  waiters: (() => void)[];
   removed: boolean;
 }
 
@@ -100,13 +155,18 @@ export class JobWatcher implements Disposable {
   private readonly listeners: { [E in keyof WatcherEvents]: Set<WatcherEvents[E]> } = {
     changed: new Set(),
     finished: new Set(),
+    polled: new Set(),
     degraded: new Set(),
     recovered: new Set(),
   };
   private visible = false;
+  private notifying = true;
   private disposed = false;
+  /** Job ids someone waits on, per host (kept for hosts not added yet). */
+  private readonly watchedIds = new Map<string, ReadonlySet<string>>();
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly policy: PollPolicy;
   private readonly base: number;
   private readonly max: number;
   private readonly jitter: number;
@@ -115,8 +175,10 @@ export class JobWatcher implements Disposable {
   constructor(private readonly opts: WatcherOptions = {}) {
     this.clock = opts.clock ?? systemClock;
     this.log = tagged(opts.log ?? silentLogger, 'jobs');
-    this.base = opts.intervalMs ?? 30_000;
-    this.max = Math.max(this.base, opts.maxIntervalMs ?? 300_000);
+    const defined = Object.fromEntries(Object.entries(opts).filter(([k, v]) => k in POLL_POLICY && v !== undefined)) as Partial<PollPolicy>;
+    this.policy = { ...POLL_POLICY, ...defined };
+    this.base = this.policy.intervalMs;
+    this.max = Math.max(this.base, this.policy.maxIntervalMs);
     this.jitter = opts.jitter ?? 0.1;
     this.random = opts.random ?? Math.random;
   }
@@ -147,10 +209,13 @@ export class JobWatcher implements Disposable {
       expected: new Set(),
       finished: [],
       reported: new Set(),
+      tracked: new Map(),
+      queries: [],
+      waiters: [],
       removed: false,
     };
     this.hosts.set(host, s);
-    if (this.visible) this.schedule(s, 0);
+    if (this.visible || this.watchedIds.get(host)?.size) this.schedule(s, 0);
   }
 
   removeHost(host: string): void {
@@ -159,6 +224,32 @@ export class JobWatcher implements Disposable {
     s.removed = true;
     this.clearTimer(s);
     this.hosts.delete(host);
+    for (const w of s.waiters.splice(0)) w();
+  }
+
+  /**
+   * The jobs of `host` whose end someone waits for (a tailed output): watched whether or not the
+   * view is visible. A host that was idle polls soon to learn about them.
+   */
+  setWatched(host: string, ids: Iterable<string>): void {
+    const set = new Set(ids);
+    const before = this.watchedIds.get(host);
+    if (set.size) this.watchedIds.set(host, set);
+    else this.watchedIds.delete(host);
+    const s = this.hosts.get(host);
+    if (!s || s.inFlight || ![...set].some((id) => !before?.has(id))) return;
+    s.intervalMs = this.base;
+    if (s.timer === undefined || s.timerDue > this.clock.now() + this.base) this.schedule(s, Math.max(0, s.lastPoll + this.base - this.clock.now()));
+  }
+
+  /** Whether hidden, unwatched active jobs are polled at all (their end would be announced). */
+  setNotifying(on: boolean): void {
+    this.notifying = on;
+  }
+
+  /** Another scheduler command ran for `host` (history, details…): counted under the per-minute cap. */
+  noteQuery(host: string): void {
+    this.hosts.get(host)?.queries.push(this.clock.now());
   }
 
   /** The view showing jobs became visible or hidden. */
@@ -181,11 +272,18 @@ export class JobWatcher implements Disposable {
   track(host: string, ids: string[]): Promise<void> {
     const s = this.hosts.get(host);
     if (!s) return Promise.resolve();
-    for (const id of ids) if (!s.jobs.has(id)) s.expected.add(id);
+    const now = this.clock.now();
+    for (const id of ids) {
+      if (!s.jobs.has(id)) s.expected.add(id);
+      s.tracked.set(id, now);
+    }
     return this.refreshNow(host);
   }
 
-  /** Polls now (after submit, cancel…) and resets the interval. Resolves when the poll is done. */
+  /**
+   * Polls now (after submit, cancel…) — or as soon as the per-minute cap allows — and resets the
+   * interval. Resolves when the poll is done.
+   */
   refreshNow(host?: string): Promise<void> {
     const targets = host === undefined ? [...this.hosts.values()] : [this.hosts.get(host)].filter((s): s is HostState => !!s);
     return Promise.all(
@@ -221,6 +319,7 @@ export class JobWatcher implements Disposable {
     for (const s of this.hosts.values()) {
       s.removed = true;
       this.clearTimer(s);
+      for (const w of s.waiters.splice(0)) w();
     }
     this.hosts.clear();
     for (const set of Object.values(this.listeners)) set.clear();
@@ -234,11 +333,21 @@ export class JobWatcher implements Disposable {
       // A poll that started before the caller's action may miss it: run one more after it.
       s.again ??= s.inFlight.then(() => {
         s.again = undefined;
-        return this.poll(s);
+        return this.pollWhenAllowed(s);
       });
       return s.again;
     }
-    return this.poll(s);
+    return this.pollWhenAllowed(s);
+  }
+
+  /** Polls now, or — when the cap leaves no room — at the first moment it does. */
+  private pollWhenAllowed(s: HostState): Promise<void> {
+    if (s.removed || this.disposed) return Promise.resolve();
+    const wait = this.capWait(s);
+    if (wait <= 0) return this.poll(s);
+    const done = new Promise<void>((resolve) => s.waiters.push(resolve));
+    this.setTimer(s, wait);
+    return done;
   }
 
   private poll(s: HostState): Promise<void> {
@@ -246,14 +355,27 @@ export class JobWatcher implements Disposable {
     this.clearTimer(s);
     const p = this.cycle(s).finally(() => {
       s.inFlight = undefined;
+      for (const w of s.waiters.splice(0)) w();
     });
     s.inFlight = p;
     return p;
   }
 
+  /** Milliseconds until a cycle fits under the per-minute cap (≤ 0: now). Room for sacct is kept while jobs are active. */
+  private capWait(s: HostState): number {
+    const cap = this.policy.maxQueriesPerMinute;
+    if (!Number.isFinite(cap)) return 0;
+    const now = this.clock.now();
+    while (s.queries.length && (s.queries[0] as number) <= now - 60_000) s.queries.shift();
+    const reserve = Math.min(cap, s.jobs.size + s.awaiting.size + s.expected.size > 0 ? 2 : 1);
+    const over = s.queries.length + reserve - cap;
+    return over <= 0 ? 0 : (s.queries[over - 1] as number) + 60_000 - now;
+  }
+
   private async cycle(s: HostState): Promise<void> {
     if (s.removed || this.disposed) return;
     s.lastPoll = this.clock.now();
+    s.queries.push(s.lastPoll);
     let listed: Job[];
     try {
       listed = await s.scheduler.list(s.user);
@@ -313,15 +435,53 @@ export class JobWatcher implements Disposable {
     if (s.awaiting.size > 0) await this.resolveFinal(s);
     if (s.removed || this.disposed) return;
 
-    if (s.again) return; // a follow-up poll is already queued; it schedules
-    if (this.visible && changed) s.intervalMs = this.base;
-    else s.intervalMs = Math.min(this.max, Math.max(this.base, s.intervalMs * 2));
+    const polledAt = s.lastPoll;
+    if (s.again) {
+      this.emit('polled', s.host, polledAt, undefined);
+      return; // a follow-up poll is already queued; it schedules
+    }
+    const now = this.clock.now();
+    for (const [id, at] of s.tracked) if (now - at > this.policy.submitWatchMs || !this.present(s, id)) s.tracked.delete(id);
     const active = s.jobs.size > 0 || s.awaiting.size > 0 || s.expected.size > 0;
-    if (!this.visible && !active) {
-      this.log.debug(`${s.host}: hidden and nothing active: polling stops`);
+    const watched = active && (this.visible || [...s.jobs.values()].some((j) => this.isWatched(s, j.id, j.arrayJobId)) || [...s.awaiting.keys(), ...s.expected].some((id) => this.isWatched(s, id)));
+    if (!this.visible && !watched && !(active && this.notifying)) {
+      this.log.debug(`${s.host}: nobody looks${active ? ' and no notifications' : ' and nothing active'}: polling stops`);
+      this.emit('polled', s.host, polledAt, undefined);
       return;
     }
+    const cap = Math.max(this.base, this.urgent(s, now) ? this.policy.urgentMaxMs : watched ? this.policy.watchedMaxMs : this.visible ? this.policy.visibleIdleMaxMs : this.max);
+    if (changed && (this.visible || watched)) s.intervalMs = this.base;
+    else s.intervalMs = Math.min(cap, Math.max(this.base, s.intervalMs * 2));
+    s.intervalMs = Math.min(s.intervalMs, cap);
     this.schedule(s, s.awaiting.size > 0 ? this.base : s.intervalMs);
+    this.emit('polled', s.host, polledAt, s.timerDue - now);
+  }
+
+  /** Is the job (or its array) listed, leaving or expected? */
+  private present(s: HostState, id: string): boolean {
+    if (s.jobs.has(id) || s.awaiting.has(id) || s.expected.has(id)) return true;
+    for (const j of s.jobs.values()) if (j.arrayJobId === id) return true;
+    for (const a of s.awaiting.keys()) if (parentOf(a, s.awaiting.get(a)?.last) === id) return true;
+    return false;
+  }
+
+  /** Just submitted, or waited on (the visible view is handled by the caller). */
+  private isWatched(s: HostState, id: string, arrayJobId?: string): boolean {
+    const ids = this.watchedIds.get(s.host);
+    return [id, arrayJobId].some((x) => x !== undefined && (s.tracked.has(x) || !!ids?.has(x)));
+  }
+
+  /** A watched job was just submitted, or runs within `nearLimitMs` of its time limit (or past it). */
+  private urgent(s: HostState, now: number): boolean {
+    for (const at of s.tracked.values()) if (now - at <= this.policy.submitUrgentMs) return true;
+    for (const j of s.jobs.values()) {
+      if (j.state !== 'RUNNING' || !(this.visible || this.isWatched(s, j.id, j.arrayJobId))) continue;
+      const elapsed = durationSeconds(j.elapsed);
+      const limit = durationSeconds(j.timeLimit);
+      if (elapsed === undefined || limit === undefined) continue;
+      if ((limit - elapsed) * 1000 - (now - s.lastPoll) <= this.policy.nearLimitMs) return true;
+    }
+    return false;
   }
 
   private async resolveFinal(s: HostState): Promise<void> {
@@ -331,6 +491,7 @@ export class JobWatcher implements Disposable {
     const query = new Set<string>();
     for (const id of ids) query.add(parentOf(id, s.awaiting.get(id)?.last) ?? id);
     let records: Job[];
+    s.queries.push(this.clock.now());
     try {
       records = await s.scheduler.finalState([...query], this.opts.finalStateDays);
     } catch (e) {
@@ -406,10 +567,14 @@ export class JobWatcher implements Disposable {
   }
 
   private schedule(s: HostState, delayMs: number): void {
+    const j = delayMs === 0 ? 0 : delayMs * this.jitter * (this.random() * 2 - 1);
+    this.setTimer(s, Math.max(Math.round(delayMs + j), this.capWait(s)));
+  }
+
+  private setTimer(s: HostState, delayMs: number): void {
     this.clearTimer(s);
     if (s.removed || this.disposed) return;
-    const j = delayMs === 0 ? 0 : delayMs * this.jitter * (this.random() * 2 - 1);
-    const delay = Math.max(0, Math.round(delayMs + j));
+    const delay = Math.max(0, delayMs);
     s.timerDue = this.clock.now() + delay;
     s.timer = this.clock.setTimeout(() => {
       s.timer = undefined;
