@@ -536,7 +536,7 @@ test('a watched job running near or past its time limit, or just submitted, is p
   w2.dispose();
 });
 
-test('per-minute cap: refreshes beyond 6 commands a minute wait for room instead of querying', async () => {
+test('per-minute cap: refreshes beyond 6 commands a minute wait for room instead of querying, paced so no long silence follows', async () => {
   const clock = new FakeClock();
   const cluster = new SimCluster(clock);
   cluster.jobs.push({ id: '1', start: clock.now() - 1_000, end: clock.now() + 3_600_000 });
@@ -557,5 +557,9 @@ test('per-minute cap: refreshes beyond 6 commands a minute wait for room instead
   assert.equal(done, true);
   w.noteQuery('h');
   assert.ok(cluster.maxPerMinute() <= 6, `${cluster.maxPerMinute()} in a minute`);
+  // Paced, not bursty: after the burst of refreshes there is no long silence.
+  await clock.advance(120_000);
+  const gaps = cluster.commands.slice(1).map((t, i) => t - (cluster.commands[i] as number));
+  assert.ok(Math.max(...gaps) <= 22_000, `gaps between commands: ${gaps.join(', ')}`);
   w.dispose();
 });

@@ -140,6 +140,8 @@ interface HostState {
   tracked: Map<string, number>;
   /** When scheduler commands were issued in the last minute (for the per-minute cap). */
   queries: number[];
+  /** Pacing: when the commands issued so far would have been spent at 60 s / cap each (a leaky bucket). */
+  paceAt: number;
   /** Callers of a poll that waits for room under the cap. */
   waiters: (() => void)[];
   removed: boolean;
@@ -211,6 +213,7 @@ export class JobWatcher implements Disposable {
       reported: new Set(),
       tracked: new Map(),
       queries: [],
+      paceAt: -Infinity,
       waiters: [],
       removed: false,
     };
@@ -343,7 +346,7 @@ export class JobWatcher implements Disposable {
   /** Polls now, or — when the cap leaves no room — at the first moment it does. */
   private pollWhenAllowed(s: HostState): Promise<void> {
     if (s.removed || this.disposed) return Promise.resolve();
-    const wait = this.capWait(s);
+    const wait = this.capWait(s, true);
     if (wait <= 0) return this.poll(s);
     const done = new Promise<void>((resolve) => s.waiters.push(resolve));
     this.setTimer(s, wait);
@@ -361,21 +364,35 @@ export class JobWatcher implements Disposable {
     return p;
   }
 
-  /** Milliseconds until a cycle fits under the per-minute cap (≤ 0: now). Room for sacct is kept while jobs are active. */
-  private capWait(s: HostState): number {
+  /**
+   * Milliseconds until a cycle fits under the per-minute cap (≤ 0: now). Room for sacct is kept
+   * while jobs are active, and cycles are paced — each command costs 60 s / cap — so a burst of
+   * refreshes (several submits) cannot spend the minute and leave a long silence after. A refresh
+   * asked for (`burst`) may run one command ahead of the pace.
+   */
+  private capWait(s: HostState, burst = false): number {
     const cap = this.policy.maxQueriesPerMinute;
     if (!Number.isFinite(cap)) return 0;
     const now = this.clock.now();
     while (s.queries.length && (s.queries[0] as number) <= now - 60_000) s.queries.shift();
     const reserve = Math.min(cap, s.jobs.size + s.awaiting.size + s.expected.size > 0 ? 2 : 1);
     const over = s.queries.length + reserve - cap;
-    return over <= 0 ? 0 : (s.queries[over - 1] as number) + 60_000 - now;
+    const window = over <= 0 ? 0 : (s.queries[over - 1] as number) + 60_000 - now;
+    return Math.max(window, s.paceAt - now - (burst ? 60_000 / cap : 0));
+  }
+
+  /** A scheduler command is issued now. */
+  private spend(s: HostState): void {
+    const now = this.clock.now();
+    s.queries.push(now);
+    const cap = this.policy.maxQueriesPerMinute;
+    if (Number.isFinite(cap)) s.paceAt = Math.max(s.paceAt, now) + 60_000 / cap;
   }
 
   private async cycle(s: HostState): Promise<void> {
     if (s.removed || this.disposed) return;
     s.lastPoll = this.clock.now();
-    s.queries.push(s.lastPoll);
+    this.spend(s);
     let listed: Job[];
     try {
       listed = await s.scheduler.list(s.user);
@@ -491,7 +508,7 @@ export class JobWatcher implements Disposable {
     const query = new Set<string>();
     for (const id of ids) query.add(parentOf(id, s.awaiting.get(id)?.last) ?? id);
     let records: Job[];
-    s.queries.push(this.clock.now());
+    this.spend(s);
     try {
       records = await s.scheduler.finalState([...query], this.opts.finalStateDays);
     } catch (e) {
