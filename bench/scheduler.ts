@@ -8,7 +8,14 @@
  *     JobWatcher watches 1, 10 and 100 of the user's jobs for a fixed time with a fast poll;
  *     next to it, naive per-job polling (`squeue -j <id>` per job per cycle) for contrast.
  *
- *   node --import tsx bench/scheduler.ts [--rtt 0,30] [--n 20] [--fresh 5] [--jobs 1,10,100] [--seconds 20] [--poll-ms 500] [--skip-a] [--skip-b]
+ * (c) What the user sees (issue 15): N short jobs (5–20 s of `sleep`) are submitted, and two
+ *     watchers follow them side by side as the Jobs view does (visible, each job tracked on
+ *     submit) — the product's policy and the one before issue 15 (LEGACY_POLL_POLICY), each
+ *     with its own scheduler and command count. Per job: the delay between the real start / end
+ *     (sacct Start / End) and when the watcher reported it; per policy: scheduler commands per
+ *     host per minute (every squeue, sacct and scontrol it ran).
+ *
+ *   node --import tsx bench/scheduler.ts [--rtt 0,30] [--n 20] [--fresh 5] [--jobs 1,10,100] [--seconds 20] [--poll-ms 500] [--latency-jobs 10] [--skip-a] [--skip-b] [--skip-c]
  *
  * Prints tables; writes bench/results/scheduler.json.
  */
@@ -20,7 +27,8 @@ import { connectDirect, repoRoot, sandbox } from '../test/support/sandbox';
 import { sessionRunner } from '../test/support/schedulerRunner';
 import { LatencyProxy } from './latency-proxy';
 import { SlurmScheduler } from '../src/core/scheduler/slurm/slurmScheduler';
-import { JobWatcher } from '../src/core/scheduler/watcher';
+import { JobWatcher, LEGACY_POLL_POLICY } from '../src/core/scheduler/watcher';
+import { isTerminal, type Job } from '../src/core/scheduler/types';
 import { openRemote } from '../src/core/remote/openRemote';
 import { silentLogger } from '../src/core/log';
 import type { CommandRunner } from '../src/core/scheduler/command';
@@ -36,6 +44,7 @@ const FRESH = Number(opt('fresh', '5'));
 const JOBS = opt('jobs', '1,10,100').split(',').map(Number);
 const SECONDS = Number(opt('seconds', '20'));
 const POLL_MS = Number(opt('poll-ms', '500'));
+const LATENCY_JOBS = Number(opt('latency-jobs', '10'));
 const d = sandbox();
 const user = d.user;
 const slurmEnv = { ...process.env, SLURM_CONF: d.slurmConf };
@@ -261,6 +270,102 @@ async function benchB(): Promise<{ rows: RowB[]; perQuery: Record<string, Record
   }
 }
 
+// --- (c) latency as the user sees it ------------------------------------------------------
+
+interface PolicyRun {
+  policy: string;
+  /** Per job: ms between the real event (sacct) and the watcher's report of it. */
+  start: number[];
+  /** …to the first poll that no longer lists it (the view says "ending…"), and to its final state (the notice). */
+  left: number[];
+  end: number[];
+  commands: number;
+  minutes: number;
+  /** The most commands in any 60 s window. */
+  maxPerMinute: number;
+  byCommand: Record<string, number>;
+}
+
+/** A runner that notes when each command ran (every scheduler command counts). */
+function countingRunner(inner: CommandRunner): CommandRunner & { log: { t: number; cmd: string }[] } {
+  const log: { t: number; cmd: string }[] = [];
+  return { log, run: (argv, o) => (log.push({ t: Date.now(), cmd: argv[0] as string }), inner.run(argv, o)) };
+}
+
+async function benchC(): Promise<PolicyRun[]> {
+  const conn = await connectDirect();
+  const base = sessionRunner(conn.session);
+  const submitter = new SlurmScheduler(base);
+  const policies = [
+    { policy: 'product (issue 15)', opts: {} },
+    { policy: 'before (30 s, doubling to 5 min)', opts: LEGACY_POLL_POLICY },
+  ].map((p) => {
+    const runner = countingRunner(base);
+    const w = new JobWatcher({ ...p.opts });
+    const started = new Map<string, number>();
+    const left = new Map<string, number>();
+    const ended = new Map<string, number>();
+    let listed = new Set<string>();
+    w.on('changed', (_h, jobs) => {
+      for (const j of jobs) if (j.state !== 'PENDING' && !started.has(j.id)) started.set(j.id, Date.now());
+      const now = new Set(jobs.map((j) => j.id));
+      for (const id of listed) if (!now.has(id) && !left.has(id)) left.set(id, Date.now());
+      listed = now;
+    });
+    w.on('finished', (_h, j) => {
+      if (!started.has(j.id)) started.set(j.id, Date.now()); // ran between two polls
+      if (!left.has(j.id)) left.set(j.id, Date.now());
+      ended.set(j.id, Date.now());
+    });
+    w.setVisible(true);
+    w.addHost('sandbox', new SlurmScheduler(runner), user);
+    return { ...p, runner, w, started, left, ended };
+  });
+  const ids: string[] = [];
+  const t0 = Date.now();
+  try {
+    await new Promise((r) => setTimeout(r, 15_000)); // the view has been open a while
+    for (let i = 0; i < LATENCY_JOBS; i++) {
+      const secs = 5 + Math.round((15 * i) / Math.max(1, LATENCY_JOBS - 1));
+      const { id } = await submitter.submit({ scriptText: `#!/bin/bash
+sleep ${secs}
+`, name: `bench-latency-${secs}s`, cwd: '/tmp', time: '1:00' });
+      ids.push(id);
+      for (const p of policies) void p.w.track('sandbox', [id]);
+      await new Promise((r) => setTimeout(r, 2_000 + ((i * 3_700) % 5_000)));
+    }
+    const deadline = Date.now() + 15 * 60_000;
+    while (Date.now() < deadline && !policies.every((p) => ids.every((id) => p.ended.has(id)))) await new Promise((r) => setTimeout(r, 500));
+    const t1 = Date.now();
+    // The real start and end, from accounting (local time, 1 s resolution).
+    let real: Job[] = [];
+    for (let i = 0; i < 20 && !(real.length === ids.length && real.every((j) => isTerminal(j.state) && j.endTime)); i++) {
+      real = await submitter.finalState(ids);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const at = (s: string | undefined) => (s ? new Date(s).getTime() : NaN);
+    return policies.map((p) => {
+      const win = p.runner.log.filter((e) => e.t >= t0 && e.t <= t1);
+      const byCommand: Record<string, number> = {};
+      for (const e of win) byCommand[e.cmd] = (byCommand[e.cmd] ?? 0) + 1;
+      return {
+        policy: p.policy,
+        start: real.map((j) => (p.started.get(j.id) ?? Infinity) - at(j.startTime)),
+        left: real.map((j) => (p.left.get(j.id) ?? Infinity) - at(j.endTime)),
+        end: real.map((j) => (p.ended.get(j.id) ?? Infinity) - at(j.endTime)),
+        commands: win.length,
+        minutes: (t1 - t0) / 60_000,
+        maxPerMinute: Math.max(...win.map((e) => win.filter((x) => x.t >= e.t && x.t < e.t + 60_000).length)),
+        byCommand,
+      };
+    });
+  } finally {
+    for (const p of policies) p.w.dispose();
+    if (ids.length) await base.run(['scancel', ...ids]);
+    conn.close();
+  }
+}
+
 async function main(): Promise<void> {
   const out: Record<string, unknown> = { date: new Date().toISOString(), slurm: spawnSync('sinfo', ['--version'], { env: slurmEnv, encoding: 'utf8' }).stdout.trim() };
   if (!args.includes('--skip-a')) {
@@ -290,6 +395,17 @@ async function main(): Promise<void> {
       console.log(
         `${String(r.jobs).padEnd(5)} ${r.mode.padEnd(37)} ${String(r.cycles).padStart(6)} ${String(r.jobInfoRpcs).padStart(14)} ${String(r.rpcsUser).padStart(17)} ${r.cycles ? (r.rpcsUser / r.cycles).toFixed(1).padStart(11) : '          -'}`,
       );
+    }
+  }
+  if (!args.includes('--skip-c')) {
+    const runs = await benchC();
+    out.latency = { jobs: LATENCY_JOBS, runs };
+    const s = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'missed');
+    console.log(`\n(c) ${LATENCY_JOBS} jobs of 5–20 s, Jobs view visible, each job tracked on submit: delay from the real start / end (sacct) to the watcher's report`);
+    console.log('policy                             start p50  start p90   "ending…" p50/p90   end (final state) p50/p90   commands/min (max in any 60 s)');
+    for (const r of runs) {
+      const cmds = Object.entries(r.byCommand).map(([k, v]) => `${k} ${v}`).join(', ');
+      console.log(`${r.policy.padEnd(34)} ${s(median(r.start)).padStart(9)} ${s(p90(r.start)).padStart(10)} ${`${s(median(r.left))} / ${s(p90(r.left))}`.padStart(19)} ${`${s(median(r.end))} / ${s(p90(r.end))}`.padStart(27)}   ${(r.commands / r.minutes).toFixed(1)} (${r.maxPerMinute}) — ${cmds} in ${r.minutes.toFixed(1)} min`);
     }
   }
   mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
