@@ -78,7 +78,7 @@ test('degraded once while the controller is unreachable, recovered once after', 
       return base.run(argv, down ? { ...opts, env: { ...opts.env, SLURM_CONF: confPath } } : opts);
     },
   };
-  const w = new JobWatcher({ intervalMs: 200, maxIntervalMs: 800, jitter: 0 });
+  const w = new JobWatcher({ intervalMs: 200, maxIntervalMs: 800, jitter: 0, maxQueriesPerMinute: Infinity }); // fast cycles: no per-minute cap here
   const events: string[] = [];
   w.on('degraded', (_h, e) => events.push(`degraded: ${e.message}`));
   w.on('recovered', () => events.push('recovered'));
