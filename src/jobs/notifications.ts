@@ -4,7 +4,7 @@ import type { FinishedNotice } from '../core/jobs/notices';
 import { severityOf } from '../core/jobs/notices';
 
 /** More than this many notices in one batch become a single summary. */
-const MAX_SEPARATE = 3;
+const MAX_SEPARATE = 2;
 
 function showBy(severity: FinishedNotice['severity']) {
   return severity === 'error' ? vscode.window.showErrorMessage : severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
@@ -16,9 +16,9 @@ export function showFinishedNotices(notices: FinishedNotice[]): void {
     const jobs = notices.flatMap((n) => n.jobs);
     const counts = new Map<string, number>();
     for (const j of jobs) counts.set(j.state, (counts.get(j.state) ?? 0) + 1);
-    const parts = [...counts].map(([s, n]) => `${n} ${s.toLowerCase().replace(/_/g, ' ')}`);
+    const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${n} ${s}`);
     const sev = severityOf(jobs.map((j) => j.state));
-    void showBy(sev)(`${jobs.length} jobs on ${host} ended: ${parts.join(', ')}.`, 'Show Jobs').then((choice) => {
+    void showBy(sev)(`${jobs.length} jobs ended on ${host}: ${parts.join(', ')}`, 'Show').then((choice) => {
       if (choice) void vscode.commands.executeCommand('remoteHpc.jobs.focus');
     });
     return;
