@@ -7,7 +7,7 @@ import { CancelledError } from '../core/cancel';
 import type { RemoteOpsProvider } from '../core/remote/types';
 import { fileKind, isKnownText, looksBinary, openQuestion, SNIFF_BYTES } from '../core/remote/fileKinds';
 import { rootContaining, rootSpecsFor } from '../core/remote/roots';
-import { checkNewName, checkTypedPath, expandTypedPath } from '../core/remote/paths';
+import { checkNewName, checkRename, checkTypedPath, expandTypedPath } from '../core/remote/paths';
 import { explainBrokenLink } from '../core/remote/brokenLink';
 import { registerCommand } from '../util/commands';
 import { hpcUri, isHpcUri, normalizeRemotePath, parseHpcUri } from '../fs/hpcUri';
@@ -207,18 +207,35 @@ export class ExplorerCommands {
     if (t.isRoot) throw new Error('A root cannot be renamed here (roots come from the setting remoteHpc.roots).');
     const name = posix.basename(t.path);
     const dot = name.lastIndexOf('.');
+    const dir = posix.dirname(t.path);
+    const siblings = (this.c.model.listings.peek(t.host, dir)?.entries ?? []).map((e) => e.name);
     const newName = await vscode.window.showInputBox({
       title: `Rename ${name}`,
       value: name,
       valueSelection: [0, dot > 0 && !t.isDir ? dot : name.length],
-      validateInput: (v) => checkNewName(v, false),
+      validateInput: (v) => {
+        const c = checkRename(v, name, siblings);
+        return c && { message: c.message, severity: c.warning ? vscode.InputBoxValidationSeverity.Warning : vscode.InputBoxValidationSeverity.Error };
+      },
       ignoreFocusOut: true,
     });
     if (newName === undefined) throw new CancelledError();
     if (newName.trim() === name) return;
-    const to = posix.join(posix.dirname(t.path), newName.trim());
+    const problem = checkRename(newName, name, []);
+    if (problem) throw new Error(problem.message);
+    const to = posix.join(dir, newName.trim());
+    let overwrite = false;
+    if (await uriExists(hpcUri(t.host, to))) {
+      const choice = await vscode.window.showWarningMessage(
+        `${newName.trim()} already exists in ${dir}. Overwrite it with ${name}?`,
+        { modal: true, detail: `The existing ${newName.trim()} on ${t.host} is replaced; this cannot be undone.` },
+        'Overwrite',
+      );
+      if (choice !== 'Overwrite') throw new CancelledError();
+      overwrite = true;
+    }
     // Through the workspace file service, so open editors follow the rename.
-    await vscode.workspace.fs.rename(hpcUri(t.host, t.path), hpcUri(t.host, to), { overwrite: false });
+    await vscode.workspace.fs.rename(hpcUri(t.host, t.path), hpcUri(t.host, to), { overwrite });
     await this.c.model.reload(t.host, posix.dirname(t.path));
     // Like the built-in explorer: the renamed item stays selected (loading pages if it moved past them).
     await this.revealPath(t.host, to, false).catch((e: unknown) => this.c.log.debug(`[explorer] reveal after rename: ${String(e)}`));

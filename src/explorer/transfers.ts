@@ -118,8 +118,13 @@ export class Transfers implements vscode.Disposable {
       const to = posix.join(folder, name);
       let overwrite = false;
       if (await uriExists(hpcUri(host, to))) {
-        const replace = 'Replace';
-        const choice = await vscode.window.showWarningMessage(`${to} already exists on ${host}. Replace it?`, { modal: true }, replace, 'Skip');
+        // A folder goes into the existing one (files of the same name replaced, others kept): say Merge.
+        const folderUpload = (await fsp.stat(u.fsPath).catch(() => undefined))?.isDirectory() === true;
+        const replace = folderUpload ? 'Merge' : 'Replace';
+        const question = folderUpload
+          ? `${to} already exists on ${host}. Merge the uploaded folder into it? Files with the same name are replaced, the others kept.`
+          : `${to} already exists on ${host}. Replace it?`;
+        const choice = await vscode.window.showWarningMessage(question, { modal: true }, replace, 'Skip');
         if (choice === undefined) throw new CancelledError();
         if (choice !== replace) continue;
         overwrite = true;

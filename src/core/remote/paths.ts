@@ -42,3 +42,18 @@ export function checkNewName(value: string, nested: boolean): string | undefined
   if (parts.some((p) => Buffer.byteLength(p) > 255)) return 'A name can be at most 255 bytes long';
   return undefined;
 }
+
+/**
+ * Rename input, checked while typing like VS Code's explorer: an unusable name is an error; a
+ * name taken in the folder (`siblings`, from the listing) is a warning, since Enter then offers
+ * to overwrite it.
+ */
+export function checkRename(value: string, current: string, siblings: Iterable<string>): { message: string; warning: boolean } | undefined {
+  const v = value.trim();
+  if (v === '') return { message: 'A file or folder name must be provided.', warning: false };
+  if (v.includes('/')) return { message: 'A name cannot contain "/" (move it with drag and drop instead).', warning: false };
+  const problem = checkNewName(v, false);
+  if (problem) return { message: problem, warning: false };
+  if (v !== current && new Set(siblings).has(v)) return { message: `A file or folder named ${v} already exists here. Press Enter to choose whether to overwrite it.`, warning: true };
+  return undefined;
+}

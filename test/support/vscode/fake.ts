@@ -401,6 +401,12 @@ function show(kind: string) {
 
 /** Status bar messages, in order. */
 export const statusMessages: string[] = [];
+export enum InputBoxValidationSeverity {
+  Info = 1,
+  Warning = 2,
+  Error = 3,
+}
+
 export enum QuickPickItemKind {
   Separator = -1,
   Default = 0,
