@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import { passwordSecretKey } from '../core/ssh/auth';
 import { registerCommand } from '../util/commands';
-import { pathSetting } from '../config/settings';
+import { pathSetting, setting, updateSetting } from '../config/settings';
+import { suggestAlias } from '../core/ssh/sshConfig';
 import type { HostService, HostState } from './hostService';
 import { confirmDisconnect } from './disconnect';
 
@@ -30,7 +31,7 @@ function sshConfigPath(): string {
   return pathSetting('sshConfigFile') ?? path.join(os.homedir(), '.ssh', 'config');
 }
 
-/** Appends a Host block to the SSH config the user chose (never rewrites what is there). */
+/** Add Host: asks first whether to append a Host block to the SSH config (never rewriting what is there) or keep the host in settings only. */
 async function addHost(hosts: HostService): Promise<void> {
   const target = await vscode.window.showInputBox({
     title: 'Add Host (1/2)',
@@ -45,11 +46,26 @@ async function addHost(hosts: HostService): Promise<void> {
   const alias = await vscode.window.showInputBox({
     title: 'Add Host (2/2)',
     prompt: 'Alias shown in the Hosts view',
-    value: hostName.split('.')[0],
+    value: suggestAlias(hostName),
     validateInput: (v) => (/^[A-Za-z0-9._-]+$/.test(v) ? undefined : 'Letters, digits, dot, dash and underscore only'),
   });
   if (!alias) return;
   const file = sshConfigPath();
+  const where = await vscode.window.showQuickPick(
+    [
+      { label: '$(file-code) Add to SSH config', description: file, detail: 'Appends a Host block: ssh, scp and other tools see the host too.', ssh: true },
+      { label: '$(settings-gear) Keep in settings only', description: 'remoteHpc.hosts', detail: `${file} is not touched.`, ssh: false },
+    ],
+    { title: `Add Host: where to keep ${alias}?`, ignoreFocusOut: true },
+  );
+  if (!where) return;
+  if (!where.ssh) {
+    const others = (setting('hosts') ?? []).filter((h) => h.name !== alias);
+    await updateSetting('hosts', [...others, { name: alias, hostName, ...(user ? { user } : {}), ...(port ? { port: Number(port) } : {}) }]);
+    await hosts.reload();
+    void vscode.window.showInformationMessage(`Added ${alias} to the setting remoteHpc.hosts.`, 'Connect').then((c) => c && vscode.commands.executeCommand('remoteHpc.connect', alias));
+    return;
+  }
   const block = [`\nHost ${alias}`, `  HostName ${hostName}`, user ? `  User ${user}` : '', port ? `  Port ${port}` : ''].filter(Boolean).join('\n') + '\n';
   await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await fsp.appendFile(file, block, { mode: 0o600 });

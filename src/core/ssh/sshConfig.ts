@@ -565,3 +565,16 @@ function globSegment(name: string, pattern: string): boolean {
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
   return re.test(name);
 }
+
+const GENERIC_LABEL = /^(login|ln|ssh|gw|gateway|frontend|front|access|submit|head|hpc-login)-?\d*$/i;
+
+/**
+ * An alias for a new host from its name: the first label, unless that is a generic login-node
+ * name (login2.cluster.example.org → cluster); an IP address stays whole.
+ */
+export function suggestAlias(hostName: string): string {
+  if (/^[\d.]+$/.test(hostName) || hostName.includes(':')) return hostName;
+  const labels = hostName.split('.').filter(Boolean);
+  const pick = labels.length > 2 && GENERIC_LABEL.test(labels[0]) ? labels[1] : labels[0];
+  return (pick ?? hostName).toLowerCase();
+}
