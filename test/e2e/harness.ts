@@ -508,7 +508,9 @@ export async function launchBrowser(opts: { viewport?: { width: number; height: 
 
 /** Navigates to the workbench for `folder` and waits until it is rendered. */
 export async function openWorkbench(page: Page, url: string, folder?: string, timeoutMs = 60_000): Promise<void> {
-  const target = folder ? `${url.replace(/\/?$/, '/')}?folder=${encodeURIComponent(path.resolve(folder))}` : url;
+  // A `.code-workspace` file opens as a (multi-root) workspace, anything else as a folder.
+  const kind = folder?.endsWith('.code-workspace') ? 'workspace' : 'folder';
+  const target = folder ? `${url.replace(/\/?$/, '/')}?${kind}=${encodeURIComponent(path.resolve(folder))}` : url;
   await page.goto(target, { waitUntil: 'domcontentloaded', timeout: timeoutMs });
   await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: timeoutMs });
   await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: timeoutMs });
@@ -870,7 +872,7 @@ export interface WorkbenchSession {
 export interface WithWorkbenchOptions extends StartCodeServerOptions {
   /** Name used for the failure screenshot / log dump (default: "e2e"). */
   name?: string;
-  /** Folder to open (default: the server's workspaceFolder). */
+  /** Folder (or `.code-workspace` file) to open (default: the server's workspaceFolder). */
   folder?: string;
 }
 
