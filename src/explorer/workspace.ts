@@ -48,7 +48,8 @@ async function addToWorkspace(model: ExplorerModel, arg: unknown, sel: unknown, 
 }
 
 interface FileItem extends vscode.QuickPickItem {
-  uri: vscode.Uri;
+  /** Absent on the item that reports a failed search. */
+  uri?: vscode.Uri;
 }
 
 /** Finds files by name in the remote workspace folders while the user types, and opens the one picked. */
@@ -93,7 +94,7 @@ async function goToFile(remote: RemoteOpsProvider, log: Logger): Promise<void> {
         if (search !== abort || abort.signal.aborted) return;
         qp.busy = false;
         log.warn(`[explorer] go to file "${text}": ${String(err)}`);
-        qp.items = [{ label: `$(error) ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, uri: roots[0].uri, alwaysShow: true }];
+        qp.items = [{ label: `$(error) ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, alwaysShow: true }];
       },
     );
   };
@@ -109,7 +110,7 @@ async function goToFile(remote: RemoteOpsProvider, log: Logger): Promise<void> {
   if (timer) clearTimeout(timer);
   search?.abort(new CancelledError());
   qp.dispose();
-  if (!picked || picked.label.startsWith('$(error)')) return;
+  if (!picked?.uri) return;
   await vscode.window.showTextDocument(picked.uri, { preview: true });
 }
 

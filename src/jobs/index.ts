@@ -27,7 +27,7 @@ import { HostSchedulers } from '../core/jobs/schedulers';
 import { onDidChangeJobsSettings, readJobsSettings } from './settings';
 import { askScript, scriptTargetOf, submitScript } from './submitScript';
 import { isBatchScriptPath } from '../core/remote/fileKinds';
-import { locationOfArg } from '../core/remote/commandTarget';
+import { resolveLocations } from '../core/remote/commandTarget';
 import { isJobRef, resolveTargets, targetsOrPick } from './targets';
 import { isJobsNode, JobsTreeProvider, type JobsNode } from './tree';
 
@@ -143,19 +143,13 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     for (const t of targets.slice(0, 4)) await tailOutput(ctx, t);
   });
   // Any log's end, from the Remote Explorer or an hpc: editor: the tail machinery, no size question.
-  const fileArg = (arg: unknown) => {
-    const loc = locationOfArg(arg) ?? locationOfArg(vscode.window.activeTextEditor?.document.uri);
-    if (!loc) throw new Error('Select a file in the Remote Explorer (or open one) to read its end.');
-    return loc;
-  };
-  r('remoteHpc.openFileEnd', (arg?: unknown) => {
-    const { host, path } = fileArg(arg);
-    return tails.openFile(host, path, 'end');
-  });
-  r('remoteHpc.followFile', (arg?: unknown) => {
-    const { host, path } = fileArg(arg);
-    return tails.openFile(host, path, 'follow');
-  });
+  for (const [id, mode] of [['remoteHpc.openFileEnd', 'end'], ['remoteHpc.followFile', 'follow']] as const) {
+    r(id, (arg?: unknown) => {
+      const [loc] = resolveLocations(arg, undefined, () => vscode.window.activeTextEditor?.document.uri);
+      if (!loc) throw new Error('Select a file in the Remote Explorer (or open one) to read its end.');
+      return tails.openFile(loc.host, loc.path, mode);
+    });
+  }
   r('remoteHpc.jobs.fetchOutputs', async (arg?: unknown, selected?: unknown) => fetchOutputs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Fetch the outputs of which jobs?', many: true })));
   r('remoteHpc.jobs.copyId', async (arg?: unknown, selected?: unknown) => {
     const ids = (await targetsOrPick(ctx, arg, selected, { title: 'Copy which job id?', many: true })).map((t) => t.id);
