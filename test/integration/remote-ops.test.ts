@@ -156,7 +156,12 @@ for (const kind of ['agent', 'sftp'] as const) {
         assert.equal(await sh(conn.session, 'cat -- "$1"', p), 'short\n', 'new contents, old tail cut');
         assert.equal(await sh(conn.session, 'cat -- "$1.link"', p), 'short\n', 'the hard link sees it: same file');
         assert.equal((await sh(conn.session, 'stat -c %i.%a -- "$1"', p)).trim(), `${inode}.620`);
-        await assert.rejects(ops.writeFileAtomic(`${dir}/new.txt`, Buffer.from('x')), (e) => classifyRemoteError(e) === 'no-permission');
+        // No temp file can be made there: the error names the user's file, never our temp.
+        await assert.rejects(ops.writeFileAtomic(`${dir}/new.txt`, Buffer.from('x')), (e: Error) => {
+          assert.equal(classifyRemoteError(e), 'no-permission');
+          assert.ok(e.message.includes(`${dir}/new.txt`) && !/remote-hpc|\.tmp\b/.test(e.message), e.message);
+          return true;
+        });
         await sh(conn.session, 'chmod 444 -- "$1"', p);
         await assert.rejects(ops.writeFileAtomic(p, Buffer.from('x')), (e) => classifyRemoteError(e) === 'no-permission');
         assert.equal(await sh(conn.session, 'cat -- "$1"', p), 'short\n', 'a read-only file is left alone');
@@ -436,6 +441,31 @@ describe('transfers (SFTP, several channels)', { skip }, () => {
     await download(conn.session, target, dst, { channels: 4 });
     assert.ok(readFileSync(dst).equals(data));
     assert.equal(statSync(dst).mode & 0o777, 0o640);
+  });
+
+  test('a transfer that cannot make or rename its temp file names the user\'s file, not the temp', async () => {
+    const src = join(local, 'upload me.txt');
+    writeFileSync(src, 'x');
+    const ro = `${remote}/read-only`;
+    await sh(conn.session, 'mkdir -p -- "$1" && chmod 555 -- "$1"', ro);
+    try {
+      await assert.rejects(upload(conn.session, src, `${ro}/upload me.txt`), (e: Error) => {
+        assert.equal(classifyRemoteError(e), 'no-permission');
+        assert.ok(e.message.includes(`${ro}/upload me.txt`) && !/remote-hpc|\.tmp\b/.test(e.message), e.message);
+        return true;
+      });
+    } finally {
+      await sh(conn.session, 'chmod 755 -- "$1"', ro);
+    }
+    // Downloading a file onto a local folder of that name: the rename of the temp fails.
+    await sh(conn.session, 'printf x > "$1"', `${remote}/one.txt`);
+    const taken = join(local, 'taken');
+    mkdirSync(join(taken, 'inside'), { recursive: true });
+    await assert.rejects(download(conn.session, `${remote}/one.txt`, taken), (e: Error) => {
+      assert.ok(e.message.includes(taken) && !/remote-hpc|\.tmp\b/.test(e.message), e.message);
+      return true;
+    });
+    assert.deepEqual(readdirSync(local).filter((n) => n.includes('remote-hpc')), [], 'no temp left behind');
   });
 
   test('cancel mid-transfer leaves neither a partial file nor a temp file', async () => {

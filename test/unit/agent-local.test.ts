@@ -161,6 +161,9 @@ test('atomic write keeps the mode, honours create/overwrite, leaves no temp', as
     readdirSync(dir).filter((n) => n.includes('remote-hpc')),
     [],
   );
+  // The temp file cannot be made (no such folder): the error names the user's file, never the temp.
+  const lost = join(dir, 'no-such-folder', 'results.csv');
+  await assert.rejects(ops.writeFileAtomic(lost, Buffer.from('x')), (e: Error) => classifyRemoteError(e) === 'not-found' && e.message.endsWith(lost) && !/remote-hpc|\.tmp/.test(e.message));
   const link = join(dir, 'w.link');
   symlinkSync('w.sh', link);
   await ops.writeFileAtomic(link, Buffer.from('via link'));

@@ -646,6 +646,14 @@ def temp_name(path):
     return os.path.join(os.path.dirname(path), ".remote-hpc-%s.tmp" % os.urandom(8).hex())
 
 
+def about_user_path(e, tmp, path):
+    """An OSError of work on a save's temp file, told about the user's file: the temp name is an
+    internal detail ("Permission denied: .remote-hpc-....tmp" reads as if another file failed)."""
+    if tmp in (e.filename, e.filename2):
+        return OSError(e.errno, e.strerror, path)
+    return e
+
+
 _CLEANED = {}  # folder -> when its stale temps were last looked for
 _CLEANED_LOCK = threading.Lock()
 
@@ -716,13 +724,15 @@ def op_write(ctx, p, payload):
     tmp = temp_name(path)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except PermissionError:
+    except PermissionError as e:
         # A writable file in a folder we may not write (shared project folders): no temp file
         # there, so write the file itself, as vim and Remote-SSH do; not atomic.
         if st is None or not os.access(path, os.W_OK):
-            raise
+            raise about_user_path(e, tmp, path) from None
         write_in_place(path, payload)
         return {"written": len(payload), "inPlace": True}
+    except OSError as e:
+        raise about_user_path(e, tmp, path) from None
     try:
         try:
             view = memoryview(payload)
@@ -733,11 +743,13 @@ def op_write(ctx, p, payload):
         finally:
             os.close(fd)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError):
+            raise about_user_path(e, tmp, path) from None
         raise
     clean_stale_temps(path)
     return {"written": len(payload)}

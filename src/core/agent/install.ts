@@ -11,7 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from '../ssh/session';
 import type { Logger } from '../log';
-import { sftpChmod, sftpMkdir, sftpOpen, sftpClose, sftpRealpath, sftpReplace, sftpStat, sftpWrite } from '../ssh/sftp';
+import { sftpChmod, sftpMkdir, sftpOpen, sftpClose, sftpRealpath, sftpReplace, sftpStat, sftpUnlink, sftpWrite } from '../ssh/sftp';
+import { onUserPath } from '../remote/common';
 
 let cachedSource: string | undefined;
 
@@ -113,14 +114,19 @@ export async function installAgent(session: Session, log: Logger, opts: { force?
   }
   await sftpChmod(sftp, dir, 0o700).catch((e: unknown) => log.debug(`chmod ${dir}: ${String(e)}`));
   const tmp = `${dir}/.agent-${hash.slice(0, 16)}.${process.pid}-${Date.now().toString(36)}.tmp`;
-  const handle = await sftpOpen(sftp, tmp, 'w', 0o700);
-  try {
-    await sftpWrite(sftp, handle, source, 0);
-  } finally {
-    await sftpClose(sftp, handle);
-  }
-  await sftpChmod(sftp, tmp, 0o700);
-  await sftpReplace(sftp, tmp, path);
+  await onUserPath(tmp, path, async () => {
+    const handle = await sftpOpen(sftp, tmp, 'w', 0o700);
+    try {
+      await sftpWrite(sftp, handle, source, 0);
+    } finally {
+      await sftpClose(sftp, handle);
+    }
+    await sftpChmod(sftp, tmp, 0o700);
+    await sftpReplace(sftp, tmp, path);
+  }).catch(async (err: unknown) => {
+    await sftpUnlink(sftp, tmp).catch(() => undefined);
+    throw err;
+  });
   log.info(`agent uploaded to ${path}`);
   return { path, hash, uploaded: true, home };
 }

@@ -12,6 +12,7 @@ import { assertRealInside, containedPath, portableSegments, renamedNote } from '
 import { emptyCounts, jobFolderSegments, keepBothName, resolveConflicts, type Conflict, type ConflictChoice, type ConflictResolver, type FetchCounts } from './fetchPlan';
 import { expandOutputs, type ExpandOptions, type ExpandResult, type ListedEntry, type ResolvedOutput } from './outputGlob';
 import type { RemoteOps } from '../remote/types';
+import { onUserPath } from '../remote/common';
 
 const CHUNK = 4 * 1024 * 1024;
 const REALPATH_BATCH = 200;
@@ -198,6 +199,11 @@ async function downloadTo(
 ): Promise<{ local: string; bytes: number }> {
   await fsp.mkdir(nodePath.dirname(local), { recursive: true });
   const tmp = nodePath.join(nodePath.dirname(local), `.${nodePath.basename(local)}.remote-hpc-${randomBytes(4).toString('hex')}.part`);
+  return onUserPath(tmp, local, () => downloadVia(tmp, ops, remote, local, o));
+}
+
+/** downloadTo's work: the bytes into `tmp` beside `local`, then moved onto a name. */
+async function downloadVia(tmp: string, ops: RemoteOps, remote: string, local: string, o: Parameters<typeof downloadTo>[3]): Promise<{ local: string; bytes: number }> {
   const fh = await fsp.open(tmp, 'wx');
   let bytes = 0;
   try {

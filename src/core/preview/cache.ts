@@ -10,6 +10,7 @@ import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import type { Disposable } from '../cancel';
 import { silentLogger, type Logger } from '../log';
+import { aboutUserPath } from '../remote/common';
 
 export interface CacheKey {
   host: string;
@@ -184,7 +185,7 @@ export class PreviewCache {
       this.bytes += st.size;
     } catch (err) {
       await rm(tmp, { force: true });
-      throw err;
+      throw aboutUserPath(err, tmp, full);
     }
     await this.evict();
     return full;

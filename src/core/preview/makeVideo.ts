@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { CancelledError } from '../cancel';
 import { silentLogger, type Logger } from '../log';
 import type { RemoteEntry, RemoteOps } from '../remote/types';
+import { aboutUserPath } from '../remote/common';
 import { commandLine, quoteArg } from '../ssh/quote';
 import { ffmpegVideoArgv, frameName, ProgressParser, type FfmpegProgress, type VideoFormat } from './ffmpeg';
 import { basename, dirname, extOf, FRAME_EXTS, formatGroup, naturalCompare } from './mime';
@@ -209,7 +210,11 @@ function encodeProgress(p: FfmpegProgress, total: number, from: number, span: nu
 async function privateRemoteDir(ops: RemoteOps, outDir: string): Promise<string> {
   const r = await ops.run(['mktemp', '-d', `${outDir}/.remote-hpc-video-XXXXXXXXXX`], { timeoutMs: 20_000 });
   const dir = r.stdout.toString('utf8').replace(/\n$/, '');
-  if (r.code !== 0 || !dir.startsWith(`${outDir}/.remote-hpc-video-`)) throw new Error(`Could not make a work folder in ${outDir}: ${r.stderr.toString('utf8').trim() || `exit ${r.code}`}`);
+  if (r.code !== 0 || !dir.startsWith(`${outDir}/.remote-hpc-video-`)) {
+    // mktemp names its template ("failed to create directory via template '…': Permission denied"): only the reason is the user's.
+    const reason = r.stderr.toString('utf8').trim().split('\n').pop()?.split(': ').pop() || `exit ${r.code}`;
+    throw new Error(`Could not write in ${outDir}: ${reason}`);
+  }
   await chmodRemote(ops, '700', [dir]);
   return dir;
 }
@@ -265,7 +270,7 @@ async function makeRemote(o: MakeVideoOptions, frames: Frame[], ext: string, ffm
       // The agent kills the process group; over plain exec the channel may not reach ffmpeg.
       await ops.run(['sh', '-c', KILL_SCRIPT, 'sh', `${workDir}/pid`], { timeoutMs: 15_000 }).catch(() => undefined);
     }
-    throw cancelled(o.signal) ? new CancelledError() : err;
+    throw cancelled(o.signal) ? new CancelledError() : aboutUserPath(err, tmpOut, o.output);
   } finally {
     follow?.dispose();
     await ops.remove(tmpOut).catch(() => undefined);

@@ -12,7 +12,7 @@ import { displayName, isEscaped } from './remoteName';
 import { compileFilter, joinPath } from './filters';
 import { SEARCH_MAX_FILE_SIZE, SkipList, binaryFilesArgv, contentGrepArgv, skipsArgv, type GrepQuery } from './search';
 import { checkFilter } from './agentOps';
-import { TEMP_RE, TEMP_STALE_MS, basename, isTempName, compareNames, diffSnapshots, dirname, isDirLike, sortEntries, tempNameFor } from './common';
+import { TEMP_RE, TEMP_STALE_MS, aboutUserPath, basename, isTempName, compareNames, diffSnapshots, dirname, isDirLike, sortEntries, tempNameFor } from './common';
 import {
   hasExtension,
   sftpClose,
@@ -335,6 +335,8 @@ export class SftpOps implements RemoteOps {
       // New files: 0666 and the server's umask, as an editor would create them.
       h = await sftpOpen(sftp, tmp, 'wx', existing ? 0o600 : 0o666);
     } catch (err) {
+      // Said about the user's file: the temp name is ours.
+      aboutUserPath(err, tmp, target);
       // A writable file in a folder we may not write: overwrite the file itself (not atomic).
       if (!existing || classifyRemoteError(err) !== 'no-permission') throw err;
       await this.writeInPlace(sftp, target, data, err);
@@ -353,7 +355,7 @@ export class SftpOps implements RemoteOps {
       await sftpReplace(sftp, tmp, target);
     } catch (err) {
       await sftpUnlink(sftp, tmp).catch(() => undefined);
-      throw err;
+      throw aboutUserPath(err, tmp, target);
     }
     return { inPlace: false };
   }

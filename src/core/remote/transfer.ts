@@ -18,7 +18,7 @@ import { CancelledError } from '../cancel';
 import { silentLogger, type Logger } from '../log';
 import { RemoteFsError, classifyRemoteError } from './errors';
 import { joinPath } from './filters';
-import { isTempName, tempNameFor } from './common';
+import { isTempName, onUserPath, tempNameFor } from './common';
 import { sftpCannotAddress } from './sftpOps';
 import { assertRealInside, containedPath, isInside, portableName, UnsafeLocalPathError, type PathApi } from '../local/localPath';
 import { closedError, maxReadLength, maxWriteLength, sftpIsOpen, sftpClose, sftpError, sftpFchmod, sftpLstat, sftpMkdir, sftpOpen, sftpReaddirPipelined, sftpReplace, sftpStat, sftpUnlink } from '../ssh/sftp';
@@ -339,6 +339,11 @@ async function runJobs(
 
 async function downloadFile(pool: ChannelPool, j: FileJob, opts: TransferOptions, progress: Progress): Promise<void> {
   const tmp = nodePath.join(nodePath.dirname(j.to), `.${nodePath.basename(j.to)}.remote-hpc-${randomBytes(4).toString('hex')}.tmp`);
+  await onUserPath(tmp, j.to, () => downloadVia(tmp, pool, j, opts, progress));
+}
+
+/** downloadFile's work: into `tmp` beside the destination, renamed onto it at the end. */
+async function downloadVia(tmp: string, pool: ChannelPool, j: FileJob, opts: TransferOptions, progress: Progress): Promise<void> {
   const local = await fsp.open(tmp, 'wx', j.mode || 0o644);
   const channels = j.size >= MULTI_CHANNEL_FROM ? await pool.all() : [pool.one()];
   const handles: [SFTPWrapper, Buffer][] = [];
@@ -374,7 +379,10 @@ async function downloadFile(pool: ChannelPool, j: FileJob, opts: TransferOptions
     await local.close();
     if (!ok) await fsp.unlink(tmp).catch(() => undefined);
   }
-  await fsp.rename(tmp, j.to);
+  await fsp.rename(tmp, j.to).catch(async (err: unknown) => {
+    await fsp.unlink(tmp).catch(() => undefined);
+    throw err;
+  });
 }
 
 /** Uploads a local file or folder (recursively) to remotePath. */
@@ -441,6 +449,12 @@ async function uploadFile(pool: ChannelPool, j: FileJob, opts: TransferOptions, 
   }
   const mode = existing ? existing.mode & 0o7777 : j.mode || 0o644;
   const tmp = tempNameFor(target);
+  await onUserPath(tmp, target, () => uploadVia(tmp, target, mode, pool, j, opts, progress));
+}
+
+/** uploadFile's work: into the remote `tmp` beside `target`, renamed onto it at the end. */
+async function uploadVia(tmp: string, target: string, mode: number, pool: ChannelPool, j: FileJob, opts: TransferOptions, progress: Progress): Promise<void> {
+  const main = pool.main;
   const local = await fsp.open(j.from, 'r');
   const channels = j.size >= MULTI_CHANNEL_FROM ? await pool.all() : [pool.one()];
   const handles: [SFTPWrapper, Buffer][] = [];
