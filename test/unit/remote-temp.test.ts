@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LEGACY_TEMP_RE, TEMP_RE, aboutUserPath, isTempName, onUserPath, tempNameFor } from '../../src/core/remote/common';
+import { LEGACY_TEMP_RE, TEMP_RE, isTempName, tempNameFor } from '../../src/core/remote/common';
+import { aboutUserPath, onUserPath } from '../../src/core/userPath';
 import { isOurStaleTemp } from '../../src/core/remote/sftpOps';
 
 test('temp names: fixed length in the target folder, matched exactly', () => {

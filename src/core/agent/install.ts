@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Session } from '../ssh/session';
 import type { Logger } from '../log';
 import { sftpChmod, sftpMkdir, sftpOpen, sftpClose, sftpRealpath, sftpReplace, sftpStat, sftpUnlink, sftpWrite } from '../ssh/sftp';
-import { onUserPath } from '../remote/common';
+import { onUserPath } from '../userPath';
 
 let cachedSource: string | undefined;
 

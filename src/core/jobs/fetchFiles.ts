@@ -12,7 +12,7 @@ import { assertRealInside, containedPath, portableSegments, renamedNote } from '
 import { emptyCounts, jobFolderSegments, keepBothName, resolveConflicts, type Conflict, type ConflictChoice, type ConflictResolver, type FetchCounts } from './fetchPlan';
 import { expandOutputs, type ExpandOptions, type ExpandResult, type ListedEntry, type ResolvedOutput } from './outputGlob';
 import type { RemoteOps } from '../remote/types';
-import { onUserPath } from '../remote/common';
+import { onUserPath } from '../userPath';
 
 const CHUNK = 4 * 1024 * 1024;
 const REALPATH_BATCH = 200;

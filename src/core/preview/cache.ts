@@ -10,7 +10,7 @@ import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import type { Disposable } from '../cancel';
 import { silentLogger, type Logger } from '../log';
-import { aboutUserPath } from '../remote/common';
+import { aboutUserPath } from '../userPath';
 
 export interface CacheKey {
   host: string;

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { CancelledError } from '../cancel';
 import { silentLogger, type Logger } from '../log';
 import type { RemoteEntry, RemoteOps } from '../remote/types';
-import { aboutUserPath } from '../remote/common';
+import { aboutUserPath } from '../userPath';
 import { commandLine, quoteArg } from '../ssh/quote';
 import { ffmpegVideoArgv, frameName, ProgressParser, type FfmpegProgress, type VideoFormat } from './ffmpeg';
 import { basename, dirname, extOf, FRAME_EXTS, formatGroup, naturalCompare } from './mime';

@@ -12,7 +12,8 @@ import { displayName, isEscaped } from './remoteName';
 import { compileFilter, joinPath } from './filters';
 import { SEARCH_MAX_FILE_SIZE, SkipList, binaryFilesArgv, contentGrepArgv, skipsArgv, type GrepQuery } from './search';
 import { checkFilter } from './agentOps';
-import { TEMP_RE, TEMP_STALE_MS, aboutUserPath, basename, isTempName, compareNames, diffSnapshots, dirname, isDirLike, sortEntries, tempNameFor } from './common';
+import { aboutUserPath } from '../userPath';
+import { TEMP_RE, TEMP_STALE_MS, basename, isTempName, compareNames, diffSnapshots, dirname, isDirLike, sortEntries, tempNameFor } from './common';
 import {
   hasExtension,
   sftpClose,
