@@ -7,6 +7,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { expandTilde, type ExtraHost } from '../core/ssh/sshConfig';
+import type { TransportSetting } from '../core/ssh/transportChoice';
 
 export const SECTION = 'remoteHpc';
 
@@ -15,6 +16,9 @@ export interface Settings {
   sshConfigFile: string;
   knownHostsFile: string;
   hosts: ExtraHost[];
+  transport: TransportSetting;
+  transportByHost: Record<string, TransportSetting>;
+  sshPath: string;
   idleTimeoutMinutes: number;
   keepaliveIntervalSeconds: number;
   rememberPasswords: boolean;
@@ -41,6 +45,9 @@ const KEYS: Record<SettingKey, true> = {
   sshConfigFile: true,
   knownHostsFile: true,
   hosts: true,
+  transport: true,
+  transportByHost: true,
+  sshPath: true,
   idleTimeoutMinutes: true,
   keepaliveIntervalSeconds: true,
   rememberPasswords: true,
@@ -73,7 +80,7 @@ export function setting<K extends SettingKey>(key: K): Settings[K] {
 }
 
 /** A file path setting, `~` expanded (the one place that does it); undefined when empty. */
-export function pathSetting(key: 'sshConfigFile' | 'knownHostsFile'): string | undefined {
+export function pathSetting(key: 'sshConfigFile' | 'knownHostsFile' | 'sshPath'): string | undefined {
   const v = setting(key).trim();
   return v ? expandTilde(v, os.homedir()) : undefined;
 }

@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import { tagged, type Logger } from '../core/log';
 import { SessionPool, type HostStatus, type SessionLease } from '../core/ssh/pool';
-import { sshConnector } from '../core/ssh/connector';
+import type { TransportInfo } from '../core/ssh/channel';
+import { transportConnector } from '../core/ssh/transportConnector';
+import type { TransportSetting } from '../core/ssh/transportChoice';
 import { HostDirectory, SshConfig, type ExtraHost, type HostConfig } from '../core/ssh/sshConfig';
 import { numberSetting, onDidChangeSettings, pathSetting, setting } from '../config/settings';
 import { VsCodePrompter, VsCodeSecretStore } from './prompter';
@@ -13,6 +15,19 @@ export interface HostState {
   source: 'settings' | 'ssh-config';
   /** Short message of the last failure. */
   error?: string;
+  /** The transport of the last session (kept while connected). */
+  transport?: TransportInfo;
+}
+
+const TRANSPORTS: readonly TransportSetting[] = ['auto', 'ssh2', 'openssh'];
+
+/** `remoteHpc.transportByHost[alias]`, else `remoteHpc.transport`, else auto. */
+function transportFor(alias: string): TransportSetting {
+  const byHost = setting('transportByHost') as Record<string, unknown> | undefined;
+  const v = byHost && typeof byHost === 'object' ? byHost[alias] : undefined;
+  if (typeof v === 'string' && TRANSPORTS.includes(v as TransportSetting)) return v as TransportSetting;
+  const all = setting('transport');
+  return TRANSPORTS.includes(all) ? all : 'auto';
 }
 
 /** The `remoteHpc.*` settings that shape sessions, read fresh each time. */
@@ -25,6 +40,7 @@ function settings() {
     idleTimeoutMs: numberSetting('idleTimeoutMinutes', 0) * 60_000,
     keepaliveIntervalMs: numberSetting('keepaliveIntervalSeconds', 0) * 1000,
     rememberPasswords: setting('rememberPasswords') === true,
+    sshPath: pathSetting('sshPath'),
   };
 }
 
@@ -41,6 +57,7 @@ export class HostService implements vscode.Disposable {
   private readonly pool: SessionPool;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly log: Logger;
+  private readonly transports = new Map<string, TransportInfo>();
 
   constructor(
     logger: Logger,
@@ -66,14 +83,25 @@ export class HostService implements vscode.Disposable {
       connect: async (alias, ctx) => {
         const s = settings();
         const dir = await this.hostDirectory();
-        return sshConnector({
+        return transportConnector({
           prompter,
           secretStore,
           logger: this.log,
           ...(s.knownHostsFile ? { knownHostsFiles: [s.knownHostsFile] } : {}),
           ...(s.keepaliveIntervalMs ? { keepaliveIntervalMs: s.keepaliveIntervalMs } : {}),
+          ...(s.sshPath ? { sshPath: s.sshPath } : {}),
+          ...(s.sshConfigFile ? { configFile: s.sshConfigFile } : {}),
+          // Our master outlives its last channel by the idle timeout (then exits by itself, even if VS Code died).
+          ...(s.idleTimeoutMs ? { persistSeconds: s.idleTimeoutMs / 1000 } : {}),
           resolve: (a) => dir.resolve(a),
           resolveJump: (spec) => dir.resolveJump(spec),
+          sshConfig: dir.config,
+          settingsHost: (a) => dir.settingsHost(a),
+          transportFor,
+          onChosen: (a, t) => {
+            this.transports.set(a, t);
+            this.changed.fire();
+          },
         })(alias, ctx);
       },
     });
@@ -127,7 +155,8 @@ export class HostService implements vscode.Disposable {
       } catch {
         config = { alias, hostName: alias, port: 22, user: '', identityFiles: [], identitiesOnly: false, proxyJump: [] };
       }
-      return { alias, status, config, source, ...(err && (status === 'failed' || status === 'reconnecting') ? { error: err.message } : {}) };
+      const transport = status === 'connected' || status === 'reconnecting' ? this.transports.get(alias) : undefined;
+      return { alias, status, config, source, ...(err && (status === 'failed' || status === 'reconnecting') ? { error: err.message } : {}), ...(transport ? { transport } : {}) };
     });
   }
 

@@ -35,7 +35,7 @@ export class HostsTreeProvider implements vscode.TreeDataProvider<HostState>, vs
     const item = new vscode.TreeItem(h.alias, vscode.TreeItemCollapsibleState.None);
     item.id = `host:${h.alias}`;
     const target = `${h.config.user ? `${h.config.user}@` : ''}${h.config.hostName}${h.config.port !== 22 ? `:${h.config.port}` : ''}`;
-    item.description = `${target}${DESCRIPTIONS[h.status]}`;
+    item.description = `${target}${DESCRIPTIONS[h.status]}${h.transport?.kind === 'openssh' ? ' · OpenSSH' : ''}`;
     item.iconPath = ICONS[h.status];
     item.contextValue = `host.${h.status}`;
     const tip = new vscode.MarkdownString(undefined, true);
@@ -47,6 +47,10 @@ export class HostsTreeProvider implements vscode.TreeDataProvider<HostState>, vs
     if (h.config.proxyJump.length) {
       tip.appendMarkdown('\n\nvia ');
       tip.appendText(h.config.proxyJump.join(' → '));
+    }
+    if (h.transport) {
+      tip.appendMarkdown(`\n\n$(plug) ${h.transport.kind === 'openssh' ? 'OpenSSH' : 'built-in SSH (ssh2)'}: `);
+      tip.appendText(h.transport.reason);
     }
     if (h.error) {
       tip.appendMarkdown(`\n\n$(${h.status === 'reconnecting' ? 'warning' : 'error'}) `);

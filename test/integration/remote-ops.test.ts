@@ -342,6 +342,8 @@ describe('agent start on the sandbox', { skip }, () => {
     const s = conn.session;
     return {
       host: s.host,
+      transport: s.transport,
+      forward: (h, port) => s.forward(h, port),
       get connected() {
         return s.connected;
       },

@@ -6,7 +6,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { ClientChannel } from 'ssh2';
+import type { RemoteChannel } from '../../src/core/ssh/channel';
 import { connectDirect } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
 import { openLoginShell } from '../../src/core/ssh/loginShell';
@@ -18,7 +18,7 @@ const skip = sandboxSkip();
 const PTY = { term: 'xterm-256color', rows: 24, cols: 200, width: 0, height: 0 };
 
 /** Types `line` into the shell once it is up and collects everything it prints until it exits. */
-function converse(ch: ClientChannel, line: string, ms = 15_000): Promise<string> {
+function converse(ch: RemoteChannel, line: string, ms = 15_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`shell did not exit; output so far: ${JSON.stringify(out)}`)), ms);
@@ -131,6 +131,8 @@ describe('terminal: the product ShellTerminal (behind the Pseudoterminal) on the
     // The same session, its login shell replaced by one that fails before any input.
     const broken: Session = {
       host: s.host,
+      transport: s.transport,
+      forward: (h, port) => s.forward(h, port),
       get connected() {
         return s.connected;
       },

@@ -17,6 +17,8 @@ class FakeConn implements PoolConnection {
     const isClosed = () => this.closed;
     this.session = {
       host: alias,
+      transport: { kind: 'ssh2', reason: 'test' },
+      forward: () => Promise.reject(new Error('not used')),
       get connected() {
         return !isClosed();
       },

@@ -4,7 +4,7 @@
  * cancellations and server-pushed events over the framed stream.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { ClientChannel } from 'ssh2';
+import type { RemoteChannel } from '../ssh/channel';
 import type { Session } from '../ssh/session';
 import { tagged, type Logger } from '../log';
 import { CancelledError, type Disposable } from '../cancel';
@@ -68,7 +68,7 @@ export interface AgentTransport {
   onClose(listener: (why: string) => void): void;
 }
 
-function channelTransport(channel: ClientChannel): AgentTransport {
+function channelTransport(channel: RemoteChannel): AgentTransport {
   let exit = '';
   channel.on('exit', (code: number | null, signal?: string) => {
     exit = signal ? `killed by ${signal}` : `exit code ${code}`;

@@ -3,14 +3,15 @@
  * and the pool's default `connect` (resolve the alias, then connect()).
  */
 import type { Client } from 'ssh2';
+import type { TransportInfo } from './channel';
 import { connect, type ConnectOptions } from './connect';
 import type { PoolConnect, PoolConnection } from './pool';
 import { ClientSession } from './session';
 import type { HostConfig } from './sshConfig';
 
 /** A PoolConnection over a ready ssh2 Client. */
-function clientConnection(alias: string, client: Client): PoolConnection {
-  const session = new ClientSession(alias, client);
+function clientConnection(alias: string, client: Client, transport?: TransportInfo): PoolConnection {
+  const session = new ClientSession(alias, client, transport);
   return {
     session,
     async ping(timeoutMs: number): Promise<void> {
@@ -42,14 +43,16 @@ export interface SshConnectorOptions extends Omit<ConnectOptions, 'signal' | 're
   resolve(alias: string): HostConfig | Promise<HostConfig>;
   /** ProxyJump hop → HostConfig (e.g. HostDirectory.resolveJump). */
   resolveJump?(spec: string): HostConfig;
+  /** Why ssh2 carries this host (shown in the Hosts view). */
+  transport?: TransportInfo;
 }
 
 /** The pool's `connect`: resolves the alias afresh (config edits apply on reconnect) and connects. */
 export function sshConnector(opts: SshConnectorOptions): PoolConnect {
-  const { resolve, resolveJump, ...connectOptions } = opts;
+  const { resolve, resolveJump, transport, ...connectOptions } = opts;
   return async (alias, ctx) => {
     const config = await resolve(alias);
     const client = await connect(config, { ...connectOptions, ...(resolveJump ? { resolveJump } : {}), signal: ctx.signal });
-    return clientConnection(alias, client);
+    return clientConnection(alias, client, transport);
   };
 }

@@ -1,4 +1,4 @@
-import type { ClientChannel, PseudoTtyOptions } from 'ssh2';
+import type { PtyOptions, RemoteChannel } from './channel';
 import type { Session } from './session';
 
 /**
@@ -16,6 +16,6 @@ function loginShellArgv(cwd: string): string[] {
 }
 
 /** An interactive login shell on a pty: in `cwd` when given, else where the login puts it. */
-export function openLoginShell(session: Session, pty: PseudoTtyOptions, cwd?: string): Promise<ClientChannel> {
+export function openLoginShell(session: Session, pty: PtyOptions, cwd?: string): Promise<RemoteChannel> {
   return cwd === undefined ? session.shell(pty) : session.spawn(loginShellArgv(cwd), { pty });
 }

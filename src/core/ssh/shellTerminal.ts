@@ -4,7 +4,7 @@
  * the view, ending with the shell's exit code, its lease released.
  */
 import { StringDecoder } from 'node:string_decoder';
-import type { ClientChannel, PseudoTtyOptions } from 'ssh2';
+import type { PtyOptions, RemoteChannel } from './channel';
 import type { Logger } from '../log';
 import { openLoginShell } from './loginShell';
 import type { Session } from './session';
@@ -36,7 +36,7 @@ export interface ShellTerminalOptions {
 
 /** Drives one remote shell for a terminal view (the VS Code Pseudoterminal is a thin adapter). */
 export class ShellTerminal {
-  private channel: ClientChannel | undefined;
+  private channel: RemoteChannel | undefined;
   private lease: { release(): void } | undefined;
   /** Input typed before the channel is open. */
   private queued: string[] = [];
@@ -54,7 +54,7 @@ export class ShellTerminal {
       const lease = await this.o.acquire();
       if (this.ended) return lease.release();
       this.lease = lease;
-      const pty: PseudoTtyOptions = { term: 'xterm-256color', rows: this.dims?.rows ?? 24, cols: this.dims?.columns ?? 80, width: 0, height: 0 };
+      const pty: PtyOptions = { term: 'xterm-256color', rows: this.dims?.rows ?? 24, cols: this.dims?.columns ?? 80, width: 0, height: 0 };
       const channel = await openLoginShell(lease.session, pty, this.o.cwd);
       if (this.ended) {
         channel.close();
@@ -74,7 +74,7 @@ export class ShellTerminal {
     }
   }
 
-  private wire(channel: ClientChannel): void {
+  private wire(channel: RemoteChannel): void {
     const out = new StringDecoder('utf8');
     const err = new StringDecoder('utf8');
     channel.on('data', (d: Buffer) => this.o.output(out.write(d)));

@@ -330,7 +330,21 @@ export class SshConfig {
 
   /** Resolves an alias to a HostConfig; `seed` holds values that take precedence (e.g. from settings). */
   resolve(alias: string, seed: Record<string, string[]> = {}): HostConfig {
-    const v = this.collect(alias, seed);
+    return this.hostConfig(alias, this.collect(alias, seed));
+  }
+
+  /**
+   * A HostConfig from what `ssh -G` printed (exact: Match, tokens, Include, canonical names):
+   * one line per value, known-hosts lists space-separated on one line.
+   */
+  fromEffective(alias: string, effective: ReadonlyMap<string, readonly string[]>): HostConfig {
+    const v = new Map<string, string[]>();
+    for (const [k, list] of effective) v.set(k, k.endsWith('knownhostsfile') ? list.flatMap((l) => l.split(/\s+/).filter(Boolean)) : [...list]);
+    for (const k of ['connecttimeout', 'proxycommand', 'proxyjump']) if (v.get(k)?.[0]?.toLowerCase() === 'none') v.delete(k);
+    return this.hostConfig(alias, v);
+  }
+
+  private hostConfig(alias: string, v: Map<string, string[]>): HostConfig {
     const o = this.opts;
     const first = (k: string): string | undefined => v.get(k)?.[0];
     const baseTokens: Record<string, string> = {
@@ -439,6 +453,11 @@ export class HostDirectory {
 
   has(alias: string): boolean {
     return this.extra.has(alias) || this.config.aliases().includes(alias);
+  }
+
+  /** The settings entry of a host declared in `remoteHpc.hosts`, if it is one. */
+  settingsHost(alias: string): ExtraHost | undefined {
+    return this.extra.get(alias);
   }
 
   /**

@@ -1,0 +1,106 @@
+/**
+ * A RemoteChannel over an `ssh` child process (one multiplexed channel of the control master).
+ *
+ * OpenSSH's client cannot send a signal request or a window change for a channel, so the remote
+ * command is started behind a one-line `sh` prelude that reports what we need first: the
+ * process id (on stderr, for `kill`) or the pty's device (on the pty, for `stty`). The prelude
+ * line is taken off the stream before anyone sees it; signal and resize then run as commands.
+ */
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { Duplex, PassThrough, type Readable } from 'node:stream';
+import type { RemoteChannel } from '../channel';
+
+/** Where the prelude line arrives and what to do with it. */
+export interface Prelude {
+  stream: 'stdout' | 'stderr';
+  /** Called once with the first line (without its line end). */
+  onLine(line: string): void;
+}
+
+export interface ProcessChannelHooks {
+  signal?(name: string): void;
+  setWindow?(rows: number, cols: number): void;
+}
+
+/** The first line of a prelude is short; anything longer is not ours and ends the wait. */
+const MAX_PRELUDE = 4096;
+
+/** Strips the first line off a stream, hands it to `onLine`, passes the rest through. */
+function stripFirstLine(source: Readable, onLine: (line: string) => void): Readable {
+  const out = new PassThrough();
+  let head: Buffer | undefined = Buffer.alloc(0);
+  source.on('data', (d: Buffer) => {
+    if (!head) {
+      if (!out.write(d)) source.pause();
+      return;
+    }
+    head = Buffer.concat([head, d]);
+    const nl = head.indexOf(0x0a);
+    if (nl < 0 && head.length < MAX_PRELUDE) return;
+    const line = nl < 0 ? '' : head.subarray(0, nl).toString('utf8').replace(/\r$/, '');
+    const rest = nl < 0 ? head : head.subarray(nl + 1);
+    head = undefined;
+    onLine(line);
+    if (rest.length && !out.write(rest)) source.pause();
+  });
+  out.on('drain', () => source.resume());
+  source.on('end', () => out.end());
+  source.on('error', (e) => out.destroy(e));
+  return out;
+}
+
+export class ProcessChannel extends Duplex implements RemoteChannel {
+  readonly stderr: Readable;
+  private readonly stdout: Readable;
+  private exited = false;
+
+  constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly hooks: ProcessChannelHooks = {},
+    prelude?: Prelude,
+  ) {
+    super({ allowHalfOpen: true, emitClose: false, autoDestroy: false });
+    this.stdout = prelude?.stream === 'stdout' ? stripFirstLine(child.stdout, prelude.onLine) : child.stdout;
+    this.stderr = prelude?.stream === 'stderr' ? stripFirstLine(child.stderr, prelude.onLine) : child.stderr;
+    this.stdout.on('data', (d: Buffer) => {
+      if (!this.push(d)) this.stdout.pause();
+    });
+    this.stdout.on('end', () => this.push(null));
+    // The remote side may exit before reading all we wrote.
+    child.stdin.on('error', () => undefined);
+    child.on('error', (e) => this.emit('error', e));
+    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      this.exited = true;
+      // `ssh` exits 255 for its own errors and for a remote process killed by a signal.
+      if (code !== null) this.emit('exit', code);
+      this.emit('close', code, signal ?? undefined);
+    });
+  }
+
+  override _read(): void {
+    this.stdout.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.child.stdin.destroyed) return cb();
+    this.child.stdin.write(chunk, () => cb());
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.child.stdin.end();
+    cb();
+  }
+
+  signal(name: string): void {
+    if (this.hooks.signal) this.hooks.signal(name);
+    else this.close();
+  }
+
+  setWindow(rows: number, cols: number): void {
+    this.hooks.setWindow?.(rows, cols);
+  }
+
+  close(): void {
+    if (!this.exited) this.child.kill('SIGTERM');
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * A Session over an OpenSSH control master: every exec, agent channel, pty shell, SFTP
+ * subsystem and forwarded stream is one `ssh -S <ControlPath>` client multiplexed over it,
+ * so no login happens after the master's. Mux clients read no config (`-F /dev/null`) and can
+ * never open a connection of their own (BatchMode, a ProxyCommand that fails): a master that
+ * went away fails the channel instead of starting a second, prompting login.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Duplex } from 'node:stream';
+import type { SFTPWrapper } from 'ssh2';
+import type { PtyOptions, RemoteChannel, TransportInfo } from '../channel';
+import { commandLineWith, type CommandLineOptions } from '../quote';
+import { collect, sharedSftp, type ExecOptions, type ExecResult, type Session } from '../session';
+import { nullConfig } from './binary';
+import { ProcessChannel } from './processChannel';
+import { sftpOverProcess } from './sftpStdio';
+
+export interface OpenSshSessionOptions {
+  sshPath: string;
+  controlPath: string;
+  transport: TransportInfo;
+  /** True while the master is alive (the connector watches it). */
+  isAlive(): boolean;
+}
+
+// Reports the command's pid on stderr, then becomes the command: `kill` can reach it later.
+const PID_PRELUDE = 'printf "%s\\n" "$$" >&2; exec "$@"';
+// Sets the pty's modes and size (ssh has no local terminal to copy them from), reports its
+// device on the pty, then becomes the command: `stty -F` can resize it later.
+const TTY_PRELUDE = 'stty sane rows "$1" cols "$2" 2>/dev/null; printf "%s\\n" "$(tty)"; shift 2; exec "$@"';
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export class OpenSshSession implements Session {
+  constructor(
+    readonly host: string,
+    private readonly o: OpenSshSessionOptions,
+  ) {}
+
+  get transport(): TransportInfo {
+    return this.o.transport;
+  }
+
+  get connected(): boolean {
+    return this.o.isAlive();
+  }
+
+  /** One mux client: `ssh -S ctl … <args>` with stdio piped. */
+  private client(args: readonly string[], term?: string): ChildProcessWithoutNullStreams {
+    const base = ['-F', nullConfig(), '-S', this.o.controlPath, '-o', 'ControlMaster=no', '-o', 'BatchMode=yes', '-o', 'ProxyCommand=false', '-e', 'none'];
+    // ssh sends its own TERM with a pty request; the pty starts at 0×0 (no local terminal) until resized.
+    const env = term ? { ...process.env, TERM: term } : process.env;
+    return spawn(this.o.sshPath, [...base, ...args], { stdio: 'pipe', windowsHide: true, env });
+  }
+
+  /** A fire-and-forget helper command (kill, stty) on its own channel. */
+  private aside(argv: readonly string[]): void {
+    const c = this.client(['-T', 'remote-hpc', '--', commandLineWith(argv)]);
+    c.on('error', () => undefined);
+    c.stdin.end();
+    c.stdout.resume();
+    c.stderr.resume();
+  }
+
+  spawn(argv: readonly string[], opts: CommandLineOptions & { pty?: PtyOptions } = {}): Promise<RemoteChannel> {
+    return new Promise((resolve, reject) => {
+      let channel: ProcessChannel;
+      if (opts.pty) {
+        const pty = opts.pty;
+        let tty: string | undefined;
+        let size: [number, number] | undefined;
+        const resize = () => tty && size && this.aside(['stty', '-F', tty, 'rows', String(size[0]), 'cols', String(size[1])]);
+        const command = commandLineWith(['/bin/sh', '-c', TTY_PRELUDE, 'remote-hpc', String(pty.rows ?? 24), String(pty.cols ?? 80), ...argv], opts);
+        const child = this.client(['-tt', 'remote-hpc', '--', command], pty.term ?? 'xterm-256color');
+        channel = new ProcessChannel(
+          child,
+          {
+            setWindow: (rows, cols) => {
+              size = [rows, cols];
+              resize();
+            },
+          },
+          {
+            stream: 'stdout',
+            onLine: (line) => {
+              if (line.startsWith('/dev/')) tty = line;
+              // A resize asked for before the device was known.
+              if (size && (size[0] !== pty.rows || size[1] !== pty.cols)) resize();
+            },
+          },
+        );
+      } else {
+        let pid: string | undefined;
+        const command = commandLineWith(['/bin/sh', '-c', PID_PRELUDE, 'remote-hpc', ...argv], opts);
+        const child = this.client(['-T', 'remote-hpc', '--', command]);
+        channel = new ProcessChannel(
+          child,
+          {
+            signal: (name) => {
+              if (pid && /^[A-Z0-9]+$/.test(name)) this.aside(['kill', `-${name}`, pid]);
+              channel.close();
+            },
+          },
+          { stream: 'stderr', onLine: (line) => (pid = /^\d+$/.test(line) ? line : undefined) },
+        );
+      }
+      channel.once('error', reject);
+      // A mux client is usable at once: its failures arrive as exit 255 with ssh's message.
+      queueMicrotask(() => resolve(channel));
+    });
+  }
+
+  async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return collect(await this.spawn(argv, opts), argv, opts);
+  }
+
+  readonly sftp = sharedSftp(() => this.openSftp());
+
+  openSftp(): Promise<SFTPWrapper> {
+    return sftpOverProcess(this.client(['-T', '-s', 'remote-hpc', 'sftp']));
+  }
+
+  shell(pty: PtyOptions): Promise<RemoteChannel> {
+    return this.spawn(['/bin/sh', '-c', 'exec "${SHELL:-/bin/sh}" -l'], { pty });
+  }
+
+  async forward(host: string, port: number): Promise<Duplex> {
+    const child = this.client(['-W', hostPort(host, port), 'remote-hpc']);
+    return new ProcessChannel(child);
+  }
+}
