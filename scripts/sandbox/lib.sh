@@ -27,6 +27,9 @@ SANDBOX_USER=hpcuser
 CLUSTER=sandbox
 SSH_PORT=2222
 SSH_PORT_2FA=2223
+SSH_PORT_CERT=2224 # certificate-only (TrustedUserCAKeys)
+SSH_PORT_KRB=2225  # GSSAPI (Kerberos) only
+KDC_PORT=2288      # not 88: no clash with a real KDC on a developer machine
 
 SLURM_CONF_FILE="$ETC/slurm.conf"
 SLURMDBD_CONF_FILE="$ETC/slurmdbd.conf"
@@ -45,8 +48,40 @@ OATH_USERS="$ETC/users.oath"
 OATH_TEMPLATE="$ETC/users.oath.template"
 PAM_MAIN=sshd-hpc-main     # PAM service name == sshd argv[0] basename
 PAM_2FA=sshd-hpc-2fa
+PAM_CERT=sshd-hpc-cert
+PAM_KRB=sshd-hpc-krb
+
+# Certificate host: a user CA made once, a key of its own (authorized nowhere)
+# and a short-lived certificate for it, re-signed by start.sh when less than
+# CRED_MIN_LEFT_S is left (so a test run that starts the sandbox has >= 1 h).
+CA_DIR="$SB/ca"
+USER_CA="$CA_DIR/user_ca"
+CERT_KEY="$KEYS/id_cert"
+CERT_FILE="$KEYS/id_cert-cert.pub"
+CERT_EXPIRED="$KEYS/id_cert-expired-cert.pub"
+CERT_VALIDITY=-5m:+2h
+CRED_MIN_LEFT_S=3600
+# Kerberos: realm, the name the client asks a service ticket for (localhost:
+# resolves everywhere, no /etc/hosts edit), keytabs and the test ticket cache.
+KRB_REALM=SANDBOX.TEST
+KRB_HOSTNAME=localhost
+KRB_PRINCIPAL="$SANDBOX_USER@$KRB_REALM"
+KRB_HOST_PRINCIPAL="host/$KRB_HOSTNAME@$KRB_REALM"
+KRB5_CONF="$ETC/krb5.conf"
+KDC_CONF="$ETC/kdc.conf"
+KRB_DB_DIR="$STATE/krb5kdc"
+KRB_CLIENT_KEYTAB="$KEYS/hpcuser.keytab"
+KRB_HOST_KEYTAB="$HOSTKEYS/krb5.keytab"
+KRB_CCACHE="$RUN/krb5cc_hpcuser"
+KRB_TICKET_LIFETIME=1d
+# The ProxyCommand host: a name that resolves nowhere, so only the
+# ProxyCommand (nc to the main sshd) can reach it.
+PROXY_HOSTNAME=proxied.sandbox.invalid
+PROXY_COMMAND="/bin/nc.openbsd 127.0.0.1 %p"
 
 export SLURM_CONF="$SLURM_CONF_FILE"
+# kinit / kadmin.local / kdb5_util read the sandbox realm, never /etc/krb5.conf.
+export KRB5_CONFIG="$KRB5_CONF" KRB5_KDC_PROFILE="$KDC_CONF"
 
 # Daemons: name -> expected executable (checked via /proc/PID/exe).
 declare -A DAEMON_EXE=(
@@ -57,11 +92,14 @@ declare -A DAEMON_EXE=(
   [slurmd]=/usr/sbin/slurmd
   [sshd-main]=/usr/sbin/sshd
   [sshd-2fa]=/usr/sbin/sshd
+  [krb5kdc]=/usr/sbin/krb5kdc
+  [sshd-cert]=/usr/sbin/sshd
+  [sshd-krb]=/usr/sbin/sshd
 )
 # Debian ships some of them behind symlinks (slurmctld -> slurmctld-wlm).
 for _d in "${!DAEMON_EXE[@]}"; do DAEMON_EXE[$_d]="$(readlink -f "${DAEMON_EXE[$_d]}")"; done
 unset _d
-DAEMON_ORDER=(munged mariadbd slurmdbd slurmctld slurmd sshd-main sshd-2fa)
+DAEMON_ORDER=(munged mariadbd slurmdbd slurmctld slurmd sshd-main sshd-2fa krb5kdc sshd-cert sshd-krb)
 
 T0=$(date +%s%3N)
 log() { printf '[sandbox +%sms] %s\n' "$(($(date +%s%3N) - T0))" "$*" >&2; }
@@ -113,8 +151,18 @@ daemon_alive() { daemon_pid "$1" >/dev/null; }
 spawn() {
   local name=$1 logf=$2; shift 2
   printf '\n===== %s starting %s =====\n' "$(date -Is)" "$name" >>"$logf"
-  setsid env -i PATH="$PATH" LANG=C.UTF-8 HOME=/root SLURM_CONF="$SLURM_CONF" \
-    "$@" </dev/null >>"$logf" 2>&1 9>&- &
+  (
+    # No inherited descriptor may live on in the daemon: not our lock (fd 9),
+    # nor a caller's (`flock /tmp/rhpc-sandbox.lock start.sh` hands its lock
+    # to children; krb5kdc -n would hold it for good).
+    local fd
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then exec {fd}>&- || true; fi
+    done
+    exec setsid env -i PATH="$PATH" LANG=C.UTF-8 HOME=/root SLURM_CONF="$SLURM_CONF" \
+      "$@" </dev/null >>"$logf" 2>&1
+  ) &
   local pid=$! i exe
   echo "$pid" >"$(pidfile "$name")"
   # $! is first a subshell, then setsid/env/setpriv, and only then the daemon
@@ -194,6 +242,9 @@ check_ssh_2fa() {
     timeout 15 ssh -F "$SSH_CONFIG" -o BatchMode=no -o ConnectTimeout=5 \
     -o NumberOfPasswordPrompts=1 hpc-sandbox-2fa true </dev/null
 }
+check_ssh_cert() { ssh_sandbox hpc-sandbox-cert true; }
+check_ssh_krb() { KRB5CCNAME="FILE:$KRB_CCACHE" ssh_sandbox hpc-sandbox-krb true; }
+check_ssh_proxycmd() { ssh_sandbox hpc-sandbox-proxycmd true; }
 
 # ---- sshd ----
 sshd_main_config() { echo "$ETC/sshd_main.conf"; }
@@ -245,9 +296,12 @@ write_details() {
   tmp="$(mktemp "$SB/.details.XXXXXX")"
   SB="$SB" REPO="$REPO" /usr/bin/python3 - "$tmp" <<PY
 import json, sys, os
+from datetime import datetime, timezone
 sb = os.environ["SB"]
 def rd(p): 
     with open(p) as f: return f.read().strip()
+def until(p):  # epoch seconds in a file -> ISO 8601 UTC
+    return datetime.fromtimestamp(int(rd(p)), timezone.utc).isoformat().replace("+00:00", "Z")
 d = {
   "host": "127.0.0.1",
   "port": $SSH_PORT,
@@ -258,7 +312,32 @@ d = {
   "publicKey": rd("$CLIENT_KEY.pub"),
   "knownHosts": "$KNOWN_HOSTS",
   "sshConfig": "$SSH_CONFIG",
-  "sshHosts": {"main": "hpc-sandbox", "twoFactor": "hpc-sandbox-2fa", "jump": "hpc-sandbox-jump"},
+  "sshHosts": {"main": "hpc-sandbox", "twoFactor": "hpc-sandbox-2fa", "jump": "hpc-sandbox-jump",
+               "cert": "hpc-sandbox-cert", "kerberos": "hpc-sandbox-krb", "proxyCommand": "hpc-sandbox-proxycmd"},
+  "portCert": $SSH_PORT_CERT,
+  "portKrb": $SSH_PORT_KRB,
+  "certificate": {
+    "key": "$CERT_KEY",
+    "certificate": "$CERT_FILE",
+    "expiredCertificate": "$CERT_EXPIRED",
+    "caPublicKey": "$USER_CA.pub",
+    "principals": ["$SANDBOX_USER"],
+    "validUntil": until("$STATE/id_cert.expires"),
+  },
+  "kerberos": {
+    "realm": "$KRB_REALM",
+    "principal": "$KRB_PRINCIPAL",
+    "password": rd("$SECRETS/krb5-password"),
+    "keytab": "$KRB_CLIENT_KEYTAB",
+    "ccache": "FILE:$KRB_CCACHE",
+    "ticketValidUntil": until("$STATE/krb5cc.expires"),
+    "krb5Config": "$KRB5_CONF",
+    "kdc": "127.0.0.1:$KDC_PORT",
+    "hostName": "$KRB_HOSTNAME",
+    "hostPrincipal": "$KRB_HOST_PRINCIPAL",
+    "env": {"KRB5_CONFIG": "$KRB5_CONF", "KRB5CCNAME": "FILE:$KRB_CCACHE"},
+  },
+  "proxyCommand": {"hostName": "$PROXY_HOSTNAME", "port": $SSH_PORT, "command": "$PROXY_COMMAND"},
   "totpSecretHex": rd("$SECRETS/totp.hex"),
   "totpSecretBase32": rd("$SECRETS/totp.base32"),
   "totpAskpass": "$SCRIPT_DIR/totp-askpass.sh",

@@ -3,7 +3,7 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rc=0
-for d in munged mariadbd slurmdbd slurmctld slurmd sshd-main sshd-2fa; do
+for d in "${DAEMON_ORDER[@]}"; do
   if daemon_alive "$d"; then echo "$d: running"; else echo "$d: stopped"; rc=1; fi
 done
 exit $rc

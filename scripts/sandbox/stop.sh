@@ -27,13 +27,10 @@ fi
 for ((i = ${#DAEMON_ORDER[@]} - 1; i >= 0; i--)); do
   name=${DAEMON_ORDER[$i]}
   case $name in
-    sshd-main)
-      stop_daemon sshd-main 10
-      kill_sshd_sessions "$PAM_MAIN"
-      ;;
-    sshd-2fa)
-      stop_daemon sshd-2fa 10
-      kill_sshd_sessions "$PAM_2FA"
+    sshd-*)
+      # sshd-main -> sessions of sshd-hpc-main ($PAM_MAIN) etc.
+      stop_daemon "$name" 10
+      kill_sshd_sessions "sshd-hpc-${name#sshd-}"
       ;;
     mariadbd | slurmctld | slurmdbd) stop_daemon "$name" 30 ;;
     *) stop_daemon "$name" 15 ;;

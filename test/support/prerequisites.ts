@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { repoRoot, sandboxAvailable } from './sandbox';
+import { repoRoot, sandbox, sandboxAvailable } from './sandbox';
 
 /** A `skip` option: false to run, else why not. */
 export type Skip = string | false;
@@ -37,6 +37,28 @@ function haveCommand(cmd: string, args: string[] = ['-version']): boolean {
 /** The sandbox cluster (scripts/sandbox/start.sh), needed by every integration and e2e test. */
 export function sandboxSkip(): Skip {
   return requirePrereq('sandbox', sandboxAvailable, 'npm run sandbox:start');
+}
+
+/** True when the ISO time is more than a minute away. */
+function stillValid(iso: string | undefined): boolean {
+  return iso !== undefined && Date.parse(iso) > Date.now() + 60_000;
+}
+
+/**
+ * The sandbox's certificate, Kerberos and ProxyCommand hosts (scripts/sandbox/auth-hosts.sh), their
+ * live credentials, and the client tools that reach them (OpenSSH, MIT kinit, the ProxyCommand's nc).
+ */
+export function sandboxAuthHostsSkip(): Skip {
+  const restart = 'sudo scripts/sandbox/start.sh';
+  return (
+    sandboxSkip() ||
+    requirePrereq('sandbox auth hosts', () => sandbox().kerberos !== undefined && sandbox().certificate !== undefined, `${restart} (the sandbox predates them)`) ||
+    requirePrereq('OpenSSH client', () => haveCommand('ssh', ['-V']), 'apt-get install openssh-client') ||
+    requirePrereq('MIT Kerberos client', () => haveCommand('klist', ['-V']), 'apt-get install krb5-user') ||
+    requirePrereq('netcat-openbsd', () => existsSync('/bin/nc.openbsd'), 'apt-get install netcat-openbsd') ||
+    requirePrereq('valid sandbox user certificate', () => stillValid(sandbox().certificate?.validUntil), `${restart} renews it`) ||
+    requirePrereq('valid sandbox Kerberos ticket', () => stillValid(sandbox().kerberos?.ticketValidUntil), `${restart} renews it`)
+  );
 }
 
 /** Local media tools of the preview tests; scripts/test.sh installs their Debian packages. */

@@ -25,6 +25,43 @@ export interface SandboxDetails {
   altHostKeyFingerprint: string;
   sandboxDir: string;
   slurmConf: string;
+  /** ssh_config aliases (missing in a sandbox started before the auth hosts). */
+  sshHosts?: { main: string; twoFactor: string; jump: string; cert: string; kerberos: string; proxyCommand: string };
+  /** Certificate-only sshd (TrustedUserCAKeys, no authorized_keys). */
+  portCert?: number;
+  /** GSSAPI-only sshd. */
+  portKrb?: number;
+  certificate?: {
+    /** Private key that is authorized nowhere by itself. */
+    key: string;
+    /** Its short-lived certificate (renewed by start.sh when under 1 h is left). */
+    certificate: string;
+    /** The same key certified with a validity in 2020. */
+    expiredCertificate: string;
+    caPublicKey: string;
+    principals: string[];
+    /** ISO 8601 UTC. */
+    validUntil: string;
+  };
+  kerberos?: {
+    realm: string;
+    principal: string;
+    password: string;
+    /** Client keytab: `kinit -k -t <keytab> <principal>`. */
+    keytab: string;
+    /** `FILE:` ticket cache start.sh fills from the keytab. */
+    ccache: string;
+    ticketValidUntil: string;
+    krb5Config: string;
+    kdc: string;
+    /** The HostName the client asks a service ticket for (host/<hostName>). */
+    hostName: string;
+    hostPrincipal: string;
+    /** KRB5_CONFIG and KRB5CCNAME for an `ssh` that should log in with the ticket. */
+    env: Record<string, string>;
+  };
+  /** hpc-sandbox-proxycmd: the main sshd behind `ProxyCommand`, HostName unresolvable. */
+  proxyCommand?: { hostName: string; port: number; command: string };
 }
 
 export const repoRoot = join(__dirname, '..', '..');
