@@ -240,6 +240,7 @@ start_kdc() {
   daemon_alive krb5kdc ||
     spawn krb5kdc "$LOGD/krb5kdc.log" KRB5_CONFIG="$KRB5_CONF" KRB5_KDC_PROFILE="$KDC_CONF" \
       /usr/sbin/krb5kdc -n
+  wait_for "krb5kdc on 127.0.0.1:$KDC_PORT" 20 "$LOGD/krb5kdc.log" krb5kdc check_kdc
   if ticket_stale; then renew_ticket; fi
 }
 

@@ -242,6 +242,8 @@ check_ssh_2fa() {
     timeout 15 ssh -F "$SSH_CONFIG" -o BatchMode=no -o ConnectTimeout=5 \
     -o NumberOfPasswordPrompts=1 hpc-sandbox-2fa true </dev/null
 }
+# The KDC answers: a ticket from the client keytab into a throwaway cache.
+check_kdc() { timeout 10 kinit -k -t "$KRB_CLIENT_KEYTAB" -c MEMORY:check "$KRB_PRINCIPAL"; }
 check_ssh_cert() { ssh_sandbox hpc-sandbox-cert true; }
 check_ssh_krb() { KRB5CCNAME="FILE:$KRB_CCACHE" ssh_sandbox hpc-sandbox-krb true; }
 check_ssh_proxycmd() { ssh_sandbox hpc-sandbox-proxycmd true; }

@@ -99,7 +99,7 @@ all_healthy_fast() {
     pids+=($!)
   done
   check_munge >/dev/null 2>&1 && check_mysql >/dev/null 2>&1 && check_slurmdbd >/dev/null 2>&1 &&
-    check_slurmctld >/dev/null 2>&1 && check_node >/dev/null 2>&1 || ok=1
+    check_slurmctld >/dev/null 2>&1 && check_node >/dev/null 2>&1 && check_kdc >/dev/null 2>&1 || ok=1
   for p in "${pids[@]}"; do wait "$p" || ok=1; done
   return $ok
 }
@@ -367,7 +367,7 @@ AuthenticationMethods publickey,keyboard-interactive
 EOF
 
   # PAM services (the name is the basename of sshd's argv[0]); PAM only reads
-  # /etc/pam.d so these two files live outside .sandbox.
+  # /etc/pam.d so these files (and those of auth-hosts.sh) live outside .sandbox.
   write_file "/etc/pam.d/$PAM_MAIN" 644 root:root < <(pam_sshd_stack "$SSH_PORT") || true
   # TOTP via pam_oath. liboath rejects a replayed code (same 30 s window);
   # tests log in many times, so the usersfile is reset from a template before
