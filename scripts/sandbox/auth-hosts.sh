@@ -9,7 +9,7 @@
 
 # ---- certificate host ----
 
-# Epoch seconds stored in file $1 (0 when missing), without forking.
+# Epoch seconds stored in file $1 (0 when missing).
 stored_epoch() {
   local v=0
   [[ -s $1 ]] && read -r v <"$1"
