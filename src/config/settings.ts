@@ -28,6 +28,7 @@ export interface Settings {
   'explorer.pageSize': number;
   'explorer.showHiddenFiles': boolean;
   'explorer.naturalSort': boolean;
+  'explorer.sortBy': string;
   'preview.cacheSizeMB': number;
   'preview.thumbnailSize': number;
   'preview.niceLevel': number;
@@ -57,6 +58,7 @@ const KEYS: Record<SettingKey, true> = {
   'explorer.pageSize': true,
   'explorer.showHiddenFiles': true,
   'explorer.naturalSort': true,
+  'explorer.sortBy': true,
   'preview.cacheSizeMB': true,
   'preview.thumbnailSize': true,
   'preview.niceLevel': true,

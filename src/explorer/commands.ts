@@ -17,6 +17,8 @@ import { isFolder, type EntryNode, type ExplorerNode, type ExplorerTreeProvider,
 import { activeHpcUri, isEntryNode, isHostNode, resolveTargets, type Target } from './targets';
 import { openRemoteTerminal } from './terminal';
 import { searchInFolder } from './search';
+import { findInFolder, goToEntry, pickFolderOrder, type FoundEntry } from './findInFolder';
+import { isDirLike } from '../core/remote/common';
 import { editFilter, clearFilters } from './filterUi';
 import type { FilterStore } from './filterStore';
 import type { Transfers } from './transfers';
@@ -44,6 +46,9 @@ export class ExplorerCommands {
     return [
       r('remoteHpc.explorer.refresh', (arg?: unknown) => this.refresh(arg)),
       r('remoteHpc.explorer.loadMore', (n?: LoadMoreNode) => this.loadMore(n)),
+      r('remoteHpc.explorer.findInFolder', (arg?: unknown) => this.find(arg)),
+      r('remoteHpc.explorer.goToEntry', (arg?: unknown) => this.goTo(arg)),
+      r('remoteHpc.explorer.sortFolder', (arg?: unknown) => this.sortFolder(arg)),
       r('remoteHpc.explorer.open', (arg?: unknown, sel?: unknown) => this.open(arg, sel, false)),
       r('remoteHpc.explorer.openToSide', (arg?: unknown, sel?: unknown) => this.open(arg, sel, true)),
       r('remoteHpc.explorer.newFile', (arg?: unknown) => this.create(arg, 'file')),
@@ -125,7 +130,49 @@ export class ExplorerCommands {
 
   private async loadMore(n: LoadMoreNode | undefined): Promise<void> {
     if (!n || n.kind !== 'loadMore') return;
-    await this.c.model.loadMore(n.host, n.path);
+    if (n.direction === 'previous') await this.c.model.loadPrevious(n.host, n.path);
+    else await this.c.model.loadMore(n.host, n.path);
+  }
+
+  private async find(arg: unknown): Promise<void> {
+    const folder = await this.folderFor(arg);
+    const found = await findInFolder(this.c.model, folder.host, folder.path);
+    if (found) await this.showFound(folder, found);
+  }
+
+  private async goTo(arg: unknown): Promise<void> {
+    const folder = await this.folderFor(arg);
+    const found = await goToEntry(this.c.model, folder.host, folder.path);
+    if (found) await this.showFound(folder, found);
+  }
+
+  private async sortFolder(arg: unknown): Promise<void> {
+    const folder = await this.folderFor(arg);
+    await pickFolderOrder(this.c.model, folder.host, folder.path);
+  }
+
+  /** An entry picked in Find in Folder / Go to Entry: revealed and selected (its page loaded), a file opened too. */
+  private async showFound(folder: { host: string; path: string; node?: EntryNode }, found: FoundEntry): Promise<void> {
+    const file = !isDirLike(found.entry);
+    const open = found.open && file;
+    const node = folder.node ? await this.revealIn(folder.node, found.entry.name, !open, !file) : await this.revealPath(folder.host, found.entry.path, !open);
+    if (open && node) await this.open(node, undefined, false);
+  }
+
+  /** Reveals the entry `name` of a folder node. */
+  private async revealIn(folder: EntryNode, name: string, focus: boolean, expand: boolean): Promise<EntryNode> {
+    const node = await this.childNamed(folder, name);
+    await this.c.view.reveal(node, { select: true, focus, expand });
+    return node;
+  }
+
+  /** The node of a folder's entry `name`, the page that holds it loaded (one request, wherever it is). */
+  private async childNamed(folder: EntryNode, name: string): Promise<EntryNode> {
+    const { snapshot, found } = await this.c.model.jump(folder.host, folder.path, name);
+    if (snapshot.error !== undefined) throw snapshot.error;
+    const entry = found ? snapshot.entries.find((e) => e.name === name) : undefined;
+    if (!entry) throw new Error(`${posix.join(folder.path, name)} is not in the explorer (deleted, or hidden by the filter).`);
+    return this.c.tree.childNode(folder, entry);
   }
 
   private async open(arg: unknown, sel: unknown, toSide: boolean): Promise<void> {
@@ -323,10 +370,11 @@ export class ExplorerCommands {
   }
 
   /**
-   * Walks from the containing root down to `path`, fetching listings (and further pages) through
-   * the model as needed, then reveals the node. Offers to add a root when the path is outside all.
+   * Walks from the containing root down to `path`, fetching listings (and, for an entry past the
+   * loaded pages, the one page holding it) through the model, then reveals the node. Offers to add
+   * a root when the path is outside all.
    */
-  async revealPath(host: string, path: string, focus: boolean): Promise<void> {
+  async revealPath(host: string, path: string, focus: boolean): Promise<EntryNode | undefined> {
     if (!this.c.model.hostAliases().includes(host)) {
       throw new Error(`${host} is not connected: connect it in the Hosts view to reveal ${path}.`);
     }
@@ -337,22 +385,13 @@ export class ExplorerCommands {
       const add = 'Add Folder as Root';
       const choice = await vscode.window.showInformationMessage(`${path} is outside the explorer's roots on ${host}.`, add);
       if (choice === add) await this.addRoot(host, posix.dirname(path) === '/' && path !== '/' ? path : posix.dirname(path));
-      return;
+      return undefined;
     }
     let node = this.c.tree.rootNode(host, roots.indexOf(root), root);
     const parts = path.slice(root.path.length).split('/').filter(Boolean);
-    for (const name of parts) {
-      let snap = await this.c.model.folder(host, node.path);
-      if (snap.error !== undefined) throw snap.error;
-      let entry = snap.entries.find((e) => e.name === name);
-      for (let pages = 0; !entry && !snap.complete && pages < 100; pages++) {
-        snap = await this.c.model.loadMore(host, node.path);
-        entry = snap.entries.find((e) => e.name === name);
-      }
-      if (!entry) throw new Error(`${posix.join(node.path, name)} is not in the explorer (deleted, or hidden by the filter).`);
-      node = this.c.tree.childNode(node, entry);
-    }
+    for (const name of parts) node = await this.childNamed(node, name);
     await this.c.view.reveal(node, { select: true, focus, expand: false });
+    return node;
   }
 
   private async addRoot(host: string, dir: string): Promise<void> {

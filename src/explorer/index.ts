@@ -18,13 +18,13 @@ export type { ExplorerDeps,  } from './deps';
  * The remote explorer: the `hpc:` file system, the Remote Explorer tree (model, filters, paging,
  * drag and drop) and its commands. Returns everything to dispose.
  */
-export function registerExplorer(_context: vscode.ExtensionContext, deps: ExplorerDeps): vscode.Disposable[] {
+export function registerExplorer(context: vscode.ExtensionContext, deps: ExplorerDeps): vscode.Disposable[] {
   const log = tagged(deps.log, 'explorer');
   const isConnected = (host: string) => deps.hosts.list().some((h) => h.alias === host && h.status === 'connected');
 
   const fs = new HpcFileSystemProvider(deps.remote, log, isConnected);
   const filters = new FilterStore(log);
-  const model = new ExplorerModel(deps.hosts, deps.remote, filters, fs, log);
+  const model = new ExplorerModel(deps.hosts, deps.remote, filters, fs, log, context.workspaceState);
   const tree = new ExplorerTreeProvider(model);
   const transfers = new Transfers(deps, model, log);
   const dnd = new ExplorerDragAndDrop(model, transfers, log);

@@ -2,8 +2,10 @@ import * as vscode from 'vscode';
 import { numberSetting, onDidChangeSettings, setting } from '../config/settings';
 import { posix } from 'node:path';
 import type { Logger } from '../core/log';
-import type { PathFilter, RemoteEntry, RemoteOpsProvider } from '../core/remote/types';
+import type { ListResult, PathFilter, RemoteEntry, RemoteOpsProvider } from '../core/remote/types';
 import { ListingCache, type FolderSnapshot } from '../core/remote/listing';
+import { isFolderOrder, listOrder, type FolderOrder } from '../core/remote/folderOrder';
+import { FolderOrders } from './folderOrders';
 import { resolveRoots, rootSpecsFor, rootVariables, type ResolvedRoot } from '../core/remote/roots';
 import type { FilterStore } from './filterStore';
 import type { ExplorerHosts } from './deps';
@@ -21,13 +23,16 @@ export interface ExplorerConfig {
   pageSize: number;
   showHidden: boolean;
   naturalSort: boolean;
+  sortBy: FolderOrder;
 }
 
 function readExplorerConfig(): ExplorerConfig {
+  const sortBy = setting('explorer.sortBy');
   return {
     pageSize: Math.floor(numberSetting('explorer.pageSize', 1)),
     showHidden: setting('explorer.showHiddenFiles'),
     naturalSort: setting('explorer.naturalSort') !== false,
+    sortBy: isFolderOrder(sortBy) ? sortBy : 'name',
   };
 }
 
@@ -55,6 +60,7 @@ export class ExplorerModel implements vscode.Disposable {
   /** Folder watches only while the view is visible (a live watch keeps the session from idling out). */
   private watching = true;
   private config = readExplorerConfig();
+  private readonly orders: FolderOrders;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -63,8 +69,11 @@ export class ExplorerModel implements vscode.Disposable {
     private readonly filters: FilterStore,
     private readonly fs: vscode.FileSystemProvider,
     private readonly log: Logger,
+    /** Where "Sort Folder By…" choices are kept (the workspace state); in memory only without. */
+    state?: vscode.Memento,
   ) {
-    this.listings = new ListingCache((host, path, offset, limit) => this.fetchPage(host, path, offset, limit), { pageSize: () => this.config.pageSize });
+    this.orders = new FolderOrders(state);
+    this.listings = new ListingCache((host, path, offset, limit, locate) => this.fetchPage(host, path, offset, limit, locate), { pageSize: () => this.config.pageSize });
     this.shownHosts = this.connectedHosts();
     this.lastStatus = new Map(hosts.list().map((h) => [h.alias, h.status]));
     this.disposables.push(
@@ -80,7 +89,8 @@ export class ExplorerModel implements vscode.Disposable {
       onDidChangeSettings(['explorer'], () => {
         const before = this.config;
         this.config = readExplorerConfig();
-        if (before.showHidden !== this.config.showHidden || before.naturalSort !== this.config.naturalSort) for (const h of this.shownHosts) this.resetListings(h);
+        const c = this.config;
+        if (before.showHidden !== c.showHidden || before.naturalSort !== c.naturalSort || before.sortBy !== c.sortBy) for (const h of this.shownHosts) this.resetListings(h);
       }),
     );
     // While reconnecting, what is shown stays (and is fetched again once back, see syncHosts).
@@ -118,6 +128,46 @@ export class ExplorerModel implements vscode.Disposable {
 
   loadMore(host: string, path: string): Promise<FolderSnapshot> {
     return this.listings.loadMore(host, path);
+  }
+
+  loadPrevious(host: string, path: string): Promise<FolderSnapshot> {
+    return this.listings.loadPrevious(host, path);
+  }
+
+  /** Loads the page of a folder that holds `name` (one request, whatever its position); see ListingCache.jump. */
+  async jump(host: string, path: string, name: string): Promise<{ snapshot: FolderSnapshot; found: boolean }> {
+    const r = await this.listings.jump(host, path, name);
+    if (!r.snapshot.error) this.watchFolder(host, path);
+    return r;
+  }
+
+  /**
+   * The entries of a folder whose names match `query` (substring or glob, ignoring case), in the
+   * folder's order, matched on the host: at most `limit` of them, and how many there are.
+   */
+  async find(host: string, path: string, query: string, limit: number, signal?: AbortSignal): Promise<ListResult> {
+    const ops = await this.opsOf(host);
+    return ops.list(path, { ...this.listOptions(host, path), name: query, offset: 0, limit, ...(signal ? { signal } : {}) });
+  }
+
+  /** The order a folder is listed in: its own ("Sort Folder By…") or the setting's. */
+  orderOf(host: string, path: string): FolderOrder {
+    return this.orders.get(host, path) ?? this.config.sortBy;
+  }
+
+  /** True when the folder has an order of its own. */
+  hasOwnOrder(host: string, path: string): boolean {
+    return this.orders.get(host, path) !== undefined;
+  }
+
+  get defaultOrder(): FolderOrder {
+    return this.config.sortBy;
+  }
+
+  /** Gives a folder an order of its own (undefined: back to the setting's) and lists it again. */
+  setOrder(host: string, path: string, order: FolderOrder | undefined): void {
+    this.orders.set(host, path, order);
+    this.listings.invalidate(host, path, false);
   }
 
   /** The target of a symlink once known (resolved in the background after its folder loaded). */
@@ -229,17 +279,20 @@ export class ExplorerModel implements vscode.Disposable {
     }
   }
 
-  private async fetchPage(host: string, path: string, offset: number, limit: number) {
-    const ops = await this.opsOf(host);
+  /** Filter, hidden files, natural names and the folder's order: what every listing of it is asked with. */
+  private listOptions(host: string, path: string) {
     const filter = this.filters.get(host);
-    const result = await ops.list(path, {
-      offset,
-      limit,
-      sort: 'name',
+    return {
+      ...listOrder(this.orderOf(host, path)),
       natural: this.config.naturalSort,
       hidden: this.config.showHidden,
       ...(filter ? { filter } : {}),
-    });
+    };
+  }
+
+  private async fetchPage(host: string, path: string, offset: number, limit: number, locate?: string) {
+    const ops = await this.opsOf(host);
+    const result = await ops.list(path, { ...this.listOptions(host, path), offset, limit, ...(locate !== undefined ? { locate } : {}) });
     const links = result.entries.filter((e) => e.type === 'symlink' && !this.linkTargets.has(`${host}\0${e.path}`));
     // Waited for (briefly), so the page's items are drawn with their targets: a refresh fired
     // while VS Code is still rendering a folder's first page can be lost.

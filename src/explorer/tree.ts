@@ -6,8 +6,10 @@ import { classifyRemoteError, describeCode } from '../core/remote/errors';
 import { entryContextValue } from '../core/remote/fileKinds';
 import { formatMode, formatSize, formatTime } from '../core/remote/format';
 import { describeFilter, isEmptyFilter } from '../core/remote/filterEdit';
+import { describeOrder, orderDetail } from '../core/remote/folderOrder';
 import { hpcUri } from '../fs/hpcUri';
 import type { ExplorerModel } from './model';
+import type { FolderSnapshot } from '../core/remote/listing';
 
 export interface HostNode {
   readonly kind: 'host';
@@ -27,13 +29,17 @@ export interface EntryNode {
   entry?: RemoteEntry;
 }
 
+/** "Load more…" after a folder's last loaded entry, or "Load previous…" before its first (after a jump). */
 export interface LoadMoreNode {
   readonly kind: 'loadMore';
   readonly id: string;
   readonly host: string;
-  /** The folder whose next page it loads. */
+  /** The folder whose next (or previous) page it loads. */
   readonly path: string;
   readonly parent: EntryNode;
+  readonly direction: 'next' | 'previous';
+  /** Index of the folder's first loaded entry, and how many are loaded. */
+  start: number;
   shown: number;
   total: number;
   loading: boolean;
@@ -138,16 +144,20 @@ export class ExplorerTreeProvider implements vscode.TreeDataProvider<ExplorerNod
       const filtered = !isEmptyFilter(this.model.filter(n.host));
       children.push(this.info(n, filtered ? 'filter' : 'info', filtered ? 'No entries (or all hidden by the filter)' : 'Empty folder'));
     }
+    if (snap.start > 0 && snap.error === undefined) children.push(this.pager(n, 'previous', snap, snap.loadingPrevious));
     for (const e of snap.entries) children.push(this.childNode(n, e));
-    if (!snap.complete && snap.error === undefined) {
-      const id = `more:${n.id}`;
-      const more = this.intern<LoadMoreNode>(id, () => ({ kind: 'loadMore', id, host: n.host, path: n.path, parent: n, shown: 0, total: 0, loading: false }));
-      more.shown = snap.entries.length;
-      more.total = snap.total;
-      more.loading = snap.loadingMore;
-      children.push(more);
-    }
+    if (!snap.complete && snap.error === undefined) children.push(this.pager(n, 'next', snap, snap.loadingMore));
     return children;
+  }
+
+  private pager(n: EntryNode, direction: 'next' | 'previous', snap: FolderSnapshot, loading: boolean): LoadMoreNode {
+    const id = `${direction === 'next' ? 'more' : 'previous'}:${n.id}`;
+    const node = this.intern<LoadMoreNode>(id, () => ({ kind: 'loadMore', id, host: n.host, path: n.path, parent: n, direction, start: 0, shown: 0, total: 0, loading: false }));
+    node.start = snap.start;
+    node.shown = snap.entries.length;
+    node.total = snap.total;
+    node.loading = loading;
+    return node;
   }
 
   getTreeItem(n: ExplorerNode): vscode.TreeItem {
@@ -157,12 +167,15 @@ export class ExplorerTreeProvider implements vscode.TreeDataProvider<ExplorerNod
       case 'entry':
         return this.entryItem(n);
       case 'loadMore': {
-        const item = new vscode.TreeItem(n.loading ? 'Loading…' : 'Load more…', vscode.TreeItemCollapsibleState.None);
+        const next = n.direction === 'next';
+        const item = new vscode.TreeItem(n.loading ? 'Loading…' : next ? 'Load more…' : 'Load previous…', vscode.TreeItemCollapsibleState.None);
         item.id = n.id;
-        item.description = `${n.shown.toLocaleString('en-US')} of ${n.total.toLocaleString('en-US')}`;
-        item.iconPath = new vscode.ThemeIcon(n.loading ? 'loading~spin' : 'ellipsis');
+        const num = (x: number) => x.toLocaleString('en-US');
+        if (!next) item.description = `${num(n.start)} before`;
+        else item.description = n.start === 0 ? `${num(n.shown)} of ${num(n.total)}` : `${num(n.start + 1)}–${num(n.start + n.shown)} of ${num(n.total)}`;
+        item.iconPath = new vscode.ThemeIcon(n.loading ? 'loading~spin' : next ? 'ellipsis' : 'fold-up');
         item.contextValue = 'loadMore';
-        item.tooltip = 'Fetch the next page of this folder (setting remoteHpc.explorer.pageSize)';
+        item.tooltip = `Fetch the ${next ? 'next' : 'previous'} page of this folder (setting remoteHpc.explorer.pageSize)`;
         if (!n.loading) item.command = { command: 'remoteHpc.explorer.loadMore', title: 'Load More', arguments: [n] };
         return item;
       }
@@ -213,12 +226,18 @@ export class ExplorerTreeProvider implements vscode.TreeDataProvider<ExplorerNod
     const link = e?.type === 'symlink';
     const dangling = link && (e.targetType === undefined || e.targetType === 'other');
     item.iconPath = dangling ? new vscode.ThemeIcon('file-symlink-file', new vscode.ThemeColor('list.warningForeground')) : folder ? vscode.ThemeIcon.Folder : vscode.ThemeIcon.File;
+    const said: string[] = [];
     if (n.root) {
-      if (n.root.label !== n.root.path) item.description = n.root.path;
+      if (n.root.label !== n.root.path) said.push(n.root.path);
     } else if (link) {
       const target = this.model.linkTarget(n.host, n.path);
-      item.description = target === undefined ? `→ ${dangling ? 'broken link' : '…'}` : `→ ${target}${dangling ? ' (broken)' : ''}`;
+      said.push(target === undefined ? `→ ${dangling ? 'broken link' : '…'}` : `→ ${target}${dangling ? ' (broken)' : ''}`);
     }
+    // In a folder sorted by time or size, what it is sorted by; a folder in another order than the default says so.
+    const parentOrder = n.parent.kind === 'entry' && e ? orderDetail(this.model.orderOf(n.host, n.parent.path), e) : undefined;
+    if (parentOrder) said.push(parentOrder);
+    if (folder && this.model.hasOwnOrder(n.host, n.path)) said.push(describeOrder(this.model.orderOf(n.host, n.path)));
+    if (said.length) item.description = said.join(' · ');
     // A broken link opens too: the open command then says why it cannot (missing target, loop).
     if (!folder) item.command = { command: 'remoteHpc.explorer.open', title: 'Open', arguments: [n] };
     return item;

@@ -92,9 +92,10 @@ test('list: dirs first, filters, sort, paging, total, symlink targets, temp file
   symlinkSync('l', join(sized, 'link-to-l'));
   mkdirSync(join(sized, 'd'));
   const bySize = await ops.list(sized, { sort: 'size', descending: true });
+  // Largest first; equal sizes (l and the link to it) by name A to Z.
   assert.deepEqual(
     bySize.entries.map((e) => e.name),
-    ['d', 'link-to-l', 'l', 'm', 's'],
+    ['d', 'l', 'link-to-l', 'm', 's'],
   );
   const bySizeUp = await ops.list(sized, { sort: 'size' });
   assert.deepEqual(

@@ -23,7 +23,6 @@ pushes an event; ctx.on_cancel(fn) registers a callback run when the request is 
 """
 import errno
 import fcntl
-import fnmatch
 import hashlib
 import json
 import os
@@ -477,14 +476,16 @@ def op_getenv(ctx, p, payload):
 
 
 _TYPE_BY_FMT = {stat.S_IFREG: "f", stat.S_IFDIR: "d", stat.S_IFLNK: "l"}
-_LIST_CACHE = {}  # (path, hidden, filter, sort, descending, natural) -> (dir mtime_ns, when, rows, stats)
+_LIST_CACHE = {}  # (path, hidden, filter, sort, descending, natural, name) -> (dir mtime_ns, when, rows)
 _LIST_CACHE_LOCK = threading.Lock()
 LIST_CACHE_S = 5.0
+LIST_CACHE_MAX = 8
 
 
-def scan(path, flt, hidden):
-    """(dirs, files) of a folder as name lists, filtered; d_type tells folders apart. Names only
-    (no DirEntry objects): a 100,000-entry folder stays a few MB."""
+def scan(path, flt, hidden, match=None):
+    """(dirs, files) of a folder as name lists, filtered (path filter, then the name query
+    `match`); d_type tells folders apart. Names only (no DirEntry objects): a 100,000-entry
+    folder stays a few MB."""
     prefix = path if path.endswith("/") else path + "/"
     check = not flt.empty
     keep = flt.keep
@@ -493,6 +494,8 @@ def scan(path, flt, hidden):
         for e in it:
             name = e.name
             if name[0] == "." and (not hidden or is_temp(name)):
+                continue
+            if match is not None and not match(name):
                 continue
             try:
                 is_dir = e.is_dir()  # follows symlinks: a link to a folder counts as a folder
@@ -504,12 +507,12 @@ def scan(path, flt, hidden):
     return dirs, files
 
 
-def guarded_scan(ctx, path, spec, hidden, timeout):
+def guarded_scan(ctx, path, spec, hidden, timeout, match=None):
     """scan(); user filter regexes run in a worker with a time limit (see run_forked)."""
     flt = Filter(spec)
     if flt.empty:
-        return scan(path, flt, hidden)
-    return run_forked(ctx, lambda: scan(path, flt, hidden), timeout, "the filter of %s" % path)
+        return scan(path, flt, hidden, match)
+    return run_forked(ctx, lambda: scan(path, flt, hidden, match), timeout, "the filter of %s" % path)
 
 
 _CHUNK_RE = re.compile(r"[0-9]+|[^0-9]+")
@@ -529,51 +532,84 @@ def natural_key(name):
     return (tuple(parts), name)
 
 
+def cached_rows(cache_key, dir_mtime):
+    with _LIST_CACHE_LOCK:
+        hit = _LIST_CACHE.get(cache_key)
+    if hit is not None and hit[0] == dir_mtime and time.time() - hit[1] < LIST_CACHE_S:
+        return hit[2]
+    return None
+
+
+def sort_rows(dirs, files, prefix, key, desc, natural):
+    """Directories first, each group by key: names (natural or code point order), or modified
+    time / size with ties by name A to Z whatever the direction. Folders stay in name order when
+    sorting by size (their size says nothing). Returns (rows, the stats taken on the way)."""
+    name_key = natural_key if natural else None
+    stats = {}
+    if key == "name":
+        dirs.sort(key=name_key, reverse=desc)
+        files.sort(key=name_key, reverse=desc)
+        return dirs + files, stats
+    # Sizes and times as reported: a symlink's are its target's.
+    i = 2 if key == "size" else 3
+    for name in (files if key == "size" else dirs + files):
+        try:
+            stats[name] = entry_stat(prefix + name)
+        except OSError:
+            stats[name] = None
+    dirs.sort(key=name_key)
+    files.sort(key=name_key)
+    by_key = lambda n: stats[n][i] if stats[n] else 0  # noqa: E731
+    if key != "size":
+        dirs.sort(key=by_key, reverse=desc)  # stable, reverse too: ties keep their name order
+    files.sort(key=by_key, reverse=desc)
+    return dirs + files, stats
+
+
 def op_list(ctx, p, payload):
-    """One folder: filtered, directories first, sorted, paged. Sorted by name, only the page's
-    entries are stat'ed. A big folder's sorted names are kept a few seconds (while the folder's
-    mtime is unchanged) so that its next pages cost only their own stats."""
+    """One folder: filtered, name query applied, directories first, sorted, paged. Sorted by
+    name, only the page's entries are stat'ed. A big folder's sorted names are kept a few seconds
+    (while the folder's mtime is unchanged): its next pages cost only their own stats, and a name
+    query is answered from them without reading the folder again. `locate`: the page is the one
+    holding that name (its position and the page's offset are in the answer)."""
     path = p["path"]
     flt_spec = p.get("filter")
     hidden = p.get("hidden", True)
     key = p.get("sort") or "name"
     desc = bool(p.get("descending"))
     natural = bool(p.get("natural"))
-    name_key = natural_key if natural else None
+    query = p.get("name") or ""
+    locate = p.get("locate")
     offset = max(0, int(p.get("offset") or 0))
     limit = p.get("limit")
     prefix = path if path.endswith("/") else path + "/"
-    cache_key = (path, bool(hidden), json.dumps(flt_spec, sort_keys=True), key, desc, natural)
+    base_key = (path, bool(hidden), json.dumps(flt_spec, sort_keys=True), key, desc, natural)
+    cache_key = base_key + (query,)
     dir_mtime = os.stat(path).st_mtime_ns
-    with _LIST_CACHE_LOCK:
-        hit = _LIST_CACHE.get(cache_key)
-    fresh = hit is not None and hit[0] == dir_mtime and time.time() - hit[1] < LIST_CACHE_S
-    if fresh:
-        rows, stats = hit[2], {}
-    else:
-        dirs, files = guarded_scan(ctx, path, flt_spec, hidden, float(p.get("filterTimeoutMs") or FILTER_TIMEOUT_S * 1000) / 1000.0)
+    rows, stats = cached_rows(cache_key, dir_mtime), {}
+    if rows is None and query:
+        every = cached_rows(base_key + ("",), dir_mtime)
+        if every is not None:
+            match = name_matcher(query)
+            rows = [n for n in every if match(n)]
+    if rows is None:
+        match = name_matcher(query) if query else None
+        dirs, files = guarded_scan(ctx, path, flt_spec, hidden, float(p.get("filterTimeoutMs") or FILTER_TIMEOUT_S * 1000) / 1000.0, match)
         ctx.check()
-        stats = {}
-        if key == "name":
-            dirs.sort(key=name_key, reverse=desc)
-            files.sort(key=name_key, reverse=desc)
-        else:
-            # Sizes and times as reported: a symlink's are its target's.
-            i = 2 if key == "size" else 3
-            for name in dirs + files:
-                try:
-                    stats[name] = entry_stat(prefix + name)
-                except OSError:
-                    stats[name] = None
-            sort_key = lambda n: (stats[n][i] if stats[n] else 0, natural_key(n) if natural else n)  # noqa: E731
-            dirs.sort(key=sort_key, reverse=desc)
-            files.sort(key=sort_key, reverse=desc)
-        rows = dirs + files
-        if len(rows) > 2000 and key == "name":
+        rows, stats = sort_rows(dirs, files, prefix, key, desc, natural)
+        if len(rows) > 2000:
             with _LIST_CACHE_LOCK:
-                if len(_LIST_CACHE) >= 4:
+                if len(_LIST_CACHE) >= LIST_CACHE_MAX:
                     _LIST_CACHE.pop(next(iter(_LIST_CACHE)))
-                _LIST_CACHE[cache_key] = (dir_mtime, time.time(), rows, stats)
+                _LIST_CACHE[cache_key] = (dir_mtime, time.time(), rows)
+    position = None
+    if locate is not None:
+        try:
+            position = rows.index(locate)
+        except ValueError:
+            position = -1
+        if position >= 0:
+            offset = position - position % int(limit) if limit else 0
     page = rows[offset:] if limit is None else rows[offset:offset + int(limit)]
     # Columns, not objects: a fraction of the JSON. types: one character per entry;
     # targets: {index: type} for symlinks only.
@@ -592,8 +628,11 @@ def op_list(ctx, p, payload):
         sizes.append(s[2])
         mtimes.append(s[3])
         modes.append(s[4])
-    return {"total": len(rows), "names": names, "types": "".join(types), "targets": targets,
-            "sizes": sizes, "mtimes": mtimes, "modes": modes}
+    out = {"total": len(rows), "names": names, "types": "".join(types), "targets": targets,
+           "sizes": sizes, "mtimes": mtimes, "modes": modes, "offset": offset}
+    if position is not None:
+        out["position"] = position
+    return out
 
 
 def entry_stat(full):
@@ -820,13 +859,84 @@ def op_copy(ctx, p, payload):
     return {}
 
 
+def _glob_segments(pat):
+    """A glob (fnmatch syntax: * ? [abc] [!a-z], no escapes) as the regexes of the parts between
+    its stars. Each part matches a fixed number of characters, so matching a name is a few
+    searches from left to right, never the backtracking fnmatch's translated regex can fall into
+    (`*a*a*a*a*b` on a long name). The same as globSegments in src/core/remote/common.ts."""
+    parts, cur, i, n = [], [], 0, len(pat)
+    while i < n:
+        c = pat[i]
+        i += 1
+        if c == "*":
+            parts.append(cur)
+            cur = []
+        elif c == "?":
+            cur.append(".")
+        elif c == "[":
+            j = i
+            if j < n and pat[j] == "!":
+                j += 1
+            if j < n and pat[j] == "]":
+                j += 1
+            while j < n and pat[j] != "]":
+                j += 1
+            if j >= n:
+                cur.append(re.escape(c))
+                continue
+            body, i = pat[i:j], j + 1
+            neg = body.startswith("!")
+            if neg:
+                body = body[1:]
+            ranges, k = [], 0
+            while k < len(body):
+                if k + 2 < len(body) and body[k + 1] == "-":
+                    lo, hi = body[k], body[k + 2]
+                    k += 3
+                    if lo <= hi:  # an inverted range matches nothing
+                        ranges.append(re.escape(lo) + "-" + re.escape(hi))
+                else:
+                    ranges.append(re.escape(body[k]))
+                    k += 1
+            if ranges:
+                cur.append("[" + ("^" if neg else "") + "".join(ranges) + "]")
+            else:
+                cur.append("." if neg else "(?!)")
+        else:
+            cur.append(re.escape(c))
+    parts.append(cur)
+    return ["".join(x) for x in parts]
+
+
 def name_matcher(pattern):
+    """Names matching a user's pattern, ignoring case: a glob when it has * ? or [, else a
+    substring. Anything goes: a name query is never a regular expression."""
     if not pattern:
         return lambda name: True
     pat = pattern.lower()
-    if any(c in pat for c in "*?["):
-        return lambda name: fnmatch.fnmatchcase(name.lower(), pat)
-    return lambda name: pat in name.lower()
+    if not any(c in pat for c in "*?["):
+        return lambda name: pat in name.lower()
+    segs = _glob_segments(pat)
+    if len(segs) == 1:
+        whole = re.compile("(?:%s)\\Z" % segs[0], re.S)
+        return lambda name: whole.match(name.lower()) is not None
+    first = re.compile(segs[0], re.S)
+    middle = [re.compile(x, re.S) for x in segs[1:-1] if x]
+    last = re.compile("(?:%s)\\Z" % segs[-1], re.S)
+
+    def match(name):
+        s = name.lower()
+        m = first.match(s)
+        if m is None:
+            return False
+        pos = m.end()
+        for rx in middle:
+            m = rx.search(s, pos)
+            if m is None:
+                return False
+            pos = m.end()
+        return last.search(s, pos) is not None
+    return match
 
 
 def op_search(ctx, p, payload):

@@ -79,6 +79,10 @@ export interface WireList {
   sizes: number[];
   mtimes: number[];
   modes: number[];
+  /** Where the page starts (the requested offset, or the page of `locate`). */
+  offset: number;
+  /** With `locate`: the entry's index in the sorted listing, -1 when it is not there. */
+  position?: number;
 }
 
 export const OPERATIONS = {
@@ -88,11 +92,18 @@ export const OPERATIONS = {
   home: op({}, returns<{ home: string }>()),
   /** Environment variables by name; null when unset. */
   getenv: op({ names: optional<string[]>() }, returns<{ env: Record<string, string | null> }>()),
-  /** One folder: filtered (Python regexes), directories first, sorted (natural: step2 before step10), paged. filterTimeoutMs: a shorter filter limit (tests). */
+  /**
+   * One folder: filtered (Python regexes), narrowed to names matching `name` (substring or glob,
+   * ignoring case), directories first, sorted (natural: step2 before step10), paged; `locate`
+   * answers the page holding that name instead of the one at offset. filterTimeoutMs: a shorter
+   * filter limit (tests).
+   */
   list: op(
     {
       path: required<string>(),
       filter: optional<WireFilter>(),
+      name: optional<string>(),
+      locate: optional<string>(),
       hidden: optional<boolean>(),
       sort: optional<'name' | 'mtime' | 'size'>(),
       descending: optional<boolean>(),

@@ -64,16 +64,23 @@ export class AgentOps implements RemoteOps {
 
   async list(path: string, opts: ListOptions = {}): Promise<ListResult> {
     checkFilter(opts.filter, path);
-    const { result: r } = await this.client.request('list', {
-      path,
-      filter: pythonFilter(opts.filter),
-      sort: opts.sort ?? 'name',
-      descending: !!opts.descending,
-      natural: !!opts.natural,
-      offset: opts.offset ?? 0,
-      limit: opts.limit ?? null,
-      hidden: opts.hidden ?? true,
-    });
+    const { result: r } = await this.client.request(
+      'list',
+      {
+        path,
+        filter: pythonFilter(opts.filter),
+        ...(opts.name ? { name: opts.name } : {}),
+        ...(opts.locate !== undefined ? { locate: opts.locate } : {}),
+        sort: opts.sort ?? 'name',
+        descending: !!opts.descending,
+        natural: !!opts.natural,
+        offset: opts.offset ?? 0,
+        limit: opts.limit ?? null,
+        hidden: opts.hidden ?? true,
+      },
+      undefined,
+      { signal: opts.signal },
+    );
     const base = path.endsWith('/') ? path : `${path}/`;
     const entries: RemoteEntry[] = new Array(r.names.length);
     for (let i = 0; i < r.names.length; i++) {
@@ -89,7 +96,7 @@ export class AgentOps implements RemoteOps {
       entries[i] = e;
     }
     for (const [i, t] of Object.entries(r.targets)) entries[Number(i)].targetType = TYPE_FROM_CHAR[t] ?? 'other';
-    return { entries, total: r.total };
+    return { entries, total: r.total, offset: r.offset, ...(r.position !== undefined ? { position: r.position } : {}) };
   }
 
   async stat(paths: string[]): Promise<(RemoteStat | null)[]> {

@@ -1,6 +1,6 @@
 /** Pieces both RemoteOps implementations share, so they list, sort and report alike. */
 import { randomBytes } from 'node:crypto';
-import type { ChangeEvent, EntryType, RemoteEntry } from './types';
+import type { ChangeEvent, EntryType, RemoteEntry, SortKey } from './types';
 
 /**
  * Temp files of atomic writes: `.remote-hpc-<16 lowercase hex>.tmp` in the target's folder (fixed
@@ -83,20 +83,108 @@ export function isDirLike(e: { type: EntryType; targetType?: EntryType }): boole
   return e.type === 'directory' || (e.type === 'symlink' && e.targetType === 'directory');
 }
 
-/** Directories first, then by key (names in code point or natural order); descending flips the key order only (directories stay first). */
-export function sortEntries(entries: RemoteEntry[], key: 'name' | 'mtime' | 'size' = 'name', descending = false, natural = false): RemoteEntry[] {
+/**
+ * Directories first, then by key (names in code point or natural order); descending flips the
+ * key order, ties stay by name A to Z; folders stay in name order when sorting by size (their
+ * size says nothing). The same order as sort_rows in agent.py.
+ */
+export function sortEntries(entries: RemoteEntry[], key: SortKey = 'name', descending = false, natural = false): RemoteEntry[] {
   const sign = descending ? -1 : 1;
   const byName = natural ? compareNatural : compareNames;
   return entries.sort((a, b) => {
     const da = isDirLike(a);
     const db = isDirLike(b);
     if (da !== db) return da ? -1 : 1;
-    if (key !== 'name') {
+    if (key === 'name') return sign * byName(a.name, b.name);
+    if (key === 'mtime' || !da) {
       const d = key === 'mtime' ? a.mtimeMs - b.mtimeMs : a.size - b.size;
       if (d !== 0) return sign * d;
     }
-    return sign * byName(a.name, b.name);
+    return byName(a.name, b.name);
   });
+}
+
+/** Where a page of `limit` entries holding index `position` starts. */
+export function pageStart(position: number, limit: number | undefined): number {
+  return limit && limit > 0 ? position - (position % limit) : 0;
+}
+
+const escapeRe = (c: string) => c.replace(/[\\^$.*+?()[\]{}|/]/gu, '\\$&');
+const escapeClass = (c: string) => c.replace(/[\\^\][-]/gu, '\\$&');
+
+/**
+ * A glob (fnmatch syntax: * ? [abc] [!a-z], no escapes) as the regex sources of the parts between
+ * its stars, each matching a fixed number of characters: matching is a few searches left to
+ * right, never exponential backtracking. The same as _glob_segments in agent.py.
+ */
+function globSegments(pat: string): string[] {
+  const chars = Array.from(pat);
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < chars.length; ) {
+    const c = chars[i++];
+    if (c === '*') {
+      parts.push(cur);
+      cur = '';
+    } else if (c === '?') cur += '.';
+    else if (c === '[') {
+      let j = i;
+      if (chars[j] === '!') j++;
+      if (chars[j] === ']') j++;
+      while (j < chars.length && chars[j] !== ']') j++;
+      if (j >= chars.length) {
+        cur += escapeRe(c);
+        continue;
+      }
+      let body = chars.slice(i, j);
+      i = j + 1;
+      const neg = body[0] === '!';
+      if (neg) body = body.slice(1);
+      let ranges = '';
+      for (let k = 0; k < body.length; ) {
+        if (k + 2 < body.length && body[k + 1] === '-') {
+          const [lo, hi] = [body[k], body[k + 2]];
+          k += 3;
+          if (lo.codePointAt(0)! <= hi.codePointAt(0)!) ranges += `${escapeClass(lo)}-${escapeClass(hi)}`; // an inverted range matches nothing
+        } else ranges += escapeClass(body[k++]);
+      }
+      cur += ranges ? `[${neg ? '^' : ''}${ranges}]` : neg ? '.' : '(?!)';
+    } else cur += escapeRe(c);
+  }
+  parts.push(cur);
+  return parts;
+}
+
+/**
+ * A name query, ignoring case: a glob (whole name) when it has * ? or [, else a substring; empty
+ * matches every name. Never a regular expression. The same as name_matcher in agent.py.
+ */
+export function nameMatcher(pattern: string | undefined): (name: string) => boolean {
+  if (!pattern) return () => true;
+  const pat = pattern.toLowerCase();
+  if (!/[*?[]/u.test(pat)) return (name) => name.toLowerCase().includes(pat);
+  const segs = globSegments(pat);
+  if (segs.length === 1) {
+    const whole = new RegExp(`^(?:${segs[0]})$`, 'su');
+    return (name) => whole.test(name.toLowerCase());
+  }
+  const first = new RegExp(segs[0], 'suy');
+  const middle = segs.slice(1, -1).filter(Boolean).map((x) => new RegExp(x, 'sug'));
+  const last = new RegExp(`(?:${segs[segs.length - 1]})$`, 'su');
+  return (name) => {
+    const s = name.toLowerCase();
+    first.lastIndex = 0;
+    const m = first.exec(s);
+    if (!m) return false;
+    let pos = m[0].length;
+    for (const rx of middle) {
+      rx.lastIndex = pos;
+      const hit = rx.exec(s);
+      if (!hit) return false;
+      pos = hit.index + hit[0].length;
+    }
+    return last.test(s.slice(pos));
+  };
 }
 
 /** A file's or directory child's identity for change detection. */

@@ -13,7 +13,7 @@ import { compileFilter, joinPath } from './filters';
 import { SEARCH_MAX_FILE_SIZE, SkipList, binaryFilesArgv, contentGrepArgv, skipsArgv, type GrepQuery } from './search';
 import { checkFilter } from './agentOps';
 import { aboutUserPath } from '../userPath';
-import { TEMP_RE, TEMP_STALE_MS, basename, isTempName, compareNames, diffSnapshots, dirname, isDirLike, sortEntries, tempNameFor } from './common';
+import { TEMP_RE, TEMP_STALE_MS, basename, isTempName, compareNames, diffSnapshots, dirname, isDirLike, nameMatcher, pageStart, sortEntries, tempNameFor } from './common';
 import {
   hasExtension,
   sftpClose,
@@ -175,30 +175,38 @@ export class SftpOps implements RemoteOps {
 
   /**
    * Pages of a folder: the first page reads the whole folder (SFTP cannot read a sorted slice) and
-   * keeps the sorted entries a short while, so the following pages do not read it all again.
+   * keeps the sorted entries a short while, so the following pages do not read it all again. A
+   * name query drops what does not match while the folder is read; `locate` reads it afresh.
    */
   async list(path: string, opts: ListOptions = {}): Promise<ListResult> {
     checkAddressable(path);
     checkFilter(opts.filter, path);
-    const key = JSON.stringify([path, opts.filter ?? null, opts.sort ?? 'name', !!opts.descending, opts.hidden ?? true]);
-    const offset = opts.offset ?? 0;
+    const key = JSON.stringify([path, opts.filter ?? null, opts.sort ?? 'name', !!opts.descending, !!opts.natural, opts.hidden ?? true, opts.name ?? '']);
+    let offset = opts.offset ?? 0;
     let snap = this.listings.get(key);
-    if (!snap || offset === 0 || Date.now() - snap.at > LISTING_TTL_MS) {
+    if (!snap || offset === 0 || opts.locate !== undefined || Date.now() - snap.at > LISTING_TTL_MS) {
       snap = { at: Date.now(), entries: await this.readListing(path, opts) };
       this.listings.delete(key);
       this.listings.set(key, snap);
       for (const k of this.listings.keys()) if (this.listings.size > MAX_LISTINGS) this.listings.delete(k);
     }
     const kept = snap.entries;
+    let position: number | undefined;
+    if (opts.locate !== undefined) {
+      position = kept.findIndex((e) => e.name === opts.locate);
+      if (position >= 0) offset = pageStart(position, opts.limit);
+    }
     const page = opts.limit === undefined ? kept.slice(offset) : kept.slice(offset, offset + opts.limit);
-    return { entries: page, total: kept.length, ...(kept.length >= HUGE_FOLDER ? { huge: true } : {}) };
+    return { entries: page, total: kept.length, offset, ...(position !== undefined ? { position } : {}), ...(kept.length >= HUGE_FOLDER ? { huge: true } : {}) };
   }
 
   /** Every entry of a folder, filtered and sorted; removes our own stale temp files on the way. */
   private async readListing(path: string, opts: ListOptions): Promise<RemoteEntry[]> {
     const filter = compileFilter(opts.filter);
+    const match = opts.name ? nameMatcher(opts.name) : undefined;
     const sftp = await this.sftp();
-    const [raw, uid] = await Promise.all([sftpReaddirPipelined(sftp, path), this.uid()]);
+    const keep = match && ((r: { filename: string }) => match(r.filename) || isTempName(r.filename));
+    const [raw, uid] = await Promise.all([sftpReaddirPipelined(sftp, path, { ...(keep ? { keep } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }), this.uid()]);
     const now = Date.now();
     const hidden = opts.hidden ?? true;
     const entries: RemoteEntry[] = [];
@@ -222,6 +230,7 @@ export class SftpOps implements RemoteOps {
       entries.push(e);
     }
     await this.resolveLinks(sftp, links);
+    if (opts.signal?.aborted) throw new CancelledError();
     const kept = filter.empty ? entries : entries.filter((e) => filter.keep(e.path, isDirLike(e)));
     sortEntries(kept, opts.sort ?? 'name', !!opts.descending, !!opts.natural);
     for (const p of stale) sftpUnlink(sftp, p).catch(() => undefined); // left-overs of interrupted saves

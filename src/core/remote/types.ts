@@ -34,11 +34,18 @@ export interface PathFilter {
   dirReject?: string[];
 }
 
-type SortKey = 'name' | 'mtime' | 'size';
+export type SortKey = 'name' | 'mtime' | 'size';
 
 export interface ListOptions {
   filter?: PathFilter;
-  /** Directories first, then by key (default name). */
+  /** Only names matching this, ignoring case: a substring, or a glob when it has * ? or [ (see nameMatcher). */
+  name?: string;
+  /** Answer the page (of `limit` entries) holding the entry of this name instead of the one at `offset`. */
+  locate?: string;
+  /**
+   * Directories first, then by key (default name); ties by name A to Z whatever the direction.
+   * Folders stay in name order when sorting by size.
+   */
   sort?: SortKey;
   descending?: boolean;
   /** Names in natural order (step2 before step10) instead of code point order. */
@@ -47,6 +54,7 @@ export interface ListOptions {
   limit?: number;
   /** Include dot-files (default true). */
   hidden?: boolean;
+  signal?: AbortSignal;
 }
 
 export interface ListResult {
@@ -55,6 +63,10 @@ export interface ListResult {
   total: number;
   /** A folder so big (HUGE_FOLDER entries) that listing it is slow: the UI may warn. */
   huge?: boolean;
+  /** Where the page starts: the offset asked for, or the start of the page holding `locate`. */
+  offset?: number;
+  /** With `locate`: the entry's index in the whole (filtered, sorted) listing; -1 when it is not there. */
+  position?: number;
 }
 
 export interface SearchOptions {

@@ -3,6 +3,7 @@
  * so both RemoteOps implementations fail with the same `code` ('ENOENT', 'EEXIST', ...).
  */
 import type { SFTPWrapper, Stats, FileEntryWithStats, OpenMode } from 'ssh2';
+import { CancelledError } from '../cancel';
 
 
 /**
@@ -144,12 +145,21 @@ export function maxWriteLength(s: SFTPWrapper): number {
 
 const sftpOpendir = (s: SFTPWrapper, p: string) => call<Buffer>('opendir', p, (cb) => s.opendir(p, cb), s);
 
+export interface ReaddirOptions {
+  /** Entries kept as each batch arrives (the rest are dropped at once: a 100,000-entry folder narrowed to a few names stays small). */
+  keep?: (e: FileEntryWithStats) => boolean;
+  /** Stops asking for more batches; the read then rejects with CancelledError. */
+  signal?: AbortSignal;
+  depth?: number;
+}
+
 /**
  * Reads a whole directory with several READDIR requests in flight on the same handle.
  * sftp-server answers requests in order, each with the next batch (about 100 names), so this
  * costs about (names / 100 / depth) round trips instead of one per batch.
  */
-export async function sftpReaddirPipelined(s: SFTPWrapper, path: string, depth = 32): Promise<FileEntryWithStats[]> {
+export async function sftpReaddirPipelined(s: SFTPWrapper, path: string, opts: ReaddirOptions = {}): Promise<FileEntryWithStats[]> {
+  const { keep, signal, depth = 32 } = opts;
   const handle = await sftpOpendir(s, path);
   const batches: FileEntryWithStats[][] = [];
   let eof = false;
@@ -159,6 +169,7 @@ export async function sftpReaddirPipelined(s: SFTPWrapper, path: string, depth =
     let inFlight = 0;
     const pump = () => {
       if (!sftpIsOpen(s)) failure ??= closedError('readdir', path);
+      if (signal?.aborted) failure ??= new CancelledError();
       if (failure && inFlight === 0) resolve();
       while (!eof && !failure && inFlight < depth) {
         const index = seq++;
@@ -168,7 +179,7 @@ export async function sftpReaddirPipelined(s: SFTPWrapper, path: string, depth =
           if (err) {
             if ((err as { code?: unknown }).code === 1) eof = true;
             else failure ??= sftpError(err, 'readdir', path);
-          } else batches[index] = list;
+          } else batches[index] = keep ? list.filter(keep) : list;
           if (inFlight === 0 && (eof || failure)) resolve();
           else pump();
         });
