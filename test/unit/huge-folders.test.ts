@@ -12,18 +12,15 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as vscode from 'vscode';
 import { nameMatcher, pageStart, sortEntries } from '../../src/core/remote/common';
 import { AgentClient, processTransport } from '../../src/core/agent/client';
 import { AgentOps } from '../../src/core/remote/agentOps';
 import { ListingCache } from '../../src/core/remote/listing';
 import { silentLogger } from '../../src/core/log';
-import type { ListOptions, ListResult, RemoteEntry, RemoteOps, RemoteOpsProvider } from '../../src/core/remote/types';
+import type { ListOptions, ListResult, RemoteEntry, RemoteOps } from '../../src/core/remote/types';
 import { setSetting } from '../support/vscode/fake';
-import { ExplorerModel } from '../../src/explorer/model';
-import { ExplorerTreeProvider, type ExplorerNode } from '../../src/explorer/tree';
-import { FilterStore } from '../../src/explorer/filterStore';
-import { HpcFileSystemProvider } from '../../src/fs/hpcFileSystem';
+import { explorerOver } from '../support/explorer';
+import type { ExplorerNode } from '../../src/explorer/tree';
 
 const agentDir = join(__dirname, '..', '..', 'src', 'core', 'agent');
 
@@ -236,12 +233,8 @@ test('the tree: sort a folder by size (largest first, sizes shown), jump to an e
   });
   setSetting('remoteHpc.roots', { '*': [dir] });
   setSetting('remoteHpc.explorer.pageSize', 100);
-  const hosts = { list: () => [{ alias: 'h', status: 'connected' as const }], onDidChange: new vscode.EventEmitter<unknown>().event, connect: async () => undefined, acquire: async () => undefined };
-  const remote: RemoteOpsProvider = { ops: async () => recording as RemoteOps, onDidInvalidate: new vscode.EventEmitter<string>().event };
-  const fs = new HpcFileSystemProvider(remote, silentLogger, () => true);
-  const filters = new FilterStore(silentLogger);
-  const model = new ExplorerModel(hosts as never, remote, filters, fs, silentLogger);
-  const tree = new ExplorerTreeProvider(model);
+  const explorer = explorerOver(recording as RemoteOps);
+  const { model, tree } = explorer;
   const label = (n: ExplorerNode) => String(tree.getTreeItem(n).label);
   const description = (n: ExplorerNode) => tree.getTreeItem(n).description;
   try {
@@ -287,6 +280,6 @@ test('the tree: sort a folder by size (largest first, sizes shown), jump to an e
     assert.match(String(description(rows[3])), /^\d{4}-\d\d-\d\d \d\d:\d\d$/, 'a file shows its time in a folder sorted by time');
   } finally {
     for (const k of ['remoteHpc.roots', 'remoteHpc.explorer.pageSize', 'remoteHpc.explorer.sortBy']) setSetting(k, undefined);
-    [tree, model, filters, fs].forEach((x) => x.dispose());
+    explorer.dispose();
   }
 });

@@ -14,13 +14,9 @@ import { compareNatural, compareNames, sortEntries } from '../../src/core/remote
 import { AgentClient, processTransport } from '../../src/core/agent/client';
 import { AgentOps } from '../../src/core/remote/agentOps';
 import { silentLogger } from '../../src/core/log';
-import type { ListOptions, RemoteEntry, RemoteOps, RemoteOpsProvider } from '../../src/core/remote/types';
-import * as vscode from 'vscode';
+import type { ListOptions, RemoteEntry, RemoteOps } from '../../src/core/remote/types';
 import { setSetting } from '../support/vscode/fake';
-import { ExplorerModel } from '../../src/explorer/model';
-import { ExplorerTreeProvider } from '../../src/explorer/tree';
-import { FilterStore } from '../../src/explorer/filterStore';
-import { HpcFileSystemProvider } from '../../src/fs/hpcFileSystem';
+import { explorerOver } from '../support/explorer';
 import { LocalOps } from '../support/localOps';
 import { waitUntil } from '../support/wait';
 
@@ -97,12 +93,8 @@ test('the explorer asks for natural order unless remoteHpc.explorer.naturalSort 
     },
   });
   setSetting('remoteHpc.roots', { '*': [dir] });
-  const hosts = { list: () => [{ alias: 'h', status: 'connected' as const }], onDidChange: new vscode.EventEmitter<unknown>().event, connect: async () => undefined, acquire: async () => undefined };
-  const remote: RemoteOpsProvider = { ops: async () => recording as RemoteOps, onDidInvalidate: new vscode.EventEmitter<string>().event };
-  const fs = new HpcFileSystemProvider(remote, silentLogger, () => true);
-  const filters = new FilterStore(silentLogger);
-  const model = new ExplorerModel(hosts as never, remote, filters, fs, silentLogger);
-  const tree = new ExplorerTreeProvider(model);
+  const explorer = explorerOver(recording as RemoteOps);
+  const { tree } = explorer;
   try {
     const [host] = await tree.getChildren();
     const [root] = await tree.getChildren(host);
@@ -113,6 +105,6 @@ test('the explorer asks for natural order unless remoteHpc.explorer.naturalSort 
   } finally {
     setSetting('remoteHpc.explorer.naturalSort', undefined);
     setSetting('remoteHpc.roots', undefined);
-    [tree, model, filters, fs].forEach((d) => d.dispose());
+    explorer.dispose();
   }
 });
