@@ -53,7 +53,7 @@ export function ffmpegVideoArgv(a: FfmpegVideoArgs): string[] {
   const codec =
     a.format === 'mp4'
       ? ['-c:v', 'libx264', '-preset', 'medium', '-crf', String(a.crf ?? 20), '-movflags', '+faststart', '-f', 'mp4']
-      : ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', String(a.crf ?? 32), '-row-mt', '1', '-deadline', 'good', '-cpu-used', '4', '-f', 'webm'];
+      : [...webmCodecArgs(a.crf), '-f', 'webm'];
   return [
     a.ffmpeg ?? 'ffmpeg',
     '-hide_banner',
@@ -78,6 +78,58 @@ export function ffmpegVideoArgv(a: FfmpegVideoArgs): string[] {
     '-an',
     fileUrl(a.output),
   ];
+}
+
+/** VP9 + Opus in WebM: what every browser plays, code-server's Chromium included. */
+function webmCodecArgs(crf = 32): string[] {
+  return ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', String(crf), '-row-mt', '1', '-deadline', 'good', '-cpu-used', '4'];
+}
+
+export interface FfmpegConvertArgs {
+  ffmpeg?: string;
+  /** The video to convert (any container and codec ffmpeg reads). */
+  input: string;
+  output: string;
+  progress: string;
+  crf?: number;
+}
+
+/** Re-encodes a video's first video stream (and its first audio stream, if any) as WebM. */
+export function ffmpegWebmArgv(a: FfmpegConvertArgs): string[] {
+  return [
+    a.ffmpeg ?? 'ffmpeg',
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-nostats',
+    '-y',
+    '-progress',
+    a.progress === 'pipe:1' ? 'pipe:1' : fileUrl(a.progress),
+    '-i',
+    fileUrl(a.input),
+    '-map',
+    '0:v:0',
+    '-map',
+    '0:a:0?',
+    '-vf',
+    SCALE_FILTER,
+    ...webmCodecArgs(a.crf),
+    '-c:a',
+    'libopus',
+    '-b:a',
+    '96k',
+    '-ac',
+    '2',
+    '-f',
+    'webm',
+    fileUrl(a.output),
+  ];
+}
+
+/** ffprobe printing a file's duration in seconds (one number, or N/A). */
+export function ffprobeDurationArgv(ffprobe: string, input: string): string[] {
+  return [ffprobe, '-v', 'error', '-show_entries', 'format=duration', '-of', 'default=noprint_wrappers=1:nokey=1', fileUrl(input)];
 }
 
 export interface FfmpegProgress {

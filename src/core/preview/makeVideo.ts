@@ -11,18 +11,17 @@
  * leaves neither a partial video nor the work folder behind.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelledError } from '../cancel';
 import { silentLogger, type Logger } from '../log';
 import type { RemoteEntry, RemoteOps } from '../remote/types';
-import { aboutUserPath } from '../userPath';
-import { commandLine, quoteArg } from '../ssh/quote';
+import { quoteArg } from '../ssh/quote';
 import { ffmpegVideoArgv, frameName, ProgressParser, type FfmpegProgress, type VideoFormat } from './ffmpeg';
-import { basename, dirname, extOf, FRAME_EXTS, formatGroup, naturalCompare } from './mime';
-import { DEFAULT_NICE } from './thumbnails';
+import { batchStatusMessage, DEFAULT_NICE, loginRunner, type HeavyRunner } from './heavyWork';
+import { basename, extOf, FRAME_EXTS, formatGroup, naturalCompare } from './mime';
+import { ffmpegScript, FfmpegFailedError, FfmpegMissingError, remoteFfmpeg, runRemoteFfmpeg } from './remoteFfmpeg';
 
 export type FrameOrder = 'name' | 'mtime';
 
@@ -32,7 +31,8 @@ export interface Frame {
 }
 
 export interface MakeVideoProgress {
-  phase: 'prepare' | 'fetch' | 'encode' | 'upload' | 'finish';
+  /** `queue`: a batch job waits or starts (its message says which). */
+  phase: 'prepare' | 'queue' | 'fetch' | 'encode' | 'upload' | 'finish';
   /** 0..1 over the whole job. */
   fraction: number;
   message: string;
@@ -42,8 +42,10 @@ export interface MakeVideoProgress {
 
 export interface MakeVideoOptions {
   ops: RemoteOps;
-  /** Niceness of the remote encode (default 10; 0: not niced). */
+  /** Niceness of the remote encode on the login node (default 10; 0: not niced); ignored with `runner`. */
   nice?: number;
+  /** Where the remote encode runs (default: the login node, niced). */
+  runner?: HeavyRunner;
   /** A folder (its images), or image paths. */
   source: { folder: string } | { paths: string[] };
   order: FrameOrder;
@@ -69,25 +71,8 @@ export interface MakeVideoResult {
   output: string;
   frames: number;
   where: 'remote' | 'local';
-}
-
-class FfmpegMissingError extends Error {
-  readonly userMessage: string;
-  constructor(host = 'the remote host') {
-    super(`ffmpeg is needed to make a video: it is neither on ${host} (command -v ffmpeg) nor on this machine's PATH.`);
-    this.name = 'FfmpegMissingError';
-    this.userMessage = `Making a video needs ffmpeg, on ${host} (e.g. "module load ffmpeg" in your shell profile) or on this machine.`;
-  }
-}
-
-class FfmpegFailedError extends Error {
-  constructor(
-    message: string,
-    readonly stderr: string,
-  ) {
-    super(message);
-    this.name = 'FfmpegFailedError';
-  }
+  /** The batch job that made it. */
+  jobId?: string;
 }
 
 /** Sorts frames: natural name order (frame2 < frame10), or mtime then name. */
@@ -124,22 +109,6 @@ async function listFrames(ops: RemoteOps, source: MakeVideoOptions['source']): P
   return source.paths.map((path, i) => ({ path, mtimeMs: stats[i]?.mtimeMs ?? 0 }));
 }
 
-const ffmpegOnRemote = new WeakMap<RemoteOps, Promise<string | undefined>>();
-
-/** The remote ffmpeg's path (`command -v`), or undefined. Cached per RemoteOps. */
-function remoteFfmpeg(ops: RemoteOps, program = 'ffmpeg'): Promise<string | undefined> {
-  if (program !== 'ffmpeg') return Promise.resolve(program);
-  let p = ffmpegOnRemote.get(ops);
-  if (!p) {
-    p = ops.run(['sh', '-c', 'command -v ffmpeg'], { timeoutMs: 20_000 }).then(
-      (r) => (r.code === 0 ? r.stdout.toString('utf8').trim().split('\n')[0] || undefined : undefined),
-      () => undefined,
-    );
-    ffmpegOnRemote.set(ops, p);
-  }
-  return p;
-}
-
 /** Whether a local ffmpeg runs. */
 function localFfmpegWorks(program = 'ffmpeg'): Promise<boolean> {
   return new Promise((resolve) => {
@@ -148,6 +117,8 @@ function localFfmpegWorks(program = 'ffmpeg'): Promise<boolean> {
     child.once('exit', (code) => resolve(code === 0));
   });
 }
+
+const MAKE = 'make a video';
 
 function cancelled(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
@@ -170,112 +141,51 @@ export async function makeVideo(o: MakeVideoOptions): Promise<MakeVideoResult> {
   const where = o.where ?? 'auto';
   const remote = where === 'local' ? undefined : await remoteFfmpeg(o.ops, o.remoteFfmpeg);
   if (remote) return makeRemote(o, frames, ext, remote, log);
-  if (where === 'remote') throw new FfmpegMissingError();
+  if (where === 'remote') throw new FfmpegMissingError(MAKE);
   if (await localFfmpegWorks(o.localFfmpeg)) return makeLocal(o, frames, ext, log);
-  throw new FfmpegMissingError();
+  throw new FfmpegMissingError(MAKE);
 }
 
-/** The script run on the remote: makes the frame links, records its pid, becomes ffmpeg. */
+/** The script run on the remote: makes the frame links, then becomes ffmpeg (niced when `nice` > 0). */
 export function remoteScript(frames: Frame[], workDir: string, ext: string, ffmpegArgv: string[], nice = DEFAULT_NICE): string {
-  // The links and the pid file are private (umask 077); the video gets the user's usual mode.
-  const lines = ['#!/bin/sh', '# Written by Remote HPC (make video); removed when the video is done.', 'set -e', 'user_umask=$(umask)', 'umask 077'];
-  frames.forEach((f, i) => lines.push(`ln -s -- ${quoteArg(f.path)} ${quoteArg(`${workDir}/${frameName(i + 1, ext)}`)}`));
-  lines.push(`echo $$ > ${quoteArg(`${workDir}/pid`)}`);
-  lines.push('umask "$user_umask"');
-  // Under nice when it exists (it is POSIX): the encode yields to interactive users; nice execs
-  // ffmpeg in the same process, so the pid file and the kill script still find it.
-  if (nice > 0) lines.push(`if command -v nice >/dev/null 2>&1; then exec ${commandLine(['nice', '-n', String(nice), ...ffmpegArgv])}; fi`);
-  lines.push(`exec ${commandLine(ffmpegArgv)}`);
-  return lines.join('\n') + '\n';
+  return ffmpegScript(frameLinks(frames, workDir, ext), ffmpegArgv, nice, 'make video');
 }
 
-/** Kills the script's ffmpeg if it still runs (checked through /proc), and waits up to 5 s for it to go. */
-const KILL_SCRIPT = `p=$(cat "$1" 2>/dev/null) || exit 0
-case "$p" in ''|*[!0-9]*) exit 0;; esac
-if [ -r "/proc/$p/cmdline" ] && ! tr '\\0' ' ' < "/proc/$p/cmdline" | grep -q ffmpeg; then exit 0; fi
-kill -TERM "$p" 2>/dev/null || exit 0
-i=0
-while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-kill -KILL "$p" 2>/dev/null || true`;
+/** `ln -s` lines making the numbered frame names: no user file name ever reaches ffmpeg. */
+function frameLinks(frames: Frame[], workDir: string, ext: string): string[] {
+  return frames.map((f, i) => `ln -s -- ${quoteArg(f.path)} ${quoteArg(`${workDir}/${frameName(i + 1, ext)}`)}`);
+}
 
-function encodeProgress(p: FfmpegProgress, total: number, from: number, span: number): MakeVideoProgress {
+function encodeProgress(p: FfmpegProgress, total: number, from: number, span: number, jobId?: string): MakeVideoProgress {
   const f = total > 0 ? Math.min(1, p.frame / total) : 0;
-  return { phase: 'encode', fraction: from + span * f, message: `Encoding frame ${p.frame} of ${total}`, framesDone: p.frame, framesTotal: total };
-}
-
-/**
- * A private work folder beside the output: made by `mktemp -d` (mode 0700 whatever the umask,
- * a name nobody can take first) and chmod'ed 0700 again, so no group member can swap the script.
- */
-async function privateRemoteDir(ops: RemoteOps, outDir: string): Promise<string> {
-  const r = await ops.run(['mktemp', '-d', `${outDir}/.remote-hpc-video-XXXXXXXXXX`], { timeoutMs: 20_000 });
-  const dir = r.stdout.toString('utf8').replace(/\n$/, '');
-  if (r.code !== 0 || !dir.startsWith(`${outDir}/.remote-hpc-video-`)) {
-    // mktemp names its template ("failed to create directory via template '…': Permission denied"): only the reason is the user's.
-    const reason = r.stderr.toString('utf8').trim().split('\n').pop()?.split(': ').pop() || `exit ${r.code}`;
-    throw new Error(`Could not write in ${outDir}: ${reason}`);
-  }
-  await chmodRemote(ops, '700', [dir]);
-  return dir;
-}
-
-async function chmodRemote(ops: RemoteOps, mode: string, paths: string[]): Promise<void> {
-  const r = await ops.run(['chmod', mode, '--', ...paths], { timeoutMs: 20_000 });
-  if (r.code !== 0) throw new Error(`chmod ${mode} failed: ${r.stderr.toString('utf8').trim()}`);
+  const where = jobId ? `Batch job ${jobId}: encoding` : 'Encoding';
+  return { phase: 'encode', fraction: from + span * f, message: `${where} frame ${p.frame} of ${total}`, framesDone: p.frame, framesTotal: total };
 }
 
 async function makeRemote(o: MakeVideoOptions, frames: Frame[], ext: string, ffmpeg: string, log: Logger): Promise<MakeVideoResult> {
-  const ops = o.ops;
-  const tag = randomBytes(6).toString('hex');
-  const outDir = dirname(o.output);
-  const tmpOut = `${outDir}/.${basename(o.output)}.${tag}.partial.${o.format}`;
-  log.info(`[video] ${frames.length} frames → ${o.output} on the remote (${ffmpeg})`);
-
-  let follow: { dispose(): void } | undefined;
-  let started = false;
-  let workDir: string | undefined;
-  try {
-    workDir = await privateRemoteDir(ops, outDir);
-    const progressFile = `${workDir}/progress`;
-    const argv = ffmpegVideoArgv({ ffmpeg, frameDir: workDir, frameExt: ext, fps: o.fps, format: o.format, output: tmpOut, progress: progressFile, crf: o.crf });
-    const script = remoteScript(frames, workDir, ext, argv, o.nice);
-    await ops.writeFileAtomic(`${workDir}/run.sh`, Buffer.from(script, 'utf8'), { create: true, overwrite: true });
-    await ops.writeFileAtomic(progressFile, Buffer.alloc(0), { create: true, overwrite: true });
-    await chmodRemote(ops, '600', [`${workDir}/run.sh`, progressFile]);
-    if (cancelled(o.signal)) throw new CancelledError();
-    let encoding = true;
-    const parser = new ProgressParser((p) => encoding && o.onProgress?.(encodeProgress(p, frames.length, 0.02, 0.95)));
-    follow = ops.follow(progressFile, { onData: (chunk) => parser.push(chunk), onError: (e) => log.debug(`[video] progress: ${e.message}`) });
-    o.onProgress?.({ phase: 'encode', fraction: 0.02, message: `Encoding ${frames.length} frames on the remote host`, framesDone: 0, framesTotal: frames.length });
-    started = true;
-    const res = await ops.run(['sh', `${workDir}/run.sh`], { signal: o.signal });
-    // Stop following first: a late progress chunk (even a read already in flight) must not
-    // report "encoding" after "done".
-    encoding = false;
-    follow.dispose();
-    follow = undefined;
-    if (cancelled(o.signal)) throw new CancelledError();
-    if (res.code !== 0) {
-      const stderr = res.stderr.toString('utf8').trim();
-      throw new FfmpegFailedError(`ffmpeg failed (exit ${res.code ?? 'signal'}): ${stderr.split('\n').slice(-3).join(' ') || 'no message'}`, stderr);
-    }
-    const [st] = await ops.stat([tmpOut]);
-    if (!st || st.size === 0) throw new FfmpegFailedError('ffmpeg finished but wrote no video', res.stderr.toString('utf8'));
-    o.onProgress?.({ phase: 'finish', fraction: 0.98, message: 'Saving' });
-    await ops.rename(tmpOut, o.output, { overwrite: o.overwrite === true });
-    o.onProgress?.({ phase: 'finish', fraction: 1, message: 'Done' });
-    return { output: o.output, frames: frames.length, where: 'remote' };
-  } catch (err) {
-    if (started && workDir && cancelled(o.signal)) {
-      // The agent kills the process group; over plain exec the channel may not reach ffmpeg.
-      await ops.run(['sh', '-c', KILL_SCRIPT, 'sh', `${workDir}/pid`], { timeoutMs: 15_000 }).catch(() => undefined);
-    }
-    throw cancelled(o.signal) ? new CancelledError() : aboutUserPath(err, tmpOut, o.output);
-  } finally {
-    follow?.dispose();
-    await ops.remove(tmpOut).catch(() => undefined);
-    if (workDir) await ops.remove(workDir, { recursive: true }).catch((e: unknown) => log.warn(`[video] could not remove ${workDir}: ${String(e)}`));
-  }
+  const runner = o.runner ?? loginRunner(o.nice ?? DEFAULT_NICE);
+  log.info(`[video] ${frames.length} frames → ${o.output} on the remote (${ffmpeg}, ${runner.where === 'batch' ? 'as a batch job' : 'login node'})`);
+  o.onProgress?.({ phase: 'encode', fraction: 0.02, message: `Encoding ${frames.length} frames on the remote host`, framesDone: 0, framesTotal: frames.length });
+  let jobId: string | undefined;
+  await runRemoteFfmpeg({
+    ops: o.ops,
+    runner,
+    output: o.output,
+    overwrite: o.overwrite === true,
+    what: 'video',
+    setup: (workDir) => frameLinks(frames, workDir, ext),
+    argv: ({ workDir, tmpOut, progress }) => ffmpegVideoArgv({ ffmpeg, frameDir: workDir, frameExt: ext, fps: o.fps, format: o.format, output: tmpOut, progress, crf: o.crf }),
+    onFfmpegProgress: (p) => o.onProgress?.(encodeProgress(p, frames.length, 0.02, 0.95, jobId)),
+    onStatus: (s) => {
+      jobId = s.jobId;
+      const message = batchStatusMessage(s);
+      if (message) o.onProgress?.({ phase: 'queue', fraction: 0.02, message });
+    },
+    ...(o.signal ? { signal: o.signal } : {}),
+    log,
+  });
+  o.onProgress?.({ phase: 'finish', fraction: 1, message: 'Done' });
+  return { output: o.output, frames: frames.length, where: 'remote', ...(jobId ? { jobId } : {}) };
 }
 
 async function makeLocal(o: MakeVideoOptions, frames: Frame[], ext: string, log: Logger): Promise<MakeVideoResult> {

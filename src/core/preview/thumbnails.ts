@@ -9,8 +9,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CancelledError, type Disposable } from '../cancel';
 import { silentLogger, type Logger } from '../log';
-import type { RemoteOps } from '../remote/types';
+import type { RemoteOps, RunResult } from '../remote/types';
+import { commandLine, quoteArg } from '../ssh/quote';
 import { PreviewCache, type CacheKey } from './cache';
+import { DEFAULT_NICE, privateRemoteDir, remoteWorkParent, writePrivateFiles, type HeavyRunner, type HeavyStatus } from './heavyWork';
 import { imageSize } from './imageSize';
 import { BROWSER_IMAGE_EXTS, extOf, mimeOf } from './mime';
 
@@ -33,9 +35,6 @@ function thumbsSource(): string {
 
 export type RemoteTool = 'pil' | 'magick';
 
-/** Remote preview work yields to interactive users on a shared login node. */
-export const DEFAULT_NICE = 10;
-
 export interface RenderOptions {
   /** Longest side in pixels; 0 keeps the size (format conversion only). */
   maxSize: number;
@@ -48,8 +47,11 @@ export interface RenderOptions {
   signal?: AbortSignal;
   /** The python interpreter (default python3). */
   python?: string;
-  /** Niceness on the remote host (default 10; 0: not niced). */
+  /** Niceness on the remote host (default 10; 0: not niced); a runner's own niceness wins. */
   nice?: number;
+  /** A batch runner renders the whole list in one batch job; otherwise it runs on the login node. */
+  runner?: HeavyRunner;
+  onStatus?(s: HeavyStatus): void;
 }
 
 type RenderResult =
@@ -117,15 +119,20 @@ export async function renderRemote(ops: RemoteOps, paths: string[], opts: Render
     quality: opts.quality ?? 82,
     workers: opts.workers ?? 4,
     tools: opts.tools ?? ['pil', 'magick'],
-    nice: opts.nice ?? DEFAULT_NICE,
+    nice: opts.runner?.nice ?? opts.nice ?? DEFAULT_NICE,
   };
-  let res;
-  try {
-    res = await ops.run([opts.python ?? 'python3', '-c', thumbsSource()], { stdin: JSON.stringify(request), signal: opts.signal });
-  } catch (err) {
-    if (opts.signal?.aborted) throw new CancelledError();
-    const message = `Could not run python3 on the remote host: ${err instanceof Error ? err.message : String(err)}`;
-    return { tool: null, results: paths.map(() => ({ ok: false, error: message, unsupported: true })) };
+  let res: RunResult;
+  if (opts.runner?.where === 'batch') {
+    // A failed job (refused, timed out) is an error, not "no tool": the originals are not fetched instead.
+    res = await renderInJob(ops, opts.runner, request, opts);
+  } else {
+    try {
+      res = await ops.run([opts.python ?? 'python3', '-c', thumbsSource()], { stdin: JSON.stringify(request), signal: opts.signal });
+    } catch (err) {
+      if (opts.signal?.aborted) throw new CancelledError();
+      const message = `Could not run python3 on the remote host: ${err instanceof Error ? err.message : String(err)}`;
+      return { tool: null, results: paths.map(() => ({ ok: false, error: message, unsupported: true })) };
+    }
   }
   if (opts.signal?.aborted) throw new CancelledError();
   const records = parseRecords(res.stdout);
@@ -162,6 +169,33 @@ export async function renderRemote(ops: RemoteOps, paths: string[], opts: Render
   return { tool: hello.header.tool ?? null, results, ...(typeof hello.header.nice === 'number' ? { nice: hello.header.nice } : {}) };
 }
 
+/**
+ * thumbs.py as one batch job: the script and its request go into a private folder under
+ * ~/.cache/remote-hpc (which compute nodes see), its records come back in the job's output file.
+ */
+async function renderInJob(ops: RemoteOps, runner: HeavyRunner, request: { paths: string[]; max: number }, opts: RenderOptions): Promise<RunResult> {
+  const dir = await privateRemoteDir(ops, await remoteWorkParent(ops), 'thumbs-');
+  try {
+    const script = `#!/bin/sh\nexec ${commandLine([opts.python ?? 'python3', `${dir}/thumbs.py`])} < ${quoteArg(`${dir}/request.json`)}\n`;
+    await writePrivateFiles(ops, dir, { 'thumbs.py': thumbsSource(), 'request.json': JSON.stringify(request), 'run.sh': script });
+    // Room for every image at full size as PNG (4 bytes a pixel) plus headers, within 256 MiB.
+    const maxOutputBytes = Math.min(256 * 1024 * 1024, request.paths.length * (Math.max(request.max, 256) ** 2 * 4 + 4096));
+    return await runner.run({
+      ops,
+      script: `${dir}/run.sh`,
+      workDir: dir,
+      name: 'remote-hpc-thumbnails',
+      maxOutputBytes,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onStatus ? { onStatus: opts.onStatus } : {}),
+    });
+  } catch (err) {
+    throw opts.signal?.aborted ? new CancelledError() : err;
+  } finally {
+    await ops.remove(dir, { recursive: true }).catch(() => undefined);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export interface ThumbTarget {
@@ -180,14 +214,18 @@ export interface ThumbnailServiceOptions {
   cache: PreviewCache;
   /** Longest side of a thumbnail in pixels. */
   size: number;
-  /** Paths per remote call (default 16). */
+  /** Paths per remote call (default 16; 64 per batch job). */
   batchSize?: number;
-  /** Remote calls in flight (default 3). */
+  /** Remote calls in flight (default 3; 2 batch jobs). */
   concurrency?: number;
   /** Without a remote tool, originals up to this size are fetched instead (default 1 MiB). */
   fetchOriginalMaxBytes?: number;
   /** Niceness of the remote renderer (default 10). */
   nice?: number;
+  /** Where the renderer runs: a batch runner makes one job per batch (default: the login node). */
+  runner?: HeavyRunner;
+  /** A batch job's queued / running / done. */
+  onStatus?(s: HeavyStatus): void;
   log?: Logger;
 }
 
@@ -268,8 +306,10 @@ export class ThumbnailService implements Disposable {
   }
 
   private pump(): void {
-    const concurrency = this.opts.concurrency ?? 3;
-    const batchSize = this.opts.batchSize ?? 16;
+    // A batch job waits in the queue: fewer, bigger batches.
+    const jobs = this.opts.runner?.where === 'batch';
+    const concurrency = this.opts.concurrency ?? (jobs ? 2 : 3);
+    const batchSize = this.opts.batchSize ?? (jobs ? 64 : 16);
     while (this.running < concurrency && this.queue.length > 0 && !this.abort.signal.aborted) {
       const batch = this.queue.splice(0, batchSize);
       for (const t of batch) this.inflight.add(this.id(t));
@@ -309,7 +349,14 @@ export class ThumbnailService implements Disposable {
     if (this.remoteTool === null) {
       results = misses.map(() => ({ ok: false, error: 'No image tool on the remote host', unsupported: true }));
     } else {
-      const batchRes = await renderRemote(ops, misses.map((t) => t.path), { maxSize: this.opts.size, signal: this.abort.signal, workers: 4, ...(this.opts.nice !== undefined ? { nice: this.opts.nice } : {}) });
+      const batchRes = await renderRemote(ops, misses.map((t) => t.path), {
+        maxSize: this.opts.size,
+        signal: this.abort.signal,
+        workers: 4,
+        ...(this.opts.nice !== undefined ? { nice: this.opts.nice } : {}),
+        ...(this.opts.runner ? { runner: this.opts.runner } : {}),
+        ...(this.opts.onStatus ? { onStatus: this.opts.onStatus } : {}),
+      });
       if (this.remoteTool === undefined || batchRes.tool !== null) this.remoteTool = batchRes.tool;
       results = batchRes.results;
     }

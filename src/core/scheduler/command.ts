@@ -98,6 +98,8 @@ export async function runCommand<T>(runner: CommandRunner, cmd: SchedulerCommand
   } catch (e) {
     const err = e as Error;
     if (/timed out/i.test(err.message)) throw new SchedulerError(`${name}: ${err.message}`, 'timeout', name, null, '');
+    // The agent runs programs without a shell: a missing one is ENOENT, not exit 127.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SchedulerError(`${name}: command not found`, 'not-found', name, null, err.message);
     throw err;
   }
   const stdout = res.stdout.toString('utf8');
