@@ -4,6 +4,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { HostSchedulers } from './core/jobs/schedulers';
+import { tagged } from './core/log';
 import { PooledOpsProvider } from './core/remote/opsProvider';
 import { openRemote } from './core/remote/openRemote';
 import { registerExplorer } from './explorer';
@@ -27,6 +29,8 @@ export function activate(context: vscode.ExtensionContext): void {
     logger: log,
   });
   const hostsTree = new HostsTreeProvider(hosts);
+  // One scheduler per host, shared by the Jobs view and the previews' batch jobs.
+  const schedulers = new HostSchedulers(remote, tagged(log, 'slurm'));
 
   context.subscriptions.push(
     channel,
@@ -39,8 +43,8 @@ export function activate(context: vscode.ExtensionContext): void {
     createConnectionStatusBar(hosts),
     ...registerHostCommands(log, hosts, channel, context.secrets),
     ...registerExplorer(context, { log, hosts, remote }),
-    ...registerPreviews(context, { log, getOps: (host) => remote.ops(host), cacheDir: path.join(context.globalStorageUri.fsPath, 'previews') }),
-    ...registerJobs(context, { log, hosts, remote }),
+    ...registerPreviews(context, { log, getOps: (host) => remote.ops(host), schedulers, cacheDir: path.join(context.globalStorageUri.fsPath, 'previews') }),
+    ...registerJobs(context, { log, hosts, remote, schedulers }),
   );
   log.info(`Remote HPC ${String((context.extension.packageJSON as { version?: string }).version)} activated`);
 }

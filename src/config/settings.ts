@@ -32,6 +32,7 @@ export interface Settings {
   'preview.cacheSizeMB': number;
   'preview.thumbnailSize': number;
   'preview.niceLevel': number;
+  'preview.heavyWork': unknown;
   'jobs.pollIntervalSeconds': number;
   'jobs.historyDays': number;
   'jobs.notifyStates': unknown;
@@ -62,6 +63,7 @@ const KEYS: Record<SettingKey, true> = {
   'preview.cacheSizeMB': true,
   'preview.thumbnailSize': true,
   'preview.niceLevel': true,
+  'preview.heavyWork': true,
   'jobs.pollIntervalSeconds': true,
   'jobs.historyDays': true,
   'jobs.notifyStates': true,

@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import type { HostSchedulers } from '../core/jobs/schedulers';
 import type { Logger } from '../core/log';
 import type { RemoteOpsProvider } from '../core/remote/types';
 
@@ -12,4 +13,5 @@ export interface JobsDeps {
   log: Logger;
   hosts: JobsHosts;
   remote: RemoteOpsProvider;
+  schedulers: HostSchedulers;
 }

@@ -5,7 +5,6 @@
  */
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/cancel';
-import { tagged } from '../core/log';
 import { isTerminal } from '../core/scheduler/types';
 import { isHpcUri, parseHpcUri } from '../fs/hpcUri';
 import { registerCommand } from '../util/commands';
@@ -23,7 +22,6 @@ import { NEW_JOB_VIEW_TYPE, NewJobPanel } from './newJobPanel';
 import { showFinishedNotices } from './notifications';
 import { OUTPUT_SCHEME, OutputTails } from './outputTail';
 import { JobRecords } from '../core/jobs/records';
-import { HostSchedulers } from '../core/jobs/schedulers';
 import { onDidChangeJobsSettings, readJobsSettings } from './settings';
 import { askScript, scriptTargetOf, submitScript } from './submitScript';
 import { isBatchScriptPath } from '../core/remote/fileKinds';
@@ -37,7 +35,7 @@ export type { JobsDeps,  } from './deps';
 export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): vscode.Disposable[] {
   const log = deps.log;
   const disposables: vscode.Disposable[] = [];
-  const schedulers = new HostSchedulers(deps.remote, tagged(log, 'slurm'));
+  const schedulers = deps.schedulers;
   const model = new JobsModel();
   disposables.push(model);
   const controller = new JobsController({

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { Disposable as CoreDisposable } from '../core/cancel';
 import type { RemoteOps } from '../core/remote/types';
 import { isImagePath, basename } from '../core/preview/mime';
+import { batchStatusMessage } from '../core/preview/heavyWork';
 import { ThumbnailService, type ThumbOutcome } from '../core/preview/thumbnails';
 import { hasString, hasStringArray, toErrorInfo, type GalleryEntry, type GalleryThumb } from '../shared/protocol';
 import { WebviewHost, webviewRoots } from '../webviews/webviewHost';
@@ -86,7 +87,10 @@ export class GalleryPanel implements vscode.Disposable {
         want: (data) => {
           if (!hasStringArray(data, 'paths', 2000)) return;
           const targets = data.paths.map((p) => this.entries.get(p)).filter((e): e is GalleryEntry => !!e);
-          void this.service().then((s) => s.want(targets.map((e) => ({ path: e.path, size: e.size, mtimeMs: e.mtimeMs }))));
+          this.service().then(
+            (s) => s.want(targets.map((e) => ({ path: e.path, size: e.size, mtimeMs: e.mtimeMs }))),
+            () => undefined, // shown by service()
+          );
         },
         open: (data) => {
           if (!hasString(data, 'path') || !this.entries.has(data.path)) return;
@@ -121,6 +125,7 @@ export class GalleryPanel implements vscode.Disposable {
 
   private postAll(): void {
     this.host.post('init', { host: this.remoteHost, folder: this.folder, thumbSize: this.services.thumbnailSize() });
+    if (this.work) this.host.post('work', { message: this.work });
     this.host.post('entries', { reset: true, upsert: [...this.entries.values()], removed: [], complete: this.complete });
     const known: GalleryThumb[] = [];
     for (const e of this.entries.values()) {
@@ -131,21 +136,35 @@ export class GalleryPanel implements vscode.Disposable {
   }
 
   private serviceP: Promise<ThumbnailService> | undefined;
+  private work = '';
   private service(): Promise<ThumbnailService> {
-    this.serviceP ??= this.services.cache().then((cache) => {
+    if (this.serviceP) return this.serviceP;
+    const p = Promise.all([this.services.cache(), this.services.runner(this.remoteHost)]).then(([cache, runner]) => {
       const s = new ThumbnailService({
         host: this.remoteHost,
         getOps: () => this.services.ops(this.remoteHost),
         cache,
         size: this.services.thumbnailSize(),
-        nice: this.services.niceLevel(),
+        runner,
+        // One batch job per batch of thumbnails: its state shows in the toolbar.
+        onStatus: (st) => {
+          const message = batchStatusMessage(st);
+          this.work = message ? `Thumbnails: ${message.replace(/^Batch/, 'batch')}` : '';
+          this.host.post('work', { message: this.work });
+        },
         log: this.services.log,
       });
       this.thumbs = s;
       this.subscriptions.push(s.onResult((results) => this.host.post('thumbs', { items: results.map((r) => this.toThumb(r)) })));
       return s;
     });
-    return this.serviceP;
+    p.catch((err: unknown) => {
+      // No cache, or the scheduler asked for does not answer: say so, and try again on the next wish.
+      if (this.serviceP === p) this.serviceP = undefined;
+      this.host.post('error', toErrorInfo(err));
+    });
+    this.serviceP = p;
+    return p;
   }
 
   private toThumb(r: ThumbOutcome): GalleryThumb {

@@ -1,7 +1,8 @@
 /**
  * "Make Video from Images…": on a folder (its images) or a multi-selection of images. Quick
- * picks for frame rate, format, order and output path; a cancellable progress notification;
- * the result opens in the video preview.
+ * picks for frame rate, format, order and output path; a cancellable progress notification
+ * (with a batch job: queued / running / done, and Cancel cancels the job); the result opens in
+ * the video preview.
  */
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/cancel';
@@ -92,8 +93,10 @@ export async function makeVideoCommand(services: PreviewServices, arg: unknown, 
     overwrite = true;
   }
 
+  // Login node (niced) or a short batch job, as the host's remoteHpc.preview.heavyWork says.
+  const runner = await services.runner(host);
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Making ${basename(output)}`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: `Making ${basename(output)}${runner.where === 'batch' ? ' (batch job)' : ''}`, cancellable: true },
     async (progress, token) => {
       const abort = new AbortController();
       const sub = token.onCancellationRequested(() => abort.abort());
@@ -101,7 +104,7 @@ export async function makeVideoCommand(services: PreviewServices, arg: unknown, 
       try {
         return await makeVideo({
           ops,
-          nice: services.niceLevel(),
+          runner,
           source,
           order,
           fps,
@@ -121,6 +124,6 @@ export async function makeVideoCommand(services: PreviewServices, arg: unknown, 
       }
     },
   );
-  services.log.info(`[video] made ${output} from ${result.frames} frames (${result.where} ffmpeg)`);
+  services.log.info(`[video] made ${output} from ${result.frames} frames (${result.where} ffmpeg${result.jobId ? `, batch job ${result.jobId}` : ''})`);
   await vscode.commands.executeCommand('vscode.openWith', hpcUriOf(host, output), VIDEO_PREVIEW_VIEW_TYPE);
 }

@@ -3,14 +3,19 @@
  * lazily, size from the settings), the log and the extension's location.
  */
 import * as vscode from 'vscode';
-import { numberSetting, onDidChangeSettings } from '../config/settings';
+import { numberSetting, onDidChangeSettings, setting } from '../config/settings';
+import type { HostSchedulers } from '../core/jobs/schedulers';
+import { defaultsFor } from '../core/jobs/submitOptions';
 import type { Logger } from '../core/log';
+import { chooseRunner, heavyWorkFor, type HeavyRunner } from '../core/preview/heavyWork';
 import { resolveLocations } from '../core/remote/commandTarget';
 import type { RemoteOps } from '../core/remote/types';
 import { PreviewCache } from '../core/preview/cache';
 
 export interface PreviewDeps {
   getOps(host: string): Promise<RemoteOps>;
+  /** The hosts' schedulers, for preview work run as batch jobs. */
+  schedulers: Pick<HostSchedulers, 'scheduler' | 'user'>;
   log: Logger;
   /** Local folder for the preview cache (e.g. context.globalStorageUri/previews). */
   cacheDir: string;
@@ -24,6 +29,8 @@ const HPC_SCHEME = 'hpc';
 export class PreviewServices implements vscode.Disposable {
   private cachePromise: Promise<PreviewCache> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Hosts already told that they have no scheduler (once a session). */
+  private readonly fallbackNoticed = new Set<string>();
 
   constructor(
     readonly extensionUri: vscode.Uri,
@@ -63,6 +70,28 @@ export class PreviewServices implements vscode.Disposable {
   /** Niceness of the remote work previews start (thumbnails, conversions, Make Video). */
   niceLevel(): number {
     return Math.round(numberSetting('preview.niceLevel', 0, 19));
+  }
+
+  /**
+   * Where the host's heavy preview work runs (`remoteHpc.preview.heavyWork`; partition and
+   * account default to its `jobs.defaults`). A host without a scheduler falls back to the login
+   * node, which the user is told once a session.
+   */
+  runner(host: string): Promise<HeavyRunner> {
+    const choice = heavyWorkFor(setting('preview.heavyWork'), host, defaultsFor(setting('jobs.defaults'), host));
+    return chooseRunner({
+      choice,
+      nice: this.niceLevel(),
+      host,
+      scheduler: () => this.deps.schedulers.scheduler(host),
+      user: () => this.deps.schedulers.user(host),
+      log: this.log,
+      onFallback: (message) => {
+        if (this.fallbackNoticed.has(host)) return;
+        this.fallbackNoticed.add(host);
+        void vscode.window.showInformationMessage(`Remote HPC: ${message}`);
+      },
+    });
   }
 
   dispose(): void {

@@ -103,6 +103,8 @@ interface GalleryProtocol {
     thumbs: { items: GalleryThumb[] };
     progress: ProgressInfo;
     error: ErrorInfo;
+    /** Thumbnails made by a batch job: its state ("… queued", "… running"); empty once it is over. */
+    work: { message: string };
   };
   notifications: {
     /** Paths that are on screen and have no thumbnail yet, most wanted first; replaces the previous wish. */
@@ -126,19 +128,33 @@ export interface VideoMeta {
   mime: string;
 }
 
+/** "Convert to WebM on the cluster", as the video preview shows it. */
+export interface VideoConvertState {
+  /** `offer`: why it cannot play, and the button; `running`: progress and Cancel; `failed`: the error, and the button again. */
+  phase: 'offer' | 'running' | 'failed';
+  message: string;
+  /** 0..1 while running, when the duration is known. */
+  fraction?: number;
+}
+
 interface VideoProtocol {
   events: {
+    /** The file shown: the one opened, or its WebM copy once converted. */
     meta: VideoMeta;
     progress: ProgressInfo;
     source: { uri: string; mime: string };
     error: ErrorInfo;
+    convert: VideoConvertState;
   };
   notifications: {
     /** The element reported an error (often a codec the browser lacks). */
     playbackError: { message: string; code?: number };
+    cancelConvert: NoParams;
   };
   requests: {
     reload: { params: NoParams; result: null };
+    /** Converts on the cluster and plays the result; resolves when over (its states come as `convert` events). */
+    convert: { params: NoParams; result: null };
   };
 }
 
@@ -225,8 +241,8 @@ export type ViewKind = keyof Protocols;
 /** Names known at run time, so the guards can reject what a view does not speak. */
 export const PROTOCOL_NAMES: { [V in ViewKind]: { events: (keyof Protocols[V]['events'])[]; notifications: (keyof Protocols[V]['notifications'])[]; requests: (keyof Protocols[V]['requests'])[] } } = {
   imagePreview: { events: ['meta', 'progress', 'image', 'error'], notifications: ['decodeError'], requests: ['loadFullResolution', 'reload'] },
-  gallery: { events: ['init', 'entries', 'thumbs', 'progress', 'error'], notifications: ['want', 'open'], requests: ['refresh', 'makeVideo'] },
-  video: { events: ['meta', 'progress', 'source', 'error'], notifications: ['playbackError'], requests: ['reload'] },
+  gallery: { events: ['init', 'entries', 'thumbs', 'progress', 'error', 'work'], notifications: ['want', 'open'], requests: ['refresh', 'makeVideo'] },
+  video: { events: ['meta', 'progress', 'source', 'error', 'convert'], notifications: ['playbackError', 'cancelConvert'], requests: ['reload', 'convert'] },
   newJob: { events: ['init', 'hosts', 'status'], notifications: ['close'], requests: ['validate', 'hostInfo', 'pickFolder', 'preview', 'save'] },
 };
 

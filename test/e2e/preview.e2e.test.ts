@@ -449,3 +449,68 @@ test('gallery → image: the keys go to the image; image and gallery tabs come b
     }
   }
 });
+
+test('video preview: a video this player cannot play is converted to WebM on the cluster (a batch job) and plays', { skip: why, timeout: 300_000 }, async () => {
+  const dir = `e2e-convert-${process.pid}-${Date.now().toString(36)}`;
+  // MPEG-4 Part 2 in Matroska (the <video> element fails on the codec) and in AVI (a container no
+  // browser reads: offered at once); old.webm is there already, so the AVI's copy asks first.
+  ssh(
+    `mkdir -p ~/${dir} && cd ~/${dir} && ffmpeg -v error -f lavfi -i testsrc=size=320x240:rate=25 -t 2 -c:v mpeg4 -f matroska clip.mkv && ` +
+      `ffmpeg -v error -f lavfi -i testsrc=size=320x240:rate=25 -f lavfi -i sine=frequency=440 -t 2 -c:v mpeg4 -c:a pcm_s16le -f avi old.avi && echo not a video > old.webm`,
+  );
+  const settings = { ...SETTINGS, 'remoteHpc.preview.heavyWork': { [HOST]: { runOn: 'batch', time: '5', cpus: 1 } } };
+  const plays = (frame: Frame) =>
+    eventually(
+      () => frame.locator('video').evaluate((el: unknown) => ({ ready: (el as Vid).readyState, duration: (el as Vid).duration, w: (el as Vid).videoWidth, error: (el as { error: { code: number } | null }).error?.code ?? 0 })),
+      (s) => s.ready >= 2 || s.error !== 0,
+      120_000,
+    );
+  try {
+    await withWorkbench({ name: 'preview-convert', extensionDevelopmentPath: root, settings }, async ({ page }) => {
+      await connectAndExpand(page, dir);
+
+      // 1. The Matroska file downloads, the element fails on its codec: the Convert button shows.
+      const mkv = explorerItem(page, 'clip.mkv');
+      await mkv.waitFor({ state: 'visible', timeout: 30_000 });
+      await mkv.click();
+      const video = await webviewFrame(page, { selector: 'body[data-view="video"]', timeoutMs: 60_000 });
+      const convert = video.locator('[data-testid="convert"]');
+      await convert.waitFor({ state: 'visible', timeout: 60_000 });
+      assert.match((await video.locator('[data-testid="convert-text"]').textContent()) ?? '', /could not be played.*lacks its codec or container/);
+      await screenshot(page, 'preview-convert-1-offer');
+      await convert.click();
+      // Queued / running as a batch job, then the WebM plays in the same tab.
+      const seen = await eventually(() => video.locator('[data-testid="convert-text"]').textContent(), (t) => /Batch job \d+/.test(t ?? ''), 60_000);
+      assert.match(seen ?? '', /Batch job \d+/);
+      const state = await plays(video);
+      assert.deepEqual([state.error, state.w], [0, 320], JSON.stringify(state));
+      assert.ok(state.ready >= 2 && Math.abs(state.duration - 2) < 0.2, JSON.stringify(state));
+      assert.equal(await video.locator('.toolbar .title').textContent(), 'clip.webm');
+      await screenshot(page, 'preview-convert-2-playing');
+      const jobs = ssh('sacct -n -X -P --name=remote-hpc-convert -S now-15minutes -o State');
+      assert.match(jobs, /COMPLETED/);
+
+      // 2. The AVI is offered at once; its WebM name is taken: "Keep Both" makes "old (2).webm".
+      const avi = explorerItem(page, 'old.avi');
+      await avi.click();
+      const aviFrame = await webviewFrame(page, { selector: 'body[data-view="video"] [data-testid="convert-text"]:text("Browsers cannot play .avi videos.")', timeoutMs: 60_000 });
+      await aviFrame.locator('[data-testid="convert"]').click();
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+      assert.match((await dialog.textContent()) ?? '', /old\.webm already exists beside old\.avi/);
+      await dialog.locator('.monaco-button', { hasText: /^Keep Both$/ }).click();
+      const aviState = await plays(aviFrame);
+      assert.deepEqual([aviState.error, aviState.w], [0, 320], JSON.stringify(aviState));
+      assert.equal(await aviFrame.locator('.toolbar .title').textContent(), 'old (2).webm');
+      const listing = ssh(`ls -A ~/${dir}`);
+      assert.deepEqual(listing.trim().split('\n').sort(), ['clip.mkv', 'clip.webm', 'old (2).webm', 'old.avi', 'old.webm']);
+      await screenshot(page, 'preview-convert-3-avi');
+    });
+  } finally {
+    try {
+      ssh(`rm -rf ~/${dir}`);
+    } catch {
+      /* the sandbox may be gone */
+    }
+  }
+});

@@ -404,6 +404,9 @@ test('SlurmScheduler on canned output: one command per call; outputPaths falls b
   assert.equal(calls.length, n, 'nothing ran');
   const timeoutRunner: CommandRunner = { run: async () => Promise.reject(new Error('Command timed out after 5 ms: squeue')) };
   await assert.rejects(runCommand(timeoutRunner, squeueCommand('u'), { classify: classifyFailure }), (e: unknown) => e instanceof SchedulerError && e.kind === 'timeout');
+  // The agent runs programs without a shell: a host without SLURM answers ENOENT, not exit 127.
+  const noSlurm: CommandRunner = { run: async () => Promise.reject(Object.assign(new Error('run: No such file or directory: squeue'), { code: 'ENOENT' })) };
+  await assert.rejects(runCommand(noSlurm, squeueCommand('u'), { classify: classifyFailure }), (e: unknown) => e instanceof SchedulerError && e.kind === 'not-found' && e.command === 'squeue');
 });
 
 test('synthesised (not recorded) sacct/squeue with states the sandbox cannot produce', () => {

@@ -48,6 +48,7 @@ const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'bas
 // ------------------------------------------------------------------ layout
 const title = h('span', { class: 'title' });
 const count = h('span', { class: 'status', 'data-testid': 'count', 'aria-live': 'polite' });
+const work = h('span', { class: 'status', 'data-testid': 'work', 'aria-live': 'polite', hidden: true });
 const filterBox = h('vscode-textfield', { class: 'filter', placeholder: 'Filter by name', 'aria-label': 'Filter by name' });
 filterBox.append(h('span', { slot: 'content-before', class: 'codicon codicon-filter' }));
 const sortSelect = h(
@@ -60,7 +61,7 @@ const sortSelect = h(
 const dirBtn = h('vscode-toolbar-button', { icon: 'arrow-up', label: 'Ascending', title: 'Reverse the order' });
 const videoBtn = h('vscode-toolbar-button', { icon: 'device-camera-video', label: 'Make video', title: 'Make a video from the images shown' });
 const refreshBtn = h('vscode-toolbar-button', { icon: 'refresh', label: 'Refresh', title: 'List the folder again' });
-const toolbar = h('div', { class: 'toolbar', role: 'toolbar' }, title, count, h('span', { class: 'spacer' }), filterBox, sortSelect, dirBtn, videoBtn, refreshBtn);
+const toolbar = h('div', { class: 'toolbar', role: 'toolbar' }, title, count, work, h('span', { class: 'spacer' }), filterBox, sortSelect, dirBtn, videoBtn, refreshBtn);
 const progress = h('vscode-progress-bar', { class: 'progress', indeterminate: true, 'aria-label': 'Listing' });
 const spacer = h('div', { class: 'spacer' });
 const viewport = h('div', { class: 'viewport', tabindex: '0', role: 'listbox', 'aria-label': 'Images', 'aria-multiselectable': 'false' }, spacer);
@@ -334,6 +335,11 @@ rpc.on('thumbs', (m) => {
 });
 
 rpc.on('progress', (p) => void updateProgressBar(progress, p));
+
+rpc.on('work', (w) => {
+  work.textContent = w.message;
+  work.hidden = w.message === '';
+});
 
 rpc.on('error', (e) => {
   if (e.cancelled) return;

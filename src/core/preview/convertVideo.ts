@@ -11,7 +11,7 @@ import { batchStatusMessage, type HeavyRunner } from './heavyWork';
 import { basename, dirname, extOf } from './mime';
 import { FfmpegMissingError, remoteFfmpeg, runRemoteFfmpeg } from './remoteFfmpeg';
 
-export interface ConvertProgress {
+interface ConvertProgress {
   /** `queue`: a batch job waits or starts; `encode`: ffmpeg runs; `finish`: the WebM is in place. */
   phase: 'queue' | 'encode' | 'finish';
   /** 0..1 when the source's duration is known. */

@@ -16,7 +16,7 @@ import { quoteArg } from '../ssh/quote';
 // ------------------------------------------------------------------ the setting
 
 /** What a batch job of preview work asks for. */
-export interface BatchResources {
+interface BatchResources {
   partition?: string;
   account?: string;
   /** Time limit as the scheduler takes it (`10`, `0:30:00`); default 10 minutes. */
@@ -32,8 +32,8 @@ export type HeavyWorkChoice = { runOn: 'login' } | { runOn: 'batch'; batch: Batc
 
 /** Remote preview work on a login node yields to interactive users. */
 export const DEFAULT_NICE = 10;
-export const DEFAULT_BATCH_TIME = '10';
-export const DEFAULT_BATCH_CPUS = 2;
+const DEFAULT_BATCH_TIME = '10';
+const DEFAULT_BATCH_CPUS = 2;
 
 function record(x: unknown): Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
@@ -84,7 +84,7 @@ export async function privateRemoteDir(ops: RemoteOps, parent: string, prefix: s
   return dir;
 }
 
-export async function chmodRemote(ops: RemoteOps, mode: string, paths: string[]): Promise<void> {
+async function chmodRemote(ops: RemoteOps, mode: string, paths: string[]): Promise<void> {
   const r = await ops.run(['chmod', mode, '--', ...paths], { timeoutMs: 20_000 });
   if (r.code !== 0) throw new Error(`chmod ${mode} failed: ${r.stderr.toString('utf8').trim()}`);
 }
@@ -111,7 +111,7 @@ export async function remoteWorkParent(ops: RemoteOps): Promise<string> {
 
 // ------------------------------------------------------------------ runners
 
-export type HeavyPhase = 'queued' | 'running' | 'done';
+type HeavyPhase = 'queued' | 'running' | 'done';
 
 export interface HeavyStatus {
   phase: HeavyPhase;
@@ -127,7 +127,7 @@ export function batchStatusMessage(s: HeavyStatus): string | undefined {
   return s.phase === 'queued' ? `Batch job ${s.jobId ?? ''} queued${s.reason ? ` (${s.reason})` : ''}` : `Batch job ${s.jobId ?? ''} running`;
 }
 
-export interface HeavyJob {
+interface HeavyJob {
   /** The host's current RemoteOps. */
   ops: RemoteOps;
   /** Absolute path of the script (run by `sh`), in `workDir`. */
@@ -189,7 +189,7 @@ export function loginRunner(nice: number): HeavyRunner {
   };
 }
 
-export interface BatchRunnerOptions {
+interface BatchRunnerOptions {
   scheduler: Scheduler;
   /** The login name on the host (whose queue is polled). */
   user(): Promise<string>;
@@ -223,7 +223,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * output files are read back. A job gone without an exit code was stopped by the scheduler
  * (time limit, memory, node failure): accounting says how.
  */
-export function batchRunner(o: BatchRunnerOptions): HeavyRunner {
+function batchRunner(o: BatchRunnerOptions): HeavyRunner {
   const log = o.log ?? silentLogger;
   const pollMs = o.pollMs ?? 1000;
   const { scheduler, batch } = o;

@@ -55,7 +55,7 @@ export function remoteFfmpeg(ops: RemoteOps, program = 'ffmpeg'): Promise<string
  * work yields to interactive users; nice execs it in the same process, so the runner's pid
  * still finds it.
  */
-export function nicedExec(argv: string[], nice: number): string[] {
+function nicedExec(argv: string[], nice: number): string[] {
   const lines: string[] = [];
   if (nice > 0) lines.push(`if command -v nice >/dev/null 2>&1; then exec ${commandLine(['nice', '-n', String(nice), ...argv])}; fi`);
   lines.push(`exec ${commandLine(argv)}`);
