@@ -51,6 +51,7 @@ test('finished notices: one per job, one per array, filtered by notifyStates', (
     ],
   );
   assert.deepEqual(summariseFinished('h', [job({ state: 'COMPLETED' })], ['FAILED']), []);
+  assert.deepEqual(summariseFinished('h', [job({ state: 'COMPLETED', tags: ['remote-hpc-preview'] })], DEFAULT_NOTIFY_STATES), [], "a preview's batch job is reported by the preview");
   const one = summariseFinished('h', [task('9', '4', { state: 'TIMEOUT' })], DEFAULT_NOTIFY_STATES);
   assert.equal(one[0]?.id, '9_4');
   assert.equal(one[0]?.severity, 'warning');

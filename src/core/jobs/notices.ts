@@ -2,6 +2,7 @@
  * Completion notifications: which finished jobs to announce, and how, without a storm when a
  * 100-task array ends at once (one notice per array per batch). Pure.
  */
+import { PREVIEW_JOB_TAG } from '../scheduler/tags';
 import type { Job, JobState } from '../scheduler/types';
 import { arrayParentOf } from './grouping';
 import { arraySummary } from './format';
@@ -60,7 +61,8 @@ export function outcomeText(job: Pick<Job, 'state' | 'exitCode' | 'signal' | 'ra
 
 /** Notices for jobs that just finished on one host, filtered by the `notifyStates` setting. */
 export function summariseFinished(host: string, finished: readonly Job[], notifyStates: readonly string[]): FinishedNotice[] {
-  const wanted = finished.filter((j) => notifyStates.includes(j.state));
+  // A preview's batch job (Make Video, thumbnails…) is reported where it was started.
+  const wanted = finished.filter((j) => notifyStates.includes(j.state) && !j.tags.includes(PREVIEW_JOB_TAG));
   const arrays = new Map<string, Job[]>();
   const order: (Job | string)[] = [];
   for (const j of wanted) {

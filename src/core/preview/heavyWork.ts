@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from '../log';
 import type { RemoteOps, RunResult } from '../remote/types';
 import { SchedulerError } from '../scheduler/command';
 import { isTerminal, type JobState, type JobSubmitSpec, type Scheduler } from '../scheduler/types';
+import { PREVIEW_JOB_TAG } from '../scheduler/tags';
 import { quoteArg } from '../ssh/quote';
 
 // ------------------------------------------------------------------ the setting
@@ -301,7 +302,7 @@ function batchRunner(o: BatchRunnerOptions): HeavyRunner {
         cpusPerTask: batch.cpus,
         output: JOB_OUT,
         error: JOB_ERR,
-        tags: ['remote-hpc-preview'],
+        tags: [PREVIEW_JOB_TAG],
         ...(batch.partition ? { partition: batch.partition } : {}),
         ...(batch.account ? { account: batch.account } : {}),
         ...(batch.mem ? { mem: batch.mem } : {}),

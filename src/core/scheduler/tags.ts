@@ -10,6 +10,9 @@ const TAGS = /(?:^|[\s;])tags=([^\s;]*)/;
 
 export const isTag = (s: string): boolean => TAG.test(s);
 
+/** The tag of the short jobs the previews submit (Make Video, thumbnails, Convert to WebM): their own UI reports them. */
+export const PREVIEW_JOB_TAG = 'remote-hpc-preview';
+
 /** The comment a job is submitted with: the user's comment plus `tags=a,b`. */
 export function commentWithTags(comment: string | undefined, tags: readonly string[] | undefined): string | undefined {
   const t = (tags ?? []).map((tag) => {
