@@ -459,12 +459,18 @@ test('video preview: a video this player cannot play is converted to WebM on the
       `ffmpeg -v error -f lavfi -i testsrc=size=320x240:rate=25 -f lavfi -i sine=frequency=440 -t 2 -c:v mpeg4 -c:a pcm_s16le -f avi old.avi && echo not a video > old.webm`,
   );
   const settings = { ...SETTINGS, 'remoteHpc.preview.heavyWork': { [HOST]: { runOn: 'batch', time: '5', cpus: 1 } } };
-  const plays = (frame: Frame) =>
+  /** The <video> once it has a source other than `before` and either plays or fails. */
+  const plays = (frame: Frame, before: string | null) =>
     eventually(
-      () => frame.locator('video').evaluate((el: unknown) => ({ ready: (el as Vid).readyState, duration: (el as Vid).duration, w: (el as Vid).videoWidth, error: (el as { error: { code: number } | null }).error?.code ?? 0 })),
-      (s) => s.ready >= 2 || s.error !== 0,
+      () =>
+        frame.locator('video').evaluate((el: unknown) => {
+          const v = el as Vid & { error: { code: number } | null; getAttribute(name: string): string | null };
+          return { src: v.getAttribute('src'), ready: v.readyState, duration: v.duration, w: v.videoWidth, error: v.error?.code ?? 0 };
+        }),
+      (s) => s.src !== before && (s.ready >= 2 || s.error !== 0),
       120_000,
     );
+  const srcOf = (frame: Frame) => frame.locator('video').getAttribute('src');
   try {
     await withWorkbench({ name: 'preview-convert', extensionDevelopmentPath: root, settings }, async ({ page }) => {
       await connectAndExpand(page, dir);
@@ -478,11 +484,12 @@ test('video preview: a video this player cannot play is converted to WebM on the
       await convert.waitFor({ state: 'visible', timeout: 60_000 });
       assert.match((await video.locator('[data-testid="convert-text"]').textContent()) ?? '', /could not be played.*lacks its codec or container/);
       await screenshot(page, 'preview-convert-1-offer');
+      const mkvSrc = await srcOf(video);
       await convert.click();
       // Queued / running as a batch job, then the WebM plays in the same tab.
       const seen = await eventually(() => video.locator('[data-testid="convert-text"]').textContent(), (t) => /Batch job \d+/.test(t ?? ''), 60_000);
       assert.match(seen ?? '', /Batch job \d+/);
-      const state = await plays(video);
+      const state = await plays(video, mkvSrc);
       assert.deepEqual([state.error, state.w], [0, 320], JSON.stringify(state));
       assert.ok(state.ready >= 2 && Math.abs(state.duration - 2) < 0.2, JSON.stringify(state));
       assert.equal(await video.locator('.toolbar .title').textContent(), 'clip.webm');
@@ -494,12 +501,13 @@ test('video preview: a video this player cannot play is converted to WebM on the
       const avi = explorerItem(page, 'old.avi');
       await avi.click();
       const aviFrame = await webviewFrame(page, { selector: 'body[data-view="video"] [data-testid="convert-text"]:text("Browsers cannot play .avi videos.")', timeoutMs: 60_000 });
+      const aviSrc = await srcOf(aviFrame);
       await aviFrame.locator('[data-testid="convert"]').click();
       const dialog = page.locator('.monaco-dialog-box');
       await dialog.waitFor({ state: 'visible', timeout: 20_000 });
       assert.match((await dialog.textContent()) ?? '', /old\.webm already exists beside old\.avi/);
       await dialog.locator('.monaco-button', { hasText: /^Keep Both$/ }).click();
-      const aviState = await plays(aviFrame);
+      const aviState = await plays(aviFrame, aviSrc);
       assert.deepEqual([aviState.error, aviState.w], [0, 320], JSON.stringify(aviState));
       assert.equal(await aviFrame.locator('.toolbar .title').textContent(), 'old (2).webm');
       const listing = ssh(`ls -A ~/${dir}`);
