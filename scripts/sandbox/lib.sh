@@ -283,11 +283,19 @@ kill_sshd_sessions() {
   done
 }
 
+# 127.0.0.1:$1 answers with an SSH banner (bash builtins only: no fork).
+check_ssh_banner() {
+  local fd line=''
+  exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
+  read -r -t 5 -u "$fd" line || true
+  exec {fd}>&-
+  [[ $line == SSH-* ]]
+}
+
 # Wait until port answers with an SSH banner.
 wait_ssh_port() {
   local port=$1 name=$2 logf=$3
-  wait_for "sshd on 127.0.0.1:$port" 15 "$logf" "$name" \
-    bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && head -c 4 <&3 | grep -q SSH-"
+  wait_for "sshd on 127.0.0.1:$port" 15 "$logf" "$name" check_ssh_banner "$port"
 }
 
 fingerprint() { ssh-keygen -l -E sha256 -f "$1" | awk '{print $2}'; }
