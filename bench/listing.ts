@@ -8,7 +8,13 @@
  *   openssh      OpenSSH `sftp -b -` running `ls -l` (its connection set-up subtracted)
  * Each measurement runs in a fresh Node process, so the peak RSS column is that method's own.
  *
- *   node --import tsx bench/listing.ts [--sizes 10000,100000] [--rtts 0,30] [--reps 3]
+ * Find in a huge folder (part "find", the largest size): time to the first filtered result of a
+ * name query (first 200 matches, sorted, counted) through the agent — cold (the folder read
+ * afresh) and while typing (its names still cached from the listing on screen) — and the SFTP
+ * fallback, side by side with `ssh host ls <dir> | grep -F <text>` (a fresh OpenSSH connection,
+ * as typed in a terminal; its set-up time shown apart).
+ *
+ *   node --import tsx bench/listing.ts [--sizes 10000,100000] [--rtts 0,30] [--reps 3] [--parts list,find]
  */
 import { connectDirect, sandbox } from '../test/support/sandbox';
 import { openRemote } from '../src/core/remote/openRemote';
@@ -19,10 +25,15 @@ import { silentLogger } from '../src/core/log';
 import type { PathFilter, RemoteEntry } from '../src/core/remote/types';
 import type { FileEntryWithStats, Stats } from 'ssh2';
 import { median, opensshOptions, peakRssMiB, runChild, startProxy, table, timed } from './remote-support';
+import { commandLine } from '../src/core/ssh/quote';
+import { spawnSync } from 'node:child_process';
 
 const FILTER: PathFilter = { fileReject: ['\\.tmp$'] };
 const METHODS = ['agent', 'sftp', 'ssh2-readdir', 'openssh'] as const;
-type Method = (typeof METHODS)[number];
+const FIND_METHODS = ['find-agent', 'find-sftp', 'find-ssh-grep'] as const;
+type Method = (typeof METHODS)[number] | (typeof FIND_METHODS)[number];
+/** The name query of part "find": 10 of the 100,000 names (f012340 … f012349, some .tmp). */
+const QUERY = '01234';
 
 interface Measure {
   ms: number[];
@@ -58,6 +69,64 @@ async function ensureDir(n: number): Promise<string> {
     return r.stdout.toString().trim();
   } finally {
     close();
+  }
+}
+
+interface FindMeasure {
+  /** Time to the first result, the folder read afresh (ms, each rep). */
+  coldMs: number[];
+  /** The same query while the folder's names are cached (typing on; agent only). */
+  warmMs?: number[];
+  /** OpenSSH connection set-up alone (`ssh host true`), for find-ssh-grep. */
+  setupMs?: number[];
+  matches: number;
+}
+
+async function findChild(method: Method, dir: string, port: number, reps: number): Promise<FindMeasure> {
+  const d = sandbox();
+  if (method === 'find-ssh-grep') {
+    const ssh = ['ssh', '-p', String(port), ...opensshOptions(), `${d.user}@${d.host}`];
+    const setupMs: number[] = [];
+    const coldMs: number[] = [];
+    let matches = 0;
+    for (let i = 0; i < reps; i++) {
+      setupMs.push(timed([...ssh, 'true']).ms);
+      // What a user types: the listing comes over, grep runs here.
+      const r = timed(['bash', '-c', '"${@:2}" | grep -F -c -- "$1"', 'bash', QUERY, ...ssh, commandLine(['ls', '--', dir])]);
+      if (r.code !== 0) throw new Error(r.stderr);
+      coldMs.push(r.ms);
+    }
+    const out = spawnSync('bash', ['-c', '"${@:2}" | grep -F -c -- "$1"', 'bash', QUERY, ...ssh, commandLine(['ls', '--', dir])]);
+    matches = Number(out.stdout.toString().trim());
+    return { coldMs, setupMs, matches };
+  }
+  const conn = await connectDirect({ port });
+  try {
+    const ops = await openRemote(conn.session, silentLogger, { forceFallback: method === 'find-sftp' });
+    if (ops.kind !== (method === 'find-sftp' ? 'sftp' : 'agent')) throw new Error(`wanted ${method}, got ${ops.kind}`);
+    await ops.list(dir, { limit: 1 }); // warm-up (agent start, server caches)
+    const query = { name: QUERY, natural: true, limit: 200 };
+    const coldMs: number[] = [];
+    const warmMs: number[] = [];
+    let matches = 0;
+    for (let i = 0; i < reps; i++) {
+      await conn.session.exec(['touch', '--', dir]); // a new folder mtime: nothing cached on the agent
+      let t0 = performance.now();
+      const r = await ops.list(dir, query);
+      coldMs.push(performance.now() - t0);
+      matches = r.total;
+      if (method === 'find-agent') {
+        await ops.list(dir, { natural: true, limit: 200 }); // the folder on screen: its sorted names cached
+        t0 = performance.now();
+        const w = await ops.list(dir, query);
+        warmMs.push(performance.now() - t0);
+        if (w.total !== matches) throw new Error('warm and cold disagree');
+      }
+    }
+    ops.dispose();
+    return { coldMs, ...(warmMs.length ? { warmMs } : {}), matches };
+  } finally {
+    conn.close();
   }
 }
 
@@ -143,7 +212,8 @@ async function child(method: Method, dir: string, port: number, reps: number): P
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') {
     const [, , , method, dir, port, reps] = process.argv;
-    const m = await child(method as Method, dir, Number(port), Number(reps));
+    const run = method.startsWith('find-') ? findChild : child;
+    const m = await run(method as Method, dir, Number(port), Number(reps));
     console.log(JSON.stringify(m));
     return;
   }
@@ -151,10 +221,11 @@ async function main(): Promise<void> {
   const rtts = arg('rtts', '0,30').split(',').map(Number);
   const reps = Number(arg('reps', '3'));
   const methods = arg('methods', METHODS.join(',')).split(',') as Method[];
+  const parts = arg('parts', 'list,find').split(',');
   const d = sandbox();
   const rows: (string | number)[][] = [];
   const firstPages: (string | number)[][] = [];
-  for (const n of sizes) {
+  for (const n of parts.includes('list') ? sizes : []) {
     process.stderr.write(`preparing a ${n}-entry folder… `);
     const dir = await ensureDir(n);
     process.stderr.write(`${dir}\n`);
@@ -185,10 +256,36 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`\nListing with filter ${JSON.stringify(FILTER)} (median of ${reps}; time relative to the agent):\n`);
-  console.log(table(['entries', 'RTT ms', 'method', 'ms', 'vs agent', 'returned', 'peak RSS MiB'], rows));
-  console.log('\nAgent: first page (200 entries, sorted, filtered, with total), the next page, and the full listing:\n');
-  console.log(table(['entries', 'RTT ms', 'first page ms', 'next page ms', 'full list ms'], firstPages));
+  if (parts.includes('list')) {
+    console.log(`\nListing with filter ${JSON.stringify(FILTER)} (median of ${reps}; time relative to the agent):\n`);
+    console.log(table(['entries', 'RTT ms', 'method', 'ms', 'vs agent', 'returned', 'peak RSS MiB'], rows));
+    console.log('\nAgent: first page (200 entries, sorted, filtered, with total), the next page, and the full listing:\n');
+    console.log(table(['entries', 'RTT ms', 'first page ms', 'next page ms', 'full list ms'], firstPages));
+  }
+  if (parts.includes('find')) await findPart(Math.max(...sizes), rtts, reps);
+}
+
+/** Part "find": time to the first filtered result in the biggest folder, per RTT and method. */
+async function findPart(n: number, rtts: number[], reps: number): Promise<void> {
+  const dir = await ensureDir(n);
+  const rows: (string | number)[][] = [];
+  for (const rtt of rtts) {
+    const proxy = rtt > 0 ? await startProxy(rtt / 2) : undefined;
+    try {
+      for (const method of FIND_METHODS) {
+        process.stderr.write(`  find "${QUERY}" in ${n} entries, ${rtt} ms RTT, ${method}… `);
+        const m = runChild<FindMeasure>(__filename, [method, dir, String(proxy?.port ?? sandbox().port), String(reps)]);
+        process.stderr.write(`${median(m.coldMs).toFixed(0)} ms\n`);
+        const label = method === 'find-agent' ? 'agent (folder read afresh)' : method === 'find-sftp' ? 'SFTP fallback' : '`ssh host ls | grep`';
+        rows.push([n, rtt, label, median(m.coldMs).toFixed(0), m.setupMs ? `(${median(m.setupMs).toFixed(0)} of it connecting)` : '', m.matches]);
+        if (m.warmMs) rows.push([n, rtt, 'agent (while typing: names cached)', median(m.warmMs).toFixed(0), '', m.matches]);
+      }
+    } finally {
+      proxy?.stop();
+    }
+  }
+  console.log(`\nFind in Folder: time to the first filtered result for "${QUERY}" (first 200 matches, sorted, counted; median of ${reps}):\n`);
+  console.log(table(['entries', 'RTT ms', 'method', 'ms', 'note', 'matches'], rows));
 }
 
 main().catch((err: unknown) => {

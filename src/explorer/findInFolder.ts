@@ -69,7 +69,7 @@ export async function findInFolder(model: ExplorerModel, host: string, folder: s
         if (r.total === 0) items.push({ label: text.trim() ? `$(info) No entry matches “${text.trim()}”` : '$(info) The folder is empty', alwaysShow: true });
         qp.items = items;
         const what = text.trim() ? `${num(r.total)} match${r.total === 1 ? '' : 'es'}` : `${num(r.total)} entries`;
-        qp.title = `Find in ${where}: ${what}${r.total > r.entries.length ? `, first ${num(r.entries.length)}` : ''} (${describeOrder(order)})`;
+        qp.title = `Find in ${where}: ${what}${r.total > r.entries.length ? `, first ${num(r.entries.length)}` : ''}${order === 'name' ? '' : ` (${describeOrder(order)})`}`;
       },
       (err: unknown) => {
         if (query !== abort || abort.signal.aborted) return;
@@ -139,7 +139,7 @@ export async function pickFolderOrder(model: ExplorerModel, host: string, folder
     ...FOLDER_ORDERS.map((o): OrderItem => ({ label: `${mark(current === o)}${ORDER_LABELS[o]}`, order: o, scope: 'folder' })),
     ...(own ? [{ label: '$(discard) Same as all folders', description: ORDER_LABELS[model.defaultOrder], scope: 'reset' as const }] : []),
     { label: 'All folders (remoteHpc.explorer.sortBy)', kind: vscode.QuickPickItemKind.Separator, scope: 'all' },
-    ...FOLDER_ORDERS.map((o): OrderItem => ({ label: `${mark(model.defaultOrder === o)}${ORDER_LABELS[o]} `, description: 'all folders', order: o, scope: 'all' })),
+    ...FOLDER_ORDERS.map((o): OrderItem => ({ label: `${mark(model.defaultOrder === o)}${ORDER_LABELS[o]}`, description: 'all folders', order: o, scope: 'all' })),
   ];
   const picked = await vscode.window.showQuickPick(items, { title: `Sort ${posix.basename(folder) || folder} on ${host} by…`, placeHolder: 'Sorted on the cluster before paging; folders stay first' });
   if (!picked) throw new CancelledError();
