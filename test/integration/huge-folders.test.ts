@@ -91,6 +91,14 @@ for (const kind of ['agent', 'sftp'] as const) {
         'folders match too',
       );
       assert.equal((await ops.list(dir, { name: 'no-such-thing' })).total, 0);
+      // While typing, the folder on screen: answered from its kept listing, the same entries.
+      await ops.list(dir, { natural: true, limit: 200 });
+      const typed = await ops.list(dir, { name: '*.OUT', natural: true, limit: 200 });
+      assert.equal(typed.total, outs.total);
+      assert.deepEqual(
+        typed.entries.map((e) => e.name),
+        outs.entries.map((e) => e.name),
+      );
     });
 
     test('sorted by time or size on the host: page 1 is the right first 200, page 2 follows', async () => {

@@ -176,15 +176,22 @@ export class SftpOps implements RemoteOps {
   /**
    * Pages of a folder: the first page reads the whole folder (SFTP cannot read a sorted slice) and
    * keeps the sorted entries a short while, so the following pages do not read it all again. A
-   * name query drops what does not match while the folder is read; `locate` reads it afresh.
+   * name query is answered from that listing while it is kept (typing in Find in Folder), else
+   * drops what does not match while the folder is read; `locate` reads it afresh.
    */
   async list(path: string, opts: ListOptions = {}): Promise<ListResult> {
     checkAddressable(path);
     checkFilter(opts.filter, path);
-    const key = JSON.stringify([path, opts.filter ?? null, opts.sort ?? 'name', !!opts.descending, !!opts.natural, opts.hidden ?? true, opts.name ?? '']);
+    const keyOf = (name: string) => JSON.stringify([path, opts.filter ?? null, opts.sort ?? 'name', !!opts.descending, !!opts.natural, opts.hidden ?? true, name]);
+    const fresh = (x: { at: number } | undefined): x is { at: number; entries: RemoteEntry[] } => !!x && Date.now() - x.at <= LISTING_TTL_MS;
+    const key = keyOf(opts.name ?? '');
     let offset = opts.offset ?? 0;
     let snap = this.listings.get(key);
-    if (!snap || offset === 0 || opts.locate !== undefined || Date.now() - snap.at > LISTING_TTL_MS) {
+    const every = opts.name && opts.locate === undefined ? this.listings.get(keyOf('')) : undefined;
+    if (fresh(every)) {
+      const match = nameMatcher(opts.name);
+      snap = { at: every.at, entries: every.entries.filter((e) => match(e.name)) }; // not kept: cheap to redo
+    } else if (!fresh(snap) || offset === 0 || opts.locate !== undefined) {
       snap = { at: Date.now(), entries: await this.readListing(path, opts) };
       this.listings.delete(key);
       this.listings.set(key, snap);
