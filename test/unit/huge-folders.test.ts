@@ -18,9 +18,11 @@ import { AgentOps } from '../../src/core/remote/agentOps';
 import { ListingCache } from '../../src/core/remote/listing';
 import { silentLogger } from '../../src/core/log';
 import type { ListOptions, ListResult, RemoteEntry, RemoteOps } from '../../src/core/remote/types';
-import { setSetting } from '../support/vscode/fake';
+import { answers, setSetting, settings } from '../support/vscode/fake';
 import { explorerOver } from '../support/explorer';
 import type { ExplorerNode } from '../../src/explorer/tree';
+import { FolderOrders } from '../../src/explorer/folderOrders';
+import { goToEntry, pickFolderOrder } from '../../src/explorer/findInFolder';
 
 const agentDir = join(__dirname, '..', '..', 'src', 'core', 'agent');
 
@@ -280,6 +282,61 @@ test('the tree: sort a folder by size (largest first, sizes shown), jump to an e
     assert.match(String(description(rows[3])), /^\d{4}-\d\d-\d\d \d\d:\d\d$/, 'a file shows its time in a folder sorted by time');
   } finally {
     for (const k of ['remoteHpc.roots', 'remoteHpc.explorer.pageSize', 'remoteHpc.explorer.sortBy']) setSetting(k, undefined);
+    explorer.dispose();
+  }
+});
+
+test('a folder\'s own order is kept in the workspace state (read back after a reload), the oldest dropped past 500', () => {
+  const store = new Map<string, unknown>();
+  const memento = { get: <T>(k: string) => store.get(k) as T, update: async (k: string, v: unknown) => void store.set(k, v), keys: () => [...store.keys()] };
+  const a = new FolderOrders(memento as never);
+  a.set('h', '/big', 'size');
+  a.set('h', '/logs', 'modified');
+  a.set('h', '/logs', undefined);
+  const b = new FolderOrders(memento as never);
+  assert.equal(b.get('h', '/big'), 'size');
+  assert.equal(b.get('h', '/logs'), undefined);
+  for (let i = 0; i < 600; i++) b.set('h', `/d${i}`, 'name');
+  const c = new FolderOrders(memento as never);
+  assert.equal(c.get('h', '/big'), undefined, 'the oldest went first');
+  assert.equal(c.get('h', '/d599'), 'name');
+  store.set('remoteHpc.explorer.folderOrders', [['h', '/x', 'bogus'], 'junk', ['h', '/y', 'size']]);
+  assert.equal(new FolderOrders(memento as never).get('h', '/y'), 'size', 'bad rows are ignored');
+});
+
+test('Sort Folder By… sets this folder\'s order, every folder\'s (the setting), or back to the default; Go to Entry finds by name or by a single match', async () => {
+  const d = makeFolder('ui', 300);
+  setSetting('remoteHpc.roots', { '*': [dir] });
+  const explorer = explorerOver(ops);
+  const { model } = explorer;
+  try {
+    const pick = (label: RegExp, scope?: string) => {
+      answers.pick = (items) => items.find((i) => label.test(i.label) && (!scope || (i as { scope?: string }).scope === scope));
+    };
+    pick(/^Modified/, 'folder');
+    await pickFolderOrder(model, 'h', d);
+    assert.equal(model.orderOf('h', d), 'modified');
+    assert.ok(model.hasOwnOrder('h', d));
+    pick(/^Size/, 'all');
+    await pickFolderOrder(model, 'h', d);
+    assert.equal(settings.get('remoteHpc.explorer.sortBy'), 'size');
+    assert.equal(model.orderOf('h', d), 'modified', 'a folder\'s own order wins');
+    assert.equal(model.orderOf('h', dir), 'size');
+    pick(/Same as all folders/);
+    await pickFolderOrder(model, 'h', d);
+    assert.equal(model.orderOf('h', d), 'size');
+    assert.equal(model.hasOwnOrder('h', d), false);
+
+    answers.input = () => 'f00123.out';
+    assert.equal((await goToEntry(model, 'h', d))?.entry.name, 'f00123.out', 'an exact name');
+    assert.ok(model.listings.peek('h', d)?.entries.some((e) => e.name === 'f00123.out'), 'its page is loaded');
+    answers.input = () => 'F00124';
+    assert.equal((await goToEntry(model, 'h', d))?.entry.name, 'f00124.log', 'the one entry it matches');
+    answers.input = () => 'nothing-like-it';
+    await assert.rejects(goToEntry(model, 'h', d), /No entry named or matching “nothing-like-it”/);
+  } finally {
+    answers.pick = answers.input = undefined;
+    for (const k of ['remoteHpc.roots', 'remoteHpc.explorer.sortBy']) setSetting(k, undefined);
     explorer.dispose();
   }
 });
