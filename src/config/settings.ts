@@ -97,8 +97,19 @@ export function numberSetting(key: { [K in SettingKey]: Settings[K] extends numb
   return Math.min(max, Math.max(min, n));
 }
 
-export function updateSetting<K extends SettingKey>(key: K, value: Settings[K], target = vscode.ConfigurationTarget.Global): Thenable<void> {
+export function updateSetting<K extends SettingKey>(key: K, value: Settings[K] | undefined, target = vscode.ConfigurationTarget.Global): Thenable<void> {
   return vscode.workspace.getConfiguration(SECTION).update(key, value, target);
+}
+
+/** Each scope that sets `key` (user, workspace, folder), with its value and its update target. */
+export function settingScopes<K extends SettingKey>(key: K): { target: vscode.ConfigurationTarget; label: string; value: Settings[K] }[] {
+  const i = vscode.workspace.getConfiguration(SECTION).inspect<Settings[K]>(key);
+  const scopes: [Settings[K] | undefined, vscode.ConfigurationTarget, string][] = [
+    [i?.globalValue, vscode.ConfigurationTarget.Global, 'user settings'],
+    [i?.workspaceValue, vscode.ConfigurationTarget.Workspace, 'workspace settings'],
+    [i?.workspaceFolderValue, vscode.ConfigurationTarget.WorkspaceFolder, 'folder settings'],
+  ];
+  return scopes.filter(([v]) => v !== undefined).map(([value, target, label]) => ({ target, label, value: value as Settings[K] }));
 }
 
 /** Calls `listener` when any of `keys` (or a key below one, e.g. `jobs` for all `jobs.*`) changes. */

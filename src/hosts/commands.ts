@@ -9,6 +9,7 @@ import { pathSetting, setting, updateSetting } from '../config/settings';
 import { suggestAlias } from '../core/ssh/sshConfig';
 import type { HostService, HostState } from './hostService';
 import { confirmDisconnect } from './disconnect';
+import { removeHost } from './removeHost';
 
 /** A command's host argument: a tree item, an alias, or nothing (then ask). */
 async function pickHost(hosts: HostService, arg: unknown, filter: (h: HostState) => boolean, placeHolder: string): Promise<string | undefined> {
@@ -97,6 +98,10 @@ export function registerHostCommands(log: Logger, hosts: HostService, channel: v
       else void vscode.window.showWarningMessage(`${alias} did not answer; it will reconnect on next use.`);
     }),
     registerCommand(log, 'remoteHpc.addHost', () => addHost(hosts)),
+    registerCommand(log, 'remoteHpc.removeHost', async (arg?: unknown) => {
+      const alias = await pickHost(hosts, arg, () => true, 'Host to remove');
+      if (alias) await removeHost(hosts, alias);
+    }),
     registerCommand(log, 'remoteHpc.openSshConfig', async () => {
       const file = sshConfigPath();
       await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });

@@ -69,7 +69,7 @@ export interface SshConfigOptions {
 
 type Node =
   | { kind: 'option'; key: string; args: string[]; file: string }
-  | { kind: 'host'; patterns: string[]; body: Node[] }
+  | { kind: 'host'; patterns: string[]; body: Node[]; file: string; line: number }
   | { kind: 'match'; all: boolean; body: Node[] }
   | { kind: 'include'; files: { path: string; nodes: Node[] }[] };
 
@@ -232,14 +232,15 @@ export class SshConfig {
     // Host and Match start a block that runs to the next Host or Match.
     const top: Node[] = [];
     let body = top;
-    for (const raw of text.split(/\r?\n/)) {
-      const trimmed = raw.trim();
+    const lines = text.split(/\r?\n/);
+    for (let index = 0; index < lines.length; index++) {
+      const trimmed = lines[index].trim();
       if (trimmed === '' || trimmed.startsWith('#')) continue;
       const line = splitConfigLine(trimmed);
       if (!line) throw new SshError('config', file, `Cannot parse SSH config ${file}: "${trimmed.slice(0, 80)}"`);
       const { key, args } = line;
       if (key === 'host') {
-        const node: Node = { kind: 'host', patterns: args, body: [] };
+        const node: Node = { kind: 'host', patterns: args, body: [], file, line: index };
         top.push(node);
         body = node.body;
       } else if (key === 'match') {
@@ -293,6 +294,25 @@ export class SshConfig {
     };
     walk(this.nodes);
     return out;
+  }
+
+  /**
+   * Where `alias` is declared: the first `Host` line naming it literally (not through a wildcard),
+   * with its file, 0-based line and every pattern of that line; undefined when none does.
+   */
+  hostBlock(alias: string): { file: string; line: number; patterns: string[] } | undefined {
+    type Found = { file: string; line: number; patterns: string[] } | undefined;
+    const find = (nodes: Node[]): Found => {
+      for (const n of nodes) {
+        let hit: Found;
+        if (n.kind === 'host') hit = n.patterns.includes(alias) ? { file: n.file, line: n.line, patterns: [...n.patterns] } : find(n.body);
+        else if (n.kind === 'match') hit = find(n.body);
+        else if (n.kind === 'include') for (const f of n.files) hit ??= find(f.nodes);
+        if (hit) return hit;
+      }
+      return undefined;
+    };
+    return find(this.nodes);
   }
 
   /** The raw first-obtained values for an alias (lowercase keys), after `seed` values, which win. */
