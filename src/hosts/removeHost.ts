@@ -46,14 +46,12 @@ async function removeFromSettings(hosts: HostService, alias: string): Promise<vo
   if (go !== 'Remove') return;
   disconnectIfLive(hosts, alias);
   const without = (v: ExtraHost[]) => v.filter((h) => h?.name !== alias);
-  if (scopes.length === 0) {
-    // Not found in any one scope (a merged value): write the user settings without it.
-    await updateSetting('hosts', without(setting('hosts') ?? []));
-  }
-  for (const s of scopes) {
-    const rest = without(s.value);
-    await updateSetting('hosts', rest.length ? rest : undefined, s.target);
-  }
+  // The list without it, an empty one included, never an unset key: in a remote window (code-server)
+  // the user settings are layers (the local file, then the remote machine's, where VS Code writes
+  // this machine-scoped setting), and with the upper one unset a lower one shows through again.
+  for (const s of scopes) await updateSetting('hosts', without(s.value), s.target);
+  if (lists(setting('hosts'), alias)) await updateSetting('hosts', without(setting('hosts')));
+  if (lists(setting('hosts'), alias)) throw new Error(`${alias} is still listed in remoteHpc.hosts, set where Remote HPC cannot change it: remove it from settings.json by hand.`);
   await hosts.reload();
   if (block) {
     const choice = await vscode.window.showInformationMessage(`Removed ${alias} from remoteHpc.hosts; it is still in ${block.file}.`, OPEN);

@@ -1,12 +1,13 @@
 /**
  * Hosts end to end: the Remote HPC view lists the sandbox hosts from the generated ssh config,
  * and a two-factor login (key, then a TOTP code typed into VS Code's input box) connects;
- * Disconnect from the view really closes the session on the host.
+ * Disconnect from the view really closes the session on the host; Remove Host takes a host added
+ * in settings out of the view (disconnecting it first, after one question) for good.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { answerInputBox, contextMenu, eventually, openView, pickQuickPickItem, quickInput, repoRoot, runCommand, screenshot, treeItem, withWorkbench } from './harness';
+import { answerInputBox, contextMenu, eventually, openView, pickQuickPickItem, quickInput, reloadWindow, repoRoot, runCommand, screenshot, treeItem, withWorkbench } from './harness';
 import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 
@@ -85,6 +86,42 @@ test('Disconnect from the Hosts view: the row and the status bar say so, and the
       const gone = new Set([...ours, ...sessions].map((p) => p.pid));
       await eventually('the agent and its sshd session gone', () => remoteProcesses().filter((p) => gone.has(p.pid)).map((p) => p.args), (left) => left.length === 0, 20_000);
       await screenshot(page, 'hosts-disconnected');
+    },
+  );
+});
+
+test('Remove Host: a connected host from remoteHpc.hosts is disconnected and leaves the view after one question, and stays gone after a reload', { skip: e2eSkip(), timeout: 150_000 }, async () => {
+  const d = sandbox();
+  const extra = { name: 'e2e-extra', hostName: d.host, port: d.port, user: d.user, identityFile: d.key };
+  await withWorkbench(
+    { name: 'hosts-remove', extensionDevelopmentPath: repoRoot(), settings: { 'remoteHpc.sshConfigFile': d.sshConfig, 'remoteHpc.knownHostsFile': d.knownHosts, 'remoteHpc.hosts': [extra] } },
+    async ({ page }) => {
+      await openView(page, 'Hosts');
+      const row = treeItem(page, 'e2e-extra');
+      await row.waitFor({ state: 'visible', timeout: 30_000 });
+      await contextMenu(page, row, 'Connect');
+      await row.locator('.label-description').filter({ hasText: /— connected$/ }).waitFor({ timeout: 30_000 });
+
+      await contextMenu(page, row, 'Remove Host…');
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+      const text = (await dialog.textContent()) ?? '';
+      assert.match(text, /Remove e2e-extra from the setting remoteHpc\.hosts\?/);
+      assert.match(text, /e2e-extra is connected: removing it disconnects it first/);
+      await screenshot(page, 'hosts-remove-1-asked');
+      await dialog.locator('.monaco-button', { hasText: /^Remove$/ }).click();
+      await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+      await row.waitFor({ state: 'detached', timeout: 15_000 });
+      await treeItem(page, 'hpc-sandbox').waitFor({ state: 'visible' });
+      const status = page.locator('.statusbar-item', { hasText: /HPC/ }).first();
+      await eventually('the status bar without the host', () => status.textContent(), (t) => (t ?? '').trim() === 'HPC', 10_000);
+
+      // The setting itself changed (where the extension host reads it): a reload does not bring it back.
+      await reloadWindow(page);
+      await openView(page, 'Hosts');
+      await treeItem(page, 'hpc-sandbox').waitFor({ state: 'visible', timeout: 30_000 });
+      assert.equal(await treeItem(page, 'e2e-extra').count(), 0, 'e2e-extra stays removed after a reload');
+      await screenshot(page, 'hosts-remove-2-reloaded');
     },
   );
 });

@@ -75,10 +75,10 @@ test('a settings host: one confirmation names where it is kept, then it leaves r
   assert.match(asked[0], /^Remove lab from the setting remoteHpc\.hosts\? \| It is kept in your user settings\. \| Remove$/);
   assert.deepEqual(settings.get('remoteHpc.hosts'), [{ name: 'other', hostName: 'other.example.org', user: 'bo' }]);
   assert.deepEqual(await aliases(), ['other']);
-  // The last one: the setting goes away rather than staying as [].
+  // The last one: an empty list, not an unset key (a lower settings layer would show through).
   answering('Remove');
   await vscode.commands.executeCommand('remoteHpc.removeHost', 'other');
-  assert.equal(settings.has('remoteHpc.hosts'), false);
+  assert.deepEqual(settings.get('remoteHpc.hosts'), []);
   // Cancelled: nothing changes.
   setSetting('remoteHpc.hosts', [{ name: 'lab', hostName: 'x' }]);
   answering(undefined);
