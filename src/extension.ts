@@ -43,7 +43,14 @@ export function activate(context: vscode.ExtensionContext): void {
     createConnectionStatusBar(hosts),
     ...registerHostCommands(log, hosts, channel, context.secrets),
     ...registerExplorer(context, { log, hosts, remote }),
-    ...registerPreviews(context, { log, getOps: (host) => remote.ops(host), schedulers, cacheDir: path.join(context.globalStorageUri.fsPath, 'previews') }),
+    ...registerPreviews(context, {
+      log,
+      getOps: (host) => remote.ops(host),
+      hostStatus: (host) => hosts.status(host),
+      onHostStatus: (listener) => hosts.onStatus(listener),
+      schedulers,
+      cacheDir: path.join(context.globalStorageUri.fsPath, 'previews'),
+    }),
     ...registerJobs(context, { log, hosts, remote, schedulers }),
   );
   log.info(`Remote HPC ${String((context.extension.packageJSON as { version?: string }).version)} activated`);

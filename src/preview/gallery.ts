@@ -11,6 +11,7 @@ import { batchStatusMessage } from '../core/preview/heavyWork';
 import { ThumbnailService, type ThumbOutcome } from '../core/preview/thumbnails';
 import { hasString, hasStringArray, toErrorInfo, type GalleryEntry, type GalleryThumb } from '../shared/protocol';
 import { WebviewHost, webviewRoots } from '../webviews/webviewHost';
+import { ConnectionGate } from './connectionGate';
 import { GALLERY_VIEW_TYPE, hpcUriOf, IMAGE_PREVIEW_VIEW_TYPE, throttle, type PreviewServices } from './services';
 
 const PAGE = 2000;
@@ -67,6 +68,7 @@ export class GalleryPanel implements vscode.Disposable {
   private thumbs: ThumbnailService | undefined;
   private readonly subscriptions: CoreDisposable[] = [];
   private listing: AbortController | undefined;
+  private readonly gate: ConnectionGate;
   private disposed = false;
 
   private constructor(
@@ -94,7 +96,14 @@ export class GalleryPanel implements vscode.Disposable {
         },
         open: (data) => {
           if (!hasString(data, 'path') || !this.entries.has(data.path)) return;
-          void vscode.commands.executeCommand('vscode.openWith', hpcUriOf(this.remoteHost, data.path), IMAGE_PREVIEW_VIEW_TYPE, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+          // As in VS Code's explorer: a click or Enter previews beside and the gallery keeps the
+          // keyboard (arrows go on through the images); a double-click keeps the tab and moves there.
+          const pin = (data as { pin?: unknown }).pin === true;
+          void vscode.commands.executeCommand('vscode.openWith', hpcUriOf(this.remoteHost, data.path), IMAGE_PREVIEW_VIEW_TYPE, {
+            preview: !pin,
+            preserveFocus: !pin,
+            viewColumn: vscode.ViewColumn.Beside,
+          });
         },
       },
       requests: {
@@ -109,10 +118,19 @@ export class GalleryPanel implements vscode.Disposable {
           await vscode.commands.executeCommand('remoteHpc.makeVideo', args[0], args);
           return null;
         },
+        connect: async () => {
+          await this.gate.connect();
+          return null;
+        },
       },
     });
-    void this.list();
-    void this.watch();
+    this.gate = new ConnectionGate(services.deps, remoteHost, {
+      offline: (info) => this.host.post('offline', info),
+      start: () => {
+        void this.list();
+        void this.watch();
+      },
+    });
   }
 
   dispose(): void {
@@ -120,11 +138,16 @@ export class GalleryPanel implements vscode.Disposable {
     this.listing?.abort();
     this.thumbs?.dispose();
     for (const d of this.subscriptions.splice(0)) d.dispose();
+    this.gate.dispose();
     this.host.dispose();
   }
 
   private postAll(): void {
     this.host.post('init', { host: this.remoteHost, folder: this.folder, thumbSize: this.services.thumbnailSize() });
+    if (this.gate.offline) {
+      this.host.post('offline', this.gate.offline);
+      return;
+    }
     if (this.work) this.host.post('work', { message: this.work });
     this.host.post('entries', { reset: true, upsert: [...this.entries.values()], removed: [], complete: this.complete });
     const known: GalleryThumb[] = [];

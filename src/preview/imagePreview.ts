@@ -11,6 +11,7 @@ import { loadImage, type LoadedImage } from '../core/preview/imageLoader';
 import { basename, dirname, extOf } from '../core/preview/mime';
 import { toErrorInfo, type ErrorInfo, type ImageMeta, type ImageShown, type ProgressInfo } from '../shared/protocol';
 import { WebviewHost } from '../webviews/webviewHost';
+import { ConnectionGate } from './connectionGate';
 import { IMAGE_PREVIEW_VIEW_TYPE, locationOf, registerReadonlyPreview, throttle, type PreviewServices } from './services';
 
 /** The read-only custom editor for remote images. */
@@ -28,6 +29,7 @@ class ImagePreviewController implements vscode.Disposable {
   private abort: AbortController | undefined;
   private pin: CoreDisposable | undefined;
   private watch: CoreDisposable | undefined;
+  private readonly gate: ConnectionGate;
   private disposed = false;
 
   constructor(
@@ -53,13 +55,22 @@ class ImagePreviewController implements vscode.Disposable {
           await this.load(false);
           return null;
         },
+        connect: async () => {
+          await this.gate.connect();
+          return null;
+        },
       },
       notifications: {
         decodeError: ({ message }) => services.log.warn(`[image] ${this.remote.path}: the webview could not decode it: ${message}`),
       },
     });
-    this.load(false).catch(() => undefined); // shown in the webview
-    void this.watchFile();
+    this.gate = new ConnectionGate(services.deps, this.remote.host, {
+      offline: (info) => this.host.post('offline', info),
+      start: () => {
+        this.load(false).catch(() => undefined); // shown in the webview
+        void this.watchFile();
+      },
+    });
   }
 
   dispose(): void {
@@ -67,6 +78,7 @@ class ImagePreviewController implements vscode.Disposable {
     this.abort?.abort();
     this.pin?.dispose();
     this.watch?.dispose();
+    this.gate.dispose();
     this.host.dispose();
   }
 
@@ -75,6 +87,7 @@ class ImagePreviewController implements vscode.Disposable {
     if (this.shown) this.host.post('image', this.shown);
     else if (this.error) this.host.post('error', this.error);
     else if (this.progress) this.host.post('progress', this.progress);
+    else if (this.gate.offline) this.host.post('offline', this.gate.offline);
   }
 
   private setProgress(p: ProgressInfo): void {

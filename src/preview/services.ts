@@ -10,12 +10,16 @@ import type { Logger } from '../core/log';
 import { chooseRunner, heavyWorkFor, type HeavyRunner } from '../core/preview/heavyWork';
 import { resolveLocations } from '../core/remote/commandTarget';
 import type { RemoteOps } from '../core/remote/types';
+import type { HostStatus } from '../core/ssh/pool';
 import { PreviewCache } from '../core/preview/cache';
 
 export interface PreviewDeps {
   getOps(host: string): Promise<RemoteOps>;
   /** The hosts' schedulers, for preview work run as batch jobs. */
   schedulers: Pick<HostSchedulers, 'scheduler' | 'user'>;
+  /** The host's connection state and its changes: a restored preview waits for a connection rather than opening one. */
+  hostStatus(host: string): HostStatus;
+  onHostStatus(listener: (host: string, status: HostStatus) => void): vscode.Disposable;
   log: Logger;
   /** Local folder for the preview cache (e.g. context.globalStorageUri/previews). */
   cacheDir: string;

@@ -18,6 +18,7 @@ import { basename, dirname, extOf, mimeOf } from '../core/preview/mime';
 import type { RemoteOps } from '../core/remote/types';
 import { toErrorInfo, type ErrorInfo, type ProgressInfo, type VideoConvertState, type VideoMeta } from '../shared/protocol';
 import { WebviewHost } from '../webviews/webviewHost';
+import { ConnectionGate } from './connectionGate';
 import { locationOf, registerReadonlyPreview, throttle, VIDEO_PREVIEW_VIEW_TYPE, type PreviewServices } from './services';
 
 /** The read-only custom editor for remote videos. */
@@ -47,6 +48,7 @@ class VideoPreviewController implements vscode.Disposable {
   private abort: AbortController | undefined;
   private converting: AbortController | undefined;
   private pin: CoreDisposable | undefined;
+  private readonly gate: ConnectionGate;
 
   constructor(
     private readonly services: PreviewServices,
@@ -67,6 +69,7 @@ class VideoPreviewController implements vscode.Disposable {
         else if (this.convertState) this.host.post('convert', this.convertState);
         else if (this.error) this.host.post('error', this.error);
         else if (this.progress) this.host.post('progress', this.progress);
+        else if (this.gate.offline) this.host.post('offline', this.gate.offline);
       },
       requests: {
         reload: async () => {
@@ -77,19 +80,27 @@ class VideoPreviewController implements vscode.Disposable {
           await this.convert();
           return null;
         },
+        connect: async () => {
+          await this.gate.connect();
+          return null;
+        },
       },
       notifications: {
         playbackError: ({ message, code }) => services.log.warn(`[video] ${this.remote.path}: playback error ${code ?? ''} ${message}`),
         cancelConvert: () => this.converting?.abort(),
       },
     });
-    this.load().catch(() => undefined); // shown in the webview
+    this.gate = new ConnectionGate(services.deps, this.remote.host, {
+      offline: (info) => this.host.post('offline', info),
+      start: () => void this.load().catch(() => undefined), // shown in the webview
+    });
   }
 
   dispose(): void {
     this.abort?.abort();
     this.converting?.abort(); // closing the tab stops the conversion (kills ffmpeg, cancels the job)
     this.pin?.dispose();
+    this.gate.dispose();
     this.host.dispose();
   }
 

@@ -33,6 +33,17 @@ export interface ProgressInfo {
   done?: boolean;
 }
 
+/**
+ * The preview waits for its host: a tab VS Code restored after a reload does not connect by
+ * itself. The webview shows "Connect to <host>" with a button (the `connect` request) until
+ * the remote content arrives.
+ */
+export interface OfflineInfo {
+  host: string;
+  /** True while a connection is being made (the button waits). */
+  connecting: boolean;
+}
+
 /** `params` of requests that take none. */
 type NoParams = Record<string, never>;
 
@@ -71,6 +82,7 @@ interface ImagePreviewProtocol {
     progress: ProgressInfo;
     image: ImageShown;
     error: ErrorInfo;
+    offline: OfflineInfo;
   };
   notifications: {
     /** The image failed to decode in the webview. */
@@ -79,6 +91,7 @@ interface ImagePreviewProtocol {
   requests: {
     loadFullResolution: { params: NoParams; result: null };
     reload: { params: NoParams; result: null };
+    connect: { params: NoParams; result: null };
   };
 }
 
@@ -105,15 +118,18 @@ interface GalleryProtocol {
     error: ErrorInfo;
     /** Thumbnails made by a batch job: its state ("… queued", "… running"); empty once it is over. */
     work: { message: string };
+    offline: OfflineInfo;
   };
   notifications: {
     /** Paths that are on screen and have no thumbnail yet, most wanted first; replaces the previous wish. */
     want: { paths: string[] };
-    open: { path: string };
+    /** `pin`: a kept tab that takes the keyboard (double-click); else a preview tab beside, the gallery keeping the keyboard. */
+    open: { path: string; pin?: boolean };
   };
   requests: {
     refresh: { params: NoParams; result: null };
     makeVideo: { params: { paths: string[] }; result: null };
+    connect: { params: NoParams; result: null };
   };
 }
 
@@ -145,6 +161,7 @@ interface VideoProtocol {
     source: { uri: string; mime: string };
     error: ErrorInfo;
     convert: VideoConvertState;
+    offline: OfflineInfo;
   };
   notifications: {
     /** The element reported an error (often a codec the browser lacks). */
@@ -155,6 +172,7 @@ interface VideoProtocol {
     reload: { params: NoParams; result: null };
     /** Converts on the cluster and plays the result; resolves when over (its states come as `convert` events). */
     convert: { params: NoParams; result: null };
+    connect: { params: NoParams; result: null };
   };
 }
 
@@ -240,9 +258,9 @@ export type ViewKind = keyof Protocols;
 
 /** Names known at run time, so the guards can reject what a view does not speak. */
 export const PROTOCOL_NAMES: { [V in ViewKind]: { events: (keyof Protocols[V]['events'])[]; notifications: (keyof Protocols[V]['notifications'])[]; requests: (keyof Protocols[V]['requests'])[] } } = {
-  imagePreview: { events: ['meta', 'progress', 'image', 'error'], notifications: ['decodeError'], requests: ['loadFullResolution', 'reload'] },
-  gallery: { events: ['init', 'entries', 'thumbs', 'progress', 'error', 'work'], notifications: ['want', 'open'], requests: ['refresh', 'makeVideo'] },
-  video: { events: ['meta', 'progress', 'source', 'error', 'convert'], notifications: ['playbackError', 'cancelConvert'], requests: ['reload', 'convert'] },
+  imagePreview: { events: ['meta', 'progress', 'image', 'error', 'offline'], notifications: ['decodeError'], requests: ['loadFullResolution', 'reload', 'connect'] },
+  gallery: { events: ['init', 'entries', 'thumbs', 'progress', 'error', 'work', 'offline'], notifications: ['want', 'open'], requests: ['refresh', 'makeVideo', 'connect'] },
+  video: { events: ['meta', 'progress', 'source', 'error', 'convert', 'offline'], notifications: ['playbackError', 'cancelConvert'], requests: ['reload', 'convert', 'connect'] },
   newJob: { events: ['init', 'hosts', 'status'], notifications: ['close'], requests: ['validate', 'hostInfo', 'pickFolder', 'preview', 'save'] },
 };
 

@@ -1,7 +1,8 @@
 /**
  * Panels survive a reload, end to end: open an image gallery from the Remote Explorer and the New
  * Job form from the Jobs view, type into the form, reload the window (Developer: Reload Window),
- * and find both panels back — the gallery listing its folder again, the form with what was typed.
+ * and find both panels back — the gallery waiting for Connect, then listing its folder again, the
+ * form with what was typed.
  *
  * Needs: the sandbox, the e2e toolchain (scripts/e2e/install.sh) and a built extension.
  */
@@ -64,8 +65,11 @@ test('panels: the image gallery and the New Job form come back after a window re
         const revived = await newJobFrame(page);
         await eventually('the draft name back', () => field(revived, 'name').inputValue(), (v) => v === 'e2e-reloaded', 30_000);
         assert.equal(await field(revived, 'command').inputValue(), 'echo "still here"');
-        // …and the gallery, listing its folder again over a new session.
+        // …and the gallery, which does not connect by itself: Connect in it lists the folder again over a new session.
         await tab(`Images: ${dir}`).click();
+        const waiting = await webviewFrame(page, { selector: 'body[data-view="gallery"] [data-testid="connect"]', timeoutMs: 60_000 });
+        assert.match((await waiting.locator('.message').textContent()) ?? '', new RegExp(`Connect to ${HOST} to show its images\\.`));
+        await waiting.locator('[data-testid="connect"]').click();
         await eventually('the revived gallery lists the folder', async () => count(await galleryFrame(page)), (t) => t === `${IMAGES} images`, 60_000);
         await screenshot(page, 'panels-2-after-reload');
       },

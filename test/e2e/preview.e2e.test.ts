@@ -5,8 +5,8 @@
  * folder through the quick picks and watch <video> reach readyState >= 2 with the right
  * duration; zoom a wide and a tall image (Fit keeps the aspect ratio and shows it all, 300 % is
  * 3× both ways and pans both ways); open images from the gallery by click and by Enter (the
- * image gets the keyboard) and Reload Window (every tab comes back, the zoom too). Screenshots go
- * to test-results/e2e/.
+ * gallery keeps the keyboard) and by double-click (the image gets it), and Reload Window (every
+ * tab comes back waiting for Connect, then loads, the zoom too). Screenshots go to test-results/e2e/.
  *
  * Needs: the sandbox, the e2e toolchain (scripts/e2e/install.sh) and a built extension.
  */
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { Frame, Locator, Page } from 'playwright-core';
 import {
   answerInputBox,
+  reloadWindow,
   launchBrowser,
   openView,
   openWorkbench,
@@ -363,7 +364,7 @@ test('image preview: fit keeps the aspect ratio and fits, 300 % is 3× both ways
   }
 });
 
-test('gallery → image: the keys go to the image; image and gallery tabs come back after a reload', { skip: why, timeout: 300_000 }, async () => {
+test('gallery → image: click and Enter preview beside while the gallery keeps the keyboard, a double-click moves there; after a reload every tab comes back and waits for Connect', { skip: why, timeout: 300_000 }, async () => {
   const dir = `e2e-focus-${process.pid}-${Date.now().toString(36)}`;
   ssh(`mkdir -p ~/${dir} && cd ~/${dir} && for n in a b c; do ffmpeg -v error -f lavfi -i testsrc=size=400x1600 -frames:v 1 $n.png; done`);
   try {
@@ -376,70 +377,68 @@ test('gallery → image: the keys go to the image; image and gallery tabs come b
       await runCommand(page, 'Remote HPC: Open Image Gallery');
       const gallery = await webviewFrame(page, { selector: 'body[data-view="gallery"]', timeoutMs: 60_000 });
       await eventually(() => gallery.locator('[data-testid="count"]').textContent(), (t) => t === '3 images');
-      await gallery.locator('.cell[data-path$="/b.png"]').click();
-      const image = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="b.png"][data-loaded="true"]', timeoutMs: 60_000 });
-      const fitLabel = (await image.locator('[data-testid="zoom"]').textContent()) ?? '';
-      const galleryFocused = () => gallery.evaluate(() => (globalThis as unknown as { document: { hasFocus(): boolean } }).document.hasFocus());
-      const imageFocused = () => image.evaluate(() => (globalThis as unknown as { document: { hasFocus(): boolean } }).document.hasFocus());
-      const focus = await eventually(async () => ({ gallery: await galleryFocused(), image: await imageFocused() }), (f) => f.image, 5000);
-      console.log(`after opening b.png from the gallery: focus ${JSON.stringify(focus)}, label ${fitLabel}`);
-      // Keys typed now zoom the image, and do not move the gallery's selection.
-      await page.keyboard.press('ArrowRight');
-      await page.keyboard.press('+');
-      const after = {
-        label: await image.locator('[data-testid="zoom"]').textContent(),
-        selected: await gallery.locator('.cell.selected').getAttribute('data-path'),
-      };
-      console.log(`after ArrowRight and +: ${JSON.stringify(after)}`);
-      assert.deepEqual(focus, { gallery: false, image: true }, 'the image preview has the keyboard');
-      assert.notEqual(after.label, fitLabel, 'the + key zoomed the image');
-      assert.match(after.selected ?? '', /\/b\.png$/, 'the gallery selection did not move');
-      await screenshot(page, 'preview-focus-1-opened');
+      const hasFocus = (f: Frame) => f.evaluate(() => (globalThis as unknown as { document: { hasFocus(): boolean } }).document.hasFocus());
+      const selectedPath = async () => (await gallery.locator('.cell.selected').getAttribute('data-path')) ?? '';
 
-      // The same from the keyboard: back in the gallery, → selects c.png and Enter opens it.
-      await gallery.locator('.cell[data-path$="/a.png"]').click();
-      await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="a.png"][data-loaded="true"]', timeoutMs: 60_000 });
-      // A click on the gallery's empty space gives it the keyboard (a.png stays selected).
-      const vp = gallery.locator('.viewport');
-      const vpBox = await vp.boundingBox();
-      assert.ok(vpBox);
-      await vp.click({ position: { x: vpBox.width - 20, y: vpBox.height - 20 } });
+      // A click previews b.png beside; the gallery keeps the keyboard, so → and Enter go on to c.png.
+      await gallery.locator('.cell[data-path$="/b.png"]').click();
+      const b = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="b.png"][data-loaded="true"]', timeoutMs: 60_000 });
+      const clicked = await eventually(async () => ({ gallery: await hasFocus(gallery), image: await hasFocus(b) }), (f) => f.gallery && !f.image, 5000);
       await page.keyboard.press('ArrowRight');
-      await page.keyboard.press('ArrowRight');
+      const movedTo = await eventually(selectedPath, (p) => p.endsWith('/c.png'), 5000);
       await page.keyboard.press('Enter');
-      const cImage = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="c.png"][data-loaded="true"]', timeoutMs: 60_000 });
-      const cFocus = await eventually(
-        async () => ({ gallery: await gallery.evaluate(() => (globalThis as unknown as { document: { hasFocus(): boolean } }).document.hasFocus()), image: await cImage.evaluate(() => (globalThis as unknown as { document: { hasFocus(): boolean } }).document.hasFocus()) }),
-        (f) => f.image,
-        5000,
-      );
-      const cFit = await cImage.locator('[data-testid="zoom"]').textContent();
+      const c = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="c.png"][data-loaded="true"]', timeoutMs: 60_000 });
+      const entered = await eventually(async () => ({ gallery: await hasFocus(gallery), image: await hasFocus(c) }), (f) => f.gallery && !f.image, 5000);
+      const cFit = await c.locator('[data-testid="zoom"]').textContent();
       await page.keyboard.press('ArrowLeft');
       await page.keyboard.press('+');
-      const cAfter = { label: await cImage.locator('[data-testid="zoom"]').textContent(), selected: await gallery.locator('.cell.selected').getAttribute('data-path') };
-      console.log(`after Enter on c.png: focus ${JSON.stringify(cFocus)}, label ${cFit} -> ${JSON.stringify(cAfter)}`);
-      assert.deepEqual(cFocus, { gallery: false, image: true }, 'c.png, opened with Enter, has the keyboard');
-      assert.notEqual(cAfter.label, cFit, 'the + key zoomed c.png');
-      assert.match(cAfter.selected ?? '', /\/c\.png$/, 'the gallery selection did not move');
+      const after = { selected: await eventually(selectedPath, (p) => p.endsWith('/b.png'), 5000), zoom: await c.locator('[data-testid="zoom"]').textContent() };
+      console.log(`click on b.png: focus ${JSON.stringify(clicked)}; → selected ${movedTo}; Enter on c.png: focus ${JSON.stringify(entered)}; ← and +: ${JSON.stringify(after)}`);
+      assert.deepEqual(clicked, { gallery: true, image: false }, 'after a click the gallery keeps the keyboard');
+      assert.deepEqual(entered, { gallery: true, image: false }, 'after Enter the gallery keeps the keyboard');
+      assert.match(after.selected, /\/b\.png$/, '← moved the gallery selection back');
+      assert.equal(after.zoom, cFit, 'keys typed in the gallery did not zoom the preview');
+      // Enter replaced the preview tab beside (one preview tab, as VS Code's explorer does).
+      assert.equal(await page.locator('.tabs-container .tab', { hasText: /^b\.png/ }).count(), 0, 'b.png was a preview tab, replaced by c.png');
+      await screenshot(page, 'preview-focus-1-gallery-keeps-keys');
 
-      // Reload Window brings back every tab: the images (custom editors; the active one at its
-      // zoom, kept in the webview state) and the gallery (its serializer).
+      // A double-click opens a.png to stay, and the keyboard goes there: + zooms it.
+      await gallery.locator('.cell[data-path$="/a.png"]').dblclick();
+      await eventually(async () => page.locator('.tabs-container .tab:not(.preview)', { hasText: /^a\.png/ }).count(), (n) => n >= 1, 10_000);
+      const a = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="a.png"][data-loaded="true"]', timeoutMs: 60_000 });
+      const dbl = await eventually(async () => ({ gallery: await hasFocus(gallery), image: await hasFocus(a) }), (f) => f.image, 5000);
+      const aFit = await a.locator('[data-testid="zoom"]').textContent();
+      await page.keyboard.press('+');
+      const aZoom = await eventually(() => a.locator('[data-testid="zoom"]').textContent(), (t) => t !== aFit, 5000);
+      console.log(`double-click on a.png: focus ${JSON.stringify(dbl)}, zoom ${aFit} -> ${aZoom}`);
+      assert.deepEqual(dbl, { gallery: false, image: true }, 'a double-click gives the image the keyboard');
+      assert.notEqual(aZoom, aFit, 'the + key zoomed a.png');
+
+      // Reload Window: every tab comes back (the images are custom editors, the gallery has a
+      // serializer); nothing connects by itself: the visible ones say "Connect to hpc-sandbox".
       const tabs = page.locator('.tabs-container .tab');
       const tabLabels = async (): Promise<string[]> => (await tabs.allTextContents()).map((t) => t.trim()).sort();
       const before = await tabLabels();
-      assert.ok(before.includes('c.png') && before.some((t) => t.startsWith('Images: ')), `tabs before the reload: ${before.join(', ')}`);
-      await runCommand(page, 'Developer: Reload Window');
-      await page.waitForEvent('framenavigated', { timeout: 30_000 });
-      await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+      assert.ok(before.includes('a.png') && before.some((t) => t.startsWith('Images: ')), `tabs before the reload: ${before.join(', ')}`);
+      await reloadWindow(page);
       const labels = await eventually(tabLabels, (l) => l.length >= before.length, 30_000);
       console.log(`tabs after the reload: ${labels.join(', ')}`);
       assert.deepEqual(labels, before);
-      const back = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="c.png"][data-loaded="true"]', timeoutMs: 60_000 });
-      assert.equal(await back.locator('[data-testid="zoom"]').textContent(), cAfter.label, 'c.png came back at its zoom');
-      await page.locator('.tabs-container .tab', { hasText: 'Images:' }).click();
-      const galleryBack = await webviewFrame(page, { selector: 'body[data-view="gallery"]', timeoutMs: 60_000 });
-      await eventually(() => galleryBack.locator('[data-testid="count"]').textContent(), (t) => t === '3 images');
-      await screenshot(page, 'preview-focus-2-reloaded');
+      const waiting = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] [data-testid="connect"]', timeoutMs: 60_000 });
+      assert.match((await waiting.locator('.message').textContent()) ?? '', /Connect to hpc-sandbox to show this image\./);
+      const galleryWaiting = await webviewFrame(page, { selector: 'body[data-view="gallery"] [data-testid="connect"]', timeoutMs: 30_000 });
+      await openView(page, 'Hosts');
+      const hostRow = treeItem(page, HOST);
+      await hostRow.waitFor({ state: 'visible', timeout: 30_000 });
+      assert.doesNotMatch((await hostRow.locator('.label-description').textContent()) ?? '', /connected/, 'the restored tabs did not connect by themselves');
+      await screenshot(page, 'preview-focus-2-reloaded-waiting');
+
+      // Connect from the image: it loads at its zoom, and the gallery, waiting on the same host, lists.
+      await waiting.locator('[data-testid="connect"]').click();
+      const back = await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="a.png"][data-loaded="true"]', timeoutMs: 60_000 });
+      assert.equal(await back.locator('[data-testid="zoom"]').textContent(), aZoom, 'a.png came back at its zoom');
+      await eventually(() => galleryWaiting.locator('[data-testid="count"]').textContent(), (t) => t === '3 images', 60_000);
+      await screenshot(page, 'preview-focus-3-reconnected');
     });
   } finally {
     try {

@@ -2,17 +2,19 @@
  * Gallery webview: a virtualised grid (only the rows on screen, plus a little overscan, exist
  * in the DOM, so 10,000 images scroll smoothly); thumbnails arrive in batches and are asked for
  * on-screen first; filter by name, sort by name/time/size; keyboard navigation; Enter or click
- * opens the image preview.
+ * previews the image beside and the gallery keeps the keyboard (the arrows go on through the
+ * images, as in VS Code's explorer); a double-click opens it to stay and moves there.
  */
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '../shared/common.css';
 import './style.css';
 import type { GalleryEntry, GalleryThumb } from '../../src/shared/protocol';
-import { debounce, formatBytes, formatTime, h, icon, updateProgressBar } from '../shared/dom';
+import { debounce, formatBytes, formatTime, h, icon, leaveOffline, showOffline, updateProgressBar } from '../shared/dom';
 import { getState, setState } from '../shared/vscode';
 import { WebviewRpc } from '../shared/rpc';
 
@@ -66,7 +68,8 @@ const progress = h('vscode-progress-bar', { class: 'progress', indeterminate: tr
 const spacer = h('div', { class: 'spacer' });
 const viewport = h('div', { class: 'viewport', tabindex: '0', role: 'listbox', 'aria-label': 'Images', 'aria-multiselectable': 'false' }, spacer);
 const empty = h('div', { class: 'empty', hidden: true });
-document.getElementById('app')?.append(toolbar, progress, viewport, empty);
+const offline = h('div', { class: 'message', hidden: true });
+document.getElementById('app')?.append(toolbar, progress, viewport, empty, offline);
 
 (filterBox as HTMLElement & { value: string }).value = state.filter;
 (sortSelect as HTMLElement & { value: string }).value = state.sort;
@@ -209,9 +212,10 @@ function select(i: number, reveal = true): void {
   saveState();
 }
 
-function open(i: number): void {
+/** Previews the image beside, the gallery keeping the keyboard; `pin` keeps the tab and moves there. */
+function open(i: number, pin = false): void {
   const e = view[i];
-  if (e) rpc.notify('open', { path: e.path });
+  if (e) rpc.notify('open', { path: e.path, ...(pin ? { pin } : {}) });
 }
 
 viewport.addEventListener('keydown', (ev) => {
@@ -244,6 +248,10 @@ spacer.addEventListener('click', (ev) => {
   select(i, false);
   viewport.focus();
   open(i);
+});
+spacer.addEventListener('dblclick', (ev) => {
+  const cell = (ev.target as HTMLElement).closest<HTMLElement>('.cell');
+  if (cell?.dataset.index) open(Number(cell.dataset.index), true);
 });
 
 // ------------------------------------------------------------------ toolbar
@@ -334,7 +342,15 @@ rpc.on('thumbs', (m) => {
   }
 });
 
-rpc.on('progress', (p) => void updateProgressBar(progress, p));
+rpc.on('offline', (info) => showOffline(offline, info, 'its images', [progress, viewport, empty], () => rpc.request('connect', {})));
+
+rpc.on('progress', (p) => {
+  if (!offline.hidden) {
+    leaveOffline(offline);
+    viewport.hidden = false;
+  }
+  updateProgressBar(progress, p);
+});
 
 rpc.on('work', (w) => {
   work.textContent = w.message;

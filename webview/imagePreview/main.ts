@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '../shared/common.css';
 import './style.css';
 import type { ImageMeta, ImageShown } from '../../src/shared/protocol';
-import { formatBytes, formatTime, h, icon, showMessage as showMessageIn, updateProgressBar } from '../shared/dom';
+import { formatBytes, formatTime, h, icon, leaveOffline, showMessage as showMessageIn, showOffline, updateProgressBar } from '../shared/dom';
 import { WebviewRpc, RpcError } from '../shared/rpc';
 import { getState, setState } from '../shared/vscode';
 import { fitScale, formatScale, stepScale, wheelScale, type Size } from './zoom';
@@ -159,7 +159,10 @@ rpc.on('meta', (m) => {
   describe();
 });
 
+rpc.on('offline', (info) => showOffline(message, info, 'this image', [stage, progress], () => rpc.request('connect', {})));
+
 rpc.on('progress', (p) => {
+  leaveOffline(message);
   if (!updateProgressBar(progress, p)) return;
   if (!shown) {
     const label = p.label ?? 'Loading';

@@ -1,4 +1,4 @@
-import type { ProgressInfo } from '../../src/shared/protocol';
+import type { OfflineInfo, ProgressInfo } from '../../src/shared/protocol';
 /** Tiny DOM helpers: elements built from data, text always set as text (never as HTML). */
 
 type Attrs = Record<string, string | number | boolean | undefined>;
@@ -21,6 +21,29 @@ export function showMessage(box: HTMLElement, text: string, isError: boolean, hi
   box.className = `message${isError ? ' error' : ''}`;
   box.hidden = false;
   for (const el of hide) el.hidden = true;
+}
+
+/**
+ * "Connect to <host> to show <what>." with a Connect button (needs vscode-button imported), in
+ * `box`, the `hide` elements hidden: a preview brought back by a reload waits for its host.
+ */
+export function showOffline(box: HTMLElement, info: OfflineInfo, what: string, hide: HTMLElement[], connect: () => Promise<unknown>): void {
+  const button = h('vscode-button', { icon: 'plug', 'data-testid': 'connect', disabled: info.connecting }, info.connecting ? `Connecting to ${info.host}…` : `Connect to ${info.host}`);
+  const enable = (on: boolean) => ((button as HTMLElement & { disabled: boolean }).disabled = !on);
+  button.addEventListener('click', () => {
+    enable(false);
+    // A refused or cancelled login leaves the button usable again (the host says so too).
+    void connect().catch(() => undefined).finally(() => enable(true));
+  });
+  box.replaceChildren(icon('plug'), h('p', {}, `Connect to ${info.host} to show ${what}.`), button);
+  box.className = 'message offline';
+  box.hidden = false;
+  for (const el of hide) el.hidden = true;
+}
+
+/** Hides the offline state once the content is on its way. */
+export function leaveOffline(box: HTMLElement): void {
+  if (box.classList.contains('offline')) box.hidden = true;
 }
 
 /** Drives a vscode-progress-bar from a host progress message; returns false once progress is over. */

@@ -8,10 +8,11 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '../shared/common.css';
 import './style.css';
 import type { VideoConvertState, VideoMeta } from '../../src/shared/protocol';
-import { formatBytes, formatTime, h, icon, showMessage as showMessageIn, updateProgressBar } from '../shared/dom';
+import { formatBytes, formatTime, h, icon, leaveOffline, showMessage as showMessageIn, showOffline, updateProgressBar } from '../shared/dom';
 import { getState, setState } from '../shared/vscode';
 import { WebviewRpc } from '../shared/rpc';
 
@@ -73,7 +74,10 @@ rpc.on('meta', (m) => {
   describe();
 });
 
+rpc.on('offline', (info) => showOffline(message, info, 'this video', [player, progress], () => rpc.request('connect', {})));
+
 rpc.on('progress', (p) => {
+  leaveOffline(message);
   if (!updateProgressBar(progress, p)) return;
   const amount = p.loaded !== undefined ? ` ${formatBytes(p.loaded)}${p.total ? ` of ${formatBytes(p.total)}` : ''}` : '';
   describe(`${p.label ?? 'Loading'}${amount}…`);
