@@ -10,7 +10,7 @@ import { connectDirect } from '../test/support/sandbox';
 import { openRemote } from '../src/core/remote/openRemote';
 import { AgentOps } from '../src/core/remote/agentOps';
 import { silentLogger } from '../src/core/log';
-import type { ClientSession } from '../src/core/ssh/session';
+import type { Session } from '../src/core/ssh/session';
 import { table } from './remote-support';
 
 const arg = (name: string, dflt: string) => {
@@ -20,14 +20,14 @@ const arg = (name: string, dflt: string) => {
 const ENTRIES = Number(arg('entries', '100000'));
 const WINDOW_S = Number(arg('window', '5'));
 
-async function sh(session: ClientSession, script: string, ...args: string[]): Promise<string> {
+async function sh(session: Session, script: string, ...args: string[]): Promise<string> {
   const r = await session.exec(['sh', '-c', script, 'sh', ...args]);
   if (r.code !== 0) throw new Error(`sh failed (${r.code}): ${r.stderr.toString()}`);
   return r.stdout.toString('utf8');
 }
 
 /** RSS and peak RSS (MiB) and CPU ticks of a remote process, read from its /proc entries. */
-async function probe(session: ClientSession, pid: number): Promise<{ rss: number; peak: number; ticks: number; hz: number } | undefined> {
+async function probe(session: Session, pid: number): Promise<{ rss: number; peak: number; ticks: number; hz: number } | undefined> {
   const out = await session.exec(['sh', '-c', 'cat "/proc/$1/status" "/proc/$1/stat" && getconf CLK_TCK', 'sh', String(pid)]);
   if (out.code !== 0) return undefined;
   const text = out.stdout.toString();
@@ -38,7 +38,7 @@ async function probe(session: ClientSession, pid: number): Promise<{ rss: number
 }
 
 /** CPU% of pid over `during` (or a sleep of the window), with RSS after it. */
-async function measure(session: ClientSession, pid: number, during?: () => Promise<unknown>): Promise<{ cpu: number; rss: number; peak: number; ms: number }> {
+async function measure(session: Session, pid: number, during?: () => Promise<unknown>): Promise<{ cpu: number; rss: number; peak: number; ms: number }> {
   const a = await probe(session, pid);
   const t0 = Date.now();
   await (during ? during() : new Promise((r) => setTimeout(r, WINDOW_S * 1000)));
@@ -48,7 +48,7 @@ async function measure(session: ClientSession, pid: number, during?: () => Promi
   return { cpu: ((b.ticks - a.ticks) / b.hz / (ms / 1000)) * 100, rss: b.rss, peak: b.peak, ms };
 }
 
-async function ensureFixtures(session: ClientSession): Promise<{ big: string; watched: string[] }> {
+async function ensureFixtures(session: Session): Promise<{ big: string; watched: string[] }> {
   const script = [
     'import os, sys',
     'base, n = sys.argv[1], int(sys.argv[2])',
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   vops.search(big, { contentPattern: 'never' }).catch(() => undefined);
   await new Promise((r) => setTimeout(r, 300));
   const t0 = Date.now();
-  victim.session.client.destroy();
+  victim.destroy();
   while ((await probe(s, vpid)) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
   const exitMs = Date.now() - t0;
 

@@ -5,16 +5,16 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connectDirect, sandboxAvailable } from '../support/sandbox';
+import { connectDirect, sandboxAvailable, TRANSPORTS } from '../support/sandbox';
 import { openRemote } from '../../src/core/remote/openRemote';
 import { installAgent } from '../../src/core/agent/install';
 import { silentLogger } from '../../src/core/log';
 import type { RemoteOps } from '../../src/core/remote/types';
-import type { ClientSession } from '../../src/core/ssh/session';
+import type { Session } from '../../src/core/ssh/session';
 
 const skip = sandboxAvailable() ? false : 'sandbox not running (npm run sandbox:start)';
 
-async function sh(session: ClientSession, script: string, ...args: string[]): Promise<string> {
+async function sh(session: Session, script: string, ...args: string[]): Promise<string> {
   const r = await session.exec(['sh', '-c', script, 'sh', ...args]);
   if (r.code !== 0) throw new Error(`sh failed (${r.code}): ${r.stderr.toString()}`);
   return r.stdout.toString('utf8');
@@ -29,90 +29,92 @@ async function until(fn: () => Promise<boolean>, ms: number, what: string): Prom
   return Date.now() - t0;
 }
 
-describe('agent hardening on the sandbox', { skip }, () => {
-  let conn: { session: ClientSession; close(): void };
-  let ops: RemoteOps;
-  let work: string;
+for (const transport of TRANSPORTS) {
+  describe(`agent hardening on the sandbox (${transport})`, { skip }, () => {
+    let conn: { session: Session; close(): void };
+    let ops: RemoteOps;
+    let work: string;
 
-  before(async () => {
-    conn = await connectDirect();
-    ops = await openRemote(conn.session, silentLogger);
-    assert.equal(ops.kind, 'agent');
-    work = `${await ops.home()}/rhpc-it-hard-${randomBytes(4).toString('hex')}`;
-    await ops.mkdir(work);
-  });
+    before(async () => {
+      conn = await connectDirect({ transport });
+      ops = await openRemote(conn.session, silentLogger);
+      assert.equal(ops.kind, 'agent');
+      work = `${await ops.home()}/rhpc-it-hard-${randomBytes(4).toString('hex')}`;
+      await ops.mkdir(work);
+    });
 
-  after(async () => {
-    await sh(conn.session, 'rm -rf -- "$1"', work).catch(() => undefined);
-    ops.dispose();
-    conn.close();
-  });
+    after(async () => {
+      await sh(conn.session, 'rm -rf -- "$1"', work).catch(() => undefined);
+      ops.dispose();
+      conn.close();
+    });
 
-  test('a tampered cached agent of the same size never runs; it is uploaded again and works', async () => {
-    const install = await installAgent(conn.session, silentLogger);
-    const marker = `${work}/tampered-ran`;
-    // Same size as the real agent, writes a marker when executed.
-    await sh(
-      conn.session,
-      'size=$(wc -c < "$1"); printf "import os; open(\\"%s\\", \\"w\\").close()\\n#" "$2" > "$1.new"; head -c $((size - $(wc -c < "$1.new"))) /dev/zero | tr "\\0" "#" >> "$1.new"; chmod 700 "$1.new"; mv -f "$1.new" "$1"',
-      install.path,
-      marker,
-    );
-    assert.equal((await sh(conn.session, 'wc -c < "$1"', install.path)).trim(), String(Buffer.byteLength(readAgent())));
-    const c2 = await connectDirect();
-    try {
-      const fresh = await openRemote(c2.session, silentLogger);
-      assert.equal(fresh.kind, 'agent');
-      assert.equal((await fresh.run(['echo', 'ok'])).stdout.toString(), 'ok\n');
-      fresh.dispose();
-    } finally {
-      c2.close();
-    }
-    assert.deepEqual(await ops.stat([marker]), [null], 'the tampered copy wrote its marker');
-    assert.equal((await sh(conn.session, 'sha256sum < "$1"', install.path)).split(' ')[0], install.hash);
-  });
+    test('a tampered cached agent of the same size never runs; it is uploaded again and works', async () => {
+      const install = await installAgent(conn.session, silentLogger);
+      const marker = `${work}/tampered-ran`;
+      // Same size as the real agent, writes a marker when executed.
+      await sh(
+        conn.session,
+        'size=$(wc -c < "$1"); printf "import os; open(\\"%s\\", \\"w\\").close()\\n#" "$2" > "$1.new"; head -c $((size - $(wc -c < "$1.new"))) /dev/zero | tr "\\0" "#" >> "$1.new"; chmod 700 "$1.new"; mv -f "$1.new" "$1"',
+        install.path,
+        marker,
+      );
+      assert.equal((await sh(conn.session, 'wc -c < "$1"', install.path)).trim(), String(Buffer.byteLength(readAgent())));
+      const c2 = await connectDirect({ transport });
+      try {
+        const fresh = await openRemote(c2.session, silentLogger);
+        assert.equal(fresh.kind, 'agent');
+        assert.equal((await fresh.run(['echo', 'ok'])).stdout.toString(), 'ok\n');
+        fresh.dispose();
+      } finally {
+        c2.close();
+      }
+      assert.deepEqual(await ops.stat([marker]), [null], 'the tampered copy wrote its marker');
+      assert.equal((await sh(conn.session, 'sha256sum < "$1"', install.path)).split(' ')[0], install.hash);
+    });
 
-  test('a catastrophic regex blocks nothing, cancel stops it, and a killed session leaves no agent behind', async () => {
-    await sh(conn.session, 'printf "%s\\n" "$2" > "$1/redos.txt"', work, `${'a'.repeat(60)}b`);
-    const c2 = await connectDirect();
-    const ops2 = await openRemote(c2.session, silentLogger);
-    const tag = randomBytes(4).toString('hex');
-    const root = `${work}/redos-${tag}`;
-    await ops2.mkdir(root);
-    await sh(conn.session, 'cp -- "$1/redos.txt" "$2/"', work, root);
-    const ac = new AbortController();
-    const s1 = ops2.search(root, { contentPattern: '(a|aa)+$', regex: true, signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 500));
-    const t0 = Date.now();
-    assert.equal((await ops2.stat([root]))[0]?.type, 'directory');
-    assert.ok(Date.now() - t0 < 1000, 'other requests are answered during the search');
-    ac.abort();
-    await assert.rejects(s1, { name: 'CancelledError' });
-    ops2.search(root, { contentPattern: '(a|aa)+$', regex: true }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 500));
-    const pids = async () => (await sh(conn.session, 'ps -u "$(id -u)" -o pid=,args= | grep "remote-hpc/agent-" | grep -v grep || true')).trim().split('\n').filter(Boolean);
-    const before = (await pids()).length;
-    assert.ok(before >= 2, 'the agents of both sessions (and a search worker) run');
-    c2.session.client.destroy(); // the SSH connection dies under the search
-    const took = await until(async () => (await pids()).length <= 1, 10_000, 'the second agent and its worker to exit');
-    assert.ok(took < 10_000);
-  });
+    test('a catastrophic regex blocks nothing, cancel stops it, and a killed session leaves no agent behind', async () => {
+      await sh(conn.session, 'printf "%s\\n" "$2" > "$1/redos.txt"', work, `${'a'.repeat(60)}b`);
+      const c2 = await connectDirect({ transport });
+      const ops2 = await openRemote(c2.session, silentLogger);
+      const tag = randomBytes(4).toString('hex');
+      const root = `${work}/redos-${tag}`;
+      await ops2.mkdir(root);
+      await sh(conn.session, 'cp -- "$1/redos.txt" "$2/"', work, root);
+      const ac = new AbortController();
+      const s1 = ops2.search(root, { contentPattern: '(a|aa)+$', regex: true, signal: ac.signal });
+      await new Promise((r) => setTimeout(r, 500));
+      const t0 = Date.now();
+      assert.equal((await ops2.stat([root]))[0]?.type, 'directory');
+      assert.ok(Date.now() - t0 < 1000, 'other requests are answered during the search');
+      ac.abort();
+      await assert.rejects(s1, { name: 'CancelledError' });
+      ops2.search(root, { contentPattern: '(a|aa)+$', regex: true }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 500));
+      const pids = async () => (await sh(conn.session, 'ps -u "$(id -u)" -o pid=,args= | grep "remote-hpc/agent-" | grep -v grep || true')).trim().split('\n').filter(Boolean);
+      const before = (await pids()).length;
+      assert.ok(before >= 2, 'the agents of both sessions (and a search worker) run');
+      c2.destroy(); // the SSH connection dies under the search
+      const took = await until(async () => (await pids()).length <= 1, 10_000, 'the second agent and its worker to exit');
+      assert.ok(took < 10_000);
+    });
 
-  test('a FIFO is refused, not opened; a 255-byte name saves; a non-UTF-8 name never touches its twin', async () => {
-    await sh(conn.session, 'mkfifo "$1/results.csv"', work);
-    await assert.rejects(ops.readFile(`${work}/results.csv`), /named pipe/);
-    const long = 'n'.repeat(251) + '.txt';
-    await ops.writeFileAtomic(`${work}/${long}`, Buffer.from('long'));
-    assert.equal(await sh(conn.session, 'cat -- "$1/$2"', work, long), 'long');
-    await sh(conn.session, 'printf raw > "$1/$(printf "dup\\377.txt")"; printf twin > "$1/dup\uFFFD.txt"', work);
-    const names = (await ops.list(work)).entries.map((e) => e.name);
-    assert.ok(names.includes('dup\uDCFF.txt') && names.includes('dup\uFFFD.txt'), names.join(','));
-    await ops.writeFileAtomic(`${work}/dup\uDCFF.txt`, Buffer.from('saved'));
-    assert.equal(await sh(conn.session, 'cat -- "$1/$(printf "dup\\377.txt")"', work), 'saved');
-    await ops.remove(`${work}/dup\uDCFF.txt`);
-    assert.equal(await sh(conn.session, 'cat -- "$1/dup\uFFFD.txt"', work), 'twin');
+    test('a FIFO is refused, not opened; a 255-byte name saves; a non-UTF-8 name never touches its twin', async () => {
+      await sh(conn.session, 'mkfifo "$1/results.csv"', work);
+      await assert.rejects(ops.readFile(`${work}/results.csv`), /named pipe/);
+      const long = 'n'.repeat(251) + '.txt';
+      await ops.writeFileAtomic(`${work}/${long}`, Buffer.from('long'));
+      assert.equal(await sh(conn.session, 'cat -- "$1/$2"', work, long), 'long');
+      await sh(conn.session, 'printf raw > "$1/$(printf "dup\\377.txt")"; printf twin > "$1/dup\uFFFD.txt"', work);
+      const names = (await ops.list(work)).entries.map((e) => e.name);
+      assert.ok(names.includes('dup\uDCFF.txt') && names.includes('dup\uFFFD.txt'), names.join(','));
+      await ops.writeFileAtomic(`${work}/dup\uDCFF.txt`, Buffer.from('saved'));
+      assert.equal(await sh(conn.session, 'cat -- "$1/$(printf "dup\\377.txt")"', work), 'saved');
+      await ops.remove(`${work}/dup\uDCFF.txt`);
+      assert.equal(await sh(conn.session, 'cat -- "$1/dup\uFFFD.txt"', work), 'twin');
+    });
   });
-});
+}
 
 function readAgent(): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

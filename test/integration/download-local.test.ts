@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { connectDirect, sandboxAvailable } from '../support/sandbox';
 import { download } from '../../src/core/remote/transfer';
 import { UnsafeLocalPathError } from '../../src/core/local/localPath';
-import type { ClientSession } from '../../src/core/ssh/session';
+import type { Session } from '../../src/core/ssh/session';
 
 const skip = sandboxAvailable() ? false : 'sandbox not running (npm run sandbox:start)';
 
 describe('Download into a local folder', { skip }, () => {
-  let conn: { session: ClientSession; close(): void };
+  let conn: { session: Session; close(): void };
   let remote: string;
   let local: string;
 

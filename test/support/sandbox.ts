@@ -5,7 +5,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'ssh2';
-import { ClientSession } from '../../src/core/ssh/session';
+import { ClientSession, type Session } from '../../src/core/ssh/session';
+import { connectOpenSsh } from '../../src/core/ssh/openssh/connector';
+import type { AuthPrompter } from '../../src/core/ssh/auth';
 
 export interface SandboxDetails {
   host: string;
@@ -76,8 +78,36 @@ export function sandbox(): SandboxDetails {
   return JSON.parse(readFileSync(detailsPath, 'utf8')) as SandboxDetails;
 }
 
-/** A key-authenticated ssh2 session to the sandbox, Nagle off, host key pinned by fingerprint file. */
-export async function connectDirect(opts: { port?: number; host?: string; noDelay?: boolean } = {}): Promise<{ session: ClientSession; close(): void }> {
+/** Both transports: integration suites that run over a session run once over each. */
+export const TRANSPORTS = ['ssh2', 'openssh'] as const;
+export type TransportKind = (typeof TRANSPORTS)[number];
+
+const refusingPrompter: AuthPrompter = {
+  password: async () => undefined,
+  passphrase: async () => undefined,
+  keyboardInteractive: async () => undefined,
+  confirmHostKey: async () => false,
+};
+
+/**
+ * A key-authenticated session to the sandbox's main host. ssh2: direct, Nagle off, host key
+ * trusted. openssh: the product's OpenSSH transport (its own control master, host key checked
+ * by ssh against the sandbox known_hosts), through the sandbox ssh_config alias.
+ */
+export interface DirectConnection {
+  session: Session;
+  close(): void;
+  /** Kills the connection under the session (ssh2: the socket; openssh: the master process). */
+  destroy(): void;
+}
+
+export async function connectDirect(opts: { port?: number; host?: string; noDelay?: boolean; transport?: TransportKind } = {}): Promise<DirectConnection> {
+  if (opts.transport === 'openssh') {
+    if (opts.port !== undefined || opts.host !== undefined) throw new Error('connectDirect: the openssh transport connects to the hpc-sandbox alias only');
+    const d = sandbox();
+    const conn = await connectOpenSsh('hpc-sandbox', { signal: new AbortController().signal }, { prompter: refusingPrompter, configFile: d.sshConfig, persistSeconds: 300 });
+    return { session: conn.session, close: () => conn.close(), destroy: () => process.kill(conn.masterPid, 'SIGKILL') };
+  }
   const d = sandbox();
   const client = new Client();
   await new Promise<void>((resolve, reject) => {
@@ -95,5 +125,6 @@ export async function connectDirect(opts: { port?: number; host?: string; noDela
   });
   (client as unknown as { _sock?: { setNoDelay?(v: boolean): void } })._sock?.setNoDelay?.(opts.noDelay ?? true);
   const session = new ClientSession(`${d.host}:${opts.port ?? d.port}`, client);
-  return { session, close: () => client.end() };
+  client.on('error', () => undefined);
+  return { session, close: () => client.end(), destroy: () => client.destroy() };
 }

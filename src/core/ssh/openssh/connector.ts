@@ -50,9 +50,14 @@ export function privateDir(path?: string): string {
   return dir;
 }
 
-/** Control socket path: short (sun_path is ~104 bytes) and one per alias. */
+let masters = 0;
+
+/**
+ * Control socket path: short (sun_path holds ~104 bytes) and one per master we start — never
+ * shared with another window or connection, so closing ours cannot cut anyone else's channels.
+ */
 function controlPathFor(dir: string, alias: string): string {
-  return join(dir, `cm-${createHash('sha256').update(alias).digest('hex').slice(0, 16)}`);
+  return join(dir, `cm-${createHash('sha256').update(`${alias}\0${process.pid}\0${++masters}`).digest('hex').slice(0, 16)}`);
 }
 
 /** Maps what `ssh` printed when the master failed to an SshError. */
@@ -130,7 +135,7 @@ function watchMaster(pid: number, intervalMs: number, onGone: () => void): { ali
   return { alive: () => alive, stop: () => clearInterval(timer) };
 }
 
-export async function connectOpenSsh(alias: string, ctx: Pick<PoolConnectContext, 'signal'>, o: OpenSshConnectOptions): Promise<PoolConnection & { transport: TransportInfo }> {
+export async function connectOpenSsh(alias: string, ctx: Pick<PoolConnectContext, 'signal'>, o: OpenSshConnectOptions): Promise<PoolConnection & { transport: TransportInfo; masterPid: number }> {
   const log = tagged(o.logger ?? silentLogger, `openssh ${alias}`);
   const sshPath = o.sshPath ?? 'ssh';
   const cfg = await resolveWithSsh(sshPath, alias, o.configFile, o.options).catch((e: unknown) => {
@@ -150,12 +155,9 @@ export async function connectOpenSsh(alias: string, ctx: Pick<PoolConnectContext
     log.info(`reusing the live master at ${userPath} (pid ${pid})`);
   } else {
     controlPath = controlPathFor(dir, alias);
+    await startMaster(alias, sshPath, controlPath, dir, cfg, ctx.signal, o, log);
     pid = await masterPid(sshPath, controlPath);
-    if (pid === undefined) {
-      await startMaster(alias, sshPath, controlPath, dir, cfg, ctx.signal, o, log);
-      pid = await masterPid(sshPath, controlPath);
-      if (pid === undefined) throw new SshError('disconnected', alias, `ssh to ${alias} logged in but its control master is not answering`);
-    }
+    if (pid === undefined) throw new SshError('disconnected', alias, `ssh to ${alias} logged in but its control master is not answering`);
     ours = true;
     transport = { kind: 'openssh', reason: o.reason ?? 'system ssh' };
   }
@@ -169,12 +171,14 @@ export async function connectOpenSsh(alias: string, ctx: Pick<PoolConnectContext
   return {
     session,
     transport,
+    masterPid: pid,
     async ping(timeoutMs: number): Promise<void> {
       const r = await session.exec(['true'], { timeoutMs });
       if (r.code !== 0) throw new Error(`\`true\` exited with ${r.code} on ${alias}: ${r.stderr.toString('utf8').trim()}`);
     },
     close(): void {
       watch.stop();
+      session.closeChannels();
       // Never end the user's own master: their terminal is using it.
       if (ours) void runSsh(sshPath, ['-F', nullConfig(), '-S', controlPath, '-O', 'exit', 'remote-hpc'], { timeoutMs: 5000 });
       for (const l of closeListeners.splice(0)) queueMicrotask(l);

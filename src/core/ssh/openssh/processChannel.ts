@@ -65,14 +65,25 @@ export class ProcessChannel extends Duplex implements RemoteChannel {
     this.stdout.on('data', (d: Buffer) => {
       if (!this.push(d)) this.stdout.pause();
     });
-    this.stdout.on('end', () => this.push(null));
+    // 'exit' (with the status) before 'end', as on an ssh2 channel: readers of the end look at the status.
+    let stdoutEnded = false;
+    let status = false;
+    const end = () => stdoutEnded && status && this.push(null);
+    this.stdout.on('end', () => {
+      stdoutEnded = true;
+      end();
+    });
     // The remote side may exit before reading all we wrote.
     child.stdin.on('error', () => undefined);
     child.on('error', (e) => this.emit('error', e));
-    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
-      this.exited = true;
+    child.on('exit', (code: number | null) => {
+      status = true;
       // `ssh` exits 255 for its own errors and for a remote process killed by a signal.
       if (code !== null) this.emit('exit', code);
+      end();
+    });
+    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      this.exited = true;
       this.emit('close', code, signal ?? undefined);
     });
   }

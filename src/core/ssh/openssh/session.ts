@@ -34,6 +34,7 @@ function hostPort(host: string, port: number): string {
 }
 
 export class OpenSshSession implements Session {
+  private readonly children = new Set<ChildProcessWithoutNullStreams>();
   constructor(
     readonly host: string,
     private readonly o: OpenSshSessionOptions,
@@ -52,7 +53,10 @@ export class OpenSshSession implements Session {
     const base = ['-F', nullConfig(), '-S', this.o.controlPath, '-o', 'ControlMaster=no', '-o', 'BatchMode=yes', '-o', 'ProxyCommand=false', '-e', 'none'];
     // ssh sends its own TERM with a pty request; the pty starts at 0×0 (no local terminal) until resized.
     const env = term ? { ...process.env, TERM: term } : process.env;
-    return spawn(this.o.sshPath, [...base, ...args], { stdio: 'pipe', windowsHide: true, env });
+    const child = spawn(this.o.sshPath, [...base, ...args], { stdio: 'pipe', windowsHide: true, env });
+    this.children.add(child);
+    child.once('close', () => this.children.delete(child));
+    return child;
   }
 
   /** A fire-and-forget helper command (kill, stty) on its own channel. */
@@ -120,6 +124,11 @@ export class OpenSshSession implements Session {
 
   openSftp(): Promise<SFTPWrapper> {
     return sftpOverProcess(this.client(['-T', '-s', 'remote-hpc', 'sftp']));
+  }
+
+  /** Ends every channel still open (the session is being closed). */
+  closeChannels(): void {
+    for (const c of this.children) c.kill('SIGTERM');
   }
 
   shell(pty: PtyOptions): Promise<RemoteChannel> {
