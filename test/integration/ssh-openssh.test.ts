@@ -184,9 +184,9 @@ describe('OpenSSH transport on the sandbox', { skip }, () => {
     const c = await connect('plain', recordingPrompter());
     try {
       const tag = `rhpc-kill-${process.pid}`;
-      await assert.rejects(c.session.exec(['sh', '-c', `exec -a ${tag} sleep 60`], { timeoutMs: 400 }), /timed out/);
+      await assert.rejects(c.session.exec(['bash', '-c', `exec -a ${tag} sleep 60`], { timeoutMs: 400 }), /timed out/);
       await new Promise((r) => setTimeout(r, 500));
-      assert.equal((await c.session.exec(['pgrep', '-f', tag])).code, 1, 'the remote process is gone');
+      assert.equal((await c.session.exec(['pgrep', '-u', d.user, '-f', tag])).code, 1, 'the remote process is gone'); // -u: the sandbox's "remote" is this machine
 
       const sh = await c.session.shell({ rows: 30, cols: 100, term: 'xterm-256color' });
       let out = '';

@@ -19,7 +19,8 @@ export interface Prelude {
 
 export interface ProcessChannelHooks {
   signal?(name: string): void;
-  setWindow?(rows: number, cols: number): void;
+  /** Resizes the pty; input written after the call waits until it is done (ordered, as in-band on ssh2). */
+  setWindow?(rows: number, cols: number): Promise<void>;
 }
 
 /** The first line of a prelude is short; anything longer is not ours and ends the wait. */
@@ -53,6 +54,8 @@ export class ProcessChannel extends Duplex implements RemoteChannel {
   readonly stderr: Readable;
   private readonly stdout: Readable;
   private exited = false;
+  /** Settles when the last resize is done; writes queue behind it. */
+  private barrier: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly child: ChildProcessWithoutNullStreams,
@@ -93,8 +96,10 @@ export class ProcessChannel extends Duplex implements RemoteChannel {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (this.child.stdin.destroyed) return cb();
-    this.child.stdin.write(chunk, () => cb());
+    void this.barrier.then(() => {
+      if (this.child.stdin.destroyed) return cb();
+      this.child.stdin.write(chunk, () => cb());
+    });
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -108,7 +113,8 @@ export class ProcessChannel extends Duplex implements RemoteChannel {
   }
 
   setWindow(rows: number, cols: number): void {
-    this.hooks.setWindow?.(rows, cols);
+    const resize = this.hooks.setWindow;
+    if (resize) this.barrier = this.barrier.then(() => resize(rows, cols)).catch(() => undefined);
   }
 
   close(): void {

@@ -59,13 +59,14 @@ export class OpenSshSession implements Session {
     return child;
   }
 
-  /** A fire-and-forget helper command (kill, stty) on its own channel. */
-  private aside(argv: readonly string[]): void {
+  /** A helper command (kill, stty) on its own channel; settles when it ended (never rejects). */
+  private aside(argv: readonly string[]): Promise<void> {
     const c = this.client(['-T', 'remote-hpc', '--', commandLineWith(argv)]);
     c.on('error', () => undefined);
     c.stdin.end();
     c.stdout.resume();
     c.stderr.resume();
+    return new Promise((resolve) => c.once('close', () => resolve()));
   }
 
   spawn(argv: readonly string[], opts: CommandLineOptions & { pty?: PtyOptions } = {}): Promise<RemoteChannel> {
@@ -73,27 +74,21 @@ export class OpenSshSession implements Session {
       let channel: ProcessChannel;
       if (opts.pty) {
         const pty = opts.pty;
-        let tty: string | undefined;
-        let size: [number, number] | undefined;
-        const resize = () => tty && size && this.aside(['stty', '-F', tty, 'rows', String(size[0]), 'cols', String(size[1])]);
+        // The pty's device, once the prelude reported it (resizes wait for it).
+        let ttyKnown: (tty: string | undefined) => void = () => undefined;
+        const tty = new Promise<string | undefined>((r) => (ttyKnown = r));
         const command = commandLineWith(['/bin/sh', '-c', TTY_PRELUDE, 'remote-hpc', String(pty.rows ?? 24), String(pty.cols ?? 80), ...argv], opts);
         const child = this.client(['-tt', 'remote-hpc', '--', command], pty.term ?? 'xterm-256color');
+        child.once('close', () => ttyKnown(undefined));
         channel = new ProcessChannel(
           child,
           {
-            setWindow: (rows, cols) => {
-              size = [rows, cols];
-              resize();
+            setWindow: async (rows, cols) => {
+              const dev = await tty;
+              if (dev) await this.aside(['stty', '-F', dev, 'rows', String(rows), 'cols', String(cols)]);
             },
           },
-          {
-            stream: 'stdout',
-            onLine: (line) => {
-              if (line.startsWith('/dev/')) tty = line;
-              // A resize asked for before the device was known.
-              if (size && (size[0] !== pty.rows || size[1] !== pty.cols)) resize();
-            },
-          },
+          { stream: 'stdout', onLine: (line) => ttyKnown(line.startsWith('/dev/') ? line : undefined) },
         );
       } else {
         let pid: string | undefined;
@@ -103,7 +98,7 @@ export class OpenSshSession implements Session {
           child,
           {
             signal: (name) => {
-              if (pid && /^[A-Z0-9]+$/.test(name)) this.aside(['kill', `-${name}`, pid]);
+              if (pid && /^[A-Z0-9]+$/.test(name)) void this.aside(['kill', `-${name}`, pid]);
               channel.close();
             },
           },
