@@ -14,7 +14,7 @@ import { openRemote } from '../../src/core/remote/openRemote';
 import { compareNatural } from '../../src/core/remote/common';
 import { silentLogger } from '../../src/core/log';
 import type { RemoteOps } from '../../src/core/remote/types';
-import type { ClientSession } from '../../src/core/ssh/session';
+import type { Session } from '../../src/core/ssh/session';
 
 const skip = sandboxSkip();
 const N = 20_000;
@@ -43,7 +43,7 @@ const byName = [...FOLDERS].sort(compareNatural).concat(indexes.map(fileName).so
 const newestFirst = [...indexes].sort((a, b) => timeOf(b) - timeOf(a)).map(fileName);
 const largestFirst = [...indexes].sort((a, b) => sizeOf(b) - sizeOf(a)).map(fileName);
 
-let conn: { session: ClientSession; close(): void };
+let conn: { session: Session; close(): void };
 let dir: string;
 
 before(async () => {
