@@ -38,6 +38,7 @@ export interface Settings {
   'jobs.notifyStates': unknown;
   'jobs.defaults': unknown;
   'jobs.fetchOutputs.perJobFolder': boolean;
+  'jobs.sortBy': string;
   forceSftpFallback: boolean;
 }
 
@@ -69,6 +70,7 @@ const KEYS: Record<SettingKey, true> = {
   'jobs.notifyStates': true,
   'jobs.defaults': true,
   'jobs.fetchOutputs.perJobFolder': true,
+  'jobs.sortBy': true,
   forceSftpFallback: true,
 };
 

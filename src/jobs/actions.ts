@@ -11,6 +11,9 @@ import { detailsUri } from './documents';
 import { describeFilter, isEmptyFilter, type JobFilter } from '../core/jobs/filter';
 import { isHeld, jobLabel, stateClass } from '../core/jobs/format';
 import type { JobTarget } from './targets';
+import { settingScopes, updateSetting } from '../config/settings';
+import type { JobSortKey } from '../core/jobs/sorting';
+import { readJobSort } from './settings';
 
 function byHost(targets: JobTarget[]): Map<string, JobTarget[]> {
   const m = new Map<string, JobTarget[]>();
@@ -189,4 +192,25 @@ export function applyFilter(ctx: JobsContext, f: JobFilter): void {
   void vscode.commands.executeCommand('setContext', 'remoteHpc.jobs.filtered', filtered);
   ctx.view.message = filtered ? `Filtered — ${describeFilter(f)}` : undefined;
   ctx.view.description = filtered ? 'filtered' : undefined;
+}
+
+// --- order ---------------------------------------------------------------------------------
+
+const SORTS: { key: JobSortKey; label: string; detail: string }[] = [
+  { key: 'state', label: 'State', detail: 'Running first, then pending, then finished; newest first in each' },
+  { key: 'submitTime', label: 'Submit Time', detail: 'Newest submission first' },
+  { key: 'name', label: 'Name', detail: 'A to Z, numbers in order (step2 before step10)' },
+  { key: 'id', label: 'Job ID', detail: 'Highest (newest) id first' },
+];
+
+/** "Sort Jobs By…": a pick of the orders, saved in `remoteHpc.jobs.sortBy` where it is set (else for the user). */
+export async function pickJobSort(): Promise<void> {
+  const current = readJobSort();
+  const picked = await vscode.window.showQuickPick(
+    SORTS.map((s) => ({ ...s, description: s.key === current ? 'current' : '', iconPath: new vscode.ThemeIcon(s.key === current ? 'check' : 'blank') })),
+    { title: 'Sort Jobs By…', placeHolder: 'The order of the jobs under each host' },
+  );
+  if (!picked || picked.key === current) return;
+  // Where it is set now (the most specific scope), else for the user.
+  await updateSetting('jobs.sortBy', picked.key, settingScopes('jobs.sortBy').at(-1)?.target);
 }

@@ -8,7 +8,7 @@ import { CancelledError } from '../core/cancel';
 import { isTerminal } from '../core/scheduler/types';
 import { isHpcUri, parseHpcUri } from '../fs/hpcUri';
 import { registerCommand } from '../util/commands';
-import { applyFilter, cancelJobs, editFilter, holdJobs, releaseJobs, requeueJobs, revealJob, showDetails, tailOutput } from './actions';
+import { applyFilter, cancelJobs, editFilter, holdJobs, pickJobSort, releaseJobs, requeueJobs, revealJob, showDetails, tailOutput } from './actions';
 import type { JobsContext } from './context';
 import { JobsController } from '../core/jobs/controller';
 import type { JobsDeps } from './deps';
@@ -22,7 +22,7 @@ import { NEW_JOB_VIEW_TYPE, NewJobPanel } from './newJobPanel';
 import { showFinishedNotices } from './notifications';
 import { OUTPUT_SCHEME, OutputTails } from './outputTail';
 import { JobRecords } from '../core/jobs/records';
-import { onDidChangeJobsSettings, readJobsSettings } from './settings';
+import { onDidChangeJobsSettings, readJobSort, readJobsSettings } from './settings';
 import { askScript, scriptTargetOf, submitScript } from './submitScript';
 import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { resolveLocations } from '../core/remote/commandTarget';
@@ -48,7 +48,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   });
   disposables.push(controller);
 
-  const tree = new JobsTreeProvider(model, () => readJobsSettings().historyDays);
+  const tree = new JobsTreeProvider(model, () => readJobsSettings().historyDays, { sortBy: readJobSort });
   const view = vscode.window.createTreeView<JobsNode>('remoteHpc.jobs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
   disposables.push(tree, view);
   const setVisible = (visible: boolean) => {
@@ -163,6 +163,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   r('remoteHpc.jobs.filterByState', () => editFilter(ctx, { states: true, tags: false }));
   r('remoteHpc.jobs.filterByTag', () => editFilter(ctx, { states: false, tags: true }));
   r('remoteHpc.jobs.clearFilter', () => applyFilter(ctx, EMPTY_FILTER));
+  r('remoteHpc.jobs.sortBy', () => pickJobSort());
 
   disposables.push(
     vscode.window.registerWebviewPanelSerializer(NEW_JOB_VIEW_TYPE, { deserializeWebviewPanel: (panel, state: unknown) => NewJobPanel.revive(ctx, panel, state) }),

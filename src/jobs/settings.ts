@@ -4,6 +4,7 @@ import type { JobsSettings } from '../core/jobs/controller';
 import { DEFAULT_NOTIFY_STATES } from '../core/jobs/notices';
 import { defaultsFor, type HostJobDefaults } from '../core/jobs/submitOptions';
 import { numberSetting, onDidChangeSettings, setting } from '../config/settings';
+import { toSortKey, type JobSortKey } from '../core/jobs/sorting';
 
 export function readJobsSettings(): JobsSettings {
   const notify = setting('jobs.notifyStates');
@@ -12,6 +13,11 @@ export function readJobsSettings(): JobsSettings {
     historyDays: Math.floor(numberSetting('jobs.historyDays', 0, 365)),
     notifyStates: Array.isArray(notify) ? notify.filter((s): s is string => typeof s === 'string' && (JOB_STATES as readonly string[]).includes(s)) : [...DEFAULT_NOTIFY_STATES],
   };
+}
+
+/** `remoteHpc.jobs.sortBy`: the order of the Jobs view's rows. */
+export function readJobSort(): JobSortKey {
+  return toSortKey(setting('jobs.sortBy'));
 }
 
 /** `remoteHpc.jobs.defaults` for one host (`*` overlaid by the host's entry). */

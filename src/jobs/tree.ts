@@ -5,9 +5,10 @@
  */
 import * as vscode from 'vscode';
 import { isTerminal, type Job } from '../core/scheduler/types';
-import { arrayContextValue, arraySummary, arrayState, escapeMarkdown, hostSummary, iconForState, jobContextValue, jobDescription, jobLabel, jobTooltip, staleText, stateIcon, type IconSpec } from '../core/jobs/format';
+import { arrayContextValue, arraySummary, arrayState, escapeMarkdown, hostSummary, iconForState, jobContextValue, jobDescription, jobLabel, jobTooltip, staleText, stateClass, stateIcon, stateText, type IconSpec } from '../core/jobs/format';
 import { filterJobs, isEmptyFilter } from '../core/jobs/filter';
 import { groupJobs, type JobEntry } from '../core/jobs/grouping';
+import { DEFAULT_JOB_SORT, sortEntries, type JobSortKey } from '../core/jobs/sorting';
 import type { JobsModel } from '../core/jobs/model';
 import type { Clock } from '../core/scheduler/watcher';
 
@@ -87,13 +88,16 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   /** The stale text each host row was last drawn with. */
   private readonly drawnStale = new Map<string, string | undefined>();
 
+  private readonly sortBy: () => JobSortKey;
+
   constructor(
     private readonly model: JobsModel,
     private readonly historyDays: () => number,
-    opts: { clock?: Clock; tickMs?: number } = {},
+    opts: { clock?: Clock; tickMs?: number; sortBy?: () => JobSortKey } = {},
   ) {
     this.clock = opts.clock ?? systemClock;
     this.tickMs = opts.tickMs ?? 1000;
+    this.sortBy = opts.sortBy ?? (() => DEFAULT_JOB_SORT);
     this.subscription = model.onDidChange((host) => {
       const node = host === undefined ? undefined : this.nodes.get(hostId(host));
       this.changed.fire(node && node.kind === 'host' ? node : undefined);
@@ -126,7 +130,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     this.tick = this.clock.setTimeout(step, this.tickMs);
   }
 
-  /** Everything (e.g. after the history-days setting changed). */
+  /** Everything (e.g. after the history-days or sort setting changed). */
   refresh(): void {
     this.changed.fire(undefined);
   }
@@ -214,7 +218,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     if (!h) return [];
     const filter = this.model.filter;
     const active = filterJobs(this.model.shownActive(n.host), filter);
-    const out: JobsNode[] = groupJobs(active).map((e) => this.entryNode(n, 'active', e));
+    const out: JobsNode[] = sortEntries(groupJobs(active), this.sortBy()).map((e) => this.entryNode(n, 'active', e));
     if (out.length === 0) {
       if (!h.polled && !h.degraded) out.push(this.info(n, 'loading', 'loading~spin', 'Loading jobs…'));
       else if (h.degraded && !h.polled) out.push(this.info(n, 'degraded', 'warning', 'Scheduler unreachable — retrying', h.degraded));
@@ -228,7 +232,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     const h = this.model.get(n.host);
     if (!h) return [];
     const recent = filterJobs(h.recent, this.model.filter);
-    const out: JobsNode[] = groupJobs(recent).map((e) => this.entryNode(n, 'recent', e));
+    const out: JobsNode[] = sortEntries(groupJobs(recent), this.sortBy()).map((e) => this.entryNode(n, 'recent', e));
     if (out.length === 0) {
       if (h.historyError) out.push(this.info(n, 'history-error', 'warning', 'History unavailable', h.historyError));
       else if (!h.historyLoaded && h.recent.length === 0) out.push(this.info(n, 'history-loading', 'loading~spin', 'Loading history…'));
@@ -338,11 +342,16 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     // Elapsed times tick from the poll that listed the job; a stale list greys its jobs.
     const stale = current && h ? staleText(h, now) : undefined;
     item.iconPath = stale ? mutedIcon(stateIcon(job)) : themeIcon(stateIcon(job));
-    const description = jobDescription(job, current && !leaving ? { now, ...(h?.polledAt !== undefined ? { polledAt: h.polledAt } : {}) } : undefined);
+    const users = h?.users;
+    const description = jobDescription(job, {
+      now,
+      ...(users ? { users } : {}),
+      ...(current && !leaving ? { at: { now, ...(h?.polledAt !== undefined ? { polledAt: h.polledAt } : {}) } } : {}),
+    });
     item.description = leaving ? `${description} · ending…` : description;
     item.contextValue = jobContextValue(job);
-    item.tooltip = new vscode.MarkdownString(jobTooltip(job, n.host) + (stale ? `  \n\n$(history) State ${escapeMarkdown(stale)}.` : ''), true);
-    item.accessibilityInformation = { label: `Job ${job.id} ${job.name}, ${job.state}${job.reason ? `, ${job.reason}` : ''}` };
+    item.tooltip = new vscode.MarkdownString(jobTooltip(job, n.host, users) + (stale ? `  \n\n$(history) State ${escapeMarkdown(stale)}.` : ''), true);
+    item.accessibilityInformation = { label: `Job ${job.id} ${job.name}, ${stateText(job, users)}${job.reason && stateClass(job.state) !== 'pending' ? `, ${job.reason}` : ''}` };
     return item;
   }
 }

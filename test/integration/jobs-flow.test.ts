@@ -99,7 +99,7 @@ test('controller with the real scheduler: finished jobs move to Recent, arrays a
   const hosts = { list: () => [{ alias: 'sandbox', status: 'connected' }], onDidChange: () => ({ dispose() {} }) };
   const controller = new JobsController({
     hosts,
-    schedulers: { scheduler: () => sched, user: async () => user, forget: () => undefined },
+    schedulers: { scheduler: () => sched, user: async () => user, userNames: async () => new Map(), forget: () => undefined },
     model,
     log: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     settings: () => ({ pollIntervalSeconds: 5, historyDays: 1, notifyStates: ['COMPLETED', 'FAILED'] }),

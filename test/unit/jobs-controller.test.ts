@@ -43,6 +43,13 @@ class FakeScheduler {
     this.historyCalls++;
     return this.history_;
   }
+  /** What `getent passwd` knows on this host, and the uids each lookup asked for. */
+  passwd = new Map<string, string>();
+  nameLookups: string[][] = [];
+  async userNames(uids: Iterable<string>): Promise<Map<string, string>> {
+    this.nameLookups.push([...uids]);
+    return new Map([...this.passwd].filter(([u]) => this.nameLookups.flat().includes(u)));
+  }
 }
 
 function setup(settings: Partial<JobsSettings> = {}) {
@@ -53,7 +60,7 @@ function setup(settings: Partial<JobsSettings> = {}) {
   const notices: FinishedNotice[][] = [];
   const controller = new JobsController({
     hosts,
-    schedulers: { scheduler: () => sched, user: async () => 'alice', forget: () => undefined },
+    schedulers: { scheduler: () => sched, user: async () => 'alice', userNames: (_h: string, uids: Iterable<string>) => sched.userNames(uids), forget: () => undefined },
     model,
     log: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     settings: () => ({ pollIntervalSeconds: 30, historyDays: 3, notifyStates: ['COMPLETED', 'FAILED'], ...settings }),
@@ -109,7 +116,7 @@ test('a job leaving the queue stays shown until accounting has its final state; 
   assert.equal(model.get('hpc')?.recent[0]?.state, 'COMPLETED');
   assert.equal(notices.length, 0, 'notices wait for the batch');
   await clock.advance(2000);
-  assert.deepEqual(notices.map((b) => b.map((n) => n.message)), [['Job 7 (train) on hpc completed.']]);
+  assert.deepEqual(notices.map((b) => b.map((n) => n.message)), [['Job 7 (train) on hpc completed after 0:05.']]);
   const done = controller.whenFinished('hpc', '7');
   assert.equal((await done.promise).state, 'COMPLETED');
   controller.dispose();
@@ -176,7 +183,7 @@ test('disconnecting drops the host; settings change rebuilds the watcher without
   const model = new JobsModel();
   const controller = new JobsController({
     hosts,
-    schedulers: { scheduler: () => sched, user: async () => 'alice', forget: () => undefined },
+    schedulers: { scheduler: () => sched, user: async () => 'alice', userNames: async () => new Map(), forget: () => undefined },
     model,
     log: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     settings: () => ({ pollIntervalSeconds: interval, historyDays: 0, notifyStates: [] }),
@@ -211,7 +218,7 @@ test('a job submitted before the host is set up is tracked once it is', async ()
   const userP = new Promise<string>((r) => (release = r));
   const controller = new JobsController({
     hosts,
-    schedulers: { scheduler: () => sched, user: () => userP, forget: () => undefined },
+    schedulers: { scheduler: () => sched, user: () => userP, userNames: async () => new Map(), forget: () => undefined },
     model,
     log: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     settings: () => ({ pollIntervalSeconds: 30, historyDays: 0, notifyStates: [] }),
@@ -241,7 +248,37 @@ test("the user's own cancels (a job, an array by parent) end without a notice; o
   sched.acct = [job({ id: '7', state: 'CANCELLED' }), job({ id: '8', state: 'CANCELLED' }), task('9', '0', { state: 'CANCELLED' }), task('9', '1', { state: 'CANCELLED' })];
   await clock.advance(30_000);
   await clock.advance(2000);
-  assert.deepEqual(notices.flat().map((n) => n.message), ['Job 8 (train) on hpc was cancelled.'], 'someone else cancelled 8 (scancel in a shell, an admin)');
+  assert.deepEqual(notices.flat().map((n) => n.message), ['Job 8 (train) on hpc was cancelled after 0:05.'], 'someone else cancelled 8 (scancel in a shell, an admin)');
+  controller.dispose();
+});
+
+test('who cancelled a job is named by user name: one lookup for all the uids of a batch, none again for known ones', async () => {
+  const { clock, hosts, sched, model, notices, controller } = setup({ notifyStates: ['CANCELLED'] });
+  sched.passwd = new Map([['1001', 'alice'], ['0', 'root']]);
+  sched.history_ = [
+    job({ id: '1', state: 'CANCELLED', cancelledBy: '1001' }),
+    job({ id: '2', state: 'CANCELLED', cancelledBy: '0' }),
+    job({ id: '3', state: 'CANCELLED', cancelledBy: '4242' }),
+    job({ id: '4', state: 'CANCELLED', cancelledBy: '1001' }),
+  ];
+  hosts.set([{ alias: 'hpc', status: 'connected' }]);
+  controller.setVisible(true);
+  sched.queue = [job({ id: '8' })];
+  await clock.advance(0);
+  await flush();
+  assert.deepEqual(sched.nameLookups, [['1001', '0', '4242']], 'one lookup, each uid once');
+  assert.deepEqual([...(model.get('hpc')?.users ?? [])], [['1001', 'alice'], ['0', 'root']]);
+  // An admin cancels a running job: the notice names them.
+  sched.queue = [];
+  sched.acct = [job({ id: '8', state: 'CANCELLED', rawState: 'CANCELLED by 0', cancelledBy: '0' })];
+  await clock.advance(30_000);
+  await clock.advance(2000);
+  await flush();
+  assert.deepEqual(notices.flat().map((n) => n.message), ['Job 8 (train) on hpc was cancelled by root after 0:05.']);
+  assert.equal(sched.nameLookups.length, 1, 'root was known already');
+  await controller.loadHistory('hpc', true);
+  assert.equal(sched.nameLookups.length, 2, 'only the unknown uid is asked again');
+  assert.deepEqual(sched.nameLookups[1], ['4242']);
   controller.dispose();
 });
 

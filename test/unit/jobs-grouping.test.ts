@@ -45,8 +45,8 @@ test('finished notices: one per job, one per array, filtered by notifyStates', (
   assert.deepEqual(
     notices.map((n) => [n.id, n.severity, n.message]),
     [
-      ['1', 'info', 'Job 1 (train) on hpc completed.'],
-      ['2', 'error', 'Job 2 (train) on hpc failed (exit 2).'],
+      ['1', 'info', 'Job 1 (train) on hpc completed after 0:05.'],
+      ['2', 'error', 'Job 2 (train) on hpc failed (exit 2) after 0:05.'],
       ['3', 'error', 'Array job 3 (sweep) on hpc: 3 tasks ended — 1 failed · 2 completed.'],
     ],
   );
@@ -55,7 +55,12 @@ test('finished notices: one per job, one per array, filtered by notifyStates', (
   const one = summariseFinished('h', [task('9', '4', { state: 'TIMEOUT' })], DEFAULT_NOTIFY_STATES);
   assert.equal(one[0]?.id, '9_4');
   assert.equal(one[0]?.severity, 'warning');
-  assert.equal(one[0]?.message, 'Job 9_4 (sweep) on h timed out.');
+  assert.equal(one[0]?.message, 'Job 9_4 (sweep) on h timed out after 0:05.');
+  // Durations in the one format (sacct prints 00:03:01); who cancelled it by name; nothing for no time.
+  const [cancelled] = summariseFinished('h', [job({ state: 'CANCELLED', elapsed: '00:03:01', cancelledBy: '0' })], DEFAULT_NOTIFY_STATES, new Map([['0', 'root']]));
+  assert.equal(cancelled?.message, 'Job 100 (train) on h was cancelled by root after 3:01.');
+  const [never] = summariseFinished('h', [job({ state: 'CANCELLED', elapsed: '0:00', cancelledBy: '1001' })], DEFAULT_NOTIFY_STATES);
+  assert.equal(never?.message, 'Job 100 (train) on h was cancelled by 1001.', 'an unknown uid as it is; a job that never ran has no time');
 });
 
 test('outcome words and severities', () => {

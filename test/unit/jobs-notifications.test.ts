@@ -21,7 +21,7 @@ test('notifications: many ends in one batch are one notification with the counts
     assert.deepEqual(offered, [['Show']]);
     shown.length = 0;
     showFinishedNotices(summariseFinished('hpc', ended.slice(0, 2), DEFAULT_NOTIFY_STATES));
-    assert.deepEqual(shown, ['info Job 20 (train) on hpc completed.', 'info Job 21 (train) on hpc completed.']);
+    assert.deepEqual(shown, ['info Job 20 (train) on hpc completed after 0:05.', 'info Job 21 (train) on hpc completed after 0:05.']);
   } finally {
     answers.message = undefined;
   }

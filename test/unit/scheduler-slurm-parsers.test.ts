@@ -18,7 +18,8 @@ import { checkJobIds, sinceArg } from '../../src/core/scheduler/slurm/fields';
 import { taskInSet } from '../../src/core/scheduler/formats';
 import { expandOutputPattern } from '../../src/core/scheduler/slurm/outputPattern';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
-import { isTerminal } from '../../src/core/scheduler/types';
+import { isTerminal, PARTITION_TIME_LIMIT } from '../../src/core/scheduler/types';
+import { parseDependency } from '../../src/core/scheduler/slurm/dependency';
 import { groupByArray } from '../../src/core/scheduler/group';
 
 const dir = join(__dirname, '..', 'fixtures', 'slurm', '22.05');
@@ -43,6 +44,8 @@ test('squeue (recorded): held, dependency, running, array tasks one by one, host
   assert.equal(held.arrayJobId, undefined);
 
   assert.equal(byId.get(ids.dependent as string)?.reason, 'Dependency');
+  assert.deepEqual(byId.get(ids.dependent as string)?.dependencies, [{ kind: 'afterok', jobId: ids.held }], 'which job it waits for (%E)');
+  assert.equal(held.dependencies, undefined, '(null): none');
   assert.equal(byId.get(ids.newline as string)?.name, 'line1\nline2', 'a newline inside a name stays in its record');
   assert.equal(byId.get(ids.hostileHeld as string)?.name, HOSTILE);
   assert.equal(byId.get(ids.hostileHeld as string)?.comment, 'free text; tags=x,y');
@@ -64,6 +67,42 @@ test('squeue (recorded): held, dependency, running, array tasks one by one, host
   assert.ok(jobs.every((j) => j.user === 'hpcuser' && j.partition === 'debug'));
 });
 
+test('squeue (recorded): dependencies — several, alternatives, one never met', () => {
+  const byId = new Map(parseSqueue(fx('squeue.txt')).map((j) => [j.id, j]));
+  const all = byId.get(ids.dependentAll as string);
+  assert.deepEqual(all?.dependencies, [
+    { kind: 'afterany', jobId: ids.held },
+    { kind: 'afterany', jobId: ids.running },
+    { kind: 'afternotok', jobId: ids.held },
+  ]);
+  assert.equal(all?.dependencyAny, undefined);
+  const any = byId.get(ids.dependentAny as string);
+  assert.deepEqual(any?.dependencies, [
+    { kind: 'afterok', jobId: ids.held },
+    { kind: 'afterok', jobId: ids.running },
+  ]);
+  assert.equal(any?.dependencyAny, true);
+  const never = byId.get(ids.dependentNever as string);
+  assert.equal(never?.reason, 'DependencyNeverSatisfied');
+  assert.deepEqual(never?.dependencies, [{ kind: 'afterok', jobId: ids.failed, never: true }]);
+});
+
+test('dependency field forms: (null), singleton, +delay, array tasks, several ids in one entry, unknown entries left out', () => {
+  assert.equal(parseDependency('(null)'), undefined);
+  assert.equal(parseDependency(''), undefined);
+  assert.deepEqual(parseDependency('singleton(unfulfilled)'), { dependencies: [{ kind: 'singleton' }], any: false });
+  assert.deepEqual(parseDependency('after:41+5(unfulfilled)'), { dependencies: [{ kind: 'after', jobId: '41' }], any: false });
+  assert.deepEqual(parseDependency('aftercorr:41_*(unfulfilled)?afterok:42_3(failed)'), {
+    dependencies: [
+      { kind: 'aftercorr', jobId: '41_*' },
+      { kind: 'afterok', jobId: '42_3', never: true },
+    ],
+    any: true,
+  });
+  assert.deepEqual(parseDependency('afterany:1:2'), { dependencies: [{ kind: 'afterany', jobId: '1' }, { kind: 'afterany', jobId: '2' }], any: false });
+  assert.deepEqual(parseDependency('afterok:$(x)(unfulfilled),afterok:7(unfulfilled)'), { dependencies: [{ kind: 'afterok', jobId: '7' }], any: false });
+});
+
 test('squeue (recorded): a started array task gets its own raw id', () => {
   const jobs = parseSqueue(fx('squeue-array-running.txt'));
   const t0 = jobs.find((j) => j.id === `${ids.array}_0`);
@@ -80,10 +119,13 @@ test('sacct (recorded): final states, exit codes, CANCELLED by uid, TIMEOUT, uns
   const failed = byId.get(ids.failed as string);
   assert.deepEqual([failed?.state, failed?.exitCode, failed?.signal], ['FAILED', 3, 0]);
   const timeout = byId.get(ids.timeout as string);
-  assert.deepEqual([timeout?.state, timeout?.timeLimit], ['TIMEOUT', '00:01:00']);
+  assert.deepEqual([timeout?.state, timeout?.timeLimit], ['TIMEOUT', '1:00'], 'sacct prints 00:01:00: the one duration format');
+  assert.match(timeout?.elapsed ?? '', /^1:\d\d$/);
   const cancelled = byId.get(ids.cancelled as string);
   assert.equal(cancelled?.state, 'CANCELLED');
   assert.match(cancelled?.rawState ?? '', /^CANCELLED by \d+$/);
+  assert.equal(cancelled?.cancelledBy, '1001', 'the uid that cancelled it (the sandbox user)');
+  assert.equal(byId.get(ids.dependentNever as string)?.timeLimit, PARTITION_TIME_LIMIT, 'Partition_Limit: no limit of its own');
   const held = byId.get(ids.held as string);
   assert.equal(held?.nodes, '', '"None assigned" is no node');
   assert.equal(held?.startTime, undefined);
@@ -337,7 +379,7 @@ test('command argv: -u not --me, -r for array tasks, -S always, ids validated', 
 });
 
 test('parsers refuse malformed output with the offending line', () => {
-  assert.throws(() => parseSqueue('1\x1fRUNNING\x1e\n'), (e: unknown) => e instanceof ParseError && e.line === '1\x1fRUNNING' && /expected 20 fields/.test(e.message));
+  assert.throws(() => parseSqueue('1\x1fRUNNING\x1e\n'), (e: unknown) => e instanceof ParseError && e.line === '1\x1fRUNNING' && /expected 21 fields/.test(e.message));
   const good = fx('squeue.txt').split('\x1e\n')[0] as string;
   assert.throws(() => parseSqueue(`${good.replace('PENDING', 'DANCING')}\x1e\n`), /unknown job state "DANCING"/);
   assert.throws(() => parseSqueue(`${good}`), /not terminated/);

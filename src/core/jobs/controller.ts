@@ -31,6 +31,8 @@ interface HostsLike {
 interface SchedulersLike {
   scheduler(host: string): Pick<Scheduler, 'list' | 'finalState' | 'history'>;
   user(host: string): Promise<string>;
+  /** Uid → user name for every uid known on the host, after looking up `uids` (one batched lookup). */
+  userNames(host: string, uids: Iterable<string>): Promise<Map<string, string>>;
   forget(host: string): void;
 }
 
@@ -196,6 +198,7 @@ export class JobsController implements Disposable {
         this.watcher.noteQuery(host);
         const jobs = await this.o.schedulers.scheduler(host).history(days, user);
         if (!this.disposed) this.o.model.setHistory(host, jobs, this.clock.now());
+        await this.resolveNames(host, jobs);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         this.log.warn(`${host}: job history unavailable: ${msg}`);
@@ -329,8 +332,25 @@ export class JobsController implements Disposable {
     return [...this.awaited.keys()].filter((k) => k.startsWith(`${host}\0`)).map((k) => k.slice(host.length + 1));
   }
 
+  /**
+   * Looks up the user names of the uids these jobs name that the model does not know yet, into
+   * the model; undefined when there is nothing to look up. Never rejects (uids stay shown).
+   */
+  private resolveNames(host: string, jobs: readonly Job[]): Promise<void> | undefined {
+    const known = this.o.model.get(host)?.users;
+    const uids = new Set(jobs.map((j) => j.cancelledBy).filter((u): u is string => u !== undefined && !known?.has(u)));
+    if (uids.size === 0) return undefined;
+    return this.o.schedulers.userNames(host, uids).then(
+      (names) => {
+        if (!this.disposed) this.o.model.setUserNames(host, names);
+      },
+      (e: unknown) => this.log.warn(`${host}: user names: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+
   private onFinished(host: string, job: Job): void {
     this.o.model.addFinished(host, job);
+    void this.resolveNames(host, [job]);
     this.finishedEmitter.fire({ host, job });
     let p = this.pendingNotices.get(host);
     if (!p) {
@@ -356,7 +376,15 @@ export class JobsController implements Disposable {
     const ready = batch.jobs.filter((j) => !held.includes(j));
     if (held.length) this.pendingNotices.set(host, { jobs: held, timer: undefined });
     else this.pendingNotices.delete(host);
-    const notices = summariseFinished(host, ready.filter((j) => !this.cancelledByUs(host, j)), this.o.settings().notifyStates);
-    if (notices.length) this.o.onNotices(notices);
+    const announced = ready.filter((j) => !this.cancelledByUs(host, j));
+    const show = () => {
+      if (this.disposed) return;
+      const notices = summariseFinished(host, announced, this.o.settings().notifyStates, this.o.model.get(host)?.users);
+      if (notices.length) this.o.onNotices(notices);
+    };
+    // "cancelled by <name>": the lookup started when the job ended; wait for it if still going.
+    const names = this.resolveNames(host, announced);
+    if (names) void names.then(show);
+    else show();
   }
 }

@@ -3,8 +3,11 @@
  * tooltip text and the `contextValue` the menus match on. Pure (no `vscode`): the tree maps the
  * icon and colour ids onto ThemeIcon / ThemeColor.
  */
-import { isTerminal, type Job, type JobState } from '../scheduler/types';
-import { durationSeconds, formatDuration } from '../scheduler/formats';
+import { isTerminal, NO_TIME_LIMIT, PARTITION_TIME_LIMIT, type Job, type JobState } from '../scheduler/types';
+import { durationSeconds, formatDuration, normaliseDuration } from '../scheduler/formats';
+
+/** Uid → user name on a host, for "CANCELLED by …" (a uid not in it is shown as it is). */
+export type UserNames = ReadonlyMap<string, string>;
 
 /** The three buckets the menus care about. */
 export type StateClass = 'pending' | 'running' | 'finished';
@@ -64,15 +67,81 @@ export function iconForState(state: JobState): IconSpec {
   return ICONS[state];
 }
 
-/** `PENDING (Priority)`, `RUNNING`, `FAILED (exit 3)`, `CANCELLED by 1000`. */
-export function stateText(job: Job): string {
-  const word = job.rawState && job.rawState !== job.state && /\bby\b/.test(job.rawState) ? job.rawState : job.state;
-  if (stateClass(job.state) === 'pending' && job.reason) return `${word} (${job.reason})`;
+/** Who cancelled the job: their user name when known, else the uid; undefined when nobody is named. */
+export function cancelledByText(job: Pick<Job, 'cancelledBy'>, users?: UserNames): string | undefined {
+  return job.cancelledBy === undefined ? undefined : (users?.get(job.cancelledBy) ?? job.cancelledBy);
+}
+
+/**
+ * What a pending job's dependencies wait for: `waits for 41 (afterok)`, `waits for 41, 42
+ * (afterany)`, `waits for 41 (afterok) or singleton`; `never starts: 41 (afterok) not met` once
+ * that can no longer happen. Undefined without dependencies.
+ */
+export function dependencyText(job: Pick<Job, 'dependencies' | 'dependencyAny'>): string | undefined {
+  const deps = job.dependencies ?? [];
+  if (deps.length === 0) return undefined;
+  const never = job.dependencyAny ? deps.every((d) => d.never) : deps.some((d) => d.never);
+  const shown = never && !job.dependencyAny ? deps.filter((d) => d.never) : deps;
+  const groups: { kind: string; ids: string[] }[] = [];
+  for (const d of shown) {
+    const last = groups[groups.length - 1];
+    if (last && last.kind === d.kind && d.jobId !== undefined && last.ids.length) last.ids.push(d.jobId);
+    else groups.push({ kind: d.kind, ids: d.jobId !== undefined ? [d.jobId] : [] });
+  }
+  const list = groups.map((g) => (g.ids.length ? `${g.ids.join(', ')} (${g.kind})` : g.kind)).join(job.dependencyAny ? ' or ' : ', ');
+  return never ? `never starts: ${list} not met` : `waits for ${list}`;
+}
+
+/**
+ * `PENDING (Priority)`, `RUNNING`, `FAILED (exit 3)`, `CANCELLED by alice`, `PENDING · waits for
+ * 41 (afterok)` — the state word first, so it stays readable in a narrow sidebar.
+ */
+export function stateText(job: Job, users?: UserNames): string {
+  const by = cancelledByText(job, users);
+  const word = by !== undefined && job.state === 'CANCELLED' ? `${job.state} by ${by}` : job.state;
+  if (stateClass(job.state) === 'pending') {
+    const waits = dependencyText(job);
+    if (waits) return `${word} · ${waits}`;
+    if (job.reason) return `${word} (${job.reason})`;
+  }
   if (isTerminal(job.state) && job.state !== 'COMPLETED' && job.state !== 'CANCELLED') {
     if (job.signal) return `${word} (signal ${job.signal})`;
     if (job.exitCode) return `${word} (exit ${job.exitCode})`;
   }
   return word;
+}
+
+/**
+ * A duration or limit as every part of the UI shows it: `2:43`, `1:02:03`, `1-02:03:04`; `no
+ * limit`, `partition limit` for limits that are no duration.
+ */
+export function durationText(v: string): string {
+  if (v === NO_TIME_LIMIT || /^INFINITE$/i.test(v)) return 'no limit';
+  if (v === PARTITION_TIME_LIMIT) return 'partition limit';
+  return normaliseDuration(v);
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * When a job ended, short, on the cluster's clock: `ended 14:03` today, `ended yesterday 14:03`,
+ * `ended Mon 14:03` within a week, `ended 3 May 14:03` this year, else `ended 3 May 2023`.
+ * Undefined without an end time.
+ */
+export function endedText(endTime: string | undefined, now: number): string | undefined {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)/.exec(endTime ?? '');
+  if (!m) return undefined;
+  const [y, mo, d, hh, mm] = m.slice(1).map(Number) as [number, number, number, number, number];
+  const clock = `${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}`;
+  const today = new Date(now);
+  const day = (date: Date) => Date.UTC(date.getFullYear(), date.getMonth(), date.getDate());
+  const daysAgo = Math.round((day(today) - Date.UTC(y, mo - 1, d)) / 86_400_000);
+  if (daysAgo <= 0) return `ended ${clock}`;
+  if (daysAgo === 1) return `ended yesterday ${clock}`;
+  if (daysAgo < 7) return `ended ${WEEKDAYS[new Date(Date.UTC(y, mo - 1, d)).getUTCDay()]} ${clock}`;
+  if (y === today.getFullYear()) return `ended ${d} ${MONTHS[mo - 1]} ${clock}`;
+  return `ended ${d} ${MONTHS[mo - 1]} ${y}`;
 }
 
 /** When the job's fields were polled (ms since epoch) and the time now: elapsed times tick between polls. */
@@ -87,20 +156,23 @@ export interface LiveTime {
  */
 function liveElapsed(job: Pick<Job, 'elapsed' | 'timeLimit' | 'state'>, at?: LiveTime): { text: string; limitReached: boolean } {
   const polled = durationSeconds(job.elapsed);
-  if (job.state !== 'RUNNING' || polled === undefined) return { text: job.elapsed, limitReached: false };
+  if (job.state !== 'RUNNING' || polled === undefined) return { text: durationText(job.elapsed), limitReached: false };
   const seconds = polled + (at?.polledAt !== undefined ? Math.max(0, Math.floor((at.now - at.polledAt) / 1000)) : 0);
   const limit = durationSeconds(job.timeLimit);
   if (limit !== undefined && seconds >= limit) return { text: formatDuration(limit), limitReached: true };
-  return { text: at?.polledAt !== undefined ? formatDuration(seconds) : job.elapsed, limitReached: false };
+  return { text: formatDuration(seconds), limitReached: false };
 }
 
-/** `0:05 / 1:00:00`; just the limit while pending; just the elapsed time without a limit; `(time limit reached)` once there. */
+/**
+ * `0:05 / 1:00:00`, `0:05 / no limit`; just the limit while pending (`limit 5:00`, `no limit`);
+ * `(time limit reached)` once there.
+ */
 export function timeText(job: Pick<Job, 'elapsed' | 'timeLimit' | 'state'>, at?: LiveTime): string {
   const live = liveElapsed(job, at);
   const elapsed = live.text && !(stateClass(job.state) === 'pending' && /^0(:0+)+$/.test(live.text)) ? live.text : '';
-  const limit = job.timeLimit && job.timeLimit !== 'UNLIMITED' && job.timeLimit !== 'INFINITE' ? job.timeLimit : '';
+  const limit = job.timeLimit ? durationText(job.timeLimit) : '';
   if (elapsed && limit) return `${elapsed} / ${limit}${live.limitReached ? ' (time limit reached)' : ''}`;
-  if (limit) return `limit ${limit}`;
+  if (limit) return /^\d/.test(limit) ? `limit ${limit}` : limit;
   return elapsed;
 }
 
@@ -121,9 +193,19 @@ export function jobLabel(job: Pick<Job, 'id' | 'name'>): string {
   return job.name ? `${job.id} ${job.name}` : job.id;
 }
 
-/** One line beside the label: state · partition · elapsed / limit · nodes · #tags. */
-export function jobDescription(job: Job, at?: LiveTime): string {
-  const parts = [stateText(job), job.partition, timeText(job, at), job.nodes, job.tags.map((t) => `#${t}`).join(' ')];
+/** What the texts of a job row depend on besides the job. */
+export interface JobTextOptions {
+  /** Elapsed times tick from the poll (running jobs of a current list). */
+  at?: LiveTime;
+  users?: UserNames;
+  /** Now (ms since epoch), for "ended …" of finished jobs; without it no end time is shown. */
+  now?: number;
+}
+
+/** One line beside the label: state (· ended …) · partition · elapsed / limit · nodes · #tags. */
+export function jobDescription(job: Job, o: JobTextOptions = {}): string {
+  const ended = isTerminal(job.state) && o.now !== undefined ? endedText(job.endTime, o.now) : undefined;
+  const parts = [stateText(job, o.users), ended, job.partition, timeText(job, o.at), job.nodes, job.tags.map((t) => `#${t}`).join(' ')];
   return parts.filter(Boolean).join(' · ');
 }
 
@@ -151,14 +233,14 @@ function row(name: string, value: string | number | undefined): string | undefin
 }
 
 /** Tooltip body (Markdown): everything the row has no room for, submit time and work dir included. */
-export function jobTooltip(job: Job, host: string): string {
+export function jobTooltip(job: Job, host: string, users?: UserNames): string {
   const icon = stateIcon(job).id.replace(/~spin$/, '');
-  const head = `$(${icon}) **${escapeMarkdown(jobLabel(job))}** — ${escapeMarkdown(stateText(job))}`;
+  const head = `$(${icon}) **${escapeMarkdown(jobLabel(job))}** — ${escapeMarkdown(stateText(job, users))}`;
   const rows = [
     row('Host', host),
     row('Partition', job.partition),
-    row('Elapsed', job.elapsed),
-    row('Time limit', job.timeLimit),
+    row('Elapsed', job.elapsed && durationText(job.elapsed)),
+    row('Time limit', job.timeLimit && durationText(job.timeLimit)),
     row('Reason', job.reason),
     row('Nodes', job.nodes ? `${job.nodes}${job.nodeCount ? ` (${job.nodeCount})` : ''}` : undefined),
     row('Submitted', prettyTime(job.submitTime)),

@@ -29,6 +29,8 @@ export interface HostJobs {
   historyError?: string;
   /** When the history was last loaded (ms since epoch). */
   historyAt?: number;
+  /** Uid → user name on the host, for the uids its jobs name (who cancelled them). */
+  users: Map<string, string>;
 }
 
 /** `undefined`: everything changed (hosts added/removed, filter). */
@@ -45,7 +47,7 @@ export class JobsModel implements Disposable {
   /** Keeps exactly these hosts, in this order; state of the kept ones is preserved. */
   setHosts(aliases: readonly string[]): void {
     const next = new Map<string, HostJobs>();
-    for (const a of aliases) next.set(a, this.hosts.get(a) ?? { host: a, active: [], leaving: [], recent: [], polled: false, historyLoaded: false });
+    for (const a of aliases) next.set(a, this.hosts.get(a) ?? { host: a, active: [], leaving: [], recent: [], polled: false, historyLoaded: false, users: new Map() });
     const same = next.size === this.hosts.size && [...next.keys()].every((k, i) => [...this.hosts.keys()][i] === k);
     this.hosts.clear();
     for (const [k, v] of next) this.hosts.set(k, v);
@@ -100,6 +102,19 @@ export class JobsModel implements Disposable {
     h.historyAt = at;
     delete h.historyError;
     this.emitter.fire(host);
+  }
+
+  /** User names of uids looked up on the host: redraws when one is new. */
+  setUserNames(host: string, names: ReadonlyMap<string, string>): void {
+    const h = this.hosts.get(host);
+    if (!h) return;
+    let changed = false;
+    for (const [uid, name] of names) {
+      if (h.users.get(uid) === name) continue;
+      h.users.set(uid, name);
+      changed = true;
+    }
+    if (changed) this.emitter.fire(host);
   }
 
   /** The watcher plans its next poll `nextInMs` after the latest one (undefined: none planned). */
@@ -175,6 +190,6 @@ function compareNewest(a: Job, b: Job): number {
 /** Same rows on screen: ids, states and every field shown. */
 function sameJobs(a: readonly Job[], b: readonly Job[]): boolean {
   if (a.length !== b.length) return false;
-  const key = (j: Job) => [j.id, j.state, j.rawState, j.reason, j.elapsed, j.timeLimit, j.nodes, j.name, j.partition, j.comment, j.startTime ?? '', j.endTime ?? ''].join('\u0000');
+  const key = (j: Job) => [j.id, j.state, j.rawState, j.reason, j.elapsed, j.timeLimit, j.nodes, j.name, j.partition, j.comment, j.startTime ?? '', j.endTime ?? '', JSON.stringify(j.dependencies ?? [])].join('\u0000');
   return a.every((j, i) => key(j) === key(b[i] as Job));
 }

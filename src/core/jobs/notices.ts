@@ -5,7 +5,8 @@
 import { PREVIEW_JOB_TAG } from '../scheduler/tags';
 import type { Job, JobState } from '../scheduler/types';
 import { arrayParentOf } from './grouping';
-import { arraySummary } from './format';
+import { arraySummary, cancelledByText, durationText, type UserNames } from './format';
+import { durationSeconds } from '../scheduler/formats';
 
 export const DEFAULT_NOTIFY_STATES: readonly JobState[] = ['COMPLETED', 'FAILED', 'TIMEOUT', 'CANCELLED', 'OUT_OF_MEMORY'];
 
@@ -31,6 +32,13 @@ export function severityOf(states: Iterable<JobState>): Severity {
     if (WARNING_STATES.has(s)) sev = 'warning';
   }
   return sev;
+}
+
+/** `completed after 2:43`, `failed (exit 3) after 0:05`, `was cancelled by alice`… */
+function outcomeWithTime(job: Job, users?: UserNames): string {
+  const by = job.state === 'CANCELLED' ? cancelledByText(job, users) : undefined;
+  const ran = durationSeconds(job.elapsed) ? ` after ${durationText(job.elapsed)}` : '';
+  return `${outcomeText(job)}${by !== undefined ? ` by ${by}` : ''}${ran}`;
 }
 
 /** `completed`, `failed (exit 3)`, `timed out`, `was cancelled`, `ran out of memory`… */
@@ -60,7 +68,7 @@ export function outcomeText(job: Pick<Job, 'state' | 'exitCode' | 'signal' | 'ra
 }
 
 /** Notices for jobs that just finished on one host, filtered by the `notifyStates` setting. */
-export function summariseFinished(host: string, finished: readonly Job[], notifyStates: readonly string[]): FinishedNotice[] {
+export function summariseFinished(host: string, finished: readonly Job[], notifyStates: readonly string[], users?: UserNames): FinishedNotice[] {
   // A preview's batch job (Make Video, thumbnails…) is reported where it was started.
   const wanted = finished.filter((j) => notifyStates.includes(j.state) && !j.tags.includes(PREVIEW_JOB_TAG));
   const arrays = new Map<string, Job[]>();
@@ -81,13 +89,13 @@ export function summariseFinished(host: string, finished: readonly Job[], notify
   return order.map((o): FinishedNotice => {
     if (typeof o !== 'string') {
       const name = o.name ? ` (${o.name})` : '';
-      return { host, severity: severityOf([o.state]), message: `Job ${o.id}${name} on ${host} ${outcomeText(o)}.`, jobs: [o], id: o.id };
+      return { host, severity: severityOf([o.state]), message: `Job ${o.id}${name} on ${host} ${outcomeWithTime(o, users)}.`, jobs: [o], id: o.id };
     }
     const tasks = arrays.get(o) as Job[];
     if (tasks.length === 1) {
       const t = tasks[0] as Job;
       const name = t.name ? ` (${t.name})` : '';
-      return { host, severity: severityOf([t.state]), message: `Job ${t.id}${name} on ${host} ${outcomeText(t)}.`, jobs: tasks, id: t.id };
+      return { host, severity: severityOf([t.state]), message: `Job ${t.id}${name} on ${host} ${outcomeWithTime(t, users)}.`, jobs: tasks, id: t.id };
     }
     const name = tasks[0]?.name ? ` (${tasks[0].name})` : '';
     return {

@@ -2,18 +2,21 @@
  * The one place that picks a scheduler implementation (and so the only importer of a scheduler's
  * folder, enforced by eslint): one SLURM scheduler per host, running its commands through the
  * host's current RemoteOps (so a reconnect is picked up without rebuilding anything), plus the
- * remote user name and home directory, looked up once per host. No `vscode`.
+ * remote user name and home directory, looked up once per host, and the names of other uids (who
+ * cancelled a job), one batched lookup for those not asked before. No `vscode`.
  */
 import type { Logger } from '../log';
 import type { RemoteOpsProvider } from '../remote/types';
 import type { CommandRunner } from '../scheduler/command';
 import { SlurmScheduler, slurmScriptFormat } from '../scheduler/slurm/slurmScheduler';
 import type { BatchScriptFormat, Scheduler } from '../scheduler/types';
+import { UserNameCache } from './userNames';
 
 export class HostSchedulers {
   private readonly schedulers = new Map<string, SlurmScheduler>();
   private readonly users = new Map<string, Promise<string>>();
   private readonly homes = new Map<string, Promise<string>>();
+  private readonly names = new Map<string, UserNameCache>();
 
   constructor(
     private readonly remote: RemoteOpsProvider,
@@ -60,10 +63,24 @@ export class HostSchedulers {
     return this.cached(this.homes, host, async () => (await this.remote.ops(host)).home());
   }
 
+  /**
+   * Uid → user name on `host` for every uid known so far, after looking up those of `uids` not
+   * asked before (one `getent passwd` for all of them); an unknown uid is left out.
+   */
+  userNames(host: string, uids: Iterable<string>): Promise<Map<string, string>> {
+    let cache = this.names.get(host);
+    if (!cache) {
+      cache = new UserNameCache(this.runner(host), (e) => this.log.warn(`${host}: user names not looked up: ${e.message}`));
+      this.names.set(host, cache);
+    }
+    return cache.resolve(uids);
+  }
+
   /** Drops cached lookups of a host (e.g. after it disconnected). */
   forget(host: string): void {
     this.users.delete(host);
     this.homes.delete(host);
+    this.names.delete(host);
   }
 
   private cached(map: Map<string, Promise<string>>, host: string, fn: () => Promise<string>): Promise<string> {

@@ -64,3 +64,9 @@ export function formatDuration(seconds: number): string {
   if (h) return `${h}:${p(m)}:${p(s)}`;
   return `${m}:${p(s)}`;
 }
+
+/** A duration as a scheduler printed it (`00:03:01`, `3:01`) in the one format of {@link formatDuration}; other text unchanged. */
+export function normaliseDuration(text: string): string {
+  const s = durationSeconds(text);
+  return s === undefined ? text : formatDuration(s);
+}

@@ -88,10 +88,15 @@ export interface Job {
   state: JobState;
   /** As the scheduler printed it, e.g. `CANCELLED by 1000`. */
   rawState: string;
+  /** Who cancelled it, as the scheduler names them: a numeric uid (SLURM's `CANCELLED by 1000`). */
+  cancelledBy?: string;
   partition: string;
-  /** `[D-]HH:MM:SS` / `M:SS` as printed; empty when not started. */
+  /** `M:SS`, `H:MM:SS`, `D-HH:MM:SS` (formats.ts `formatDuration`); empty when not started. */
   elapsed: string;
-  /** As printed (`1:00:00`, `UNLIMITED`); empty when unknown. */
+  /**
+   * A duration as `elapsed`, or {@link NO_TIME_LIMIT} / {@link PARTITION_TIME_LIMIT}; empty when
+   * unknown.
+   */
   timeLimit: string;
   /** Why pending, or why it failed (`None` becomes empty). */
   reason: string;
@@ -112,6 +117,25 @@ export interface Job {
   tags: string[];
   nice?: number;
   priority?: number;
+  /** What a pending job waits for (empty or absent when nothing). */
+  dependencies?: JobDependency[];
+  /** The dependencies are alternatives: any one satisfied will do (SLURM `?`); else all are needed. */
+  dependencyAny?: boolean;
+}
+
+/** A time limit that is no duration: there is none. */
+export const NO_TIME_LIMIT = 'UNLIMITED';
+/** A time limit that is no duration: the partition's applies (its value is not reported with the job). */
+export const PARTITION_TIME_LIMIT = 'PARTITION_LIMIT';
+
+/** One condition a job's start waits for. */
+export interface JobDependency {
+  /** As the scheduler names it: `afterok`, `afterany`, `afternotok`, `after`, `aftercorr`, `singleton`… */
+  kind: string;
+  /** The job it waits for (absent for conditions such as `singleton`). */
+  jobId?: string;
+  /** True once it can never be met (e.g. `afterok` on a job that failed). */
+  never?: boolean;
 }
 
 export interface JobSubmitSpec {
@@ -186,7 +210,13 @@ export interface JobDetails {
   /** The scheduler's own word for it (`CANCELLED by 1000`). */
   rawState?: string;
   /** Attributes grouped by where they came from, freshest first: the controller's, then accounting's. */
-  sections: { source: 'controller' | 'accounting'; title: string; fields: Record<string, string> }[];
+  sections: {
+    source: 'controller' | 'accounting';
+    title: string;
+    fields: Record<string, string>;
+    /** Keys whose values are durations or time limits in the {@link Job.timeLimit} format. */
+    durations?: string[];
+  }[];
   /** Why a part is missing (accounting disabled, no record yet…). */
   notes: string[];
 }

@@ -9,6 +9,8 @@
  * field instead of shifting the others.
  */
 import { ParseError, SpecError } from '../command';
+import { normaliseDuration } from '../formats';
+import { NO_TIME_LIMIT, PARTITION_TIME_LIMIT } from '../types';
 
 export const FIELD_SEP = '\x1f';
 export const RECORD_END = '\x1e';
@@ -32,6 +34,17 @@ export function int(v: string | undefined, field: string, line: string): number 
   if (t === undefined) return undefined;
   if (!/^-?\d+$/.test(t)) throw new ParseError(`${field} is not an integer (${JSON.stringify(t)})`, line);
   return Number(t);
+}
+
+/**
+ * An elapsed time or time limit in the neutral format: `00:03:01` → `3:01`, `INFINITE` →
+ * `UNLIMITED`, sacct's `Partition_Limit` (no limit of the job's own) → `PARTITION_LIMIT`.
+ */
+export function duration(v: string | undefined): string {
+  const t = text(v);
+  if (/^(?:UNLIMITED|INFINITE)$/i.test(t)) return NO_TIME_LIMIT;
+  if (t === 'Partition_Limit') return PARTITION_TIME_LIMIT;
+  return normaliseDuration(t);
 }
 
 /** `code:signal` as in sacct's ExitCode and scontrol's ExitCode. */

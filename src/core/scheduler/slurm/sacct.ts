@@ -9,9 +9,9 @@
 import type { Job } from '../types';
 import type { SchedulerCommand } from '../command';
 import { ParseError } from '../command';
-import { normaliseState } from './states';
+import { cancelledByOf, normaliseState } from './states';
 import { SLURM_ENV } from './squeue';
-import { FIELD_SEP, checkJobIds, checkUser, exitCode, int, optional, sinceArg, splitJobId, splitRecords, text } from './fields';
+import { FIELD_SEP, checkJobIds, checkUser, duration, exitCode, int, optional, sinceArg, splitJobId, splitRecords, text } from './fields';
 import { tagsFromComment } from '../tags';
 
 const SACCT_FIELDS = [
@@ -86,8 +86,8 @@ function parseSacctRecords(stdout: string): Job[] {
       state,
       rawState,
       partition: text(get(4)),
-      elapsed: text(get(6)),
-      timeLimit: text(get(7)),
+      elapsed: duration(get(6)),
+      timeLimit: duration(get(7)),
       reason: text(get(8)),
       nodes: text(get(10)).replace(/^None assigned$/, ''),
       workDir: text(get(15)),
@@ -105,6 +105,8 @@ function parseSacctRecords(stdout: string): Job[] {
     if (end) job.endTime = end;
     const priority = int(get(14), 'Priority', rec);
     if (priority !== undefined) job.priority = priority;
+    const by = cancelledByOf(rawState);
+    if (by !== undefined) job.cancelledBy = by;
     return job;
   });
 }

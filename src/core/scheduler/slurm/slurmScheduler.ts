@@ -16,7 +16,7 @@ import { isTimeLimit } from '../formats';
 import { parseSbatchDirectives, sbatchDirectiveLines } from './directives';
 import { normaliseState } from './states';
 import { defaultOutputPattern, expandOutputPattern } from './outputPattern';
-import { splitJobId } from './fields';
+import { duration, optional, splitJobId } from './fields';
 import { classifySlurmFailure } from './errors';
 
 export interface SlurmSchedulerOptions {
@@ -89,14 +89,14 @@ export class SlurmScheduler implements Scheduler {
     if (!controller) {
       const acct = await this.exec(sacctDetailsCommand(id));
       if (!acct) throw new SchedulerError(`Job ${id} is known neither to the controller nor to accounting`, 'invalid-job', 'sacct', 0, '');
-      return { ...stateOf(acct.State), sections: [{ source: 'accounting', title: ACCOUNTING, fields: acct }], notes: [] };
+      return { ...stateOf(acct.State), sections: [section('accounting', acct)], notes: [] };
     }
     this.rememberPaths(id, controller);
-    const details: JobDetails = { ...stateOf(controller.JobState), sections: [{ source: 'controller', title: CONTROLLER, fields: controller }], notes: [] };
+    const details: JobDetails = { ...stateOf(controller.JobState), sections: [section('controller', controller)], notes: [] };
     if (details.state && isTerminal(details.state)) {
       try {
         const acct = await this.exec(sacctDetailsCommand(id));
-        if (acct) details.sections.push({ source: 'accounting', title: ACCOUNTING, fields: acct });
+        if (acct) details.sections.push(section('accounting', acct));
         else details.notes.push('Accounting has no record of this job yet.');
       } catch (e) {
         details.notes.push(`Accounting unavailable: ${(e as Error).message.split('\n')[0]}`);
@@ -183,6 +183,19 @@ export class SlurmScheduler implements Scheduler {
 
 const CONTROLLER = 'Controller (scontrol show job)';
 const ACCOUNTING = 'Accounting (sacct)';
+/** The keys of each source that hold durations or time limits. */
+const DURATION_KEYS = {
+  controller: ['RunTime', 'TimeLimit', 'TimeMin', 'DelayBoot'],
+  accounting: ['Elapsed', 'Timelimit', 'Suspended', 'CPUTime'],
+} as const;
+
+/** One source's record for the details tab, its durations in the neutral format (`N/A` and the like kept). */
+function section(source: 'controller' | 'accounting', rec: Record<string, string>): JobDetails['sections'][number] {
+  const fields = { ...rec };
+  const durations = DURATION_KEYS[source].filter((k) => fields[k] !== undefined);
+  for (const k of durations) if (optional(fields[k]) !== undefined) fields[k] = duration(fields[k]);
+  return { source, title: source === 'controller' ? CONTROLLER : ACCOUNTING, fields, durations: [...durations] };
+}
 
 /** The normalised state of a printed one (`CANCELLED by 1000`), when there is one. */
 function stateOf(raw: string | undefined): Pick<JobDetails, 'state' | 'rawState'> {

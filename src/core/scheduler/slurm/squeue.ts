@@ -11,7 +11,8 @@ import type { Job } from '../types';
 import type { SchedulerCommand } from '../command';
 import { ParseError } from '../command';
 import { normaliseState } from './states';
-import { FIELD_SEP, RECORD_END, checkUser, int, optional, splitRecords, text } from './fields';
+import { FIELD_SEP, RECORD_END, checkUser, duration, int, optional, splitRecords, text } from './fields';
+import { parseDependency } from './dependency';
 import { tagsFromComment } from '../tags';
 
 /** Field name → squeue `-o` code. Free text (workDir, comment, name) last, the name very last. */
@@ -33,6 +34,7 @@ const SQUEUE_FIELDS = [
   ['endTime', '%e'],
   ['priority', '%Q'],
   ['nice', '%y'],
+  ['dependency', '%E'],
   ['workDir', '%Z'],
   ['comment', '%k'],
   ['name', '%j'],
@@ -66,20 +68,20 @@ export function parseSqueue(stdout: string): Job[] {
     const state = normaliseState(rawState);
     if (state === 'UNKNOWN' && rawState !== 'UNKNOWN') throw new ParseError(`unknown job state ${JSON.stringify(rawState)}`, rec);
     const task = optional(get(3));
-    const comment = get(18);
+    const comment = get(19);
     const job: Job = {
       id,
       rawId: get(1).trim(),
-      name: get(19),
+      name: get(20),
       user: get(6).trim(),
       state,
       rawState,
       partition: text(get(5)),
-      elapsed: text(get(7)),
-      timeLimit: text(get(8)),
+      elapsed: duration(get(7)),
+      timeLimit: duration(get(8)),
       reason: text(get(9)),
       nodes: text(get(10)),
-      workDir: text(get(17)),
+      workDir: text(get(18)),
       comment: optional(comment) === undefined ? '' : comment,
       tags: tagsFromComment(comment),
     };
@@ -99,6 +101,11 @@ export function parseSqueue(stdout: string): Job[] {
     const nice = int(get(16), 'nice', rec);
     if (priority !== undefined) job.priority = priority;
     if (nice !== undefined) job.nice = nice;
+    const dep = parseDependency(get(17));
+    if (dep) {
+      job.dependencies = dep.dependencies;
+      if (dep.any) job.dependencyAny = true;
+    }
     return job;
   });
 }

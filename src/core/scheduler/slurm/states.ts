@@ -74,3 +74,8 @@ export function normaliseState(raw: string): JobState {
   }
   return 'UNKNOWN';
 }
+
+/** The uid in sacct's `CANCELLED by 1000`; undefined for any other state word. */
+export function cancelledByOf(raw: string): string | undefined {
+  return /^CANCELLED by (\d+)$/.exec(raw.trim())?.[1];
+}
