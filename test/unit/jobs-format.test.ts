@@ -17,6 +17,7 @@ import {
   jobTooltip,
   stateClass,
   stateIcon,
+  shortStateText,
   stateText,
   timeText,
 } from '../../src/core/jobs/format';
@@ -72,7 +73,7 @@ test('dependencies: which job a pending job waits for, alternatives, and one tha
   assert.equal(dependencyText({ dependencies: [{ kind: 'afterok', jobId: '7', never: true }, { kind: 'afterok', jobId: '8' }], dependencyAny: true }), 'waits for 7, 8 (afterok)', 'an alternative is still open');
   assert.equal(dependencyText({}), undefined);
   assert.equal(stateText(dep({ reason: 'Dependency' })), 'PENDING (Dependency)', 'without the field: the reason');
-  assert.equal(jobDescription(dep({ dependencies: [{ kind: 'afterok', jobId: '41' }], nodes: '' })), 'PENDING · waits for 41 (afterok) · debug · limit 1:00:00');
+  assert.equal(jobDescription(dep({ dependencies: [{ kind: 'afterok', jobId: '41' }], nodes: '' })), 'waits for 41 (afterok) · limit 1:00:00 · debug');
   assert.match(jobTooltip(dep({ dependencies: [{ kind: 'afterok', jobId: '41' }] }), 'h'), /— PENDING · waits for 41 \\\(afterok\\\) /);
   assert.doesNotMatch(jobTooltip(job({ state: 'COMPLETED', dependencies: [{ kind: 'afterok', jobId: '41' }] }), 'h'), /waits/, 'only while pending');
 });
@@ -113,8 +114,8 @@ test('finished jobs say when they ended, on one short scale', () => {
   assert.equal(endedText(undefined, now), undefined);
   assert.equal(endedText('Unknown', now), undefined);
   const done = job({ state: 'COMPLETED', elapsed: '00:03:01', timeLimit: '00:05:00', endTime: '2024-05-08T14:03:59' });
-  assert.equal(jobDescription(done, { now }), 'COMPLETED · ended 14:03 · debug · 3:01 / 5:00 · c1');
-  assert.equal(jobDescription(job({ endTime: '2024-05-08T17:00:00' }), { now }), 'RUNNING · debug · 0:05 / 1:00:00 · c1', 'a running job has no end yet (its endTime is the expected one)');
+  assert.equal(jobDescription(done, { now }), 'completed · ended 14:03 · 3:01 / 5:00 · debug · c1');
+  assert.equal(jobDescription(job({ endTime: '2024-05-08T17:00:00' }), { now }), 'running · 0:05 / 1:00:00 · debug · c1', 'a running job has no end yet (its endTime is the expected one)');
 });
 
 test('time text: elapsed / limit; limit only while pending; UNLIMITED in words', () => {
@@ -127,8 +128,20 @@ test('time text: elapsed / limit; limit only while pending; UNLIMITED in words',
 test('label, description, context values', () => {
   assert.equal(jobLabel(job()), '100 train');
   assert.equal(jobLabel(job({ name: '' })), '100');
-  assert.equal(jobDescription(job({ tags: ['a', 'b'] })), 'RUNNING · debug · 0:05 / 1:00:00 · c1 · #a #b');
-  assert.equal(jobDescription(job({ state: 'PENDING', reason: 'Priority', elapsed: '0:00', nodes: '' })), 'PENDING (Priority) · debug · limit 1:00:00');
+  assert.equal(jobDescription(job({ tags: ['a', 'b'] })), 'running · 0:05 / 1:00:00 · debug · c1 · #a #b');
+  assert.equal(jobDescription(job({ state: 'PENDING', reason: 'Priority', elapsed: '0:00', nodes: '' })), 'pending (Priority) · limit 1:00:00 · debug');
+  // The state first and short, so it stays readable beside a long name in a narrow sidebar.
+  assert.deepEqual(
+    [
+      job({ state: 'PENDING', reason: 'JobHeldUser' }),
+      job({ state: 'PENDING', reason: 'JobHeldAdmin' }),
+      job({ state: 'FAILED', exitCode: 3 }),
+      job({ state: 'OUT_OF_MEMORY', signal: 9 }),
+      job({ state: 'CANCELLED', cancelledBy: '1001' }),
+      job({ state: 'COMPLETED', exitCode: 0 }),
+    ].map((j) => shortStateText(j, new Map([['1001', 'alice']]))),
+    ['held', 'held by admin', 'failed (exit 3)', 'out of memory (signal 9)', 'cancelled by alice', 'completed'],
+  );
   assert.equal(jobContextValue(job()), 'job.running');
   assert.equal(jobContextValue(job({ state: 'PENDING', reason: 'JobHeldUser' })), 'job.pending.held');
   assert.equal(jobContextValue(job({ id: '7_1', arrayJobId: '7', arrayTaskId: '1', state: 'COMPLETED' })), 'job.finished.task');

@@ -34,10 +34,10 @@ test('jobs tree: host → array with its tasks, a hostile-named job, Recent; ite
   assert.deepEqual(
     [item, tree.getTreeItem(array), ...tasks].map((i) => [i.contextValue, iconOf(i), i.description]),
     [
-      ['job.pending', 'clock', 'PENDING (Priority) · debug · 0:05 / 1:00:00 · c1'],
+      ['job.pending', 'clock', 'pending (Priority) · 0:05 / 1:00:00 · debug · c1'],
       ['job.array.active', 'sync~spin', '2 tasks · 1 running · 1 pending'],
-      ['job.running.task', 'sync~spin', 'RUNNING · debug · 0:05 / 1:00:00 · c1'],
-      ['job.pending.task', 'clock', 'PENDING · debug · 0:05 / 1:00:00 · c1'],
+      ['job.running.task', 'sync~spin', 'running · 0:05 / 1:00:00 · debug · c1'],
+      ['job.pending.task', 'clock', 'pending · 0:05 / 1:00:00 · debug · c1'],
     ],
   );
   assert.equal(tree.findJob('h', '9_1')?.kind, 'job');
@@ -60,15 +60,15 @@ test('elapsed ticks locally from the poll, every second while ticking, stops at 
   // The running job first, then the pending one (the view groups pending ones first).
   const rows = () => tree.getChildren(host).map((n) => tree.getTreeItem(n)).sort((a, b) => String(labelOf(a)).localeCompare(String(labelOf(b))));
   const drawn = () => rows().map((i) => `${i.description}|${iconOf(i)}|${(i.iconPath as vscode.ThemeIcon).color?.id ?? ''}`);
-  assert.deepEqual(drawn(), ['RUNNING · debug · 0:50 / 1:00 · c1|sync~spin|charts.blue', 'PENDING · debug · limit 1:00 · c1|clock|charts.yellow']);
+  assert.deepEqual(drawn(), ['running · 0:50 / 1:00 · debug · c1|sync~spin|charts.blue', 'pending · limit 1:00 · debug · c1|clock|charts.yellow']);
   let fired = 0;
   tree.onDidChangeTreeData(() => fired++);
   tree.setTicking(true);
   await clock.advance(3_000);
   assert.equal(fired, 3, 'one redraw a second while a job runs');
-  assert.equal(rows()[0]?.description, 'RUNNING · debug · 0:53 / 1:00 · c1', 'elapsed = polled elapsed + time since the poll');
+  assert.equal(rows()[0]?.description, 'running · 0:53 / 1:00 · debug · c1', 'elapsed = polled elapsed + time since the poll');
   await clock.advance(9_000);
-  assert.equal(rows()[0]?.description, 'RUNNING · debug · 1:00 / 1:00 (time limit reached) · c1', 'never past the limit without saying so');
+  assert.equal(rows()[0]?.description, 'running · 1:00 / 1:00 (time limit reached) · debug · c1', 'never past the limit without saying so');
   assert.equal(tree.getTreeItem(host).description, '1 running · 1 pending', 'fresh: no age shown');
 
   // No answer for well over two cycles (30 s at least): greyed, with its age.
@@ -84,7 +84,7 @@ test('elapsed ticks locally from the poll, every second while ticking, stops at 
   model.setDegraded('h', undefined);
   model.setActive('h', [job({ id: '1', elapsed: '0:58', timeLimit: '1:00' }), job({ id: '2', state: 'PENDING', elapsed: '0:00', timeLimit: '1:00' })], clock.now());
   assert.equal(tree.getTreeItem(host).description, '1 running · 1 pending');
-  assert.deepEqual(drawn()[0], 'RUNNING · debug · 0:58 / 1:00 · c1|sync~spin|charts.blue');
+  assert.deepEqual(drawn()[0], 'running · 0:58 / 1:00 · debug · c1|sync~spin|charts.blue');
 
   // Hidden: no ticking.
   tree.setTicking(false);

@@ -112,6 +112,26 @@ export function stateText(job: Job, users?: UserNames): string {
 }
 
 /**
+ * The state as a row's description starts with it — short and lower case like the host and
+ * array summaries, so it stays readable in a narrow sidebar beside a long name: `running`,
+ * `pending (Priority)`, `held`, `waits for 41 (afterok)`, `failed (exit 3)`, `cancelled by alice`.
+ */
+export function shortStateText(job: Job, users?: UserNames): string {
+  const word = job.state.toLowerCase().replace(/_/g, ' ');
+  if (stateClass(job.state) === 'pending') {
+    if (isHeld(job)) return /Admin$/i.test(job.reason) ? 'held by admin' : 'held';
+    return dependencyText(job) ?? (job.reason ? `${word} (${job.reason})` : word);
+  }
+  const by = job.state === 'CANCELLED' ? cancelledByText(job, users) : undefined;
+  if (by !== undefined) return `${word} by ${by}`;
+  if (isTerminal(job.state) && job.state !== 'COMPLETED' && job.state !== 'CANCELLED') {
+    if (job.signal) return `${word} (signal ${job.signal})`;
+    if (job.exitCode) return `${word} (exit ${job.exitCode})`;
+  }
+  return word;
+}
+
+/**
  * A duration or limit as every part of the UI shows it: `2:43`, `1:02:03`, `1-02:03:04`; `no
  * limit`, `partition limit` for limits that are no duration.
  */
@@ -202,10 +222,10 @@ export interface JobTextOptions {
   now?: number;
 }
 
-/** One line beside the label: state (· ended …) · partition · elapsed / limit · nodes · #tags. */
+/** One line beside the label: short state (· ended …) · elapsed / limit · partition · nodes · #tags. */
 export function jobDescription(job: Job, o: JobTextOptions = {}): string {
   const ended = isTerminal(job.state) && o.now !== undefined ? endedText(job.endTime, o.now) : undefined;
-  const parts = [stateText(job, o.users), ended, job.partition, timeText(job, o.at), job.nodes, job.tags.map((t) => `#${t}`).join(' ')];
+  const parts = [shortStateText(job, o.users), ended, timeText(job, o.at), job.partition, job.nodes, job.tags.map((t) => `#${t}`).join(' ')];
   return parts.filter(Boolean).join(' · ');
 }
 
