@@ -183,7 +183,7 @@ test('details: every attribute, StdOut/StdErr expanded from patterns; outputPath
   assert.equal(d.WorkDir, dir);
   assert.ok(d.Command?.startsWith(`${dir}/ok ✓ 'x'.sh`), d.Command);
   assert.equal(d.Comment, 'free text; tags=t1');
-  assert.equal(d.TimeLimit, '00:05:00');
+  assert.equal(d.TimeLimit, '5:00', 'scontrol prints 00:05:00: the one duration format');
   assert.equal(d.StdOut, `${dir}/out-named out-${id}.txt`);
   assert.equal(d.StdErr, `${dir}/err ${id}.txt`);
   assert.ok(Object.keys(d).length > 40, `many attributes (${Object.keys(d).length})`);
