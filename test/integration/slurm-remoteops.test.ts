@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectDirect, sandbox } from '../support/sandbox';
+import { connectDirect, sandbox, TRANSPORTS, type TransportKind } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
 import { waitUntil } from '../support/wait';
 import { openRemote } from '../../src/core/remote/openRemote';
@@ -15,21 +15,22 @@ import { tailJobOutput, whenJobFinished, type TailEndReason } from '../../src/co
 import type { RemoteOps } from '../../src/core/remote/types';
 
 const skip = sandboxSkip();
-let conn: Awaited<ReturnType<typeof connectDirect>>;
+const conns: Partial<Record<TransportKind, Awaited<ReturnType<typeof connectDirect>>>> = {};
 const opened: RemoteOps[] = [];
 
 before(async () => {
-  if (!skip) conn = await connectDirect();
+  if (!skip) for (const t of TRANSPORTS) conns[t] = await connectDirect({ transport: t });
 });
 after(() => {
   if (skip) return;
   for (const o of opened) o.dispose();
-  conn.close();
+  for (const c of Object.values(conns)) c.close();
 });
 
+for (const transport of TRANSPORTS)
 for (const kind of ['agent', 'sftp'] as const) {
-  test(`over RemoteOps (${kind}): submit, list, tail the output live until the job ends`, { skip }, async () => {
-    const ops = await openRemote(conn.session, silentLogger, { forceFallback: kind === 'sftp' });
+  test(`over RemoteOps (${kind}, ${transport}): submit, list, tail the output live until the job ends`, { skip }, async () => {
+    const ops = await openRemote(conns[transport]!.session, silentLogger, { forceFallback: kind === 'sftp' });
     opened.push(ops);
     assert.equal(ops.kind, kind);
     const sched = new SlurmScheduler(ops);
