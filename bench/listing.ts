@@ -23,7 +23,7 @@ import { typeFromMode } from '../src/core/remote/sftpOps';
 import { silentLogger } from '../src/core/log';
 import type { PathFilter, RemoteEntry } from '../src/core/remote/types';
 import type { FileEntryWithStats, Stats } from 'ssh2';
-import { median, opensshOptions, peakRssMiB, runChild, startProxy, table, timed } from './remote-support';
+import { ensureListingDir as ensureDir, median, opensshOptions, peakRssMiB, runChild, startProxy, table, timed } from './remote-support';
 import { commandLine } from '../src/core/ssh/quote';
 import { spawnSync } from 'node:child_process';
 
@@ -46,30 +46,6 @@ const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
 };
-
-/** Creates ~/bench-cache/dir<N> once: 90% `.dat` files, 9% `.tmp` files (filtered out), 1% folders. */
-async function ensureDir(n: number): Promise<string> {
-  const { session, close } = await connectDirect();
-  try {
-    const script = [
-      'import os, sys',
-      'd, n = sys.argv[1], int(sys.argv[2])',
-      'mark = d + ".complete"',
-      'if not os.path.exists(mark):',
-      '    os.makedirs(d, exist_ok=True)',
-      '    for i in range(n):',
-      '        if i % 100 == 0: os.makedirs("%s/d%06d" % (d, i), exist_ok=True)',
-      '        else: open("%s/f%06d.%s" % (d, i, "tmp" if i % 11 == 0 else "dat"), "w").close()',
-      '    open(mark, "w").close()',
-      'print(os.path.abspath(d))',
-    ].join('\n');
-    const r = await session.exec(['sh', '-c', 'cd && mkdir -p bench-cache && exec python3 -c "$0" "bench-cache/dir$1" "$1"', script, String(n)]);
-    if (r.code !== 0) throw new Error(r.stderr.toString());
-    return r.stdout.toString().trim();
-  } finally {
-    close();
-  }
-}
 
 interface FindMeasure {
   /** Time to the first result, the folder read afresh (ms, each rep). */

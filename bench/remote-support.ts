@@ -1,7 +1,10 @@
-/** Shared plumbing of bench/listing.ts and bench/transfer.ts: proxy process, OpenSSH argv, child runs, tables. */
+/** Shared plumbing of bench/listing.ts, bench/transfer.ts and bench/transport.ts: proxy process, fixtures, OpenSSH argv, child runs, tables. */
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { sandbox } from '../test/support/sandbox';
+import type { Session } from '../src/core/ssh/session';
+import { connectDirect, sandbox } from '../test/support/sandbox';
 
 export const repoRoot = join(__dirname, '..');
 
@@ -77,4 +80,51 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
+}
+
+/** Creates ~/bench-cache/dir<N> once: 90% `.dat` files, 9% `.tmp` files, 1% folders; returns its absolute path. */
+export async function ensureListingDir(n: number): Promise<string> {
+  const { session, close } = await connectDirect();
+  try {
+    const script = [
+      'import os, sys',
+      'd, n = sys.argv[1], int(sys.argv[2])',
+      'mark = d + ".complete"',
+      'if not os.path.exists(mark):',
+      '    os.makedirs(d, exist_ok=True)',
+      '    for i in range(n):',
+      '        if i % 100 == 0: os.makedirs("%s/d%06d" % (d, i), exist_ok=True)',
+      '        else: open("%s/f%06d.%s" % (d, i, "tmp" if i % 11 == 0 else "dat"), "w").close()',
+      '    open(mark, "w").close()',
+      'print(os.path.abspath(d))',
+    ].join('\n');
+    const r = await session.exec(['sh', '-c', 'cd && mkdir -p bench-cache && exec python3 -c "$0" "bench-cache/dir$1" "$1"', script, String(n)]);
+    if (r.code !== 0) throw new Error(r.stderr.toString());
+    return r.stdout.toString().trim();
+  } finally {
+    close();
+  }
+}
+
+/** Where the transfer benches keep their local files. */
+export const transferLocalDir = '/tmp/rhpc-bench';
+
+/**
+ * The transfer benches' files, made once and kept: <transferLocalDir>/up-<mib>M.bin (random, to
+ * upload) and ~/bench-cache/big-<mib>M.bin on the sandbox (random, to download). `cleanup` removes
+ * the uploads (`<remote>.up-*`).
+ */
+export async function transferFiles(session: Session, mib: number): Promise<{ local: string; remote: string; cleanup(): Promise<unknown> }> {
+  const bytes = mib << 20;
+  mkdirSync(transferLocalDir, { recursive: true });
+  const local = join(transferLocalDir, `up-${mib}M.bin`);
+  if (!existsSync(local) || statSync(local).size !== bytes) {
+    const fd = openSync(local, 'w');
+    for (let i = 0; i < mib; i++) writeSync(fd, randomBytes(1 << 20));
+    closeSync(fd);
+  }
+  const made = await session.exec(['sh', '-c', 'cd && mkdir -p bench-cache && f="bench-cache/big-$1M.bin" && { [ "$(stat -c %s "$f" 2>/dev/null)" = "$2" ] || head -c "$2" /dev/urandom > "$f"; } && printf "%s/%s" "$HOME" "$f"', 'sh', String(mib), String(bytes)]);
+  if (made.code !== 0) throw new Error(made.stderr.toString());
+  const remote = made.stdout.toString();
+  return { local, remote, cleanup: () => session.exec(['sh', '-c', 'rm -f -- "$1".up-*', 'sh', remote]) };
 }

@@ -7,12 +7,11 @@
  *
  *   node --import tsx bench/transfer.ts [--mib 512] [--rtts 0,30] [--channels 4] [--reps 3]
  */
-import { existsSync, mkdirSync, openSync, writeSync, closeSync, rmSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectDirect, sandbox } from '../test/support/sandbox';
 import { download, upload } from '../src/core/remote/transfer';
-import { opensshOptions, peakRssMiB, runChild, startProxy, table, timed } from './remote-support';
+import { opensshOptions, peakRssMiB, runChild, startProxy, table, timed, transferFiles, transferLocalDir as localDir } from './remote-support';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,8 +24,6 @@ interface Measure {
   ms: number;
   rssMiB?: number;
 }
-
-const localDir = '/tmp/rhpc-bench';
 
 async function child(method: Method, dir: 'down' | 'up', port: number, remote: string, local: string, channels: number): Promise<Measure> {
   const d = sandbox();
@@ -74,17 +71,8 @@ async function main(): Promise<void> {
   const methods = arg('methods', METHODS.join(',')).split(',') as Method[];
   const d = sandbox();
   const bytes = mib << 20;
-  mkdirSync(localDir, { recursive: true });
-  const local = join(localDir, `up-${mib}M.bin`);
-  if (!existsSync(local) || statSync(local).size !== bytes) {
-    const fd = openSync(local, 'w');
-    for (let i = 0; i < mib; i++) writeSync(fd, randomBytes(1 << 20));
-    closeSync(fd);
-  }
   const conn = await connectDirect();
-  const made = await conn.session.exec(['sh', '-c', 'cd && mkdir -p bench-cache && f="bench-cache/big-$1M.bin" && { [ "$(stat -c %s "$f" 2>/dev/null)" = "$2" ] || head -c "$2" /dev/urandom > "$f"; } && printf "%s/%s" "$HOME" "$f"', 'sh', String(mib), String(bytes)]);
-  const remote = made.stdout.toString();
-  const cleanup = () => conn.session.exec(['sh', '-c', 'rm -f -- "$1".up-*', 'sh', remote]);
+  const { local, remote, cleanup } = await transferFiles(conn.session, mib);
   const rows: (string | number)[][] = [];
   try {
     for (const rtt of rtts) {
