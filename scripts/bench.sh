@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
 bash scripts/sandbox/start.sh >/dev/null
-for b in ${BENCH:-listing transfer scheduler gallery gallery-100mbit tail agent-footprint nagle setup}; do
+for b in ${BENCH:-listing transfer transport transport-aes-gcm scheduler gallery gallery-100mbit tail agent-footprint nagle setup}; do
   case "$b" in
     setup) printf '\n##### bench/setup.sh\n'; bash bench/setup.sh ;;
     # The gallery's 100 Mbit/s row: 30 ms RTT over a 100 Mbit/s link.
     gallery-100mbit) printf '\n##### bench/gallery.ts --rtt 30 --mbps 100\n'; node --import tsx bench/gallery.ts --rtt 30 --mbps 100 ;;
+    # The transfers again with AES-GCM on the OpenSSH sides (the cipher ssh2 picks).
+    transport-aes-gcm) printf '\n##### bench/transport.ts --parts transfer --ciphers aes128-gcm@openssh.com\n'; node --import tsx bench/transport.ts --parts transfer --ciphers aes128-gcm@openssh.com ;;
     *) printf '\n##### bench/%s.ts\n' "$b"; node --import tsx "bench/$b.ts" ;;
   esac
 done
