@@ -209,10 +209,13 @@ async function child(spec: Spec): Promise<unknown> {
     if (t === 'openssh') {
       for (let i = 0; i < spec.reps; i++) {
         const c = await open(spec, asked, USER);
-        reuseMs.push(c.connectMs);
-        if (!c.reason?.startsWith('reusing')) throw new Error(`did not reuse the user's master: ${c.reason}`);
-        await execTrue(c.session); // and it works
-        c.close();
+        try {
+          reuseMs.push(c.connectMs);
+          if (!c.reason?.startsWith('reusing')) throw new Error(`did not reuse the user's master: ${c.reason}`);
+          await execTrue(c.session); // and it works
+        } finally {
+          c.close();
+        }
         // What the extension does with remoteHpc.transport "auto": a live user master picks OpenSSH.
         const p = await productConnect(spec, asked, USER, 'auto');
         if (!p.reason.startsWith('openssh: reusing')) throw new Error(`auto did not reuse the user's master: ${p.reason}`);
