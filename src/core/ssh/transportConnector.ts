@@ -43,14 +43,21 @@ export function settingsHostOptions(h: ExtraHost): Record<string, string> {
   };
 }
 
+/** `ssh -V` per client path, for the process's life (the connector is rebuilt per attempt); a miss is asked again. */
+const versions = new Map<string, Promise<string | undefined>>();
+async function sshFound(sshPath: string): Promise<boolean> {
+  let v = versions.get(sshPath);
+  if (!v) versions.set(sshPath, (v = sshVersion(sshPath)));
+  const found = (await v) !== undefined;
+  if (!found) versions.delete(sshPath); // installed meanwhile: look again next time
+  return found;
+}
+
 export function transportConnector(o: TransportConnectorOptions): PoolConnect {
   const log = tagged(o.logger ?? silentLogger, 'transport');
   const sshPath = o.sshPath ?? 'ssh';
-  let version: Promise<string | undefined> | undefined;
   return async (alias, ctx) => {
-    version ??= sshVersion(sshPath);
-    const sshAvailable = (await version) !== undefined;
-    if (!sshAvailable) version = undefined; // look again next time (installed meanwhile)
+    const sshAvailable = await sshFound(sshPath);
     const extra = o.settingsHost(alias);
     const options = extra ? settingsHostOptions(extra) : {};
     let effective: EffectiveConfig | undefined;
@@ -61,7 +68,8 @@ export function transportConnector(o: TransportConnectorOptions): PoolConnect {
       });
     }
     const userPath = effective && first(effective, 'controlpath');
-    const userMaster = !!userPath && userPath !== 'none' && (await masterPid(sshPath, userPath)) !== undefined;
+    const userMasterPid = userPath && userPath !== 'none' ? await masterPid(sshPath, userPath) : undefined;
+    const userMaster = userMasterPid !== undefined;
     const choice = chooseTransport({ setting: o.transportFor(alias), platform: o.platform ?? process.platform, sshAvailable, ...(effective ? { effective } : {}), userMaster });
     if (choice.kind === 'error') throw new SshError('config', alias, `Cannot connect to ${alias}: ${choice.reason}`);
     log.info(`${alias}: ${choice.kind} (${choice.reason})`);
@@ -74,6 +82,7 @@ export function transportConnector(o: TransportConnectorOptions): PoolConnect {
         ...(o.persistSeconds ? { persistSeconds: o.persistSeconds } : {}),
         ...(o.runtimeDir ? { runtimeDir: o.runtimeDir } : {}),
         reason: choice.reason,
+        ...(effective ? { known: { effective, ...(userMaster ? { userMasterPid } : {}) } } : {}),
         ...(o.logger ? { logger: o.logger } : {}),
       });
       o.onChosen?.(alias, conn.transport);

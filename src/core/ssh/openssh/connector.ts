@@ -37,6 +37,8 @@ export interface OpenSshConnectOptions {
   logger?: Logger;
   /** Why OpenSSH carries this host (shown in the Hosts view). */
   reason?: string;
+  /** What the caller already asked ssh (`ssh -G`, and the user's live master if any): not asked again. */
+  known?: { effective: EffectiveConfig; userMasterPid?: number };
 }
 
 /** A 0700 folder owned by us, created if missing; refuses one that others could enter. */
@@ -138,9 +140,11 @@ function watchMaster(pid: number, intervalMs: number, onGone: () => void): { ali
 export async function connectOpenSsh(alias: string, ctx: Pick<PoolConnectContext, 'signal'>, o: OpenSshConnectOptions): Promise<PoolConnection & { transport: TransportInfo; masterPid: number }> {
   const log = tagged(o.logger ?? silentLogger, `openssh ${alias}`);
   const sshPath = o.sshPath ?? 'ssh';
-  const cfg = await resolveWithSsh(sshPath, alias, o.configFile, o.options).catch((e: unknown) => {
-    throw new SshError('config', alias, e instanceof Error ? e.message : String(e));
-  });
+  const cfg =
+    o.known?.effective ??
+    (await resolveWithSsh(sshPath, alias, o.configFile, o.options).catch((e: unknown) => {
+      throw new SshError('config', alias, e instanceof Error ? e.message : String(e));
+    }));
   const dir = privateDir(o.runtimeDir);
 
   // The user's own master for this host (their ControlPath, e.g. from a terminal login with 2FA).
@@ -148,7 +152,7 @@ export async function connectOpenSsh(alias: string, ctx: Pick<PoolConnectContext
   let controlPath: string;
   let transport: TransportInfo;
   let ours = false;
-  let pid = userPath && userPath !== 'none' ? await masterPid(sshPath, userPath) : undefined;
+  let pid = o.known ? o.known.userMasterPid : userPath && userPath !== 'none' ? await masterPid(sshPath, userPath) : undefined;
   if (pid !== undefined && userPath) {
     controlPath = userPath;
     transport = { kind: 'openssh', reason: `reusing your ssh master (${userPath})` };
