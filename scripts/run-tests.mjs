@@ -3,7 +3,8 @@
 // Usage: node scripts/run-tests.mjs [unit] [integration] [e2e] [test/…/x.test.ts …] [-- extra node --test args]
 // (a suite name runs its folder; a path to a .test.ts file runs just that file)
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const argv = process.argv.slice(2);
@@ -40,11 +41,20 @@ if (files.length === 0) {
   console.error(`No test files in ${wanted.join(', ')}`);
   process.exit(1);
 }
-const concurrency = process.env.TEST_CONCURRENCY ?? (wanted.some((s) => s !== 'unit' && !s.startsWith('test/unit/')) ? '1' : '2');
+// Two files at a time: sandbox files (integration, e2e) take turns on the one sandbox
+// (test/support/sandboxTurn.mjs), unit files run beside them. The first sandbox file starts at
+// once and the unit files fill the other slot while it runs, then the rest in order.
+const usesSandbox = (f) => !f.startsWith(join('test', 'unit') + '/');
+const sandboxFiles = files.filter(usesSandbox);
+const unitFiles = files.filter((f) => !usesSandbox(f));
+const ordered = sandboxFiles.length ? [sandboxFiles[0], ...unitFiles, ...sandboxFiles.slice(1)] : unitFiles;
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const lockDir = mkdtempSync(join(tmpdir(), 'rhpc-turn-'));
 const res = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...files],
+  ['--import', 'tsx', '--import', './test/support/sandboxTurn.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...ordered],
   // No Python run by a test (agent.py, thumbs.py) writes __pycache__ into the source tree.
-  { stdio: 'inherit', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
+  { stdio: 'inherit', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', REMOTE_HPC_SANDBOX_TURN_LOCK: join(lockDir, 'sandbox.lock') } },
 );
+rmSync(lockDir, { recursive: true, force: true });
 process.exit(res.status ?? 1);

@@ -49,6 +49,12 @@ apt_ensure() {
   fi
 }
 
+# One install at a time (npm test starts one in the background; e2e tests wait on this lock
+# through test/support/prerequisites.ts before they look for the toolchain).
+mkdir -p "$E2E_DIR"
+exec 9>"$E2E_DIR/.install.lock"
+flock 9
+
 if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$WANT" ] && [ -x "$NODE_BIN" ] && [ -f "$CS_ENTRY" ] \
   && command -v chromium >/dev/null 2>&1 && dpkg -s libkrb5-dev >/dev/null 2>&1; then
   log "already installed ($WANT)"

@@ -493,8 +493,9 @@ test('video preview: a video this player cannot play is converted to WebM on the
       assert.ok(state.ready >= 2 && Math.abs(state.duration - 2) < 0.2, JSON.stringify(state));
       assert.equal(await video.locator('.toolbar .title').textContent(), 'clip.webm');
       await screenshot(page, 'preview-convert-2-playing');
-      const jobs = ssh('sacct -n -X -P --name=remote-hpc-convert -S now-15minutes -o State');
-      assert.match(jobs, /COMPLETED/);
+      // Accounting records the end a moment after the job's files are there.
+      const jobs = await eventually(() => ssh('sacct -n -X -P --name=remote-hpc-convert -S now-15minutes -o State'), (t) => /COMPLETED/.test(t), 30_000);
+      assert.match(jobs ?? '', /COMPLETED/);
 
       // 2. The AVI is offered at once; its WebM name is taken: "Keep Both" makes "old (2).webm".
       const avi = explorerItem(page, 'old.avi');

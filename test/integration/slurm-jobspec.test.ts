@@ -144,7 +144,7 @@ test('job.json: inputs staged (file, folder, cluster copy), script rendered and 
   const details = (await sched.details(id)).sections[0]?.fields ?? {};
   assert.equal(details.JobName, `spec job 'x' $(id)`);
   assert.equal(details.Comment, 'tags=spec,it');
-  assert.equal(details.TimeLimit, '00:02:00');
+  assert.equal(details.TimeLimit, '2:00', 'durations in the one neutral format');
 });
 
 test('job.json repeat: 3 copies as an array, one output file per task', { skip }, async () => {

@@ -76,7 +76,12 @@ function e2eCacheDir(): string {
 
 /** code-server and chromium for the e2e tests (the smoke test needs nothing more). */
 export function e2eToolchainSkip(): Skip {
-  return requirePrereq('e2e toolchain', () => existsSync(join(e2eCacheDir(), 'code-server')), 'bash scripts/e2e/install.sh');
+  const dir = e2eCacheDir();
+  // `npm test` installs it in the background while the other tests run: wait for that install.
+  const lock = join(dir, '.install.lock');
+  if (existsSync(lock)) spawnSync('flock', ['--shared', lock, 'true'], { stdio: 'ignore' });
+  const log = process.env.REMOTE_HPC_E2E_INSTALL_LOG;
+  return requirePrereq('e2e toolchain', () => existsSync(join(dir, '.installed')), log ? `its install failed, see ${log}` : 'bash scripts/e2e/install.sh');
 }
 
 /** Everything an e2e test of the extension needs: sandbox, toolchain and the built extension. */
