@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { posix } from 'node:path';
 import type { Logger } from '../core/log';
-import { ShellTerminal } from '../core/ssh/shellTerminal';
+import { ShellTerminal, type ShellTerminalOptions } from '../core/ssh/shellTerminal';
 import type { ExplorerHosts } from './deps';
 
 /** Remote terminals still open, per host (Disconnect asks before closing them). */
@@ -30,14 +30,13 @@ class RemoteShellPty implements vscode.Pseudoterminal {
   private readonly shell: ShellTerminal;
 
   constructor(
-    hosts: ExplorerHosts,
+    hosts: Pick<ExplorerHosts, 'acquire'>,
     private readonly host: string,
-    cwd: string | undefined,
+    start: Pick<ShellTerminalOptions, 'cwd' | 'start' | 'label'>,
     log: Logger,
   ) {
     this.shell = new ShellTerminal({
-      label: host,
-      cwd,
+      ...start,
       acquire: () => hosts.acquire(host),
       log,
       output: (text) => this.writeEmitter.fire(text),
@@ -68,9 +67,23 @@ class RemoteShellPty implements vscode.Pseudoterminal {
   }
 }
 
-export function openRemoteTerminal(hosts: ExplorerHosts, host: string, cwd: string | undefined, log: Logger): vscode.Terminal {
+export function openRemoteTerminal(hosts: Pick<ExplorerHosts, 'acquire'>, host: string, cwd: string | undefined, log: Logger): vscode.Terminal {
   const name = cwd ? `${host}: ${posix.basename(cwd) || '/'}` : host;
-  const terminal = vscode.window.createTerminal({ name, pty: new RemoteShellPty(hosts, host, cwd, log), iconPath: new vscode.ThemeIcon('remote') });
+  return openTerminal(hosts, host, { name, label: host, ...(cwd !== undefined ? { cwd } : {}) }, log);
+}
+
+/**
+ * A terminal over the host's cached session running what `o.start` starts on the pty (a shell on
+ * a job's compute node); it counts among the host's open terminals (Disconnect asks first).
+ */
+export function openTerminal(
+  hosts: Pick<ExplorerHosts, 'acquire'>,
+  host: string,
+  o: Pick<ShellTerminalOptions, 'cwd' | 'start' | 'label'> & { name: string; icon?: string },
+  log: Logger,
+): vscode.Terminal {
+  const { name, icon, ...start } = o;
+  const terminal = vscode.window.createTerminal({ name, pty: new RemoteShellPty(hosts, host, start, log), iconPath: new vscode.ThemeIcon(icon ?? 'remote') });
   terminal.show();
   return terminal;
 }

@@ -27,6 +27,7 @@ import { askScript, scriptTargetOf, submitScript } from './submitScript';
 import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { resolveLocations } from '../core/remote/commandTarget';
 import { isJobRef, resolveTargets, targetsOrPick } from './targets';
+import { openTerminalOnNode } from './nodeTerminal';
 import { isJobsNode, JobsTreeProvider, type JobsNode } from './tree';
 
 export type { JobsDeps,  } from './deps';
@@ -148,6 +149,10 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
       return tails.openFile(loc.host, loc.path, mode);
     });
   }
+  r('remoteHpc.jobs.openTerminalOnNode', async (arg?: unknown) => {
+    const [t] = await targetsOrPick(ctx, arg, undefined, { title: 'Open a terminal on the node of which job?', many: false, filter: (j) => j.state === 'RUNNING' });
+    if (t) await openTerminalOnNode(ctx, t);
+  });
   r('remoteHpc.jobs.fetchOutputs', async (arg?: unknown, selected?: unknown) => fetchOutputs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Fetch the outputs of which jobs?', many: true })));
   r('remoteHpc.jobs.copyId', async (arg?: unknown, selected?: unknown) => {
     const ids = (await targetsOrPick(ctx, arg, selected, { title: 'Copy which job id?', many: true })).map((t) => t.id);

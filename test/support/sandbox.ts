@@ -27,6 +27,9 @@ export interface SandboxDetails {
   altHostKeyFingerprint: string;
   sandboxDir: string;
   slurmConf: string;
+  /** The SLURM partition and its one node. */
+  partition: string;
+  nodeName: string;
   /** ssh_config aliases (missing in a sandbox started before the auth hosts). */
   sshHosts?: { main: string; twoFactor: string; jump: string; cert: string; kerberos: string; proxyCommand: string };
   /** Certificate-only sshd (TrustedUserCAKeys, no authorized_keys). */

@@ -304,4 +304,13 @@ export interface Scheduler extends BatchScriptFormat {
   requeue(ids: string[]): Promise<void>;
   /** Is the controller reachable? Never throws for a down controller (only for transport errors). */
   ping(): Promise<ControllerStatus>;
+  /** The node names of a {@link Job.nodes} expression (`c[1-3]` → c1 c2 c3), in order. Pure. */
+  expandNodeList(nodes: string): string[];
+  /**
+   * The argv (for a pty channel on the login node) that runs `command` on a pty inside a running
+   * job's allocation, beside its steps, as one task on `node` (default: the job's first node).
+   * `jobId` is the scheduler's own id ({@link Job.rawId} for an array task). Pure; SpecError
+   * for an id or node name it cannot take.
+   */
+  attachCommand(jobId: string, command: readonly string[], opts?: { node?: string }): string[];
 }

@@ -25,6 +25,11 @@ export interface ShellTerminalOptions {
   label: string;
   /** Folder to start in; undefined = the login folder. */
   cwd?: string;
+  /**
+   * What runs on the pty instead of the login shell (a shell on a compute node); `cwd` is then
+   * not used.
+   */
+  start?: (session: Session, pty: PtyOptions) => Promise<RemoteChannel>;
   /** A lease on the host's session, released when the terminal ends. */
   acquire(): Promise<{ session: Session; release(): void }>;
   log: Logger;
@@ -55,7 +60,7 @@ export class ShellTerminal {
       if (this.ended) return lease.release();
       this.lease = lease;
       const pty: PtyOptions = { term: 'xterm-256color', rows: this.dims?.rows ?? 24, cols: this.dims?.columns ?? 80, width: 0, height: 0 };
-      const channel = await openLoginShell(lease.session, pty, this.o.cwd);
+      const channel = await (this.o.start ? this.o.start(lease.session, pty) : openLoginShell(lease.session, pty, this.o.cwd));
       if (this.ended) {
         channel.close();
         return this.release();

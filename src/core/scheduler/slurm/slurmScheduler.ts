@@ -18,6 +18,8 @@ import { normaliseState } from './states';
 import { defaultOutputPattern, expandOutputPattern } from './outputPattern';
 import { duration, optional, splitJobId } from './fields';
 import { classifySlurmFailure } from './errors';
+import { expandHostlist } from './hostlist';
+import { srunAttachArgv } from './srun';
 
 export interface SlurmSchedulerOptions {
   /** Per-command timeout (default 30 s; squeue on a busy controller can be slow). */
@@ -166,6 +168,14 @@ export class SlurmScheduler implements Scheduler {
 
   async ping(): Promise<ControllerStatus> {
     return this.exec(scontrolPingCommand());
+  }
+
+  expandNodeList(nodes: string): string[] {
+    return expandHostlist(nodes);
+  }
+
+  attachCommand(jobId: string, command: readonly string[], opts: { node?: string } = {}): string[] {
+    return srunAttachArgv(jobId, command, opts);
   }
 
   readDirectives(script: string): ScriptDirectives {

@@ -1,0 +1,33 @@
+/**
+ * A shell on a compute node of a running job: the scheduler's attach command (SLURM:
+ * `srun --jobid --overlap --pty`) started on a pty over the login node's session, running the
+ * user's shell. Job id and node travel as argv words, never as keystrokes. No `vscode`.
+ */
+import type { PtyOptions, RemoteChannel } from '../ssh/channel';
+import type { Session } from '../ssh/session';
+import type { Job, Scheduler } from '../scheduler/types';
+
+/**
+ * The user's own shell as the node sees `$SHELL` (the job's environment comes from the login
+ * node), interactive on the pty; `/bin/sh` when unset.
+ */
+export const USER_SHELL: readonly string[] = ['/bin/sh', '-c', 'exec "${SHELL:-/bin/sh}"'];
+
+/** Why a shell cannot be opened on the job's node, or undefined when it can. */
+export function cannotAttach(job: Job | undefined): string | undefined {
+  if (!job) return 'The job is not in the Jobs view.';
+  if (job.state !== 'RUNNING') return `Job ${job.id} is ${job.state.toLowerCase()}: a terminal opens on the node of a running job.`;
+  if (!job.nodes) return `Job ${job.id} has no node yet.`;
+  return undefined;
+}
+
+/** The job's nodes, in the scheduler's order. */
+export function jobNodes(scheduler: Pick<Scheduler, 'expandNodeList'>, job: Job): string[] {
+  return scheduler.expandNodeList(job.nodes);
+}
+
+/** Starts the user's shell on `node` of `job` on a pty of `session`. */
+export function nodeShell(scheduler: Pick<Scheduler, 'attachCommand'>, job: Job, node: string | undefined, command: readonly string[] = USER_SHELL) {
+  const argv = scheduler.attachCommand(job.rawId ?? job.id, command, node === undefined ? {} : { node });
+  return (session: Session, pty: PtyOptions): Promise<RemoteChannel> => session.spawn(argv, { pty });
+}
