@@ -79,7 +79,7 @@ const systemClock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'> = {
 };
 
 export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<JobsNode | undefined>();
+  private readonly changed = new vscode.EventEmitter<JobsNode | JobsNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly nodes = new Map<string, JobsNode>();
   private readonly subscription: { dispose(): void };
@@ -87,6 +87,8 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   private tick: unknown;
   /** The stale text each host row was last drawn with. */
   private readonly drawnStale = new Map<string, string | undefined>();
+  /** Each host's {@link shape} when it was last redrawn whole. */
+  private readonly drawnShape = new Map<string, string>();
 
   private readonly sortBy: () => JobSortKey;
 
@@ -98,17 +100,47 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     this.clock = opts.clock ?? systemClock;
     this.tickMs = opts.tickMs ?? 1000;
     this.sortBy = opts.sortBy ?? (() => DEFAULT_JOB_SORT);
-    this.subscription = model.onDidChange((host) => {
-      const node = host === undefined ? undefined : this.nodes.get(hostId(host));
-      this.changed.fire(node && node.kind === 'host' ? node : undefined);
-    });
+    this.subscription = model.onDidChange((host) => this.redraw(host));
+  }
+
+  /**
+   * After the model changed: the host when its rows, their order, or the host's or Recent's own
+   * text changed; else only its rows. Redrawing a host rebuilds its children, and a context menu
+   * chosen on a row in that moment would reach its command without the row, so a poll that only
+   * moved times or states redraws the rows themselves.
+   */
+  private redraw(host: string | undefined): void {
+    const node = host === undefined ? undefined : this.nodes.get(hostId(host));
+    if (!node || node.kind !== 'host') {
+      this.changed.fire(undefined);
+      return;
+    }
+    const shape = this.shape(node);
+    if (shape !== this.drawnShape.get(node.host)) {
+      this.drawnShape.set(node.host, shape);
+      this.changed.fire(node);
+      return;
+    }
+    const rows = this.getChildren(node).filter((n) => n.kind === 'job' || n.kind === 'array');
+    if (rows.length) this.changed.fire(rows);
+  }
+
+  /** What only a redraw of the whole host shows: which rows in what order, the host's and Recent's text. */
+  private shape(n: HostNode): string {
+    const rows = this.getChildren(n);
+    const recent = rows.find((r): r is RecentNode => r.kind === 'recent');
+    const h = this.model.get(n.host);
+    const host = [h?.degraded, h?.polled, hostSummary(this.model.shownActive(n.host))];
+    return JSON.stringify([host, rows.map((r) => r.id), recent ? [this.getTreeItem(recent).description, this.getChildren(recent).map((r) => r.id)] : null]);
   }
 
   private readonly tickMs: number;
 
   /**
-   * While the view is visible: every second, redraw the hosts whose running jobs' elapsed times
-   * move, or whose list just turned stale (or fresh again). Nothing while hidden.
+   * While the view is visible: every second, redraw the rows of running jobs (their elapsed times
+   * move), and a host whose list just turned stale (or fresh again). Nothing while hidden.
+   * Only the rows themselves: redrawing a host rebuilds its children, and a context menu chosen
+   * on a row in that moment would reach its command without the row.
    */
   setTicking(on: boolean): void {
     if (!on) {
@@ -123,15 +155,26 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
       for (const h of this.model.hostList()) {
         const node = this.nodes.get(hostId(h.host));
         if (!node) continue;
-        const stale = staleText(h, now);
-        if (stale !== this.drawnStale.get(h.host) || h.active.some((j) => j.state === 'RUNNING')) this.changed.fire(node);
+        if (staleText(h, now) !== this.drawnStale.get(h.host)) this.changed.fire(node);
+        else if (node.kind === 'host') {
+          const running = this.runningRows(node);
+          if (running.length) this.changed.fire(running);
+        }
       }
     };
     this.tick = this.clock.setTimeout(step, this.tickMs);
   }
 
+  /** The rows of a host's running jobs, array tasks included (their elapsed times tick). */
+  private runningRows(host: HostNode): JobNode[] {
+    return this.getChildren(host)
+      .flatMap((n) => (n.kind === 'array' ? this.getChildren(n) : [n]))
+      .filter((n): n is JobNode => n.kind === 'job' && n.job.state === 'RUNNING');
+  }
+
   /** Everything (e.g. after the history-days or sort setting changed). */
   refresh(): void {
+    this.drawnShape.clear();
     this.changed.fire(undefined);
   }
 

@@ -65,6 +65,7 @@ test('a dependent job shows the job it waits for; a cancel names the user, not t
     settings: () => ({ pollIntervalSeconds: 5, historyDays: 1, notifyStates: ['CANCELLED'] }),
     onNotices: (n) => notices.push(n),
     noticeDelayMs: 100,
+    maxQueriesPerMinute: Infinity, // refreshed every second below: the cap has its own unit tests
   });
   try {
     controller.setVisible(true);

@@ -36,7 +36,7 @@ test('finished events carry final state and exit code; one squeue per cycle, bat
   const runner = sessionRunner(conn.session);
   const sched = new SlurmScheduler(runner);
   const user = sandbox().user;
-  const w = new JobWatcher({ intervalMs: 300, maxIntervalMs: 1000, jitter: 0 });
+  const w = new JobWatcher({ intervalMs: 300, maxIntervalMs: 1000, jitter: 0, maxQueriesPerMinute: Infinity }); // fast cycles: the cap has its own unit tests
   const changes: Job[][] = [];
   w.on('changed', (_h, jobs) => changes.push(jobs));
   w.setVisible(true);

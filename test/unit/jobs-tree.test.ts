@@ -62,10 +62,17 @@ test('elapsed ticks locally from the poll, every second while ticking, stops at 
   const drawn = () => rows().map((i) => `${i.description}|${iconOf(i)}|${(i.iconPath as vscode.ThemeIcon).color?.id ?? ''}`);
   assert.deepEqual(drawn(), ['running · 0:50 / 1:00 · debug · c1|sync~spin|charts.blue', 'pending · limit 1:00 · debug · c1|clock|charts.yellow']);
   let fired = 0;
-  tree.onDidChangeTreeData(() => fired++);
+  const redrawn: unknown[] = [];
+  tree.onDidChangeTreeData((e) => {
+    fired++;
+    redrawn.push(e);
+  });
   tree.setTicking(true);
   await clock.advance(3_000);
   assert.equal(fired, 3, 'one redraw a second while a job runs');
+  // Only the running job's row: a host redraw rebuilds its rows, racing a context menu on one.
+  const runningRow = tree.getChildren(host)[0];
+  assert.deepEqual(redrawn, [[runningRow], [runningRow], [runningRow]]);
   assert.equal(rows()[0]?.description, 'running · 0:53 / 1:00 · debug · c1', 'elapsed = polled elapsed + time since the poll');
   await clock.advance(9_000);
   assert.equal(rows()[0]?.description, 'running · 1:00 / 1:00 (time limit reached) · debug · c1', 'never past the limit without saying so');
@@ -91,6 +98,29 @@ test('elapsed ticks locally from the poll, every second while ticking, stops at 
   fired = 0;
   await clock.advance(5_000);
   assert.equal(fired, 0, 'nothing redraws while the view is hidden');
+  tree.dispose();
+  model.dispose();
+});
+
+test('a poll that only moves times or states redraws the rows; new or reordered rows redraw the host', () => {
+  const model = new JobsModel();
+  model.setHosts(['h']);
+  model.setActive('h', [job({ id: '1', elapsed: '0:10' }), job({ id: '2', state: 'PENDING' })]);
+  const tree = new JobsTreeProvider(model, () => 1);
+  const [host] = tree.getChildren();
+  const redrawn: unknown[] = [];
+  tree.onDidChangeTreeData((e) => redrawn.push(e));
+  const ids = (e: unknown) => (Array.isArray(e) ? e.map((n: { id: string }) => n.id.split('\0').pop()) : e === host ? 'host' : e);
+
+  model.setActive('h', [job({ id: '1', elapsed: '0:20' }), job({ id: '2', state: 'PENDING' })]);
+  assert.deepEqual(redrawn.map(ids), ['host'], 'the first change after a full draw redraws the host (its shape was not known)');
+  model.setActive('h', [job({ id: '1', elapsed: '0:30' }), job({ id: '2', state: 'PENDING' })]);
+  model.setActive('h', [job({ id: '1', elapsed: '0:40' }), job({ id: '2', state: 'PENDING', reason: 'Priority' })]);
+  assert.deepEqual(redrawn.slice(1).map(ids), [['1', '2'], ['1', '2']], 'same rows in the same order: only the rows');
+  model.setActive('h', [job({ id: '1', elapsed: '0:50' }), job({ id: '2', state: 'PENDING' }), job({ id: '3', state: 'PENDING' })]);
+  assert.equal(ids(redrawn.at(-1)), 'host', 'a new job redraws the host');
+  model.setActive('h', [job({ id: '1', elapsed: '0:50' }), job({ id: '2', state: 'RUNNING' }), job({ id: '3', state: 'PENDING' })]);
+  assert.equal(ids(redrawn.at(-1)), 'host', 'a state that changes the host summary redraws it');
   tree.dispose();
   model.dispose();
 });

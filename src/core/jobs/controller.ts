@@ -51,6 +51,8 @@ export interface JobsControllerOptions {
   historyMaxAgeMs?: number;
   /** Watcher jitter (tests set 0). */
   jitter?: number;
+  /** Scheduler commands per host a minute (default the watcher's 6; tests that poll fast lift it). */
+  maxQueriesPerMinute?: number;
 }
 
 export class JobsController implements Disposable {
@@ -229,6 +231,7 @@ export class JobsController implements Disposable {
       log: this.o.log,
       ...(this.o.clock ? { clock: this.o.clock } : {}),
       ...(this.o.jitter !== undefined ? { jitter: this.o.jitter } : {}),
+      ...(this.o.maxQueriesPerMinute !== undefined ? { maxQueriesPerMinute: this.o.maxQueriesPerMinute } : {}),
     });
     w.setNotifying(this.o.settings().notifyStates.length > 0);
     this.watcherSubs.push(
