@@ -39,6 +39,7 @@ export interface Settings {
   'jobs.defaults': unknown;
   'jobs.fetchOutputs.perJobFolder': boolean;
   'jobs.sortBy': string;
+  'forwards.openIn': string;
   forceSftpFallback: boolean;
 }
 
@@ -71,6 +72,7 @@ const KEYS: Record<SettingKey, true> = {
   'jobs.defaults': true,
   'jobs.fetchOutputs.perJobFolder': true,
   'jobs.sortBy': true,
+  'forwards.openIn': true,
   forceSftpFallback: true,
 };
 

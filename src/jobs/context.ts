@@ -8,6 +8,7 @@ import type { JobsModel } from '../core/jobs/model';
 import type { OutputTails } from './outputTail';
 import type { JobRecords } from '../core/jobs/records';
 import type { HostSchedulers } from '../core/jobs/schedulers';
+import type { PortForwards } from '../core/compute/portForwards';
 import type { JobsNode, JobsTreeProvider } from './tree';
 
 /** Everything the jobs commands share, built once by registerJobs. */
@@ -23,6 +24,8 @@ export interface JobsContext {
   documents: JobDocuments;
   tails: OutputTails;
   records: JobRecords;
+  /** Ports forwarded from jobs' nodes (shown under their jobs). */
+  forwards: PortForwards;
   extensionUri: vscode.Uri;
   /** Global state (last folders, per-file hosts). */
   state: vscode.Memento;

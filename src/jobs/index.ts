@@ -28,6 +28,9 @@ import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { resolveLocations } from '../core/remote/commandTarget';
 import { isJobRef, resolveTargets, targetsOrPick } from './targets';
 import { openTerminalOnNode } from './nodeTerminal';
+import { PortForwards } from '../core/compute/portForwards';
+import { tagged } from '../core/log';
+import { closeForwardsWithTheirJobs, forwardOf, forwardPort, openForward } from './forwards';
 import { isJobsNode, JobsTreeProvider, type JobsNode } from './tree';
 
 export type { JobsDeps,  } from './deps';
@@ -49,7 +52,9 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   });
   disposables.push(controller);
 
-  const tree = new JobsTreeProvider(model, () => readJobsSettings().historyDays, { sortBy: readJobSort });
+  const forwards = new PortForwards({ acquire: (host) => deps.hosts.acquire(host), log: tagged(log, 'forward') });
+  disposables.push(forwards);
+  const tree = new JobsTreeProvider(model, () => readJobsSettings().historyDays, { sortBy: readJobSort, forwards });
   const view = vscode.window.createTreeView<JobsNode>('remoteHpc.jobs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
   disposables.push(tree, view);
   const setVisible = (visible: boolean) => {
@@ -85,10 +90,12 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     documents,
     tails,
     records: new JobRecords(context.globalState),
+    forwards,
     extensionUri: context.extensionUri,
     state: context.globalState,
   };
   applyFilter(ctx, EMPTY_FILTER);
+  disposables.push(closeForwardsWithTheirJobs(ctx));
 
   disposables.push(
     onDidChangeJobsSettings(() => {
@@ -153,6 +160,12 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     const [t] = await targetsOrPick(ctx, arg, undefined, { title: 'Open a terminal on the node of which job?', many: false, filter: (j) => j.state === 'RUNNING' });
     if (t) await openTerminalOnNode(ctx, t);
   });
+  r('remoteHpc.jobs.forwardPort', async (arg?: unknown) => {
+    const [t] = await targetsOrPick(ctx, arg, undefined, { title: 'Forward a port of which job?', many: false, filter: (j) => j.state === 'RUNNING' });
+    if (t) await forwardPort(ctx, t);
+  });
+  r('remoteHpc.jobs.openForward', async (arg?: unknown) => openForward(await forwardOf(forwards, arg, 'Open which forwarded port?')));
+  r('remoteHpc.jobs.stopForward', async (arg?: unknown) => forwards.close((await forwardOf(forwards, arg, 'Stop forwarding which port?')).id));
   r('remoteHpc.jobs.fetchOutputs', async (arg?: unknown, selected?: unknown) => fetchOutputs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Fetch the outputs of which jobs?', many: true })));
   r('remoteHpc.jobs.copyId', async (arg?: unknown, selected?: unknown) => {
     const ids = (await targetsOrPick(ctx, arg, selected, { title: 'Copy which job id?', many: true })).map((t) => t.id);

@@ -5,13 +5,13 @@
  */
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/cancel';
-import { cannotAttach, jobNodes, nodeShell } from '../core/compute/nodeShell';
+import { cannotReach, jobNodes, nodeShell } from '../core/compute/nodeShell';
 import { openTerminal } from '../explorer/terminal';
 import type { JobsContext } from './context';
 import type { JobTarget } from './targets';
 
 /** One node of the job: the only one, or the user's pick. */
-async function pickNode(nodes: string[], jobId: string): Promise<string> {
+export async function pickNode(nodes: string[], jobId: string): Promise<string> {
   if (nodes.length <= 1) return nodes[0] ?? '';
   const picked = await vscode.window.showQuickPick(
     nodes.map((n, i) => ({ label: n, description: i === 0 ? 'first node (batch script)' : '' })),
@@ -23,7 +23,7 @@ async function pickNode(nodes: string[], jobId: string): Promise<string> {
 
 export async function openTerminalOnNode(ctx: JobsContext, t: JobTarget): Promise<vscode.Terminal> {
   const job = t.job ?? ctx.model.find(t.host, t.id);
-  const why = cannotAttach(job);
+  const why = cannotReach(job);
   if (why || !job) throw new Error(why);
   const scheduler = ctx.schedulers.scheduler(t.host);
   const node = await pickNode(jobNodes(scheduler, job), job.id);

@@ -11,6 +11,7 @@ import { groupJobs, type JobEntry } from '../core/jobs/grouping';
 import { DEFAULT_JOB_SORT, sortEntries, type JobSortKey } from '../core/jobs/sorting';
 import type { JobsModel } from '../core/jobs/model';
 import type { Clock } from '../core/scheduler/watcher';
+import type { PortForward, PortForwards } from '../core/compute/portForwards';
 
 export type Section = 'active' | 'recent';
 
@@ -57,7 +58,18 @@ export interface InfoNode {
   tooltip?: string;
 }
 
-export type JobsNode = HostNode | RecentNode | ArrayNode | JobNode | InfoNode;
+/** A port forwarded from the job's node, shown under the job. */
+export interface ForwardNode {
+  readonly kind: 'forward';
+  readonly id: string;
+  readonly host: string;
+  readonly parent: JobNode;
+  /** The forward's id in the PortForwards registry (commands look it up by this). */
+  readonly forwardId: string;
+  forward: PortForward;
+}
+
+export type JobsNode = HostNode | RecentNode | ArrayNode | JobNode | InfoNode | ForwardNode;
 
 export function isJobsNode(x: unknown): x is JobsNode {
   return !!x && typeof x === 'object' && 'kind' in x && 'id' in x && 'host' in x && typeof (x as { id: unknown }).id === 'string' && String((x as { id: string }).id).startsWith('jobs\0');
@@ -91,12 +103,19 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   private readonly drawnShape = new Map<string, string>();
 
   private readonly sortBy: () => JobSortKey;
+  private readonly forwards: Pick<PortForwards, 'list' | 'onDidChange'> | undefined;
+  private readonly forwardsSubscription: { dispose(): void } | undefined;
 
   constructor(
     private readonly model: JobsModel,
     private readonly historyDays: () => number,
-    opts: { clock?: Clock; tickMs?: number; sortBy?: () => JobSortKey } = {},
+    opts: { clock?: Clock; tickMs?: number; sortBy?: () => JobSortKey; forwards?: Pick<PortForwards, 'list' | 'onDidChange'> } = {},
   ) {
+    this.forwards = opts.forwards;
+    this.forwardsSubscription = opts.forwards?.onDidChange(({ host }) => {
+      const node = this.nodes.get(hostId(host));
+      this.changed.fire(node);
+    });
     this.clock = opts.clock ?? systemClock;
     this.tickMs = opts.tickMs ?? 1000;
     this.sortBy = opts.sortBy ?? (() => DEFAULT_JOB_SORT);
@@ -187,6 +206,8 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
         return this.recentChildren(element);
       case 'array':
         return element.tasks.map((t) => this.jobNode(element, t));
+      case 'job':
+        return this.forwardNodes(element);
       default:
         return [];
     }
@@ -215,6 +236,8 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
         return this.arrayItem(n);
       case 'job':
         return this.jobItem(n);
+      case 'forward':
+        return forwardItem(n);
       case 'info': {
         const item = new vscode.TreeItem(n.message, vscode.TreeItemCollapsibleState.None);
         item.id = n.id;
@@ -251,6 +274,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   dispose(): void {
     this.setTicking(false);
     this.subscription.dispose();
+    this.forwardsSubscription?.dispose();
     this.changed.dispose();
   }
 
@@ -298,6 +322,16 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     const node = this.intern<JobNode>(id, () => ({ kind: 'job', id, host: parent.host, section, parent, job }));
     node.job = job;
     return node;
+  }
+
+  private forwardNodes(parent: JobNode): ForwardNode[] {
+    if (parent.section !== 'active') return [];
+    return (this.forwards?.list(parent.host, parent.job.id) ?? []).map((forward) => {
+      const id = `${parent.id}\0forward\0${forward.id}`;
+      const node = this.intern<ForwardNode>(id, () => ({ kind: 'forward', id, host: parent.host, parent, forwardId: forward.id, forward }));
+      node.forward = forward;
+      return node;
+    });
   }
 
   private info(parent: HostNode | RecentNode, key: string, icon: string, message: string, tooltip?: string): InfoNode {
@@ -376,7 +410,8 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
 
   private jobItem(n: JobNode): vscode.TreeItem {
     const job = n.job;
-    const item = new vscode.TreeItem(jobLabel(job), vscode.TreeItemCollapsibleState.None);
+    const forwarded = n.section === 'active' && (this.forwards?.list(n.host, job.id).length ?? 0) > 0;
+    const item = new vscode.TreeItem(jobLabel(job), forwarded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = n.id;
     const h = this.model.get(n.host);
     const now = this.clock.now();
@@ -397,6 +432,18 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     item.accessibilityInformation = { label: `Job ${job.id} ${job.name}, ${stateText(job, users)}${job.reason && stateClass(job.state) !== 'pending' ? `, ${job.reason}` : ''}` };
     return item;
   }
+}
+
+function forwardItem(n: ForwardNode): vscode.TreeItem {
+  const f = n.forward;
+  const item = new vscode.TreeItem(`${f.node}:${f.port}`, vscode.TreeItemCollapsibleState.None);
+  item.id = n.id;
+  item.iconPath = new vscode.ThemeIcon('plug');
+  item.description = `→ 127.0.0.1:${f.localPort}${f.connections ? ` · ${f.connections} connection${f.connections === 1 ? '' : 's'}` : ''}`;
+  item.tooltip = `Port ${f.port} on ${f.node} (job ${f.jobId}), forwarded through ${f.host} to ${f.url}\nClick to open it in a browser.`;
+  item.contextValue = 'jobForward';
+  item.command = { command: 'remoteHpc.jobs.openForward', title: 'Open in Browser', arguments: [n] };
+  return item;
 }
 
 function hostId(host: string): string {

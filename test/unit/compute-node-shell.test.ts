@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { expandHostlist } from '../../src/core/scheduler/slurm/hostlist';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { SpecError } from '../../src/core/scheduler/command';
-import { cannotAttach, jobNodes, nodeShell, USER_SHELL } from '../../src/core/compute/nodeShell';
+import { cannotReach, jobNodes, nodeShell, USER_SHELL } from '../../src/core/compute/nodeShell';
 import { job as baseJob } from '../support/jobs';
 import type { Session } from '../../src/core/ssh/session';
 
@@ -32,10 +32,10 @@ test('the attach argv: one word per option, the node named, hostile ids and name
 const job = (over: Parameters<typeof baseJob>[0]) => baseJob({ id: '42', nodes: 'c[1-2]', ...over });
 
 test('only a running job with nodes is attached; an array task by its own raw id', async () => {
-  assert.equal(cannotAttach(job({})), undefined);
-  assert.match(cannotAttach(job({ state: 'PENDING', nodes: '' })) ?? '', /pending/);
-  assert.match(cannotAttach(job({ state: 'COMPLETED' })) ?? '', /completed/);
-  assert.match(cannotAttach(undefined) ?? '', /not in the Jobs view/);
+  assert.equal(cannotReach(job({})), undefined);
+  assert.match(cannotReach(job({ state: 'PENDING', nodes: '' })) ?? '', /pending/);
+  assert.match(cannotReach(job({ state: 'COMPLETED' })) ?? '', /completed/);
+  assert.match(cannotReach(undefined) ?? '', /not in the Jobs view/);
   assert.deepEqual(jobNodes(sched, job({})), ['c1', 'c2']);
   const spawned: { argv: readonly string[]; pty: unknown }[] = [];
   const session = { spawn: async (argv: readonly string[], o: { pty?: unknown }) => (spawned.push({ argv, pty: o.pty }), {}) } as unknown as Session;

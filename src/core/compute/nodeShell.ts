@@ -13,10 +13,10 @@ import type { Job, Scheduler } from '../scheduler/types';
  */
 export const USER_SHELL: readonly string[] = ['/bin/sh', '-c', 'exec "${SHELL:-/bin/sh}"'];
 
-/** Why a shell cannot be opened on the job's node, or undefined when it can. */
-export function cannotAttach(job: Job | undefined): string | undefined {
+/** Why the job's nodes cannot be reached (a shell, a forward), or undefined when they can. */
+export function cannotReach(job: Job | undefined): string | undefined {
   if (!job) return 'The job is not in the Jobs view.';
-  if (job.state !== 'RUNNING') return `Job ${job.id} is ${job.state.toLowerCase()}: a terminal opens on the node of a running job.`;
+  if (job.state !== 'RUNNING') return `Job ${job.id} is ${job.state.toLowerCase().replace(/_/g, ' ')}: only the nodes of a running job can be reached.`;
   if (!job.nodes) return `Job ${job.id} has no node yet.`;
   return undefined;
 }

@@ -1,0 +1,112 @@
+/**
+ * Forward a Port… / Open in Browser / Stop Forwarding: the adapters of the core PortForwards
+ * registry. A forward lives until its job ends (the controller watches the job meanwhile), its
+ * host's session closes, or the user stops it.
+ */
+import * as vscode from 'vscode';
+import { CancelledError } from '../core/cancel';
+import { cannotReach, jobNodes } from '../core/compute/nodeShell';
+import type { ForwardTarget, PortForward, PortForwards } from '../core/compute/portForwards';
+import { setting } from '../config/settings';
+import type { JobsContext } from './context';
+import { connectedHosts } from './context';
+import { pickNode } from './nodeTerminal';
+import type { JobTarget } from './targets';
+
+/** Ends forwards of jobs that end and of hosts that disconnect. */
+export function closeForwardsWithTheirJobs(ctx: Pick<JobsContext, 'forwards' | 'controller' | 'hosts'>): vscode.Disposable {
+  const watching = new Map<string, { dispose(): void }>();
+  const key = (host: string, jobId: string) => `${host}\0${jobId}`;
+  const sub = ctx.forwards.onDidChange(({ host, jobId }) => {
+    const k = key(host, jobId);
+    const open = ctx.forwards.list(host, jobId).length > 0;
+    if (open && !watching.has(k)) {
+      const w = ctx.controller.whenFinished(host, jobId);
+      watching.set(k, w);
+      void w.promise.then(() => ctx.forwards.closeJob(host, jobId));
+    } else if (!open) {
+      watching.get(k)?.dispose();
+      watching.delete(k);
+    }
+  });
+  const hostSub = ctx.hosts.onDidChange(() => {
+    const up = new Set(connectedHosts(ctx));
+    for (const f of ctx.forwards.list()) if (!up.has(f.host)) ctx.forwards.closeHost(f.host);
+  });
+  return {
+    dispose: () => {
+      sub.dispose();
+      hostSub.dispose();
+      for (const w of watching.values()) w.dispose();
+    },
+  };
+}
+
+/** `8888` or `node:8888`; the node must be one of the job's. */
+export function parsePortInput(text: string, nodes: string[]): { node?: string; port: number } | string {
+  const m = /^\s*(?:([A-Za-z0-9][A-Za-z0-9._-]*):)?(\d{1,5})\s*$/.exec(text);
+  if (!m) return 'A port number (8888), or node:port';
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return 'Ports go from 1 to 65535';
+  if (m[1] !== undefined && !nodes.includes(m[1])) return `${m[1]} is not a node of this job (${nodes.join(', ')})`;
+  return m[1] !== undefined ? { node: m[1], port } : { port };
+}
+
+/** Forward a Port…: asks for the port (and the node of a multi-node job), forwards it, offers to open it. */
+export async function forwardPort(ctx: JobsContext, t: JobTarget, preset?: { port: number; node?: string; path?: string }): Promise<PortForward> {
+  const job = t.job ?? ctx.model.find(t.host, t.id);
+  const why = cannotReach(job);
+  if (why || !job) throw new Error(why);
+  const nodes = jobNodes(ctx.schedulers.scheduler(t.host), job);
+  let target: ForwardTarget;
+  if (preset) target = { host: t.host, jobId: job.id, node: preset.node ?? nodes[0] ?? '', port: preset.port };
+  else {
+    const text = await vscode.window.showInputBox({
+      title: `Forward a port of job ${job.id} (${nodes.join(', ')})`,
+      prompt: nodes.length > 1 ? `The port on the node (first: ${nodes[0]}), or node:port` : `The port the server listens on, on ${nodes[0]}`,
+      placeHolder: '8888',
+      validateInput: (v) => {
+        const r = parsePortInput(v, nodes);
+        return typeof r === 'string' ? r : undefined;
+      },
+    });
+    if (text === undefined) throw new CancelledError();
+    const r = parsePortInput(text, nodes);
+    if (typeof r === 'string') throw new Error(r);
+    target = { host: t.host, jobId: job.id, node: r.node ?? (nodes.length > 1 ? await pickNode(nodes, job.id) : (nodes[0] ?? '')), port: r.port };
+  }
+  const f = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Forwarding ${target.node}:${target.port}…` }, () =>
+    ctx.forwards.open(target, preset?.path ? { path: preset.path } : {}),
+  );
+  void vscode.window.showInformationMessage(`Job ${job.id}: ${f.node}:${f.port} is forwarded to ${f.url}`, 'Open in Browser', 'Copy URL').then((a) => {
+    if (a === 'Open in Browser') void openForward(f);
+    else if (a === 'Copy URL') void vscode.env.clipboard.writeText(f.url);
+  });
+  return f;
+}
+
+/** Opens the forward's local URL per `remoteHpc.forwards.openIn` (through the remote's port mapping, if any). */
+export async function openForward(f: Pick<PortForward, 'url'>): Promise<void> {
+  const uri = await vscode.env.asExternalUri(vscode.Uri.parse(f.url));
+  if (setting('forwards.openIn') === 'simpleBrowser') await vscode.commands.executeCommand('simpleBrowser.show', uri.toString(true));
+  else await vscode.env.openExternal(uri);
+}
+
+/** The forward a command acts on: the clicked row, else a pick of the open ones. */
+export async function forwardOf(forwards: PortForwards, arg: unknown, title: string): Promise<PortForward> {
+  const id = arg && typeof arg === 'object' && 'forwardId' in arg ? String((arg as { forwardId: unknown }).forwardId) : undefined;
+  const hit = id !== undefined ? forwards.get(id) : undefined;
+  if (hit) return hit;
+  const all = forwards.list();
+  if (all.length === 0) {
+    void vscode.window.showInformationMessage('No port is forwarded.');
+    throw new CancelledError();
+  }
+  if (all.length === 1 && id === undefined) return all[0] as PortForward;
+  const picked = await vscode.window.showQuickPick(
+    all.map((f) => ({ label: `${f.node}:${f.port}`, description: `job ${f.jobId} on ${f.host} → ${f.url}`, f })),
+    { title },
+  );
+  if (!picked) throw new CancelledError();
+  return picked.f;
+}
