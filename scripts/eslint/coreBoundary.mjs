@@ -3,7 +3,8 @@
 //   Node built-ins and npm packages other than `vscode`.
 // - `local/scheduler-seam`: a scheduler's own folder (src/core/scheduler/<name>/) is imported only
 //   from inside that folder and by the factory that picks an implementation per host; everything
-//   else uses the Scheduler interface (src/core/scheduler/types.ts).
+//   else uses the Scheduler interface (src/core/scheduler/types.ts). A family folder (pbsFamily/,
+//   the code PBS Pro / OpenPBS and Torque share) is imported by its members' folders too.
 // Relative specifiers are resolved against the importing file before checking, so
 // `../../fs/hpcUri`, `../scheduler/../../fs/x` and `./../../jobs` are all caught, in every
 // import form: import/export ... from, import(), import('x').T, require(), import x = require().
@@ -26,6 +27,8 @@ export function boundaryViolation(file, spec, cwd = process.cwd()) {
 /** The factory that constructs a scheduler for a host: the one importer of a scheduler's folder. */
 export const SCHEDULER_FACTORY = 'src/core/jobs/schedulers.ts';
 const IMPL = /^src\/core\/scheduler\/([^/]+)\//;
+/** Scheduler folders shared by several schedulers → the folders that may import them. */
+const FAMILIES = { pbsFamily: ['pbs', 'torque'] };
 
 /** The scheduler folder `target` is in (`slurm`), or is (an `index` import of it); undefined for neutral files. */
 function implOf(target, cwd) {
@@ -41,7 +44,8 @@ export function seamViolation(file, spec, cwd = process.cwd()) {
   const impl = target && implOf(target, cwd);
   if (!impl) return undefined;
   const from = path.relative(cwd, path.resolve(cwd, file)).split(path.sep).join('/');
-  if (from === SCHEDULER_FACTORY || IMPL.exec(from)?.[1] === impl) return undefined;
+  const fromImpl = IMPL.exec(from)?.[1];
+  if (from === SCHEDULER_FACTORY || fromImpl === impl || (fromImpl !== undefined && FAMILIES[impl]?.includes(fromImpl))) return undefined;
   return `reaches into the ${impl} scheduler (${target})`;
 }
 

@@ -137,6 +137,8 @@ const SEAM_BAD: [string, string, string][] = [
   ['core/jobs', 'src/core/jobs/probe.ts', "import { a } from '../scheduler/slurm/sbatch';\nvoid a;"],
   ['a neutral scheduler file', 'src/core/scheduler/probe.ts', "import { a } from './slurm/fields';\nvoid a;"],
   ['another scheduler', 'src/core/scheduler/pbs/probe.ts', "import { a } from '../slurm/fields';\nvoid a;"],
+  ['a family outside it', 'src/core/scheduler/slurm/probe.ts', "import { a } from '../pbsFamily/ids';\nvoid a;"],
+  ['a feature using a family', 'src/jobs/probe.ts', "import { a } from '../core/scheduler/pbsFamily/ids';\nvoid a;"],
   ['a detour', 'src/core/scheduler/probe.ts', "import { a } from '../jobs/../scheduler/slurm/fields';\nvoid a;"],
   ['the folder itself', 'src/jobs/probe.ts', "export * from '../core/scheduler/slurm';"],
   ['a type import', 'src/hosts/probe.ts', "export type S = import('../core/scheduler/slurm/slurmScheduler').SlurmScheduler;"],
@@ -156,6 +158,7 @@ test('scheduler seam: the interface and neutral helpers for everyone; a schedule
   assert.deepEqual(await seamErrors("import { taskInSet } from './formats';\nvoid taskInSet;", 'src/core/scheduler/probe.ts'), []);
   assert.deepEqual(await seamErrors("import { checkJobIds } from './fields';\nimport { isTimeLimit } from '../formats';\nvoid checkJobIds; void isTimeLimit;", 'src/core/scheduler/slurm/probe.ts'), []);
   assert.deepEqual(await seamErrors("import { SlurmScheduler } from '../scheduler/slurm/slurmScheduler';\nvoid SlurmScheduler;", 'src/core/jobs/schedulers.ts'), []);
+  for (const member of ['pbs', 'torque']) assert.deepEqual(await seamErrors("import { checkNeutralIds } from '../pbsFamily/ids';\nvoid checkNeutralIds;", `src/core/scheduler/${member}/probe.ts`), []);
 });
 
 test('scheduler seam: only the factory imports a scheduler folder today', () => {

@@ -8,11 +8,10 @@ import type { SchedulerCommand } from '../command';
 import { ParseError, SpecError } from '../command';
 import { commentWithTags } from '../tags';
 import { checkJobIds } from './fields';
+import { jobEnv, submitCommand } from '../submitCommand';
 import { isArraySpec, isDependency, isGpuCount, isMemory, isTimeLimit } from '../formats';
 
 export { SpecError };
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function single(name: string, value: string): string {
   if (/[\n\r\0]/.test(value)) throw new SpecError(`${name} must be on one line`);
@@ -88,23 +87,11 @@ export function sbatchOptions(spec: ScriptOptions): string[] {
  * values may hold anything, commas included.
  */
 export function sbatchCommand(spec: JobSubmitSpec): SchedulerCommand<SubmitResult> {
-  if ((spec.script === undefined) === (spec.scriptText === undefined)) throw new SpecError('Give exactly one of script (a path) or scriptText');
+  const env = jobEnv(spec);
   if (spec.scriptText !== undefined && spec.scriptArgs?.length) throw new SpecError('scriptArgs need a script path');
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(spec.env ?? {})) {
-    if (!ENV_NAME.test(k)) throw new SpecError(`Invalid environment variable name: ${JSON.stringify(k)}`);
-    if (v.includes('\0')) throw new SpecError(`Environment variable ${k} contains a NUL byte`);
-    env[k] = v;
-  }
   const argv = ['sbatch', '--parsable', ...sbatchOptions(spec)];
   if (spec.script !== undefined) argv.push(single('script', spec.script), ...(spec.scriptArgs ?? []));
-  return {
-    argv,
-    ...(Object.keys(env).length ? { env } : {}),
-    ...(spec.scriptText !== undefined ? { stdin: spec.scriptText } : {}),
-    ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),
-    parse: parseSbatch,
-  };
+  return submitCommand(argv, env, spec, parseSbatch);
 }
 
 /** `--parsable` prints `id` or `id;cluster` (site plugins may add lines before it). */
