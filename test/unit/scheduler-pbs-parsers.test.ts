@@ -287,3 +287,14 @@ test('TorqueScheduler on the fixtures: qstat -u for the list, completed jobs lef
   await assert.rejects(s.cancel(['1; rm -rf ~']), SpecError);
   assert.equal(runner.calls.length, 3);
 });
+
+test('a terminal on the node: ssh -t to the named node, the command quoted once (pbs_attach on PBS)', () => {
+  const pbs = new PbsScheduler({ run: async () => ({ code: 0, stdout: Buffer.from(''), stderr: Buffer.from('') }) });
+  assert.deepEqual(pbs.expandNodeList('cn001,cn002'), ['cn001', 'cn002']);
+  assert.deepEqual(pbs.attachCommand('103.pbs-head', ['/bin/sh', '-c', 'exec "$SHELL"'], { node: 'cn001' }), ['ssh', '-t', '--', 'cn001', `pbs_attach -j 103.pbs-head /bin/sh -c 'exec "$SHELL"'`]);
+  const torque = new TorqueScheduler({ run: async () => ({ code: 0, stdout: Buffer.from(''), stderr: Buffer.from('') }) });
+  assert.deepEqual(torque.attachCommand('203.torque-head', ['bash'], { node: 'cn001' }), ['ssh', '-t', '--', 'cn001', 'bash']);
+  assert.throws(() => pbs.attachCommand('103', ['bash']), /pick one of the job's nodes/);
+  assert.throws(() => pbs.attachCommand('103', ['bash'], { node: '-oProxyCommand=x' }), SpecError);
+  assert.throws(() => pbs.attachCommand('1; id', ['bash'], { node: 'cn001' }), SpecError);
+});

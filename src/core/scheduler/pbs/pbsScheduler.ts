@@ -43,6 +43,7 @@ export const pbsDialect: PbsDialect = {
   checkName: (name) => (PBS_NAME.test(name) ? undefined : `PBS job names take letters, digits and - _ + . only, at most 230 (got ${JSON.stringify(name)})`),
   arrayOption,
   resources: selectResources,
+  attachPrefix: (jobId) => ['pbs_attach', '-j', jobId],
 };
 
 /** How PBS batch scripts carry options: `#PBS` lines. */

@@ -22,6 +22,8 @@ export interface PbsDialect {
   resources(spec: ScriptOptions): string[];
   /** The option that sets the job's working directory, when qsub has one (Torque `-d`). */
   chdirFlag?: string;
+  /** What runs a command inside job `jobId` on its node (OpenPBS `pbs_attach -j`), before the command. */
+  attachPrefix(jobId: string): string[];
 }
 
 export interface QsubOptions {

@@ -9,7 +9,7 @@
  * forgotten come back empty / `invalid-job`, and their output paths from what was seen before.
  */
 import { isTerminal, type BatchScriptFormat, type CancelOptions, type ControllerStatus, type Job, type JobDetails, type JobSubmitSpec, type OutputPaths, type Scheduler, type ScriptDirectives, type ScriptOptions, type SubmitResult } from '../types';
-import { runCommand, SchedulerError, type CommandRunner, type SchedulerCommand } from '../command';
+import { runCommand, SchedulerError, SpecError, type CommandRunner, type SchedulerCommand } from '../command';
 import { silentLogger, tagged, type Logger } from '../../log';
 import { normaliseDuration } from '../formats';
 import { checkNeutralIds, nativeId, neutralId, parseNativeId } from './ids';
@@ -19,6 +19,7 @@ import { classifyPbsFailure } from './errors';
 import type { PbsDialect } from './options';
 import { pbsFamilyScriptFormat } from './directives';
 import { serverStatusCommand } from './query';
+import { splitNodes, sshAttachArgv } from './attach';
 
 export interface PbsFamilyConfig {
   kind: string;
@@ -182,6 +183,15 @@ export class PbsFamilyScheduler implements Scheduler {
       if (e instanceof SchedulerError && e.kind === 'unreachable') return { up: false, message: e.message };
       throw e;
     }
+  }
+
+  expandNodeList(nodes: string): string[] {
+    return splitNodes(nodes);
+  }
+
+  attachCommand(jobId: string, command: readonly string[], opts: { node?: string } = {}): string[] {
+    if (!parseNativeId(jobId)) throw new SpecError(`Not a job id: ${JSON.stringify(jobId)}`);
+    return sshAttachArgv(this.config.dialect.attachPrefix(jobId), command, opts.node, this.config.dialect.label);
   }
 
   readDirectives(script: string): ScriptDirectives {

@@ -45,6 +45,7 @@ export const torqueDialect: PbsDialect = {
   arrayOption,
   resources: nodesResources,
   chdirFlag: '-d',
+  attachPrefix: () => [],
 };
 
 /** How Torque batch scripts carry options: `#PBS` lines. */
