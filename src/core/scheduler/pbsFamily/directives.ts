@@ -59,7 +59,7 @@ function neutralDepend(v: string): string {
     .join(',');
 }
 
-export function readPbsDirectives(script: string): ScriptDirectives {
+function readPbsDirectives(script: string): ScriptDirectives {
   const out: ScriptDirectives = {};
   for (const raw of script.split(/\r?\n/)) {
     const line = raw.trim();
@@ -129,7 +129,7 @@ function variableValue(value: string): string {
 }
 
 /** One `#PBS` line per qsub option; the comment and tags as the job variable qsub's -v sets. */
-export function writePbsDirectives(options: ScriptOptions, dialect: PbsDialect): string[] {
+function writePbsDirectives(options: ScriptOptions, dialect: PbsDialect): string[] {
   const { opts, env } = qsubOptions(options, dialect);
   const lines = opts.map(([flag, value]) => (value === undefined ? `#PBS ${flag}` : `#PBS ${flag} ${directiveWord(value)}`));
   const comment = env[COMMENT_VAR];
