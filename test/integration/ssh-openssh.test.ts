@@ -7,7 +7,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,6 +207,28 @@ describe('OpenSSH transport on the sandbox', { skip }, () => {
     } finally {
       c.close();
     }
+  });
+
+  test('execs run on a spare client started ahead: any argv, stdin, exit codes and concurrent execs as on a new one; none left after close', async () => {
+    const c = await connect('plain', recordingPrompter());
+    // pgrep -u: the sandbox's "remote" is this machine; the spare's sh ends its argv with the nonce.
+    const spares = () => spawnSync('pgrep', ['-u', d.user, '-f', 'remote-hpc [0-9a-f]{32}$'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    try {
+      await c.session.exec(['true']); // the first exec starts the spare
+      await waitFor(() => spares().length === 1);
+      // A line that looks like a terminator, newlines, quotes and an expansion, taken literally.
+      const hostile = ['a\nb', "it's $(id) `id`", '', 'x'.repeat(32), '\n\n', ' spaced '];
+      const echoed = await c.session.exec(['printf', '%s\\0', ...hostile]);
+      assert.deepEqual(echoed.stdout.toString().split('\0').slice(0, -1), hostile);
+      const fed = await c.session.exec(['sh', '-c', 'cat; exit 7'], { stdin: 'line 1\nline 2' });
+      assert.deepEqual([fed.code, fed.stdout.toString()], [7, 'line 1\nline 2']);
+      const many = await Promise.all([1, 2, 3, 4, 5].map((i) => c.session.exec(['sh', '-c', `echo $0`, String(i)], { cwd: '/tmp' })));
+      assert.deepEqual(many.map((r) => r.stdout.toString().trim()), ['1', '2', '3', '4', '5']);
+      await waitFor(() => spares().length === 1);
+    } finally {
+      c.close();
+    }
+    await waitFor(() => spares().length === 0);
   });
 
   test('auto: ssh2 for a plain host, OpenSSH for a ProxyCommand host (which then works)', async () => {

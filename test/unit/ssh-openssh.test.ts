@@ -11,7 +11,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classifyQuestion } from '../../src/core/ssh/openssh/prompts';
-import { parseSshG } from '../../src/core/ssh/openssh/binary';
+import { cipherArgs, parseSshG } from '../../src/core/ssh/openssh/binary';
 import { masterError, privateDir } from '../../src/core/ssh/openssh/connector';
 import { AskpassServer } from '../../src/core/ssh/openssh/askpass';
 import { ProcessChannel } from '../../src/core/ssh/openssh/processChannel';
@@ -159,4 +159,11 @@ test('a process channel strips its prelude line, passes output through and repor
   assert.equal(pid, String(child.pid));
   assert.equal(Buffer.concat(out).toString(), 'out\ntyped\n');
   assert.equal(Buffer.concat(err).toString(), 'err\n');
+});
+
+test('our own master offers AES-GCM first only where the user chose no ciphers (ssh -G recorded from the sandbox)', () => {
+  const chosenByNobody = parseSshG(fixture('ssh-G-hpc-sandbox.txt'));
+  assert.deepEqual(cipherArgs(chosenByNobody), ['-o', 'Ciphers=aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr']);
+  const own = parseSshG(fixture('ssh-G-hpc-sandbox.txt').replace(/^ciphers .*$/m, 'ciphers chacha20-poly1305@openssh.com'));
+  assert.deepEqual(cipherArgs(own), [], "the user's Ciphers line is kept as it is");
 });

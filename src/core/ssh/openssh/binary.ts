@@ -54,6 +54,19 @@ export async function resolveWithSsh(sshPath: string, alias: string, configFile?
   return parseSshG(r.stdout);
 }
 
+/** OpenSSH's compiled-in cipher order (8.x, 9.x), as `ssh -G` prints it when nobody chose another. */
+const DEFAULT_CIPHERS = 'chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com';
+const GCM_FIRST = 'aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr';
+
+/**
+ * Where the user chose no ciphers: the same ciphers with AES-GCM first, the order ssh2 offers.
+ * With AES instructions (x86-64, Apple silicon) it moves bulk data a quarter faster than
+ * chacha20-poly1305 (bench/transport.ts). A user's own choice is never touched.
+ */
+export function cipherArgs(cfg: EffectiveConfig): string[] {
+  return first(cfg, 'ciphers') === DEFAULT_CIPHERS ? ['-o', `Ciphers=${GCM_FIRST}`] : [];
+}
+
 export function first(cfg: EffectiveConfig, key: string): string | undefined {
   return cfg.get(key)?.[0];
 }

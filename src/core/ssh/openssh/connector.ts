@@ -17,7 +17,7 @@ import { SshError } from '../errors';
 import { LoginAttempts, answerKindOf } from '../loginAttempts';
 import type { PoolConnection, PoolConnectContext } from '../pool';
 import { AskpassServer } from './askpass';
-import { first, masterPid, nullConfig, optionArgs, resolveWithSsh, runSsh, type EffectiveConfig } from './binary';
+import { cipherArgs, first, masterPid, nullConfig, optionArgs, resolveWithSsh, runSsh, type EffectiveConfig } from './binary';
 import { classifyQuestion } from './prompts';
 import { OpenSshSession } from './session';
 
@@ -210,6 +210,7 @@ async function startMaster(alias: string, sshPath: string, controlPath: string, 
     '-o', `ControlPath=${controlPath}`,
     '-o', `ControlPersist=${Math.max(1, Math.round(o.persistSeconds ?? 1800))}s`,
     ...optionArgs(o.options ?? {}),
+    ...cipherArgs(cfg),
     '-N', '-T', '--', alias,
   ];
   log.info(`starting a control master: ssh ${args.join(' ')}`);

@@ -6,6 +6,7 @@
  * went away fails the channel instead of starting a second, prompting login.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
 import type { PtyOptions, RemoteChannel, TransportInfo } from '../channel';
@@ -29,12 +30,28 @@ const PID_PRELUDE = 'printf "%s\\n" "$$" >&2; exec "$@"';
 // device on the pty, then becomes the command: `stty -F` can resize it later.
 const TTY_PRELUDE = 'stty sane rows "$1" cols "$2" 2>/dev/null; printf "%s\\n" "$(tty)"; shift 2; exec "$@"';
 
+// A spare exec client's remote side: reads a command line up to a line holding only the nonce,
+// then runs it (the rest of stdin is the command's); a closed stdin ends it quietly.
+const SPARE = 'n=$1; nl=$(printf "\\n_"); nl=${nl%_}; s=; while IFS= read -r l; do if [ "$l" = "$n" ]; then eval "$s"; exit; fi; s="$s$l$nl"; done';
+
+interface Spare {
+  child: ChildProcessWithoutNullStreams;
+  nonce: string;
+}
+
 function hostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export class OpenSshSession implements Session {
   private readonly children = new Set<ChildProcessWithoutNullStreams>();
+  /**
+   * An exec client started ahead, its remote `sh` waiting for a command: an exec then does not
+   * wait for a local `ssh` process to start and open its channel (most of an exec's round trip).
+   * One at a time, started after the first exec, replaced as soon as it is taken.
+   */
+  private spare: Spare | undefined;
+  private closed = false;
   constructor(
     readonly host: string,
     private readonly o: OpenSshSessionOptions,
@@ -93,7 +110,7 @@ export class OpenSshSession implements Session {
       } else {
         let pid: string | undefined;
         const command = commandLineWith(['/bin/sh', '-c', PID_PRELUDE, 'remote-hpc', ...argv], opts);
-        const child = this.client(['-T', 'remote-hpc', '--', command]);
+        const child = this.execClient(command);
         channel = new ProcessChannel(
           child,
           {
@@ -111,6 +128,32 @@ export class OpenSshSession implements Session {
     });
   }
 
+  /** A mux client running `command`: the spare when there is a live one, else a new client. */
+  private execClient(command: string): ChildProcessWithoutNullStreams {
+    const spare = this.spare;
+    this.spare = undefined;
+    if (!this.closed) setImmediate(() => this.refill());
+    if (spare && spare.child.exitCode === null && spare.child.signalCode === null && spare.child.stdin.writable) {
+      spare.child.stdin.write(`${command}\n${spare.nonce}\n`);
+      return spare.child;
+    }
+    return this.client(['-T', 'remote-hpc', '--', command]);
+  }
+
+  private refill(): void {
+    if (this.spare || this.closed || !this.o.isAlive()) return;
+    const nonce = randomBytes(16).toString('hex');
+    const child = this.client(['-T', 'remote-hpc', '--', commandLineWith(['/bin/sh', '-c', SPARE, 'remote-hpc', nonce])]);
+    child.on('error', () => undefined);
+    child.stdin.on('error', () => undefined);
+    const spare = { child, nonce };
+    // A spare that dies unused (the master went away) is not replaced until the next exec.
+    child.once('exit', () => {
+      if (this.spare === spare) this.spare = undefined;
+    });
+    this.spare = spare;
+  }
+
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     return collect(await this.spawn(argv, opts), argv, opts);
   }
@@ -123,6 +166,8 @@ export class OpenSshSession implements Session {
 
   /** Ends every channel still open (the session is being closed). */
   closeChannels(): void {
+    this.closed = true;
+    this.spare = undefined;
     for (const c of this.children) c.kill('SIGTERM');
   }
 
