@@ -1,7 +1,7 @@
 /** Shared plumbing of bench/listing.ts, bench/transfer.ts and bench/transport.ts: proxy process, fixtures, OpenSSH argv, child runs, tables. */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from '../src/core/ssh/session';
 import { connectDirect, sandbox } from '../test/support/sandbox';
@@ -127,4 +127,41 @@ export async function transferFiles(session: Session, mib: number): Promise<{ lo
   if (made.code !== 0) throw new Error(made.stderr.toString());
   const remote = made.stdout.toString();
   return { local, remote, cleanup: () => session.exec(['sh', '-c', 'rm -f -- "$1".up-*', 'sh', remote]) };
+}
+
+/** Host aliases of {@link writeBenchSshConfig}: every login fresh, or through the user's own master. */
+export const BENCH_FRESH = 'bench-fresh';
+export const BENCH_USER = 'bench-user';
+
+/** A temp ssh config for one RTT: the sandbox's hpc-sandbox block, pointed at `port` (the proxy's). */
+export function writeBenchSshConfig(dir: string, port: number, ciphers?: string): string {
+  const d = sandbox();
+  const block = readFileSync(d.sshConfig, 'utf8').split(/^Host /m).find((b) => b.startsWith('hpc-sandbox\n'));
+  if (!block) throw new Error(`no Host hpc-sandbox in ${d.sshConfig}`);
+  const kept = block
+    .split('\n')
+    .slice(1)
+    .filter((l) => /^\s+[^\s#]/.test(l) && !/^\s*(HostName|Port|ControlMaster|ControlPath|ControlPersist)\b/i.test(l));
+  const file = join(dir, `ssh_config-${port}`);
+  writeFileSync(
+    file,
+    [
+      `Host ${BENCH_FRESH}`,
+      '  ControlMaster no',
+      '  ControlPath none',
+      `Host ${BENCH_USER}`,
+      '  ControlMaster auto',
+      `  ControlPath ${join(dir, 'user-%C')}`,
+      '  ControlPersist 60',
+      `Host ${BENCH_FRESH} ${BENCH_USER}`,
+      `  HostName ${d.host}`,
+      `  Port ${port}`,
+      // known_hosts names the sandbox by its own port; through the proxy the key is the same.
+      `  HostKeyAlias [${d.host}]:${d.port}`,
+      ...(ciphers ? [`  Ciphers ${ciphers}`] : []),
+      ...kept,
+      '',
+    ].join('\n'),
+  );
+  return file;
 }

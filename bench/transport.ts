@@ -30,7 +30,7 @@
  * Prints a Markdown table; writes bench/results/transport.json (transport-<cipher>.json with --ciphers).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectDirect, sandbox } from '../test/support/sandbox';
@@ -44,7 +44,7 @@ import { commandLineWith } from '../src/core/ssh/quote';
 import { openRemote } from '../src/core/remote/openRemote';
 import { download, upload } from '../src/core/remote/transfer';
 import { silentLogger } from '../src/core/log';
-import { ensureListingDir, median, repoRoot, runChild, startProxy, table, timed, transferFiles, transferLocalDir } from './remote-support';
+import { BENCH_FRESH, BENCH_USER, ensureListingDir, median, repoRoot, runChild, startProxy, table, timed, transferFiles, transferLocalDir, writeBenchSshConfig } from './remote-support';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,8 +53,8 @@ const arg = (name: string, dflt: string) => {
 
 type Transport = 'ssh2' | 'openssh';
 const TRANSPORTS: Transport[] = ['ssh2', 'openssh'];
-const FRESH = 'bench-fresh';
-const USER = 'bench-user';
+const FRESH = BENCH_FRESH;
+const USER = BENCH_USER;
 
 /** What a child process measures. */
 interface Spec {
@@ -308,39 +308,6 @@ async function child(spec: Spec): Promise<unknown> {
 
 // ---------------------------------------------------------------- parent side
 
-/** The temp ssh config for one RTT: the sandbox's hpc-sandbox block, pointed at `port`. */
-function writeConfig(dir: string, port: number, ciphers?: string): string {
-  const d = sandbox();
-  const block = readFileSync(d.sshConfig, 'utf8').split(/^Host /m).find((b) => b.startsWith('hpc-sandbox\n'));
-  if (!block) throw new Error(`no Host hpc-sandbox in ${d.sshConfig}`);
-  const kept = block
-    .split('\n')
-    .slice(1)
-    .filter((l) => /^\s+[^\s#]/.test(l) && !/^\s*(HostName|Port|ControlMaster|ControlPath|ControlPersist)\b/i.test(l));
-  const file = join(dir, `ssh_config-${port}`);
-  writeFileSync(
-    file,
-    [
-      `Host ${FRESH}`,
-      '  ControlMaster no',
-      '  ControlPath none',
-      `Host ${USER}`,
-      '  ControlMaster auto',
-      `  ControlPath ${join(dir, 'user-%C')}`,
-      '  ControlPersist 60',
-      `Host ${FRESH} ${USER}`,
-      `  HostName ${d.host}`,
-      `  Port ${port}`,
-      // known_hosts names the sandbox by its own port; through the proxy the key is the same.
-      `  HostKeyAlias [${d.host}]:${d.port}`,
-      ...(ciphers ? [`  Ciphers ${ciphers}`] : []),
-      ...kept,
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
-
 interface Row {
   rtt: number;
   figure: string;
@@ -426,7 +393,7 @@ async function main(): Promise<void> {
     for (const rtt of rtts) {
       const proxy = rtt > 0 ? await startProxy(rtt / 2) : undefined;
       const port = proxy?.port ?? d.port;
-      const config = writeConfig(tmp, port, ciphers);
+      const config = writeBenchSshConfig(tmp, port, ciphers);
       const env = { config, port };
       log(`${rtt} ms RTT (port ${port}, ${config})\n`);
       // The user's own master, as `ssh -N` in a terminal would leave it.

@@ -23,7 +23,6 @@ function fakeHosts() {
     state.leases++;
     return {
       session: {
-        transport: { kind: 'ssh2', reason: 'test' },
         get connected() {
           return state.connected;
         },

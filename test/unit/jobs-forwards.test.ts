@@ -27,7 +27,7 @@ test('a forward shows under its running job (expanded), clicking opens it; gone 
   const port = (server.address() as { port: number }).port;
   const forwards = new PortForwards({
     acquire: async () => ({
-      session: { transport: { kind: 'ssh2', reason: '' }, connected: true, forward: async (_h, p) => connect(p, '127.0.0.1') },
+      session: { connected: true, forward: async (_h, p) => connect(p, '127.0.0.1') },
       release: () => undefined,
     }),
     log: silentLogger,

@@ -31,7 +31,7 @@ export interface PortForward extends ForwardTarget {
 }
 
 export interface ForwardLease {
-  session: Pick<Session, 'forward' | 'connected' | 'transport'>;
+  session: Pick<Session, 'forward' | 'connected'>;
   release(): void;
 }
 
@@ -39,12 +39,6 @@ export interface PortForwardsOptions {
   /** A lease on the host's session, held while the forward lives. */
   acquire(host: string): Promise<ForwardLease>;
   log: Logger;
-  /**
-   * How long a test stream may take to fail before the target counts as listening, on
-   * transports that report a refused connection by ending the stream (OpenSSH `-W`) rather
-   * than refusing to open it (ssh2). Default 400 ms.
-   */
-  probeMs?: number;
 }
 
 /** Nothing listens at the target (or the login node cannot reach it). */
@@ -87,25 +81,6 @@ class Forward implements PortForward {
   get connections(): number {
     return this.sockets.size;
   }
-}
-
-/** Waits for a stream to fail within `ms`; resolves true when it stayed open. */
-function staysOpen(stream: Duplex, ms: number): Promise<{ open: boolean; reason: string }> {
-  return new Promise((resolve) => {
-    let reason = '';
-    const stderr = (stream as { stderr?: NodeJS.ReadableStream }).stderr;
-    stderr?.on('data', (d: Buffer) => (reason += d.toString('utf8')));
-    const done = (open: boolean) => {
-      clearTimeout(timer);
-      resolve({ open, reason: reason.trim().split('\n').pop() ?? '' });
-    };
-    const timer = setTimeout(() => done(true), ms);
-    stream.once('close', () => done(false));
-    stream.once('error', (e: Error) => {
-      reason ||= e.message;
-      done(false);
-    });
-  });
 }
 
 export class PortForwards implements Disposable {
@@ -172,18 +147,13 @@ export class PortForwards implements Disposable {
     }
   }
 
+  /** One stream to the target, closed at once: it opens only when something accepts there. */
   private async probe(lease: ForwardLease, t: ForwardTarget): Promise<void> {
-    let stream: Duplex;
     try {
-      stream = await lease.session.forward(t.node, t.port);
+      (await lease.session.forward(t.node, t.port)).destroy();
     } catch (e) {
       throw new ForwardTargetError(t, (e as Error).message.replace(/^\(SSH\)\s*/, ''));
     }
-    // ssh2 confirmed the channel open (the login node connected); OpenSSH's -W says so only by failing.
-    const wait = lease.session.transport.kind === 'ssh2' ? 0 : (this.o.probeMs ?? 400);
-    const { open, reason } = wait ? await staysOpen(stream, wait) : { open: true, reason: '' };
-    stream.destroy();
-    if (!open) throw new ForwardTargetError(t, reason.replace(/^channel \d+: /, ''));
   }
 
   private connect(f: Forward, sock: Socket): void {

@@ -175,8 +175,29 @@ export class OpenSshSession implements Session {
     return this.spawn(['/bin/sh', '-c', 'exec "${SHELL:-/bin/sh}" -l'], { pty });
   }
 
-  async forward(host: string, port: number): Promise<Duplex> {
-    const child = this.client(['-W', hostPort(host, port), 'remote-hpc']);
-    return new ProcessChannel(child);
+  /**
+   * `ssh -W` over the master. With `-v` the mux client says `master session id` once the master's
+   * channel to host:port is confirmed and `Stdio forwarding request failed: …` when it is refused,
+   * so this resolves and rejects when ssh2's forwardOut would (a port nobody listens on rejects).
+   */
+  forward(host: string, port: number): Promise<Duplex> {
+    const child = this.client(['-v', '-W', hostPort(host, port), 'remote-hpc']);
+    const channel = new ProcessChannel(child);
+    return new Promise((resolve, reject) => {
+      let said = '';
+      const heard = (d: Buffer) => {
+        said += d.toString('utf8');
+        if (/master session id/.test(said)) {
+          child.stderr.off('data', heard);
+          resolve(channel);
+        }
+      };
+      child.stderr.on('data', heard);
+      channel.once('error', reject);
+      channel.once('close', () => {
+        const why = said.split('\n').filter((l) => l.trim() && !/^(OpenSSH_|debug)/.test(l)).pop();
+        reject(new Error(`Channel open failure: ${why?.trim() ?? `cannot reach ${hostPort(host, port)}`}`));
+      });
+    });
   }
 }
