@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, normalize, sep } from 'node:path';
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
@@ -41,20 +41,19 @@ if (files.length === 0) {
   console.error(`No test files in ${wanted.join(', ')}`);
   process.exit(1);
 }
-// Two files at a time: sandbox files (integration, e2e) take turns on the one sandbox
-// (test/support/sandboxTurn.mjs), unit files run beside them. The first sandbox file starts at
-// once and the unit files fill the other slot while it runs, then the rest in order.
-const usesSandbox = (f) => !f.startsWith(join('test', 'unit') + '/');
-const sandboxFiles = files.filter(usesSandbox);
-const unitFiles = files.filter((f) => !usesSandbox(f));
-const ordered = sandboxFiles.length ? [sandboxFiles[0], ...unitFiles, ...sandboxFiles.slice(1)] : unitFiles;
-const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// Every file starts at once and waits in test/support/sandboxTurn.mjs for a turn in its lane:
+// integration and e2e files each one at a time, the two lanes side by side on the sandbox (a file
+// marked `sandbox-turn: exclusive` has the sandbox to itself), unit files in two slots, or one
+// beside the sandbox lanes.
+const usesSandbox = files.some((f) => !normalize(f).startsWith(join('test', 'unit') + sep));
+const unitSlots = process.env.REMOTE_HPC_UNIT_SLOTS ?? (usesSandbox ? '1' : '2');
+const concurrency = process.env.TEST_CONCURRENCY ?? String(files.length);
 const lockDir = mkdtempSync(join(tmpdir(), 'rhpc-turn-'));
 const res = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--import', './test/support/sandboxTurn.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...ordered],
+  ['--import', 'tsx', '--import', './test/support/sandboxTurn.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...files],
   // No Python run by a test (agent.py, thumbs.py) writes __pycache__ into the source tree.
-  { stdio: 'inherit', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', REMOTE_HPC_SANDBOX_TURN_LOCK: join(lockDir, 'sandbox.lock') } },
+  { stdio: 'inherit', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', REMOTE_HPC_SANDBOX_TURN_LOCK: join(lockDir, 'turn'), REMOTE_HPC_UNIT_SLOTS: unitSlots } },
 );
 rmSync(lockDir, { recursive: true, force: true });
 process.exit(res.status ?? 1);

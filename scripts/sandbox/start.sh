@@ -223,6 +223,12 @@ node_hw() {
   tpc="$(grep -o 'ThreadsPerCore=[0-9]*' <<<"$line" | cut -d= -f2)"
   mem="$(grep -o 'RealMemory=[0-9]*' <<<"$line" | cut -d= -f2)"
   mem=$((mem > 1024 ? mem - 256 : mem)) # leave slack so the node never goes INVAL
+  # At least 8 CPUs (slurmd takes the configured count: SlurmdParameters=config_overrides), so the
+  # test files that run side by side (test/support/sandboxTurn.mjs) do not queue behind each
+  # other's jobs; the jobs are sleeps and tiny scripts.
+  if ((cpus < 8)); then
+    cpus=8 boards=1 spb=1 cps=8 tpc=1
+  fi
   echo "CPUs=$cpus Boards=$boards SocketsPerBoard=$spb CoresPerSocket=$cps ThreadsPerCore=$tpc RealMemory=$mem"
 }
 
@@ -260,6 +266,7 @@ SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0,sched_interval=2,sched_min_interval=0,bf_interval=2
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
+SlurmdParameters=config_overrides
 MinJobAge=300
 KillWait=5
 InactiveLimit=0

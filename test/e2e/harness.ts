@@ -886,8 +886,12 @@ export async function withWorkbench(
   fn: (s: WorkbenchSession) => Promise<void>,
 ): Promise<void> {
   const name = opts.name ?? 'e2e';
+  const t0 = Date.now();
+  const phases: string[] = [];
+  const phase = (what: string, since: number) => phases.push(`${what} ${((Date.now() - since) / 1000).toFixed(1)} s`);
   // Start both at once (saves ~1 s); if one fails, tear down the other.
   const [serverR, browserR] = await Promise.allSettled([startCodeServer(opts), launchBrowser()]);
+  phase('code-server and chromium', t0);
   if (serverR.status === 'rejected' || browserR.status === 'rejected') {
     if (serverR.status === 'fulfilled') await serverR.value.stop();
     if (browserR.status === 'fulfilled') await browserR.value.close();
@@ -896,14 +900,22 @@ export async function withWorkbench(
   const server = serverR.value;
   const browserSession: BrowserSession = browserR.value;
   try {
+    const t1 = Date.now();
     await openWorkbench(browserSession.page, server.url, opts.folder ?? server.workspaceFolder);
+    phase('workbench', t1);
+    const t2 = Date.now();
     await fn({ server, browserSession, page: browserSession.page });
+    phase('test', t2);
   } catch (err) {
     await reportFailure(name, server, browserSession);
     throw err;
   } finally {
+    const t3 = Date.now();
     await browserSession.close();
     await server.stop();
+    phase('teardown', t3);
+    // Where an e2e test's time goes, for keeping the suite within its budget.
+    console.log(`[e2e ${name}] ${phases.join(', ')}`);
   }
 }
 

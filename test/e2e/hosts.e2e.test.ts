@@ -1,4 +1,5 @@
 /**
+ * sandbox-turn: exclusive (tells its agent from others by the agents that were not there before).
  * Hosts end to end: the Remote HPC view lists the sandbox hosts from the generated ssh config,
  * and a two-factor login (key, then a TOTP code typed into VS Code's input box) connects;
  * Disconnect from the view really closes the session on the host; Remove Host takes a host added

@@ -140,7 +140,7 @@ test('cancelling Make Video mid-encode cancels the job: CANCELLED in sacct, no f
   await assert.rejects(run, (e: unknown) => e instanceof CancelledError);
   assert.ok(jobId, 'the encode ran as a batch job');
   assert.match(await sacctState(jobId, /^CANCELLED/, 'remote-hpc-video'), /^CANCELLED/);
-  const procs = await sh(ops, 'ps -u "$(id -u)" -o args= | grep -F -- "$1" | grep ffmpeg | grep -v grep || true', '.remote-hpc-video-');
+  const procs = await sh(ops, 'ps -u "$(id -u)" -o args= | grep -F -- "$1" | grep ffmpeg | grep -v grep || true', `${work}/.remote-hpc-video-`); // this test's encode only
   assert.equal(procs.trim(), '', 'no ffmpeg left running');
   const [st] = await ops.stat([output]);
   assert.equal(st, null);

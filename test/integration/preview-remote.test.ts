@@ -197,7 +197,7 @@ for (const transport of TRANSPORTS)
         const [st] = await ops.stat([output]);
         assert.equal(st, null);
         assert.deepEqual(await dotEntries(work), []);
-        const procs = await sh(ops, 'ps -u "$(id -u)" -o args= | grep -F -- "$1" | grep ffmpeg | grep -v grep || true', '.remote-hpc-video-');
+        const procs = await sh(ops, 'ps -u "$(id -u)" -o args= | grep -F -- "$1" | grep ffmpeg | grep -v grep || true', `${work}/.remote-hpc-video-`); // this test's encode only
         assert.equal(procs.trim(), '', 'no ffmpeg left running');
       });
     });

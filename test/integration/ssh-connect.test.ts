@@ -1,4 +1,5 @@
 /**
+ * sandbox-turn: exclusive (rotates the sandbox host key and restarts its sshd).
  * connect() against the sandbox's real OpenSSH servers: key, ssh-agent, password,
  * publickey + keyboard-interactive TOTP (2223), ProxyJump 2222 → 2223, and host-key decisions
  * (unknown accepted/refused, changed key refused after rotate-hostkey.sh).

@@ -211,8 +211,12 @@ describe('OpenSSH transport on the sandbox', { skip }, () => {
 
   test('execs run on a spare client started ahead: any argv, stdin, exit codes and concurrent execs as on a new one; none left after close', async () => {
     const c = await connect('plain', recordingPrompter());
-    // pgrep -u: the sandbox's "remote" is this machine; the spare's sh ends its argv with the nonce.
-    const spares = () => spawnSync('pgrep', ['-u', d.user, '-f', 'remote-hpc [0-9a-f]{32}$'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    // This process's spare clients (their argv ends with the nonce), with their sh on the host
+    // (pgrep -u: the sandbox's "remote" is this machine; other test files may have spares too).
+    const spares = () =>
+      [...spawnSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout.matchAll(/remote-hpc' '([0-9a-f]{32})'$/gm)]
+        .map((m) => m[1] as string)
+        .filter((nonce) => spawnSync('pgrep', ['-u', d.user, '-f', `remote-hpc ${nonce}$`]).status === 0);
     try {
       await c.session.exec(['true']); // the first exec starts the spare
       await waitFor(() => spares().length === 1);

@@ -1,4 +1,5 @@
 /**
+ * sandbox-turn: exclusive (restarts the sandbox sshd, dropping every session).
  * SessionPool over real connections to the sandbox (sshConnector + connect()): one shared
  * handshake under concurrent acquires, idle eviction, check(), and transparent reconnect after
  * the sshd restarts (restart-sshd.sh drops live sessions).

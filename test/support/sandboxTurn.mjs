@@ -1,30 +1,64 @@
-// Loaded with --import into every test file's process by scripts/run-tests.mjs. The sandbox
-// cluster is one shared machine (fixed ports, one SLURM node, process counts checked per user),
-// so files under test/integration and test/e2e take turns on it: each holds an exclusive lock for
-// its whole run. Unit files never wait, so they run beside whichever sandbox file has its turn.
+// Loaded with --import into every test file's process by scripts/run-tests.mjs, which starts all
+// files at once: each waits here, before its tests load, for a turn in its lane.
+//   - integration files one at a time, e2e files one at a time, the two lanes side by side: the
+//     sandbox cluster is one machine (fixed ports, one SLURM node), and each lane's jobs, folders
+//     and agents are its own;
+//   - a sandbox file whose header says `sandbox-turn: exclusive` disturbs or counts what the whole
+//     sandbox runs (restarts sshd, rotates its host key, counts every agent or ffmpeg of the user):
+//     it has the sandbox to itself;
+//   - e2e files first wait for code-server's install (npm test runs it in the background);
+//   - unit files in $REMOTE_HPC_UNIT_SLOTS slots (2 by default, 1 beside the sandbox lanes).
 //
-// The lock is flock(1) held by a child `flock … cat` whose stdin is our pipe: however this
-// process ends (even SIGKILL on a test timeout), the pipe closes, cat exits and the turn passes.
-import { spawn } from 'node:child_process';
-import { relative, sep } from 'node:path';
+// A turn is flock(1) held by a child `flock … cat` whose stdin is our pipe: however this process
+// ends (even SIGKILL on a test timeout), the pipe closes, cat exits and the turn passes.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
 
 const file = process.argv[1] ? relative(process.cwd(), process.argv[1]) : '';
-const needsSandbox = ['integration', 'e2e'].some((dir) => file.startsWith(`test${sep}${dir}${sep}`));
-const lockFile = process.env.REMOTE_HPC_SANDBOX_TURN_LOCK;
+const lane = ['unit', 'integration', 'e2e'].find((dir) => file.startsWith(`test${sep}${dir}${sep}`));
+const base = process.env.REMOTE_HPC_SANDBOX_TURN_LOCK;
 
-if (needsSandbox && lockFile) {
-  const holder = spawn('flock', [lockFile, 'sh', '-c', 'echo held; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const started = Date.now();
-  await new Promise((resolve, reject) => {
-    holder.once('error', (e) => reject(new Error(`cannot take the sandbox turn (flock ${lockFile}): ${e.message}`)));
-    holder.once('exit', (code) => reject(new Error(`flock ${lockFile} exited (${code}) before the sandbox turn was taken`)));
-    holder.stdout.once('data', resolve);
+/** Holds `lockFile` until this process ends; resolves true once held (false: busy, with `nowait`). */
+async function hold(lockFile, nowait = false) {
+  const holder = spawn('flock', [...(nowait ? ['-n'] : []), lockFile, 'sh', '-c', 'echo held; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const held = await new Promise((done, fail) => {
+    holder.once('error', (e) => fail(new Error(`cannot take a test turn (flock ${lockFile}): ${e.message}`)));
+    holder.once('exit', (code) => (nowait && code === 1 ? done(false) : fail(new Error(`flock ${lockFile} exited (${code}) before the turn was taken`))));
+    holder.stdout.once('data', () => done(true));
   });
+  if (!held) return false;
   holder.removeAllListeners('exit');
   holder.stdout.destroy();
   // Neither the child nor its pipe keeps this process alive; the pipe closes when it exits.
   holder.unref();
   holder.stdin.unref();
+  return true;
+}
+
+/** One of `n` slots: a free one if there is, else wait for one of them. */
+async function holdSlot(prefix, n) {
+  for (let i = 0; i < n; i++) if (await hold(`${prefix}.${i}`, true)) return;
+  await hold(`${prefix}.${process.pid % n}`);
+}
+
+if (lane && base) {
+  const started = Date.now();
+  let what;
+  if (lane === 'unit') {
+    await holdSlot(`${base}.unit`, Math.max(1, Number(process.env.REMOTE_HPC_UNIT_SLOTS ?? 2)));
+    what = 'a unit slot';
+  } else {
+    if (lane === 'e2e') {
+      // Before any turn, so a file waiting for the install holds up nobody.
+      const install = join(resolve(process.env.E2E_CACHE_DIR ?? join(process.cwd(), '.cache', 'e2e')), '.install.lock');
+      if (existsSync(install)) spawnSync('flock', ['--shared', install, 'true'], { stdio: 'ignore' });
+    }
+    const exclusive = /sandbox-turn: exclusive/.test(readFileSync(process.argv[1], 'utf8').slice(0, 4000));
+    // Always in this order (e2e, then integration), so two exclusive files cannot deadlock.
+    for (const l of exclusive ? ['e2e', 'integration'] : [lane]) await hold(`${base}.${l}`);
+    what = exclusive ? 'the whole sandbox' : `the ${lane} turn`;
+  }
   const waited = Date.now() - started;
-  if (waited > 1000) process.stderr.write(`[sandbox turn] ${file} waited ${(waited / 1000).toFixed(1)} s for the sandbox\n`);
+  if (waited > 1000) process.stderr.write(`[test turn] ${file} waited ${(waited / 1000).toFixed(1)} s for ${what}\n`);
 }
