@@ -40,6 +40,7 @@ export interface Settings {
   'jobs.fetchOutputs.perJobFolder': boolean;
   'jobs.sortBy': string;
   'forwards.openIn': string;
+  'forwards.detectServers': boolean;
   forceSftpFallback: boolean;
 }
 
@@ -73,6 +74,7 @@ const KEYS: Record<SettingKey, true> = {
   'jobs.fetchOutputs.perJobFolder': true,
   'jobs.sortBy': true,
   'forwards.openIn': true,
+  'forwards.detectServers': true,
   forceSftpFallback: true,
 };
 

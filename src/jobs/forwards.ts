@@ -7,6 +7,9 @@ import * as vscode from 'vscode';
 import { CancelledError } from '../core/cancel';
 import { cannotReach, jobNodes } from '../core/compute/nodeShell';
 import type { ForwardTarget, PortForward, PortForwards } from '../core/compute/portForwards';
+import { serversInOutput, ServerWatch } from '../core/compute/jobServers';
+import type { DetectedServer } from '../core/compute/serverDetect';
+import type { Job } from '../core/scheduler/types';
 import { setting } from '../config/settings';
 import type { JobsContext } from './context';
 import { connectedHosts } from './context';
@@ -52,13 +55,63 @@ export function parsePortInput(text: string, nodes: string[]): { node?: string; 
   return m[1] !== undefined ? { node: m[1], port } : { port };
 }
 
+/** Where to forward a server the job printed: its node when named, an address as printed, else the first node. */
+export function serverTarget(s: Pick<DetectedServer, 'host'>, nodes: string[]): string {
+  if (nodes.includes(s.host)) return s.host;
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(s.host) && s.host !== '0.0.0.0') return s.host;
+  return nodes[0] ?? s.host;
+}
+
+async function detected(ctx: JobsContext, host: string, job: Job): Promise<DetectedServer[]> {
+  const paths = await ctx.schedulers.scheduler(host).outputPaths(job.id);
+  return serversInOutput(await ctx.remote.ops(host), paths);
+}
+
+/** The servers the job printed, to pick from, else undefined (ask for a port). */
+async function pickDetected(ctx: JobsContext, host: string, job: Job, nodes: string[]): Promise<{ port: number; node: string; path: string } | undefined> {
+  const found = (await detected(ctx, host, job).catch(() => [])).filter((s) => !s.loopbackOnly);
+  if (found.length === 0) return undefined;
+  const items = [
+    ...found.map((s) => ({ label: `$(globe) ${s.label}`, description: `${serverTarget(s, nodes)}:${s.port}`, detail: s.path !== '/' ? 'with the path (and token) it printed' : undefined, s })),
+    { label: '$(edit) Another port…', description: '', s: undefined },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: `Forward a port of job ${job.id}: servers in its output` });
+  if (!picked) throw new CancelledError();
+  return picked.s ? { port: picked.s.port, node: serverTarget(picked.s, nodes), path: picked.s.path } : undefined;
+}
+
+/** Offers to forward servers that running jobs print (remoteHpc.forwards.detectServers). */
+export function offerDetectedServers(ctx: JobsContext): vscode.Disposable {
+  return new ServerWatch({
+    model: ctx.model,
+    scan: (host, job) => detected(ctx, host, job),
+    enabled: () => setting('forwards.detectServers') !== false,
+    onError: (host, job, e) => ctx.log.debug(`[forward] ${host}: output of job ${job.id} not read: ${e.message}`),
+    offer: (host, job, s) => {
+      const where = `Job ${job.id} (${job.name}) started ${s.label}`;
+      if (s.loopbackOnly) {
+        void vscode.window.showWarningMessage(`${where} on ${s.host}:${s.port}, which only its own node can reach. Start it listening on the node's address (Jupyter: --ip=0.0.0.0; TensorBoard: --bind_all) to forward it.`);
+        return;
+      }
+      const nodes = jobNodes(ctx.schedulers.scheduler(host), job);
+      const preset = { port: s.port, node: serverTarget(s, nodes), path: s.path };
+      void vscode.window.showInformationMessage(`${where} on ${preset.node}:${s.port}.`, 'Forward and Open', 'Forward').then(async (a) => {
+        if (!a) return;
+        const f = await forwardPort(ctx, { host, id: job.id, job }, preset, a === 'Forward');
+        if (a === 'Forward and Open') await openForward(f);
+      }).then(undefined, (e: Error) => void vscode.window.showErrorMessage(e.message));
+    },
+  });
+}
+
 /** Forward a Port…: asks for the port (and the node of a multi-node job), forwards it, offers to open it. */
-export async function forwardPort(ctx: JobsContext, t: JobTarget, preset?: { port: number; node?: string; path?: string }): Promise<PortForward> {
+export async function forwardPort(ctx: JobsContext, t: JobTarget, preset?: { port: number; node?: string; path?: string }, announce = true): Promise<PortForward> {
   const job = t.job ?? ctx.model.find(t.host, t.id);
   const why = cannotReach(job);
   if (why || !job) throw new Error(why);
   const nodes = jobNodes(ctx.schedulers.scheduler(t.host), job);
   let target: ForwardTarget;
+  preset ??= await pickDetected(ctx, t.host, job, nodes);
   if (preset) target = { host: t.host, jobId: job.id, node: preset.node ?? nodes[0] ?? '', port: preset.port };
   else {
     const text = await vscode.window.showInputBox({
@@ -78,6 +131,7 @@ export async function forwardPort(ctx: JobsContext, t: JobTarget, preset?: { por
   const f = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Forwarding ${target.node}:${target.port}…` }, () =>
     ctx.forwards.open(target, preset?.path ? { path: preset.path } : {}),
   );
+  if (!announce) return f;
   void vscode.window.showInformationMessage(`Job ${job.id}: ${f.node}:${f.port} is forwarded to ${f.url}`, 'Open in Browser', 'Copy URL').then((a) => {
     if (a === 'Open in Browser') void openForward(f);
     else if (a === 'Copy URL') void vscode.env.clipboard.writeText(f.url);

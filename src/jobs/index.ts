@@ -30,7 +30,7 @@ import { isJobRef, resolveTargets, targetsOrPick } from './targets';
 import { openTerminalOnNode } from './nodeTerminal';
 import { PortForwards } from '../core/compute/portForwards';
 import { tagged } from '../core/log';
-import { closeForwardsWithTheirJobs, forwardOf, forwardPort, openForward } from './forwards';
+import { closeForwardsWithTheirJobs, forwardOf, forwardPort, offerDetectedServers, openForward } from './forwards';
 import { isJobsNode, JobsTreeProvider, type JobsNode } from './tree';
 
 export type { JobsDeps,  } from './deps';
@@ -95,7 +95,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     state: context.globalState,
   };
   applyFilter(ctx, EMPTY_FILTER);
-  disposables.push(closeForwardsWithTheirJobs(ctx));
+  disposables.push(closeForwardsWithTheirJobs(ctx), offerDetectedServers(ctx));
 
   disposables.push(
     onDidChangeJobsSettings(() => {

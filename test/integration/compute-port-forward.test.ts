@@ -1,7 +1,8 @@
 /**
  * Forward a Port on the sandbox: a batch job serves a page with `python3 -m http.server` on its
  * node; the product's PortForwards (over each transport's session) forwards node:port to a free
- * local port, the page is fetched through it, and closing frees the port.
+ * local port, the page is fetched through it, and closing frees the port. The server is also found
+ * in the job's output, as the offer to forward it finds it.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,8 @@ import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { ForwardTargetError, PortForwards } from '../../src/core/compute/portForwards';
 import { jobNodes } from '../../src/core/compute/nodeShell';
 import { silentLogger } from '../../src/core/log';
+import { openRemote } from '../../src/core/remote/openRemote';
+import { serversInOutput } from '../../src/core/compute/jobServers';
 import type { Job } from '../../src/core/scheduler/types';
 
 const skip = sandboxSkip();
@@ -42,7 +45,7 @@ for (const transport of TRANSPORTS) {
       sched = new SlurmScheduler(sessionRunner(conn.session));
       dir = (await conn.session.exec(['mktemp', '-d', '/tmp/rhpc-fwd.XXXXXX'])).stdout.toString().trim();
       await conn.session.exec(['sh', '-c', 'cat > "$1/index.html"', 'sh', dir], { stdin: page });
-      const script = `#!/bin/bash\nexec python3 -m http.server --bind 0.0.0.0 ${port}\n`;
+      const script = `#!/bin/bash\nexec python3 -u -m http.server --bind 0.0.0.0 ${port}\n`;
       const { id } = await sched.submit({ scriptText: script, name: 'rhpc forward', time: '5', cwd: dir });
       job = await waitUntil('the job to run', async () => (await sched.list(sandbox().user)).find((j) => j.id === id && j.state === 'RUNNING'), 60_000);
     });
@@ -59,6 +62,9 @@ for (const transport of TRANSPORTS) {
         log: silentLogger,
       });
       const [node] = jobNodes(sched, job);
+      const ops = await openRemote(conn.session, silentLogger);
+      const found = await waitUntil('the server in the job output', async () => (await serversInOutput(ops, await sched.outputPaths(job.id))).find((s) => s.port === port), 20_000);
+      assert.equal(found.kind, 'http');
       const target = { host: 'sandbox', jobId: job.id, node: node as string, port };
       // The server may still be starting: open refuses until it listens.
       const f = await waitUntil('the server to listen', () => forwards.open(target).catch((e) => (e instanceof ForwardTargetError ? undefined : Promise.reject(e))), 20_000);

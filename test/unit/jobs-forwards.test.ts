@@ -6,7 +6,7 @@ import { connect, createServer } from 'node:net';
 import { once } from 'node:events';
 import * as vscode from 'vscode';
 import { JobsTreeProvider } from '../../src/jobs/tree';
-import { parsePortInput } from '../../src/jobs/forwards';
+import { parsePortInput, serverTarget } from '../../src/jobs/forwards';
 import { JobsModel } from '../../src/core/jobs/model';
 import { PortForwards } from '../../src/core/compute/portForwards';
 import { silentLogger } from '../../src/core/log';
@@ -18,6 +18,13 @@ test('the port input takes 8888 or node:8888 of the job, nothing else', () => {
   assert.match(parsePortInput('c3:6006', ['c1', 'c2']) as string, /not a node of this job/);
   assert.match(parsePortInput('70000', ['c1']) as string, /1 to 65535/);
   for (const bad of ['', 'x', '$(id):80', '80;ls', '-1']) assert.equal(typeof parsePortInput(bad, ['c1']), 'string', bad);
+});
+
+test('a printed server is forwarded from its node when named, from its address when printed, else from the first node', () => {
+  assert.equal(serverTarget({ host: 'c2' }, ['c1', 'c2']), 'c2');
+  assert.equal(serverTarget({ host: '10.1.4.42' }, ['c1']), '10.1.4.42');
+  assert.equal(serverTarget({ host: '0.0.0.0' }, ['c1']), 'c1');
+  assert.equal(serverTarget({ host: 'c042.cluster.example' }, ['c042']), 'c042');
 });
 
 test('a forward shows under its running job (expanded), clicking opens it; gone when closed', async () => {
