@@ -164,6 +164,11 @@ export class FakePbsCluster {
     });
   }
 
+  /** A job's state letter as the server holds it (`123`, `123[]`, `123[4]`), for tests; no command is counted. */
+  jobState(id: string): string | undefined {
+    return this.find(id)?.state;
+  }
+
   close(): void {
     clearInterval(this.timer);
     for (const j of this.units()) j.proc?.kill('SIGKILL');
