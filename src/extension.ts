@@ -16,7 +16,7 @@ import { createConnectionStatusBar } from './hosts/statusBar';
 import { registerJobs } from './jobs';
 import { registerPreviews } from './preview';
 import { createLogger } from './util/logger';
-import { setting } from './config/settings';
+import { schedulerChoice, setting } from './config/settings';
 
 export function activate(context: vscode.ExtensionContext): void {
   const channel = vscode.window.createOutputChannel('Remote HPC', { log: true });
@@ -28,9 +28,9 @@ export function activate(context: vscode.ExtensionContext): void {
     checkConnection: (host) => hosts.check(host),
     logger: log,
   });
-  const hostsTree = new HostsTreeProvider(hosts);
-  // One scheduler per host, shared by the Jobs view and the previews' batch jobs.
-  const schedulers = new HostSchedulers(remote, tagged(log, 'slurm'));
+  // One scheduler per host (the one its login node offers), shared by the Jobs view and the previews' batch jobs.
+  const schedulers = new HostSchedulers(remote, tagged(log, 'scheduler'), { choice: schedulerChoice });
+  const hostsTree = new HostsTreeProvider(hosts, schedulers);
 
   context.subscriptions.push(
     channel,
@@ -39,6 +39,8 @@ export function activate(context: vscode.ExtensionContext): void {
     hostsTree,
     // A session that closes takes its agent with it; the next request starts a new one.
     hosts.onStatus((alias, status) => status !== 'connected' && status !== 'connecting' && remote.drop(alias)),
+    // Which scheduler a host runs is asked once it is connected (one command), for the Hosts view and the jobs.
+    hosts.onStatus((alias, status) => status === 'connected' && void schedulers.detect(alias)),
     vscode.window.createTreeView('remoteHpc.hosts', { treeDataProvider: hostsTree, showCollapseAll: false }),
     createConnectionStatusBar(hosts),
     ...registerHostCommands(log, hosts, channel, context.secrets),

@@ -8,6 +8,8 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { expandTilde, type ExtraHost } from '../core/ssh/sshConfig';
 import type { TransportSetting } from '../core/ssh/transportChoice';
+import type { SchedulerChoice } from '../core/jobs/schedulers';
+import { SCHEDULER_KINDS } from '../core/scheduler/detect';
 
 export const SECTION = 'remoteHpc';
 
@@ -42,6 +44,8 @@ export interface Settings {
   'forwards.openIn': string;
   'forwards.detectServers': boolean;
   forceSftpFallback: boolean;
+  scheduler: SchedulerChoice;
+  schedulerByHost: Record<string, SchedulerChoice>;
 }
 
 export type SettingKey = keyof Settings;
@@ -76,6 +80,8 @@ const KEYS: Record<SettingKey, true> = {
   'forwards.openIn': true,
   'forwards.detectServers': true,
   forceSftpFallback: true,
+  scheduler: true,
+  schedulerByHost: true,
 };
 
 /**
@@ -123,4 +129,14 @@ export function onDidChangeSettings(keys: readonly (SettingKey | 'jobs' | 'explo
   return vscode.workspace.onDidChangeConfiguration((e) => {
     if (keys.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) listener();
   });
+}
+
+/** `remoteHpc.schedulerByHost[alias]`, else `remoteHpc.scheduler`, else auto (detected on connect). */
+export function schedulerChoice(alias: string): SchedulerChoice {
+  const valid = (v: unknown): v is SchedulerChoice => typeof v === 'string' && (v === 'auto' || (SCHEDULER_KINDS as readonly string[]).includes(v));
+  const byHost = setting('schedulerByHost') as Record<string, unknown> | undefined;
+  const v = byHost && typeof byHost === 'object' ? byHost[alias] : undefined;
+  if (valid(v)) return v;
+  const all = setting('scheduler');
+  return valid(all) ? all : 'auto';
 }

@@ -1,5 +1,25 @@
 import * as vscode from 'vscode';
 import type { HostService, HostState } from './hostService';
+import type { DetectedScheduler } from '../core/scheduler/detect';
+
+/** What the view needs to know of the hosts' schedulers. */
+export interface SchedulerLabels {
+  knownScheduler(host: string): DetectedScheduler | undefined;
+  onDetected(listener: (host: string) => void): { dispose(): void };
+}
+
+const SCHEDULER_NAMES: Record<DetectedScheduler['kind'], string> = {
+  slurm: 'SLURM',
+  pbs: 'PBS',
+  torque: 'Torque',
+  gridengine: 'Grid Engine (not supported yet)',
+  none: 'no scheduler',
+};
+
+/** `SLURM 22.05.8`, `PBS 2022.1`, `no scheduler`. */
+function schedulerLabel(d: DetectedScheduler): string {
+  return `${SCHEDULER_NAMES[d.kind]}${d.version && d.kind !== 'gridengine' ? ` ${d.version}` : ''}`;
+}
 
 const ICONS: Record<HostState['status'], vscode.ThemeIcon> = {
   connected: new vscode.ThemeIcon('vm-active', new vscode.ThemeColor('testing.iconPassed')),
@@ -21,10 +41,13 @@ const DESCRIPTIONS: Record<HostState['status'], string> = {
 export class HostsTreeProvider implements vscode.TreeDataProvider<HostState>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<HostState | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: { dispose(): void }[];
 
-  constructor(private readonly hosts: HostService) {
-    this.subscription = hosts.onDidChange(() => this.changed.fire(undefined));
+  constructor(
+    private readonly hosts: HostService,
+    private readonly schedulers?: SchedulerLabels,
+  ) {
+    this.subscriptions = [hosts.onDidChange(() => this.changed.fire(undefined)), ...(schedulers ? [schedulers.onDetected(() => this.changed.fire(undefined))] : [])];
   }
 
   getChildren(element?: HostState): HostState[] {
@@ -35,7 +58,8 @@ export class HostsTreeProvider implements vscode.TreeDataProvider<HostState>, vs
     const item = new vscode.TreeItem(h.alias, vscode.TreeItemCollapsibleState.None);
     item.id = `host:${h.alias}`;
     const target = `${h.config.user ? `${h.config.user}@` : ''}${h.config.hostName}${h.config.port !== 22 ? `:${h.config.port}` : ''}`;
-    item.description = `${target}${DESCRIPTIONS[h.status]}${h.transport?.kind === 'openssh' ? ' · OpenSSH' : ''}`;
+    const sched = h.status === 'connected' ? this.schedulers?.knownScheduler(h.alias) : undefined;
+    item.description = `${target}${sched ? ` · ${schedulerLabel(sched)}` : ''}${DESCRIPTIONS[h.status]}${h.transport?.kind === 'openssh' ? ' · OpenSSH' : ''}`;
     item.iconPath = ICONS[h.status];
     item.contextValue = `host.${h.status}`;
     const tip = new vscode.MarkdownString(undefined, true);
@@ -52,6 +76,10 @@ export class HostsTreeProvider implements vscode.TreeDataProvider<HostState>, vs
       tip.appendMarkdown(`\n\n$(plug) ${h.transport.kind === 'openssh' ? 'OpenSSH' : 'built-in SSH (ssh2)'}: `);
       tip.appendText(h.transport.reason);
     }
+    if (sched) {
+      tip.appendMarkdown('\n\n$(server-process) ');
+      tip.appendText(`${schedulerLabel(sched)}: ${sched.evidence}`);
+    }
     if (h.error) {
       tip.appendMarkdown(`\n\n$(${h.status === 'reconnecting' ? 'warning' : 'error'}) `);
       tip.appendText(h.error); // the server's words
@@ -66,7 +94,7 @@ export class HostsTreeProvider implements vscode.TreeDataProvider<HostState>, vs
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const d of this.subscriptions) d.dispose();
     this.changed.dispose();
   }
 }

@@ -72,7 +72,7 @@ export async function previewBatchScript(ctx: JobsContext, uri: vscode.Uri): Pro
   let home: string | undefined;
   if (f.remote) home = await ctx.schedulers.home(f.remote.host).catch(() => undefined);
   const spec: JobSpec = home ? { ...f.spec, workdir: effectiveWorkdir(f, home) } : f.spec;
-  const text = renderBatchScript(spec, ctx.schedulers.scriptFormat(f.remote?.host), { ...(home ? { home } : {}), source: posix.basename(uri.path) });
+  const text = renderBatchScript(spec, await ctx.schedulers.scriptFormat(f.remote?.host), { ...(home ? { home } : {}), source: posix.basename(uri.path) });
   await ctx.documents.show(previewUri(f.name, ctx.documents.nextSeq()), text, 'shellscript', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false });
 }
 
@@ -80,7 +80,7 @@ export async function previewBatchScript(ctx: JobsContext, uri: vscode.Uri): Pro
 export async function previewSpec(ctx: JobsContext, host: string, spec: JobSpec, folder: string): Promise<void> {
   const home = await ctx.schedulers.home(host).catch(() => undefined);
   const workdir = spec.workdir ?? folder;
-  const text = renderBatchScript({ ...spec, workdir }, ctx.schedulers.scriptFormat(host), { ...(home ? { home } : {}), source: `New Job form (${host})` });
+  const text = renderBatchScript({ ...spec, workdir }, await ctx.schedulers.scriptFormat(host), { ...(home ? { home } : {}), source: `New Job form (${host})` });
   await ctx.documents.show(previewUri(spec.name ?? 'job', ctx.documents.nextSeq()), text, 'shellscript', { viewColumn: vscode.ViewColumn.Beside });
 }
 
@@ -120,9 +120,9 @@ export async function submitLoaded(ctx: JobsContext, host: string, f: LoadedJobF
         signal: abort.signal,
         onStep: (what, done, total) => progress.report({ message: `${what} (${done}/${total})`, increment: 80 / Math.max(1, total) }),
       }).finally(() => sub.dispose());
-      progress.report({ message: 'sbatch' });
+      progress.report({ message: 'submitting' });
       const scheduler = ctx.schedulers.scheduler(host);
-      const submitSpec = jobSpecToSubmit({ ...f.spec, workdir }, scheduler, { home, source: fileName });
+      const submitSpec = jobSpecToSubmit({ ...f.spec, workdir }, await ctx.schedulers.scriptFormat(host), { home, source: fileName });
       const res = await scheduler.submit(submitSpec);
       await ctx.records.add({
         host,

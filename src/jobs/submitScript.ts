@@ -168,6 +168,7 @@ export async function submitScript(ctx: JobsContext, target: ScriptTarget): Prom
   if (!st) throw new Error(`${path} does not exist on ${host}`);
   if (st.type === 'directory') throw new Error(`${path} is a folder, not a batch script`);
   const head = await ops.readFile(path, { offset: 0, length: Math.min(st.size, 256 * 1024) });
+  await ctx.schedulers.detect(host);
   const scheduler = ctx.schedulers.scheduler(host);
   const directives = scheduler.readDirectives(head.toString('utf8'));
   let overrides: SubmitOverrides = {};

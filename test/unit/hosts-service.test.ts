@@ -238,3 +238,35 @@ test('the Hosts view over the real service: one item per host, redrawn as the st
     hosts.dispose();
   }
 });
+
+test('the Hosts view shows a connected host\'s scheduler, redrawn when it becomes known', async () => {
+  const { hosts } = service();
+  const known = new Map<string, { kind: 'pbs'; version: string; evidence: string }>();
+  const listeners = new Set<(h: string) => void>();
+  const tree = new HostsTreeProvider(hosts, {
+    knownScheduler: (h) => known.get(h),
+    onDetected: (l) => {
+      listeners.add(l);
+      return { dispose: () => listeners.delete(l) };
+    },
+  });
+  let redraws = 0;
+  tree.onDidChangeTreeData(() => redraws++);
+  try {
+    await hosts.hostDirectory();
+    await hosts.connect('alpha');
+    const before = redraws;
+    known.set('alpha', { kind: 'pbs', version: '2022.1.4', evidence: 'qsub, qstat on the PATH; pbs_version = 2022.1.4' });
+    for (const l of listeners) l('alpha');
+    assert.equal(redraws, before + 1);
+    const item = tree.getTreeItem(tree.getChildren().find((h) => h.alias === 'alpha') as HostState);
+    assert.equal(item.description, `tester@127.0.0.1:${port} · PBS 2022.1.4 — connected`);
+    assert.match((item.tooltip as vscode.MarkdownString).value, /\$\(server-process\) PBS 2022\\.1\\.4: qsub, qstat on the PATH/, "the evidence as text");
+    hosts.disconnect('alpha');
+    const gone = tree.getTreeItem(tree.getChildren().find((h) => h.alias === 'alpha') as HostState);
+    assert.doesNotMatch(String(gone.description), /PBS/, 'not shown while disconnected');
+  } finally {
+    tree.dispose();
+    hosts.dispose();
+  }
+});

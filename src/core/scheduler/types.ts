@@ -254,6 +254,12 @@ export interface BatchScriptFormat {
   writeDirectives(options: ScriptOptions): string[];
   /** Why `text` is not a time limit this scheduler takes (undefined when it is). */
   checkTimeLimit(text: string): string | undefined;
+  /**
+   * False when no directive sets the job's folder (PBS Pro: a job's folder is where qsub ran,
+   * which a job description's submit sets, and its script `cd`s there): `chdir` is then left out
+   * of the directives, not refused. Absent: writeDirectives takes `chdir`.
+   */
+  readonly chdirDirective?: boolean;
 }
 
 /**

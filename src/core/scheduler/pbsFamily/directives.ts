@@ -139,5 +139,5 @@ function writePbsDirectives(options: ScriptOptions, dialect: PbsDialect): string
 
 /** How a PBS-family scheduler's batch scripts carry options: `#PBS` lines, in its dialect. */
 export function pbsFamilyScriptFormat(dialect: PbsDialect): BatchScriptFormat {
-  return { readDirectives: readPbsDirectives, writeDirectives: (options) => writePbsDirectives(options, dialect), checkTimeLimit: checkWalltime };
+  return { readDirectives: readPbsDirectives, writeDirectives: (options) => writePbsDirectives(options, dialect), checkTimeLimit: checkWalltime, chdirDirective: dialect.chdirFlag !== undefined };
 }

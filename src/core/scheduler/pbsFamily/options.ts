@@ -150,6 +150,7 @@ export function qsubOptions(spec: ScriptOptions, dialect: PbsDialect): QsubOptio
   }
   if (spec.hold) opts.push(['-h']);
   for (const a of spec.extraArgs ?? []) {
+    if (a.startsWith('--')) throw new SpecError(`qsub has no --long options: ${JSON.stringify(a)} looks like an sbatch option (write qsub's, e.g. -Pproject or -lplace=scatter)`);
     if (!a.startsWith('-')) throw new SpecError(`Extra qsub argument ${JSON.stringify(a)} must start with '-' (write an option and its value as one word: -Pproject, -lplace=scatter)`);
     opts.push([single('extra qsub argument', a)]);
   }

@@ -194,6 +194,10 @@ export class PbsFamilyScheduler implements Scheduler {
     return sshAttachArgv(this.config.dialect.attachPrefix(jobId), command, opts.node, this.config.dialect.label);
   }
 
+  get chdirDirective(): boolean | undefined {
+    return this.format.chdirDirective;
+  }
+
   readDirectives(script: string): ScriptDirectives {
     return this.format.readDirectives(script);
   }
