@@ -6,10 +6,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectDirect, sandbox } from '../support/sandbox';
+import { sandbox } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
 import { waitUntil } from '../support/wait';
-import { openRemote } from '../../src/core/remote/openRemote';
+import { sandboxCountingOps } from '../support/countingOps';
 import { silentLogger } from '../../src/core/log';
 import type { RemoteOps } from '../../src/core/remote/types';
 import { HostSchedulers } from '../../src/core/jobs/schedulers';
@@ -20,7 +20,7 @@ import type { FinishedNotice } from '../../src/core/jobs/notices';
 
 const skip = sandboxSkip();
 const HOST = 'sandbox';
-let conn: Awaited<ReturnType<typeof connectDirect>>;
+let close: () => void;
 let ops: RemoteOps;
 const submitted: string[] = [];
 /** Every argv run on the host, to count the user-name lookups. */
@@ -28,22 +28,13 @@ const ran: string[][] = [];
 
 before(async () => {
   if (skip) return;
-  conn = await connectDirect();
-  const real = await openRemote(conn.session, silentLogger);
-  ops = new Proxy(real, {
-    get(target, prop, receiver) {
-      if (prop === 'run') return (argv: string[], o?: Parameters<RemoteOps['run']>[1]) => (ran.push(argv), target.run(argv, o));
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
+  ({ ops, close } = await sandboxCountingOps(ran));
 });
 
 after(async () => {
   if (skip) return;
   if (submitted.length) await ops.run(['scancel', ...submitted]).catch(() => undefined);
-  ops.dispose();
-  conn.close();
+  close();
 });
 
 test('a dependent job shows the job it waits for; a cancel names the user, not the uid', { skip, timeout: 300_000 }, async () => {

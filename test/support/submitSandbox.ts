@@ -1,7 +1,7 @@
 /**
  * A "cluster" for submit tests of the jobs adapters: LocalOps over a temp folder, the real
  * HostSchedulers and SlurmScheduler, and a stand-in `sbatch` on PATH (a shell script that logs
- * its arguments, refuses `--partition=nosuch` on its command line or in a script on stdin with
+ * its arguments, answers `--version` like SLURM 22.05's, refuses `--partition=nosuch` on its command line or in a script on stdin with
  * SLURM 22.05's words, else prints an id as `--parsable` does).
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,8 @@ export function submitSandbox(script = '#!/bin/bash\nhostname\n') {
     join(dir, 'sbatch'),
     [
       '#!/bin/sh',
+      // The host's scheduler probe asks for the version, as of the real sbatch.
+      'if [ "$1" = --version ]; then echo "slurm 22.05.8"; exit 0; fi',
       `echo "$@" >> '${argLog}'`,
       // The option on the command line, or in the #SBATCH lines of a script given on stdin.
       'script=$(cat)',

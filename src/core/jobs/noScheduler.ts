@@ -17,7 +17,8 @@ export class NoScheduler implements Scheduler {
   ) {}
 
   private refuse(): Promise<never> {
-    return Promise.reject(new SchedulerError(`No batch scheduler here: ${this.why}`, 'not-found', this.kind, null, ''));
+    const missing = this.kind === 'gridengine' ? 'Grid Engine support' : 'sbatch or qsub';
+    return Promise.reject(new SchedulerError(`No batch scheduler here: ${this.why}`, 'not-found', missing, null, ''));
   }
 
   submit(): Promise<SubmitResult> {

@@ -1,0 +1,28 @@
+/** RemoteOps that records every argv it runs (to count scheduler and lookup commands), the rest passed through. */
+import type { RemoteOps } from '../../src/core/remote/types';
+import { openRemote } from '../../src/core/remote/openRemote';
+import { silentLogger } from '../../src/core/log';
+import { connectDirect } from './sandbox';
+
+function countingOps(real: RemoteOps, ran: string[][]): RemoteOps {
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      if (prop === 'run') return (argv: string[], o?: Parameters<RemoteOps['run']>[1]) => (ran.push(argv), target.run(argv, o));
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** The sandbox's RemoteOps over a direct session, counting its commands into `ran`; `close` ends both. */
+export async function sandboxCountingOps(ran: string[][]): Promise<{ ops: RemoteOps; close(): void }> {
+  const conn = await connectDirect();
+  const ops = countingOps(await openRemote(conn.session, silentLogger), ran);
+  return {
+    ops,
+    close: () => {
+      ops.dispose();
+      conn.close();
+    },
+  };
+}
