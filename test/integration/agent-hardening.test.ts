@@ -1,4 +1,5 @@
 /**
+ * sandbox-turn: exclusive (tampers with the agent cached on the host, which every session starts).
  * The agent on the sandbox against hostile input: a tampered cached copy, a catastrophic regex
  * (and a session killed under it), FIFOs, 255-byte names, names that are not UTF-8.
  */
@@ -73,10 +74,12 @@ for (const transport of TRANSPORTS) {
       assert.equal((await sh(conn.session, 'sha256sum < "$1"', install.path)).split(' ')[0], install.hash);
     });
 
-    test('a catastrophic regex blocks nothing, cancel stops it, and a killed session leaves no agent behind', async () => {
+    test('a catastrophic regex blocks nothing, cancel stops it, and a killed session leaves no agent behind', async (t) => {
       await sh(conn.session, 'printf "%s\\n" "$2" > "$1/redos.txt"', work, `${'a'.repeat(60)}b`);
       const c2 = await connectDirect({ transport });
+      t.after(() => c2.destroy()); // also when an assertion fails before the session is killed
       const ops2 = await openRemote(c2.session, silentLogger);
+      assert.equal(ops2.kind, 'agent');
       const tag = randomBytes(4).toString('hex');
       const root = `${work}/redos-${tag}`;
       await ops2.mkdir(root);

@@ -109,7 +109,7 @@ export async function connectDirect(opts: { port?: number; host?: string; noDela
     if (opts.port !== undefined || opts.host !== undefined) throw new Error('connectDirect: the openssh transport connects to the hpc-sandbox alias only');
     const d = sandbox();
     const conn = await connectOpenSsh('hpc-sandbox', { signal: new AbortController().signal }, { prompter: refusingPrompter, configFile: d.sshConfig, persistSeconds: 300 });
-    return { session: conn.session, close: () => conn.close(), destroy: () => process.kill(conn.masterPid, 'SIGKILL') };
+    return { session: conn.session, close: () => conn.close(), destroy: () => killIfAlive(conn.masterPid) };
   }
   const d = sandbox();
   const client = new Client();
@@ -130,4 +130,13 @@ export async function connectDirect(opts: { port?: number; host?: string; noDela
   const session = new ClientSession(`${d.host}:${opts.port ?? d.port}`, client);
   client.on('error', () => undefined);
   return { session, close: () => client.end(), destroy: () => client.destroy() };
+}
+
+/** SIGKILL, a second time harmless (the master is gone already). */
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
 }

@@ -68,6 +68,9 @@ export interface AgentTransport {
   onClose(listener: (why: string) => void): void;
 }
 
+/** How long an ended channel may take to report its exit status. */
+const END_GRACE_MS = 1000;
+
 function channelTransport(channel: RemoteChannel): AgentTransport {
   let exit = '';
   channel.on('exit', (code: number | null, signal?: string) => {
@@ -81,14 +84,25 @@ function channelTransport(channel: RemoteChannel): AgentTransport {
     onData: (l) => channel.on('data', l),
     onStderr: (l) => channel.stderr.on('data', l),
     onClose: (l) => {
-      // 'end' (no more output) comes first, and alone when the connection died under the channel.
       let done = false;
       const fire = () => {
         if (done) return;
         done = true;
+        clearTimeout(grace);
         setImmediate(() => l(exit || 'channel closed'));
       };
-      channel.once('end', fire);
+      // Done once the output ended and the status is known. Over ssh2 'end' (no more output)
+      // comes first and the status a moment later (sshd reaps the process after its output
+      // closed); 'end' comes alone when the connection died under the channel: after 'end', wait
+      // a little for the status (a bootstrap's hash-mismatch code), not forever.
+      let ended = false;
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      channel.once('end', () => {
+        ended = true;
+        if (exit) fire();
+        else grace = setTimeout(fire, END_GRACE_MS);
+      });
+      channel.once('exit', () => ended && fire());
       channel.once('close', fire);
     },
   };
