@@ -53,8 +53,8 @@ const res = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--import', './test/support/sandboxTurn.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec',
     // A file whose tests are done exits even if a failed test left a connection open (it would hold
-    // its lane's turn); a test that hangs fails after 5 minutes instead of stalling the suite.
-    '--test-force-exit', '--test-timeout=300000', ...extra, ...files],
+    // its lane's turn). (No --test-timeout: the runner applies it to whole files, waits included.)
+    '--test-force-exit', ...extra, ...files],
   // No Python run by a test (agent.py, thumbs.py) writes __pycache__ into the source tree.
   { stdio: 'inherit', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', REMOTE_HPC_SANDBOX_TURN_LOCK: join(lockDir, 'turn'), REMOTE_HPC_UNIT_SLOTS: unitSlots } },
 );
