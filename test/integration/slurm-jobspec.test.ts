@@ -96,6 +96,8 @@ test('job.json: inputs staged (file, folder, cluster copy), script rendered and 
     stdout: '%x-%j.out',
     stderr: 'err-%j.txt',
     tags: ['spec', 'it'],
+    // Only on failure: the job succeeds, so no mail is sent (the sandbox has no mailer).
+    mail: { to: 'hpcuser@localhost', on: ['fail'] },
   };
   assert.deepEqual(validateJobSpec(spec), []);
   const workdir = resolveWorkdir(spec.workdir, home) as string;
@@ -145,6 +147,8 @@ test('job.json: inputs staged (file, folder, cluster copy), script rendered and 
   assert.equal(details.JobName, `spec job 'x' $(id)`);
   assert.equal(details.Comment, 'tags=spec,it');
   assert.equal(details.TimeLimit, '2:00', 'durations in the one neutral format');
+  assert.equal(details.MailUser, 'hpcuser@localhost');
+  assert.equal(details.MailType, 'FAIL');
 });
 
 test('job.json repeat: 3 copies as an array, one output file per task', { skip }, async () => {

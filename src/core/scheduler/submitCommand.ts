@@ -4,7 +4,7 @@
  * environment and the submit folder as its working directory. Scheduler-neutral.
  */
 import { SpecError, type SchedulerCommand } from './command';
-import type { JobSubmitSpec } from './types';
+import { MAIL_EVENTS, type JobSubmitSpec, type MailEvent } from './types';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -29,4 +29,10 @@ export function submitCommand<T>(argv: string[], env: Record<string, string>, sp
     ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),
     parse,
   };
+}
+
+/** Mail events, each known and once. */
+export function checkMailEvents(events: readonly string[]): MailEvent[] {
+  for (const e of events) if (!(MAIL_EVENTS as readonly string[]).includes(e)) throw new SpecError(`Mail event ${JSON.stringify(e)} is none of ${MAIL_EVENTS.join(', ')}`);
+  return [...new Set(events as MailEvent[])];
 }

@@ -175,9 +175,18 @@ export interface JobSubmitSpec {
   env?: Record<string, string>;
   /** Submitted held (`--hold`). */
   hold?: boolean;
+  /** Who gets mail about the job (`--mail-user`, PBS `-M`); the scheduler's default (the submitter) when absent. */
+  mailUser?: string;
+  /** When mail is sent (`--mail-type`, PBS `-m`). */
+  mailEvents?: MailEvent[];
   /** Further sbatch options, each one argv word starting with `-`. */
   extraArgs?: string[];
 }
+
+/** When a scheduler mails about a job: it starts, it ends (however), it fails. */
+export type MailEvent = 'begin' | 'end' | 'fail';
+
+export const MAIL_EVENTS: readonly MailEvent[] = ['begin', 'end', 'fail'];
 
 export interface SubmitResult {
   id: string;

@@ -8,6 +8,7 @@
 import { SpecError } from '../command';
 import { durationSeconds, isArraySpec, isGpuCount, isMemory, isTimeLimit } from '../formats';
 import { commentWithTags } from '../tags';
+import { checkMailEvents } from '../submitCommand';
 import type { ScriptOptions } from '../types';
 import { COMMENT_VAR } from './records';
 
@@ -148,6 +149,9 @@ export function qsubOptions(spec: ScriptOptions, dialect: PbsDialect): QsubOptio
     if (!dialect.chdirFlag) throw new SpecError(`${label} has no working-directory option: a job starts where qsub ran (its submit folder)`);
     add(dialect.chdirFlag, spec.chdir);
   }
+  add('-M', spec.mailUser);
+  // PBS's letters: b begin, e end, a abort (the job failed or was killed).
+  if (spec.mailEvents?.length) add('-m', checkMailEvents(spec.mailEvents).map((e) => ({ begin: 'b', end: 'e', fail: 'a' })[e]).join(''));
   if (spec.hold) opts.push(['-h']);
   for (const a of spec.extraArgs ?? []) {
     if (a.startsWith('--')) throw new SpecError(`qsub has no --long options: ${JSON.stringify(a)} looks like an sbatch option (write qsub's, e.g. -Pproject or -lplace=scatter)`);

@@ -8,7 +8,7 @@ import type { SchedulerCommand } from '../command';
 import { ParseError, SpecError } from '../command';
 import { commentWithTags } from '../tags';
 import { checkJobIds } from './fields';
-import { jobEnv, submitCommand } from '../submitCommand';
+import { checkMailEvents, jobEnv, submitCommand } from '../submitCommand';
 import { isArraySpec, isDependency, isGpuCount, isMemory, isTimeLimit } from '../formats';
 
 export { SpecError };
@@ -73,6 +73,8 @@ export function sbatchOptions(spec: ScriptOptions): string[] {
     add('dependency', spec.dependency);
   }
   add('chdir', spec.chdir);
+  add('mail-user', spec.mailUser);
+  if (spec.mailEvents?.length) add('mail-type', checkMailEvents(spec.mailEvents).map((e) => e.toUpperCase()).join(','));
   if (spec.hold) o.push('--hold');
   for (const a of spec.extraArgs ?? []) {
     if (!a.startsWith('-')) throw new SpecError(`Extra sbatch argument ${JSON.stringify(a)} must start with '-' (write --opt=value as one item)`);
