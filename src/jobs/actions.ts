@@ -7,6 +7,7 @@ import { CancelledError } from '../core/cancel';
 import { isTerminal, type Job, type JobState } from '../core/scheduler/types';
 import type { JobsContext } from './context';
 import { renderDetails } from '../core/jobs/detailsText';
+import { usageSection } from '../core/jobs/usage';
 import { detailsUri } from './documents';
 import { describeFilter, isEmptyFilter, type JobFilter } from '../core/jobs/filter';
 import { isHeld, jobLabel, stateClass } from '../core/jobs/format';
@@ -96,9 +97,17 @@ export async function requeueJobs(ctx: JobsContext, targets: JobTarget[]): Promi
 /** Every attribute of a job in a read-only tab (controller record, plus accounting once finished). */
 export async function showDetails(ctx: JobsContext, t: JobTarget): Promise<void> {
   const scheduler = ctx.schedulers.scheduler(t.host);
-  const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Job ${t.id} details…` }, async () =>
-    renderDetails({ host: t.host, id: t.id, ...(await scheduler.details(t.id)), fetchedAt: new Date() }),
-  );
+  const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Job ${t.id} details…` }, async () => {
+    const details = await scheduler.details(t.id);
+    const job = t.job ?? ctx.model.find(t.host, t.id);
+    const state = details.state ?? job?.state;
+    // What it uses (running) or used (finished), after the scheduler's own sections; never fatal.
+    const usage = await usageSection(scheduler, { id: t.id, elapsed: job?.elapsed ?? '', ...(job?.rawId ? { rawId: job.rawId } : {}), ...(state ? { state } : {}) }).catch((e: Error) => {
+      ctx.log.debug(`[jobs] usage of ${t.id}: ${e.message}`);
+      return undefined;
+    });
+    return renderDetails({ host: t.host, id: t.id, ...details, sections: [...(usage ? [usage] : []), ...details.sections], fetchedAt: new Date() });
+  });
   await ctx.documents.show(detailsUri(t.host, t.id), text, 'yaml');
 }
 

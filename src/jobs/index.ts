@@ -20,6 +20,7 @@ import { registerJobFileDiagnostics } from './jobFileDiagnostics';
 import { JobsModel } from '../core/jobs/model';
 import { NEW_JOB_VIEW_TYPE, NewJobPanel } from './newJobPanel';
 import { showFinishedNotices } from './notifications';
+import { LiveUsage, withEfficiency } from '../core/jobs/usage';
 import { OUTPUT_SCHEME, OutputTails } from './outputTail';
 import { JobRecords } from '../core/jobs/records';
 import { onDidChangeJobsSettings, readJobSort, readJobsSettings } from './settings';
@@ -48,13 +49,13 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     model,
     log,
     settings: readJobsSettings,
-    onNotices: showFinishedNotices,
+    onNotices: (notices) => void withEfficiency(notices, (host) => schedulers.scheduler(host)).then(showFinishedNotices),
   });
   disposables.push(controller);
 
   const forwards = new PortForwards({ acquire: (host) => deps.hosts.acquire(host), log: tagged(log, 'forward') });
   disposables.push(forwards);
-  const tree = new JobsTreeProvider(model, () => readJobsSettings().historyDays, { sortBy: readJobSort, forwards });
+  const tree = new JobsTreeProvider(model, () => readJobsSettings().historyDays, { sortBy: readJobSort, forwards, usage: new LiveUsage((host) => schedulers.scheduler(host)) });
   const view = vscode.window.createTreeView<JobsNode>('remoteHpc.jobs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
   disposables.push(tree, view);
   const setVisible = (visible: boolean) => {

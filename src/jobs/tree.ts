@@ -12,6 +12,8 @@ import { DEFAULT_JOB_SORT, sortEntries, type JobSortKey } from '../core/jobs/sor
 import type { JobsModel } from '../core/jobs/model';
 import type { Clock } from '../core/scheduler/watcher';
 import type { PortForward, PortForwards } from '../core/compute/portForwards';
+import type { LiveUsage } from '../core/jobs/usage';
+import { usageLine } from '../core/jobs/usageText';
 
 export type Section = 'active' | 'recent';
 
@@ -105,13 +107,15 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   private readonly sortBy: () => JobSortKey;
   private readonly forwards: Pick<PortForwards, 'list' | 'onDidChange'> | undefined;
   private readonly forwardsSubscription: { dispose(): void } | undefined;
+  private readonly usage: Pick<LiveUsage, 'forHost'> | undefined;
 
   constructor(
     private readonly model: JobsModel,
     private readonly historyDays: () => number,
-    opts: { clock?: Clock; tickMs?: number; sortBy?: () => JobSortKey; forwards?: Pick<PortForwards, 'list' | 'onDidChange'> } = {},
+    opts: { clock?: Clock; tickMs?: number; sortBy?: () => JobSortKey; forwards?: Pick<PortForwards, 'list' | 'onDidChange'>; usage?: Pick<LiveUsage, 'forHost'> } = {},
   ) {
     this.forwards = opts.forwards;
+    this.usage = opts.usage;
     this.forwardsSubscription = opts.forwards?.onDidChange(({ host }) => {
       const node = this.nodes.get(hostId(host));
       this.changed.fire(node);
@@ -211,6 +215,17 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
       default:
         return [];
     }
+  }
+
+  /**
+   * Hovering a running job adds what it uses now to its tooltip: one batched call for the running
+   * jobs of its host (kept a few seconds), made only when someone looks.
+   */
+  async resolveTreeItem(item: vscode.TreeItem, n: JobsNode): Promise<vscode.TreeItem> {
+    if (n.kind !== 'job' || n.job.state !== 'RUNNING' || n.section !== 'active' || !this.usage || !(item.tooltip instanceof vscode.MarkdownString)) return item;
+    const u = (await this.usage.forHost(n.host, this.model.shownActive(n.host)).catch(() => undefined))?.get(n.job.id);
+    if (u) item.tooltip.appendMarkdown(`  \n$(pulse) **Using now:** ${escapeMarkdown(usageLine(u))}`);
+    return item;
   }
 
   getParent(element: JobsNode): JobsNode | undefined {

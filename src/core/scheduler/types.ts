@@ -220,7 +220,8 @@ export interface JobDetails {
   rawState?: string;
   /** Attributes grouped by where they came from, freshest first: the controller's, then accounting's. */
   sections: {
-    source: 'controller' | 'accounting';
+    /** `usage`: what the job uses or used (sstat, seff's figures). */
+    source: 'controller' | 'accounting' | 'usage';
     title: string;
     fields: Record<string, string>;
     /** Keys whose values are durations or time limits in the {@link Job.timeLimit} format. */
@@ -228,6 +229,34 @@ export interface JobDetails {
   }[];
   /** Why a part is missing (accounting disabled, no record yet…). */
   notes: string[];
+}
+
+/** What a running job uses now, over its running steps (SLURM: `sstat`). */
+export interface JobUsage {
+  /** The id asked for. */
+  id: string;
+  /** CPU time used so far by all its tasks, seconds. */
+  cpuSeconds: number;
+  /** Resident memory of all its tasks now, bytes. */
+  memoryBytes: number;
+  /** The largest resident memory one task reached, bytes. */
+  maxRssBytes: number;
+}
+
+/** What a job used against what it asked for, from accounting (as SLURM's `seff` reports it). */
+export interface JobEfficiency {
+  id: string;
+  state: JobState;
+  elapsedSeconds: number;
+  /** Undefined for no limit. */
+  timeLimitSeconds?: number;
+  cpus: number;
+  /** CPU time of all steps (user + system), seconds. */
+  cpuSeconds: number;
+  /** Memory asked for, for the whole job; undefined when unknown. */
+  requestedMemoryBytes?: number;
+  /** The largest resident memory of a task, over the job's steps; undefined before accounting has it. */
+  maxRssBytes?: number;
 }
 
 /** What a batch script sets for itself in its directive lines (`#SBATCH`, `#$`, `#PBS`…). */
@@ -328,4 +357,12 @@ export interface Scheduler extends BatchScriptFormat {
    * for an id or node name it cannot take.
    */
   attachCommand(jobId: string, command: readonly string[], opts?: { node?: string }): string[];
+  /**
+   * What running jobs use now, in one command for all ids (the scheduler's own ids,
+   * {@link Job.rawId} for array tasks); a job with no running step is left out. Absent where the
+   * scheduler cannot tell.
+   */
+  usage?(ids: string[]): Promise<JobUsage[]>;
+  /** What jobs used against what they asked for, from accounting, in one command. Absent where the scheduler cannot tell. */
+  efficiency?(ids: string[]): Promise<JobEfficiency[]>;
 }

@@ -1,4 +1,4 @@
-import { isTerminal, type BatchScriptFormat, type CancelOptions, type ControllerStatus, type Job, type JobDetails, type JobSubmitSpec, type OutputPaths, type Scheduler, type ScriptDirectives, type ScriptOptions, type SubmitResult } from '../types';
+import { isTerminal, type BatchScriptFormat, type CancelOptions, type ControllerStatus, type Job, type JobDetails, type JobEfficiency, type JobSubmitSpec, type JobUsage, type OutputPaths, type Scheduler, type ScriptDirectives, type ScriptOptions, type SubmitResult } from '../types';
 import { runCommand, SchedulerError, type CommandRunner, type SchedulerCommand } from '../command';
 import { silentLogger, tagged, type Logger } from '../../log';
 import { squeueCommand } from './squeue';
@@ -20,6 +20,7 @@ import { duration, optional, splitJobId } from './fields';
 import { classifySlurmFailure } from './errors';
 import { expandHostlist } from './hostlist';
 import { srunAttachArgv } from './srun';
+import { sacctEfficiencyCommand, sstatCommand } from './usage';
 
 export interface SlurmSchedulerOptions {
   /** Per-command timeout (default 30 s; squeue on a busy controller can be slow). */
@@ -176,6 +177,14 @@ export class SlurmScheduler implements Scheduler {
 
   attachCommand(jobId: string, command: readonly string[], opts: { node?: string } = {}): string[] {
     return srunAttachArgv(jobId, command, opts);
+  }
+
+  async usage(ids: string[]): Promise<JobUsage[]> {
+    return ids.length ? this.exec(sstatCommand(ids)) : [];
+  }
+
+  async efficiency(ids: string[]): Promise<JobEfficiency[]> {
+    return ids.length ? this.exec(sacctEfficiencyCommand(ids, this.opts.finalStateDays ?? 7)) : [];
   }
 
   readDirectives(script: string): ScriptDirectives {
