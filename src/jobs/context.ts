@@ -9,6 +9,7 @@ import type { OutputTails } from './outputTail';
 import type { JobRecords } from '../core/jobs/records';
 import type { HostSchedulers } from '../core/jobs/schedulers';
 import type { PortForwards } from '../core/compute/portForwards';
+import type { PartitionCache } from '../core/jobs/partitions';
 import type { JobsNode, JobsTreeProvider } from './tree';
 
 /** Everything the jobs commands share, built once by registerJobs. */
@@ -26,6 +27,8 @@ export interface JobsContext {
   records: JobRecords;
   /** Ports forwarded from jobs' nodes (shown under their jobs). */
   forwards: PortForwards;
+  /** Each host's partitions (sinfo), for the submit pickers. */
+  partitions: PartitionCache;
   extensionUri: vscode.Uri;
   /** Global state (last folders, per-file hosts). */
   state: vscode.Memento;

@@ -21,6 +21,7 @@ import { JobsModel } from '../core/jobs/model';
 import { NEW_JOB_VIEW_TYPE, NewJobPanel } from './newJobPanel';
 import { showFinishedNotices } from './notifications';
 import { LiveUsage, withEfficiency } from '../core/jobs/usage';
+import { PartitionCache } from '../core/jobs/partitions';
 import { OUTPUT_SCHEME, OutputTails } from './outputTail';
 import { JobRecords } from '../core/jobs/records';
 import { onDidChangeJobsSettings, readJobSort, readJobsSettings } from './settings';
@@ -92,6 +93,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     tails,
     records: new JobRecords(context.globalState),
     forwards,
+    partitions: new PartitionCache((host) => schedulers.scheduler(host)),
     extensionUri: context.extensionUri,
     state: context.globalState,
   };

@@ -65,7 +65,7 @@ export class NewJobPanel implements vscode.Disposable {
       title: 'New Job',
       extensionUri: ctx.extensionUri,
       log: ctx.log,
-      onReady: () => this.host.post('init', { hosts: connectedHosts(ctx), form: this.form, partitions: partitionsOf(this.form.host) }),
+      onReady: async () => this.host.post('init', { hosts: connectedHosts(ctx), form: this.form, partitions: await partitionsOf(ctx, this.form.host) }),
       notifications: {
         close: () => this.panel.dispose(),
       },
@@ -77,7 +77,7 @@ export class NewJobPanel implements vscode.Disposable {
         hostInfo: async ({ host }) => {
           const h = String(host);
           const d = hostDefaults(h);
-          return { folder: await this.folderFor(h), partition: d.partition ?? '', account: d.account ?? '', walltime: d.time ?? '', partitions: partitionsOf(h) };
+          return { folder: await this.folderFor(h), partition: d.partition ?? '', account: d.account ?? '', walltime: d.time ?? '', partitions: await partitionsOf(ctx, h) };
         },
         pickFolder: async ({ host, current }) => ({ folder: await this.pickFolder(String(host), String(current ?? '')) }),
         preview: async ({ form }) => {
@@ -99,7 +99,7 @@ export class NewJobPanel implements vscode.Disposable {
 
   private async preset(p: { host?: string; folder?: string }): Promise<void> {
     this.form = { ...this.form, ...(p.host ? { host: p.host } : {}), ...(p.folder ? { folder: p.folder } : {}) };
-    this.host.post('init', { hosts: connectedHosts(this.ctx), form: this.form, partitions: partitionsOf(this.form.host) });
+    this.host.post('init', { hosts: connectedHosts(this.ctx), form: this.form, partitions: await partitionsOf(this.ctx, this.form.host) });
   }
 
   private async folderFor(host: string): Promise<string> {
@@ -177,10 +177,11 @@ export class NewJobPanel implements vscode.Disposable {
   }
 }
 
-/** Partitions offered in the form: the host's default first (no cluster query yet). */
-function partitionsOf(host: string): string[] {
+/** Partitions offered in the form: the host's default first, then the cluster's (sinfo, cached). */
+async function partitionsOf(ctx: JobsContext, host: string): Promise<string[]> {
   const d = host ? hostDefaults(host).partition : undefined;
-  return d ? [d] : [];
+  const listed = host ? await ctx.partitions.get(host).catch(() => []) : [];
+  return [...new Set([...(d ? [d] : []), ...listed.filter((p) => p.up).map((p) => p.name)])];
 }
 
 async function initialForm(ctx: JobsContext, preset: { host?: string; folder?: string }): Promise<NewJobForm> {

@@ -8,7 +8,8 @@ import { posix } from 'node:path';
 import { CancelledError } from '../core/cancel';
 import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { splitShellWords } from '../core/scheduler/shellWords';
-import type { Scheduler, ScriptDirectives } from '../core/scheduler/types';
+import type { Partition, Scheduler, ScriptDirectives } from '../core/scheduler/types';
+import { partitionDescription } from '../core/jobs/partitions';
 import { SchedulerError, SpecError } from '../core/scheduler/command';
 import { hpcUri } from '../fs/hpcUri';
 import type { JobsContext } from './context';
@@ -57,6 +58,22 @@ export async function askScript(ctx: JobsContext): Promise<ScriptTarget> {
   return { host, path: posix.normalize(p) };
 }
 
+/**
+ * The partitions of the cluster (sinfo) to pick from: a name, '' for the cluster default, 'type' to
+ * type one (also when the cluster cannot list them), undefined when dismissed.
+ */
+async function pickPartition(title: string, current: string | undefined, partitions: () => Promise<Partition[]>): Promise<string | undefined> {
+  const list = await partitions().catch(() => []);
+  if (list.length === 0) return 'type';
+  const items = [
+    ...list.map((p) => ({ label: `${p.up ? '$(server)' : '$(warning)'} ${p.name}${p.isDefault ? ' (default)' : ''}`, description: partitionDescription(p), value: p.name, picked: p.name === current })),
+    { label: '$(circle-slash) Cluster default', description: 'Name none: the script\'s, or the cluster\'s default', value: '' },
+    { label: '$(edit) Type a name…', description: '', value: 'type' },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title, placeHolder: `Partition${current ? ` (now ${current})` : ''}`, matchOnDescription: true, ignoreFocusOut: true });
+  return picked?.value;
+}
+
 interface OptionItem extends vscode.QuickPickItem {
   key: 'submit' | 'name' | 'partition' | 'account' | 'time' | 'dependency' | 'tags' | 'nice' | 'extra' | 'hold';
 }
@@ -74,7 +91,7 @@ function show(v: string | number | string[] | undefined): string {
  * The options quick pick: "Submit" first (Enter submits as shown), every option below it with
  * its value and where it comes from. Picking an option edits it and comes back here.
  */
-async function chooseOptions(title: string, host: string, scheduler: Scheduler, directives: ScriptDirectives, before: SubmitOverrides): Promise<SubmitOverrides> {
+async function chooseOptions(title: string, host: string, scheduler: Scheduler, directives: ScriptDirectives, before: SubmitOverrides, partitions: () => Promise<Partition[]>): Promise<SubmitOverrides> {
   const defaults = hostDefaults(host);
   const overrides: SubmitOverrides = { ...before };
   for (;;) {
@@ -104,6 +121,11 @@ async function chooseOptions(title: string, host: string, scheduler: Scheduler, 
     };
     switch (picked.key) {
       case 'partition': {
+        const picked = await pickPartition(title, r.partition.value, partitions);
+        if (picked !== 'type') {
+          if (picked !== undefined) overrides.partition = picked || undefined;
+          break;
+        }
         const v = await ask('Partition (empty: the script\'s or the cluster default)', r.partition.value ?? '', (s) => (/[\s,]/.test(s.trim()) ? 'One partition name' : undefined));
         if (v !== undefined) overrides.partition = v.trim() || undefined;
         break;
@@ -173,7 +195,7 @@ export async function submitScript(ctx: JobsContext, target: ScriptTarget): Prom
   const directives = scheduler.readDirectives(head.toString('utf8'));
   let overrides: SubmitOverrides = {};
   for (;;) {
-    overrides = await chooseOptions(`Submit ${name} on ${host}`, host, scheduler, directives, overrides);
+    overrides = await chooseOptions(`Submit ${name} on ${host}`, host, scheduler, directives, overrides, () => ctx.partitions.get(host));
     const resolved = resolveSubmit(hostDefaults(host), directives, overrides);
     try {
       const spec = scriptSubmitSpec(path, posix.dirname(path), resolved, directives);

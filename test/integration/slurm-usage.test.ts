@@ -1,7 +1,7 @@
 /**
  * What a job uses, on the sandbox: a job holds 200 MiB with --mem=400M; sstat (live, through the
  * scheduler) sees the memory while it runs, and once it ended accounting gives seff's figures
- * (about half of the requested memory) and the Show Details section says so.
+ * (about half of the requested memory) and the Show Details section says so; sinfo lists the partition.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,4 +53,13 @@ test('live memory while it runs, seff figures once it ended (one command each, b
   assert.match(section?.fields['Memory efficiency'] ?? '', /^(4[5-9]|5\d|6[0-4]) % \(2\d\d MB of 400 MB requested\)$/);
   const [notice] = await withEfficiency([{ host: 'sandbox', id, message: `Job ${id} completed`, jobs: [job({ id, state: 'COMPLETED' })] }], () => sched);
   assert.match(notice?.message ?? '', / — used \d+ % of requested memory, \d+ % CPU efficiency$/);
+});
+
+test('partitions from sinfo: the sandbox partition, default and up, with its node', { skip }, async () => {
+  const [p, ...rest] = await sched.partitions();
+  assert.deepEqual(rest, []);
+  assert.equal(p?.name, sandbox().partition);
+  assert.equal(p?.isDefault, true);
+  assert.equal(p?.up, true);
+  assert.equal(p?.nodes.total, 1);
 });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalOps } from './localOps';
 import { Uri } from './vscode/fake';
+import { PartitionCache } from '../../src/core/jobs/partitions';
 import { HostSchedulers } from '../../src/core/jobs/schedulers';
 import { silentLogger } from '../../src/core/log';
 import type { JobsContext } from '../../src/jobs/context';
@@ -46,6 +47,8 @@ export function submitSandbox(script = '#!/bin/bash\nhostname\n') {
     schedulers: new HostSchedulers(remote, silentLogger),
     controller: { track: async (_h: string, ids: string[]) => void tracked.push(...ids) },
     records: { add: async () => undefined },
+    // No partition list: the partition option is typed, as on a cluster without sinfo.
+    partitions: new PartitionCache(() => ({})),
     state: { get: (k: string, d?: unknown) => state.get(k) ?? d, update: async (k: string, v: unknown) => void state.set(k, v), keys: () => [...state.keys()] },
     extensionUri: Uri.file(join(__dirname, '..', '..')),
   } as unknown as JobsContext;

@@ -231,6 +231,26 @@ export interface JobDetails {
   notes: string[];
 }
 
+/** A partition (queue) as the scheduler reports it, for pickers. */
+export interface Partition {
+  name: string;
+  /** Jobs go here when they name none. */
+  isDefault: boolean;
+  /** Accepting jobs (`up`). */
+  up: boolean;
+  /** The state as printed (`up`, `down`, `drain`, `inact`). */
+  availability: string;
+  /** The longest time limit, in the {@link Job.timeLimit} format. */
+  timeLimit: string;
+  nodes: { allocated: number; idle: number; other: number; total: number };
+  /** CPUs per node (several when its nodes differ). */
+  cpusPerNode: number[];
+  /** Memory per node, megabytes (several when its nodes differ). */
+  memoryMbPerNode: number[];
+  /** Generic resources of its nodes (`gpu:a100:4`). */
+  gres: string[];
+}
+
 /** What a running job uses now, over its running steps (SLURM: `sstat`). */
 export interface JobUsage {
   /** The id asked for. */
@@ -363,6 +383,8 @@ export interface Scheduler extends BatchScriptFormat {
    * scheduler cannot tell.
    */
   usage?(ids: string[]): Promise<JobUsage[]>;
+  /** The partitions the user can submit to, in one command. Absent where the scheduler cannot tell. */
+  partitions?(): Promise<Partition[]>;
   /** What jobs used against what they asked for, from accounting, in one command. Absent where the scheduler cannot tell. */
   efficiency?(ids: string[]): Promise<JobEfficiency[]>;
 }

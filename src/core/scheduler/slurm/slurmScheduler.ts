@@ -1,4 +1,4 @@
-import { isTerminal, type BatchScriptFormat, type CancelOptions, type ControllerStatus, type Job, type JobDetails, type JobEfficiency, type JobSubmitSpec, type JobUsage, type OutputPaths, type Scheduler, type ScriptDirectives, type ScriptOptions, type SubmitResult } from '../types';
+import { isTerminal, type BatchScriptFormat, type CancelOptions, type ControllerStatus, type Job, type JobDetails, type JobEfficiency, type JobSubmitSpec, type JobUsage, type Partition, type OutputPaths, type Scheduler, type ScriptDirectives, type ScriptOptions, type SubmitResult } from '../types';
 import { runCommand, SchedulerError, type CommandRunner, type SchedulerCommand } from '../command';
 import { silentLogger, tagged, type Logger } from '../../log';
 import { squeueCommand } from './squeue';
@@ -21,6 +21,7 @@ import { classifySlurmFailure } from './errors';
 import { expandHostlist } from './hostlist';
 import { srunAttachArgv } from './srun';
 import { sacctEfficiencyCommand, sstatCommand } from './usage';
+import { sinfoPartitionsCommand } from './sinfo';
 
 export interface SlurmSchedulerOptions {
   /** Per-command timeout (default 30 s; squeue on a busy controller can be slow). */
@@ -181,6 +182,10 @@ export class SlurmScheduler implements Scheduler {
 
   async usage(ids: string[]): Promise<JobUsage[]> {
     return ids.length ? this.exec(sstatCommand(ids)) : [];
+  }
+
+  async partitions(): Promise<Partition[]> {
+    return this.exec(sinfoPartitionsCommand());
   }
 
   async efficiency(ids: string[]): Promise<JobEfficiency[]> {
