@@ -30,6 +30,7 @@ import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { resolveLocations } from '../core/remote/commandTarget';
 import { isJobRef, resolveTargets, targetsOrPick } from './targets';
 import { openTerminalOnNode } from './nodeTerminal';
+import { newInteractiveSession } from './interactive';
 import { PortForwards } from '../core/compute/portForwards';
 import { tagged } from '../core/log';
 import { closeForwardsWithTheirJobs, forwardOf, forwardPort, offerDetectedServers, openForward } from './forwards';
@@ -163,6 +164,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     const [t] = await targetsOrPick(ctx, arg, undefined, { title: 'Open a terminal on the node of which job?', many: false, filter: (j) => j.state === 'RUNNING' });
     if (t) await openTerminalOnNode(ctx, t);
   });
+  r('remoteHpc.jobs.newInteractiveSession', async (arg?: unknown) => newInteractiveSession(ctx, isJobsNode(arg) ? arg.host : undefined));
   r('remoteHpc.jobs.forwardPort', async (arg?: unknown) => {
     const [t] = await targetsOrPick(ctx, arg, undefined, { title: 'Forward a port of which job?', many: false, filter: (j) => j.state === 'RUNNING' });
     if (t) await forwardPort(ctx, t);

@@ -62,7 +62,7 @@ export async function askScript(ctx: JobsContext): Promise<ScriptTarget> {
  * The partitions of the cluster (sinfo) to pick from: a name, '' for the cluster default, 'type' to
  * type one (also when the cluster cannot list them), undefined when dismissed.
  */
-async function pickPartition(title: string, current: string | undefined, partitions: () => Promise<Partition[]>): Promise<string | undefined> {
+export async function pickPartition(title: string, current: string | undefined, partitions: () => Promise<Partition[]>): Promise<string | undefined> {
   const list = await partitions().catch(() => []);
   if (list.length === 0) return 'type';
   const items = [

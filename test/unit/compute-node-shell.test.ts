@@ -44,3 +44,10 @@ test('only a running job with nodes is attached; an array task by its own raw id
   assert.ok(spawned[0]?.argv.includes('--nodelist=c2'));
   assert.deepEqual(spawned[0]?.pty, { rows: 5, cols: 7 });
 });
+
+test('the interactive allocation argv: options one word each, one task on one node, the command after --', () => {
+  const argv = sched.interactiveCommand({ partition: 'gpu', time: '1:00:00', cpusPerTask: 4, mem: '8G', gpus: 1, name: `it's $(x)` }, USER_SHELL);
+  assert.deepEqual(argv, ['srun', `--job-name=it's $(x)`, '--partition=gpu', '--time=1:00:00', '--cpus-per-task=4', '--mem=8G', '--gres=gpu:1', '--nodes=1', '--ntasks=1', '--pty', '--', ...USER_SHELL]);
+  assert.throws(() => sched.interactiveCommand({ time: 'soon' }, USER_SHELL), SpecError);
+  assert.throws(() => sched.interactiveCommand({ mem: '8 GB' }, USER_SHELL), SpecError);
+});

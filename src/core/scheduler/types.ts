@@ -383,6 +383,12 @@ export interface Scheduler extends BatchScriptFormat {
    * scheduler cannot tell.
    */
   usage?(ids: string[]): Promise<JobUsage[]>;
+  /**
+   * The argv (for a pty channel on the login node) of a new interactive allocation that runs
+   * `command` on its node's pty once it starts and ends with it. Pure; SpecError for bad options.
+   * Absent where the scheduler has none.
+   */
+  interactiveCommand?(options: Pick<ScriptOptions, 'name' | 'partition' | 'account' | 'time' | 'cpusPerTask' | 'mem' | 'gpus' | 'gpuFlag'>, command: readonly string[]): string[];
   /** The partitions the user can submit to, in one command. Absent where the scheduler cannot tell. */
   partitions?(): Promise<Partition[]>;
   /** What jobs used against what they asked for, from accounting, in one command. Absent where the scheduler cannot tell. */

@@ -19,7 +19,7 @@ import { defaultOutputPattern, expandOutputPattern } from './outputPattern';
 import { duration, optional, splitJobId } from './fields';
 import { classifySlurmFailure } from './errors';
 import { expandHostlist } from './hostlist';
-import { srunAttachArgv } from './srun';
+import { srunAttachArgv, srunInteractiveArgv, type InteractiveOptions } from './srun';
 import { sacctEfficiencyCommand, sstatCommand } from './usage';
 import { sinfoPartitionsCommand } from './sinfo';
 
@@ -182,6 +182,10 @@ export class SlurmScheduler implements Scheduler {
 
   async usage(ids: string[]): Promise<JobUsage[]> {
     return ids.length ? this.exec(sstatCommand(ids)) : [];
+  }
+
+  interactiveCommand(options: InteractiveOptions, command: readonly string[]): string[] {
+    return srunInteractiveArgv(options, command);
   }
 
   async partitions(): Promise<Partition[]> {
