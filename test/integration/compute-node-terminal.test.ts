@@ -53,11 +53,11 @@ for (const transport of TRANSPORTS) {
       }, 15_000, 300);
       const mark = t.output.length;
       t.type('echo started; sleep 60\n');
-      await t.expect(/started\r?\n/, 10_000, mark);
+      await t.expect(/started\r?\n/, 30_000, mark);
       t.type('\x03');
-      await t.expect(/\^C/, 10_000, mark);
+      await t.expect(/\^C/, 30_000, mark);
       t.type('echo "rc=$?"\n');
-      assert.equal((await t.expect(/rc=(\d+)/, 10_000, mark))[1], '130', 'Ctrl-C interrupted the node\'s sleep, not srun');
+      assert.equal((await t.expect(/rc=(\d+)/, 30_000, mark))[1], '130', 'Ctrl-C interrupted the node\'s sleep, not srun');
       t.type('exit 3\n');
       assert.equal(await t.ended(), 3, "the terminal ends with the node shell's exit code");
       assert.ok(t.released, 'the session lease is released');

@@ -60,7 +60,8 @@ test('a dependent job shows the job it waits for; a cancel names the user, not t
   });
   try {
     controller.setVisible(true);
-    const dependent = await waitUntil('the dependent job in the model', async () => model.get(HOST)?.active.find((j) => j.id === waiting), 60_000, 500);
+    // SLURM may first say Resources (its scheduler has not looked at the dependency yet).
+    const dependent = await waitUntil('the dependent job in the model, waiting on its dependency', async () => model.get(HOST)?.active.find((j) => j.id === waiting && j.reason === 'Dependency'), 60_000, 500);
     assert.equal(dependent.reason, 'Dependency');
     assert.deepEqual(dependent.dependencies, [{ kind: 'afterok', jobId: held }]);
     assert.match(jobDescription(dependent), new RegExp(`^waits for ${held} \\(afterok\\) · limit 5:00 · debug$`));

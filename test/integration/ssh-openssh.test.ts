@@ -214,12 +214,12 @@ describe('OpenSSH transport on the sandbox', { skip }, () => {
     // This process's spare clients (their argv ends with the nonce), with their sh on the host
     // (pgrep -u: the sandbox's "remote" is this machine; other test files may have spares too).
     const spares = () =>
-      [...spawnSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout.matchAll(/remote-hpc' '([0-9a-f]{32})'$/gm)]
+      [...spawnSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout.matchAll(/remote-hpc ([0-9a-f]{32})$/gm)]
         .map((m) => m[1] as string)
         .filter((nonce) => spawnSync('pgrep', ['-u', d.user, '-f', `remote-hpc ${nonce}$`]).status === 0);
     try {
       await c.session.exec(['true']); // the first exec starts the spare
-      await waitFor(() => spares().length === 1);
+      await waitFor(() => spares().length === 1, 20_000);
       // A line that looks like a terminator, newlines, quotes and an expansion, taken literally.
       const hostile = ['a\nb', "it's $(id) `id`", '', 'x'.repeat(32), '\n\n', ' spaced '];
       const echoed = await c.session.exec(['printf', '%s\\0', ...hostile]);
@@ -228,11 +228,11 @@ describe('OpenSSH transport on the sandbox', { skip }, () => {
       assert.deepEqual([fed.code, fed.stdout.toString()], [7, 'line 1\nline 2']);
       const many = await Promise.all([1, 2, 3, 4, 5].map((i) => c.session.exec(['sh', '-c', `echo $0`, String(i)], { cwd: '/tmp' })));
       assert.deepEqual(many.map((r) => r.stdout.toString().trim()), ['1', '2', '3', '4', '5']);
-      await waitFor(() => spares().length === 1);
+      await waitFor(() => spares().length === 1, 20_000);
     } finally {
       c.close();
     }
-    await waitFor(() => spares().length === 0);
+    await waitFor(() => spares().length === 0, 20_000);
   });
 
   test('auto: ssh2 for a plain host, OpenSSH for a ProxyCommand host (which then works)', async () => {
