@@ -23,6 +23,7 @@ import {
   resolveSubmit,
   scriptOnlyText,
   scriptSubmitSpec,
+  submitWords,
   timeLimitText,
   type Resolved,
   type SubmitOverrides,
@@ -93,6 +94,7 @@ function show(v: string | number | string[] | undefined): string {
  */
 async function chooseOptions(title: string, host: string, scheduler: Scheduler, directives: ScriptDirectives, before: SubmitOverrides, partitions: () => Promise<Partition[]>): Promise<SubmitOverrides> {
   const defaults = hostDefaults(host);
+  const words = submitWords(scheduler.kind);
   const overrides: SubmitOverrides = { ...before };
   for (;;) {
     const r = resolveSubmit(defaults, directives, overrides);
@@ -102,14 +104,14 @@ async function chooseOptions(title: string, host: string, scheduler: Scheduler, 
     const detail = [r.hold ? 'held: release it from the Jobs view' : '', scriptOnly ? `the script also sets ${scriptOnly}` : ''].filter(Boolean).join(' · ');
     const items: OptionItem[] = [
       { key: 'submit', label: '$(rocket) Submit', description: summary, detail: detail || undefined, alwaysShow: true },
-      { key: 'partition', label: '$(server) Partition', description: `${show(r.partition.value)}  ${sourceText(r.partition)}` },
+      { key: 'partition', label: `$(server) ${words.queue}`, description: `${show(r.partition.value)}  ${sourceText(r.partition)}` },
       { key: 'time', label: '$(watch) Time limit', description: `${show(time)}  ${sourceText(r.time)}` },
       { key: 'dependency', label: '$(git-merge) Dependency', description: `${show(r.dependency.value)}  ${sourceText(r.dependency)}` },
       { key: 'account', label: '$(account) Account', description: `${show(r.account.value)}  ${sourceText(r.account)}` },
       { key: 'name', label: '$(symbol-string) Job name', description: `${show(r.name.value)}  ${sourceText(r.name)}` },
       { key: 'tags', label: '$(tag) Tags', description: `${show(r.tags.value)}  ${sourceText(r.tags)}` },
       { key: 'nice', label: '$(arrow-down) Nice', description: `${show(r.nice.value)}  ${sourceText(r.nice)}` },
-      { key: 'extra', label: '$(tools) Extra sbatch options', description: `${show(r.extraArgs.value)}  ${sourceText(r.extraArgs)}` },
+      { key: 'extra', label: `$(tools) Extra ${words.program} options`, description: `${show(r.extraArgs.value)}  ${sourceText(r.extraArgs)}` },
       { key: 'hold', label: r.hold ? '$(pass-filled) Submit held' : '$(circle-large-outline) Submit held', description: r.hold ? 'on' : 'off' },
     ];
     const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Enter submits; pick an option to change it', matchOnDescription: true, ignoreFocusOut: true });
@@ -126,7 +128,7 @@ async function chooseOptions(title: string, host: string, scheduler: Scheduler, 
           if (picked !== undefined) overrides.partition = picked || undefined;
           break;
         }
-        const v = await ask('Partition (empty: the script\'s or the cluster default)', r.partition.value ?? '', (s) => (/[\s,]/.test(s.trim()) ? 'One partition name' : undefined));
+        const v = await ask(`${words.queue} (empty: the script's or the cluster default)`, r.partition.value ?? '', (s) => (/[\s,]/.test(s.trim()) ? `One ${words.queue.toLowerCase()} name` : undefined));
         if (v !== undefined) overrides.partition = v.trim() || undefined;
         break;
       }
@@ -161,7 +163,7 @@ async function chooseOptions(title: string, host: string, scheduler: Scheduler, 
         break;
       }
       case 'extra': {
-        const v = await ask('Further sbatch options, e.g. --qos=debug --mail-type=END', (r.extraArgs.value ?? []).join(' '), checkExtraArgs);
+        const v = await ask(`Further ${words.program} options, e.g. ${words.example}`, (r.extraArgs.value ?? []).join(' '), checkExtraArgs);
         if (v !== undefined) overrides.extraArgs = splitShellWords(v);
         break;
       }
@@ -182,7 +184,7 @@ export async function submitScript(ctx: JobsContext, target: ScriptTarget): Prom
   // Dirty editor content is not on the cluster yet: sbatch would run the saved file.
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === hpcUri(host, path).toString());
   if (open?.isDirty) {
-    const choice = await vscode.window.showWarningMessage(`${name} has unsaved changes. sbatch submits the saved file.`, { modal: true }, 'Save and Submit', 'Submit Saved Version');
+    const choice = await vscode.window.showWarningMessage(`${name} has unsaved changes. The scheduler submits the saved file.`, { modal: true }, 'Save and Submit', 'Submit Saved Version');
     if (!choice) throw new CancelledError();
     if (choice === 'Save and Submit' && !(await open.save())) throw new Error(`Could not save ${name}`);
   }

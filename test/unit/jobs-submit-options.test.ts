@@ -12,6 +12,7 @@ import {
   scriptOnlyText,
   scriptSubmitSpec,
   timeLimitText,
+  submitWords,
 } from '../../src/core/jobs/submitOptions';
 import { sbatchCommand } from '../../src/core/scheduler/slurm/sbatch';
 import { parseSbatchDirectives } from '../../src/core/scheduler/slurm/directives';
@@ -137,4 +138,10 @@ test('time limits read as durations; what only the script sets; a dependency fro
   assert.equal(checkDependency('afterok:1'), undefined);
   assert.equal(checkDependency(''), undefined);
   assert.match(checkDependency('after 1') ?? '', /afterok:123/);
+});
+
+test('the submit pick speaks the host scheduler\'s words: sbatch and partitions, qsub and queues', () => {
+  assert.deepEqual(submitWords('slurm'), { program: 'sbatch', queue: 'Partition', example: '--qos=debug --mail-type=END' });
+  assert.equal(submitWords('pbs').program, 'qsub');
+  assert.equal(submitWords('torque').queue, 'Queue');
 });

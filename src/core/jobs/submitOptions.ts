@@ -214,3 +214,10 @@ export function parseNice(v: string): { nice?: number; error?: string } {
   if (!/^-?\d+$/.test(t)) return { error: 'A whole number (positive lowers the priority)' };
   return { nice: Number(t) };
 }
+
+/** How the submit pick names a scheduler's program, its queues and an example of its options. */
+export function submitWords(kind: string): { program: string; queue: string; example: string } {
+  if (kind === 'pbs') return { program: 'qsub', queue: 'Queue', example: '-Pproject -lplace=scatter' };
+  if (kind === 'torque') return { program: 'qsub', queue: 'Queue', example: '-lfeature=gpu' };
+  return { program: 'sbatch', queue: 'Partition', example: '--qos=debug --mail-type=END' };
+}
