@@ -4,7 +4,8 @@
  * the pure methods use the one known now (the probe's, else the configured default). Features
  * keep one object per host whatever the detection says. No `vscode`.
  */
-import type { BatchScriptFormat, CancelOptions, ControllerStatus, Job, JobDetails, JobSubmitSpec, OutputPaths, Scheduler, ScriptDirectives, SubmitResult } from '../scheduler/types';
+import { SpecError } from '../scheduler/command';
+import type { JobEfficiency, JobUsage, Partition, BatchScriptFormat, CancelOptions, ControllerStatus, Job, JobDetails, JobSubmitSpec, OutputPaths, Scheduler, ScriptDirectives, SubmitResult } from '../scheduler/types';
 
 export class LazyScheduler implements Scheduler {
   constructor(
@@ -50,6 +51,24 @@ export class LazyScheduler implements Scheduler {
   }
   async ping(): Promise<ControllerStatus> {
     return (await this.resolve()).ping();
+  }
+  // The optional methods: what the host's scheduler offers, else nothing (an empty answer).
+  async usage(ids: string[]): Promise<JobUsage[]> {
+    const s = await this.resolve();
+    return s.usage ? s.usage(ids) : [];
+  }
+  async efficiency(ids: string[]): Promise<JobEfficiency[]> {
+    const s = await this.resolve();
+    return s.efficiency ? s.efficiency(ids) : [];
+  }
+  async partitions(): Promise<Partition[]> {
+    const s = await this.resolve();
+    return s.partitions ? s.partitions() : [];
+  }
+  interactiveCommand(options: Parameters<NonNullable<Scheduler['interactiveCommand']>>[0], command: readonly string[]): string[] {
+    const s = this.current();
+    if (!s.interactiveCommand) throw new SpecError(`${s.kind}: no interactive sessions here`);
+    return s.interactiveCommand(options, command);
   }
   expandNodeList(nodes: string): string[] {
     return this.current().expandNodeList(nodes);
