@@ -93,8 +93,13 @@ export class NewJobPanel implements vscode.Disposable {
     this.subs.push(
       this.host,
       this.panel.onDidDispose(() => this.dispose()),
-      ctx.hosts.onDidChange(() => this.host.post('hosts', { hosts: connectedHosts(ctx) })),
+      ctx.hosts.onDidChange(() => void this.postHosts()),
     );
+  }
+
+  private async postHosts(): Promise<void> {
+    const hosts = connectedHosts(this.ctx);
+    this.host.post('hosts', { hosts, ...(hosts.includes(this.form.host) ? { partitions: await partitionsOf(this.ctx, this.form.host) } : {}) });
   }
 
   private async preset(p: { host?: string; folder?: string }): Promise<void> {
@@ -177,10 +182,13 @@ export class NewJobPanel implements vscode.Disposable {
   }
 }
 
-/** Partitions offered in the form: the host's default first, then the cluster's (sinfo, cached). */
+/**
+ * Partitions offered in the form: the host's default first, then the cluster's (sinfo, cached).
+ * Only a connected host is asked: a form revived by a reload must not log in by itself.
+ */
 async function partitionsOf(ctx: JobsContext, host: string): Promise<string[]> {
   const d = host ? hostDefaults(host).partition : undefined;
-  const listed = host ? await ctx.partitions.get(host).catch(() => []) : [];
+  const listed = host && connectedHosts(ctx).includes(host) ? await ctx.partitions.get(host).catch(() => []) : [];
   return [...new Set([...(d ? [d] : []), ...listed.filter((p) => p.up).map((p) => p.name)])];
 }
 

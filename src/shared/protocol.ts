@@ -226,8 +226,8 @@ interface NewJobProtocol {
   events: {
     /** The whole form state: sent on every `ready`. */
     init: { hosts: string[]; form: NewJobForm; partitions: string[] };
-    /** The connected hosts changed. */
-    hosts: { hosts: string[] };
+    /** The connected hosts changed; with the form host's partitions once it is connected. */
+    hosts: { hosts: string[]; partitions?: string[] };
     status: { kind: 'info' | 'success' | 'error'; message: string };
   };
   notifications: {

@@ -54,6 +54,11 @@ test('panels: the image gallery and the New Job form come back after a window re
         await form.locator('#f-host').waitFor({ state: 'visible', timeout: 30_000 });
         await field(form, 'name').fill('e2e-reloaded');
         await field(form, 'command').fill('echo "still here"');
+        // The cluster's partitions under the field (sinfo); one click fills it in.
+        const chip = form.locator('[data-testid="partitions"] .chip', { hasText: /^debug$/ });
+        await chip.waitFor({ state: 'visible', timeout: 30_000 });
+        await chip.click();
+        await eventually('the partition filled in', () => field(form, 'partition').inputValue(), (v) => v === 'debug', 10_000);
         await screenshot(page, 'panels-1-before-reload');
 
         await reloadWindow(page);
@@ -65,6 +70,7 @@ test('panels: the image gallery and the New Job form come back after a window re
         const revived = await newJobFrame(page);
         await eventually('the draft name back', () => field(revived, 'name').inputValue(), (v) => v === 'e2e-reloaded', 30_000);
         assert.equal(await field(revived, 'command').inputValue(), 'echo "still here"');
+        assert.equal(await field(revived, 'partition').inputValue(), 'debug');
         // …and the gallery, which does not connect by itself: Connect in it lists the folder again over a new session.
         await tab(`Images: ${dir}`).click();
         const waiting = await webviewFrame(page, { selector: 'body[data-view="gallery"] [data-testid="connect"]', timeoutMs: 60_000 });

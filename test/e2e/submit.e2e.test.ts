@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clickNotificationButton, answerInputBox, quickInput, repoRoot, runCommand, screenshot, waitForNotification, withWorkbench } from './harness';
+import { clickNotificationButton, answerInputBox, pickQuickPickItem, quickInput, repoRoot, runCommand, screenshot, waitForNotification, withWorkbench } from './harness';
 import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 import { connectAndShowJobs, HOST, ssh } from './jobsKit';
@@ -38,8 +38,11 @@ test('submit: a refused partition says sbatch once, Edit and Retry keeps the cho
         await row('Submit').waitFor({ state: 'visible', timeout: 30_000 });
         assert.match((await row('Time limit').textContent()) ?? '', /2 min/, 'the time limit in units');
         assert.match((await row('Submit').textContent()) ?? '', /the script also sets output e2e-retry-%j\.out/);
-        // Change the partition to one SLURM does not have, and the job name.
+        // Change the partition to one SLURM does not have (typed: the pick lists sinfo's), and the job name.
         await row('Partition').click();
+        await row('debug \\(default\\)').waitFor({ state: 'visible', timeout: 15_000 });
+        assert.match((await row('debug \\(default\\)').textContent()) ?? '', /up · \d+ of \d+ nodes? idle/, 'sinfo\'s partitions, described');
+        await pickQuickPickItem(page, /Type a name/);
         await answerInputBox(page, 'nosuch');
         await row('Job name').waitFor({ state: 'visible', timeout: 15_000 });
         await row('Job name').click();
@@ -59,7 +62,7 @@ test('submit: a refused partition says sbatch once, Edit and Retry keeps the cho
         assert.match((await row('Partition').textContent()) ?? '', /nosuch\s+changed/);
         assert.match((await row('Job name').textContent()) ?? '', /e2e-retried\s+changed/);
         await row('Partition').click();
-        await answerInputBox(page, 'debug');
+        await pickQuickPickItem(page, /debug \(default\)/);
         await row('Submit').waitFor({ state: 'visible', timeout: 15_000 });
         await row('Submit').click();
         const toast = await waitForNotification(page, /Submitted job \d+ \(e2e-retried\) on hpc-sandbox/, 30_000);

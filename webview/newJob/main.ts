@@ -117,6 +117,26 @@ const folderField = field('folder', 'Folder on the cluster', {
 const commandBox = field('command', 'Command', { multiline: 4, wide: true, placeholder: 'python train.py --epochs 10', help: 'Run by bash as written (several lines are fine).' });
 const scriptBox = h('div', { class: 'grid' }, field('script', 'Script', { placeholder: 'run.sh', help: 'Relative to the work directory, or absolute.' }), field('args', 'Arguments', { placeholder: '--lr 0.1 "a b"' }));
 
+/** The cluster's partitions (sinfo) under the field: one click fills it in. */
+const partitionChoices = h('div', { class: 'choices', 'data-testid': 'partitions', hidden: true });
+const partitionField = field('partition', 'Partition', { placeholder: 'cluster default' });
+partitionField.insertBefore(partitionChoices, partitionField.querySelector('[data-error-for]'));
+
+function showPartitions(list: string[]): void {
+  partitionChoices.replaceChildren(
+    ...list.map((name) => {
+      const chip = h('button', { type: 'button', class: 'chip', title: `Partition ${name}` }, name);
+      chip.addEventListener('click', () => {
+        const input = inputs.get('partition');
+        if (input) input.value = name;
+        onEdit('partition', name);
+      });
+      return chip;
+    }),
+  );
+  partitionChoices.hidden = list.length === 0;
+}
+
 const status = h('span', { class: 'status', 'data-testid': 'status', role: 'status' });
 const spinner = h('vscode-progress-ring', { class: 'spinner', hidden: true });
 const previewBtn = h('vscode-button', { secondary: true, icon: 'open-preview', 'data-action': 'preview' }, 'Preview Script');
@@ -154,7 +174,7 @@ const body = h(
     h(
       'div',
       { class: 'grid' },
-      field('partition', 'Partition', { placeholder: 'cluster default' }),
+      partitionField,
       field('account', 'Account', { placeholder: 'default account' }),
       field('walltime', 'Time limit', { placeholder: '1:00:00', help: 'Minutes, HH:MM:SS or D-HH:MM:SS' }),
       field('nodes', 'Nodes', { placeholder: '1' }),
@@ -300,6 +320,7 @@ async function onHostChange(host: string): Promise<void> {
     fill('partition', info.partition);
     fill('account', info.account);
     fill('walltime', info.walltime);
+    showPartitions(info.partitions);
     changed();
   } catch (e) {
     showStatus('error', (e as Error).message);
@@ -357,11 +378,13 @@ rpc.on('init', (msg) => {
     for (const k of ['partition', 'account', 'walltime', 'folder'] as const) if (msg.form[k]) hostFilled[k] = msg.form[k];
   }
   fillForm(f);
+  showPartitions(msg.partitions);
   void validate();
 });
 
 rpc.on('hosts', (msg) => {
   setHosts(msg.hosts);
+  if (msg.partitions) showPartitions(msg.partitions);
   save();
 });
 
