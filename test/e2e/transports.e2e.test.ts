@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectAndOpenHome, paneRow, repoRoot, screenshot, withWorkbench } from './harness';
+import { connectAndOpenHome, eventually, paneRow, repoRoot, screenshot, withWorkbench } from './harness';
 import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 
@@ -26,7 +26,8 @@ for (const key of ['cert', 'kerberos'] as const) {
         await connectAndOpenHome(page, alias);
         await paneRow(page, 'Remote Explorer', 'fixtures').waitFor({ state: 'visible', timeout: 30_000 });
         const row = paneRow(page, 'Hosts', alias);
-        const description = (await row.locator('.label-description').textContent()) ?? '';
+        // The Hosts view redraws its row on the connect event, which may come a moment after the listing.
+        const description = await eventually('the Hosts row says how it is connected', async () => (await row.locator('.label-description').textContent()) ?? '', (t) => /connected/.test(t), 10_000);
         assert.match(description, /connected · OpenSSH/);
         await screenshot(page, `transport-${key}`);
       },
