@@ -14,11 +14,14 @@ import { HostService } from './hosts/hostService';
 import { HostsTreeProvider } from './hosts/hostsTree';
 import { createConnectionStatusBar } from './hosts/statusBar';
 import { registerJobs } from './jobs';
+import { forgetClusterDefaults, loadClusterDefaults } from './jobs/clusterDefaults';
+import type { RemoteHpcApi } from './api';
 import { registerPreviews } from './preview';
 import { createLogger } from './util/logger';
 import { schedulerChoice, setting } from './config/settings';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** Returns the extension API (src/api.ts) other extensions get from `activate()`. */
+export function activate(context: vscode.ExtensionContext): RemoteHpcApi {
   const channel = vscode.window.createOutputChannel('Remote HPC', { log: true });
   const log = createLogger(channel);
   const hosts = new HostService(log, context.secrets);
@@ -31,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // One scheduler per host (the one its login node offers), shared by the Jobs view and the previews' batch jobs.
   const schedulers = new HostSchedulers(remote, tagged(log, 'scheduler'), { choice: schedulerChoice });
   const hostsTree = new HostsTreeProvider(hosts, schedulers);
+  const jobs = registerJobs(context, { log, hosts, remote, schedulers });
 
   context.subscriptions.push(
     channel,
@@ -53,9 +57,12 @@ export function activate(context: vscode.ExtensionContext): void {
       schedulers,
       cacheDir: path.join(context.globalStorageUri.fsPath, 'previews'),
     }),
-    ...registerJobs(context, { log, hosts, remote, schedulers }),
+    // Job defaults kept on the cluster (~/.config/remote-hpc/settings.json) are read once connected.
+    hosts.onStatus((alias, status) => (status === 'connected' ? void loadClusterDefaults(remote, log, alias) : status !== 'connecting' && forgetClusterDefaults(alias))),
+    ...jobs.disposables,
   );
   log.info(`Remote HPC ${String((context.extension.packageJSON as { version?: string }).version)} activated`);
+  return jobs.api;
 }
 
 export function deactivate(): void {

@@ -28,18 +28,23 @@ import { onDidChangeJobsSettings, readJobSort, readJobsSettings } from './settin
 import { askScript, scriptTargetOf, submitScript } from './submitScript';
 import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { resolveLocations } from '../core/remote/commandTarget';
-import { isJobRef, resolveTargets, targetsOrPick } from './targets';
+import { isJobRef, pickHost, resolveTargets, targetsOrPick } from './targets';
 import { openTerminalOnNode } from './nodeTerminal';
 import { newInteractiveSession } from './interactive';
 import { PortForwards } from '../core/compute/portForwards';
 import { tagged } from '../core/log';
 import { closeForwardsWithTheirJobs, forwardOf, forwardPort, offerDetectedServers, openForward } from './forwards';
 import { isJobsNode, JobsTreeProvider, type JobsNode } from './tree';
+import type { RemoteHpcApi } from '../api';
+import { createApi } from './api';
+import { registerJobTasks } from './jobTask';
+import { waitForJobCommand } from './waitJob';
+import { saveDefaultsToCluster } from './clusterDefaults';
 
 export type { JobsDeps,  } from './deps';
 
-/** Registers the Jobs view, its commands and document providers; returns what to dispose (last created first). */
-export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): vscode.Disposable[] {
+/** Registers the Jobs view, its commands, the task type and document providers; returns what to dispose (last created first) and the extension API. */
+export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): { disposables: vscode.Disposable[]; api: RemoteHpcApi } {
   const log = deps.log;
   const disposables: vscode.Disposable[] = [];
   const schedulers = deps.schedulers;
@@ -187,10 +192,20 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   r('remoteHpc.jobs.filterByTag', () => editFilter(ctx, { states: false, tags: true }));
   r('remoteHpc.jobs.clearFilter', () => applyFilter(ctx, EMPTY_FILTER));
   r('remoteHpc.jobs.sortBy', () => pickJobSort());
+  r('remoteHpc.jobs.waitForJob', async (arg?: unknown) => {
+    const [t] = await targetsOrPick(ctx, arg, undefined, { title: 'Wait for which job?', many: false, filter: active });
+    if (t) await waitForJobCommand(ctx, t);
+  });
+  r('remoteHpc.jobs.saveDefaultsToCluster', async (arg?: unknown) => {
+    const host = isJobsNode(arg) ? arg.host : (arg as { alias?: unknown } | undefined)?.alias;
+    return saveDefaultsToCluster(ctx.remote, log, typeof host === 'string' ? host : await pickHost(ctx, 'Save job defaults to'));
+  });
+  const api = createApi(ctx);
+  disposables.push(api, registerJobTasks(ctx));
 
   disposables.push(
     vscode.window.registerWebviewPanelSerializer(NEW_JOB_VIEW_TYPE, { deserializeWebviewPanel: (panel, state: unknown) => NewJobPanel.revive(ctx, panel, state) }),
     { dispose: () => NewJobPanel.disposeCurrent() },
   );
-  return disposables.reverse();
+  return { disposables: disposables.reverse(), api };
 }

@@ -11,7 +11,7 @@ import { isMemory } from '../core/scheduler/formats';
 import { checkTime } from '../core/jobs/submitOptions';
 import { openTerminal } from '../explorer/terminal';
 import type { JobsContext } from './context';
-import { hostDefaults } from './settings';
+import { hostDefaults } from './clusterDefaults';
 import { pickPartition } from './submitScript';
 import { pickHost } from './targets';
 

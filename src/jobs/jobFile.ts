@@ -99,8 +99,19 @@ export async function submitJobFile(ctx: JobsContext, uri: vscode.Uri): Promise<
   return submitLoaded(ctx, host, f);
 }
 
-/** Stages inputs and submits; shows progress and the new id. Returns the job id. */
-export async function submitLoaded(ctx: JobsContext, host: string, f: LoadedJobFile): Promise<string> {
+/**
+ * A job file submitted for a task or another extension: on its own host, or on `host` for a local
+ * one; the uploads are still confirmed (they leave this machine), the new id is not announced.
+ */
+export async function submitJobFileOn(ctx: JobsContext, uri: vscode.Uri, host: string | undefined): Promise<{ host: string; id: string }> {
+  const f = await loadJobFile(uri);
+  const on = f.remote?.host ?? host;
+  if (!on) throw new Error(`${posix.basename(uri.path)} is local: say which host to submit it on`);
+  return { host: on, id: await submitLoaded(ctx, on, f, { announce: false }) };
+}
+
+/** Stages inputs and submits; shows progress and (unless told not to) the new id. Returns the job id. */
+export async function submitLoaded(ctx: JobsContext, host: string, f: LoadedJobFile, opts: { announce?: boolean } = {}): Promise<string> {
   assertJobSpec(f.spec);
   const fileName = posix.basename(f.uri.path);
   const ops = await ctx.remote.ops(host);
@@ -137,7 +148,8 @@ export async function submitLoaded(ctx: JobsContext, host: string, f: LoadedJobF
     },
   );
   ctx.log.info(`[jobs] submitted ${fileName} on ${host}: job ${id}`);
-  announceSubmitted(ctx, host, id, f.name);
+  if (opts.announce === false) void ctx.controller.track(host, [id]).catch(() => undefined);
+  else announceSubmitted(ctx, host, id, f.name);
   return id;
 }
 

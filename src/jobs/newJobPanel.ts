@@ -14,7 +14,7 @@ import { mkdirp } from '../core/jobs/stageInputs';
 import { previewSpec, submitLoaded } from './jobFile';
 import { EMPTY_FORM, fieldOfSubmitOption, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../core/jobs/newJobForm';
 import { SchedulerError } from '../core/scheduler/command';
-import { hostDefaults } from './settings';
+import { hostDefaults } from './clusterDefaults';
 
 export const NEW_JOB_VIEW_TYPE = 'remoteHpc.newJob';
 const FOLDERS_KEY = 'remoteHpc.jobs.newJobFolders';

@@ -2,7 +2,6 @@ import type * as vscode from 'vscode';
 import { JOB_STATES } from '../core/scheduler/types';
 import type { JobsSettings } from '../core/jobs/controller';
 import { DEFAULT_NOTIFY_STATES } from '../core/jobs/notices';
-import { defaultsFor, type HostJobDefaults } from '../core/jobs/submitOptions';
 import { numberSetting, onDidChangeSettings, setting } from '../config/settings';
 import { toSortKey, type JobSortKey } from '../core/jobs/sorting';
 
@@ -18,11 +17,6 @@ export function readJobsSettings(): JobsSettings {
 /** `remoteHpc.jobs.sortBy`: the order of the Jobs view's rows. */
 export function readJobSort(): JobSortKey {
   return toSortKey(setting('jobs.sortBy'));
-}
-
-/** `remoteHpc.jobs.defaults` for one host (`*` overlaid by the host's entry). */
-export function hostDefaults(host: string): HostJobDefaults {
-  return defaultsFor(setting('jobs.defaults'), host);
 }
 
 /** Any `remoteHpc.jobs.*` setting changed. */

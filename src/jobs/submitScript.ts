@@ -8,13 +8,14 @@ import { posix } from 'node:path';
 import { CancelledError } from '../core/cancel';
 import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { splitShellWords } from '../core/scheduler/shellWords';
-import type { Partition, Scheduler, ScriptDirectives } from '../core/scheduler/types';
+import { MAIL_EVENTS, type MailEvent, type Partition, type Scheduler, type ScriptDirectives } from '../core/scheduler/types';
 import { partitionDescription } from '../core/jobs/partitions';
 import { SchedulerError, SpecError } from '../core/scheduler/command';
 import { hpcUri } from '../fs/hpcUri';
 import type { JobsContext } from './context';
-import { hostDefaults } from './settings';
+import { hostDefaults, hostDefaultsWithOrigin } from './clusterDefaults';
 import {
+  type DefaultOrigin,
   checkDependency,
   checkExtraArgs,
   checkTime,
@@ -76,11 +77,18 @@ export async function pickPartition(title: string, current: string | undefined, 
 }
 
 interface OptionItem extends vscode.QuickPickItem {
-  key: 'submit' | 'name' | 'partition' | 'account' | 'time' | 'dependency' | 'tags' | 'nice' | 'extra' | 'hold';
+  key: 'submit' | 'name' | 'partition' | 'account' | 'time' | 'dependency' | 'tags' | 'nice' | 'extra' | 'mail' | 'hold';
 }
 
-function sourceText<T>(r: Resolved<T>): string {
-  return r.source === 'you' ? 'changed' : r.source === 'script' ? 'from the script' : r.source === 'default' ? 'host default' : '';
+/** Where a value shown in the pick comes from; a host default says whether it is local or the cluster's. */
+function sourceText<T>(r: Resolved<T>, origin?: DefaultOrigin): string {
+  if (r.source === 'default') return origin === 'cluster' ? 'from the cluster' : 'host default';
+  return r.source === 'you' ? 'changed' : r.source === 'script' ? 'from the script' : '';
+}
+
+/** Mail events as the pick shows them (`end, fail`), or as the script wrote them. */
+function mailText(v: MailEvent[] | string | undefined): string | undefined {
+  return Array.isArray(v) ? (v.length ? v.join(', ') : undefined) : v;
 }
 
 function show(v: string | number | string[] | undefined): string {
@@ -93,7 +101,7 @@ function show(v: string | number | string[] | undefined): string {
  * its value and where it comes from. Picking an option edits it and comes back here.
  */
 async function chooseOptions(title: string, host: string, scheduler: Scheduler, directives: ScriptDirectives, before: SubmitOverrides, partitions: () => Promise<Partition[]>): Promise<SubmitOverrides> {
-  const defaults = hostDefaults(host);
+  const { defaults, origin } = hostDefaultsWithOrigin(host);
   const words = submitWords(scheduler.kind);
   const overrides: SubmitOverrides = { ...before };
   for (;;) {
@@ -104,14 +112,15 @@ async function chooseOptions(title: string, host: string, scheduler: Scheduler, 
     const detail = [r.hold ? 'held: release it from the Jobs view' : '', scriptOnly ? `the script also sets ${scriptOnly}` : ''].filter(Boolean).join(' · ');
     const items: OptionItem[] = [
       { key: 'submit', label: '$(rocket) Submit', description: summary, detail: detail || undefined, alwaysShow: true },
-      { key: 'partition', label: `$(server) ${words.queue}`, description: `${show(r.partition.value)}  ${sourceText(r.partition)}` },
-      { key: 'time', label: '$(watch) Time limit', description: `${show(time)}  ${sourceText(r.time)}` },
+      { key: 'partition', label: `$(server) ${words.queue}`, description: `${show(r.partition.value)}  ${sourceText(r.partition, origin.partition)}` },
+      { key: 'time', label: '$(watch) Time limit', description: `${show(time)}  ${sourceText(r.time, origin.time)}` },
       { key: 'dependency', label: '$(git-merge) Dependency', description: `${show(r.dependency.value)}  ${sourceText(r.dependency)}` },
-      { key: 'account', label: '$(account) Account', description: `${show(r.account.value)}  ${sourceText(r.account)}` },
+      { key: 'account', label: '$(account) Account', description: `${show(r.account.value)}  ${sourceText(r.account, origin.account)}` },
       { key: 'name', label: '$(symbol-string) Job name', description: `${show(r.name.value)}  ${sourceText(r.name)}` },
       { key: 'tags', label: '$(tag) Tags', description: `${show(r.tags.value)}  ${sourceText(r.tags)}` },
       { key: 'nice', label: '$(arrow-down) Nice', description: `${show(r.nice.value)}  ${sourceText(r.nice)}` },
-      { key: 'extra', label: `$(tools) Extra ${words.program} options`, description: `${show(r.extraArgs.value)}  ${sourceText(r.extraArgs)}` },
+      { key: 'extra', label: `$(tools) Extra ${words.program} options`, description: `${show(r.extraArgs.value)}  ${sourceText(r.extraArgs, origin.extraArgs)}` },
+      { key: 'mail', label: '$(mail) Mail', description: `${show([r.mailUser.value, mailText(r.mailType.value)].filter(Boolean).join(' on ') || undefined)}  ${sourceText(r.mailType.source ? r.mailType : r.mailUser, origin.mailType ?? origin.mailUser)}` },
       { key: 'hold', label: r.hold ? '$(pass-filled) Submit held' : '$(circle-large-outline) Submit held', description: r.hold ? 'on' : 'off' },
     ];
     const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Enter submits; pick an option to change it', matchOnDescription: true, ignoreFocusOut: true });
@@ -167,11 +176,55 @@ async function chooseOptions(title: string, host: string, scheduler: Scheduler, 
         if (v !== undefined) overrides.extraArgs = splitShellWords(v);
         break;
       }
+      case 'mail': {
+        const mail = await pickMail(title, r.mailType.value);
+        if (mail === undefined) break;
+        overrides.mailType = mail;
+        if (mail.length === 0) break;
+        const v = await ask('Mail to (empty: the scheduler\'s default, usually you)', r.mailUser.value ?? '', (s) => (/[\s,]/.test(s.trim()) ? 'One address' : undefined));
+        if (v !== undefined) overrides.mailUser = v.trim();
+        break;
+      }
       case 'hold':
         overrides.hold = !r.hold;
         break;
     }
   }
+}
+
+/** When job mail is sent: a multi-select of begin, end, fail; [] for none; undefined when dismissed. */
+async function pickMail(title: string, current: MailEvent[] | string | undefined): Promise<MailEvent[] | undefined> {
+  const now = Array.isArray(current) ? current : (current ?? '').toLowerCase().split(',');
+  const picked = await vscode.window.showQuickPick(
+    MAIL_EVENTS.map((e) => ({ label: e, value: e, picked: now.includes(e) || (e === 'end' && now.includes('all')) })),
+    { title, placeHolder: 'Send mail when the job… (none picked: no mail)', canPickMany: true, ignoreFocusOut: true },
+  );
+  return picked?.map((p) => p.value);
+}
+
+/** The script's directive lines, read by the host's scheduler (which is detected first). */
+async function readScript(ctx: JobsContext, host: string, path: string): Promise<{ scheduler: Scheduler; directives: ScriptDirectives }> {
+  const ops = await ctx.remote.ops(host);
+  const [st] = await ops.stat([path]);
+  if (!st) throw new Error(`${path} does not exist on ${host}`);
+  if (st.type === 'directory') throw new Error(`${path} is a folder, not a batch script`);
+  const head = await ops.readFile(path, { offset: 0, length: Math.min(st.size, 256 * 1024) });
+  await ctx.schedulers.detect(host);
+  const scheduler = ctx.schedulers.scheduler(host);
+  return { scheduler, directives: scheduler.readDirectives(head.toString('utf8')) };
+}
+
+/**
+ * Submits a script with given options and no questions (tasks, the extension API): the same
+ * options, defaults and directive handling as Submit Job's pick, as if the user had picked them.
+ */
+export async function submitScriptWith(ctx: JobsContext, target: ScriptTarget, overrides: SubmitOverrides): Promise<string> {
+  const { scheduler, directives } = await readScript(ctx, target.host, target.path);
+  const spec = scriptSubmitSpec(target.path, posix.dirname(target.path), resolveSubmit(hostDefaults(target.host), directives, overrides), directives);
+  const res = await scheduler.submit(spec);
+  ctx.log.info(`[jobs] submitted ${target.path} on ${target.host}: job ${res.id}`);
+  void ctx.controller.track(target.host, [res.id]).catch((e: unknown) => ctx.log.debug(`[jobs] track ${res.id}: ${String(e)}`));
+  return res.id;
 }
 
 /** Submits a batch script on the cluster; returns the new job id. */
@@ -180,7 +233,6 @@ export async function submitScript(ctx: JobsContext, target: ScriptTarget): Prom
   const name = posix.basename(path);
   if (!isBatchScriptPath(name)) ctx.log.debug(`[jobs] submitting ${name}, which has no batch-script extension`);
   await ctx.state.update(LAST_SCRIPT_KEY, target);
-  const ops = await ctx.remote.ops(host);
   // Dirty editor content is not on the cluster yet: sbatch would run the saved file.
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === hpcUri(host, path).toString());
   if (open?.isDirty) {
@@ -188,13 +240,7 @@ export async function submitScript(ctx: JobsContext, target: ScriptTarget): Prom
     if (!choice) throw new CancelledError();
     if (choice === 'Save and Submit' && !(await open.save())) throw new Error(`Could not save ${name}`);
   }
-  const [st] = await ops.stat([path]);
-  if (!st) throw new Error(`${path} does not exist on ${host}`);
-  if (st.type === 'directory') throw new Error(`${path} is a folder, not a batch script`);
-  const head = await ops.readFile(path, { offset: 0, length: Math.min(st.size, 256 * 1024) });
-  await ctx.schedulers.detect(host);
-  const scheduler = ctx.schedulers.scheduler(host);
-  const directives = scheduler.readDirectives(head.toString('utf8'));
+  const { scheduler, directives } = await readScript(ctx, host, path);
   let overrides: SubmitOverrides = {};
   for (;;) {
     overrides = await chooseOptions(`Submit ${name} on ${host}`, host, scheduler, directives, overrides, () => ctx.partitions.get(host));

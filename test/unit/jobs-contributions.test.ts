@@ -34,7 +34,7 @@ test('menus only name contributed commands, and jobs view items are scoped to th
   for (const [menu, items] of Object.entries(pkg.contributes.menus)) {
     for (const it of items.filter((i) => i.command.startsWith('remoteHpc.jobs.'))) {
       assert.ok(known.has(it.command), `${menu}: ${it.command}`);
-      if (menu === 'view/item/context' || menu === 'view/title') assert.match(it.when ?? '', /^view == remoteHpc\.(jobs|explorer)\b/, `${menu}: ${it.command}`);
+      if (menu === 'view/item/context' || menu === 'view/title') assert.match(it.when ?? '', /^view == remoteHpc\.(jobs|explorer|hosts)\b/, `${menu}: ${it.command}`);
     }
   }
   const item = pkg.contributes.menus['view/item/context'] ?? [];

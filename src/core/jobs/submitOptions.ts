@@ -5,7 +5,7 @@
  * per-host defaults from `remoteHpc.jobs.defaults`. Options the script already sets are not
  * repeated on the command line (where they would silently override it). Pure.
  */
-import type { JobSubmitSpec, Scheduler, ScriptDirectives } from '../scheduler/types';
+import { MAIL_EVENTS, type JobSubmitSpec, type MailEvent, type Scheduler, type ScriptDirectives } from '../scheduler/types';
 import { commentWithTags, isTag, tagsFromComment } from '../scheduler/tags';
 import { splitShellWords } from '../scheduler/shellWords';
 import { isDependency } from '../scheduler/formats';
@@ -17,13 +17,27 @@ export interface HostJobDefaults {
   time?: string;
   /** Further sbatch options, one argv word each (`--qos=debug`). */
   extraArgs?: string[];
+  /** Job-end mail: who gets it (`--mail-user`) and when (`--mail-type`). */
+  mailUser?: string;
+  mailType?: MailEvent[];
 }
+
+/** The keys of a host's defaults, in the order they are shown. */
+export const DEFAULT_KEYS = ['partition', 'account', 'time', 'extraArgs', 'mailUser', 'mailType'] as const satisfies readonly (keyof HostJobDefaults)[];
 
 function str(x: unknown): string | undefined {
   return typeof x === 'string' && x.trim() !== '' ? x.trim() : undefined;
 }
 
-function readEntry(x: unknown): HostJobDefaults {
+/** Mail events from a list or a comma-separated string (`"END,FAIL"`), known ones only, once each. */
+function mailEvents(x: unknown): MailEvent[] {
+  const words = typeof x === 'string' ? x.split(',') : Array.isArray(x) ? x : [];
+  const known = words.filter((w): w is string => typeof w === 'string').map((w) => w.trim().toLowerCase()).filter((w): w is MailEvent => (MAIL_EVENTS as readonly string[]).includes(w));
+  return [...new Set(known)];
+}
+
+/** One entry of `remoteHpc.jobs.defaults` (or the cluster's settings file), unknown keys and bad values dropped. */
+export function readEntry(x: unknown): HostJobDefaults {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return {};
   const o = x as Record<string, unknown>;
   const out: HostJobDefaults = {};
@@ -36,7 +50,30 @@ function readEntry(x: unknown): HostJobDefaults {
   const extra = o.extraArgs;
   const words = typeof extra === 'string' ? splitShellWords(extra) : Array.isArray(extra) ? extra.filter((w): w is string => typeof w === 'string' && w !== '') : [];
   if (words.length) out.extraArgs = words;
+  const mailUser = str(o.mailUser);
+  if (mailUser && !/[\n\r,]/.test(mailUser)) out.mailUser = mailUser;
+  const mail = mailEvents(o.mailType);
+  if (mail.length) out.mailType = mail;
   return out;
+}
+
+/** Where a host default came from: the local settings or the cluster's settings file. */
+export type DefaultOrigin = 'local' | 'cluster';
+
+/**
+ * Local defaults over the cluster's (local wins key by key; extra args are the local ones when
+ * set, else the cluster's), with where each value came from.
+ */
+export function mergeDefaults(local: HostJobDefaults, cluster: HostJobDefaults): { defaults: HostJobDefaults; origin: Partial<Record<keyof HostJobDefaults, DefaultOrigin>> } {
+  const defaults: HostJobDefaults = {};
+  const origin: Partial<Record<keyof HostJobDefaults, DefaultOrigin>> = {};
+  for (const k of DEFAULT_KEYS) {
+    const [v, o] = local[k] !== undefined ? [local[k], 'local' as const] : cluster[k] !== undefined ? [cluster[k], 'cluster' as const] : [undefined, undefined];
+    if (v === undefined || o === undefined) continue;
+    (defaults as Record<string, unknown>)[k] = v;
+    origin[k] = o;
+  }
+  return { defaults, origin };
 }
 
 /** The defaults for `host`: the `*` entry, overlaid by the host's own (extra args are added up). */
@@ -65,6 +102,10 @@ export interface SubmitOverrides {
   /** `afterok:123`, `afterany:1:2,singleton`. */
   dependency?: string;
   hold?: boolean;
+  /** '' asks for no mail address on the command line (the scheduler's default). */
+  mailUser?: string;
+  /** [] asks for no mail. */
+  mailType?: MailEvent[];
 }
 
 type OptionSource = 'you' | 'script' | 'default';
@@ -83,6 +124,9 @@ export interface ResolvedSubmit {
   tags: Resolved<string[]>;
   nice: Resolved<number>;
   dependency: Resolved<string>;
+  mailUser: Resolved<string>;
+  /** From the script: as written there (`END,FAIL`); else the events. */
+  mailType: Resolved<MailEvent[] | string>;
   hold: boolean;
 }
 
@@ -105,6 +149,8 @@ export function resolveSubmit(defaults: HostJobDefaults, directives: ScriptDirec
     tags: pick(overrides.tags, scriptTags?.length ? scriptTags : undefined, undefined),
     nice: pick(overrides.nice, directives.nice, undefined),
     dependency: pick(overrides.dependency, directives.dependency, undefined),
+    mailUser: pick(overrides.mailUser, directives.mailUser, defaults.mailUser),
+    mailType: pick<MailEvent[] | string>(overrides.mailType, directives.mailType, defaults.mailType),
     hold: overrides.hold === true,
   };
 }
@@ -141,6 +187,10 @@ export function scriptSubmitSpec(scriptPath: string, cwd: string, r: ResolvedSub
   if (dependency !== undefined && dependency !== directives.dependency) spec.dependency = dependency;
   const extra = mine(r.extraArgs);
   if (extra?.length) spec.extraArgs = extra;
+  const mailUser = mine(r.mailUser);
+  if (mailUser) spec.mailUser = mailUser;
+  const mailType = mine(r.mailType);
+  if (Array.isArray(mailType) && mailType.length) spec.mailEvents = mailType;
   if (r.tags.source === 'you') {
     // --comment on the command line replaces the script's: keep its text, swap the tags.
     const base = directives.comment !== undefined ? commentWithoutTags(directives.comment) : '';

@@ -292,6 +292,9 @@ export interface ScriptDirectives {
   output?: string;
   error?: string;
   dependency?: string;
+  /** As written (`--mail-user`, `--mail-type`), so a default does not override the script's. */
+  mailUser?: string;
+  mailType?: string;
 }
 
 /** The options a batch script can ask for in its own directive lines (no script, folder or environment). */

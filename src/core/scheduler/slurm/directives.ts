@@ -15,6 +15,8 @@ const LONG: Record<string, keyof ScriptDirectives> = {
   output: 'output',
   error: 'error',
   dependency: 'dependency',
+  'mail-user': 'mailUser',
+  'mail-type': 'mailType',
 };
 
 /**
