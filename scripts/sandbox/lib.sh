@@ -323,7 +323,8 @@ d = {
   "knownHosts": "$KNOWN_HOSTS",
   "sshConfig": "$SSH_CONFIG",
   "sshHosts": {"main": "hpc-sandbox", "twoFactor": "hpc-sandbox-2fa", "jump": "hpc-sandbox-jump",
-               "cert": "hpc-sandbox-cert", "kerberos": "hpc-sandbox-krb", "proxyCommand": "hpc-sandbox-proxycmd"},
+               "cert": "hpc-sandbox-cert", "kerberos": "hpc-sandbox-krb", "proxyCommand": "hpc-sandbox-proxycmd",
+               "gridEngine": "hpc-sandbox-sge"},
   "portCert": $SSH_PORT_CERT,
   "portKrb": $SSH_PORT_KRB,
   "certificate": {
@@ -358,6 +359,8 @@ d = {
   "sandboxDir": sb,
   "slurmConf": "$SLURM_CONF_FILE",
   "clusterName": "$CLUSTER",
+  "gridEngine": {"sshHost": "hpc-sandbox-sge", "port": $SSH_PORT_SGE, "root": "$SGE_DIR", "cell": "$SGE_CELL_NAME",
+                 "queue": "$SGE_QUEUE", "host": "$SGE_HOST", "slots": $SGE_SLOTS},
   "partition": "debug",
   "nodeName": "$(hostname -s)",
   "home": os.path.expanduser("~$SANDBOX_USER"),
@@ -390,3 +393,68 @@ restart_main_sshd() {
   start_sshd_main "$key"
   wait_ssh_port "$SSH_PORT" sshd-main "$LOGD/sshd-main.log"
 }
+
+# write_file PATH MODE OWNER : write stdin (a heredoc) to PATH if content,
+# mode or owner differ. Returns 0 if the file changed, 1 if it was up to date.
+# (Few forks on purpose: process creation is the main cost of a warm start.)
+write_file() {
+  local path=$1 mode=$2 owner=$3 content cur perms
+  IFS= read -r -d '' content || true
+  if [[ -f $path ]]; then
+    cur="$(<"$path")"
+    perms="$(stat -c '%a %U:%G' "$path")"
+    [[ $owner == *:* ]] || perms="${perms%:*}"
+    if [[ $cur == "${content%$'\n'}" && $perms == "$mode $owner" ]]; then
+      return 1
+    fi
+  fi
+  local tmp="${path%/*}/.tmp.${path##*/}.$$"
+  printf '%s' "$content" >"$tmp"
+  chmod "$mode" "$tmp"
+  chown "$owner" "$tmp"
+  mv -f "$tmp" "$path"
+  return 0
+}
+
+declare -A CHANGED=()
+mark_changed() { CHANGED[$1]=1; }
+
+restart_if_changed() {
+  local name=$1 key=$2
+  if [[ -n ${CHANGED[$key]:-} ]] && daemon_alive "$name"; then
+    log "config of $name changed: restarting"
+    stop_daemon "$name"
+  fi
+}
+
+# The sshd settings every sandbox server shares (each server's own lines come first:
+# sshd_config takes the first value of a keyword).
+sshd_common_config() {
+  cat <<EOF
+ListenAddress 127.0.0.1
+PidFile none
+UsePAM yes
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+PermitRootLogin no
+AllowUsers $SANDBOX_USER
+StrictModes yes
+UseDNS no
+PrintMotd no
+PrintLastLog no
+X11Forwarding no
+AllowTcpForwarding yes
+AllowAgentForwarding yes
+PermitTTY yes
+MaxStartups 200:30:400
+MaxSessions 100
+MaxAuthTries 20
+LoginGraceTime 60
+LogLevel VERBOSE
+AcceptEnv LANG LC_*
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+}
+
+# the Grid Engine cluster's settings and daemons (issue 13)
+source "$SCRIPT_DIR/gridengine.sh"

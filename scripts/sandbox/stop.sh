@@ -23,6 +23,8 @@ if daemon_alive slurmctld && daemon_alive munged; then
   fi
 fi
 
+sge_delete_jobs
+
 # 2. daemons in reverse start order
 for ((i = ${#DAEMON_ORDER[@]} - 1; i >= 0; i--)); do
   name=${DAEMON_ORDER[$i]}
