@@ -29,9 +29,9 @@ export default tseslint.config(
     rules: { 'local/scheduler-seam': 'error' },
   },
   {
-    // Plain CommonJS run inside VS Code's extension host by @vscode/test-electron.
-    files: ['test/electron/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', exports: 'writable', console: 'readonly' } },
+    // Plain CommonJS run inside VS Code's extension host (@vscode/test-electron; the e2e API client extension).
+    files: ['test/electron/*.js', 'test/e2e/apiClient/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', exports: 'writable', console: 'readonly', process: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

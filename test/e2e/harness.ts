@@ -118,6 +118,8 @@ function toolchain(): Toolchain {
 export interface StartCodeServerOptions {
   /** Extension folder (with package.json; its "main" must exist). Linked into the extensions dir. */
   extensionDevelopmentPath?: string;
+  /** Further extension folders linked beside it (a second test extension calling ours, e.g. test/e2e/apiClient). */
+  extraExtensionPaths?: string[];
   /** A .vsix installed with `code-server --install-extension`. */
   vsixPath?: string;
   /** User settings (merged over DEFAULT_SETTINGS) written to <user-data-dir>/User/settings.json. */
@@ -313,6 +315,7 @@ export async function startCodeServer(opts: StartCodeServerOptions = {}): Promis
     if (opts.extensionDevelopmentPath) {
       extensionId = linkDevelopmentExtension(extensionsDir, opts.extensionDevelopmentPath);
     }
+    for (const extra of opts.extraExtensionPaths ?? []) linkDevelopmentExtension(extensionsDir, extra);
     if (opts.vsixPath) {
       const r = spawnSync(
         tc.node,
