@@ -100,6 +100,7 @@ declare -A DAEMON_EXE=(
 for _d in "${!DAEMON_EXE[@]}"; do DAEMON_EXE[$_d]="$(readlink -f "${DAEMON_EXE[$_d]}")"; done
 unset _d
 DAEMON_ORDER=(munged mariadbd slurmdbd slurmctld slurmd sshd-main sshd-2fa krb5kdc sshd-cert sshd-krb)
+source "$SCRIPT_DIR/pool-hosts.sh" # the pool hosts' three sshds join DAEMON_ORDER
 
 T0=$(date +%s%3N)
 log() { printf '[sandbox +%sms] %s\n' "$(($(date +%s%3N) - T0))" "$*" >&2; }
@@ -349,6 +350,7 @@ d = {
     "env": {"KRB5_CONFIG": "$KRB5_CONF", "KRB5CCNAME": "FILE:$KRB_CCACHE"},
   },
   "proxyCommand": {"hostName": "$PROXY_HOSTNAME", "port": $SSH_PORT, "command": "$PROXY_COMMAND"},
+  "poolHosts": $(pool_details_json),
   "totpSecretHex": rd("$SECRETS/totp.hex"),
   "totpSecretBase32": rd("$SECRETS/totp.base32"),
   "totpAskpass": "$SCRIPT_DIR/totp-askpass.sh",

@@ -357,6 +357,7 @@ session    optional     pam_limits.so
 session    required     pam_env.so
 EOF
   write_auth_configs "$common"
+  write_pool_configs
 
   # ---------------- client side ----------------
   local hk
@@ -372,6 +373,7 @@ EOF
 [localhost]:$SSH_PORT_KRB $hk
 [$PROXY_HOSTNAME]:$SSH_PORT $hk
 [127.0.0.1]:$SSH_PORT_SGE $hk
+$(pool_known_hosts "$hk")
 EOF
   local clientopts hostopts
   clientopts="$(
@@ -441,6 +443,7 @@ Host hpc-sandbox-sge
   HostName 127.0.0.1
   Port $SSH_PORT_SGE
 $hostopts
+$(pool_ssh_config "$hostopts")
 EOF
 }
 
@@ -587,6 +590,7 @@ start_fixtures
 
 start_sshds
 start_auth_sshds
+start_pool_sshds
 start_kdc
 start_munge
 start_mariadb

@@ -39,6 +39,11 @@ export function sandboxSkip(): Skip {
   return requirePrereq('sandbox', sandboxAvailable, 'npm run sandbox:start');
 }
 
+/** The sandbox's three pool hosts (scripts/sandbox/pool-hosts.sh). */
+export function sandboxPoolSkip(): Skip {
+  return sandboxSkip() || requirePrereq('sandbox pool hosts', () => (sandbox().poolHosts?.length ?? 0) >= 3, 'sudo bash scripts/sandbox/pool-hosts.sh start (the sandbox predates them)');
+}
+
 /** True when the ISO time is more than a minute away. */
 function stillValid(iso: string | undefined): boolean {
   return iso !== undefined && Date.parse(iso) > Date.now() + 60_000;

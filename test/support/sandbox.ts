@@ -65,6 +65,8 @@ export interface SandboxDetails {
     /** KRB5_CONFIG and KRB5CCNAME for an `ssh` that should log in with the ticket. */
     env: Record<string, string>;
   };
+  /** The host pool's sshds (scripts/sandbox/pool-hosts.sh): ssh_config alias, port, N of `pool-hosts.sh stop-one N`. */
+  poolHosts?: { alias: string; port: number; index: number }[];
   /** hpc-sandbox-proxycmd: the main sshd behind `ProxyCommand`, HostName unresolvable. */
   proxyCommand?: { hostName: string; port: number; command: string };
 }

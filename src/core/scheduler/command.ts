@@ -16,7 +16,7 @@ export interface SchedulerCommand<T> {
   argv: string[];
   /** Set on top of the login environment (e.g. a fixed time format). */
   env?: Record<string, string>;
-  stdin?: string;
+  stdin?: string | Buffer;
   cwd?: string;
   /** Validates and converts stdout; throws {@link ParseError} on anything unexpected. */
   parse(stdout: string, stderr: string): T;

@@ -1,0 +1,155 @@
+/**
+ * `*.pool.json`: a list of jobs for a host pool, glimpse's Builder as a file. Each job is an argv
+ * (`commands`: the program and its arguments, never a shell line), local `files` copied into the
+ * job's folder on the host before it starts, a `name`, and `repeat` (how many copies; the file's
+ * `repeat` is the default, glimpse's SetRepeat). Validated by hand with the same rules as
+ * schemas/pool.schema.json. {@link PoolJobBuilder} is the same in code (AddJob / SetRepeat /
+ * MakeJobSpecs). No `vscode`.
+ */
+import type { JobSpecError } from '../jobSpec';
+
+export interface PoolJobEntry {
+  /** Program and arguments, one argv word each. */
+  commands: string[];
+  /** Local paths (relative to the `.pool.json`'s folder) copied into the job's working folder. */
+  files?: string[];
+  name?: string;
+  repeat?: number;
+}
+
+export interface PoolFile {
+  $schema?: string;
+  /** Which pool (`remoteHpc.pools` key) runs it; asked for when absent. */
+  pool?: string;
+  /** A name for the run (shown in the Jobs view and the event log). */
+  name?: string;
+  /** Default repeat of every job (1 when absent). */
+  repeat?: number;
+  jobs: PoolJobEntry[];
+}
+
+/** One job to run: a file entry with its repeat expanded. */
+export interface PoolJobSpec {
+  name: string;
+  argv: string[];
+  files: string[];
+  /** Which copy of its entry this is (0-based), exported to the job as RHPC_POOL_REPEAT. */
+  repeatIndex: number;
+}
+
+/** At most this many jobs in one run (a typo in `repeat` must not launch a million jobs). */
+export const MAX_POOL_JOBS = 10_000;
+
+const ONE_LINE = /^[^\n\r\0]*$/;
+const FILE_KEYS = new Set(['$schema', 'pool', 'name', 'repeat', 'jobs']);
+const JOB_KEYS = new Set(['commands', 'files', 'name', 'repeat']);
+
+/** The name a copied file gets in the job's folder, or why it cannot be copied under its own name. */
+export function copiedName(file: string): { name?: string; error?: string } {
+  const name = file.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? '';
+  if (name === '' || name === '.' || name === '..') return { error: `"${file}" names no file` };
+  return { name };
+}
+
+/** Checks a parsed `*.pool.json`; an empty list means it is valid. */
+export function validatePoolFile(obj: unknown): JobSpecError[] {
+  const errors: JobSpecError[] = [];
+  const err = (path: string, message: string) => errors.push({ path, message });
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return [{ path: '', message: 'A pool job list must be a JSON object' }];
+  const o = obj as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!FILE_KEYS.has(k)) err(`/${k}`, `Unknown property "${k}"`);
+  for (const k of ['pool', 'name'] as const) {
+    const v = o[k];
+    if (v !== undefined && (typeof v !== 'string' || v.trim() === '' || !ONE_LINE.test(v))) err(`/${k}`, `"${k}" must be a non-empty string on one line`);
+  }
+  checkRepeat(o.repeat, '/repeat', err);
+  if (!Array.isArray(o.jobs) || o.jobs.length === 0) {
+    err('/jobs', '"jobs" must be a non-empty array');
+    return errors;
+  }
+  let total = 0;
+  o.jobs.forEach((j: unknown, i) => {
+    const at = `/jobs/${i}`;
+    if (typeof j !== 'object' || j === null || Array.isArray(j)) return void err(at, 'A job must be an object');
+    const job = j as Record<string, unknown>;
+    for (const k of Object.keys(job)) if (!JOB_KEYS.has(k)) err(`${at}/${k}`, `Unknown property "${k}"`);
+    if (!Array.isArray(job.commands) || job.commands.length === 0) err(`${at}/commands`, '"commands" must be a non-empty array of strings (the program, then its arguments)');
+    else
+      job.commands.forEach((c: unknown, n) => {
+        if (typeof c !== 'string' || c.includes('\0')) err(`${at}/commands/${n}`, '"commands" items must be strings');
+        else if (n === 0 && c.trim() === '') err(`${at}/commands/0`, 'The program must not be empty');
+      });
+    if (job.files !== undefined) {
+      if (!Array.isArray(job.files)) err(`${at}/files`, '"files" must be an array of strings');
+      else {
+        const seen = new Set<string>();
+        job.files.forEach((f: unknown, n) => {
+          if (typeof f !== 'string' || !ONE_LINE.test(f) || f.trim() === '') return void err(`${at}/files/${n}`, '"files" items must be non-empty strings on one line');
+          const { name, error } = copiedName(f);
+          if (error) return void err(`${at}/files/${n}`, error);
+          if (seen.has(name as string)) err(`${at}/files/${n}`, `Two files would both be copied as "${name}"`);
+          seen.add(name as string);
+        });
+      }
+    }
+    if (job.name !== undefined && (typeof job.name !== 'string' || !ONE_LINE.test(job.name))) err(`${at}/name`, '"name" must be a string on one line');
+    checkRepeat(job.repeat, `${at}/repeat`, err);
+    const r = typeof job.repeat === 'number' ? job.repeat : typeof o.repeat === 'number' ? o.repeat : 1;
+    total += Number.isInteger(r) && r > 0 ? r : 0;
+  });
+  if (total > MAX_POOL_JOBS) err('/jobs', `${total} jobs in one run; at most ${MAX_POOL_JOBS}`);
+  return errors;
+}
+
+function checkRepeat(v: unknown, path: string, err: (path: string, message: string) => void): void {
+  if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1)) err(path, '"repeat" must be a whole number, at least 1');
+}
+
+/** The parsed file, or an Error naming every problem. */
+export function parsePoolFile(text: string): PoolFile {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`Not valid JSON: ${(e as Error).message}`);
+  }
+  const errors = validatePoolFile(obj);
+  if (errors.length) throw new Error(errors.map((e) => `${e.path || '/'}: ${e.message}`).join('\n'));
+  return obj as PoolFile;
+}
+
+/** glimpse's Builder: jobs added one by one, with a default repeat. */
+export class PoolJobBuilder {
+  private repeat = 1;
+  private readonly entries: PoolJobEntry[] = [];
+
+  /** The default number of copies of jobs that set none. */
+  setRepeat(repeat: number): this {
+    checkRepeat(repeat, '/repeat', (_p, m) => {
+      throw new Error(m);
+    });
+    this.repeat = repeat;
+    return this;
+  }
+
+  addJob(job: PoolJobEntry): this {
+    this.entries.push(job);
+    return this;
+  }
+
+  /** Every job, each entry's copies in a row; throws on an invalid entry. */
+  makeJobSpecs(): PoolJobSpec[] {
+    return poolJobSpecs(parsePoolFile(JSON.stringify({ repeat: this.repeat, jobs: this.entries })));
+  }
+}
+
+/** The jobs of a valid file, repeats expanded, named `name` or the program's name, `#n` for copies. */
+export function poolJobSpecs(file: PoolFile): PoolJobSpec[] {
+  const out: PoolJobSpec[] = [];
+  for (const e of file.jobs) {
+    const n = e.repeat ?? file.repeat ?? 1;
+    const base = e.name ?? (e.commands[0] as string).split('/').pop() ?? 'job';
+    for (let i = 0; i < n; i++) out.push({ name: n > 1 ? `${base} #${i + 1}` : base, argv: [...e.commands], files: [...(e.files ?? [])], repeatIndex: i });
+  }
+  return out;
+}
