@@ -2,6 +2,7 @@
  * Remote HPC: builds the services, registers the features, and hands every disposable to
  * VS Code. Nothing here touches the network: sessions open when a feature or the user asks.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { HostSchedulers } from './core/jobs/schedulers';
@@ -16,6 +17,7 @@ import { createConnectionStatusBar } from './hosts/statusBar';
 import { registerJobs } from './jobs';
 import { forgetClusterDefaults, loadClusterDefaults } from './jobs/clusterDefaults';
 import type { RemoteHpcApi } from './api';
+import { poolOptions } from './jobs/pools';
 import { registerPreviews } from './preview';
 import { createLogger } from './util/logger';
 import { schedulerChoice, setting } from './config/settings';
@@ -32,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): RemoteHpcApi {
     logger: log,
   });
   // One scheduler per host (the one its login node offers), shared by the Jobs view and the previews' batch jobs.
-  const schedulers = new HostSchedulers(remote, tagged(log, 'scheduler'), { choice: schedulerChoice });
+  const schedulers = new HostSchedulers(remote, tagged(log, 'scheduler'), { choice: schedulerChoice, pools: poolOptions(context), localUser: os.userInfo().username });
   const hostsTree = new HostsTreeProvider(hosts, schedulers);
   const jobs = registerJobs(context, { log, hosts, remote, schedulers });
 
@@ -40,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): RemoteHpcApi {
     channel,
     hosts,
     remote,
+    schedulers,
     hostsTree,
     // A session that closes takes its agent with it; the next request starts a new one.
     hosts.onStatus((alias, status) => status !== 'connected' && status !== 'connecting' && remote.drop(alias)),

@@ -46,6 +46,7 @@ export interface Settings {
   forceSftpFallback: boolean;
   scheduler: SchedulerChoice;
   schedulerByHost: Record<string, SchedulerChoice>;
+  pools: unknown;
 }
 
 export type SettingKey = keyof Settings;
@@ -82,6 +83,7 @@ const KEYS: Record<SettingKey, true> = {
   forceSftpFallback: true,
   scheduler: true,
   schedulerByHost: true,
+  pools: true,
 };
 
 /**

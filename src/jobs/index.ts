@@ -40,6 +40,7 @@ import { createApi } from './api';
 import { registerJobTasks } from './jobTask';
 import { waitForJobCommand } from './waitJob';
 import { saveDefaultsToCluster } from './clusterDefaults';
+import { editPool, hostsWithPools, remoteWithPools, runOnPool, showPoolLog } from './pools';
 
 export type { JobsDeps,  } from './deps';
 
@@ -50,8 +51,11 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   const schedulers = deps.schedulers;
   const model = new JobsModel();
   disposables.push(model);
+  // A host pool is one more host of the view; its outputs are read from the pool host that ran the job.
+  const pools = schedulers.pools;
+  const remote = remoteWithPools(deps.remote, pools);
   const controller = new JobsController({
-    hosts: { list: () => deps.hosts.list(), onDidChange: (l) => deps.hosts.onDidChange(l) },
+    hosts: hostsWithPools(deps.hosts, pools),
     schedulers,
     model,
     log,
@@ -62,7 +66,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
 
   const forwards = new PortForwards({ acquire: (host) => deps.hosts.acquire(host), log: tagged(log, 'forward') });
   disposables.push(forwards);
-  const tree = new JobsTreeProvider(model, () => readJobsSettings().historyDays, { sortBy: readJobSort, forwards, usage: new LiveUsage((host) => schedulers.scheduler(host)) });
+  const tree = new JobsTreeProvider(model, () => readJobsSettings().historyDays, { sortBy: readJobSort, forwards, usage: new LiveUsage((host) => schedulers.scheduler(host)), ...(pools ? { pools } : {}) });
   const view = vscode.window.createTreeView<JobsNode>('remoteHpc.jobs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
   disposables.push(tree, view);
   const setVisible = (visible: boolean) => {
@@ -74,7 +78,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
 
   const documents = new JobDocuments();
   const tails = new OutputTails({
-    remote: deps.remote,
+    remote,
     log,
     whenFinished: (host, id) => controller.whenFinished(host, id),
   });
@@ -89,7 +93,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   const ctx: JobsContext = {
     log,
     hosts: deps.hosts,
-    remote: deps.remote,
+    remote,
     schedulers,
     model,
     controller,
@@ -202,6 +206,9 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   });
   const api = createApi(ctx);
   disposables.push(api, registerJobTasks(ctx));
+  r('remoteHpc.pool.run', (arg?: unknown) => runOnPool(ctx, pools, arg));
+  r('remoteHpc.pool.edit', (arg?: unknown) => editPool(ctx, arg));
+  r('remoteHpc.pool.showLog', (arg?: unknown) => showPoolLog(context, pools, arg));
 
   disposables.push(
     vscode.window.registerWebviewPanelSerializer(NEW_JOB_VIEW_TYPE, { deserializeWebviewPanel: (panel, state: unknown) => NewJobPanel.revive(ctx, panel, state) }),

@@ -14,6 +14,7 @@ import type { Clock } from '../core/scheduler/watcher';
 import type { PortForward, PortForwards } from '../core/compute/portForwards';
 import type { LiveUsage } from '../core/jobs/usage';
 import { usageLine } from '../core/jobs/usageText';
+import { poolOfHost, type PoolHostView, type PoolService, type ResourceState } from '../core/scheduler/poolSpec';
 
 export type Section = 'active' | 'recent';
 
@@ -86,6 +87,14 @@ function mutedIcon(spec: IconSpec): vscode.ThemeIcon {
   return new vscode.ThemeIcon(spec.id.replace(/~spin$/, ''), new vscode.ThemeColor('disabledForeground'));
 }
 
+/** Codicons of glimpse's resource states (a pool host's line). */
+const POOL_ICONS: Record<ResourceState, string> = { free: 'circle-large-outline', busy: 'sync~spin', done: 'pass', unknown: 'question', error: 'error' };
+
+/** `ws1 — busy · slots: busy, busy, free` */
+function poolHostLine(v: PoolHostView): string {
+  return `${v.host} — ${v.state}${v.slots.length ? ` · slots: ${v.slots.map((s) => s.state).join(', ')}` : ''}`;
+}
+
 const systemClock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'> = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -108,14 +117,21 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   private readonly forwards: Pick<PortForwards, 'list' | 'onDidChange'> | undefined;
   private readonly forwardsSubscription: { dispose(): void } | undefined;
   private readonly usage: Pick<LiveUsage, 'forHost'> | undefined;
+  private readonly pools: Pick<PoolService, 'hostViews' | 'onDidChange'> | undefined;
+  private readonly poolsSubscription: { dispose(): void } | undefined;
 
   constructor(
     private readonly model: JobsModel,
     private readonly historyDays: () => number,
-    opts: { clock?: Clock; tickMs?: number; sortBy?: () => JobSortKey; forwards?: Pick<PortForwards, 'list' | 'onDidChange'>; usage?: Pick<LiveUsage, 'forHost'> } = {},
+    opts: { clock?: Clock; tickMs?: number; sortBy?: () => JobSortKey; forwards?: Pick<PortForwards, 'list' | 'onDidChange'>; usage?: Pick<LiveUsage, 'forHost'>; pools?: Pick<PoolService, 'hostViews' | 'onDidChange'> } = {},
   ) {
     this.forwards = opts.forwards;
     this.usage = opts.usage;
+    this.pools = opts.pools;
+    // Slot states change between polls: the pool hosts' rows are redrawn (whole: their lines are rows).
+    this.poolsSubscription = opts.pools?.onDidChange(() => {
+      for (const h of this.model.hostList()) if (poolOfHost(h.host) !== undefined) this.redraw(h.host);
+    });
     this.forwardsSubscription = opts.forwards?.onDidChange(({ host }) => {
       const node = this.nodes.get(hostId(host));
       this.changed.fire(node);
@@ -153,7 +169,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     const rows = this.getChildren(n);
     const recent = rows.find((r): r is RecentNode => r.kind === 'recent');
     const h = this.model.get(n.host);
-    const host = [h?.degraded, h?.polled, hostSummary(this.model.shownActive(n.host))];
+    const host = [h?.degraded, h?.polled, hostSummary(this.model.shownActive(n.host)), rows.map((r) => (r.kind === 'info' ? r.message : ''))];
     return JSON.stringify([host, rows.map((r) => r.id), recent ? [this.getTreeItem(recent).description, this.getChildren(recent).map((r) => r.id)] : null]);
   }
 
@@ -290,6 +306,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     this.setTicking(false);
     this.subscription.dispose();
     this.forwardsSubscription?.dispose();
+    this.poolsSubscription?.dispose();
     this.changed.dispose();
   }
 
@@ -301,11 +318,14 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     const filter = this.model.filter;
     const active = filterJobs(this.model.shownActive(n.host), filter);
     const out: JobsNode[] = sortEntries(groupJobs(active), this.sortBy()).map((e) => this.entryNode(n, 'active', e));
-    if (out.length === 0) {
+    const pool = poolOfHost(n.host);
+    const poolLines = pool !== undefined && this.pools ? this.pools.hostViews(pool).map((v) => this.info(n, `pool-host\0${v.host}`, POOL_ICONS[v.state], poolHostLine(v), v.error)) : [];
+    if (out.length === 0 && poolLines.length === 0) {
       if (!h.polled && !h.degraded) out.push(this.info(n, 'loading', 'loading~spin', 'Loading jobs…'));
       else if (h.degraded && !h.polled) out.push(this.info(n, 'degraded', 'warning', 'Scheduler unreachable — retrying', h.degraded));
       else out.push(this.info(n, 'empty', 'info', isEmptyFilter(filter) || this.model.shownActive(n.host).length === 0 ? 'No active jobs' : 'No active jobs match the filter'));
     }
+    out.unshift(...poolLines);
     if (this.historyDays() > 0) out.push(this.intern<RecentNode>(`${n.id}\0recent`, () => ({ kind: 'recent', id: `${n.id}\0recent`, host: n.host, parent: n })));
     return out;
   }
@@ -395,7 +415,8 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     } else {
       item.iconPath = new vscode.ThemeIcon('server');
       item.description = h ? (hostSummary(this.model.shownActive(n.host)) ?? (h.polled ? 'no active jobs' : '')) : '';
-      item.contextValue = 'jobsHost';
+      item.contextValue = poolOfHost(n.host) !== undefined ? 'jobsPool' : 'jobsHost';
+      if (poolOfHost(n.host) !== undefined) item.iconPath = new vscode.ThemeIcon('server-environment');
       if (stale) {
         item.iconPath = new vscode.ThemeIcon('server', new vscode.ThemeColor('disabledForeground'));
         tip.appendMarkdown(`\n\n$(history) The list is ${escapeMarkdown(stale)}: the next answer is late.`);

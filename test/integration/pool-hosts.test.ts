@@ -18,7 +18,7 @@ import { sessionRunner } from '../support/schedulerRunner';
 import { waitUntil } from '../support/wait';
 import type { CommandRunner } from '../../src/core/scheduler/command';
 import { PoolManager, type PoolRunState } from '../../src/core/scheduler/pool/manager';
-import { PoolJobBuilder, parsePoolFile, poolJobSpecs } from '../../src/core/scheduler/pool/poolSpec';
+import { PoolJobBuilder, parsePoolFile, poolJobSpecs } from '../../src/core/scheduler/poolSpec';
 
 const skip = sandboxPoolSkip();
 const HOSTILE = `it's "q" $(touch pwned) \`id\` ✓`;

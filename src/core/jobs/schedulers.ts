@@ -16,6 +16,9 @@ import { PbsScheduler, pbsScriptFormat } from '../scheduler/pbs/pbsScheduler';
 import { TorqueScheduler, torqueScriptFormat } from '../scheduler/torque/torqueScheduler';
 import { detectSchedulerCommand, SCHEDULER_KINDS, type DetectedScheduler, type SchedulerKind } from '../scheduler/detect';
 import type { BatchScriptFormat, Scheduler } from '../scheduler/types';
+import { poolOfHost, type PoolService } from '../scheduler/poolSpec';
+import { PoolRuns, type PoolRunsOptions } from '../scheduler/pool/runs';
+import { PoolScheduler } from '../scheduler/pool/poolScheduler';
 import { LazyScheduler } from './lazyScheduler';
 import { NoScheduler } from './noScheduler';
 import { UserNameCache } from './userNames';
@@ -31,6 +34,10 @@ const FORMATS: Partial<Record<SchedulerKind, BatchScriptFormat>> = { slurm: slur
 export interface HostSchedulersOptions {
   /** The setting for `host` (`remoteHpc.schedulerByHost[host]`, else `remoteHpc.scheduler`); default auto. */
   choice?(host: string): SchedulerChoice;
+  /** Host pools (`pool:<name>` hosts): their settings, store and local files; none without. */
+  pools?: Omit<PoolRunsOptions, 'runner' | 'log'>;
+  /** The local user, shown as the owner of pool jobs. */
+  localUser?: string;
 }
 
 export class HostSchedulers {
@@ -42,12 +49,25 @@ export class HostSchedulers {
   private readonly users = new Map<string, Promise<string>>();
   private readonly homes = new Map<string, Promise<string>>();
   private readonly names = new Map<string, UserNameCache>();
+  private readonly poolRuns: PoolRuns | undefined;
+  private readonly poolSchedulers = new Map<string, PoolScheduler>();
 
   constructor(
     private readonly remote: RemoteOpsProvider,
     private readonly log: Logger,
     private readonly opts: HostSchedulersOptions = {},
-  ) {}
+  ) {
+    if (opts.pools) this.poolRuns = new PoolRuns({ ...opts.pools, runner: (h) => this.runner(h), log });
+  }
+
+  /** The host pools' runs (undefined when pools are not set up). */
+  get pools(): PoolService | undefined {
+    return this.poolRuns;
+  }
+
+  dispose(): void {
+    this.poolRuns?.dispose();
+  }
 
   /** The runner of `host`: every command asks the provider for the current ops. */
   runner(host: string): CommandRunner {
@@ -56,6 +76,12 @@ export class HostSchedulers {
 
   /** The host's scheduler: its commands wait for the host's scheduler to be known (one probe). */
   scheduler(host: string): Scheduler {
+    const pool = poolOfHost(host);
+    if (pool !== undefined && this.poolRuns) {
+      let p = this.poolSchedulers.get(pool);
+      if (!p) this.poolSchedulers.set(pool, (p = new PoolScheduler(pool, this.poolRuns)));
+      return p;
+    }
     let s = this.schedulers.get(host);
     if (!s) {
       s = new LazyScheduler(
@@ -142,6 +168,8 @@ export class HostSchedulers {
 
   /** The login name on `host` (`id -un`, else $USER). Cached; a failure is not. */
   user(host: string): Promise<string> {
+    // A pool's jobs are the local user's (no login to ask).
+    if (poolOfHost(host) !== undefined && this.poolRuns) return Promise.resolve(this.opts.localUser ?? 'you');
     return this.cached(this.users, host, async () => {
       const ops = await this.remote.ops(host);
       const res = await ops.run(['id', '-un'], { timeoutMs: 20_000 });

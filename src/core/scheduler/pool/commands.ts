@@ -10,7 +10,7 @@
 import { ParseError, type SchedulerCommand } from '../command';
 
 /** Where a run's folders live on a host, under $HOME. */
-export const POOL_ROOT = '.remote-hpc/pool';
+const POOL_ROOT = '.remote-hpc/pool';
 
 /** Runs the job: records times, pid and exit code; a TERM to the group ends the job, not the record. */
 const JOB_SCRIPT = `d=$PWD/$1 RHPC_POOL_JOB=$2 RHPC_POOL_REPEAT=$3

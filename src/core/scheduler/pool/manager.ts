@@ -8,12 +8,9 @@
  */
 import { runCommand, SchedulerError, type CommandRunner, type SchedulerCommand } from '../command';
 import { cancelCommand, copyCommand, jobFolder, launchCommand, statusCommand, type AttemptStatus } from './commands';
-import { copiedName, type PoolJobSpec } from './poolSpec';
+import { copiedName, type PoolJobSpec, type ResourceState } from '../poolSpec';
 
-/** glimpse's resource states, for slots and hosts. */
-export type ResourceState = 'free' | 'busy' | 'done' | 'unknown' | 'error';
-
-export type PoolJobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+type PoolJobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface PoolAttempt {
   host: string;

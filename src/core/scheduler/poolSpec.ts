@@ -6,7 +6,7 @@
  * schemas/pool.schema.json. {@link PoolJobBuilder} is the same in code (AddJob / SetRepeat /
  * MakeJobSpecs). No `vscode`.
  */
-import type { JobSpecError } from '../jobSpec';
+import type { JobSpecError } from './jobSpec';
 
 export interface PoolJobEntry {
   /** Program and arguments, one argv word each. */
@@ -38,7 +38,7 @@ export interface PoolJobSpec {
 }
 
 /** At most this many jobs in one run (a typo in `repeat` must not launch a million jobs). */
-export const MAX_POOL_JOBS = 10_000;
+const MAX_POOL_JOBS = 10_000;
 
 const ONE_LINE = /^[^\n\r\0]*$/;
 const FILE_KEYS = new Set(['$schema', 'pool', 'name', 'repeat', 'jobs']);
@@ -152,4 +152,59 @@ export function poolJobSpecs(file: PoolFile): PoolJobSpec[] {
     for (let i = 0; i < n; i++) out.push({ name: n > 1 ? `${base} #${i + 1}` : base, argv: [...e.commands], files: [...(e.files ?? [])], repeatIndex: i });
   }
   return out;
+}
+
+/** A pool as `remoteHpc.pools` names it: hosts from the Hosts list, each with the same number of slots. */
+export interface PoolConfig {
+  hosts: string[];
+  slotsPerHost: number;
+}
+
+/** The Jobs view's name for a pool: one more "host" whose scheduler is the pool. */
+const POOL_HOST_PREFIX = 'pool:';
+
+export function poolHostAlias(pool: string): string {
+  return `${POOL_HOST_PREFIX}${pool}`;
+}
+
+/** The pool a Jobs view host stands for, or undefined for a real host. */
+export function poolOfHost(host: string): string | undefined {
+  return host.startsWith(POOL_HOST_PREFIX) ? host.slice(POOL_HOST_PREFIX.length) : undefined;
+}
+
+/** Why `value` (one entry of `remoteHpc.pools`) is not a pool; undefined when it is. */
+export function checkPoolConfig(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object with "hosts" and "slotsPerHost"';
+  const v = value as Record<string, unknown>;
+  if (!Array.isArray(v.hosts) || v.hosts.length === 0 || !v.hosts.every((h) => typeof h === 'string' && h.trim() !== '' && !h.startsWith(POOL_HOST_PREFIX))) return '"hosts" must be a non-empty list of host aliases';
+  if (v.slotsPerHost !== undefined && (typeof v.slotsPerHost !== 'number' || !Number.isInteger(v.slotsPerHost) || v.slotsPerHost < 1 || v.slotsPerHost > 256)) return '"slotsPerHost" must be a whole number from 1 to 256';
+  return undefined;
+}
+
+/** glimpse's resource states, for slots and hosts. */
+export type ResourceState = 'free' | 'busy' | 'done' | 'unknown' | 'error';
+
+/** One host of a pool as the Jobs view shows it: its state and each slot's. */
+export interface PoolHostView {
+  host: string;
+  state: ResourceState;
+  error?: string;
+  slots: { state: ResourceState; job?: string }[];
+}
+
+/** What features use of the pool runs (the implementation is the scheduler factory's). */
+export interface PoolService {
+  /** Starts a run of `jobs` on `pool`; local files are resolved against `baseDir`. Resolves with the run id. */
+  start(run: { pool: string; name: string; jobs: PoolJobSpec[]; baseDir?: string }): Promise<string>;
+  /** Pools with runs this profile knows (running or finished). */
+  pools(): string[];
+  /** The hosts and slots of a pool, over its runs still going (the latest run when none is). */
+  hostViews(pool: string): PoolHostView[];
+  /** The runs of a pool, newest first. */
+  runs(pool: string): { runId: string; name: string; finished: boolean; createdAt: number }[];
+  eventLog(runId: string): string;
+  /** The real host that holds a path of a pool job's folder (for reading outputs), else undefined. */
+  hostOfPath(pool: string, path: string): string | undefined;
+  /** Fires when a run, job or slot changed. */
+  onDidChange(listener: () => void): { dispose(): void };
 }
