@@ -15,6 +15,7 @@ import { previewSpec, submitLoaded } from './jobFile';
 import { EMPTY_FORM, fieldOfSubmitOption, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../core/jobs/newJobForm';
 import { SchedulerError } from '../core/scheduler/command';
 import { hostDefaults } from './clusterDefaults';
+import type { HostJobDefaults } from '../core/jobs/submitOptions';
 
 export const NEW_JOB_VIEW_TYPE = 'remoteHpc.newJob';
 const FOLDERS_KEY = 'remoteHpc.jobs.newJobFolders';
@@ -77,7 +78,7 @@ export class NewJobPanel implements vscode.Disposable {
         hostInfo: async ({ host }) => {
           const h = String(host);
           const d = hostDefaults(h);
-          return { folder: await this.folderFor(h), partition: d.partition ?? '', account: d.account ?? '', walltime: d.time ?? '', partitions: await partitionsOf(ctx, h) };
+          return { folder: await this.folderFor(h), ...defaultFields(d), partitions: await partitionsOf(ctx, h) };
         },
         pickFolder: async ({ host, current }) => ({ folder: await this.pickFolder(String(host), String(current ?? '')) }),
         preview: async ({ form }) => {
@@ -199,5 +200,10 @@ async function initialForm(ctx: JobsContext, preset: { host?: string; folder?: s
   const d = host ? hostDefaults(host) : {};
   let folder = preset.folder ?? '';
   if (!folder && host) folder = ctx.state.get<Record<string, string>>(FOLDERS_KEY, {})[host] ?? (await ctx.schedulers.home(host).catch(() => '~'));
-  return { ...EMPTY_FORM, host, folder, partition: d.partition ?? '', account: d.account ?? '', walltime: d.time ?? '' };
+  return { ...EMPTY_FORM, host, folder, ...defaultFields(d) };
+}
+
+/** The form fields a host's defaults fill in. */
+function defaultFields(d: HostJobDefaults): Pick<NewJobForm, 'partition' | 'account' | 'walltime' | 'mailUser' | 'mailType'> {
+  return { partition: d.partition ?? '', account: d.account ?? '', walltime: d.time ?? '', mailUser: d.mailUser ?? '', mailType: (d.mailType ?? []).join(', ') };
 }

@@ -214,6 +214,9 @@ export interface NewJobForm {
   env: string;
   /** Further sbatch options as shell words. */
   extraSbatchArgs: string;
+  /** Job mail: to whom (empty: the scheduler's default, you) and on which events (`end, fail`). */
+  mailUser: string;
+  mailType: string;
 }
 
 export interface NewJobFieldError {
@@ -237,7 +240,7 @@ interface NewJobProtocol {
   requests: {
     validate: { params: { form: NewJobForm }; result: { errors: NewJobFieldError[] } };
     /** Host defaults and a starting folder when the host changes. */
-    hostInfo: { params: { host: string }; result: { folder: string; partition: string; account: string; walltime: string; partitions: string[] } };
+    hostInfo: { params: { host: string }; result: { folder: string; partition: string; account: string; walltime: string; mailUser: string; mailType: string; partitions: string[] } };
     pickFolder: { params: { host: string; current: string }; result: { folder: string | null } };
     /** Opens the rendered batch script beside the form. */
     preview: { params: { form: NewJobForm }; result: { errors: NewJobFieldError[] } };

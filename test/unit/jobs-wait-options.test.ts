@@ -12,6 +12,7 @@ import { defaultsFor, mergeDefaults, resolveSubmit, scriptSubmitSpec } from '../
 import { parseClusterSettings } from '../../src/core/jobs/clusterSettings';
 import { parseSbatchDirectives } from '../../src/core/scheduler/slurm/directives';
 import { job } from '../support/jobs';
+import { EMPTY_FORM, fieldOfSubmitOption, formToSpec } from '../../src/core/jobs/newJobForm';
 
 test('jobExitCode: the job\'s own code, else one per way of ending', () => {
   assert.equal(jobExitCode(job({ state: 'COMPLETED', exitCode: 0 })), 0);
@@ -80,4 +81,13 @@ test('job mail: host defaults go on the command line, unless the script asks for
   assert.equal(fromScript.mailEvents, undefined);
   const none = scriptSubmitSpec('/s.sh', '/', resolveSubmit(defaults, plain, { mailType: [] }), plain);
   assert.equal(none.mailEvents, undefined, 'picking no events drops the default');
+});
+
+test('New Job form: mail fields become the job file\'s "mail"; bad events are marked on their field', () => {
+  const base = { ...EMPTY_FORM, host: 'h', folder: '/w', name: 'j', command: 'echo' };
+  assert.deepEqual(formToSpec({ ...base, mailType: 'END, fail', mailUser: 'me@lab' }).spec.mail, { to: 'me@lab', on: ['end', 'fail'] });
+  assert.equal(formToSpec({ ...base }).spec.mail, undefined);
+  assert.deepEqual(formToSpec({ ...base, mailType: 'later' }).errors, [{ field: 'mailType', message: '"later" is none of begin, end, fail' }]);
+  assert.deepEqual(formToSpec({ ...base, mailUser: 'me@lab' }).errors.map((e) => e.field), ['mailType']);
+  assert.equal(fieldOfSubmitOption('mailEvents'), 'mailType');
 });

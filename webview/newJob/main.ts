@@ -195,6 +195,8 @@ const body = h(
       field('tags', 'Tags', { placeholder: 'exp1, baseline', help: 'Shown and filterable in the Jobs view' }),
       field('nice', 'Nice', { placeholder: '0', help: 'Positive lowers the priority' }),
       field('dependency', 'Dependency', { placeholder: 'afterok:12345' }),
+      field('mailType', 'Mail on', { placeholder: 'end, fail', help: 'begin, end, fail: when the scheduler mails' }),
+      field('mailUser', 'Mail to', { placeholder: '(you)', help: 'Empty: the scheduler\'s default' }),
     ),
   ),
   section(
@@ -320,6 +322,8 @@ async function onHostChange(host: string): Promise<void> {
     fill('partition', info.partition);
     fill('account', info.account);
     fill('walltime', info.walltime);
+    fill('mailUser', info.mailUser);
+    fill('mailType', info.mailType);
     showPartitions(info.partitions);
     changed();
   } catch (e) {
@@ -375,7 +379,7 @@ rpc.on('init', (msg) => {
   // A reload of the same form keeps what was typed; a new init (another preset) replaces it.
   const f = kept && kept.form.host === msg.form.host && kept.form.folder === msg.form.folder ? kept.form : msg.form;
   if (f === msg.form) {
-    for (const k of ['partition', 'account', 'walltime', 'folder'] as const) if (msg.form[k]) hostFilled[k] = msg.form[k];
+    for (const k of ['partition', 'account', 'walltime', 'folder', 'mailUser', 'mailType'] as const) if (msg.form[k]) hostFilled[k] = msg.form[k];
   }
   fillForm(f);
   showPartitions(msg.partitions);

@@ -6,7 +6,7 @@
 import { posix } from 'node:path';
 import type { NewJobFieldError, NewJobForm } from '../../shared/protocol';
 import { validateJobSpec, type JobSpec } from '../scheduler/jobSpec';
-import type { JobSubmitSpec } from '../scheduler/types';
+import { MAIL_EVENTS, type JobSubmitSpec, type MailEvent } from '../scheduler/types';
 import { splitShellWords } from '../scheduler/shellWords';
 import { checkExtraArgs, parseTags } from './submitOptions';
 
@@ -36,6 +36,8 @@ export const EMPTY_FORM: NewJobForm = {
   inputs: '',
   env: '',
   extraSbatchArgs: '',
+  mailUser: '',
+  mailType: '',
 };
 
 const FORM_KEYS = Object.keys(EMPTY_FORM) as (keyof NewJobForm)[];
@@ -87,6 +89,7 @@ function fieldOf(path: string, form: NewJobForm): NewJobFieldError['field'] {
     nice: 'nice',
     dependency: 'dependency',
     extraSbatchArgs: 'extraSbatchArgs',
+    mail: path.startsWith('/mail/to') ? 'mailUser' : 'mailType',
   };
   if (top === '') return form.mode === 'script' ? 'script' : 'command';
   return map[top] ?? '';
@@ -193,6 +196,14 @@ export function formToSpec(form: NewJobForm): FormResult {
     else spec.extraSbatchArgs = splitShellWords(form.extraSbatchArgs);
   }
 
+  const mailOn = t(form.mailType).toLowerCase().split(/[\s,]+/).filter(Boolean);
+  const badEvent = mailOn.find((e) => !(MAIL_EVENTS as readonly string[]).includes(e));
+  if (badEvent) err('mailType', `"${badEvent}" is none of ${MAIL_EVENTS.join(', ')}`);
+  else if (mailOn.length || t(form.mailUser)) {
+    if (!mailOn.length) err('mailType', 'Say when mail is sent: begin, end, fail');
+    else spec.mail = { ...(t(form.mailUser) ? { to: t(form.mailUser) } : {}), on: [...new Set(mailOn)] as MailEvent[] };
+  }
+
   // The file's own rules, for what converted; one message per field is enough.
   const taken = new Set(errors.map((e) => e.field));
   for (const e of validateJobSpec(spec)) {
@@ -237,6 +248,8 @@ export function fieldOfSubmitOption(option: keyof JobSubmitSpec | undefined): Ne
     nice: 'nice',
     tags: 'tags',
     extraArgs: 'extraSbatchArgs',
+    mailUser: 'mailUser',
+    mailEvents: 'mailType',
   };
   return (option && map[option]) ?? '';
 }
