@@ -108,6 +108,27 @@ test('a catastrophic filter regex ends in a clear error, not a hang', async () =
   assert.equal((await ops.list(d, { filter: { fileReject: ['\\.tmp$'] } })).total, 1, 'a sane filter still works');
 });
 
+test('filters run in the agent only when they cannot backtrack; the bulk filter keeps what keep() keeps', () => {
+  const script = [
+    'import json, sys, random',
+    `sys.path.insert(0, ${JSON.stringify(join(agentPy, '..'))})`,
+    'import agent',
+    'pats = json.loads(sys.argv[1])',
+    'random.seed(7)',
+    'names = ["".join(random.choice("ab.tmpx1/") for _ in range(random.randint(1, 9))) for _ in range(3000)]',
+    'spec = {"fileReject": ["\\\\.tmp$", "^/r/a"], "fileAllow": ["b1"], "dirReject": ["x"]}',
+    'f = agent.Filter(spec)',
+    'same = all(f.apply("/r/", names, d) == [n for n in names if f.keep("/r/" + n, d)] for d in (True, False))',
+    'print(json.dumps({"linear": [agent.is_linear_pattern(p) for p in pats], "same": same, "specLinear": f.linear}))',
+  ].join('\n');
+  const linear = ['\\.tmp$', '^core\\.\\d+$', '\\.(?:o)$'.replace('(?:o)', 'o'), '[(|*+]x', '\\(a\\)', '~$'];
+  const backtracking = ['(a|aa)+$', '(a+)+$', 'a*a*b', '(.*)*', '(x)\\1', 'a{1,9}b+', 'x|y'];
+  const out = JSON.parse(execFileSync('python3', ['-B', '-c', script, JSON.stringify([...linear, ...backtracking])], { env }).toString()) as { linear: boolean[]; same: boolean; specLinear: boolean };
+  assert.deepEqual(out.linear, [...linear.map(() => true), ...backtracking.map(() => false)]);
+  assert.equal(out.same, true);
+  assert.equal(out.specLinear, true);
+});
+
 test('the agent exits within seconds when stdin closes in the middle of a catastrophic search', async () => {
   const c = start();
   const cl = await AgentClient.connect(processTransport(c), silentLogger);

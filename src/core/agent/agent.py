@@ -426,6 +426,28 @@ def stat_json(path, lst=None):
     return out
 
 
+_PATTERN_TOKEN_RE = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]])*\]|[()|*+?{]")
+
+
+def is_linear_pattern(pattern):
+    """True for a regex that cannot backtrack catastrophically: no groups, alternation or
+    backreferences, and at most one quantifier (like the usual `\\.tmp$` or `^core\\.\\d+$`).
+    Such filters run in the agent itself; any other goes to a forked worker with a time limit."""
+    quantifiers = 0
+    for m in _PATTERN_TOKEN_RE.finditer(pattern):
+        t = m.group()
+        if t[0] == "\\":
+            if t[1:].isdigit() or t[1:] in ("g", "k"):
+                return False  # a backreference
+        elif t[0] == "[":
+            continue
+        elif t in "()|":
+            return False
+        else:
+            quantifiers += 1
+    return quantifiers <= 1
+
+
 class Filter(object):
     """Slycat semantics: an entry is dropped when its full path matches a reject and no allow.
 
@@ -440,6 +462,8 @@ class Filter(object):
         self.dir_allow = self._compile(spec.get("dirAllow"))
         self.dir_reject = self._compile(spec.get("dirReject"))
         self.empty = not (self.file_reject or self.dir_reject)
+        self.linear = all(is_linear_pattern(x) for k in ("fileAllow", "fileReject", "dirAllow", "dirReject")
+                          for x in spec.get(k) or [])
 
     @staticmethod
     def _compile(patterns):
@@ -456,6 +480,17 @@ class Filter(object):
         if not any(r.search(path) for r in reject):
             return True
         return any(a.search(path) for a in allow)
+
+    def apply(self, prefix, names, is_dir):
+        """The names (of one folder, `prefix` its path with a slash) this filter keeps: one
+        comprehension per list, what keep() decides for each."""
+        reject, allow = (self.dir_reject, self.dir_allow) if is_dir else (self.file_reject, self.file_allow)
+        if not reject:
+            return names
+        rej = reject[0].search if len(reject) == 1 else (lambda s: any(r.search(s) for r in reject))
+        if not allow:
+            return [n for n in names if not rej(prefix + n)]
+        return [n for n in names if not rej(prefix + n) or any(a.search(prefix + n) for a in allow)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -483,12 +518,10 @@ LIST_CACHE_MAX = 8
 
 
 def scan(path, flt, hidden, match=None):
-    """(dirs, files) of a folder as name lists, filtered (path filter, then the name query
-    `match`); d_type tells folders apart. Names only (no DirEntry objects): a 100,000-entry
+    """(dirs, files) of a folder as name lists, filtered (name query `match`, then the path
+    filter); d_type tells folders apart. Names only (no DirEntry objects): a 100,000-entry
     folder stays a few MB."""
     prefix = path if path.endswith("/") else path + "/"
-    check = not flt.empty
-    keep = flt.keep
     dirs, files = [], []
     with os.scandir(path) as it:
         for e in it:
@@ -501,35 +534,37 @@ def scan(path, flt, hidden, match=None):
                 is_dir = e.is_dir()  # follows symlinks: a link to a folder counts as a folder
             except OSError:
                 is_dir = False
-            if check and not keep(prefix + name, is_dir):
-                continue
             (dirs if is_dir else files).append(name)
-    return dirs, files
+    if flt.empty:
+        return dirs, files
+    return flt.apply(prefix, dirs, True), flt.apply(prefix, files, False)
 
 
 def guarded_scan(ctx, path, spec, hidden, timeout, match=None):
-    """scan(); user filter regexes run in a worker with a time limit (see run_forked)."""
+    """scan(); user filter regexes that could backtrack run in a worker with a time limit (see
+    run_forked), linear ones here (a fork and the names' way back cost ~30 ms per 100,000)."""
     flt = Filter(spec)
-    if flt.empty:
+    if flt.empty or flt.linear:
         return scan(path, flt, hidden, match)
     return run_forked(ctx, lambda: scan(path, flt, hidden, match), timeout, "the filter of %s" % path)
 
 
-_CHUNK_RE = re.compile(r"[0-9]+|[^0-9]+")
+_DIGITS_RE = re.compile(r"[0-9]+")
+
+
+def _digit_run(m):
+    digits = m.group().lstrip("0")
+    return "\x00\x02" + chr(1 + len(digits)) + digits
 
 
 def natural_key(name):
     """Natural order (step2 before step10), the same as compareNatural in common.ts: runs of
     ASCII digits by value and before text at the same place, text runs by code point, ties
-    (a01 / a1) by the whole name."""
-    parts = []
-    for chunk in _CHUNK_RE.findall(name):
-        if "0" <= chunk[0] <= "9":
-            digits = chunk.lstrip("0")
-            parts.append((0, len(digits), digits))
-        else:
-            parts.append((1, chunk))
-    return (tuple(parts), name)
+    (a01 / a1) by the whole name. One string per name (chunk tuples cost 3x the time): a digit
+    run becomes NUL, 2, its length (leading zeros dropped), its digits; the end NUL, 1, the whole
+    name. No name holds a NUL, so a run sorts before text at the same place, a shorter number
+    before a longer one, and a name that ends where another goes on sorts first."""
+    return _DIGITS_RE.sub(_digit_run, name) + "\x00\x01" + name
 
 
 def cached_rows(cache_key, dir_mtime):
