@@ -121,7 +121,7 @@ test('filters run in the agent only when they cannot backtrack; the bulk filter 
     'same = all(f.apply("/r/", names, d) == [n for n in names if f.keep("/r/" + n, d)] for d in (True, False))',
     'print(json.dumps({"linear": [agent.is_linear_pattern(p) for p in pats], "same": same, "specLinear": f.linear}))',
   ].join('\n');
-  const linear = ['\\.tmp$', '^core\\.\\d+$', '\\.(?:o)$'.replace('(?:o)', 'o'), '[(|*+]x', '\\(a\\)', '~$'];
+  const linear = ['\\.tmp$', '^core\\.\\d+$', '\\.o$', '[(|*+]x', '\\(a\\)', '~$'];
   const backtracking = ['(a|aa)+$', '(a+)+$', 'a*a*b', '(.*)*', '(x)\\1', 'a{1,9}b+', 'x|y'];
   const out = JSON.parse(execFileSync('python3', ['-B', '-c', script, JSON.stringify([...linear, ...backtracking])], { env }).toString()) as { linear: boolean[]; same: boolean; specLinear: boolean };
   assert.deepEqual(out.linear, [...linear.map(() => true), ...backtracking.map(() => false)]);
