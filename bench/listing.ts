@@ -6,17 +6,23 @@
  *   ssh2-readdir ssh2's own sftp.readdir(path) (one READDIR at a time, what ssh2-sftp-client's
  *                list() does) + the same filter and sort
  *   openssh      OpenSSH `sftp -b -` running `ls -l` (its connection set-up subtracted)
- * Each measurement runs in a fresh Node process, so the peak RSS column is that method's own.
+ *   ssh-ls       a fresh `ssh host ls -la <dir>` (connection included: what a terminal user waits)
+ * Each measurement runs in a fresh Node process started from the file's esbuild bundle (as the
+ * extension runs, without tsx's loader), so the peak RSS column is that method's own.
  *
  * Find in a huge folder (part "find", the largest size): time to the first filtered result of a
  * name query (first 200 matches, sorted, counted) through the agent and the SFTP fallback —
  * cold (the folder read afresh) and while typing (the listing on screen still kept) — side by side with `ssh host ls <dir> | grep -F <text>` (a fresh OpenSSH connection,
  * as typed in a terminal; its set-up time shown apart).
  *
- *   node --import tsx bench/listing.ts [--sizes 10000,100000] [--rtts 0,30] [--reps 3] [--parts list,find]
+ * Part "million" (not run by default): first pages of a 1,000,000-entry folder through the agent,
+ * the client's and the agent's peak RSS.
+ *
+ *   node --import tsx bench/listing.ts [--sizes 10000,100000] [--rtts 0,30] [--reps 3] [--parts list,find,million]
  */
 import { connectDirect, sandbox } from '../test/support/sandbox';
 import { openRemote } from '../src/core/remote/openRemote';
+import type { AgentOps } from '../src/core/remote/agentOps';
 import { compileFilter } from '../src/core/remote/filters';
 import { sortEntries, isDirLike } from '../src/core/remote/common';
 import { typeFromMode } from '../src/core/remote/sftpOps';
@@ -28,7 +34,7 @@ import { commandLine } from '../src/core/ssh/quote';
 import { spawnSync } from 'node:child_process';
 
 const FILTER: PathFilter = { fileReject: ['\\.tmp$'] };
-const METHODS = ['agent', 'sftp', 'ssh2-readdir', 'openssh'] as const;
+const METHODS = ['agent', 'sftp', 'ssh2-readdir', 'openssh', 'ssh-ls'] as const;
 const FIND_METHODS = ['find-agent', 'find-sftp', 'find-ssh-grep'] as const;
 type Method = (typeof METHODS)[number] | (typeof FIND_METHODS)[number];
 /** The name query of part "find": 10 of the 100,000 names (f012340 … f012349, some .tmp). */
@@ -37,9 +43,13 @@ const QUERY = '01234';
 interface Measure {
   ms: number[];
   firstPageMs?: number[];
+  /** The first page in natural order (what the explorer asks by default). */
+  naturalPageMs?: number[];
   nextPageMs?: number[];
   returned: number;
   rssMiB?: number;
+  /** Agent: the peak RSS after the page requests, before any full listing. */
+  pageRssMiB?: number;
 }
 
 const arg = (name: string, dflt: string) => {
@@ -107,6 +117,18 @@ async function findChild(method: Method, dir: string, port: number, reps: number
 
 async function child(method: Method, dir: string, port: number, reps: number): Promise<Measure> {
   const d = sandbox();
+  if (method === 'ssh-ls') {
+    const ssh = ['ssh', '-p', String(port), ...opensshOptions(), `${d.user}@${d.host}`, commandLine(['ls', '-la', '--', dir])];
+    const ms: number[] = [];
+    let rss: number | undefined;
+    for (let i = 0; i < reps; i++) {
+      const r = timed(ssh);
+      if (r.code !== 0) throw new Error(r.stderr);
+      ms.push(r.ms);
+      rss = r.rssKiB !== undefined ? Math.round(r.rssKiB / 1024) : undefined;
+    }
+    return { ms, returned: 0, rssMiB: rss };
+  }
   if (method === 'openssh') {
     const ssh = ['sftp', '-q', '-b', '-', '-P', String(port), ...opensshOptions(), `${d.user}@${d.host}`];
     const base: number[] = [];
@@ -127,8 +149,10 @@ async function child(method: Method, dir: string, port: number, reps: number): P
   try {
     const ms: number[] = [];
     const firstPageMs: number[] = [];
+    const naturalPageMs: number[] = [];
     const nextPageMs: number[] = [];
     let returned = 0;
+    let pageRssMiB: number | undefined;
     if (method === 'agent' || method === 'sftp') {
       const ops = await openRemote(conn.session, silentLogger, { forceFallback: method === 'sftp' });
       if (ops.kind !== method) throw new Error(`wanted ${method}, got ${ops.kind}`);
@@ -136,22 +160,30 @@ async function child(method: Method, dir: string, port: number, reps: number): P
       // Touching the folder changes its mtime, which empties the agent's short-lived listing cache:
       // every measured listing is a full scan.
       const touch = () => conn.session.exec(['touch', '--', dir]);
+      // Pages first (what the explorer asks): their peak RSS is taken before any full listing.
+      for (let i = 0; i < (method === 'agent' ? reps : 0); i++) {
+        await touch();
+        const t1 = performance.now();
+        const p = await ops.list(dir, { filter: FILTER, limit: 200 });
+        firstPageMs.push(performance.now() - t1);
+        if (p.entries.length !== 200) throw new Error('first page wrong');
+        returned = p.total;
+        const t2 = performance.now();
+        await ops.list(dir, { filter: FILTER, offset: 200, limit: 200 });
+        nextPageMs.push(performance.now() - t2);
+        await touch();
+        const tn = performance.now();
+        await ops.list(dir, { filter: FILTER, natural: true, limit: 200 });
+        naturalPageMs.push(performance.now() - tn);
+      }
+      pageRssMiB = peakRssMiB();
       for (let i = 0; i < reps; i++) {
         await touch();
         const t0 = performance.now();
         const r = await ops.list(dir, { filter: FILTER });
         ms.push(performance.now() - t0);
+        if (method === 'agent' && r.entries.length !== returned) throw new Error('first page total and full listing disagree');
         returned = r.entries.length;
-        if (method === 'agent') {
-          await touch();
-          const t1 = performance.now();
-          const p = await ops.list(dir, { filter: FILTER, limit: 200 });
-          firstPageMs.push(performance.now() - t1);
-          if (p.entries.length !== 200 || p.total !== returned) throw new Error('first page wrong');
-          const t2 = performance.now();
-          await ops.list(dir, { filter: FILTER, offset: 200, limit: 200 });
-          nextPageMs.push(performance.now() - t2);
-        }
         if (ms[ms.length - 1] > 20_000) break;
       }
       ops.dispose();
@@ -178,15 +210,84 @@ async function child(method: Method, dir: string, port: number, reps: number): P
         if (ms[ms.length - 1] > 20_000) break;
       }
     }
-    return { ms, firstPageMs: firstPageMs.length ? firstPageMs : undefined, nextPageMs: nextPageMs.length ? nextPageMs : undefined, returned, rssMiB: peakRssMiB() };
+    return { ms, firstPageMs: firstPageMs.length ? firstPageMs : undefined, naturalPageMs: naturalPageMs.length ? naturalPageMs : undefined, nextPageMs: nextPageMs.length ? nextPageMs : undefined, returned, rssMiB: peakRssMiB(), ...(method === 'agent' ? { pageRssMiB } : {}) };
   } finally {
     conn.close();
   }
 }
 
+interface MillionMeasure {
+  firstPageMs: number[];
+  naturalPageMs: number[];
+  nextPageMs: number[];
+  total: number;
+  rssMiB: number;
+  /** The agent's own peak RSS on the remote (VmHWM). */
+  agentRssMiB: number;
+}
+
+/** Part "million": first pages of a 1,000,000-entry folder through the agent, and both ends' memory. */
+async function millionChild(dir: string, port: number, reps: number): Promise<MillionMeasure> {
+  const conn = await connectDirect({ port });
+  try {
+    const ops = await openRemote(conn.session, silentLogger, {});
+    if (ops.kind !== 'agent') throw new Error(`wanted the agent, got ${ops.kind}`);
+    await ops.list(dir, { filter: FILTER, limit: 1 });
+    const touch = () => conn.session.exec(['touch', '--', dir]);
+    const m: MillionMeasure = { firstPageMs: [], naturalPageMs: [], nextPageMs: [], total: 0, rssMiB: 0, agentRssMiB: 0 };
+    for (let i = 0; i < reps; i++) {
+      await touch();
+      let t = performance.now();
+      const p = await ops.list(dir, { filter: FILTER, limit: 200 });
+      m.firstPageMs.push(performance.now() - t);
+      m.total = p.total;
+      t = performance.now();
+      await ops.list(dir, { filter: FILTER, offset: 200, limit: 200 });
+      m.nextPageMs.push(performance.now() - t);
+      await touch();
+      t = performance.now();
+      await ops.list(dir, { filter: FILTER, natural: true, limit: 200 });
+      m.naturalPageMs.push(performance.now() - t);
+    }
+    m.rssMiB = peakRssMiB();
+    const { pid } = (await (ops as AgentOps).client.request('info', {})).result;
+    const status = await conn.session.exec(['cat', `/proc/${pid}/status`]);
+    m.agentRssMiB = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status.stdout.toString())?.[1] ?? 0) / 1024);
+    ops.dispose();
+    return m;
+  } finally {
+    conn.close();
+  }
+}
+
+async function millionPart(rtts: number[], reps: number): Promise<void> {
+  const n = 1_000_000;
+  process.stderr.write(`preparing a ${n}-entry folder (once: a few minutes)… `);
+  const dir = await ensureDir(n);
+  process.stderr.write(`${dir}\n`);
+  const rows: (string | number)[][] = [];
+  for (const rtt of rtts) {
+    const proxy = rtt > 0 ? await startProxy(rtt / 2) : undefined;
+    try {
+      process.stderr.write(`  ${n} entries, ${rtt} ms RTT, agent pages… `);
+      const m = runChild<MillionMeasure>(__filename, ['agent-million', dir, String(proxy?.port ?? sandbox().port), String(reps)], { bundled: true });
+      process.stderr.write(`${median(m.firstPageMs).toFixed(0)} ms\n`);
+      rows.push([n, rtt, median(m.firstPageMs).toFixed(0), median(m.naturalPageMs).toFixed(0), median(m.nextPageMs).toFixed(0), m.total, m.rssMiB, m.agentRssMiB]);
+    } finally {
+      proxy?.stop();
+    }
+  }
+  console.log(`\nA 1,000,000-entry folder through the agent: first page (200, filtered, sorted, with total; each a fresh scan), median of ${reps}:\n`);
+  console.log(table(['entries', 'RTT ms', 'first page ms', 'natural first page ms', 'next page ms', 'total', 'client peak RSS MiB', 'agent peak RSS MiB'], rows));
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') {
     const [, , , method, dir, port, reps] = process.argv;
+    if (method === 'agent-million') {
+      console.log(JSON.stringify(await millionChild(dir, Number(port), Number(reps))));
+      return;
+    }
     const run = method.startsWith('find-') ? findChild : child;
     const m = await run(method as Method, dir, Number(port), Number(reps));
     console.log(JSON.stringify(m));
@@ -211,7 +312,7 @@ async function main(): Promise<void> {
         let agentMs: number | undefined;
         for (const method of methods) {
           process.stderr.write(`  ${n} entries, ${rtt} ms RTT, ${method}… `);
-          const m = runChild<Measure>(__filename, [method, dir, String(port), String(reps)]);
+          const m = runChild<Measure>(__filename, [method, dir, String(port), String(reps)], { bundled: true });
           const med = median(m.ms);
           if (method === 'agent') agentMs = med;
           process.stderr.write(`${med.toFixed(0)} ms\n`);
@@ -221,10 +322,10 @@ async function main(): Promise<void> {
             method,
             med.toFixed(0),
             agentMs ? `${(med / agentMs).toFixed(1)}×` : '',
-            method === 'openssh' ? 'all' : m.returned,
+            method === 'openssh' || method === 'ssh-ls' ? 'all' : m.returned,
             m.rssMiB ?? '',
           ]);
-          if (m.firstPageMs && m.nextPageMs) firstPages.push([n, rtt, median(m.firstPageMs).toFixed(0), median(m.nextPageMs).toFixed(0), med.toFixed(0)]);
+          if (m.firstPageMs && m.nextPageMs) firstPages.push([n, rtt, median(m.firstPageMs).toFixed(0), m.naturalPageMs ? median(m.naturalPageMs).toFixed(0) : '', median(m.nextPageMs).toFixed(0), med.toFixed(0), m.pageRssMiB ?? '', m.rssMiB ?? '']);
         }
       } finally {
         proxy?.stop();
@@ -234,10 +335,11 @@ async function main(): Promise<void> {
   if (parts.includes('list')) {
     console.log(`\nListing with filter ${JSON.stringify(FILTER)} (median of ${reps}; time relative to the agent):\n`);
     console.log(table(['entries', 'RTT ms', 'method', 'ms', 'vs agent', 'returned', 'peak RSS MiB'], rows));
-    console.log('\nAgent: first page (200 entries, sorted, filtered, with total), the next page, and the full listing:\n');
-    console.log(table(['entries', 'RTT ms', 'first page ms', 'next page ms', 'full list ms'], firstPages));
+    console.log('\nAgent: first page (200 entries, sorted, filtered, with total; plain and natural order, each a fresh scan), the next page, and the full listing:\n');
+    console.log(table(['entries', 'RTT ms', 'first page ms', 'natural first page ms', 'next page ms', 'full list ms', 'peak RSS MiB, pages only', 'then full'], firstPages));
   }
   if (parts.includes('find')) await findPart(Math.max(...sizes), rtts, reps);
+  if (parts.includes('million')) await millionPart(rtts, reps);
 }
 
 /** Part "find": time to the first filtered result in the biggest folder, per RTT and method. */
@@ -249,7 +351,7 @@ async function findPart(n: number, rtts: number[], reps: number): Promise<void> 
     try {
       for (const method of FIND_METHODS) {
         process.stderr.write(`  find "${QUERY}" in ${n} entries, ${rtt} ms RTT, ${method}… `);
-        const m = runChild<FindMeasure>(__filename, [method, dir, String(proxy?.port ?? sandbox().port), String(reps)]);
+        const m = runChild<FindMeasure>(__filename, [method, dir, String(proxy?.port ?? sandbox().port), String(reps)], { bundled: true });
         process.stderr.write(`${median(m.coldMs).toFixed(0)} ms\n`);
         const label = method === 'find-agent' ? 'agent (folder read afresh)' : method === 'find-sftp' ? 'SFTP fallback (folder read afresh)' : '`ssh host ls | grep`';
         rows.push([n, rtt, label, median(m.coldMs).toFixed(0), m.setupMs ? `(${median(m.setupMs).toFixed(0)} of it connecting)` : '', m.matches]);

@@ -2,7 +2,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { buildSync } from 'esbuild';
 import type { Session } from '../src/core/ssh/session';
 import { connectDirect, sandbox } from '../test/support/sandbox';
 
@@ -57,9 +58,29 @@ export function timed(argv: string[], input?: string): { ms: number; rssKiB?: nu
   return { ms, rssKiB: m ? Number(m[1]) : undefined, code: r.status, stderr: stderr.replace(/@@RSS \d+\n?/, '') };
 }
 
-/** Runs this benchmark file again in a fresh Node process for one measurement; it prints one JSON line. */
-export function runChild<T>(file: string, args: string[]): T {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', file, '--child', ...args], { cwd: repoRoot, maxBuffer: 1 << 26 });
+const bundles = new Map<string, string>();
+
+/**
+ * The benchmark file bundled by esbuild like the extension (dist/bench/<name>.js): a child run
+ * from it carries what the extension host carries, not tsx's loader (~35 MiB of peak RSS).
+ */
+function bundled(file: string): string {
+  let out = bundles.get(file);
+  if (!out) {
+    out = join(repoRoot, 'dist', 'bench', basename(file).replace(/\.ts$/, '.js'));
+    buildSync({ entryPoints: [file], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node18', external: ['vscode', 'cpu-features', '*.node'], loader: { '.py': 'text' }, logLevel: 'warning' });
+    bundles.set(file, out);
+  }
+  return out;
+}
+
+/**
+ * Runs this benchmark file again in a fresh Node process for one measurement; it prints one JSON
+ * line. `bundled`: run the file's esbuild bundle (the extension's footprint) instead of tsx.
+ */
+export function runChild<T>(file: string, args: string[], opts: { bundled?: boolean } = {}): T {
+  const argv = opts.bundled ? [bundled(file)] : ['--import', 'tsx', file];
+  const r = spawnSync(process.execPath, [...argv, '--child', ...args], { cwd: repoRoot, maxBuffer: 1 << 26 });
   const out = r.stdout.toString();
   const line = out.split('\n').find((l) => l.startsWith('{'));
   if (r.status !== 0 || !line) throw new Error(`child ${args.join(' ')} failed (${r.status}): ${r.stderr.toString().slice(-2000)}`);

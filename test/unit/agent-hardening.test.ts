@@ -20,6 +20,12 @@ let dir: string;
 let client: AgentClient;
 let ops: AgentOps;
 
+/** Runs Python lines with the agent imported as `agent` (and json, sys); returns the JSON they print. */
+function agentPython(lines: string, ...args: string[]): unknown {
+  const script = ['import json, sys', `sys.path.insert(0, ${JSON.stringify(join(agentPy, '..'))})`, 'import agent', lines].join('\n');
+  return JSON.parse(execFileSync('python3', ['-B', '-c', script, ...args], { env }).toString());
+}
+
 function start(): ChildProcess {
   return spawn('python3', ['-B', '-u', agentPy], { stdio: ['pipe', 'pipe', 'pipe'], env });
 }
@@ -110,9 +116,7 @@ test('a catastrophic filter regex ends in a clear error, not a hang', async () =
 
 test('filters run in the agent only when they cannot backtrack; the bulk filter keeps what keep() keeps', () => {
   const script = [
-    'import json, sys, random',
-    `sys.path.insert(0, ${JSON.stringify(join(agentPy, '..'))})`,
-    'import agent',
+    'import random',
     'pats = json.loads(sys.argv[1])',
     'random.seed(7)',
     'names = ["".join(random.choice("ab.tmpx1/") for _ in range(random.randint(1, 9))) for _ in range(3000)]',
@@ -123,10 +127,32 @@ test('filters run in the agent only when they cannot backtrack; the bulk filter 
   ].join('\n');
   const linear = ['\\.tmp$', '^core\\.\\d+$', '\\.o$', '[(|*+]x', '\\(a\\)', '~$'];
   const backtracking = ['(a|aa)+$', '(a+)+$', 'a*a*b', '(.*)*', '(x)\\1', 'a{1,9}b+', 'x|y'];
-  const out = JSON.parse(execFileSync('python3', ['-B', '-c', script, JSON.stringify([...linear, ...backtracking])], { env }).toString()) as { linear: boolean[]; same: boolean; specLinear: boolean };
+  const out = agentPython(script, JSON.stringify([...linear, ...backtracking])) as { linear: boolean[]; same: boolean; specLinear: boolean };
   assert.deepEqual(out.linear, [...linear.map(() => true), ...backtracking.map(() => false)]);
   assert.equal(out.same, true);
   assert.equal(out.specLinear, true);
+});
+
+test('the listing cache holds no stale folder and at most LIST_CACHE_MAX_ROWS names', () => {
+  const script = [
+    'agent.LIST_CACHE_MAX_ROWS = 5000',
+    'k = lambda path, sort: (path, True, "null", sort, False, False, "")',
+    'agent.cache_rows(k("/a", "name"), 1, ["x"] * 3000)',
+    'agent.cache_rows(k("/a", "size"), 1, ["x"] * 1000)',
+    'agent.cache_rows(k("/b", "name"), 1, ["x"] * 3000)',  // over 5000 names: /a by name goes
+    'out = {"capped": sorted(c[0] + c[3] for c in agent._LIST_CACHE)}',
+    'out["hit"] = agent.cached_rows(k("/b", "name"), 1) is not None',
+    'out["changed"] = agent.cached_rows(k("/a", "size"), 2)',  // /a changed: its listings go
+    'out["left"] = sorted(c[0] for c in agent._LIST_CACHE)',
+    'agent.LIST_CACHE_S = 0',
+    'agent.sweep_list_cache()',
+    'out["expired"] = len(agent._LIST_CACHE)',
+    'agent.cache_rows(k("/c", "name"), 1, ["x"] * 9000)',
+    'out["big"] = len(agent._LIST_CACHE)',  // one listing is kept whatever its size
+    'print(json.dumps(out))',
+  ].join('\n');
+  const out = agentPython(script) as Record<string, unknown>;
+  assert.deepEqual(out, { capped: ['/asize', '/bname'], hit: true, changed: null, left: ['/b'], expired: 0, big: 1 });
 });
 
 test('the agent exits within seconds when stdin closes in the middle of a catastrophic search', async () => {

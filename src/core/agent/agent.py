@@ -515,6 +515,7 @@ _LIST_CACHE = {}  # (path, hidden, filter, sort, descending, natural, name) -> (
 _LIST_CACHE_LOCK = threading.Lock()
 LIST_CACHE_S = 5.0
 LIST_CACHE_MAX = 8
+LIST_CACHE_MAX_ROWS = 1000000
 
 
 def scan(path, flt, hidden, match=None):
@@ -567,12 +568,31 @@ def natural_key(name):
     return _DIGITS_RE.sub(_digit_run, name) + "\x00\x01" + name
 
 
+def sweep_list_cache(path=None, dir_mtime=None):
+    """Drops expired listings, and those of `path` taken before its mtime changed: a big
+    folder's names are tens of MB the agent must not keep (the watchdog sweeps every 0.5 s)."""
+    now = time.time()
+    with _LIST_CACHE_LOCK:
+        for k, (mtime, when, _) in list(_LIST_CACHE.items()):
+            if now - when >= LIST_CACHE_S or (k[0] == path and mtime != dir_mtime):
+                del _LIST_CACHE[k]
+
+
 def cached_rows(cache_key, dir_mtime):
+    sweep_list_cache(cache_key[0], dir_mtime)
     with _LIST_CACHE_LOCK:
         hit = _LIST_CACHE.get(cache_key)
-    if hit is not None and hit[0] == dir_mtime and time.time() - hit[1] < LIST_CACHE_S:
-        return hit[2]
-    return None
+    return hit[2] if hit is not None else None
+
+
+def cache_rows(cache_key, dir_mtime, rows):
+    """Keeps a sorted listing; the oldest go first beyond LIST_CACHE_MAX listings or
+    LIST_CACHE_MAX_ROWS names in all (one listing is kept whatever its size)."""
+    with _LIST_CACHE_LOCK:
+        while _LIST_CACHE and (len(_LIST_CACHE) >= LIST_CACHE_MAX or
+                               sum(len(v[2]) for v in _LIST_CACHE.values()) + len(rows) > LIST_CACHE_MAX_ROWS):
+            _LIST_CACHE.pop(next(iter(_LIST_CACHE)))
+        _LIST_CACHE[cache_key] = (dir_mtime, time.time(), rows)
 
 
 def sort_rows(dirs, files, prefix, key, desc, natural):
@@ -633,10 +653,7 @@ def op_list(ctx, p, payload):
         ctx.check()
         rows, stats = sort_rows(dirs, files, prefix, key, desc, natural)
         if len(rows) > 2000:
-            with _LIST_CACHE_LOCK:
-                if len(_LIST_CACHE) >= LIST_CACHE_MAX:
-                    _LIST_CACHE.pop(next(iter(_LIST_CACHE)))
-                _LIST_CACHE[cache_key] = (dir_mtime, time.time(), rows)
+            cache_rows(cache_key, dir_mtime, rows)
     position = None
     if locate is not None:
         try:
@@ -1353,11 +1370,13 @@ def own_hash():
 
 def watchdog(ppid):
     """Ends the agent within a second once its parent (the SSH session) is gone, whatever the
-    other threads are doing; a closed stdin ends it from serve()."""
+    other threads are doing (a closed stdin ends it from serve()); drops expired listings."""
     while True:
         time.sleep(0.5)
         if os.getppid() != ppid:
             os._exit(0)
+        if _LIST_CACHE:
+            sweep_list_cache()
 
 
 def main():
