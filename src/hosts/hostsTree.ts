@@ -12,13 +12,13 @@ const SCHEDULER_NAMES: Record<DetectedScheduler['kind'], string> = {
   slurm: 'SLURM',
   pbs: 'PBS',
   torque: 'Torque',
-  gridengine: 'Grid Engine (not supported yet)',
+  gridengine: 'Grid Engine',
   none: 'no scheduler',
 };
 
 /** `SLURM 22.05.8`, `PBS 2022.1`, `no scheduler`. */
 function schedulerLabel(d: DetectedScheduler): string {
-  return `${SCHEDULER_NAMES[d.kind]}${d.version && d.kind !== 'gridengine' ? ` ${d.version}` : ''}`;
+  return `${SCHEDULER_NAMES[d.kind]}${d.version ? ` ${d.version}` : ''}`;
 }
 
 const ICONS: Record<HostState['status'], vscode.ThemeIcon> = {

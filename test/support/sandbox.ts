@@ -31,7 +31,7 @@ export interface SandboxDetails {
   partition: string;
   nodeName: string;
   /** ssh_config aliases (missing in a sandbox started before the auth hosts). */
-  sshHosts?: { main: string; twoFactor: string; jump: string; cert: string; kerberos: string; proxyCommand: string };
+  sshHosts?: { main: string; twoFactor: string; jump: string; cert: string; kerberos: string; proxyCommand: string; gridEngine?: string };
   /** Certificate-only sshd (TrustedUserCAKeys, no authorized_keys). */
   portCert?: number;
   /** GSSAPI-only sshd. */
@@ -69,6 +69,8 @@ export interface SandboxDetails {
   poolHosts?: { alias: string; port: number; index: number }[];
   /** hpc-sandbox-proxycmd: the main sshd behind `ProxyCommand`, HostName unresolvable. */
   proxyCommand?: { hostName: string; port: number; command: string };
+  /** The Grid Engine cluster (scripts/sandbox/gridengine.sh): its own sshd whose sessions see qsub and not sbatch. */
+  gridEngine?: { sshHost: string; port: number; root: string; cell: string; queue: string; host: string; slots: number };
 }
 
 export const repoRoot = join(__dirname, '..', '..');

@@ -42,6 +42,10 @@ export interface ContractSubject {
    * that reason and checks what it still can (e.g. that the refusal is the server's, not a crash).
    */
   notApplicable?: { requeue?: string };
+  /** An array of three tasks as this scheduler numbers them (default `0-2`: tasks 0, 1, 2; Grid Engine's start at 1). */
+  array?: { spec: string; tasks: [string, string, string] };
+  /** The dependency type the hold test waits with (default `afterok`; Grid Engine has only `afterany`). */
+  dependencyKind?: string;
   close(): Promise<void> | void;
 }
 
@@ -165,7 +169,7 @@ export function runSchedulerContract(name: string, makeSubject: () => Promise<Co
 
     test('hold and release a pending job', async () => {
       const blocker = await submit({ scriptText: '#!/bin/sh\ntrue\n', hold: true, name: 'contract-blocker' });
-      const id = await submit({ scriptText: '#!/bin/sh\ntrue\n', dependency: `afterok:${blocker}`, name: 'contract-dependent' });
+      const id = await submit({ scriptText: '#!/bin/sh\ntrue\n', dependency: `${s.dependencyKind ?? 'afterok'}:${blocker}`, name: 'contract-dependent' });
       assert.equal(isHeld(await probe.waitState(id, ['PENDING'])), false);
       await sched.hold([id]);
       await waitUntil('held', async () => ((await probe.current(id)) && isHeld((await probe.current(id)) as Job) ? true : undefined));
@@ -196,22 +200,23 @@ export function runSchedulerContract(name: string, makeSubject: () => Promise<Co
     });
 
     test('array of 3: tasks listed one by one; one task cancelled alone; the others complete with their own output', async () => {
-      const id = await submit({ scriptText: `#!/bin/sh\necho "task $${s.taskIndexVar}"\n`, name: 'contract-array', array: '0-2', hold: true });
+      const { spec, tasks: [a, b, c] } = s.array ?? { spec: '0-2', tasks: ['0', '1', '2'] };
+      const id = await submit({ scriptText: `#!/bin/sh\necho "task $${s.taskIndexVar}"\n`, name: 'contract-array', array: spec, hold: true });
       const tasks = await waitUntil('3 array tasks listed', async () => {
         const t = (await sched.list(s.user)).filter((j) => j.arrayJobId === id);
         return t.length === 3 ? t : undefined;
       });
-      assert.deepEqual(tasks.map((t) => t.arrayTaskId).sort(), ['0', '1', '2']);
-      assert.deepEqual(tasks.map((t) => t.id).sort(), [`${id}_0`, `${id}_1`, `${id}_2`]);
-      await sched.cancel([id], { arrayTask: 1 });
+      assert.deepEqual(tasks.map((t) => t.arrayTaskId).sort(), [a, b, c]);
+      assert.deepEqual(tasks.map((t) => t.id).sort(), [`${id}_${a}`, `${id}_${b}`, `${id}_${c}`]);
+      await sched.cancel([id], { arrayTask: b });
       await sched.release([id]);
       const finals = await waitUntil('array done', async () => {
         const f = (await sched.finalState([id], 1)).filter((j) => j.state === 'COMPLETED');
         return f.length === 2 ? f : undefined;
       });
-      assert.deepEqual(finals.map((j) => j.id).sort(), [`${id}_0`, `${id}_2`]);
+      assert.deepEqual(finals.map((j) => j.id).sort(), [`${id}_${a}`, `${id}_${c}`]);
       assert.ok(finals.every((j) => j.arrayJobId === id));
-      for (const task of ['0', '2']) assert.equal(await read((await sched.outputPaths(`${id}_${task}`)).stdout), `task ${task}\n`);
+      for (const task of [a, c]) assert.equal(await read((await sched.outputPaths(`${id}_${task}`)).stdout), `task ${task}\n`);
     });
 
     test('output paths: relative names with spaces, quotes and $() resolve in the work dir; stderr apart', async () => {

@@ -26,11 +26,12 @@ export function sessionRunner(session: Pick<Session, 'exec'>): CommandRunner & {
  * A direct sandbox session that reconnects once when the connection was dropped (other suites
  * restart the sandbox's sshd), for tests of layers above the session.
  */
-export async function reconnectingSession(): Promise<{ session: Pick<Session, 'exec'> & { sftp: Session['sftp'] }; close(): void }> {
-  let cur = await connectDirect();
+export async function reconnectingSession(opts: { port?: number } = {}): Promise<{ session: Pick<Session, 'exec'> & { sftp: Session['sftp'] }; close(): void }> {
+  const connect = () => connectDirect(opts.port !== undefined ? { port: opts.port } : {});
+  let cur = await connect();
   let closed = false;
   const fresh = async () => {
-    if (!cur.session.connected && !closed) cur = await connectDirect();
+    if (!cur.session.connected && !closed) cur = await connect();
     return cur.session;
   };
   const session = {
@@ -41,7 +42,7 @@ export async function reconnectingSession(): Promise<{ session: Pick<Session, 'e
         // Only errors raised before the command was sent: a retry never runs anything twice.
         if (!/Not connected|channel open failure/i.test((e as Error).message) || closed) throw e;
         cur.close();
-        cur = await connectDirect();
+        cur = await connect();
         return cur.session.exec(argv, opts);
       }
     },

@@ -1,5 +1,5 @@
 /**
- * The scheduler of a host that offers none (or one not supported yet, such as Grid Engine): no
+ * The scheduler of a host that offers none: no
  * jobs to list, and every action refused with a `not-found` SchedulerError that says so, the way
  * a missing `sbatch` is reported, so callers fall back (previews run on the login node) or show
  * the reason. Files, previews and the host pool do not need a scheduler. No `vscode`.
@@ -17,8 +17,7 @@ export class NoScheduler implements Scheduler {
   ) {}
 
   private refuse(): Promise<never> {
-    const missing = this.kind === 'gridengine' ? 'Grid Engine support' : 'sbatch or qsub';
-    return Promise.reject(new SchedulerError(`No batch scheduler here: ${this.why}`, 'not-found', missing, null, ''));
+    return Promise.reject(new SchedulerError(`No batch scheduler here: ${this.why}`, 'not-found', 'sbatch or qsub', null, ''));
   }
 
   submit(): Promise<SubmitResult> {

@@ -1,7 +1,7 @@
 /**
  * The one place that picks a scheduler implementation (and so the only importer of a scheduler's
  * folder, enforced by eslint): per host, the scheduler the login node offers (SLURM, PBS Pro /
- * OpenPBS, Torque; none), found with one probe (scheduler/detect.ts) the first time a host is
+ * OpenPBS, Torque, Grid Engine; none), found with one probe (scheduler/detect.ts) the first time a host is
  * connected or used and cached until it disconnects, unless a setting names it
  * (`remoteHpc.schedulerByHost`, `remoteHpc.scheduler`). Commands run through the host's current
  * RemoteOps (so a reconnect is picked up without rebuilding anything). Also the remote user name
@@ -14,6 +14,7 @@ import { runCommand, SchedulerError, type CommandRunner } from '../scheduler/com
 import { SlurmScheduler, slurmScriptFormat } from '../scheduler/slurm/slurmScheduler';
 import { PbsScheduler, pbsScriptFormat } from '../scheduler/pbs/pbsScheduler';
 import { TorqueScheduler, torqueScriptFormat } from '../scheduler/torque/torqueScheduler';
+import { GridEngineScheduler, gridEngineScriptFormat } from '../scheduler/gridengine/gridEngineScheduler';
 import { detectSchedulerCommand, SCHEDULER_KINDS, type DetectedScheduler, type SchedulerKind } from '../scheduler/detect';
 import type { BatchScriptFormat, Scheduler } from '../scheduler/types';
 import { poolOfHost, type PoolService } from '../scheduler/poolSpec';
@@ -29,7 +30,7 @@ export type SchedulerChoice = SchedulerKind | 'auto';
 /** The scheduler for hosts nothing is known about yet (and for local job files): SLURM, as before detection existed. */
 const DEFAULT_KIND: SchedulerKind = 'slurm';
 
-const FORMATS: Partial<Record<SchedulerKind, BatchScriptFormat>> = { slurm: slurmScriptFormat, pbs: pbsScriptFormat, torque: torqueScriptFormat };
+const FORMATS: Partial<Record<SchedulerKind, BatchScriptFormat>> = { slurm: slurmScriptFormat, pbs: pbsScriptFormat, torque: torqueScriptFormat, gridengine: gridEngineScriptFormat };
 
 export interface HostSchedulersOptions {
   /** The setting for `host` (`remoteHpc.schedulerByHost[host]`, else `remoteHpc.scheduler`); default auto. */
@@ -159,9 +160,17 @@ export class HostSchedulers {
     if (have?.kind === kind) return have.scheduler;
     const runner = this.runner(host);
     const opts = { log: this.log };
-    const why = kind === 'gridengine' ? 'Grid Engine is not supported yet' : (this.known.get(host)?.evidence ?? 'none found');
+    const why = this.known.get(host)?.evidence ?? 'none found';
     const scheduler =
-      kind === 'slurm' ? new SlurmScheduler(runner, opts) : kind === 'pbs' ? new PbsScheduler(runner, opts) : kind === 'torque' ? new TorqueScheduler(runner, opts) : new NoScheduler(kind, why, slurmScriptFormat);
+      kind === 'slurm'
+        ? new SlurmScheduler(runner, opts)
+        : kind === 'pbs'
+          ? new PbsScheduler(runner, opts)
+          : kind === 'torque'
+            ? new TorqueScheduler(runner, opts)
+            : kind === 'gridengine'
+              ? new GridEngineScheduler(runner, opts)
+              : new NoScheduler(kind, why, slurmScriptFormat);
     this.impls.set(host, { kind, scheduler });
     return scheduler;
   }
