@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { posix } from 'node:path';
 import { CancelledError } from '../core/cancel';
-import type { NewJobFieldError, NewJobForm } from '../shared/protocol';
+import type { NewJobFieldError, NewJobForm, SchedulerWords } from '../shared/protocol';
 import { hpcUri, isHpcUri, parseHpcUri } from '../fs/hpcUri';
 import { WebviewHost } from '../webviews/webviewHost';
 import { connectedHosts, type JobsContext } from './context';
@@ -15,7 +15,7 @@ import { previewSpec, submitLoaded } from './jobFile';
 import { EMPTY_FORM, fieldOfSubmitOption, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../core/jobs/newJobForm';
 import { SchedulerError } from '../core/scheduler/command';
 import { hostDefaults } from './clusterDefaults';
-import type { HostJobDefaults } from '../core/jobs/submitOptions';
+import { submitWords, type HostJobDefaults } from '../core/jobs/submitOptions';
 
 export const NEW_JOB_VIEW_TYPE = 'remoteHpc.newJob';
 const FOLDERS_KEY = 'remoteHpc.jobs.newJobFolders';
@@ -66,7 +66,7 @@ export class NewJobPanel implements vscode.Disposable {
       title: 'New Job',
       extensionUri: ctx.extensionUri,
       log: ctx.log,
-      onReady: async () => this.host.post('init', { hosts: connectedHosts(ctx), form: this.form, partitions: await partitionsOf(ctx, this.form.host) }),
+      onReady: async () => this.host.post('init', { hosts: connectedHosts(ctx), form: this.form, partitions: await partitionsOf(ctx, this.form.host), words: await wordsOf(ctx, this.form.host) }),
       notifications: {
         close: () => this.panel.dispose(),
       },
@@ -78,7 +78,7 @@ export class NewJobPanel implements vscode.Disposable {
         hostInfo: async ({ host }) => {
           const h = String(host);
           const d = hostDefaults(h);
-          return { folder: await this.folderFor(h), ...defaultFields(d), partitions: await partitionsOf(ctx, h) };
+          return { folder: await this.folderFor(h), ...defaultFields(d), partitions: await partitionsOf(ctx, h), words: await wordsOf(ctx, h) };
         },
         pickFolder: async ({ host, current }) => ({ folder: await this.pickFolder(String(host), String(current ?? '')) }),
         preview: async ({ form }) => {
@@ -105,7 +105,7 @@ export class NewJobPanel implements vscode.Disposable {
 
   private async preset(p: { host?: string; folder?: string }): Promise<void> {
     this.form = { ...this.form, ...(p.host ? { host: p.host } : {}), ...(p.folder ? { folder: p.folder } : {}) };
-    this.host.post('init', { hosts: connectedHosts(this.ctx), form: this.form, partitions: await partitionsOf(this.ctx, this.form.host) });
+    this.host.post('init', { hosts: connectedHosts(this.ctx), form: this.form, partitions: await partitionsOf(this.ctx, this.form.host), words: await wordsOf(this.ctx, this.form.host) });
   }
 
   private async folderFor(host: string): Promise<string> {
@@ -191,6 +191,12 @@ async function partitionsOf(ctx: JobsContext, host: string): Promise<string[]> {
   const d = host ? hostDefaults(host).partition : undefined;
   const listed = host && connectedHosts(ctx).includes(host) ? await ctx.partitions.get(host).catch(() => []) : [];
   return [...new Set([...(d ? [d] : []), ...listed.filter((p) => p.up).map((p) => p.name)])];
+}
+
+/** The host's scheduler's words for the form's labels (SLURM's until a connected host's scheduler is known). */
+async function wordsOf(ctx: JobsContext, host: string): Promise<SchedulerWords> {
+  const kind = host && connectedHosts(ctx).includes(host) ? (await ctx.schedulers.detect(host).catch(() => undefined))?.kind : undefined;
+  return submitWords(kind ?? 'slurm');
 }
 
 async function initialForm(ctx: JobsContext, preset: { host?: string; folder?: string }): Promise<NewJobForm> {

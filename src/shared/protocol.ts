@@ -212,7 +212,7 @@ export interface NewJobForm {
   inputs: string;
   /** `NAME=value` per line. */
   env: string;
-  /** Further sbatch options as shell words. */
+  /** Further options of the host's submit program (sbatch, qsub) as shell words. */
   extraSbatchArgs: string;
   /** Job mail: to whom (empty: the scheduler's default, you) and on which events (`end, fail`). */
   mailUser: string;
@@ -225,10 +225,17 @@ export interface NewJobFieldError {
   message: string;
 }
 
+/** How the host's scheduler names its submit program, its queues and an example of its options (`sbatch`, `Partition`). */
+export interface SchedulerWords {
+  program: string;
+  queue: string;
+  example: string;
+}
+
 interface NewJobProtocol {
   events: {
     /** The whole form state: sent on every `ready`. */
-    init: { hosts: string[]; form: NewJobForm; partitions: string[] };
+    init: { hosts: string[]; form: NewJobForm; partitions: string[]; words: SchedulerWords };
     /** The connected hosts changed; with the form host's partitions once it is connected. */
     hosts: { hosts: string[]; partitions?: string[] };
     status: { kind: 'info' | 'success' | 'error'; message: string };
@@ -240,7 +247,7 @@ interface NewJobProtocol {
   requests: {
     validate: { params: { form: NewJobForm }; result: { errors: NewJobFieldError[] } };
     /** Host defaults and a starting folder when the host changes. */
-    hostInfo: { params: { host: string }; result: { folder: string; partition: string; account: string; walltime: string; mailUser: string; mailType: string; partitions: string[] } };
+    hostInfo: { params: { host: string }; result: { folder: string; partition: string; account: string; walltime: string; mailUser: string; mailType: string; partitions: string[]; words: SchedulerWords } };
     pickFolder: { params: { host: string; current: string }; result: { folder: string | null } };
     /** Opens the rendered batch script beside the form. */
     preview: { params: { form: NewJobForm }; result: { errors: NewJobFieldError[] } };

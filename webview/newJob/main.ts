@@ -19,7 +19,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import '../shared/common.css';
 import './style.css';
-import type { NewJobFieldError, NewJobForm } from '../../src/shared/protocol';
+import type { NewJobFieldError, NewJobForm, SchedulerWords } from '../../src/shared/protocol';
 import { debounce, h, icon } from '../shared/dom';
 import { RpcError, WebviewRpc } from '../shared/rpc';
 import { getState, setState } from '../shared/vscode';
@@ -122,10 +122,25 @@ const partitionChoices = h('div', { class: 'choices', 'data-testid': 'partitions
 const partitionField = field('partition', 'Partition', { placeholder: 'cluster default' });
 partitionField.insertBefore(partitionChoices, partitionField.querySelector('[data-error-for]'));
 
+const extraField = field('extraSbatchArgs', 'Extra sbatch options', { wide: true, placeholder: '--qos=debug --mail-type=END' });
+let queueWord = 'Partition';
+
+/** The host's scheduler's words: `Partition` / `Queue`, `Extra sbatch options` / `Extra qsub options`. */
+function showWords(w: SchedulerWords): void {
+  queueWord = w.queue;
+  const label = (group: HTMLElement, text: string) => {
+    const el = group.querySelector('vscode-label');
+    if (el) el.textContent = text;
+  };
+  label(partitionField, w.queue);
+  label(extraField, `Extra ${w.program} options`);
+  inputs.get('extraSbatchArgs')?.setAttribute('placeholder', w.example);
+}
+
 function showPartitions(list: string[]): void {
   partitionChoices.replaceChildren(
     ...list.map((name) => {
-      const chip = h('button', { type: 'button', class: 'chip', title: `Partition ${name}` }, name);
+      const chip = h('button', { type: 'button', class: 'chip', title: `${queueWord} ${name}` }, name);
       chip.addEventListener('click', () => {
         const input = inputs.get('partition');
         if (input) input.value = name;
@@ -209,7 +224,7 @@ const body = h(
     'Advanced',
     false,
     field('env', 'Environment', { multiline: 3, wide: true, placeholder: 'OMP_NUM_THREADS=4', help: 'NAME=value, one per line' }),
-    field('extraSbatchArgs', 'Extra sbatch options', { wide: true, placeholder: '--qos=debug --mail-type=END' }),
+    extraField,
   ),
 );
 body.addEventListener('submit', (e) => e.preventDefault());
@@ -324,6 +339,7 @@ async function onHostChange(host: string): Promise<void> {
     fill('walltime', info.walltime);
     fill('mailUser', info.mailUser);
     fill('mailType', info.mailType);
+    showWords(info.words);
     showPartitions(info.partitions);
     changed();
   } catch (e) {
@@ -382,6 +398,7 @@ rpc.on('init', (msg) => {
     for (const k of ['partition', 'account', 'walltime', 'folder', 'mailUser', 'mailType'] as const) if (msg.form[k]) hostFilled[k] = msg.form[k];
   }
   fillForm(f);
+  showWords(msg.words);
   showPartitions(msg.partitions);
   void validate();
 });

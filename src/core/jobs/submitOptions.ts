@@ -269,5 +269,6 @@ export function parseNice(v: string): { nice?: number; error?: string } {
 export function submitWords(kind: string): { program: string; queue: string; example: string } {
   if (kind === 'pbs') return { program: 'qsub', queue: 'Queue', example: '-Pproject -lplace=scatter' };
   if (kind === 'torque') return { program: 'qsub', queue: 'Queue', example: '-lfeature=gpu' };
+  if (kind === 'gridengine') return { program: 'qsub', queue: 'Queue', example: '-P project -l gpu=1' };
   return { program: 'sbatch', queue: 'Partition', example: '--qos=debug --mail-type=END' };
 }
