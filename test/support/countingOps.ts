@@ -15,8 +15,8 @@ function countingOps(real: RemoteOps, ran: string[][]): RemoteOps {
 }
 
 /** The sandbox's RemoteOps over a direct session, counting its commands into `ran`; `close` ends both. */
-export async function sandboxCountingOps(ran: string[][]): Promise<{ ops: RemoteOps; close(): void }> {
-  const conn = await connectDirect();
+export async function sandboxCountingOps(ran: string[][], opts: { port?: number } = {}): Promise<{ ops: RemoteOps; close(): void }> {
+  const conn = await connectDirect(opts.port !== undefined ? { port: opts.port } : {});
   const ops = countingOps(await openRemote(conn.session, silentLogger), ran);
   return {
     ops,
