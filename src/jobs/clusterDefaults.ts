@@ -15,6 +15,13 @@ import { setting } from '../config/settings';
 import { hpcUri } from '../fs/hpcUri';
 
 const read = new Map<string, ClusterSettings>();
+/** Reads under way, by host: a submit right after connecting waits for its host's. */
+const loading = new Map<string, Promise<void>>();
+
+/** Settles once the host's cluster settings are read (at once when no read is under way). */
+export function clusterDefaultsRead(host: string): Promise<void> {
+  return loading.get(host) ?? Promise.resolve();
+}
 
 /** The cluster's defaults for a connected host ({} until read, or when the file is missing or unusable). */
 function clusterDefaults(host: string): HostJobDefaults {
@@ -35,7 +42,13 @@ export function hostDefaults(host: string): HostJobDefaults {
 const OPEN = 'Open File';
 
 /** Reads a just-connected host's file; says so when it cannot be used. Never rejects. */
-export async function loadClusterDefaults(remote: RemoteOpsProvider, log: Logger, host: string): Promise<void> {
+export function loadClusterDefaults(remote: RemoteOpsProvider, log: Logger, host: string): Promise<void> {
+  const p = readOnce(remote, log, host).finally(() => loading.get(host) === p && loading.delete(host));
+  loading.set(host, p);
+  return p;
+}
+
+async function readOnce(remote: RemoteOpsProvider, log: Logger, host: string): Promise<void> {
   try {
     const s = await readClusterSettings(await remote.ops(host));
     read.set(host, s);

@@ -15,6 +15,7 @@
 import * as vscode from 'vscode';
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { CancelledError } from '../core/cancel';
 import { followJob, jobEndText, jobExitCode, type FollowedJob } from '../core/jobs/followJob';
 import { isTerminal } from '../core/scheduler/types';
 import { isHpcUri, parseHpcUri } from '../fs/hpcUri';
@@ -58,6 +59,8 @@ class JobTerminal implements vscode.Pseudoterminal {
   private followed: FollowedJob | undefined;
   private readonly subs: vscode.Disposable[] = [];
   private ended = false;
+  /** The terminal was closed (by the user) before the task ended. */
+  private closed = false;
   private lastState = '';
 
   constructor(
@@ -83,6 +86,12 @@ class JobTerminal implements vscode.Pseudoterminal {
   }
 
   close(): void {
+    this.closed = true;
+    this.onClosed();
+  }
+
+  /** Closed while the job is queued or running (or just being submitted): `onClose` says what happens to it. */
+  private onClosed(): void {
     const job = this.job;
     const active = job && !this.ended && !isTerminal(this.ctx.model.find(job.host, job.id)?.state ?? 'PENDING');
     this.dispose();
@@ -134,6 +143,11 @@ class JobTerminal implements vscode.Pseudoterminal {
     const d = this.def;
     const { host, id, what } = await this.submit(d);
     this.job = { host, id };
+    if (this.closed) {
+      // Closed while the submit was under way: the job is there now, so onClose applies to it.
+      this.onClosed();
+      throw new CancelledError();
+    }
     this.line(`${DIM}Submitted ${what} on ${host}: job ${id}. Its output follows; Ctrl+C cancels the job.${RESET}`);
     this.subs.push(
       this.ctx.model.onDidChange((h) => {

@@ -14,7 +14,7 @@ import { mkdirp } from '../core/jobs/stageInputs';
 import { previewSpec, submitLoaded } from './jobFile';
 import { EMPTY_FORM, fieldOfSubmitOption, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../core/jobs/newJobForm';
 import { SchedulerError } from '../core/scheduler/command';
-import { hostDefaults } from './clusterDefaults';
+import { clusterDefaultsRead, hostDefaults } from './clusterDefaults';
 import { submitWords, type HostJobDefaults } from '../core/jobs/submitOptions';
 
 export const NEW_JOB_VIEW_TYPE = 'remoteHpc.newJob';
@@ -77,6 +77,7 @@ export class NewJobPanel implements vscode.Disposable {
         },
         hostInfo: async ({ host }) => {
           const h = String(host);
+          await clusterDefaultsRead(h);
           const d = hostDefaults(h);
           return { folder: await this.folderFor(h), ...defaultFields(d), partitions: await partitionsOf(ctx, h), words: await wordsOf(ctx, h) };
         },

@@ -13,7 +13,7 @@ import { partitionDescription } from '../core/jobs/partitions';
 import { SchedulerError, SpecError } from '../core/scheduler/command';
 import { hpcUri } from '../fs/hpcUri';
 import type { JobsContext } from './context';
-import { hostDefaults, hostDefaultsWithOrigin } from './clusterDefaults';
+import { clusterDefaultsRead, hostDefaults, hostDefaultsWithOrigin } from './clusterDefaults';
 import {
   type DefaultOrigin,
   checkDependency,
@@ -209,7 +209,7 @@ async function readScript(ctx: JobsContext, host: string, path: string): Promise
   if (!st) throw new Error(`${path} does not exist on ${host}`);
   if (st.type === 'directory') throw new Error(`${path} is a folder, not a batch script`);
   const head = await ops.readFile(path, { offset: 0, length: Math.min(st.size, 256 * 1024) });
-  await ctx.schedulers.detect(host);
+  await Promise.all([ctx.schedulers.detect(host), clusterDefaultsRead(host)]);
   const scheduler = ctx.schedulers.scheduler(host);
   return { scheduler, directives: scheduler.readDirectives(head.toString('utf8')) };
 }

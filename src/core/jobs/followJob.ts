@@ -4,7 +4,7 @@
  * awaited through the controller's watcher, and the end turned into a process-like exit code.
  * No `vscode`.
  */
-import type { Disposable } from '../cancel';
+import { CancelledError, type Disposable } from '../cancel';
 import { tailJobOutput, type Followable } from '../scheduler/tail';
 import type { Job, JobState, OutputPaths } from '../scheduler/types';
 
@@ -47,13 +47,6 @@ export interface FollowedJob extends Disposable {
   readonly done: Promise<Job>;
 }
 
-class FollowStopped extends Error {
-  constructor() {
-    super('Stopped following the job');
-    this.name = 'CancelledError';
-  }
-}
-
 /**
  * Tails the job's stdout (and stderr when it is a separate file) until the job has ended and
  * the last bytes arrived. `dispose()` stops following (the job itself is untouched).
@@ -89,6 +82,8 @@ export function followJob(deps: FollowJobDeps, id: string, io: FollowJobIo): Fol
       if (!stopped) resolve(job);
     })().catch(rej);
   });
+  // Stopping before anyone awaited `done` is not an unhandled rejection.
+  done.catch(() => undefined);
   return {
     done,
     dispose: () => {
@@ -96,7 +91,7 @@ export function followJob(deps: FollowJobDeps, id: string, io: FollowJobIo): Fol
       stopped = true;
       finished.dispose();
       for (const t of tails.splice(0)) t.dispose();
-      reject(new FollowStopped());
+      reject(new CancelledError());
     },
   };
 }
