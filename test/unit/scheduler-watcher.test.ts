@@ -243,28 +243,36 @@ test('a job that ends before it is ever seen queued is still reported (track aft
   w.dispose();
 });
 
-test('controller down: degraded once, exponential backoff without an error storm, recovered once', async () => {
-  const { clock, sched, w, events } = setup();
-  sched.queue = [job('1')];
-  w.addHost('h', sched, 'u');
-  await clock.advance(0);
-  sched.down = new Error('squeue: error: Unable to contact slurm controller (connect failure)');
-  const delays: number[] = [];
-  for (let i = 0; i < 6; i++) {
+test('controller down: degraded once, no error storm, backoff never past the healthy interval, recovered at the next poll', async () => {
+  for (const visible of [true, false]) {
+    const { clock, sched, w, events } = setup({ visible });
+    sched.queue = [job('1')];
+    w.addHost('h', sched, 'u');
+    if (!visible) await w.refreshNow('h');
+    await clock.advance(0);
+    sched.down = new Error('squeue: error: Unable to contact slurm controller (connect failure)');
+    const before = sched.listCalls;
+    const delays: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await clock.advance(clock.pending()[0] as number);
+      delays.push(clock.pending()[0] as number);
+    }
+    // Visible with an active job: the healthy interval is 30 s here, so the failing one is too
+    // (before the fix it doubled to 5 min and a controller back after 1 min was seen 4 min late).
+    // Hidden, only notifications: the healthy interval is up to 5 min, and so is the backoff.
+    assert.deepEqual(delays, visible ? [30_000, 30_000, 30_000, 30_000, 30_000, 30_000] : [30_000, 60_000, 120_000, 240_000, 300_000, 300_000]);
+    assert.equal(sched.listCalls - before, 6, 'one list call per poll, failing or not');
+    assert.equal(events.filter((e) => e.startsWith('degraded')).length, 1);
+    assert.ok(w.degradedError('h'));
+    assert.equal(w.jobs('h').length, 1, 'last known jobs are kept');
+    sched.down = undefined;
+    sched.queue = [job('1', 'COMPLETING')];
     await clock.advance(clock.pending()[0] as number);
-    delays.push(clock.pending()[0] as number);
+    assert.deepEqual(events.slice(1), ['degraded h squeue: error: Unable to contact slurm controller (connect failure)', 'recovered h', 'changed h 1:COMPLETING']);
+    assert.equal(w.degradedError('h'), undefined);
+    assert.ok((clock.pending()[0] as number) <= (visible ? 30_000 : 300_000));
+    w.dispose();
   }
-  assert.deepEqual(delays, [30_000, 60_000, 120_000, 240_000, 300_000, 300_000]);
-  assert.equal(events.filter((e) => e.startsWith('degraded')).length, 1);
-  assert.ok(w.degradedError('h'));
-  assert.equal(w.jobs('h').length, 1, 'last known jobs are kept');
-  sched.down = undefined;
-  sched.queue = [job('1', 'COMPLETING')];
-  await clock.advance(clock.pending()[0] as number);
-  assert.deepEqual(events.slice(1), ['degraded h squeue: error: Unable to contact slurm controller (connect failure)', 'recovered h', 'changed h 1:COMPLETING']);
-  assert.equal(w.degradedError('h'), undefined);
-  assert.deepEqual(clock.pending(), [30_000]);
-  w.dispose();
 });
 
 test('refreshNow during a poll runs one more poll after it (the first may predate a submit)', async () => {

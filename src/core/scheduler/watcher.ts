@@ -13,7 +13,8 @@
  * - never more than 6 scheduler commands per host in any minute (squeue and sacct, plus what
  *   {@link JobWatcher.noteQuery} is told about): a poll waits for room, keeping one for sacct;
  * - jobs that leave the queue get their final state from one `finalState(ids)` (sacct) call;
- * - an unreachable controller is reported once (`degraded`), polled with backoff, and
+ * - an unreachable controller is reported once (`degraded`), polled with backoff but never less
+ * often than a healthy host would be (so its return is seen at the next poll), and
  *   reported once more when it answers again (`recovered`).
  *
  * Pure logic: the clock and the scheduler are injected, so the state machine is unit-tested
@@ -407,7 +408,10 @@ export class JobWatcher implements Disposable {
       } else {
         this.log.debug(`${s.host}: job list still failing (${s.failures}): ${err.message}`);
       }
-      if (!s.again) this.schedule(s, Math.min(this.max, this.base * 2 ** (s.failures - 1)));
+      // Backing off, but never past the interval a healthy host would be polled at now: a
+      // controller that comes back is seen at the next poll (not up to 5 min later).
+      const cap = this.pollCap(s, this.clock.now()) ?? this.max;
+      if (!s.again) this.schedule(s, Math.min(cap, this.base * 2 ** (s.failures - 1)));
       return;
     }
     if (s.removed || this.disposed) return;
@@ -459,19 +463,39 @@ export class JobWatcher implements Disposable {
     }
     const now = this.clock.now();
     for (const [id, at] of s.tracked) if (now - at > this.policy.submitWatchMs || !this.present(s, id)) s.tracked.delete(id);
-    const active = s.jobs.size > 0 || s.awaiting.size > 0 || s.expected.size > 0;
-    const watched = active && (this.visible || [...s.jobs.values()].some((j) => this.isWatched(s, j.id, j.arrayJobId)) || [...s.awaiting.keys(), ...s.expected].some((id) => this.isWatched(s, id)));
-    if (!this.visible && !watched && !(active && this.notifying)) {
-      this.log.debug(`${s.host}: nobody looks${active ? ' and no notifications' : ' and nothing active'}: polling stops`);
+    const cap = this.pollCap(s, now);
+    if (cap === undefined) {
+      this.log.debug(`${s.host}: nobody looks: polling stops`);
       this.emit('polled', s.host, polledAt, undefined);
       return;
     }
-    const cap = Math.max(this.base, this.urgent(s, now) ? this.policy.urgentMaxMs : watched ? this.policy.watchedMaxMs : this.visible ? this.policy.visibleIdleMaxMs : this.max);
+    const watched = this.watchedNow(s);
     if (changed && (this.visible || watched)) s.intervalMs = this.base;
     else s.intervalMs = Math.min(cap, Math.max(this.base, s.intervalMs * 2));
     s.intervalMs = Math.min(s.intervalMs, cap);
     this.schedule(s, s.awaiting.size > 0 ? this.base : s.intervalMs);
     this.emit('polled', s.host, polledAt, s.timerDue - now);
+  }
+
+  /** Whether a job of the host (listed, leaving or expected) is watched (the visible view aside). */
+  private isAnyWatched(s: HostState): boolean {
+    return [...s.jobs.values()].some((j) => this.isWatched(s, j.id, j.arrayJobId)) || [...s.awaiting.keys(), ...s.expected].some((id) => this.isWatched(s, id));
+  }
+
+  private active(s: HostState): boolean {
+    return s.jobs.size > 0 || s.awaiting.size > 0 || s.expected.size > 0;
+  }
+
+  /** Something active that somebody looks at (the visible view, a tail, a submit). */
+  private watchedNow(s: HostState): boolean {
+    return this.active(s) && (this.visible || this.isAnyWatched(s));
+  }
+
+  /** The longest interval the host is polled at now, or undefined when nobody looks (no polling). */
+  private pollCap(s: HostState, now: number): number | undefined {
+    const watched = this.watchedNow(s);
+    if (!this.visible && !watched && !(this.active(s) && this.notifying)) return undefined;
+    return Math.max(this.base, this.urgent(s, now) ? this.policy.urgentMaxMs : watched ? this.policy.watchedMaxMs : this.visible ? this.policy.visibleIdleMaxMs : this.max);
   }
 
   /** Is the job (or its array) listed, leaving or expected? */
