@@ -14,7 +14,7 @@
  *   {@link JobWatcher.noteQuery} is told about): a poll waits for room, keeping one for sacct;
  * - jobs that leave the queue get their final state from one `finalState(ids)` (sacct) call;
  * - an unreachable controller is reported once (`degraded`), polled with backoff but never less
- * often than a healthy host would be (so its return is seen at the next poll), and
+ *   often than a healthy host would be (so its return is seen at the next poll), and
  *   reported once more when it answers again (`recovered`).
  *
  * Pure logic: the clock and the scheduler are injected, so the state machine is unit-tested
