@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
 bash scripts/sandbox/start.sh >/dev/null
-for b in ${BENCH:-listing transfer transport transport-aes-gcm scheduler forward gallery gallery-100mbit tail agent-footprint nagle setup}; do
+for b in ${BENCH:-listing transfer transport transport-aes-gcm scheduler forward gallery gallery-100mbit tail footprint nagle setup}; do
   case "$b" in
     setup) printf '\n##### bench/setup.sh\n'; bash bench/setup.sh ;;
     # The gallery's 100 Mbit/s row: 30 ms RTT over a 100 Mbit/s link.

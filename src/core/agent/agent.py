@@ -23,6 +23,7 @@ pushes an event; ctx.on_cancel(fn) registers a callback run when the request is 
 """
 import errno
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -572,10 +573,27 @@ def sweep_list_cache(path=None, dir_mtime=None):
     """Drops expired listings, and those of `path` taken before its mtime changed: a big
     folder's names are tens of MB the agent must not keep (the watchdog sweeps every 0.5 s)."""
     now = time.time()
+    dropped = False
     with _LIST_CACHE_LOCK:
         for k, (mtime, when, _) in list(_LIST_CACHE.items()):
             if now - when >= LIST_CACHE_S or (k[0] == path and mtime != dir_mtime):
                 del _LIST_CACHE[k]
+                dropped = True
+        empty = not _LIST_CACHE
+    if dropped and empty:
+        release_memory()
+
+
+def release_memory():
+    """Hands freed heap back to the OS (glibc keeps it otherwise: a 100,000-entry listing left
+    the agent at 31 MiB RSS instead of 17). Best effort: other C libraries have no malloc_trim."""
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError, ImportError):
+        pass
 
 
 def cached_rows(cache_key, dir_mtime):

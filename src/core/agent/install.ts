@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SFTPWrapper } from 'ssh2';
 import type { Session } from '../ssh/session';
 import type { Logger } from '../log';
 import { sftpChmod, sftpMkdir, sftpOpen, sftpClose, sftpRealpath, sftpReplace, sftpStat, sftpUnlink, sftpWrite } from '../ssh/sftp';
@@ -90,9 +91,19 @@ export interface AgentInstall {
  * once never run a half-written agent.
  */
 export async function installAgent(session: Session, log: Logger, opts: { force?: boolean; source?: string } = {}): Promise<AgentInstall> {
+  // A channel of its own, ended once the agent is in place: the shared one would keep an
+  // sftp-server process on the login node for the whole session (4 processes at rest instead of 3).
+  const sftp = await session.openSftp();
+  try {
+    return await install(sftp, log, opts);
+  } finally {
+    sftp.end();
+  }
+}
+
+async function install(sftp: SFTPWrapper, log: Logger, opts: { force?: boolean; source?: string }): Promise<AgentInstall> {
   const source = Buffer.from(opts.source ?? agentSource(), 'utf8');
   const hash = createHash('sha256').update(source).digest('hex');
-  const sftp = await session.sftp();
   const home = await sftpRealpath(sftp, '.');
   const cache = `${home === '/' ? '' : home}/.cache`;
   const dir = `${cache}/remote-hpc`;
