@@ -571,7 +571,8 @@ def natural_key(name):
 
 def sweep_list_cache(path=None, dir_mtime=None):
     """Drops expired listings, and those of `path` taken before its mtime changed: a big
-    folder's names are tens of MB the agent must not keep (the watchdog sweeps every 0.5 s)."""
+    folder's names are tens of MB the agent must not keep (the watchdog sweeps every 0.5 s).
+    True when it dropped the last one."""
     now = time.time()
     dropped = False
     with _LIST_CACHE_LOCK:
@@ -579,9 +580,7 @@ def sweep_list_cache(path=None, dir_mtime=None):
             if now - when >= LIST_CACHE_S or (k[0] == path and mtime != dir_mtime):
                 del _LIST_CACHE[k]
                 dropped = True
-        empty = not _LIST_CACHE
-    if dropped and empty:
-        release_memory()
+        return dropped and not _LIST_CACHE
 
 
 def release_memory():
@@ -1388,13 +1387,14 @@ def own_hash():
 
 def watchdog(ppid):
     """Ends the agent within a second once its parent (the SSH session) is gone, whatever the
-    other threads are doing (a closed stdin ends it from serve()); drops expired listings."""
+    other threads are doing (a closed stdin ends it from serve()); drops expired listings and
+    hands their memory back."""
     while True:
         time.sleep(0.5)
         if os.getppid() != ppid:
             os._exit(0)
-        if _LIST_CACHE:
-            sweep_list_cache()
+        if _LIST_CACHE and sweep_list_cache():
+            release_memory()
 
 
 def main():
