@@ -69,7 +69,7 @@ async function window(ms: number): Promise<{ names: string[]; cpu: number; rssMi
 
 test('at rest: 3 processes, agent ≤ 30 MiB and 0 % CPU; 10 watched folders ≤ 1 % CPU; memory returned after a big listing', { skip, timeout: 60_000 }, async () => {
   const rest = await window(3000);
-  console.log(`# at rest: ${rest.names.length} processes (${rest.names.join(', ')}), agent ${rest.rssMiB.toFixed(1)} MiB, ${rest.cpu.toFixed(2)} % CPU`);
+  console.log(`at rest: ${rest.names.length} processes (${rest.names.join(', ')}), agent ${rest.rssMiB.toFixed(1)} MiB, ${rest.cpu.toFixed(2)} % CPU`);
   assert.equal(rest.names.length, 3, `processes at rest: ${rest.names.join(', ')}`);
   assert.ok(!rest.names.includes('sftp-server'), 'no SFTP server kept open by the agent install');
   assert.ok(rest.rssMiB <= 30, `agent RSS at rest ${rest.rssMiB} MiB`);
@@ -79,7 +79,7 @@ test('at rest: 3 processes, agent ≤ 30 MiB and 0 % CPU; 10 watched folders ≤
   try {
     await sleep(1000);
     const watching = await window(5000);
-    console.log(`# 10 watched folders (200 entries each): agent ${watching.cpu.toFixed(2)} % CPU, ${watching.rssMiB.toFixed(1)} MiB`);
+    console.log(`10 watched folders (200 entries each): agent ${watching.cpu.toFixed(2)} % CPU, ${watching.rssMiB.toFixed(1)} MiB`);
     assert.ok(watching.cpu <= 1, `agent CPU with 10 watched folders: ${watching.cpu} %`);
   } finally {
     for (const s of subs) s.dispose();
@@ -91,7 +91,7 @@ test('at rest: 3 processes, agent ≤ 30 MiB and 0 % CPU; 10 watched folders ≤
   // The listing's sorted names are cached 5 s for paging and filtering, then dropped and the heap trimmed.
   await sleep(5600);
   const after = await window(500);
-  console.log(`# ${ENTRIES.toLocaleString('en')}-entry listing: agent ${rest.rssMiB.toFixed(1)} MiB at rest → ${peak.toFixed(1)} MiB with the listing cached → ${after.rssMiB.toFixed(1)} MiB once it expired`);
+  console.log(`${ENTRIES.toLocaleString('en')}-entry listing: agent ${rest.rssMiB.toFixed(1)} MiB at rest → ${peak.toFixed(1)} MiB with the listing cached → ${after.rssMiB.toFixed(1)} MiB once it expired`);
   assert.ok(after.rssMiB <= 30, `agent RSS after the listing: ${after.rssMiB} MiB`);
   assert.ok(after.rssMiB - rest.rssMiB <= (peak - rest.rssMiB) / 2, `memory not returned: ${rest.rssMiB} → ${peak} → ${after.rssMiB} MiB`);
 });
