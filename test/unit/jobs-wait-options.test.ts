@@ -47,10 +47,10 @@ test('mergeDefaults: local wins key by key; the origin of each value is kept', (
 });
 
 test('parseClusterSettings: defaults read, bad values named, unusable files said why', () => {
-  const ok = parseClusterSettings('/h/s.json', JSON.stringify({ version: 1, jobs: { defaults: { partition: 'debug', mailType: 'END,fail', colour: 'red', time: 5 } }, pools: {} }));
+  const ok = parseClusterSettings('/h/s.json', JSON.stringify({ version: 1, jobs: { defaults: { partition: 'debug', mailType: 'END,fail', colour: 'red', time: 5, extraArgs: ['--qos=x', 'other.sh'] } }, pools: {} }));
   assert.equal(ok.kind, 'ok');
   if (ok.kind === 'ok') {
-    assert.deepEqual(ok.defaults, { partition: 'debug', mailType: ['end', 'fail'] });
+    assert.deepEqual(ok.defaults, { partition: 'debug', mailType: ['end', 'fail'], extraArgs: ['--qos=x'] }, 'a bare word is not passed on (sbatch would take it for the script)');
     assert.deepEqual(ok.ignored, ['colour', 'time']);
   }
   for (const [text, why] of [

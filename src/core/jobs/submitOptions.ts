@@ -29,6 +29,14 @@ function str(x: unknown): string | undefined {
   return typeof x === 'string' && x.trim() !== '' ? x.trim() : undefined;
 }
 
+function safeWords(s: string): string[] {
+  try {
+    return splitShellWords(s);
+  } catch {
+    return [];
+  }
+}
+
 /** Mail events from a list or a comma-separated string (`"END,FAIL"`), known ones only, once each. */
 function mailEvents(x: unknown): MailEvent[] {
   const words = typeof x === 'string' ? x.split(',') : Array.isArray(x) ? x : [];
@@ -48,7 +56,8 @@ export function readEntry(x: unknown): HostJobDefaults {
   if (account) out.account = account;
   if (time) out.time = time;
   const extra = o.extraArgs;
-  const words = typeof extra === 'string' ? splitShellWords(extra) : Array.isArray(extra) ? extra.filter((w): w is string => typeof w === 'string' && w !== '') : [];
+  // Options only: a bare word would be taken for the script (the cluster's file is read, not trusted).
+  const words = (typeof extra === 'string' ? safeWords(extra) : Array.isArray(extra) ? extra.filter((w): w is string => typeof w === 'string') : []).filter((w) => w.startsWith('-'));
   if (words.length) out.extraArgs = words;
   const mailUser = str(o.mailUser);
   if (mailUser && !/[\n\r,]/.test(mailUser)) out.mailUser = mailUser;
