@@ -11,31 +11,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { answerFileDialog, answerInputBox, clickNotificationButton, contextMenu, eventually, pickQuickPickItem, pickQuickPickItems, quickInput, repoRoot, runCommand, screenshot, viewPane, viewTitleAction, waitForNotification, webviewFrame, withWorkbench } from './harness';
 import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
-import { connectAndShowJobs, HOST, jobsItem, ssh } from './jobsKit';
+import { connectAndShowJobs, editorNotes, editorText, HOST, jobsItem, ssh } from './jobsKit';
 
 const LINES = 12;
-
-/** The text of the active editor (Monaco renders lines as separate elements). */
-async function editorText(page: Page): Promise<string> {
-  const lines = page.locator('.editor-group-container.active .monaco-editor .view-lines .view-line');
-  const texts = await lines.allTextContents();
-  return texts.join('\n').replace(/\u00a0/g, ' ');
-}
-
-/** Text that decorations show after lines of the active editor (CSS `::after` content, not document text). */
-async function editorNotes(page: Page): Promise<string> {
-  const contents = await page
-    .locator('.editor-group-container.active .monaco-editor .view-lines .view-line span')
-    .evaluateAll((els) => els.map((el) => (globalThis as unknown as { getComputedStyle(e: unknown, pseudo: string): { content: string } }).getComputedStyle(el, '::after').content));
-  return contents
-    .filter((c) => c && c !== 'none' && c !== 'normal')
-    .map((c) => c.replace(/^"|"$/g, ''))
-    .join('\n');
-}
 
 test('jobs: submit from the palette, see it listed, tail its output live, get the completion notice', { skip: e2eSkip(), timeout: 300_000 }, async () => {
   const d = sandbox();

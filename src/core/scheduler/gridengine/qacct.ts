@@ -70,7 +70,7 @@ export function acctToJob(r: AcctRecord, extra: { workDir?: string; comment?: st
     name: f.jobname ?? '',
     user: f.owner ?? '',
     state,
-    rawState: failed === 0 ? `exit_status ${exit}` : `failed ${f.failed}`,
+    rawState: `${state} (failed ${f.failed}, exit_status ${exit})`,
     partition: f.qname ?? '',
     elapsed: Number.isNaN(wall) ? '' : formatDuration(wall),
     timeLimit: '',
