@@ -4,7 +4,8 @@
  * Secrets never reach the logger.
  */
 import { existsSync, promises as fsp } from 'node:fs';
-import { OpenSSHAgent, utils, type AnyAuthMethod, type AuthenticationType, type AuthHandlerMiddleware, type IdentityCallback, type ParsedKey, type Prompt } from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, IdentityCallback, OpenSSHAgent, ParsedKey, Prompt } from 'ssh2';
+import { ssh2 } from './ssh2Lazy';
 import { CancelledError } from '../cancel';
 import { silentLogger, type Logger } from '../log';
 import type { KnownKey } from './knownHosts';
@@ -97,7 +98,7 @@ async function identityPublicBlob(path: string): Promise<Buffer | undefined> {
     } catch {
       continue;
     }
-    const parsed = utils.parseKey(data);
+    const parsed = ssh2().utils.parseKey(data);
     const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
     if (key && !(key instanceof Error)) return key.getPublicSSH();
   }
@@ -132,7 +133,7 @@ async function loadIdentity(path: string, opts: LoadIdentityOptions): Promise<Pa
     return undefined;
   }
   const parse = (passphrase?: string): ParsedKey | Error => {
-    const r = utils.parseKey(data, passphrase);
+    const r = ssh2().utils.parseKey(data, passphrase);
     const key = Array.isArray(r) ? (r[0] as ParsedKey | Error) : r;
     if (key instanceof Error) return key;
     if (!key.isPrivateKey()) return new Error('not a private key');
@@ -175,25 +176,32 @@ async function loadIdentity(path: string, opts: LoadIdentityOptions): Promise<Pa
 /** An OpenSSH agent that offers only the keys a filter accepts, and remembers what it offered. */
 const isNamedPipe = (p: string) => /^[\\/]{2}[.?][\\/]pipe[\\/]/i.test(p);
 
-class SelectiveAgent extends OpenSSHAgent {
-  readonly offered: Buffer[] = [];
-  constructor(
-    socketPath: string,
-    private readonly accept: (blob: Buffer) => boolean,
-  ) {
-    super(socketPath);
-  }
-  override getIdentities(cb: IdentityCallback<ParsedKey>): void {
-    super.getIdentities((err, keys) => {
-      if (err || !keys) return cb(err ?? new Error('No keys from agent'));
-      // OpenSSHAgent hands back parsed keys.
-      const parsed = keys.filter((k): k is ParsedKey => typeof (k as Partial<ParsedKey>).getPublicSSH === 'function');
-      const chosen = parsed.filter((k) => this.accept(k.getPublicSSH()));
-      this.offered.push(...chosen.map((k) => k.getPublicSSH()));
-      cb(undefined, chosen);
-    });
-  }
+type SelectiveAgent = OpenSSHAgent & { readonly offered: Buffer[] };
+
+/** An agent offering only the blobs `accept` takes (the class is made on first use: ssh2 loads lazily). */
+function selectiveAgent(socketPath: string, accept: (blob: Buffer) => boolean): SelectiveAgent {
+  selectiveAgentClass ??= class extends ssh2().OpenSSHAgent {
+    readonly offered: Buffer[] = [];
+    constructor(
+      socketPath: string,
+      private readonly accept: (blob: Buffer) => boolean,
+    ) {
+      super(socketPath);
+    }
+    override getIdentities(cb: IdentityCallback<ParsedKey>): void {
+      super.getIdentities((err, keys) => {
+        if (err || !keys) return cb(err ?? new Error('No keys from agent'));
+        // OpenSSHAgent hands back parsed keys.
+        const parsed = keys.filter((k): k is ParsedKey => typeof (k as Partial<ParsedKey>).getPublicSSH === 'function');
+        const chosen = parsed.filter((k) => this.accept(k.getPublicSSH()));
+        this.offered.push(...chosen.map((k) => k.getPublicSSH()));
+        cb(undefined, chosen);
+      });
+    }
+  };
+  return new selectiveAgentClass(socketPath, accept);
 }
+let selectiveAgentClass: (new (socketPath: string, accept: (blob: Buffer) => boolean) => SelectiveAgent) | undefined;
 
 export interface AuthSequenceOptions {
   /** Label for prompts and logs (the host alias). */
@@ -332,7 +340,7 @@ export class AuthSequence {
           }
           if (this.o.identitiesOnly) this.allowedBlobs = await this.identityBlobs();
           const allowed = this.allowedBlobs;
-          this.agent = new SelectiveAgent(this.o.agentSocket, (blob) => !allowed || allowed.some((b) => b.equals(blob)));
+          this.agent = selectiveAgent(this.o.agentSocket, (blob) => !allowed || allowed.some((b) => b.equals(blob)));
           this.tried.push('agent');
           this.log.debug(`trying ssh-agent for ${username}@${this.o.host}`);
           return { type: 'agent', username, agent: this.agent };

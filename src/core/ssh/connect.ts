@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import { ssh2 } from './ssh2Lazy';
 import { CancelledError } from '../cancel';
 import { silentLogger, tagged, type Logger } from '../log';
 import { AuthSequence, type AuthPrompter, type PassphraseCache, type SecretStore } from './auth';
@@ -184,7 +185,7 @@ function connectOne(config: HostConfig, sock: Duplex | undefined, opts: ConnectO
   }
   if (opts.signal?.aborted) return Promise.reject(new CancelledError());
   return new Promise<Client>((resolve, reject) => {
-    const client = new Client();
+    const client = new (ssh2().Client)();
     let settled = false;
     let hostKeyError: SshError | undefined;
     const timeoutMs = opts.readyTimeoutMs ?? config.connectTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;

@@ -11,7 +11,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { SFTPWrapper } from 'ssh2';
 // Not part of ssh2's typed surface; the constructor is (client, chanInfo, cfg).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SFTP } = require('ssh2/lib/protocol/SFTP.js') as { SFTP: new (client: unknown, chanInfo: unknown, cfg: unknown) => SFTPWrapper };
+const sftpClass = () => (require('ssh2/lib/protocol/SFTP.js') as { SFTP: new (client: unknown, chanInfo: unknown, cfg: unknown) => SFTPWrapper }).SFTP;
 
 interface ChannelState {
   id: number;
@@ -37,7 +37,7 @@ export function sftpOverProcess(child: ChildProcessWithoutNullStreams, timeoutMs
     channelClose: () => child.stdin.end(),
   };
   const open = (): ChannelState => ({ id: 0, window: Number.POSITIVE_INFINITY, packetSize: 256 * 1024, state: 'open' });
-  const sftp = new SFTP({ _protocol: protocol }, { type: 'session', incoming: open(), outgoing: open() }, {});
+  const sftp = new (sftpClass())({ _protocol: protocol }, { type: 'session', incoming: open(), outgoing: open() }, {});
   const s = sftp as unknown as SftpInternals;
   child.stdin.on('error', () => undefined);
   child.stdout.on('data', (d: Buffer) => s.push(d));
