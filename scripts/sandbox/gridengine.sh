@@ -48,9 +48,11 @@ SGE_SPOOL="$SGE_DIR/spool"
 SGE_LAYOUT=1
 GRIDENGINE_PKGS=(gridengine-master gridengine-exec gridengine-client)
 
-DAEMON_EXE[sge-qmaster]="$(readlink -f /usr/lib/gridengine/sge_qmaster)"
-DAEMON_EXE[sge-execd]="$(readlink -f /usr/lib/gridengine/sge_execd)"
-DAEMON_EXE[sshd-sge]="$(readlink -f /usr/sbin/sshd)"
+# plain binaries (no readlink: before apt installs them /usr/lib/gridengine does not exist, and
+# a failing $(readlink -f) would end the script under set -e)
+DAEMON_EXE[sge-qmaster]=/usr/lib/gridengine/sge_qmaster
+DAEMON_EXE[sge-execd]=/usr/lib/gridengine/sge_execd
+DAEMON_EXE[sshd-sge]=${DAEMON_EXE[sshd-main]}
 DAEMON_ORDER+=(sge-qmaster sge-execd sshd-sge)
 
 # The environment every Grid Engine client and daemon here runs with.
