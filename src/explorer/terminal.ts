@@ -28,19 +28,28 @@ class RemoteShellPty implements vscode.Pseudoterminal {
   readonly onDidWrite = this.writeEmitter.event;
   readonly onDidClose = this.closeEmitter.event;
   private readonly shell: ShellTerminal;
+  private opened = false;
+  private ended = false;
+  /** Output while the view is closed and the user is asked whether to end it. */
+  private held: string[] | undefined;
 
   constructor(
     hosts: Pick<ExplorerHosts, 'acquire'>,
     private readonly host: string,
     start: Pick<ShellTerminalOptions, 'cwd' | 'start' | 'label'>,
     log: Logger,
+    private readonly hooks: TerminalHooks = {},
   ) {
     this.shell = new ShellTerminal({
       ...start,
       acquire: () => hosts.acquire(host),
       log,
-      output: (text) => this.writeEmitter.fire(text),
+      output: (text) => {
+        this.emit(text);
+        this.hooks.tap?.(text, (line) => this.emit(`\x1b[2m${line}\x1b[0m\r\n`));
+      },
       closed: (code) => {
+        this.ended = true;
         forget(host, this);
         this.closeEmitter.fire(code);
       },
@@ -49,7 +58,21 @@ class RemoteShellPty implements vscode.Pseudoterminal {
     live.get(host)?.add(this);
   }
 
+  private emit(text: string): void {
+    if (this.held) this.held.push(text);
+    else this.writeEmitter.fire(text);
+  }
+
   open(initial: vscode.TerminalDimensions | undefined): void {
+    if (this.opened) {
+      // Shown again in a new view after the user chose to keep it running.
+      const held = this.held ?? [];
+      this.held = undefined;
+      for (const t of held) this.writeEmitter.fire(t);
+      if (initial) this.shell.resize(initial);
+      return;
+    }
+    this.opened = true;
     void this.shell.open(initial);
   }
 
@@ -62,9 +85,31 @@ class RemoteShellPty implements vscode.Pseudoterminal {
   }
 
   close(): void {
+    const confirm = this.hooks.confirmClose;
+    if (!confirm || this.ended) return this.end();
+    this.held = [];
+    void confirm().then(
+      (end) => (end || this.ended ? this.end() : this.hooks.reopen?.(this)),
+      () => this.end(),
+    );
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.held = undefined;
     forget(this.host, this);
     this.shell.close();
   }
+}
+
+/** What a terminal running something that outlives a careless close (an allocation) adds. */
+export interface TerminalHooks {
+  /** Sees the output as it is shown; `note` writes a dim line of the extension's own. */
+  tap?(text: string, note: (line: string) => void): void;
+  /** The view was closed while the remote side runs: true ends it, false keeps it (see reopen). */
+  confirmClose?(): Promise<boolean>;
+  /** Shows the kept terminal again in a new view. */
+  reopen?(pty: vscode.Pseudoterminal): void;
 }
 
 export function openRemoteTerminal(hosts: Pick<ExplorerHosts, 'acquire'>, host: string, cwd: string | undefined, log: Logger): vscode.Terminal {
@@ -81,9 +126,13 @@ export function openTerminal(
   host: string,
   o: Pick<ShellTerminalOptions, 'cwd' | 'start' | 'label'> & { name: string; icon?: string },
   log: Logger,
+  hooks?: Omit<TerminalHooks, 'reopen'>,
 ): vscode.Terminal {
   const { name, icon, ...start } = o;
-  const terminal = vscode.window.createTerminal({ name, pty: new RemoteShellPty(hosts, host, start, log), iconPath: new vscode.ThemeIcon(icon ?? 'remote') });
-  terminal.show();
-  return terminal;
+  const show = (pty: vscode.Pseudoterminal): vscode.Terminal => {
+    const terminal = vscode.window.createTerminal({ name, pty, iconPath: new vscode.ThemeIcon(icon ?? 'remote') });
+    terminal.show();
+    return terminal;
+  };
+  return show(new RemoteShellPty(hosts, host, start, log, { ...hooks, reopen: show }));
 }

@@ -10,13 +10,16 @@ import { sandboxSkip } from '../support/prerequisites';
 import { sessionRunner } from '../support/schedulerRunner';
 import { TerminalDriver } from '../support/terminal';
 import { waitUntil } from '../support/wait';
+import { isTerminal } from '../../src/core/scheduler/types';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
-import { USER_SHELL } from '../../src/core/compute/nodeShell';
+import { SESSION_SHELL, USER_SHELL } from '../../src/core/compute/nodeShell';
+import { AllocationScanner, queueStatusText } from '../../src/core/compute/allocationStatus';
 
 const skip = sandboxSkip();
 let conn: DirectConnection;
 let sched: SlurmScheduler;
 let jobId: string | undefined;
+let queuedId: string | undefined;
 
 before(async () => {
   if (skip) return;
@@ -25,7 +28,7 @@ before(async () => {
 });
 after(async () => {
   if (skip) return;
-  if (jobId) await sched.cancel([jobId]).catch(() => undefined);
+  for (const id of [jobId, queuedId]) if (id) await sched.cancel([id]).catch(() => undefined);
   conn.close();
 });
 
@@ -42,4 +45,34 @@ test('an interactive allocation: a shell in a new job on the node; exit ends the
   t.type('exit 4\n');
   assert.equal(await t.ended(), 4);
   await waitUntil('the allocation to end', async () => !(await sched.list(sandbox().user)).some((j) => j.id === jobId && j.state === 'RUNNING'), 15_000);
+});
+
+test('a queued allocation: its id from srun, the queue line from squeue, granted, then closing the view ends it', { skip }, async () => {
+  const argv = sched.interactiveCommand({ name: 'rhpc-queued', time: '5', cpusPerTask: 1, partition: sandbox().partition }, SESSION_SHELL);
+  // Test only: a begin time makes it wait in the queue the way a busy cluster would.
+  argv.splice(1, 0, '--begin=now+6');
+  const scanner = new AllocationScanner();
+  const events: { id: string; granted: boolean }[] = [];
+  const t = new TerminalDriver(conn.session, { start: (s, pty) => s.spawn(argv, { pty }) });
+  await t.open(24, 90);
+  await t.expect(/queued and waiting for resources/, 20_000);
+  let fed = 0;
+  const seen = () => {
+    const e = scanner.feed(t.output.slice(fed));
+    fed = t.output.length;
+    if (e) events.push(e);
+  };
+  seen();
+  queuedId = events[0]?.id;
+  assert.ok(queuedId && events[0]?.granted === false, `the pending id: ${JSON.stringify(t.output)}`);
+  const pending = (await sched.list(sandbox().user)).find((j) => j.id === queuedId);
+  const line = queueStatusText(pending, Date.now()) ?? '';
+  assert.match(line, new RegExp(`^Job ${queuedId} is waiting in the queue \\(BeginTime\\); (estimated start \\d\\d:\\d\\d \\(in less than a minute\\)|the scheduler expects it to start now)\\.$`));
+  await t.expect(/Interactive session: job \d+ on \S+/, 30_000);
+  seen();
+  assert.deepEqual(events.at(-1), { id: queuedId, granted: true });
+  t.type('echo "<$SLURM_JOB_ID>"\n');
+  await t.expect(new RegExp(`<${queuedId}>`), 10_000);
+  t.close();
+  await waitUntil('the closed allocation to end', async () => !(await sched.list(sandbox().user)).some((j) => j.id === queuedId && !isTerminal(j.state)), 20_000, 500);
 });

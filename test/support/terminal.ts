@@ -25,6 +25,11 @@ export class TerminalDriver {
     return this.term.open({ rows, columns });
   }
 
+  /** The view closes the terminal (the remote side is hung up). */
+  close(): void {
+    this.term.close();
+  }
+
   type(text: string): void {
     this.term.input(text);
   }

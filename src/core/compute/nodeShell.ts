@@ -13,6 +13,12 @@ import type { Job, Scheduler } from '../scheduler/types';
  */
 export const USER_SHELL: readonly string[] = ['/bin/sh', '-c', 'exec "${SHELL:-/bin/sh}"'];
 
+/**
+ * The user's shell for a new allocation, after one line naming the job and its node (srun says
+ * nothing when the allocation is granted at once); {@link AllocationScanner} reads it.
+ */
+export const SESSION_SHELL: readonly string[] = ['/bin/sh', '-c', 'printf "Interactive session: job %s on %s\\n" "${SLURM_JOB_ID:-${PBS_JOBID:-?}}" "$(hostname)"; exec "${SHELL:-/bin/sh}"'];
+
 /** Why the job's nodes cannot be reached (a shell, a forward), or undefined when they can. */
 export function cannotReach(job: Job | undefined): string | undefined {
   if (!job) return 'The job is not in the Jobs view.';
