@@ -18,6 +18,7 @@ import { sessionRunner } from '../support/schedulerRunner';
 import { waitUntil } from '../support/wait';
 import type { CommandRunner } from '../../src/core/scheduler/command';
 import { PoolManager, type PoolRunState } from '../../src/core/scheduler/pool/manager';
+import { PoolRuns } from '../../src/core/scheduler/pool/runs';
 import { PoolJobBuilder, parsePoolFile, poolJobSpecs } from '../../src/core/scheduler/poolSpec';
 
 const skip = sandboxPoolSkip();
@@ -184,34 +185,53 @@ test('a host whose sshd stops mid-run turns error and its jobs finish elsewhere'
   poolScript('start-one', '2');
 });
 
-test('a new controller reattaches to running jobs; cancel kills the process group', { skip, timeout: 60_000 }, async () => {
+test('a new controller reattaches to running jobs and launches the queued ones; cancel kills the process group', { skip, timeout: 60_000 }, async () => {
   const specs = new PoolJobBuilder()
-    .addJob({ name: 'short', commands: ['bash', '-c', 'sleep 2; echo short'], repeat: 3 })
     .addJob({ name: 'long', commands: ['bash', '-c', 'sleep 60 & wait; echo never'] })
+    .addJob({ name: 'short', commands: ['bash', '-c', 'sleep 2; echo short'], repeat: 2 })
+    .addJob({ name: 'late', commands: ['cat', '--', `in put ${HOSTILE}.txt`], files: [`in put ${HOSTILE}.txt`] })
     .makeJobSpecs();
-  const first = manager(runId('reattach'), specs, 2);
-  await waitUntil('four jobs running', async () => (await first.tick(), first.state.jobs.every((j) => j.state === 'running' && j.attempts[0]?.pid)), 20_000, 100);
-  // The first controller goes away (VS Code closes); its state was saved as JSON.
-  const saved = JSON.parse(JSON.stringify(first.state)) as PoolRunState;
+  // The runs as VS Code keeps them: global state (JSON) between two controllers.
+  let saved: PoolRunState[] = [];
+  const runsOptions = () => ({
+    runner: (h: string) => runners.runner(h),
+    readFile: async (file: string, baseDir: string | undefined) => readFileSync(join(baseDir as string, file)),
+    config: () => ({ hosts: [...ports.keys()], slotsPerHost: 1 }),
+    store: { load: () => saved, save: (s: PoolRunState[]) => void (saved = JSON.parse(JSON.stringify(s)) as PoolRunState[]) },
+    pollMs: 60_000,
+  });
+  const first = new PoolRuns(runsOptions());
+  const id = await first.start({ pool: 'sandbox', name: 'reattach', jobs: specs, baseDir: local });
+  runIds.push(id);
+  const m1 = first.manager(id) as PoolManager;
+  await waitUntil('three jobs running', async () => (await first.poll('sandbox'), m1.state.jobs.filter((j) => j.state === 'running' && j.attempts[0]?.pid).length === 3), 20_000, 100);
+  assert.equal(m1.job(`${id}.4`)?.state, 'queued');
+  // The first controller goes away (VS Code closes), its connections with it.
+  first.dispose();
   runners.close();
   runners = new HostRunners(ports);
-  const second = PoolManager.restore(saved, { runner: (h) => runners.runner(h), readFile: async () => Buffer.alloc(0) });
-  assert.ok(second.slots().some((s) => s.state === 'unknown'), 'running slots are unknown until a host answers');
-  await second.tick();
-  assert.ok(second.slots().every((s) => s.state !== 'unknown'));
-  const long = second.state.jobs.find((j) => j.name === 'long');
-  assert.ok(long);
-  await waitUntil('the short jobs to end', async () => (await second.tick(), second.state.jobs.filter((j) => j.state === 'completed').length === 3), 20_000, 200);
-  const a = long.attempts[0];
-  assert.ok(a?.pid);
-  await second.cancel([long.id]);
-  await waitUntil('the long job to be cancelled', async () => (await second.tick(), second.finished), 15_000, 200);
+  const second = new PoolRuns(runsOptions());
+  const m2 = second.manager(id) as PoolManager;
+  assert.ok(m2.slots().filter((s) => s.state === 'unknown').length === 3, 'running slots are unknown until a host answers');
+  await second.poll('sandbox');
+  assert.ok(m2.slots().every((s) => s.state !== 'unknown'));
+  await waitUntil('short and late jobs to end', async () => (await second.poll('sandbox'), m2.state.jobs.filter((j) => j.state === 'completed').length === 3), 20_000, 200);
+  const late = m2.outputPaths(`${id}.4`);
+  assert.ok(late);
+  assert.equal(await cat(late.host, late.stdout), 'input-bytes ✓\n', 'the queued job got its file after the reattach');
+  const long = m2.job(`${id}.1`);
+  const a = long?.attempts[0];
+  assert.ok(long && a?.pid);
+  await second.manager(id)?.cancel([long.id]);
+  await waitUntil('the long job to be cancelled', async () => (await second.poll('sandbox'), m2.finished), 15_000, 200);
   assert.equal(long.state, 'cancelled');
-  for (const j of second.state.jobs) assert.equal(j.attempts.length, 1, `${j.id} was not launched again`);
+  for (const j of m2.state.jobs) assert.equal(j.attempts.length, 1, `${j.id} was not launched again`);
   // Its whole session is gone, the sleep in the background too (zombies wait for this VM's init to reap them).
   const ps = await runners.runner(a.host).run(['ps', '-o', 'pid=,stat=,args=', '-s', String(a.pid)]);
   const alive = ps.stdout.toString().split('\n').filter((l) => l.trim() && !/^\s*\d+\s+Z/.test(l));
   assert.deepEqual(alive, []);
-  assert.match(second.eventLog(), /reattach +reattached to run .* \(4 running\)/);
-  assert.match(second.eventLog(), /cancel +long cancelled/);
+  assert.match(second.eventLog(id), /reattach +reattached to run .* \(3 running\)/);
+  assert.match(second.eventLog(id), /cancel +long cancelled/);
+  assert.equal(saved.find((r) => r.runId === id)?.jobs.find((j) => j.name === 'long')?.state, 'cancelled', 'the end is saved');
+  second.dispose();
 });

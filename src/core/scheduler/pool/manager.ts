@@ -55,6 +55,8 @@ export interface PoolRunState {
   runId: string;
   pool: string;
   name: string;
+  /** Where the job list's relative file names resolve (its folder), for launches after a reattach. */
+  baseDir?: string;
   slotsPerHost: number;
   hosts: PoolHostRecord[];
   jobs: PoolJobRecord[];
@@ -98,7 +100,7 @@ export class PoolManager {
     this.now = o.now ?? Date.now;
   }
 
-  static create(run: { runId: string; pool: string; name: string; hosts: string[]; slotsPerHost: number; jobs: PoolJobSpec[] }, o: PoolManagerOptions): PoolManager {
+  static create(run: { runId: string; pool: string; name: string; baseDir?: string; hosts: string[]; slotsPerHost: number; jobs: PoolJobSpec[] }, o: PoolManagerOptions): PoolManager {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(run.runId)) throw new Error(`Bad run id: ${run.runId}`);
     if (run.hosts.length === 0) throw new Error(`Pool "${run.pool}" has no hosts`);
     if (!Number.isInteger(run.slotsPerHost) || run.slotsPerHost < 1) throw new Error('slotsPerHost must be a whole number, at least 1');
@@ -108,6 +110,7 @@ export class PoolManager {
       runId: run.runId,
       pool: run.pool,
       name: run.name,
+      ...(run.baseDir !== undefined ? { baseDir: run.baseDir } : {}),
       slotsPerHost: run.slotsPerHost,
       hosts: [...new Set(run.hosts)].map((name) => ({ name })),
       jobs: run.jobs.map((j, index) => ({ ...j, index, id: `${run.runId}.${index + 1}`, state: 'queued', submittedAt: now, attempts: [] })),
@@ -291,11 +294,20 @@ export class PoolManager {
     j.state = 'running';
     const key = `${host}\0${slot}`;
     this.launching.add(key);
+    let data: Buffer[];
     try {
-      for (const f of j.files) {
-        const name = copiedName(f).name as string;
-        await this.run(host, { ...copyCommand(a.dir, name), stdin: await this.o.readFile(f) });
-      }
+      data = await Promise.all(j.files.map((f) => this.o.readFile(f)));
+    } catch (e) {
+      // A local file that cannot be read fails the job, not the host.
+      this.launching.delete(key);
+      a.lost = `cannot read its files: ${(e as Error).message}`;
+      j.state = 'failed';
+      j.reason = a.lost;
+      this.event({ kind: 'done', job: j.id, message: `${j.name} failed: ${j.reason}` });
+      return;
+    }
+    try {
+      for (const [i, f] of j.files.entries()) await this.run(host, { ...copyCommand(a.dir, copiedName(f).name as string), stdin: data[i] as Buffer });
       a.pid = await this.run(host, launchCommand({ dir: a.dir, jobId: j.id, repeatIndex: j.repeatIndex, argv: j.argv }));
       this.event({ kind: 'launch', job: j.id, host, message: `${j.name} launched on ${host} slot ${slot + 1} (pid ${a.pid})` });
     } catch (e) {

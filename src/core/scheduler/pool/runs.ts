@@ -45,7 +45,7 @@ export class PoolRuns implements PoolService {
     this.log = tagged(o.log ?? silentLogger, 'pool');
     for (const s of o.store.load()) {
       try {
-        this.managers.set(s.runId, PoolManager.restore(s, this.managerOptions()));
+        this.managers.set(s.runId, PoolManager.restore(s, this.managerOptions(s.baseDir)));
       } catch (e) {
         this.log.warn(`pool run ${s.runId} not restored: ${(e as Error).message}`);
       }
@@ -70,7 +70,7 @@ export class PoolRuns implements PoolService {
     const now = (this.o.now ?? Date.now)();
     let runId = `p${now.toString(36)}`;
     while (this.managers.has(runId)) runId += 'x';
-    const m = PoolManager.create({ runId, pool: run.pool, name: run.name, hosts: config.hosts, slotsPerHost: config.slotsPerHost, jobs: run.jobs }, this.managerOptions(run.baseDir));
+    const m = PoolManager.create({ runId, pool: run.pool, name: run.name, ...(run.baseDir !== undefined ? { baseDir: run.baseDir } : {}), hosts: config.hosts, slotsPerHost: config.slotsPerHost, jobs: run.jobs }, this.managerOptions(run.baseDir));
     this.managers.set(runId, m);
     this.live.add(runId);
     this.prune();
