@@ -41,6 +41,7 @@ import { registerJobTasks } from './jobTask';
 import { waitForJobCommand } from './waitJob';
 import { saveDefaultsToCluster } from './clusterDefaults';
 import { editPool, hostsWithPools, remoteWithPools, runOnPool, showPoolLog } from './pools';
+import { poolHostAlias } from '../core/scheduler/poolSpec';
 
 export type { JobsDeps,  } from './deps';
 
@@ -63,6 +64,18 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     onNotices: (notices) => void withEfficiency(notices, (host) => schedulers.scheduler(host)).then(showFinishedNotices),
   });
   disposables.push(controller);
+  // Pool jobs change between polls (the pool's own rounds): the view asks again soon (the watcher's cap still applies).
+  let poolRefresh: NodeJS.Timeout | undefined;
+  if (pools)
+    disposables.push(
+      pools.onDidChange(() => {
+        poolRefresh ??= setTimeout(() => {
+          poolRefresh = undefined;
+          for (const p of pools.pools()) void controller.refreshNow(poolHostAlias(p)).catch(() => undefined);
+        }, 2000);
+      }),
+      { dispose: () => clearTimeout(poolRefresh) },
+    );
 
   const forwards = new PortForwards({ acquire: (host) => deps.hosts.acquire(host), log: tagged(log, 'forward') });
   disposables.push(forwards);

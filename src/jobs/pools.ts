@@ -5,6 +5,7 @@
  * reloads (global state) and their event logs (files in global storage). Thin: the runs are
  * src/core's.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -45,6 +46,7 @@ function poolConfig(name: string): PoolConfig | undefined {
 /** What HostSchedulers needs to run pools: settings, the run store, local files. */
 export function poolOptions(context: vscode.ExtensionContext) {
   const logs = path.join(context.globalStorageUri.fsPath, 'pool-logs');
+  const logWriter = new LatestWriter();
   return {
     config: poolConfig,
     readFile: async (file: string, baseDir: string | undefined) => {
@@ -59,7 +61,7 @@ export function poolOptions(context: vscode.ExtensionContext) {
         return Array.isArray(v) ? (v as never[]) : [];
       },
       save: (runs: unknown[]) => void context.globalState.update(RUNS_KEY, runs),
-      saveLog: (runId: string, text: string) => void writeAtomic(path.join(logs, `${runId}.log`), text),
+      saveLog: (runId: string, text: string) => logWriter.write(path.join(logs, `${runId}.log`), text),
     },
   };
 }
@@ -69,9 +71,28 @@ function logFile(context: vscode.ExtensionContext, runId: string): vscode.Uri {
   return vscode.Uri.joinPath(context.globalStorageUri, 'pool-logs', `${runId}.log`);
 }
 
+/** Writes each file's latest text at most once a second, one write at a time (a log changes every round). */
+class LatestWriter {
+  private readonly pending = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  write(file: string, text: string): void {
+    this.pending.set(file, text);
+    this.timer ??= setTimeout(() => void this.flush(), 1000);
+  }
+
+  private async flush(): Promise<void> {
+    const batch = [...this.pending];
+    this.pending.clear();
+    for (const [file, text] of batch) await writeAtomic(file, text).catch(() => undefined);
+    this.timer = undefined;
+    if (this.pending.size) this.timer = setTimeout(() => void this.flush(), 1000);
+  }
+}
+
 async function writeAtomic(file: string, text: string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   await fs.writeFile(tmp, text, 'utf8');
   await fs.rename(tmp, file);
 }

@@ -12,11 +12,20 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answerFileDialog, eventually, jobsItem, openView, pickQuickPickItem, reloadWindow, repoRoot, runCommand, screenshot, waitForNotification, withWorkbench } from './harness';
+import type { Page } from 'playwright-core';
+import { answerFileDialog, eventually, jobsItem, openView, pickQuickPickItem, reloadWindow, repoRoot, runCommand, screenshot, viewPane, waitForNotification, withWorkbench } from './harness';
 import { e2eSkip, firstSkip, sandboxPoolSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 
 const skip = firstSkip(sandboxPoolSkip(), e2eSkip());
+
+/** Room for the Jobs view: the Hosts and Remote Explorer panes collapsed. */
+async function collapseOtherPanes(page: Page): Promise<void> {
+  for (const other of ['Hosts', 'Remote Explorer']) {
+    const header = viewPane(page, other).locator('.pane-header');
+    if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
+  }
+}
 
 function poolSsh(script: string): string {
   return execFileSync('ssh', ['-F', sandbox().sshConfig, '-o', 'BatchMode=yes', 'hpc-pool-1', script], { encoding: 'utf8', timeout: 30_000 });
@@ -34,7 +43,7 @@ test('pool: the glimpse example from a .pool.json, 30 jobs over 3 hosts, reattac
       pool: 'sandbox',
       name: token,
       repeat: 10,
-      jobs: ['edges', 'filters', 'svm'].map((k) => ({ name: k, commands: ['bash', '-c', 'sleep 2; echo "$1 $RHPC_POOL_JOB $RHPC_POOL_REPEAT"; cat input.txt', k, k], files: ['input.txt'] })),
+      jobs: ['edges', 'filters', 'svm'].map((k) => ({ name: k, commands: ['bash', '-c', 'sleep 4; echo "$1 $RHPC_POOL_JOB $RHPC_POOL_REPEAT"; cat input.txt', k, k], files: ['input.txt'] })),
     }),
   );
   // The run's folders on the hosts (all three share this machine's $HOME): found by the token in their input.
@@ -66,6 +75,7 @@ test('pool: the glimpse example from a .pool.json, 30 jobs over 3 hosts, reattac
         await runCommand(page, 'Remote HPC: Run on Pool…');
         await answerFileDialog(page, list);
         await waitForNotification(page, new RegExp(`Pool sandbox: run ${token} started \\(30 jobs\\)`), 60_000);
+        await collapseOtherPanes(page);
         // The pool in the Jobs view, a line per host with its slots.
         await jobsItem(page, /^pool:sandbox$/).waitFor({ state: 'visible', timeout: 30_000 });
         await jobsItem(page, /^hpc-pool-2 — (busy|free|done) · slots: /).waitFor({ state: 'visible', timeout: 30_000 });
@@ -79,6 +89,7 @@ test('pool: the glimpse example from a .pool.json, 30 jobs over 3 hosts, reattac
         await runCommand(page, 'Remote HPC: Connect');
         await pickQuickPickItem(page, 'hpc-pool-1');
         await openView(page, 'Jobs');
+        await collapseOtherPanes(page);
         await jobsItem(page, /^pool:sandbox$/).waitFor({ state: 'visible', timeout: 60_000 });
         await eventually('all 30 outputs', () => count('stdout'), (n) => n === 30, 150_000);
         await jobsItem(page, /^hpc-pool-1 — done/).waitFor({ state: 'visible', timeout: 30_000 });

@@ -74,7 +74,7 @@ export class PoolScheduler implements Scheduler {
   }
 
   async list(user: string): Promise<Job[]> {
-    await this.runs.poll(this.pool);
+    await this.runs.attach(this.pool);
     return this.jobs(user, (j) => j.state === 'queued' || j.state === 'running');
   }
 

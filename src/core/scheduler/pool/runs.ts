@@ -80,7 +80,16 @@ export class PoolRuns implements PoolService {
     return runId;
   }
 
-  /** One round of every unfinished run of `pool` now (the Jobs view asks); restored runs carry on by themselves from here. */
+  /**
+   * The Jobs view lists `pool`: restored runs that are not going yet get their first round now and
+   * carry on by themselves; runs already going are left to their own rounds (listing is free).
+   */
+  async attach(pool: string): Promise<void> {
+    const waiting = [...this.managers.values()].filter((m) => m.state.pool === pool && !m.finished && !this.live.has(m.state.runId));
+    if (waiting.length) await this.poll(pool);
+  }
+
+  /** One round of every unfinished run of `pool` now; restored runs carry on by themselves from here. */
   async poll(pool: string): Promise<void> {
     const runs = [...this.managers.values()].filter((m) => m.state.pool === pool && !m.finished);
     for (const m of runs) this.live.add(m.state.runId);
