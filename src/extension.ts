@@ -15,7 +15,7 @@ import { HostService } from './hosts/hostService';
 import { HostsTreeProvider } from './hosts/hostsTree';
 import { createConnectionStatusBar } from './hosts/statusBar';
 import { registerJobs } from './jobs';
-import { forgetClusterDefaults, loadClusterDefaults } from './jobs/clusterDefaults';
+import { forgetClusterDefaults, loadClusterDefaults } from './config/clusterDefaults';
 import type { RemoteHpcApi } from './api';
 import { poolOptions } from './jobs/pools';
 import { registerPreviews } from './preview';

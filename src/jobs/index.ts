@@ -39,7 +39,7 @@ import type { RemoteHpcApi } from '../api';
 import { createApi } from './api';
 import { registerJobTasks } from './jobTask';
 import { waitForJobCommand } from './waitJob';
-import { saveDefaultsToCluster } from './clusterDefaults';
+import { saveDefaultsToCluster } from '../config/clusterDefaults';
 import { editPool, hostsWithPools, remoteWithPools, runOnPool, showPoolLog } from './pools';
 import { poolHostAlias } from '../core/scheduler/poolSpec';
 

@@ -14,7 +14,7 @@ import { AllocationScanner, queueStatusText } from '../core/compute/allocationSt
 import { checkTime } from '../core/jobs/submitOptions';
 import { openTerminal } from '../explorer/terminal';
 import type { JobsContext } from './context';
-import { hostDefaults } from './clusterDefaults';
+import { hostDefaults } from '../config/clusterDefaults';
 import { pickPartition } from './submitScript';
 import { pickHost } from './targets';
 

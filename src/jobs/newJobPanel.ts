@@ -14,7 +14,7 @@ import { mkdirp } from '../core/jobs/stageInputs';
 import { previewSpec, submitLoaded } from './jobFile';
 import { EMPTY_FORM, fieldOfSubmitOption, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../core/jobs/newJobForm';
 import { SchedulerError } from '../core/scheduler/command';
-import { clusterDefaultsRead, hostDefaults } from './clusterDefaults';
+import { clusterDefaultsRead, hostDefaults } from '../config/clusterDefaults';
 import { submitWords, type HostJobDefaults } from '../core/jobs/submitOptions';
 
 export const NEW_JOB_VIEW_TYPE = 'remoteHpc.newJob';

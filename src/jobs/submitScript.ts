@@ -13,7 +13,7 @@ import { partitionDescription } from '../core/jobs/partitions';
 import { SchedulerError, SpecError } from '../core/scheduler/command';
 import { hpcUri } from '../fs/hpcUri';
 import type { JobsContext } from './context';
-import { clusterDefaultsRead, hostDefaults, hostDefaultsWithOrigin } from './clusterDefaults';
+import { clusterDefaultsRead, hostDefaults, hostDefaultsWithOrigin } from '../config/clusterDefaults';
 import {
   type DefaultOrigin,
   checkDependency,

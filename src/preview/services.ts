@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { numberSetting, onDidChangeSettings, setting } from '../config/settings';
 import type { HostSchedulers } from '../core/jobs/schedulers';
-import { defaultsFor } from '../core/jobs/submitOptions';
+import { hostDefaults } from '../config/clusterDefaults';
 import type { Logger } from '../core/log';
 import { chooseRunner, heavyWorkFor, type HeavyRunner } from '../core/preview/heavyWork';
 import { resolveLocations } from '../core/remote/commandTarget';
@@ -78,11 +78,11 @@ export class PreviewServices implements vscode.Disposable {
 
   /**
    * Where the host's heavy preview work runs (`remoteHpc.preview.heavyWork`; partition and
-   * account default to its `jobs.defaults`). A host without a scheduler falls back to the login
+   * account default to its job defaults, local or the cluster's). A host without a scheduler falls back to the login
    * node, which the user is told once a session.
    */
   runner(host: string): Promise<HeavyRunner> {
-    const choice = heavyWorkFor(setting('preview.heavyWork'), host, defaultsFor(setting('jobs.defaults'), host));
+    const choice = heavyWorkFor(setting('preview.heavyWork'), host, hostDefaults(host));
     return chooseRunner({
       choice,
       nice: this.niceLevel(),

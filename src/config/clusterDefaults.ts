@@ -1,7 +1,8 @@
 /**
  * The cluster side of each host's job defaults: `~/.config/remote-hpc/settings.json` read once a
  * host is connected (see src/core/jobs/clusterSettings.ts), kept per host while connected, merged
- * under the local `remoteHpc.jobs.defaults` by {@link hostDefaults}; and "Save Defaults to
+ * under the local `remoteHpc.jobs.defaults` by {@link hostDefaults} (for job submits and the
+ * previews' batch jobs alike); and "Save Defaults to
  * Cluster", which writes the host's effective defaults there (atomically, asking before it
  * replaces a file it cannot read).
  */
@@ -11,7 +12,7 @@ import { readClusterSettings, saveClusterDefaults, InvalidClusterSettings, type 
 import { DEFAULT_KEYS, defaultsFor, mergeDefaults, type DefaultOrigin, type HostJobDefaults } from '../core/jobs/submitOptions';
 import type { Logger } from '../core/log';
 import type { RemoteOpsProvider } from '../core/remote/types';
-import { setting } from '../config/settings';
+import { setting } from './settings';
 import { hpcUri } from '../fs/hpcUri';
 
 const read = new Map<string, ClusterSettings>();
