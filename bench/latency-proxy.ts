@@ -1,8 +1,9 @@
 /**
  * A TCP forwarder that adds a one-way delay to every chunk, in both directions, keeping order
- * (RTT = 2 × delay), can cut the connection after N bytes, and can freeze the open connections
- * (a black hole: bytes vanish, nothing closes). Used by the benchmarks (30 ms RTT), the
- * atomic-save fault test and the frozen-link e2e test.
+ * (RTT = 2 × delay), can cut the connection after N bytes, freeze the open connections (a black
+ * hole: bytes vanish, nothing closes) and slow them down (a new delay from now on). Used by the
+ * benchmarks (30 ms RTT), the fault tests (test/integration/faults-link.test.ts) and the
+ * frozen-link e2e test.
  *
  *   node --import tsx bench/latency-proxy.ts [--delay 15] [--target 127.0.0.1:2222] [--port 0] [--cut-after BYTES]
  */
@@ -34,7 +35,7 @@ class DelayedPipe {
   constructor(
     private readonly from: net.Socket,
     private readonly to: net.Socket,
-    private readonly delayMs: number,
+    private readonly delayMs: () => number,
     private readonly onBytes?: (n: number) => void,
     private readonly frozen: () => boolean = () => false,
   ) {
@@ -45,11 +46,14 @@ class DelayedPipe {
 
   private push(data: Buffer | undefined): void {
     if (data) this.onBytes?.(data.length);
-    if (this.delayMs <= 0 && this.queue.length === 0) {
+    const delay = this.delayMs();
+    if (delay <= 0 && this.queue.length === 0) {
       this.deliver(data);
       return;
     }
-    this.queue.push({ at: Date.now() + this.delayMs, data: data ?? Buffer.alloc(0) });
+    // Never before what is queued already (a delay made shorter keeps the order).
+    const at = Math.max(Date.now() + delay, this.queue[this.queue.length - 1]?.at ?? 0);
+    this.queue.push({ at, data: data ?? Buffer.alloc(0) });
     if (data === undefined) (this.queue[this.queue.length - 1] as Queued & { end?: boolean }).end = true;
     this.queuedBytes += data?.length ?? 0;
     if (this.queuedBytes > 64 << 20 && !this.paused) {
@@ -97,7 +101,9 @@ export class LatencyProxy {
   /** Connections cut so far (by cutAfterBytes). */
   cuts = 0;
 
-  constructor(private readonly opts: LatencyProxyOptions = {}) {}
+  constructor(private readonly opts: LatencyProxyOptions = {}) {
+    this.delayMs = opts.delayMs ?? 0;
+  }
 
   get port(): number {
     const a = this.server?.address();
@@ -111,6 +117,13 @@ export class LatencyProxy {
   freezeAll(): void {
     for (const c of this.live) c.frozen = true;
   }
+
+  /** From now on every chunk, on open and new connections, is delayed this much each way. */
+  slow(delayMs: number): void {
+    this.delayMs = delayMs;
+  }
+
+  private delayMs: number;
 
   /** Cuts every open connection once `bytes` more have gone client → server. */
   armCut(bytes: number): void {
@@ -153,7 +166,7 @@ export class LatencyProxy {
       },
     };
     this.live.add(conn);
-    const delay = this.opts.delayMs ?? 0;
+    const delay = () => this.delayMs;
     const frozen = () => conn.frozen;
     new DelayedPipe(
       client,

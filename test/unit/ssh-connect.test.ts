@@ -19,6 +19,7 @@ import { fingerprint, hostKeyQuestionText } from '../../src/core/ssh/knownHosts'
 import { SshError, retryableLogin } from '../../src/core/ssh/errors';
 import { CancelledError } from '../../src/core/cancel';
 import type { HostConfig } from '../../src/core/ssh/sshConfig';
+import { LatencyProxy } from '../../bench/latency-proxy';
 
 const dir = mkdtempSync(join(tmpdir(), 'rhpc-connect-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -452,4 +453,23 @@ test('HostKeyAlias: known_hosts is consulted and written under the alias', async
   const empty = knownHosts('kh-alias-new');
   (await connect(hostConfig(srv.port, empty, { hostKeyAlias: 'other-alias' }), base(p))).end();
   assert.equal(readFileSync(empty, 'utf8'), `other-alias ssh-ed25519 ${hostBlob.toString('base64')}\n`);
+});
+
+test('a frozen link is dropped after ServerAliveInterval × ServerAliveCountMax, as OpenSSH does (not one interval later)', async (t) => {
+  const srv = await startServer(passwordPolicy('pw'));
+  const proxy = new LatencyProxy({ targetPort: srv.port });
+  const port = await proxy.start();
+  t.after(async () => {
+    await proxy.close();
+    await stopServer(srv);
+  });
+  const kh = knownHosts('kh-keepalive', trusted(port));
+  const c = await connect(hostConfig(port, kh, { serverAliveIntervalMs: 400, serverAliveCountMax: 3 }), { prompter: prompter({ password: async () => 'pw' }), agentSocket: null });
+  c.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => c.once('close', () => resolve(Date.now())));
+  const frozenAt = Date.now();
+  proxy.freezeAll();
+  const ms = (await closed) - frozenAt;
+  console.log(`frozen link dropped after ${ms} ms (400 ms × 3 = 1200 ms; ssh2's own count would take 1600 ms)`);
+  assert.ok(ms >= 1100 && ms < 1500, `dropped after ${ms} ms`);
 });

@@ -46,6 +46,16 @@ export interface ConnectOptions {
 const DEFAULT_READY_TIMEOUT_MS = 20_000;
 const DEFAULT_KEEPALIVE_MS = 30_000;
 
+/**
+ * ssh2's keepaliveCountMax for OpenSSH's ServerAliveCountMax. OpenSSH drops a silent server
+ * after interval × count (3 × 15 s: "approximately 45 seconds", ssh_config(5)); ssh2 gives up
+ * only when the ping after `count` unanswered ones is due, one interval later (a frozen link
+ * took 4 s to notice at 1 s × 3). At least 1: with 0 ssh2 never sends a ping at all.
+ */
+export function ssh2KeepaliveCount(serverAliveCountMax: number): number {
+  return Math.max(1, serverAliveCountMax - 1);
+}
+
 /** A timer that can be paused (nested) while the user is being asked something. */
 class PausableTimer {
   private timer: NodeJS.Timeout | undefined;
@@ -274,7 +284,7 @@ function connectOne(config: HostConfig, sock: Duplex | undefined, opts: ConnectO
       username: config.user,
       readyTimeout: 0, // our PausableTimer replaces it: ssh2's would fire while the user types a password
       keepaliveInterval: opts.keepaliveIntervalMs ?? config.serverAliveIntervalMs ?? DEFAULT_KEEPALIVE_MS,
-      keepaliveCountMax: opts.keepaliveCountMax ?? config.serverAliveCountMax ?? 3,
+      keepaliveCountMax: ssh2KeepaliveCount(opts.keepaliveCountMax ?? config.serverAliveCountMax ?? 3),
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         verifyHostKey(config, key, opts, log, prompting).then(
           () => verify(true),
