@@ -460,3 +460,5 @@ EOF
 
 # the Grid Engine cluster's settings and daemons (issue 13)
 source "$SCRIPT_DIR/gridengine.sh"
+# a 4 MiB tmpfs that fills up, for the disk-full fault test (issue 14)
+source "$SCRIPT_DIR/full-disk.sh"

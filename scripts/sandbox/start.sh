@@ -599,6 +599,7 @@ start_slurmctld
 start_slurmd
 verify_sshds
 start_gridengine
+mount_full_disk
 wait_fixtures
 write_details
 echo "$SCRIPTS_SUM" >"$RUN/scripts.sum"

@@ -24,6 +24,7 @@ if daemon_alive slurmctld && daemon_alive munged; then
 fi
 
 sge_delete_jobs
+umount_full_disk
 
 # 2. daemons in reverse start order
 for ((i = ${#DAEMON_ORDER[@]} - 1; i >= 0; i--)); do

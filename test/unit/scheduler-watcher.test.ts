@@ -42,10 +42,13 @@ class FakeScheduler implements WatchedScheduler {
   listCalls = 0;
   finalCalls: string[][] = [];
   listDelay: Promise<void> | undefined;
+  /** How long a failing list takes to fail (squeue retries a stopped controller for ~18 s). */
+  failAfter: (() => Promise<void>) | undefined;
   async list(user: string): Promise<Job[]> {
     assert.equal(user, 'u');
     this.listCalls++;
     if (this.listDelay) await this.listDelay;
+    if (this.down && this.failAfter) await this.failAfter();
     if (this.down) throw this.down;
     return this.queue.map((j) => ({ ...j }));
   }
@@ -273,6 +276,23 @@ test('controller down: degraded once, no error storm, backoff never past the hea
     assert.ok((clock.pending()[0] as number) <= (visible ? 30_000 : 300_000));
     w.dispose();
   }
+});
+
+test('a failing poll that takes long counts towards the interval: the next one is due an interval after it started', async () => {
+  const { clock, sched, w, events } = setup();
+  sched.queue = [job('1')];
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  sched.down = new Error('squeue: error: Unable to contact slurm controller (connect failure)');
+  sched.failAfter = () => new Promise((r) => clock.setTimeout(r, 18_000));
+  await clock.advance(30_000); // the poll starts, and fails 18 s later
+  await clock.advance(18_000);
+  assert.ok(events.some((e) => e.startsWith('degraded')));
+  assert.deepEqual(clock.pending(), [12_000], 'due 30 s after the failed poll started, not 30 s after it failed');
+  sched.down = undefined;
+  await clock.advance(12_000);
+  assert.ok(events.includes('recovered h'));
+  w.dispose();
 });
 
 test('refreshNow during a poll runs one more poll after it (the first may predate a submit)', async () => {

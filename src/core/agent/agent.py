@@ -757,8 +757,8 @@ def temp_name(path):
 def about_user_path(e, tmp, path):
     """An OSError of work on a save's temp file, told about the user's file: the temp name is an
     internal detail ("Permission denied: .remote-hpc-....tmp" reads as if another file failed)."""
-    if tmp in (e.filename, e.filename2):
-        return OSError(e.errno, e.strerror, path)
+    if tmp in (e.filename, e.filename2) or (e.filename is None and e.errno):
+        return OSError(e.errno, e.strerror, path)  # no name: a write to the temp's fd (ENOSPC, EDQUOT)
     return e
 
 

@@ -15,6 +15,7 @@ import { checkFilter } from './agentOps';
 import { aboutUserPath } from '../userPath';
 import { TEMP_RE, TEMP_STALE_MS, basename, isTempName, compareNames, diffSnapshots, dirname, isDirLike, nameMatcher, pageStart, sortEntries, tempNameFor } from './common';
 import {
+  explainWriteFailure,
   hasExtension,
   sftpClose,
   sftpFchmod,
@@ -371,8 +372,9 @@ export class SftpOps implements RemoteOps {
       await sftpClose(sftp, h);
       await sftpReplace(sftp, tmp, target);
     } catch (err) {
+      const explained = await explainWriteFailure(sftp, err, target, data.length);
       await sftpUnlink(sftp, tmp).catch(() => undefined);
-      throw aboutUserPath(err, tmp, target);
+      throw aboutUserPath(explained, tmp, target);
     }
     return { inPlace: false };
   }

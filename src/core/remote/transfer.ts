@@ -22,7 +22,7 @@ import { isTempName, tempNameFor } from './common';
 import { onUserPath } from '../userPath';
 import { sftpCannotAddress } from './sftpOps';
 import { assertRealInside, containedPath, isInside, portableName, UnsafeLocalPathError, type PathApi } from '../local/localPath';
-import { closedError, maxReadLength, maxWriteLength, sftpIsOpen, sftpClose, sftpError, sftpFchmod, sftpLstat, sftpMkdir, sftpOpen, sftpReaddirPipelined, sftpReplace, sftpStat, sftpUnlink } from '../ssh/sftp';
+import { closedError, explainWriteFailure, maxReadLength, maxWriteLength, sftpIsOpen, sftpClose, sftpError, sftpFchmod, sftpLstat, sftpMkdir, sftpOpen, sftpReaddirPipelined, sftpReplace, sftpStat, sftpUnlink } from '../ssh/sftp';
 
 export interface TransferProgress {
   /** Bytes moved so far and in all. */
@@ -483,6 +483,8 @@ async function uploadVia(tmp: string, target: string, mode: number, pool: Channe
     );
     await sftpFchmod(first, handles[0][1], mode);
     ok = true;
+  } catch (err) {
+    throw await explainWriteFailure(main, err, target, j.size);
   } finally {
     await Promise.all(handles.map(([s, h]) => sftpClose(s, h).catch(() => undefined)));
     await local.close();

@@ -410,8 +410,11 @@ export class JobWatcher implements Disposable {
       }
       // Backing off, but never past the interval a healthy host would be polled at now: a
       // controller that comes back is seen at the next poll (not up to 5 min later).
-      const cap = this.pollCap(s, this.clock.now()) ?? this.max;
-      if (!s.again) this.schedule(s, Math.min(cap, this.base * 2 ** (s.failures - 1)));
+      // Counted from when the failed poll started: squeue takes ~18 s to give up on a stopped
+      // controller, and waiting a whole interval after that would miss its return by as much.
+      const now = this.clock.now();
+      const cap = this.pollCap(s, now) ?? this.max;
+      if (!s.again) this.schedule(s, Math.max(0, Math.min(cap, this.base * 2 ** (s.failures - 1)) - (now - s.lastPoll)));
       return;
     }
     if (s.removed || this.disposed) return;

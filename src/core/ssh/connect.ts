@@ -52,7 +52,7 @@ const DEFAULT_KEEPALIVE_MS = 30_000;
  * only when the ping after `count` unanswered ones is due, one interval later (a frozen link
  * took 4 s to notice at 1 s × 3). At least 1: with 0 ssh2 never sends a ping at all.
  */
-export function ssh2KeepaliveCount(serverAliveCountMax: number): number {
+function ssh2KeepaliveCount(serverAliveCountMax: number): number {
   return Math.max(1, serverAliveCountMax - 1);
 }
 

@@ -228,3 +228,23 @@ export async function sftpWriteAll(s: SFTPWrapper, h: Buffer, data: Buffer, offs
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(depth, Math.ceil(data.length / chunk))) }, worker));
 }
+
+/**
+ * SFTP v3 has no "disk full" status: OpenSSH's sftp-server answers a write that hit ENOSPC with a
+ * bare "Failure". After a failed write of `needed` bytes to `path`, asks the server how much room
+ * the disk holding it has left (statvfs@openssh.com) and, when that is too little, says so, naming
+ * the user's file. Any other error, or a server without the extension, is returned as it was.
+ * (A quota, EDQUOT, leaves statvfs's free space unchanged and keeps the bare message.)
+ */
+export async function explainWriteFailure(s: SFTPWrapper, err: unknown, path: string, needed: number): Promise<unknown> {
+  if ((err as { code?: unknown }).code !== 4 || !sftpIsOpen(s) || !hasExtension(s, 'statvfs@openssh.com')) return err;
+  const folder = path.slice(0, Math.max(1, path.lastIndexOf('/')));
+  try {
+    const st = await new Promise<{ bavail: number; frsize: number }>((resolve, reject) => s.ext_openssh_statvfs(folder, (e, v) => (e ? reject(e) : resolve(v as { bavail: number; frsize: number }))));
+    const free = st.bavail * st.frsize;
+    if (free >= needed && free >= 1 << 20) return err;
+    return new SftpError(`write ${JSON.stringify(path)}: No space left on device (${free.toLocaleString('en')} bytes free on its disk, ${needed.toLocaleString('en')} needed)`, 'ENOSPC', path);
+  } catch {
+    return err;
+  }
+}
