@@ -215,6 +215,7 @@ export async function editPool(ctx: JobsContext, arg?: unknown): Promise<void> {
   const all = { ...((scope?.value as Record<string, unknown> | undefined) ?? {}) };
   all[name] = { hosts: hosts.map((h) => h.label), slotsPerHost: Number(slots) };
   await updateSetting('pools', all, scope?.target);
+  void vscode.window.showInformationMessage(`Pool ${name}: ${hosts.length} host${hosts.length === 1 ? '' : 's'} × ${slots} slot${slots === '1' ? '' : 's'} saved in remoteHpc.pools.`);
 }
 
 /** Show Pool Event Log: a run of the pool (newest first), its saved log opened. */
