@@ -67,6 +67,7 @@ for (const kind of ['agent', 'sftp'] as const) {
       console.log(`disk full, ${kind} save of 6 MiB on a 4 MiB disk: "${err?.message}"; original ${(await sh('cat -- "$1"', path)) === original ? 'intact' : 'CHANGED'}; files left ${left.join(', ')}; ${free} KiB free after`);
       assert.ok(err, 'the save failed');
       assert.match(err.message, FULL_RE);
+      assert.doesNotMatch(err.message, /NaN/);
       assert.ok(err.message.includes(path) && !/remote-hpc-[0-9a-f]+\.tmp/.test(err.message), err.message);
       assert.equal(await sh('cat -- "$1"', path), original);
       assert.deepEqual(left.filter((n) => n.startsWith(`${kind}-`) || n.includes('remote-hpc')), [`${kind}-notes.txt`], 'no temp file left holding the space');
@@ -89,6 +90,7 @@ test('an upload that does not fit: a clear message, no partial file, the space g
   console.log(`disk full, upload of 6 MiB: "${err?.message}"; files left ${left.join(', ') || 'none'}; ${free} KiB free after`);
   assert.ok(err, 'the upload failed');
   assert.match(err.message, FULL_RE);
+  assert.doesNotMatch(err.message, /NaN/);
   assert.deepEqual(left, [], 'no partial or temp file');
   assert.ok(Number(free) > 3000, `the space was given back (${free} KiB free)`);
 });

@@ -240,8 +240,9 @@ export async function explainWriteFailure(s: SFTPWrapper, err: unknown, path: st
   if ((err as { code?: unknown }).code !== 4 || !sftpIsOpen(s) || !hasExtension(s, 'statvfs@openssh.com')) return err;
   const folder = path.slice(0, Math.max(1, path.lastIndexOf('/')));
   try {
-    const st = await new Promise<{ bavail: number; frsize: number }>((resolve, reject) => s.ext_openssh_statvfs(folder, (e, v) => (e ? reject(e) : resolve(v as { bavail: number; frsize: number }))));
-    const free = st.bavail * st.frsize;
+    const st = await new Promise<{ f_bavail: number; f_frsize: number }>((resolve, reject) => s.ext_openssh_statvfs(folder, (e, v) => (e ? reject(e) : resolve(v as { f_bavail: number; f_frsize: number }))));
+    const free = Number(st.f_bavail) * Number(st.f_frsize);
+    if (!Number.isFinite(free)) return err;
     if (free >= needed && free >= 1 << 20) return err;
     return new SftpError(`write ${JSON.stringify(path)}: No space left on device (${free.toLocaleString('en')} bytes free on its disk, ${needed.toLocaleString('en')} needed)`, 'ENOSPC', path);
   } catch {
