@@ -6,16 +6,16 @@
 import * as vscode from 'vscode';
 import { posix } from 'node:path';
 import { CancelledError } from '../core/cancel';
-import type { NewJobFieldError, NewJobForm, SchedulerWords } from '../shared/protocol';
+import type { DefaultSources, NewJobFieldError, NewJobForm, SchedulerWords } from '../shared/protocol';
 import { hpcUri, isHpcUri, parseHpcUri } from '../fs/hpcUri';
 import { WebviewHost } from '../webviews/webviewHost';
 import { connectedHosts, type JobsContext } from './context';
 import { mkdirp } from '../core/jobs/stageInputs';
 import { previewSpec, submitLoaded } from './jobFile';
-import { EMPTY_FORM, fieldOfSubmitOption, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../core/jobs/newJobForm';
+import { defaultFormFields, EMPTY_FORM, fieldOfSubmitOption, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../core/jobs/newJobForm';
 import { SchedulerError } from '../core/scheduler/command';
-import { clusterDefaultsRead, hostDefaults } from '../config/clusterDefaults';
-import { submitWords, type HostJobDefaults } from '../core/jobs/submitOptions';
+import { clusterDefaultsRead, hostDefaults, hostDefaultsWithOrigin } from '../config/clusterDefaults';
+import { submitWords } from '../core/jobs/submitOptions';
 
 export const NEW_JOB_VIEW_TYPE = 'remoteHpc.newJob';
 const FOLDERS_KEY = 'remoteHpc.jobs.newJobFolders';
@@ -66,7 +66,7 @@ export class NewJobPanel implements vscode.Disposable {
       title: 'New Job',
       extensionUri: ctx.extensionUri,
       log: ctx.log,
-      onReady: async () => this.host.post('init', { hosts: connectedHosts(ctx), form: this.form, partitions: await partitionsOf(ctx, this.form.host), words: await wordsOf(ctx, this.form.host) }),
+      onReady: async () => this.postInit(),
       notifications: {
         close: () => this.panel.dispose(),
       },
@@ -77,9 +77,8 @@ export class NewJobPanel implements vscode.Disposable {
         },
         hostInfo: async ({ host }) => {
           const h = String(host);
-          await clusterDefaultsRead(h);
-          const d = hostDefaults(h);
-          return { folder: await this.folderFor(h), ...defaultFields(d), partitions: await partitionsOf(ctx, h), words: await wordsOf(ctx, h) };
+          const { fields, sources } = await defaultsOf(h);
+          return { folder: await this.folderFor(h), ...fields, sources, partitions: await partitionsOf(ctx, h), words: await wordsOf(ctx, h) };
         },
         pickFolder: async ({ host, current }) => ({ folder: await this.pickFolder(String(host), String(current ?? '')) }),
         preview: async ({ form }) => {
@@ -106,7 +105,13 @@ export class NewJobPanel implements vscode.Disposable {
 
   private async preset(p: { host?: string; folder?: string }): Promise<void> {
     this.form = { ...this.form, ...(p.host ? { host: p.host } : {}), ...(p.folder ? { folder: p.folder } : {}) };
-    this.host.post('init', { hosts: connectedHosts(this.ctx), form: this.form, partitions: await partitionsOf(this.ctx, this.form.host), words: await wordsOf(this.ctx, this.form.host) });
+    await this.postInit();
+  }
+
+  private async postInit(): Promise<void> {
+    const host = this.form.host;
+    const sources: DefaultSources = host ? (await defaultsOf(host)).sources : {};
+    this.host.post('init', { hosts: connectedHosts(this.ctx), form: this.form, partitions: await partitionsOf(this.ctx, host), words: await wordsOf(this.ctx, host), sources });
   }
 
   private async folderFor(host: string): Promise<string> {
@@ -204,13 +209,15 @@ async function initialForm(ctx: JobsContext, preset: { host?: string; folder?: s
   const hosts = connectedHosts(ctx);
   const last = ctx.state.get<string>(LAST_HOST_KEY);
   const host = preset.host ?? (last && hosts.includes(last) ? last : hosts[0]) ?? '';
-  const d = host ? hostDefaults(host) : {};
+  const fields = host ? (await defaultsOf(host)).fields : {};
   let folder = preset.folder ?? '';
   if (!folder && host) folder = ctx.state.get<Record<string, string>>(FOLDERS_KEY, {})[host] ?? (await ctx.schedulers.home(host).catch(() => '~'));
-  return { ...EMPTY_FORM, host, folder, ...defaultFields(d) };
+  return { ...EMPTY_FORM, host, folder, ...fields };
 }
 
-/** The form fields a host's defaults fill in. */
-function defaultFields(d: HostJobDefaults): Pick<NewJobForm, 'partition' | 'account' | 'walltime' | 'mailUser' | 'mailType'> {
-  return { partition: d.partition ?? '', account: d.account ?? '', walltime: d.time ?? '', mailUser: d.mailUser ?? '', mailType: (d.mailType ?? []).join(', ') };
+/** The form fields a host's defaults fill in (local over the cluster's file, once that is read) and where each came from. */
+async function defaultsOf(host: string): Promise<ReturnType<typeof defaultFormFields>> {
+  await clusterDefaultsRead(host);
+  const { defaults, origin } = hostDefaultsWithOrigin(host);
+  return defaultFormFields(defaults, origin);
 }

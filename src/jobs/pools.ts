@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import { CancelledError } from '../core/cancel';
 import { routedOps } from '../core/remote/routedOps';
 import type { RemoteOpsProvider } from '../core/remote/types';
-import { checkPoolConfig, parsePoolFile, poolHostAlias, poolJobSpecs, poolOfHost, type PoolConfig, type PoolJobSpec, type PoolService } from '../core/scheduler/poolSpec';
+import { checkPoolConfig, MAX_POOL_JOBS, parsePoolFile, poolHostAlias, poolJobSpecs, poolOfHost, scriptJobSpecs, type PoolConfig, type PoolJobSpec, type PoolService } from '../core/scheduler/poolSpec';
 import { setting, settingScopes, updateSetting } from '../config/settings';
 import type { JobsContext } from './context';
 import type { JobsHosts } from './deps';
@@ -150,6 +150,18 @@ async function pickPool(file?: string): Promise<string> {
   return pick.label;
 }
 
+/** How many copies of a script to run (each its own job, RHPC_POOL_REPEAT 0, 1, …). */
+async function askRepeat(script: string, pool: string): Promise<number> {
+  const v = await vscode.window.showInputBox({
+    title: `Run ${script} on pool ${pool}`,
+    prompt: 'How many times (each run is one job, told apart by $RHPC_POOL_REPEAT: 0, 1, …)',
+    value: '1',
+    validateInput: (s) => (/^\d+$/.test(s.trim()) && Number(s) >= 1 && Number(s) <= MAX_POOL_JOBS ? undefined : `A whole number from 1 to ${MAX_POOL_JOBS}`),
+  });
+  if (v === undefined) throw new CancelledError();
+  return Number(v.trim());
+}
+
 /** Run on Pool: a `.pool.json` (local or hpc:) or a local script, as one run. */
 export async function runOnPool(ctx: JobsContext, pools: PoolService | undefined, arg?: unknown): Promise<void> {
   if (!pools) throw new Error('Host pools are not available');
@@ -171,7 +183,7 @@ export async function runOnPool(ctx: JobsContext, pools: PoolService | undefined
     name = file.name ?? base.replace(/\.pool\.json$/i, '');
   } else if (/\.(sh|bash)$/i.test(base)) {
     pool = await pickPool();
-    jobs = [{ name: base, argv: ['bash', base], files: [base], repeatIndex: 0 }];
+    jobs = scriptJobSpecs(base, await askRepeat(base, pool));
     name = base;
   } else throw new Error('Run on Pool works on a .pool.json job list or a shell script.');
   const runId = await pools.start({ pool, name, jobs, baseDir });

@@ -232,10 +232,19 @@ export interface SchedulerWords {
   example: string;
 }
 
+/** The form fields a host's job defaults fill in. */
+export type DefaultFormField = 'partition' | 'account' | 'walltime' | 'mailUser' | 'mailType';
+
+/**
+ * Where each prefilled value came from: `local` (remoteHpc.jobs.defaults, which wins) or
+ * `cluster` (the host's ~/.config/remote-hpc/settings.json); absent when the host sets none.
+ */
+export type DefaultSources = Partial<Record<DefaultFormField, 'local' | 'cluster'>>;
+
 interface NewJobProtocol {
   events: {
-    /** The whole form state: sent on every `ready`. */
-    init: { hosts: string[]; form: NewJobForm; partitions: string[]; words: SchedulerWords };
+    /** The whole form state: sent on every `ready`; `sources` says where the form host's defaults came from. */
+    init: { hosts: string[]; form: NewJobForm; partitions: string[]; words: SchedulerWords; sources: DefaultSources };
     /** The connected hosts changed; with the form host's partitions once it is connected. */
     hosts: { hosts: string[]; partitions?: string[] };
     status: { kind: 'info' | 'success' | 'error'; message: string };
@@ -247,7 +256,7 @@ interface NewJobProtocol {
   requests: {
     validate: { params: { form: NewJobForm }; result: { errors: NewJobFieldError[] } };
     /** Host defaults and a starting folder when the host changes. */
-    hostInfo: { params: { host: string }; result: { folder: string; partition: string; account: string; walltime: string; mailUser: string; mailType: string; partitions: string[]; words: SchedulerWords } };
+    hostInfo: { params: { host: string }; result: Pick<NewJobForm, 'folder' | DefaultFormField> & { sources: DefaultSources; partitions: string[]; words: SchedulerWords } };
     pickFolder: { params: { host: string; current: string }; result: { folder: string | null } };
     /** Opens the rendered batch script beside the form. */
     preview: { params: { form: NewJobForm }; result: { errors: NewJobFieldError[] } };

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EMPTY_FORM, fieldOfSubmitOption, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../../src/core/jobs/newJobForm';
+import { defaultFormFields, EMPTY_FORM, fieldOfSubmitOption, formToSpec, jobFilePath, sanitizeForm, specToJson } from '../../src/core/jobs/newJobForm';
 import { classifySlurmFailure } from '../../src/core/scheduler/slurm/errors';
 import { renderBatchScript, validateJobSpec } from '../../src/core/scheduler/jobSpec';
 import { slurmScriptFormat } from '../../src/core/scheduler/slurm/slurmScheduler';
 import type { NewJobForm } from '../../src/shared/protocol';
+import { mergeDefaults } from '../../src/core/jobs/submitOptions';
 
 const form = (over: Partial<NewJobForm>): NewJobForm => ({ ...EMPTY_FORM, host: 'hpc', folder: '~/jobs', name: 'demo', command: 'echo hi', ...over });
 
@@ -92,4 +93,13 @@ test('a refused submit shows at the form field of the option it names', () => {
   assert.equal(field('sbatch: error: Batch job submission failed: Invalid qos specification\n'), 'extraSbatchArgs');
   assert.equal(field('sbatch: error: Batch job submission failed: Requested node configuration is not available\n'), '', 'no one field: the form as a whole');
   assert.equal(fieldOfSubmitOption(undefined), '');
+});
+
+test('host defaults fill the form, each marked local or from the cluster (local wins)', () => {
+  const { defaults, origin } = mergeDefaults({ partition: 'debug', mailUser: 'me@lab' }, { partition: 'nope', time: '7', mailType: ['end', 'fail'], extraArgs: ['--qos=x'] });
+  assert.deepEqual(defaultFormFields(defaults, origin), {
+    fields: { partition: 'debug', account: '', walltime: '7', mailUser: 'me@lab', mailType: 'end, fail' },
+    sources: { partition: 'local', walltime: 'cluster', mailUser: 'local', mailType: 'cluster' },
+  });
+  assert.deepEqual(defaultFormFields({}), { fields: { partition: '', account: '', walltime: '', mailUser: '', mailType: '' }, sources: {} });
 });

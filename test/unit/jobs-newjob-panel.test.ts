@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { panels, shown, type WebviewPanel } from '../support/vscode/fake';
+import { panels, setSetting, shown, type WebviewPanel } from '../support/vscode/fake';
 import { submitSandbox, SUBMITTED_ID } from '../support/submitSandbox';
 import { NewJobPanel } from '../../src/jobs/newJobPanel';
 import { EMPTY_FORM } from '../../src/core/jobs/newJobForm';
@@ -48,6 +48,26 @@ test('new job form: saving again replaces its own file without asking; a refused
     const ok = await request(panel, 'save', { form: { ...form, partition: 'debug' }, submit: true });
     assert.deepEqual([ok.errors, ok.jobId], [[], SUBMITTED_ID]);
   } finally {
+    NewJobPanel.disposeCurrent();
+    sb.done();
+  }
+});
+
+test('new job form: the host defaults it fills say where they came from (init and hostInfo)', async () => {
+  const sb = submitSandbox();
+  setSetting('remoteHpc.jobs.defaults', { h: { partition: 'debug', time: '9' } });
+  await NewJobPanel.show(sb.ctx, { host: 'h', folder: sb.dir });
+  const panel = panels[panels.length - 1] as WebviewPanel;
+  try {
+    panel.send({ kind: 'ready', view: 'newJob' });
+    const init = (await waitUntil('init', () => panel.posted.find((m) => (m as { event?: string }).event === 'init'), 10_000, 10)) as { data: { form: NewJobForm; sources: unknown } };
+    const msg = init.data;
+    assert.deepEqual([msg.form.partition, msg.form.walltime], ['debug', '9']);
+    assert.deepEqual(msg.sources, { partition: 'local', walltime: 'local' });
+    const info = await request(panel, 'hostInfo', { host: 'h' });
+    assert.deepEqual([info.partition, info.walltime, info.sources], ['debug', '9', { partition: 'local', walltime: 'local' }]);
+  } finally {
+    setSetting('remoteHpc.jobs.defaults', undefined);
     NewJobPanel.disposeCurrent();
     sb.done();
   }

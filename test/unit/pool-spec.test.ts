@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { checkPoolConfig, copiedName, parsePoolFile, PoolJobBuilder, poolJobSpecs, poolOfHost, validatePoolFile } from '../../src/core/scheduler/poolSpec';
+import { checkPoolConfig, copiedName, parsePoolFile, PoolJobBuilder, poolJobSpecs, poolOfHost, scriptJobSpecs, validatePoolFile } from '../../src/core/scheduler/poolSpec';
 import { cancelCommand, copyCommand, jobFolder, launchCommand, parseStatus, statusCommand } from '../../src/core/scheduler/pool/commands';
 
 const repoRoot = path.join(__dirname, '..', '..');
@@ -65,6 +65,19 @@ test("glimpse's Builder: AddJob / SetRepeat / MakeJobSpecs, the same jobs as the
   );
   assert.deepEqual(poolJobSpecs(parsePoolFile(JSON.stringify({ repeat: 2, jobs: [{ commands: ['/bin/sim', '-n', '1'] }, { commands: ['post'], name: 'post', repeat: 1, files: ['a.txt'] }] }))), specs);
   assert.throws(() => new PoolJobBuilder().setRepeat(0), /at least 1/);
+});
+
+test('Run on Pool on a script: N copies of bash <script>, the script copied into each', () => {
+  assert.deepEqual(scriptJobSpecs('fit.sh', 1), [{ name: 'fit.sh', argv: ['bash', 'fit.sh'], files: ['fit.sh'], repeatIndex: 0 }]);
+  assert.deepEqual(
+    scriptJobSpecs('it $(x).sh', 3).map((s) => [s.name, s.argv.join('|'), s.files.join(), s.repeatIndex]),
+    [
+      ['it $(x).sh #1', 'bash|it $(x).sh', 'it $(x).sh', 0],
+      ['it $(x).sh #2', 'bash|it $(x).sh', 'it $(x).sh', 1],
+      ['it $(x).sh #3', 'bash|it $(x).sh', 'it $(x).sh', 2],
+    ],
+  );
+  for (const bad of [0, 1.5, 10_001]) assert.throws(() => scriptJobSpecs('fit.sh', bad), /1 to 10000/);
 });
 
 test('remoteHpc.pools entries and pool hosts of the Jobs view', () => {

@@ -19,7 +19,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import '../shared/common.css';
 import './style.css';
-import type { NewJobFieldError, NewJobForm, SchedulerWords } from '../../src/shared/protocol';
+import type { DefaultFormField, DefaultSources, NewJobFieldError, NewJobForm, SchedulerWords } from '../../src/shared/protocol';
 import { debounce, h, icon } from '../shared/dom';
 import { RpcError, WebviewRpc } from '../shared/rpc';
 import { getState, setState } from '../shared/vscode';
@@ -42,11 +42,39 @@ let hosts: string[] = [];
 let busy = false;
 /** Defaults last filled in from the host, to know whether the user changed them. */
 let hostFilled: Partial<Record<FieldKey, string>> = {};
+/** Where the host's defaults came from (local settings or the cluster's file). */
+let sources: DefaultSources = {};
 
 // ---------------------------------------------------------------- building the form
 
 const inputs = new Map<FieldKey, ValueElement>();
 const errorEls = new Map<FieldKey | '', HTMLElement>();
+/** Beside a prefilled field's label: "from the cluster" or "local setting". */
+const sourceEls = new Map<FieldKey, HTMLElement>();
+const DEFAULT_FIELDS: readonly DefaultFormField[] = ['partition', 'account', 'walltime', 'mailUser', 'mailType'];
+
+function sourceSlot(key: FieldKey): HTMLElement | undefined {
+  if (!(DEFAULT_FIELDS as readonly string[]).includes(key)) return undefined;
+  const el = h('span', { class: 'source', 'data-source-for': key, hidden: true });
+  sourceEls.set(key, el);
+  return el;
+}
+
+/** Marks each field the host's defaults filled (and the user has not changed since) with where its value came from. */
+function showSources(): void {
+  for (const [key, el] of sourceEls) {
+    const from = sources[key as DefaultFormField];
+    const filled = from !== undefined && form !== undefined && hostFilled[key] !== undefined && hostFilled[key] === form[key];
+    el.hidden = !filled;
+    el.dataset.source = filled ? from : '';
+    if (!filled) continue;
+    el.replaceChildren(icon(from === 'cluster' ? 'cloud' : 'settings-gear'), from === 'cluster' ? ' from the cluster' : ' local setting');
+    el.title =
+      from === 'cluster'
+        ? `From ~/.config/remote-hpc/settings.json on ${form?.host ?? 'the host'} (a local setting would win)`
+        : 'From remoteHpc.jobs.defaults in your settings (it wins over the cluster\'s file)';
+  }
+}
 
 function errorSlot(key: FieldKey | ''): HTMLElement {
   const el = h('div', { class: 'field-error', role: 'alert', 'data-error-for': key || 'form', hidden: true });
@@ -79,7 +107,7 @@ function field(key: FieldKey, label: string, o: FieldOpts = {}): HTMLElement {
   const group = h(
     'vscode-form-group',
     { variant: 'vertical', class: o.wide ? 'wide' : undefined },
-    h('vscode-label', { for: id, required: o.required }, label),
+    h('div', { class: 'label-row' }, h('vscode-label', { for: id, required: o.required }, label), sourceSlot(key)),
     o.after ? h('div', { class: 'row' }, input, o.after) : input,
     o.help ? h('vscode-form-helper', { id: `${id}-help` }, o.help) : undefined,
     errorSlot(key),
@@ -265,6 +293,7 @@ function onEdit(key: FieldKey, value: string): void {
   if (!form) return;
   form[key] = value;
   delete hostFilled[key];
+  showSources();
   changed();
 }
 
@@ -339,6 +368,8 @@ async function onHostChange(host: string): Promise<void> {
     fill('walltime', info.walltime);
     fill('mailUser', info.mailUser);
     fill('mailType', info.mailType);
+    sources = info.sources;
+    showSources();
     showWords(info.words);
     showPartitions(info.partitions);
     changed();
@@ -398,6 +429,8 @@ rpc.on('init', (msg) => {
     for (const k of ['partition', 'account', 'walltime', 'folder', 'mailUser', 'mailType'] as const) if (msg.form[k]) hostFilled[k] = msg.form[k];
   }
   fillForm(f);
+  sources = msg.sources;
+  showSources();
   showWords(msg.words);
   showPartitions(msg.partitions);
   void validate();

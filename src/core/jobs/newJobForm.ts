@@ -4,11 +4,11 @@
  * back to the field it belongs to, for inline errors. Pure.
  */
 import { posix } from 'node:path';
-import type { NewJobFieldError, NewJobForm } from '../../shared/protocol';
+import type { DefaultFormField, DefaultSources, NewJobFieldError, NewJobForm } from '../../shared/protocol';
 import { validateJobSpec, type JobSpec } from '../scheduler/jobSpec';
 import { MAIL_EVENTS, type JobSubmitSpec, type MailEvent } from '../scheduler/types';
 import { splitShellWords } from '../scheduler/shellWords';
-import { checkExtraArgs, parseTags } from './submitOptions';
+import { checkExtraArgs, parseTags, type DefaultOrigin, type HostJobDefaults } from './submitOptions';
 
 export const EMPTY_FORM: NewJobForm = {
   host: '',
@@ -41,6 +41,24 @@ export const EMPTY_FORM: NewJobForm = {
 };
 
 const FORM_KEYS = Object.keys(EMPTY_FORM) as (keyof NewJobForm)[];
+
+/** Which form field each host default fills. */
+const DEFAULT_FIELDS: Record<DefaultFormField, keyof HostJobDefaults> = { partition: 'partition', account: 'account', walltime: 'time', mailUser: 'mailUser', mailType: 'mailType' };
+
+/** The form fields a host's merged defaults fill in, and where each filled one came from (local or the cluster's file). */
+export function defaultFormFields(d: HostJobDefaults, origin: Partial<Record<keyof HostJobDefaults, DefaultOrigin>> = {}): { fields: Pick<NewJobForm, DefaultFormField>; sources: DefaultSources } {
+  const fields = { partition: '', account: '', walltime: '', mailUser: '', mailType: '' };
+  const sources: DefaultSources = {};
+  for (const [field, key] of Object.entries(DEFAULT_FIELDS) as [DefaultFormField, keyof HostJobDefaults][]) {
+    const v = d[key];
+    const text = Array.isArray(v) ? v.join(', ') : (v ?? '');
+    if (text === '') continue;
+    fields[field] = text;
+    const o = origin[key];
+    if (o) sources[field] = o;
+  }
+  return { fields, sources };
+}
 
 /** A form from untrusted input (a webview message): unknown keys dropped, non-strings emptied. */
 export function sanitizeForm(x: unknown): NewJobForm {

@@ -38,7 +38,7 @@ export interface PoolJobSpec {
 }
 
 /** At most this many jobs in one run (a typo in `repeat` must not launch a million jobs). */
-const MAX_POOL_JOBS = 10_000;
+export const MAX_POOL_JOBS = 10_000;
 
 const ONE_LINE = /^[^\n\r\0]*$/;
 const FILE_KEYS = new Set(['$schema', 'pool', 'name', 'repeat', 'jobs']);
@@ -152,6 +152,15 @@ export function poolJobSpecs(file: PoolFile): PoolJobSpec[] {
     for (let i = 0; i < n; i++) out.push({ name: n > 1 ? `${base} #${i + 1}` : base, argv: [...e.commands], files: [...(e.files ?? [])], repeatIndex: i });
   }
   return out;
+}
+
+/**
+ * Run on Pool on a plain script: `repeat` jobs, each `bash <script>` in its own folder with the
+ * script copied there (`#n` names and RHPC_POOL_REPEAT 0..repeat-1 tell the copies apart).
+ */
+export function scriptJobSpecs(script: string, repeat: number): PoolJobSpec[] {
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > MAX_POOL_JOBS) throw new Error(`Repeat must be a whole number from 1 to ${MAX_POOL_JOBS}`);
+  return new PoolJobBuilder().setRepeat(repeat).addJob({ name: script, commands: ['bash', script], files: [script] }).makeJobSpecs();
 }
 
 /** A pool as `remoteHpc.pools` names it: hosts from the Hosts list, each with the same number of slots. */
