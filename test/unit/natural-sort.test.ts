@@ -22,8 +22,10 @@ import { waitUntil } from '../support/wait';
 
 const agentDir = join(__dirname, '..', '..', 'src', 'core', 'agent');
 
-function pythonSorted(names: string[]): string[] {
-  const script = ['import json, sys', `sys.path.insert(0, ${JSON.stringify(agentDir)})`, 'import agent', 'print(json.dumps(sorted(json.loads(sys.stdin.read()), key=agent.natural_key)))'].join('\n');
+/** The names sorted by the agent: by natural_key, or (`how` 'agent') as a listing does (natural_sorted, which sorts names of one shape without keys). */
+function pythonSorted(names: string[], how: 'key' | 'agent' = 'key'): string[] {
+  const sort = how === 'key' ? 'sorted(names, key=agent.natural_key)' : 'agent.natural_sorted(names)';
+  const script = ['import json, sys', `sys.path.insert(0, ${JSON.stringify(agentDir)})`, 'import agent', 'names = json.loads(sys.stdin.read())', `print(json.dumps(${sort}))`].join('\n');
   const env = { ...process.env };
   delete env.PYTHONDONTWRITEBYTECODE;
   return JSON.parse(execFileSync('python3', ['-B', '-c', script], { input: JSON.stringify(names), maxBuffer: 64 << 20, env }).toString()) as string[];
@@ -52,6 +54,26 @@ test('random names: the agent (Python) and the SFTP fallback (TypeScript) agree'
   const ts = [...names].sort(compareNatural);
   assert.deepEqual(pythonSorted([...names]), ts);
   for (let i = 1; i < ts.length; i++) assert.ok(compareNatural(ts[i - 1], ts[i]) < 0 && compareNatural(ts[i], ts[i - 1]) > 0, `strict total order at ${ts[i]}`);
+});
+
+test('a big folder of a few name shapes (run widths mixed, overlapping: a01 / a1): natural_sorted gives the keyed order', () => {
+  let seed = 99;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const shapes = ['f#.dat', 'f#.tmp', 'run_#_#.out', 'step#', 'Step#', '#', 'a-#', 'a#b', 'é#'];
+  const names = new Set<string>();
+  while (names.size < 5000) {
+    const shape = shapes[rnd(shapes.length)] as string;
+    names.add(shape.replace(/#/g, () => String(rnd(1000)).padStart(1 + rnd(4), '0')));
+  }
+  const keyed = pythonSorted([...names]);
+  assert.deepEqual(pythonSorted([...names].reverse(), 'agent'), keyed, 'shape groups merged as the keys order them');
+  assert.deepEqual(keyed, [...names].sort(compareNatural), 'and as the SFTP fallback sorts');
+  // One shape only (f000001.dat … as in bench/listing.ts): code point order is natural order.
+  const one = Array.from({ length: 3000 }, (_, i) => `f${String((i * 7919) % 3000).padStart(6, '0')}.dat`);
+  assert.deepEqual(pythonSorted(one, 'agent'), pythonSorted(one));
 });
 
 let dir = '';

@@ -569,6 +569,55 @@ def natural_key(name):
     return _DIGITS_RE.sub(_digit_run, name) + "\x00\x01" + name
 
 
+_DIGITS_TO_0 = str.maketrans("123456789", "000000000")
+
+
+def natural_sorted(names, reverse=False):
+    """sorted(names, key=natural_key, reverse=reverse) without a key for every name: its
+    per-digit-run callback was 3/4 of a big folder's natural sort. Names of one shape (the same
+    text with digit runs of the same widths at the same places: f000001.dat ... f099999.dat) are
+    in natural order when in code point order, so each shape is sorted plainly (in C) and the
+    shapes are put in order by the natural keys of their first and last names; shapes whose
+    ranges overlap (a01 / a1) are sorted together by key. Folders where most names have a shape
+    of their own take the keyed sort."""
+    if len(names) < 64:
+        return sorted(names, key=natural_key, reverse=reverse)
+    # One C pass over all the names (none holds a NUL), not a call per name.
+    shapes = "\x00".join(names).translate(_DIGITS_TO_0).split("\x00")
+    if len(set(shapes)) == 1:
+        return sorted(names, reverse=reverse)
+    groups = {}
+    for shape, name in zip(shapes, names):
+        g = groups.get(shape)
+        if g is None:
+            groups[shape] = [name]
+        else:
+            g.append(name)
+    if len(groups) * 8 > len(names):
+        return sorted(names, key=natural_key, reverse=reverse)
+    spans = []
+    for g in groups.values():
+        g.sort()
+        spans.append((natural_key(g[0]), natural_key(g[-1]), g))
+    spans.sort(key=lambda s: s[0])
+    out = []
+    i = 0
+    while i < len(spans):
+        last = spans[i][1]
+        j = i + 1
+        while j < len(spans) and spans[j][0] < last:
+            last = max(last, spans[j][1])
+            j += 1
+        if j == i + 1:
+            out.extend(spans[i][2])
+        else:
+            out.extend(sorted((n for s in spans[i:j] for n in s[2]), key=natural_key))
+        i = j
+    if reverse:
+        out.reverse()  # keys are unique (each ends with its name): the reverse of ascending
+    return out
+
+
 def sweep_list_cache(path=None, dir_mtime=None):
     """Drops expired listings, and those of `path` taken before its mtime changed: a big
     folder's names are tens of MB the agent must not keep (the watchdog sweeps every 0.5 s).
@@ -616,11 +665,16 @@ def sort_rows(dirs, files, prefix, key, desc, natural):
     """Directories first, each group by key: names (natural or code point order), or modified
     time / size with ties by name A to Z whatever the direction. Folders stay in name order when
     sorting by size (their size says nothing). Returns (rows, the stats taken on the way)."""
-    name_key = natural_key if natural else None
+    def by_name(names, reverse=False):
+        if natural:
+            names[:] = natural_sorted(names, reverse)
+        else:
+            names.sort(reverse=reverse)
+
     stats = {}
     if key == "name":
-        dirs.sort(key=name_key, reverse=desc)
-        files.sort(key=name_key, reverse=desc)
+        by_name(dirs, desc)
+        by_name(files, desc)
         return dirs + files, stats
     # Sizes and times as reported: a symlink's are its target's.
     i = 2 if key == "size" else 3
@@ -629,8 +683,8 @@ def sort_rows(dirs, files, prefix, key, desc, natural):
             stats[name] = entry_stat(prefix + name)
         except OSError:
             stats[name] = None
-    dirs.sort(key=name_key)
-    files.sort(key=name_key)
+    by_name(dirs)
+    by_name(files)
     by_key = lambda n: stats[n][i] if stats[n] else 0  # noqa: E731
     if key != "size":
         dirs.sort(key=by_key, reverse=desc)  # stable, reverse too: ties keep their name order
