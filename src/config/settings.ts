@@ -43,6 +43,8 @@ export interface Settings {
   'jobs.sortBy': string;
   'forwards.openIn': string;
   'forwards.detectServers': boolean;
+  'interactiveApps.templates': unknown;
+  'interactiveApps.environment': unknown;
   forceSftpFallback: boolean;
   scheduler: SchedulerChoice;
   schedulerByHost: Record<string, SchedulerChoice>;
@@ -80,6 +82,8 @@ const KEYS: Record<SettingKey, true> = {
   'jobs.sortBy': true,
   'forwards.openIn': true,
   'forwards.detectServers': true,
+  'interactiveApps.templates': true,
+  'interactiveApps.environment': true,
   forceSftpFallback: true,
   scheduler: true,
   schedulerByHost: true,

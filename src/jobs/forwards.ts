@@ -139,10 +139,13 @@ export async function forwardPort(ctx: JobsContext, t: JobTarget, preset?: { por
   return f;
 }
 
-/** Opens the forward's local URL per `remoteHpc.forwards.openIn` (through the remote's port mapping, if any). */
-export async function openForward(f: Pick<PortForward, 'url'>): Promise<void> {
+/**
+ * Opens the forward's local URL per `remoteHpc.forwards.openIn` (through the remote's port
+ * mapping, if any); `external`: the external browser whatever the setting (a URL with a token).
+ */
+export async function openForward(f: Pick<PortForward, 'url'>, opts: { external?: boolean } = {}): Promise<void> {
   const uri = await vscode.env.asExternalUri(vscode.Uri.parse(f.url));
-  if (setting('forwards.openIn') === 'simpleBrowser') await vscode.commands.executeCommand('simpleBrowser.show', uri.toString(true));
+  if (!opts.external && setting('forwards.openIn') === 'simpleBrowser') await vscode.commands.executeCommand('simpleBrowser.show', uri.toString(true));
   else await vscode.env.openExternal(uri);
 }
 

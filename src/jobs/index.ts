@@ -33,7 +33,8 @@ import { openTerminalOnNode } from './nodeTerminal';
 import { newInteractiveSession } from './interactive';
 import { PortForwards } from '../core/compute/portForwards';
 import { tagged } from '../core/log';
-import { closeForwardsWithTheirJobs, forwardOf, forwardPort, offerDetectedServers, openForward } from './forwards';
+import { closeForwardsWithTheirJobs, forwardOf, forwardPort, offerDetectedServers } from './forwards';
+import { forgetClosedApps, openAppOrForward, startApp } from './apps';
 import { isJobsNode, JobsTreeProvider, type JobsNode } from './tree';
 import type { RemoteHpcApi } from '../api';
 import { createApi } from './api';
@@ -121,7 +122,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     state: context.globalState,
   };
   applyFilter(ctx, EMPTY_FILTER);
-  disposables.push(closeForwardsWithTheirJobs(ctx), offerDetectedServers(ctx));
+  disposables.push(closeForwardsWithTheirJobs(ctx), offerDetectedServers(ctx), forgetClosedApps(ctx));
 
   disposables.push(
     onDidChangeJobsSettings(() => {
@@ -191,8 +192,16 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     const [t] = await targetsOrPick(ctx, arg, undefined, { title: 'Forward a port of which job?', many: false, filter: (j) => j.state === 'RUNNING' });
     if (t) await forwardPort(ctx, t);
   });
-  r('remoteHpc.jobs.openForward', async (arg?: unknown) => openForward(await forwardOf(forwards, arg, 'Open which forwarded port?')));
+  r('remoteHpc.jobs.openForward', async (arg?: unknown) => openAppOrForward(await forwardOf(forwards, arg, 'Open which forwarded port?')));
   r('remoteHpc.jobs.stopForward', async (arg?: unknown) => forwards.close((await forwardOf(forwards, arg, 'Stop forwarding which port?')).id));
+  r('remoteHpc.jobs.startApp', (arg?: unknown) => startApp(ctx, isJobsNode(arg) ? { host: arg.host } : {}));
+  // From an Explorer folder: the app works there (Jupyter's root, TensorBoard's logdir); from the palette it asks.
+  const startOn = (templateId: string, arg: unknown) => {
+    const [folder] = resolveLocations(arg, undefined);
+    return startApp(ctx, { templateId, ...(folder ? { folder } : isJobsNode(arg) ? { host: arg.host } : {}) });
+  };
+  r('remoteHpc.jobs.startJupyter', (arg?: unknown) => startOn('jupyter-lab', arg));
+  r('remoteHpc.jobs.startTensorBoard', (arg?: unknown) => startOn('tensorboard', arg));
   r('remoteHpc.jobs.fetchOutputs', async (arg?: unknown, selected?: unknown) => fetchOutputs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Fetch the outputs of which jobs?', many: true })));
   r('remoteHpc.jobs.copyId', async (arg?: unknown, selected?: unknown) => {
     const ids = (await targetsOrPick(ctx, arg, selected, { title: 'Copy which job id?', many: true })).map((t) => t.id);

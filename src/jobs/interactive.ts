@@ -20,18 +20,8 @@ import { pickHost } from './targets';
 
 const LAST_KEY = 'remoteHpc.interactive.last';
 
-interface Choice {
-  partition?: string;
-  time: string;
-  cpus: number;
-  mem?: string;
-  account?: string;
-  /** A count or type:count. */
-  gpus?: string;
-}
-
 /** GPUs are asked for when the partition (or, with none named, any partition) has some, or were asked for last time. */
-function offerGpus(partitions: readonly Partition[], partition: string | undefined, last: Choice | undefined): boolean {
+function offerGpus(partitions: readonly Partition[], partition: string | undefined, last: Partial<Allocation> | undefined): boolean {
   if (last?.gpus) return true;
   const hasGpu = (p: Partition) => p.gres.some((g) => /^gpu(:|$)/.test(g));
   const named = partitions.find((p) => p.name === partition);
@@ -44,24 +34,43 @@ async function ask(title: string, prompt: string, value: string, validate: (v: s
   return v.trim();
 }
 
+/** What an allocation asks for (the New Interactive Session prompts, also used by interactive apps). */
+export interface Allocation {
+  partition?: string;
+  time: string;
+  cpus: number;
+  mem?: string;
+  account?: string;
+  /** A count or type:count. */
+  gpus?: string;
+}
+
+/**
+ * Asks partition, time, CPUs, memory, GPUs (when the partition has some) and account, each
+ * prefilled from `initial`, else the host's job defaults.
+ */
+export async function askAllocation(ctx: JobsContext, host: string, title: string, initial: Partial<Allocation> | undefined): Promise<Allocation> {
+  const scheduler = ctx.schedulers.scheduler(host);
+  const d = hostDefaults(host);
+  const picked = await pickPartition(title, initial?.partition ?? d.partition, () => ctx.partitions.get(host));
+  if (picked === undefined) throw new CancelledError();
+  const partition = picked === 'type' ? await ask(title, 'Partition (empty: the cluster default)', initial?.partition ?? d.partition ?? '', (s) => (/[\s,]/.test(s) ? 'One partition name' : undefined)) : picked;
+  const time = await ask(title, 'Time limit: minutes, HH:MM:SS or D-HH:MM:SS', initial?.time ?? d.time ?? '1:00:00', (s) => checkTime(s, scheduler));
+  const cpus = Number(await ask(title, 'CPUs', String(initial?.cpus ?? 1), (s) => (/^[1-9]\d{0,4}$/.test(s) ? undefined : 'A whole number ≥ 1')));
+  const mem = await ask(title, 'Memory (e.g. 4G; empty: the partition default)', initial?.mem ?? '', (s) => (s === '' || isMemory(s) ? undefined : 'Like 500M, 4G or a number of megabytes'));
+  const known = await ctx.partitions.get(host).catch(() => []);
+  const gpus = offerGpus(known, partition, initial) ? await ask(title, 'GPUs: a count or type:count (e.g. 1 or a100:2; empty: none)', initial?.gpus ?? '', (s) => (s === '' || isGpuCount(s) ? undefined : 'A count or type:count')) : '';
+  const account = await ask(title, 'Account to charge (empty: your default account)', initial?.account ?? d.account ?? '', (s) => (/^[A-Za-z0-9_.-]*$/.test(s) ? undefined : 'One account name'));
+  return { ...(partition ? { partition } : {}), time, cpus, ...(mem ? { mem } : {}), ...(gpus ? { gpus } : {}), ...(account ? { account } : {}) };
+}
+
 export async function newInteractiveSession(ctx: JobsContext, preferredHost?: string): Promise<vscode.Terminal> {
   const host = await pickHost(ctx, 'Interactive session on which host?', preferredHost);
   const scheduler = ctx.schedulers.scheduler(host);
   if (!scheduler.interactiveCommand) throw new Error(`${host}: this scheduler has no interactive sessions here.`);
-  const last = ctx.state.get<Record<string, Choice>>(LAST_KEY, {})[host];
-  const d = hostDefaults(host);
-  const title = `New interactive session on ${host}`;
-  const picked = await pickPartition(title, last?.partition ?? d.partition, () => ctx.partitions.get(host));
-  if (picked === undefined) throw new CancelledError();
-  const partition = picked === 'type' ? await ask(title, 'Partition (empty: the cluster default)', last?.partition ?? d.partition ?? '', (s) => (/[\s,]/.test(s) ? 'One partition name' : undefined)) : picked;
-  const time = await ask(title, 'Time limit: minutes, HH:MM:SS or D-HH:MM:SS', last?.time ?? d.time ?? '1:00:00', (s) => checkTime(s, scheduler));
-  const cpus = Number(await ask(title, 'CPUs', String(last?.cpus ?? 1), (s) => (/^[1-9]\d{0,4}$/.test(s) ? undefined : 'A whole number ≥ 1')));
-  const mem = await ask(title, 'Memory (e.g. 4G; empty: the partition default)', last?.mem ?? '', (s) => (s === '' || isMemory(s) ? undefined : 'Like 500M, 4G or a number of megabytes'));
-  const known = await ctx.partitions.get(host).catch(() => []);
-  const gpus = offerGpus(known, partition, last) ? await ask(title, 'GPUs: a count or type:count (e.g. 1 or a100:2; empty: none)', last?.gpus ?? '', (s) => (s === '' || isGpuCount(s) ? undefined : 'A count or type:count')) : '';
-  const account = await ask(title, 'Account to charge (empty: your default account)', last?.account ?? d.account ?? '', (s) => (/^[A-Za-z0-9_.-]*$/.test(s) ? undefined : 'One account name'));
-  const choice: Choice = { ...(partition ? { partition } : {}), time, cpus, ...(mem ? { mem } : {}), ...(gpus ? { gpus } : {}), ...(account ? { account } : {}) };
-  await ctx.state.update(LAST_KEY, { ...ctx.state.get<Record<string, Choice>>(LAST_KEY, {}), [host]: choice });
+  const last = ctx.state.get<Record<string, Allocation>>(LAST_KEY, {})[host];
+  const choice = await askAllocation(ctx, host, `New interactive session on ${host}`, last);
+  await ctx.state.update(LAST_KEY, { ...ctx.state.get<Record<string, Allocation>>(LAST_KEY, {}), [host]: choice });
   const { gpus: g, cpus: c, ...rest } = choice;
   const argv = scheduler.interactiveCommand({ name: SESSION_NAME, ...rest, cpusPerTask: c, ...(g ? { gpus: g } : {}) }, SESSION_SHELL);
   const session = new SessionWatch(ctx, host);

@@ -6,13 +6,12 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { connectDirect, sandbox, TRANSPORTS, type DirectConnection } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
 import { sessionRunner } from '../support/schedulerRunner';
 import { waitUntil } from '../support/wait';
+import { portFree } from '../support/ports';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
 import { ForwardTargetError, PortForwards } from '../../src/core/compute/portForwards';
 import { jobNodes } from '../../src/core/compute/nodeShell';
@@ -22,15 +21,6 @@ import { serversInOutput } from '../../src/core/compute/jobServers';
 import type { Job } from '../../src/core/scheduler/types';
 
 const skip = sandboxSkip();
-
-/** True when nothing listens on 127.0.0.1:port here (binding it works). */
-async function portFree(port: number): Promise<boolean> {
-  const s = createServer();
-  s.listen(port, '127.0.0.1');
-  const ok = await Promise.race([once(s, 'listening').then(() => true), once(s, 'error').then(() => false)]);
-  s.close();
-  return ok;
-}
 
 for (const transport of TRANSPORTS) {
   describe(`port forward to a job's server (${transport})`, { skip }, () => {

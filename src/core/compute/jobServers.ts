@@ -11,19 +11,23 @@ import { detectServers, type DetectedServer } from './serverDetect';
 /** How much of each output file's end is read. */
 const TAIL_BYTES = 256 * 1024;
 
-/** Servers in the last 256 KiB of the job's stdout and stderr (a file not there yet: none). */
-export async function serversInOutput(ops: Pick<RemoteOps, 'stat' | 'readFile'>, paths: OutputPaths): Promise<DetectedServer[]> {
-  const files = [paths.stdout, ...(paths.stderr ? [paths.stderr] : [])];
-  const stats = await ops.stat(files);
+/** The last `bytes` of each file, joined by newlines (a file not there yet, or empty: nothing). */
+export async function outputTail(ops: Pick<RemoteOps, 'stat' | 'readFile'>, files: readonly string[], bytes = TAIL_BYTES): Promise<string> {
+  const stats = await ops.stat([...files]);
   const texts = await Promise.all(
     files.map(async (f, i) => {
       const size = stats[i]?.size ?? 0;
       if (!stats[i] || stats[i]?.type !== 'file' || size === 0) return '';
-      const offset = Math.max(0, size - TAIL_BYTES);
+      const offset = Math.max(0, size - bytes);
       return (await ops.readFile(f, { offset, length: size - offset })).toString('utf8');
     }),
   );
-  return detectServers(texts.join('\n'));
+  return texts.join('\n');
+}
+
+/** Servers in the last 256 KiB of the job's stdout and stderr (a file not there yet: none). */
+export async function serversInOutput(ops: Pick<RemoteOps, 'stat' | 'readFile'>, paths: OutputPaths): Promise<DetectedServer[]> {
+  return detectServers(await outputTail(ops, [paths.stdout, ...(paths.stderr ? [paths.stderr] : [])]));
 }
 
 export interface ServerWatchOptions {
