@@ -9,7 +9,7 @@
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/cancel';
 import { launchApp } from '../core/compute/appLaunch';
-import { AppTemplateError, appTemplates, environmentFor, type AppResources, type AppTemplate } from '../core/compute/appTemplates';
+import { AppTemplateError, appTemplates, environmentFor, type AppEnvironment, type AppResources, type AppTemplate } from '../core/compute/appTemplates';
 import type { PortForward } from '../core/compute/portForwards';
 import type { RemoteLocation } from '../core/remote/commandTarget';
 import { hostDefaults } from '../config/clusterDefaults';
@@ -109,20 +109,22 @@ async function chooseResources(ctx: JobsContext, host: string, t: AppTemplate): 
   return chosen;
 }
 
+/** The host's app environment; a bad setting is shown with a way to it. */
+function hostEnvironment(host: string): AppEnvironment {
+  try {
+    return environmentFor(setting('interactiveApps.environment'), host);
+  } catch (e) {
+    if (!(e instanceof AppTemplateError)) throw e;
+    void vscode.window.showErrorMessage(e.message, OPEN_SETTINGS).then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'remoteHpc.interactiveApps.environment'));
+    throw new CancelledError();
+  }
+}
+
 /** Start Interactive App…, Start Jupyter Lab…, Start TensorBoard on a Folder (`folder`: the Explorer folder it was started on). */
 export async function startApp(ctx: JobsContext, opts: { templateId?: string; folder?: RemoteLocation; host?: string } = {}): Promise<void> {
   const host = opts.folder?.host ?? (await pickHost(ctx, 'Start the app on which host?', opts.host));
   const t = await pickTemplate(opts.templateId);
-  let environment;
-  try {
-    environment = environmentFor(setting('interactiveApps.environment'), host);
-  } catch (e) {
-    if (e instanceof AppTemplateError) {
-      void vscode.window.showErrorMessage(e.message, OPEN_SETTINGS).then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'remoteHpc.interactiveApps.environment'));
-      throw new CancelledError();
-    }
-    throw e;
-  }
+  const environment = hostEnvironment(host);
   const folder = t.needsFolder ? (opts.folder?.path ?? (await askFolder(ctx, host, t))) : '~';
   if (t.needsFolder) await ctx.state.update(FOLDER_KEY, { ...ctx.state.get<Record<string, string>>(FOLDER_KEY, {}), [`${host}\0${t.id}`]: folder });
   const resources = await chooseResources(ctx, host, t);

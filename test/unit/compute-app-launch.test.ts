@@ -121,7 +121,12 @@ test('queued → starting → ready: a private folder and script, the job submit
   assert.equal(spec.script, `${app.jobDir}/app.sh`);
   assert.deepEqual([...new Set(w.progress.map((p) => p.phase))], ['preparing', 'queued', 'starting', 'forwarding', 'ready']);
   assert.ok(w.progress.some((p) => p.message === 'Srv: job 42 waits in the queue (Priority)…'));
-  assert.equal(w.progress.filter((p) => p.phase === 'queued').length, 1, 'the same queue line once');
+  assert.deepEqual(
+    w.progress.filter((p) => p.phase === 'queued').map((p) => p.message),
+    ['Srv: job 42 submitted…', 'Srv: job 42 waits in the queue (Priority)…'],
+    'the same queue line once',
+  );
+  assert.ok(w.progress.every((p) => p.phase === 'preparing' || p.jobId === '42'));
   assert.equal(w.opens, 2, 'a refused port is tried again');
   assert.deepEqual(w.cancelled, []);
   noTokenOutside(w, token, app.forward.url);

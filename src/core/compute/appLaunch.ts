@@ -131,6 +131,7 @@ export async function launchApp(deps: AppLaunchDeps, req: AppLaunchRequest, opts
     ...(r.gpus ? { gpus: r.gpus } : {}),
   });
   deps.log.info(`[apps] ${deps.host}: ${t.name} submitted as job ${id} (folder ${jobDir})`);
+  progress({ phase: 'queued', message: `${t.name}: job ${id} submitted…`, jobId: id });
   try {
     const job = await waitRunning(deps, id, t.name, poll, opts.signal, progress);
     const node = deps.scheduler.expandNodeList(job.nodes)[0];
