@@ -415,6 +415,20 @@ export enum QuickPickItemKind {
 /** Terminals created, by name, with the options they were given. */
 export const terminals: { name?: string; options: Record<string, unknown> }[] = [];
 
+/** URLs handed to the external browser, in order. */
+export const openedExternally: string[] = [];
+
+export const env = {
+  async asExternalUri(uri: Uri): Promise<Uri> {
+    return uri;
+  },
+  async openExternal(uri: Uri): Promise<boolean> {
+    openedExternally.push(uri.toString(true));
+    return true;
+  },
+  clipboard: { writeText: async (_text: string): Promise<void> => undefined },
+};
+
 export const window = {
   createTerminal(options: { name?: string } & Record<string, unknown>) {
     terminals.push({ name: options.name, options });
