@@ -42,7 +42,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 // Every file starts at once and waits in test/support/sandboxTurn.mjs for a turn in its lane:
-// integration and e2e files each one at a time, the two lanes side by side on the sandbox (a file
+// integration files one at a time, e2e files one at a time in each of two lanes (`e2e-lane: ui`), the
+// lanes side by side on the sandbox (a file
 // marked `sandbox-turn: exclusive` has the sandbox to itself), unit files in two slots, or one
 // beside the sandbox lanes.
 const usesSandbox = files.some((f) => !normalize(f).startsWith(join('test', 'unit') + sep));

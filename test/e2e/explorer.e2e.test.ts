@@ -1,4 +1,5 @@
 /**
+ * e2e-lane: ui (watches no job of its own in the Jobs view; see test/support/sandboxTurn.mjs).
  * Remote Explorer end to end, in code-server + Chromium against the sandbox cluster:
  * connect, expand the home folder, hide files with a reject filter, open a remote file,
  * edit and save it, and read the change back over plain ssh.

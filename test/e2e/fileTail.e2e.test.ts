@@ -1,4 +1,5 @@
 /**
+ * e2e-lane: ui (watches no job of its own in the Jobs view; see test/support/sandboxTurn.mjs).
  * The end of any big log from the Remote Explorer, end to end: "Open Last 10 MB" on a 12 MB file
  * opens at once (no size question) with its last lines and says what was left out; "Follow" on a
  * log that grows shows the new lines as the cluster writes them.

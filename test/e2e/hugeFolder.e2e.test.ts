@@ -1,4 +1,5 @@
 /**
+ * e2e-lane: ui (watches no job of its own in the Jobs view; see test/support/sandboxTurn.mjs).
  * A huge folder in the Remote Explorer, end to end (issue 15, "Find in huge folders"): 3,000
  * files shown 50 a page. Find in Folder narrows it on the cluster as you type; the entry picked
  * (page 55, far past "Load more…") is revealed and selected in the tree and opened. Sort Folder

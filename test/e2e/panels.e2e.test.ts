@@ -1,4 +1,5 @@
 /**
+ * e2e-lane: ui (watches no job of its own in the Jobs view; see test/support/sandboxTurn.mjs).
  * Panels survive a reload, end to end: open an image gallery from the Remote Explorer and the New
  * Job form from the Jobs view, type into the form, reload the window (Developer: Reload Window),
  * and find both panels back — the gallery waiting for Connect, then listing its folder again, the

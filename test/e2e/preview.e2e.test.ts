@@ -1,4 +1,5 @@
 /**
+ * e2e-lane: ui (watches no job of its own in the Jobs view; see test/support/sandboxTurn.mjs).
  * Previews end to end, in code-server + Chromium against the sandbox cluster: open a remote
  * image from the Remote Explorer and find the <img> the custom editor rendered; open the
  * gallery and count thumbnails (virtualised: rendered cells < images); make a WebM from the

@@ -1,4 +1,5 @@
 /**
+ * e2e-lane: ui (watches no job of its own in the Jobs view; see test/support/sandboxTurn.mjs).
  * A frozen link, end to end: the sandbox host is reached through a TCP proxy that freezes (bytes
  * vanish, nothing closes) and then refuses new connections for a while. Within seconds of the
  * explorer waiting on it, the Hosts view, the Remote Explorer and the status bar say the

@@ -1,4 +1,5 @@
 /**
+ * e2e-lane: ui (watches no job of its own in the Jobs view; see test/support/sandboxTurn.mjs).
  * Search in Folder… end to end, in code-server + Chromium against the sandbox: the Match Case
  * toggle, a content search over a folder with a job log over the 10 MB limit (its match) and a
  * folder without permission. The results list says what was not searched and why; "Search these

@@ -1,4 +1,5 @@
 /**
+ * e2e-lane: ui (watches no job of its own in the Jobs view; see test/support/sandboxTurn.mjs).
  * Smoke test of the e2e harness: a throwaway extension (generated into a temp
  * dir) is loaded into code-server and driven from headless Chromium:
  * palette command + notification, settings.json, input box, tree view, webview.

@@ -1,4 +1,5 @@
 /**
+ * e2e-lane: ui (watches no job of its own in the Jobs view; see test/support/sandboxTurn.mjs).
  * The OpenSSH transport end to end: from the Hosts view in code-server, with no setting about
  * transports, the certificate-only and the Kerberos sandbox hosts connect (auto picks OpenSSH
  * and the row says so), and their home folder lists in the Remote Explorer.

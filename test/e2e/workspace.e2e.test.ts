@@ -1,4 +1,5 @@
 /**
+ * e2e-lane: ui (watches no job of its own in the Jobs view; see test/support/sandboxTurn.mjs).
  * A remote folder as a workspace folder, end to end: "Add Folder to Workspace" from the Remote
  * Explorer puts `hpc://hpc-sandbox/<folder>` in VS Code's own Explorer (which lists and opens it
  * through the hpc: file system, next to a local folder of the multi-root workspace), and

@@ -1,8 +1,11 @@
 // Loaded with --import into every test file's process by scripts/run-tests.mjs, which starts all
 // files at once: each waits here, before its tests load, for a turn in its lane.
-//   - integration files one at a time, e2e files one at a time, the two lanes side by side: the
-//     sandbox cluster is one machine (fixed ports, one SLURM node), and each lane's jobs, folders
-//     and agents are its own;
+//   - integration files one at a time, and e2e files one at a time in each of two lanes, the three
+//     lanes side by side: the sandbox cluster is one machine (fixed ports, one SLURM node), and each
+//     lane's jobs, folders and agents are its own. An e2e file whose header says `e2e-lane: ui`
+//     (explorer, previews, hosts: no job of its own watched in the Jobs view) takes the `e2e-ui`
+//     lane; the others (jobs, pools, tasks, cluster settings) share the `e2e` lane, so no two of
+//     them watch the same user's queue from two windows at once;
 //   - a sandbox file whose header says `sandbox-turn: exclusive` disturbs or counts what the whole
 //     sandbox runs (restarts sshd, rotates its host key, counts every agent or ffmpeg of the user):
 //     it has the sandbox to itself;
@@ -54,10 +57,12 @@ if (lane && base) {
       const install = join(resolve(process.env.E2E_CACHE_DIR ?? join(process.cwd(), '.cache', 'e2e')), '.install.lock');
       if (existsSync(install)) spawnSync('flock', ['--shared', install, 'true'], { stdio: 'ignore' });
     }
-    const exclusive = /sandbox-turn: exclusive/.test(readFileSync(process.argv[1], 'utf8').slice(0, 4000));
-    // Always in this order (e2e, then integration), so two exclusive files cannot deadlock.
-    for (const l of exclusive ? ['e2e', 'integration'] : [lane]) await hold(`${base}.${l}`);
-    what = exclusive ? 'the whole sandbox' : `the ${lane} turn`;
+    const header = readFileSync(process.argv[1], 'utf8').slice(0, 4000);
+    const exclusive = /sandbox-turn: exclusive/.test(header);
+    const own = lane === 'e2e' && /e2e-lane: ui/.test(header) ? 'e2e-ui' : lane;
+    // Always in this order, so two exclusive files cannot deadlock.
+    for (const l of exclusive ? ['e2e', 'e2e-ui', 'integration'] : [own]) await hold(`${base}.${l}`);
+    what = exclusive ? 'the whole sandbox' : `the ${own} turn`;
   }
   const waited = Date.now() - started;
   if (waited > 1000) process.stderr.write(`[test turn] ${file} waited ${(waited / 1000).toFixed(1)} s for ${what}\n`);
