@@ -41,6 +41,7 @@ export interface Settings {
   'jobs.defaults': unknown;
   'jobs.fetchOutputs.perJobFolder': boolean;
   'jobs.sortBy': string;
+  'jobs.timeLeftWarning': number;
   'forwards.openIn': string;
   'forwards.detectServers': boolean;
   'interactiveApps.templates': unknown;
@@ -80,6 +81,7 @@ const KEYS: Record<SettingKey, true> = {
   'jobs.defaults': true,
   'jobs.fetchOutputs.perJobFolder': true,
   'jobs.sortBy': true,
+  'jobs.timeLeftWarning': true,
   'forwards.openIn': true,
   'forwards.detectServers': true,
   'interactiveApps.templates': true,

@@ -10,6 +10,7 @@ import type { JobRecords } from '../core/jobs/records';
 import type { HostSchedulers } from '../core/jobs/schedulers';
 import type { PortForwards } from '../core/compute/portForwards';
 import type { PartitionCache } from '../core/jobs/partitions';
+import type { SubmitLog } from '../core/jobs/resubmit';
 import type { JobsNode, JobsTreeProvider } from './tree';
 
 /** Everything the jobs commands share, built once by registerJobs. */
@@ -29,6 +30,8 @@ export interface JobsContext {
   forwards: PortForwards;
   /** Each host's partitions (sinfo), for the submit pickers. */
   partitions: PartitionCache;
+  /** The specs our own submits sent (Resubmit, Clone and Edit). */
+  submitted: SubmitLog;
   extensionUri: vscode.Uri;
   /** Global state (last folders, per-file hosts). */
   state: vscode.Memento;

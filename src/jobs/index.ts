@@ -19,12 +19,16 @@ import { isJobFile, previewBatchScript, submitJobFile } from './jobFile';
 import { registerJobFileDiagnostics } from './jobFileDiagnostics';
 import { JobsModel } from '../core/jobs/model';
 import { NEW_JOB_VIEW_TYPE, NewJobPanel } from './newJobPanel';
-import { showFinishedNotices } from './notifications';
+import { showFinishedNotices, showTimeLeftWarning } from './notifications';
 import { LiveUsage, withEfficiency } from '../core/jobs/usage';
-import { PartitionCache } from '../core/jobs/partitions';
+import { PartitionCache, PartitionsModel } from '../core/jobs/partitions';
+import { SubmitLog } from '../core/jobs/resubmit';
+import { TimeLeftWatch } from '../core/jobs/timeLeft';
+import { cloneJob, resubmitJob } from './resubmit';
+import { registerPartitionsView } from './partitionsTree';
 import { OUTPUT_SCHEME, OutputTails } from './outputTail';
 import { JobRecords } from '../core/jobs/records';
-import { onDidChangeJobsSettings, readJobSort, readJobsSettings } from './settings';
+import { onDidChangeJobsSettings, readJobSort, readJobsSettings, readTimeLeftWarning } from './settings';
 import { askScript, scriptTargetOf, submitScript } from './submitScript';
 import { isBatchScriptPath } from '../core/remote/fileKinds';
 import { resolveLocations } from '../core/remote/commandTarget';
@@ -80,7 +84,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
 
   const forwards = new PortForwards({ acquire: (host) => deps.hosts.acquire(host), log: tagged(log, 'forward') });
   disposables.push(forwards);
-  const tree = new JobsTreeProvider(model, () => readJobsSettings().historyDays, { sortBy: readJobSort, forwards, usage: new LiveUsage((host) => schedulers.scheduler(host)), ...(pools ? { pools } : {}) });
+  const tree = new JobsTreeProvider(model, () => readJobsSettings().historyDays, { sortBy: readJobSort, timeLeftWarning: readTimeLeftWarning, forwards, usage: new LiveUsage((host) => schedulers.scheduler(host)), ...(pools ? { pools } : {}) });
   const view = vscode.window.createTreeView<JobsNode>('remoteHpc.jobs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true });
   disposables.push(tree, view);
   const setVisible = (visible: boolean) => {
@@ -118,16 +122,24 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     records: new JobRecords(context.globalState),
     forwards,
     partitions: new PartitionCache((host) => schedulers.scheduler(host)),
+    submitted: new SubmitLog(context.globalState),
     extensionUri: context.extensionUri,
     state: context.globalState,
   };
   applyFilter(ctx, EMPTY_FILTER);
+  // Every submit through a host's scheduler is recorded for Resubmit / Clone and Edit.
+  disposables.push(schedulers.onSubmitted((host, id, spec) => void ctx.submitted.add(host, id, spec).catch((e: unknown) => log.debug(`[jobs] record of ${id}: ${String(e)}`))));
+  const partitionsModel = new PartitionsModel(ctx.partitions);
+  disposables.push(...registerPartitionsView(ctx, partitionsModel));
+  const timeLeft = new TimeLeftWatch(model, { clock: { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) }, minutes: readTimeLeftWarning, warn: showTimeLeftWarning });
+  disposables.push(timeLeft);
   disposables.push(closeForwardsWithTheirJobs(ctx), offerDetectedServers(ctx), forgetClosedApps(ctx));
 
   disposables.push(
     onDidChangeJobsSettings(() => {
       controller.settingsChanged();
       tree.refresh();
+      timeLeft.check();
     }),
   );
 
@@ -167,6 +179,15 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   r('remoteHpc.jobs.hold', async (arg?: unknown, selected?: unknown) => holdJobs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Hold which jobs?', many: true, filter: (j) => j.state === 'PENDING' })));
   r('remoteHpc.jobs.release', async (arg?: unknown, selected?: unknown) => releaseJobs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Release which jobs?', many: true, filter: active })));
   r('remoteHpc.jobs.requeue', async (arg?: unknown, selected?: unknown) => requeueJobs(ctx, await targetsOrPick(ctx, arg, selected, { title: 'Requeue which jobs?', many: true })));
+  r('remoteHpc.jobs.resubmit', async (arg?: unknown) => {
+    const [t] = await targetsOrPick(ctx, arg, undefined, { title: 'Resubmit which job?', many: false });
+    if (t) await resubmitJob(ctx, t);
+  });
+  r('remoteHpc.jobs.cloneAndEdit', async (arg?: unknown) => {
+    const [t] = await targetsOrPick(ctx, arg, undefined, { title: 'Clone and edit the script of which job?', many: false });
+    if (t) await cloneJob(ctx, t);
+  });
+  r('remoteHpc.jobs.refreshPartitions', (arg?: unknown) => partitionsModel.refresh(typeof (arg as { host?: unknown } | undefined)?.host === 'string' ? (arg as { host: string }).host : undefined));
   r('remoteHpc.jobs.showDetails', async (arg?: unknown, selected?: unknown) => {
     const targets = await targetsOrPick(ctx, arg, selected, { title: 'Details of which job?', many: false });
     for (const t of targets.slice(0, 5)) await showDetails(ctx, t);

@@ -2,6 +2,8 @@
 import * as vscode from 'vscode';
 import type { FinishedNotice } from '../core/jobs/notices';
 import { severityOf } from '../core/jobs/notices';
+import { timeLeftText, type TimeLeftWarning } from '../core/jobs/timeLeft';
+import { durationText, jobLabel } from '../core/jobs/format';
 
 /** More than this many notices in one batch become a single summary. */
 const MAX_SEPARATE = 2;
@@ -31,4 +33,18 @@ export function showFinishedNotices(notices: FinishedNotice[]): void {
       else if (choice === 'Show Details') void vscode.commands.executeCommand('remoteHpc.jobs.showDetails', ref);
     });
   }
+}
+
+/**
+ * One warning per job about to reach its time limit, with Show Details; an interactive
+ * allocation says its session ends. Only an administrator can raise a running job's limit.
+ */
+export function showTimeLeftWarning(w: TimeLeftWarning): void {
+  const { job, host } = w;
+  const what = job.name === 'interactive' ? `The interactive session (job ${job.id})` : `Job ${jobLabel(job)}`;
+  const limit = job.timeLimit ? ` (limit ${durationText(job.timeLimit)})` : '';
+  const message = `${what} on ${host} reaches its time limit in ${timeLeftText(w.leftSeconds)}${limit}. Save what it needs now: the scheduler stops it then; only an administrator can extend a running job (scontrol update JobId=${job.id} TimeLimit=…).`;
+  void vscode.window.showWarningMessage(message, 'Show Details').then((choice) => {
+    if (choice === 'Show Details') void vscode.commands.executeCommand('remoteHpc.jobs.showDetails', { host, id: job.id });
+  });
 }

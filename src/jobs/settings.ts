@@ -23,3 +23,8 @@ export function readJobSort(): JobSortKey {
 export function onDidChangeJobsSettings(listener: () => void): vscode.Disposable {
   return onDidChangeSettings(['jobs'], listener);
 }
+
+/** `remoteHpc.jobs.timeLeftWarning`: minutes before a running job's limit to warn at (0: off). */
+export function readTimeLeftWarning(): number {
+  return numberSetting('jobs.timeLeftWarning', 0, 1440);
+}

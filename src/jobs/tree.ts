@@ -14,6 +14,7 @@ import type { Clock } from '../core/scheduler/watcher';
 import type { PortForward, PortForwards } from '../core/compute/portForwards';
 import type { LiveUsage } from '../core/jobs/usage';
 import { usageLine } from '../core/jobs/usageText';
+import { timeLeftSeconds, timeLeftText } from '../core/jobs/timeLeft';
 import { poolOfHost, type PoolHostView, type PoolService, type ResourceState } from '../core/scheduler/poolSpec';
 
 export type Section = 'active' | 'recent';
@@ -114,6 +115,8 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   private readonly drawnShape = new Map<string, string>();
 
   private readonly sortBy: () => JobSortKey;
+  /** Minutes before a running job's limit from which its row says how long is left (0: only the tooltip). */
+  private readonly timeLeftWarning: () => number;
   private readonly forwards: Pick<PortForwards, 'list' | 'onDidChange'> | undefined;
   private readonly forwardsSubscription: { dispose(): void } | undefined;
   private readonly usage: Pick<LiveUsage, 'forHost'> | undefined;
@@ -123,10 +126,11 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
   constructor(
     private readonly model: JobsModel,
     private readonly historyDays: () => number,
-    opts: { clock?: Clock; tickMs?: number; sortBy?: () => JobSortKey; forwards?: Pick<PortForwards, 'list' | 'onDidChange'>; usage?: Pick<LiveUsage, 'forHost'>; pools?: Pick<PoolService, 'hostViews' | 'onDidChange'> } = {},
+    opts: { clock?: Clock; tickMs?: number; sortBy?: () => JobSortKey; timeLeftWarning?: () => number; forwards?: Pick<PortForwards, 'list' | 'onDidChange'>; usage?: Pick<LiveUsage, 'forHost'>; pools?: Pick<PoolService, 'hostViews' | 'onDidChange'> } = {},
   ) {
     this.forwards = opts.forwards;
     this.usage = opts.usage;
+    this.timeLeftWarning = opts.timeLeftWarning ?? (() => 0);
     this.pools = opts.pools;
     // Slot states change between polls: the pool hosts' rows are redrawn (whole: their lines are rows).
     this.poolsSubscription = opts.pools?.onDidChange(() => {
@@ -462,9 +466,13 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
       ...(users ? { users } : {}),
       ...(current && !leaving ? { at: { now, ...(h?.polledAt !== undefined ? { polledAt: h.polledAt } : {}) } } : {}),
     });
-    item.description = leaving ? `${description} · ending…` : description;
+    // Time left from the poll's limit and elapsed time (ticking): in the tooltip, and on the row once within the warning.
+    const left = current && !leaving ? timeLeftSeconds(job, h?.polledAt, now) : undefined;
+    const near = left !== undefined && left <= this.timeLeftWarning() * 60;
+    item.description = leaving ? `${description} · ending…` : near ? `${description} · ${timeLeftText(left)} left` : description;
     item.contextValue = jobContextValue(job);
-    item.tooltip = new vscode.MarkdownString(jobTooltip(job, n.host, users) + (stale ? `  \n\n$(history) State ${escapeMarkdown(stale)}.` : ''), true);
+    const leftRow = left !== undefined ? `  \n${near ? '$(warning) ' : ''}**Time left:** ${escapeMarkdown(timeLeftText(left))}` : '';
+    item.tooltip = new vscode.MarkdownString(jobTooltip(job, n.host, users) + leftRow + (stale ? `  \n\n$(history) State ${escapeMarkdown(stale)}.` : ''), true);
     item.accessibilityInformation = { label: `Job ${job.id} ${job.name}, ${stateText(job, users)}${job.reason && stateClass(job.state) !== 'pending' ? `, ${job.reason}` : ''}` };
     return item;
   }

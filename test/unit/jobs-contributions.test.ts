@@ -34,7 +34,7 @@ test('menus only name contributed commands, and jobs view items are scoped to th
   for (const [menu, items] of Object.entries(pkg.contributes.menus)) {
     for (const it of items.filter((i) => i.command.startsWith('remoteHpc.jobs.'))) {
       assert.ok(known.has(it.command), `${menu}: ${it.command}`);
-      if (menu === 'view/item/context' || menu === 'view/title') assert.match(it.when ?? '', /^view == remoteHpc\.(jobs|explorer|hosts)\b/, `${menu}: ${it.command}`);
+      if (menu === 'view/item/context' || menu === 'view/title') assert.match(it.when ?? '', /^view == remoteHpc\.(jobs|explorer|hosts|partitions)\b/, `${menu}: ${it.command}`);
     }
   }
   const item = pkg.contributes.menus['view/item/context'] ?? [];
@@ -55,6 +55,15 @@ test('menus only name contributed commands, and jobs view items are scoped to th
   assert.ok(!matches(whenOf('remoteHpc.jobs.cancelArray', /control/), 'job.running'));
   assert.ok(matches(whenOf('remoteHpc.jobs.requeue', /control/), 'job.finished.task'));
   assert.ok(matches(whenOf('remoteHpc.jobs.tailOutput', /inline/), 'job.array.finished'));
+  for (const v of ['job.finished', 'job.running.task', 'job.pending.held']) {
+    assert.ok(matches(whenOf('remoteHpc.jobs.resubmit', /resubmit/), v), `Resubmit on ${v}`);
+    assert.ok(matches(whenOf('remoteHpc.jobs.cloneAndEdit', /resubmit/), v), `Clone and Edit on ${v}`);
+  }
+  assert.ok(!matches(whenOf('remoteHpc.jobs.resubmit', /resubmit/), 'jobsHost'));
+  assert.ok(pkg.contributes.views.remoteHpc?.some((v) => v.id === 'remoteHpc.partitions'), 'the Partitions view');
+  assert.ok(pkg.contributes.viewsWelcome.some((w) => w.view === 'remoteHpc.partitions' && w.contents.includes('command:remoteHpc.connect')), 'its welcome when no host is connected');
+  assert.ok((pkg.contributes.menus['view/title'] ?? []).some((m) => m.command === 'remoteHpc.jobs.refreshPartitions' && m.when === 'view == remoteHpc.partitions'));
+  assert.equal(pkg.contributes.configuration.properties['remoteHpc.jobs.timeLeftWarning']?.default, 10);
 });
 
 test('settings, schema, welcome and protocol are in place', () => {

@@ -264,7 +264,8 @@ export function jobTooltip(job: Job, host: string, users?: UserNames): string {
     row('Reason', job.reason),
     row('Nodes', job.nodes ? `${job.nodes}${job.nodeCount ? ` (${job.nodeCount})` : ''}` : undefined),
     row('Submitted', prettyTime(job.submitTime)),
-    row('Started', prettyTime(job.startTime)),
+    // A pending job's start time is the scheduler's estimate (SLURM: what `squeue --start` prints).
+    row(stateClass(job.state) === 'pending' ? 'Estimated start' : 'Started', prettyTime(job.startTime)),
     row(isTerminal(job.state) ? 'Ended' : 'Expected end', prettyTime(job.endTime)),
     row('Exit code', job.exitCode !== undefined ? `${job.exitCode}${job.signal ? ` (signal ${job.signal})` : ''}` : undefined),
     row('Work dir', job.workDir),

@@ -4,8 +4,8 @@
  * the pure methods use the one known now (the probe's, else the configured default). Features
  * keep one object per host whatever the detection says. No `vscode`.
  */
-import { SpecError } from '../scheduler/command';
-import type { JobEfficiency, JobUsage, Partition, BatchScriptFormat, CancelOptions, ControllerStatus, Job, JobDetails, JobSubmitSpec, OutputPaths, Scheduler, ScriptDirectives, SubmitResult } from '../scheduler/types';
+import { SchedulerError, SpecError } from '../scheduler/command';
+import type { JobEfficiency, JobUsage, Partition, BatchScriptFormat, CancelOptions, ControllerStatus, Job, JobDetails, JobSubmitSpec, OutputPaths, Scheduler, ScriptDirectives, SubmitResult, SubmittedScript } from '../scheduler/types';
 
 export class LazyScheduler implements Scheduler {
   constructor(
@@ -13,6 +13,8 @@ export class LazyScheduler implements Scheduler {
     private readonly resolve: () => Promise<Scheduler>,
     /** The best known now, for the pure methods. */
     private readonly current: () => Scheduler,
+    /** Told of every job it submitted (what Resubmit sends again). */
+    private readonly submitted?: (spec: JobSubmitSpec, result: SubmitResult) => void,
   ) {}
 
   get kind(): string {
@@ -20,7 +22,9 @@ export class LazyScheduler implements Scheduler {
   }
 
   async submit(spec: JobSubmitSpec): Promise<SubmitResult> {
-    return (await this.resolve()).submit(spec);
+    const result = await (await this.resolve()).submit(spec);
+    this.submitted?.(spec, result);
+    return result;
   }
   async list(user: string): Promise<Job[]> {
     return (await this.resolve()).list(user);
@@ -64,6 +68,11 @@ export class LazyScheduler implements Scheduler {
   async partitions(): Promise<Partition[]> {
     const s = await this.resolve();
     return s.partitions ? s.partitions() : [];
+  }
+  async batchScript(id: string): Promise<SubmittedScript> {
+    const s = await this.resolve();
+    if (!s.batchScript) throw new SchedulerError(`${s.kind}: the scheduler does not give batch scripts back`, 'invalid-job', s.kind, null, '');
+    return s.batchScript(id);
   }
   interactiveCommand(options: Parameters<NonNullable<Scheduler['interactiveCommand']>>[0], command: readonly string[]): string[] {
     const s = this.current();

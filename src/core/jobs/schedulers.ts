@@ -16,7 +16,7 @@ import { PbsScheduler, pbsScriptFormat } from '../scheduler/pbs/pbsScheduler';
 import { TorqueScheduler, torqueScriptFormat } from '../scheduler/torque/torqueScheduler';
 import { GridEngineScheduler, gridEngineScriptFormat } from '../scheduler/gridengine/gridEngineScheduler';
 import { detectSchedulerCommand, SCHEDULER_KINDS, type DetectedScheduler, type SchedulerKind } from '../scheduler/detect';
-import type { BatchScriptFormat, Scheduler } from '../scheduler/types';
+import type { BatchScriptFormat, JobSubmitSpec, Scheduler } from '../scheduler/types';
 import { poolOfHost, type PoolService } from '../scheduler/poolSpec';
 import { PoolRuns, type PoolRunsOptions } from '../scheduler/pool/runs';
 import { PoolScheduler } from '../scheduler/pool/poolScheduler';
@@ -47,6 +47,7 @@ export class HostSchedulers {
   private readonly detected = new Map<string, Promise<DetectedScheduler>>();
   private readonly known = new Map<string, DetectedScheduler>();
   private readonly detectListeners = new Set<(host: string) => void>();
+  private readonly submitListeners = new Set<(host: string, id: string, spec: JobSubmitSpec) => void>();
   private readonly users = new Map<string, Promise<string>>();
   private readonly homes = new Map<string, Promise<string>>();
   private readonly names = new Map<string, UserNameCache>();
@@ -88,6 +89,9 @@ export class HostSchedulers {
       s = new LazyScheduler(
         async () => this.implementation(host, (await this.detect(host)).kind),
         () => this.implementation(host, this.known.get(host)?.kind ?? this.configured(host) ?? DEFAULT_KIND),
+        (spec, result) => {
+          for (const l of this.submitListeners) l(host, result.id, spec);
+        },
       );
       this.schedulers.set(host, s);
     }
@@ -140,6 +144,12 @@ export class HostSchedulers {
   onDetected(listener: (host: string) => void): { dispose(): void } {
     this.detectListeners.add(listener);
     return { dispose: () => this.detectListeners.delete(listener) };
+  }
+
+  /** Called with every job submitted through a host's scheduler (not a pool's), and its spec. */
+  onSubmitted(listener: (host: string, id: string, spec: JobSubmitSpec) => void): { dispose(): void } {
+    this.submitListeners.add(listener);
+    return { dispose: () => this.submitListeners.delete(listener) };
   }
 
   private configured(host: string): SchedulerKind | undefined {

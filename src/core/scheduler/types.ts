@@ -279,6 +279,25 @@ export interface JobEfficiency {
   maxRssBytes?: number;
 }
 
+/** A job's batch script as it was submitted, and the options it was submitted with, as the scheduler kept them. */
+export interface SubmittedScript {
+  /** The script text (at most {@link MAX_SCRIPT_BYTES}). */
+  text: string;
+  /**
+   * What the scheduler recorded of its options (command line and directives alike): name,
+   * partition, account, time limit, tasks, CPUs, memory, GPUs, comment, array; not its output
+   * paths (the record holds them expanded for the old job, which a new one must not overwrite).
+   */
+  options: ScriptOptions;
+  /** The folder it ran in. */
+  cwd?: string;
+  /** Where the text came from: the controller (while it keeps the job) or accounting. */
+  source: 'controller' | 'accounting';
+}
+
+/** The largest batch script read back from a scheduler (SLURM's own default cap is 4 MB). */
+export const MAX_SCRIPT_BYTES = 1024 * 1024;
+
 /** What a batch script sets for itself in its directive lines (`#SBATCH`, `#$`, `#PBS`…). */
 export interface ScriptDirectives {
   name?: string;
@@ -396,4 +415,11 @@ export interface Scheduler extends BatchScriptFormat {
   partitions?(): Promise<Partition[]>;
   /** What jobs used against what they asked for, from accounting, in one command. Absent where the scheduler cannot tell. */
   efficiency?(ids: string[]): Promise<JobEfficiency[]>;
+  /**
+   * The batch script a job was submitted with and its options (SLURM: `scontrol write
+   * batch_script`, then accounting's copy once the controller forgot the job; two or three
+   * commands). SchedulerError kind `invalid-job` when the scheduler no longer has it (or the job
+   * had none: an interactive allocation). Absent where the scheduler cannot tell.
+   */
+  batchScript?(id: string): Promise<SubmittedScript>;
 }

@@ -1,4 +1,4 @@
-import { isTerminal, type BatchScriptFormat, type CancelOptions, type ControllerStatus, type Job, type JobDetails, type JobEfficiency, type JobSubmitSpec, type JobUsage, type Partition, type OutputPaths, type Scheduler, type ScriptDirectives, type ScriptOptions, type SubmitResult } from '../types';
+import { isTerminal, type BatchScriptFormat, type CancelOptions, type ControllerStatus, type Job, type JobDetails, type JobEfficiency, type JobSubmitSpec, type JobUsage, type Partition, type OutputPaths, type Scheduler, type ScriptDirectives, type ScriptOptions, type SubmitResult, type SubmittedScript } from '../types';
 import { runCommand, SchedulerError, type CommandRunner, type SchedulerCommand } from '../command';
 import { silentLogger, tagged, type Logger } from '../../log';
 import { squeueCommand } from './squeue';
@@ -22,6 +22,7 @@ import { expandHostlist } from './hostlist';
 import { srunAttachArgv, srunInteractiveArgv, type InteractiveOptions } from './srun';
 import { sacctEfficiencyCommand, sstatCommand } from './usage';
 import { sinfoPartitionsCommand } from './sinfo';
+import { optionsFromAccounting, optionsFromController, sacctBatchScriptCommand, scontrolBatchScriptCommand, scriptGone } from './batchScript';
 
 export interface SlurmSchedulerOptions {
   /** Per-command timeout (default 30 s; squeue on a busy controller can be slow). */
@@ -194,6 +195,30 @@ export class SlurmScheduler implements Scheduler {
 
   async efficiency(ids: string[]): Promise<JobEfficiency[]> {
     return ids.length ? this.exec(sacctEfficiencyCommand(ids, this.opts.finalStateDays ?? 7)) : [];
+  }
+
+  async batchScript(id: string): Promise<SubmittedScript> {
+    let rec: Record<string, string> | undefined;
+    try {
+      rec = pickJobRecord(await this.exec(scontrolShowJobCommand(id)), id);
+    } catch (e) {
+      if (!(e instanceof SchedulerError && e.kind === 'invalid-job')) throw e;
+    }
+    if (rec?.BatchFlag === '0') throw scriptGone(id, 'it is an interactive allocation (srun or salloc), which has none');
+    if (rec) {
+      try {
+        const text = await this.exec(scontrolBatchScriptCommand(id));
+        if (text.trim()) return { text, options: optionsFromController(rec), ...(rec.WorkDir ? { cwd: rec.WorkDir } : {}), source: 'controller' };
+      } catch (e) {
+        // A finished job the controller still lists may have lost its script already: accounting's copy then.
+        if (!(e instanceof SchedulerError && (e.kind === 'invalid-job' || e.kind === 'rejected'))) throw e;
+        this.log.debug(`batch script of ${id} from the controller: ${e.message}`);
+      }
+    }
+    const [text, acct] = await Promise.all([this.exec(sacctBatchScriptCommand(id)), this.exec(sacctDetailsCommand(id))]);
+    if (!acct && !rec) throw scriptGone(id, 'neither the controller nor accounting knows the job (purged?)');
+    if (text === undefined) throw scriptGone(id, 'the controller has let it go and accounting keeps no copy (AccountingStoreFlags=job_script is not set there)');
+    return { text, options: acct ? optionsFromAccounting(acct) : {}, ...(acct?.WorkDir ? { cwd: acct.WorkDir } : {}), source: 'accounting' };
   }
 
   readDirectives(script: string): ScriptDirectives {
