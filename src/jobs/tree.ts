@@ -468,7 +468,9 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     });
     // Time left from the poll's limit and elapsed time (ticking): in the tooltip, and on the row once within the warning.
     const left = current && !leaving ? timeLeftSeconds(job, h?.polledAt, now) : undefined;
-    const near = left !== undefined && left <= this.timeLeftWarning() * 60;
+    // At the limit the time text says so already.
+    const window = this.timeLeftWarning() * 60;
+    const near = left !== undefined && left > 0 && window > 0 && left <= window;
     item.description = leaving ? `${description} · ending…` : near ? `${description} · ${timeLeftText(left)} left` : description;
     item.contextValue = jobContextValue(job);
     const leftRow = left !== undefined ? `  \n${near ? '$(warning) ' : ''}**Time left:** ${escapeMarkdown(timeLeftText(left))}` : '';
