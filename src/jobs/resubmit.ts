@@ -85,7 +85,7 @@ export async function cloneJob(ctx: JobsContext, t: JobTarget): Promise<vscode.U
   const text = await scriptText(ctx, t.host, r);
   const scheduler = ctx.schedulers.scheduler(t.host);
   const folder = r.spec.cwd ?? (r.spec.script ? posix.dirname(r.spec.script) : await ctx.schedulers.home(t.host));
-  const suggested = await freePath(ctx, t.host, folder, cloneFileName(r.spec, t.id));
+  const suggested = await freePath(ctx, t.host, folder, cloneFileName(r.spec, t.id, r.spec.script ?? r.path));
   const path = await vscode.window.showInputBox({
     title: `Clone and Edit ${what(t)}`,
     prompt: `Save the copy on ${t.host} as (it opens for editing; Submit Job in the editor submits it)`,

@@ -78,7 +78,7 @@ test('SlurmScheduler.batchScript: the controller\'s text; accounting\'s once it 
   const showJob = fx('22.05/scontrol-show-job.txt').split('\n')[0] + '\n';
   const r1 = runner({ 'scontrol show job': { stdout: showJob }, 'scontrol write batch_script': { stdout: SCRIPT } });
   const got = await new SlurmScheduler(r1).batchScript('10');
-  assert.deepEqual(got, { text: SCRIPT, options: optionsFromController(held!), cwd: '/home/hpcuser/fixture-rec/dir with space', source: 'controller' });
+  assert.deepEqual(got, { text: SCRIPT, options: optionsFromController(held!), cwd: '/home/hpcuser/fixture-rec/dir with space', path: '/home/hpcuser/fixture-rec/dir with space/ok.sh', source: 'controller' });
   assert.deepEqual(r1.calls.map((c) => c.slice(0, 3)), [['scontrol', 'show', 'job'], ['scontrol', 'write', 'batch_script']]);
 
   const rule = '-'.repeat(80);
@@ -124,6 +124,7 @@ test('clone: the options the script does not set go under its #! line; the scrip
   assert.equal(cloneFileName({ script: '/a/run.sbatch' }, '5'), 'run-clone.sbatch');
   assert.equal(cloneFileName({ name: '../my sim $(x)' }, '5'), 'my_sim_x_-clone.sh');
   assert.equal(cloneFileName({}, '5'), 'job-5-clone.sh');
+  assert.equal(cloneFileName({ name: 'x' }, '5', '/d/ok.sh'), 'ok-clone.sh', 'the file the scheduler names');
 });
 
 test('our submits are recorded by host and id (array tasks find their array), newest first, huge texts not kept', async () => {

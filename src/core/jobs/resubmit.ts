@@ -53,6 +53,8 @@ export interface Resubmission {
   spec: JobSubmitSpec;
   /** The script text, when known (a recorded path-based submit may have none). */
   text?: string;
+  /** The script file it came from, when known (a clone is named after it). */
+  path?: string;
   from: 'recorded' | SubmittedScript['source'];
 }
 
@@ -83,7 +85,7 @@ export async function resubmission(scheduler: Pick<Scheduler, 'batchScript'>, re
     return { spec, ...(kept ? { text: kept.text } : {}), from: 'recorded' };
   }
   const kept = await fromScheduler();
-  return { spec: { ...kept.options, scriptText: kept.text, ...(kept.cwd ? { cwd: kept.cwd } : {}) }, text: kept.text, from: kept.source };
+  return { spec: { ...kept.options, scriptText: kept.text, ...(kept.cwd ? { cwd: kept.cwd } : {}) }, text: kept.text, ...(kept.path ? { path: kept.path } : {}), from: kept.source };
 }
 
 /** `partition debug · time 10:00 · 4 tasks · in /home/u/run` — for the confirmation. */
@@ -129,8 +131,8 @@ export function cloneText(format: Pick<Scheduler, 'readDirectives' | 'writeDirec
 }
 
 /** `run.sh` → `run-clone.sh`, `job 12 "my sim"` → `my_sim-clone.sh`: a file name for the copy. */
-export function cloneFileName(spec: Pick<JobSubmitSpec, 'script' | 'name'>, id: string): string {
-  const base = spec.script ? (spec.script.split('/').pop() ?? '') : '';
+export function cloneFileName(spec: Pick<JobSubmitSpec, 'script' | 'name'>, id: string, path = spec.script): string {
+  const base = path ? (path.split('/').pop() ?? '') : '';
   const m = /^(.+?)(\.[A-Za-z0-9]{1,8})?$/.exec(base);
   if (m?.[1]) return `${m[1]}-clone${m[2] ?? '.sh'}`;
   const name = (spec.name ?? '').replace(/[^A-Za-z0-9._+-]+/g, '_').replace(/^[._-]+/, '').slice(0, 60);

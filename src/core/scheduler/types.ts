@@ -291,6 +291,8 @@ export interface SubmittedScript {
   options: ScriptOptions;
   /** The folder it ran in. */
   cwd?: string;
+  /** The script file it was submitted from, when it was one (a copy is named after it). */
+  path?: string;
   /** Where the text came from: the controller (while it keeps the job) or accounting. */
   source: 'controller' | 'accounting';
 }

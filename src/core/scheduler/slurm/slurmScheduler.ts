@@ -208,7 +208,7 @@ export class SlurmScheduler implements Scheduler {
     if (rec) {
       try {
         const text = await this.exec(scontrolBatchScriptCommand(id));
-        if (text.trim()) return { text, options: optionsFromController(rec), ...(rec.WorkDir ? { cwd: rec.WorkDir } : {}), source: 'controller' };
+        if (text.trim()) return { text, options: optionsFromController(rec), ...(rec.WorkDir ? { cwd: rec.WorkDir } : {}), ...(rec.Command?.startsWith('/') ? { path: rec.Command } : {}), source: 'controller' };
       } catch (e) {
         // A finished job the controller still lists may have lost its script already: accounting's copy then.
         if (!(e instanceof SchedulerError && (e.kind === 'invalid-job' || e.kind === 'rejected'))) throw e;
