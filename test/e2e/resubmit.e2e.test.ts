@@ -36,7 +36,7 @@ test('Resubmit and Clone and Edit from the context menu; the Partitions view lis
         await contextMenu(page, row, 'Resubmit Job');
         const dialog = page.locator('.monaco-dialog-box');
         await dialog.waitFor({ state: 'visible', timeout: 20_000 });
-        assert.match((await dialog.textContent()) ?? '', /partition debug · time 5:00 · in \/.*e2e-resubmit-/);
+        assert.match((await dialog.textContent()) ?? '', /partition debug · time 5:00 · (?:account \S+ · )?in \/.*e2e-resubmit-/);
         await dialog.locator('.monaco-button', { hasText: /^Resubmit$/ }).click();
         const toast = await waitForNotification(page, new RegExp(`Submitted job \\d+ \\(e2e-re-${tag}\\) on ${HOST}`), 30_000);
         const again = /Submitted job (\d+)/.exec((await toast.textContent()) ?? '')?.[1] as string;

@@ -45,6 +45,7 @@ test('commands are argv with checked ids; sacct\'s copy is read from under its h
   assert.throws(() => scontrolBatchScriptCommand('1; rm -rf ~'), SpecError);
   const rule = '-'.repeat(80);
   assert.equal(parseSacctBatchScript(`Batch Script for 7\n${rule}\n${SCRIPT}\n`), SCRIPT);
+  assert.equal(parseSacctBatchScript(`Batch Script for 7\n${rule}\n${SCRIPT}`), SCRIPT);
   assert.equal(parseSacctBatchScript(`Batch Script for 7\n${rule}\nNONE\n`), undefined);
   assert.equal(parseSacctBatchScript(''), undefined);
   assert.equal(parseSacctBatchScript(`Batch Script for 7\n${rule}\n${SCRIPT}Batch Script for 7\n${rule}\nold\n`), SCRIPT);

@@ -39,8 +39,10 @@ export function parseSacctBatchScript(stdout: string): string | undefined {
     throw new ParseError('"Batch Script for" header expected', stdout.slice(0, 200));
   }
   // Several records (a job id reused): the first script only.
-  const body = stdout.slice(m[0].length).split(/\n(?=Batch Script for \S+\n-+\n)/)[0] as string;
-  return body.trim() === '' || body.trim() === 'NONE' ? undefined : body.replace(/\n$/, '');
+  const body = stdout.slice(m[0].length).split(/(?<=\n)(?=Batch Script for \S+\n-+\n)/)[0] as string;
+  if (body.trim() === '' || body.trim() === 'NONE') return undefined;
+  // The newline sacct prints after a script that ends with its own is not the script's.
+  return body.endsWith('\n\n') ? body.slice(0, -1) : body;
 }
 
 /** The "no such script" answer of both tools, as one error kind. */
