@@ -16,7 +16,7 @@ import { hostDefaults } from '../config/clusterDefaults';
 import { setting } from '../config/settings';
 import { askAllocation, type Allocation } from './interactive';
 import type { JobsContext } from './context';
-import { openForward } from './forwards';
+import { forwardedByItsStarter, openForward } from './forwards';
 import { pickHost } from './targets';
 
 const LAST_KEY = 'remoteHpc.apps.last';
@@ -157,6 +157,7 @@ export async function startApp(ctx: JobsContext, opts: { templateId?: string; fo
         onProgress: (p) => {
           if (p.jobId !== undefined && jobId === undefined) {
             jobId = p.jobId;
+            forwardedByItsStarter(host, p.jobId);
             void ctx.controller.track(host, [p.jobId]).catch(() => undefined);
           }
           progress.report({ message: p.message });

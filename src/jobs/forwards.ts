@@ -80,6 +80,14 @@ async function pickDetected(ctx: JobsContext, host: string, job: Job, nodes: str
   return picked.s ? { port: picked.s.port, node: serverTarget(picked.s, nodes), path: picked.s.path } : undefined;
 }
 
+/** Jobs that forward their own server (interactive apps): their output is not offered again. */
+const selfForwarding = new Set<string>();
+
+/** The job's server is forwarded by whoever started it (an app, whose URL and token it keeps). */
+export function forwardedByItsStarter(host: string, jobId: string): void {
+  selfForwarding.add(`${host}\0${jobId}`);
+}
+
 /** Offers to forward servers that running jobs print (remoteHpc.forwards.detectServers). */
 export function offerDetectedServers(ctx: JobsContext): vscode.Disposable {
   return new ServerWatch({
@@ -88,6 +96,7 @@ export function offerDetectedServers(ctx: JobsContext): vscode.Disposable {
     enabled: () => setting('forwards.detectServers') !== false,
     onError: (host, job, e) => ctx.log.debug(`[forward] ${host}: output of job ${job.id} not read: ${e.message}`),
     offer: (host, job, s) => {
+      if (selfForwarding.has(`${host}\0${job.id}`)) return;
       const where = `Job ${job.id} (${job.name}) started ${s.label}`;
       if (s.loopbackOnly) {
         void vscode.window.showWarningMessage(`${where} on ${s.host}:${s.port}, which only its own node can reach. Start it listening on the node's address (Jupyter: --ip=0.0.0.0; TensorBoard: --bind_all) to forward it.`);

@@ -77,7 +77,7 @@ describe('interactive apps on the sandbox (launchApp: submit, ready, forward, ca
     queueTimeoutMs: 60_000,
   });
 
-  test('the stand-in server comes up on the node and its page comes through the local port; cancel ends it all', TEST_LIMIT, async () => {
+  test('the stand-in server comes up on the node and its page comes through the local port; cancel ends it all', TEST_LIMIT, async (t) => {
     const template = parseAppTemplate(
       {
         id: 'http-standin',
@@ -91,8 +91,10 @@ describe('interactive apps on the sandbox (launchApp: submit, ready, forward, ca
       0,
     );
     const progress: AppProgress[] = [];
+    const started = Date.now();
     const app = await launchApp(deps(), { template, folder: dir, environment: { commands: ['echo "environment ran"'] }, resources: template.resources }, { onProgress: (p) => progress.push(p) });
     dirs.push(app.jobDir);
+    t.diagnostic(`submit → ready → forwarded in ${((Date.now() - started) / 1000).toFixed(1)} s (poll 0.5 s)`);
     assert.ok(progress.some((p) => p.phase === 'starting') && progress.at(-1)?.phase === 'ready', progress.map((p) => p.phase).join(' '));
 
     const res = await fetch(app.forward.url);

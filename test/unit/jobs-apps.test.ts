@@ -20,6 +20,9 @@ import type { JobsContext } from '../../src/jobs/context';
 import type { Job, JobSubmitSpec } from '../../src/core/scheduler/types';
 import { LocalOps } from '../support/localOps';
 import { job } from '../support/jobs';
+import { waitUntil } from '../support/wait';
+import { JobsModel } from '../../src/core/jobs/model';
+import { forwardedByItsStarter, offerDetectedServers } from '../../src/jobs/forwards';
 
 const home = mkdtempSync(join(tmpdir(), 'rhpc-apps-ui-'));
 after(() => rmSync(home, { recursive: true, force: true }));
@@ -112,5 +115,28 @@ test('a bad environment setting is named, with nothing submitted', async () => {
     assert.ok(shown.some((m) => m.includes('error remoteHpc.interactiveApps.environment["hpc"]: "modules" must be an array')));
   } finally {
     setSetting('remoteHpc.interactiveApps.environment', undefined);
+  }
+});
+
+test("an app's job is not offered again by the server watch (its printed URL carries the token); another job is", async () => {
+  const out = join(home, 'job.out');
+  writeFileSync(out, '[I ServerApp] http://c1:8888/lab?token=abc\n');
+  const model = new JobsModel();
+  const ctx = {
+    log: silentLogger,
+    model,
+    remote: { ops: async () => new LocalOps({ HOME: home }) },
+    schedulers: { scheduler: () => ({ outputPaths: async () => ({ stdout: out }), expandNodeList: (n: string) => [n] }) },
+  } as unknown as JobsContext;
+  forwardedByItsStarter('hpc', '5');
+  const watch = offerDetectedServers(ctx);
+  try {
+    model.setHosts(['hpc']);
+    model.setActive('hpc', [job({ id: '5', state: 'RUNNING', nodes: 'c1' }), job({ id: '6', name: 'other', state: 'RUNNING', nodes: 'c1' })]);
+    await waitUntil('the offer', () => shown.some((m) => m.includes('Job 6 (other) started Jupyter Lab')), 5000, 20);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(!shown.some((m) => m.includes('Job 5 ')), 'the app job is not offered');
+  } finally {
+    watch.dispose();
   }
 });
