@@ -123,7 +123,7 @@ describe('interactive apps on the sandbox (launchApp: submit, ready, forward, ca
   });
 
   test('a server that never says it is ready is cancelled at its time limit, with its output in the message', TEST_LIMIT, async () => {
-    const template = parseAppTemplate({ id: 'never-ready', name: 'Never ready', script: ['echo "loading {port}"', 'exec sleep 120'], ready: '^up$', readySeconds: 5, resources: { time: '5', cpus: 1 } }, 0);
+    const template = parseAppTemplate({ id: 'never-ready', name: 'Never ready', script: ['echo loading {port}', 'exec sleep 120'], ready: '^up$', readySeconds: 5, resources: { time: '5', cpus: 1 } }, 0);
     const err = await launchApp(deps(), { template, folder: '/', environment: {}, resources: template.resources }).catch((e: Error) => e);
     assert.ok(err instanceof TimeLimitError, String(err));
     assert.match(err.message, /Never ready \(job \d+\) did not say it was ready within 5 s; it was cancelled\. Its output ends:\nloading \d+/);
