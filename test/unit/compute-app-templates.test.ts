@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { appTemplates, BUILT_IN_APPS, environmentFor, environmentLines, matchReadiness, parseAppTemplate, renderAppScript } from '../../src/core/compute/appTemplates';
 
 const hostile = ["it's a \"dir\"", '$(touch /tmp/pwned)', '`id`', 'a\nb', '-rf', 'données 数据', '*', "'", '\\', '!bang', '; rm -rf ~', '{port}'];
@@ -137,4 +139,16 @@ test('readiness: Jupyter, TensorBoard and http.server lines; colour codes; the p
 test("the shell's own ${NAME} and literal {{ }} are not placeholders", () => {
   const t = parseAppTemplate({ id: 'b', name: 'B', script: 'printf "%s|" "${HOME}" {{x}} {port}', ready: 'x' }, 0);
   assert.equal(execFileSync('/bin/bash', ['-c', renderAppScript(t, { port: 3, token: 't', folder: '/', jobDir: '/j', environment: {} })], { env: { HOME: '/hh' } }).toString(), '/hh|{x}|3|');
+});
+
+test('readiness on the server fixtures (test/fixtures/servers): Jupyter Lab, TensorBoard, a recorded http.server; a Notebook 6 is not a Lab', () => {
+  const fixture = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', 'servers', name), 'utf8');
+  const [jupyter, tensorboard] = BUILT_IN_APPS;
+  assert.ok(jupyter && tensorboard);
+  assert.deepEqual(matchReadiness(jupyter, fixture('synthesised/jupyterlab-4.txt'), 1), { port: 8888, path: '/lab' });
+  assert.equal(matchReadiness(jupyter, fixture('recorded/jupyter-notebook-6.4.txt'), 1), undefined);
+  assert.deepEqual(matchReadiness(tensorboard, fixture('synthesised/tensorboard-2.txt'), 1), { port: 6006, path: '/' });
+  assert.equal(matchReadiness(tensorboard, fixture('synthesised/noise.txt'), 1), undefined);
+  const http = parseAppTemplate({ id: 'http', name: 'HTTP', script: 'exec python3 -m http.server {port}', ready: 'Serving HTTP on \\S+ port (?<port>\\d+)' }, 0);
+  assert.deepEqual(matchReadiness(http, fixture('recorded/http-server.txt'), 1), { port: 8765, path: '/' });
 });
