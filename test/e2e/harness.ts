@@ -132,6 +132,8 @@ export interface StartCodeServerOptions {
   timeoutMs?: number;
   /** Port to listen on (default: a free one). */
   port?: number;
+  /** Keep code-server's /proxy/<port>/ (asExternalUri maps a local URL there, e.g. for the Simple Browser); off by default. */
+  proxy?: boolean;
 }
 
 export interface CodeServer {
@@ -348,7 +350,7 @@ export async function startCodeServer(opts: StartCodeServerOptions = {}): Promis
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
-      '--disable-proxy',
+      ...(opts.proxy ? [] : ['--disable-proxy']),
       ...(process.env.E2E_VERBOSE === '1' ? ['--verbose'] : []),
       ...baseArgs,
       workspaceFolder,
