@@ -11,6 +11,7 @@ import type { Disposable } from '../cancel';
 import { Emitter } from '../event';
 import type { Logger } from '../log';
 import type { Session } from '../ssh/session';
+import { widenReceiveWindow } from '../ssh/channelWindow';
 
 export interface ForwardTarget {
   /** The host (login node) whose session carries the forward. */
@@ -48,6 +49,9 @@ export class ForwardTargetError extends Error {
     this.name = 'ForwardTargetError';
   }
 }
+
+/** Receive window of one forwarded connection (ssh2): at most this plus the stream's 2 MiB is buffered. */
+const FORWARD_WINDOW = 8 << 20;
 
 function isPort(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && n <= 65535;
@@ -178,6 +182,8 @@ export class PortForwards implements Disposable {
       (stream) => {
         remote = stream;
         if (!f.sockets.has(sock)) return stream.destroy();
+        // One connection is one channel: ssh2's 2 MiB window would cap it at ~1–2 MiB per round trip.
+        widenReceiveWindow(stream, FORWARD_WINDOW);
         stream.on('error', end);
         stream.once('close', end);
         sock.pipe(stream);
