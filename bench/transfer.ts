@@ -5,7 +5,7 @@
  *   scp, sftp     OpenSSH 'scp' and 'sftp -b' (their connection set-up subtracted)
  * Each run is a fresh process; peak RSS is that process's.
  *
- *   node --import tsx bench/transfer.ts [--mib 512] [--rtts 0,30] [--channels 4] [--reps 3]
+ *   node --import tsx bench/transfer.ts [--mib 512] [--rtts 0,30] [--channels N (default: the product's)] [--reps 3]
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ interface Measure {
   rssMiB?: number;
 }
 
-async function child(method: Method, dir: 'down' | 'up', port: number, remote: string, local: string, channels: number): Promise<Measure> {
+async function child(method: Method, dir: 'down' | 'up', port: number, remote: string, local: string, channels: number | undefined): Promise<Measure> {
   const d = sandbox();
   const out = dir === 'down' ? join(localDir, `dl-${method}.bin`) : `${remote}.up-${method}`;
   if (method === 'scp' || method === 'sftp') {
@@ -42,8 +42,8 @@ async function child(method: Method, dir: 'down' | 'up', port: number, remote: s
   try {
     const t0 = performance.now();
     if (method === 'ours') {
-      if (dir === 'down') await download(conn.session, remote, out, { channels });
-      else await upload(conn.session, local, out, { channels });
+      if (dir === 'down') await download(conn.session, remote, out, channels ? { channels } : {});
+      else await upload(conn.session, local, out, channels ? { channels } : {});
     } else {
       const sftp = await conn.session.sftp();
       await new Promise<void>((resolve, reject) => {
@@ -61,12 +61,12 @@ async function child(method: Method, dir: 'down' | 'up', port: number, remote: s
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') {
     const [, , , method, dir, port, remote, local, channels] = process.argv;
-    console.log(JSON.stringify(await child(method as Method, dir as 'down' | 'up', Number(port), remote, local, Number(channels))));
+    console.log(JSON.stringify(await child(method as Method, dir as 'down' | 'up', Number(port), remote, local, Number(channels) || undefined)));
     return;
   }
   const mib = Number(arg('mib', '512'));
   const rtts = arg('rtts', '0,30').split(',').map(Number);
-  const channels = Number(arg('channels', '4'));
+  const channels = arg('channels', '');
   const reps = Number(arg('reps', '3'));
   const methods = arg('methods', METHODS.join(',')).split(',') as Method[];
   const d = sandbox();
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
           for (let round = 0; round < reps; round++) {
             for (const method of methods) {
               process.stderr.write(`  ${rtt} ms RTT, ${dir}, ${method}, round ${round + 1}… `);
-              const m = runChild<Measure>(__filename, [method, dir, String(port), remote, local, String(channels)]);
+              const m = runChild<Measure>(__filename, [method, dir, String(port), remote, local, channels]);
               const best = results.get(method);
               if (!best || m.ms < best.ms) results.set(method, m);
               process.stderr.write(`${(m.ms / 1000).toFixed(2)} s\n`);
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     await cleanup();
     conn.close();
   }
-  console.log(`\n${mib} MiB transfers, best of ${reps} (ours: up to ${channels} SFTP channels; "vs OpenSSH" = best of scp/sftp time ÷ this time, >1 is faster):\n`);
+  console.log(`\n${mib} MiB transfers, best of ${reps} (ours: up to ${channels || 'the default number of'} SFTP channels; "vs OpenSSH" = best of scp/sftp time ÷ this time, >1 is faster):\n`);
   console.log(table(['RTT ms', 'direction', 'method', 's', 'MB/s', 'vs OpenSSH', 'peak RSS MiB'], rows));
 }
 

@@ -42,8 +42,11 @@ export interface TransferOptions {
   /** Replace existing files (default true). Folders are merged. */
   overwrite?: boolean;
   /**
-   * Most SFTP channels for big transfers (default 4; the session's shared one is one of them).
-   * Fewer are used when the measured round trip is short (see channelsForRtt).
+   * Most SFTP channels for big transfers (default 7; the session's shared one is one of them).
+   * Fewer are used when the measured round trip is short (see channelsForRtt). Each channel's
+   * ssh2 window is 2 MiB, so at 30 ms RTT 512 MiB took 1.5–1.9× scp's time with 4 and 2.8–3.2×
+   * with 7 (bench/transfer.ts); 7 plus the agent leaves sshd's default MaxSessions (10) room for
+   * a terminal or two during a transfer.
    */
   channels?: number;
   /** Requests in flight per channel (default 8). */
@@ -84,6 +87,9 @@ interface FileJob {
   size: number;
   mode: number;
 }
+
+/** Most SFTP channels of one big transfer (see TransferOptions.channels). */
+const DEFAULT_CHANNELS = 7;
 
 /** Transfers below this size use the session's one SFTP channel only. */
 const MULTI_CHANNEL_FROM = 8 << 20;
@@ -321,7 +327,7 @@ async function runJobs(
 ): Promise<TransferResult> {
   const total = jobs.reduce((a, j) => a + j.size, 0);
   const progress = new Progress(opts, total, jobs.length);
-  const channels = total >= MULTI_CHANNEL_FROM ? channelsForRtt(await measureRtt(main, rttProbePath), opts.channels ?? 4) : 1;
+  const channels = total >= MULTI_CHANNEL_FROM ? channelsForRtt(await measureRtt(main, rttProbePath), opts.channels ?? DEFAULT_CHANNELS) : 1;
   const pool = new ChannelPool(session, main, channels, log);
   try {
     await eachLimit(jobs, jobs.length === 1 ? 1 : (opts.fileConcurrency ?? 8), async (j) => {
