@@ -56,7 +56,8 @@ test('scontrol write batch_script round trip; Resubmit runs the same script with
   assert.equal(kept.source, 'controller');
   assert.equal(kept.text, SCRIPT, 'the script byte for byte');
   assert.equal(kept.cwd, dir);
-  assert.deepEqual(kept.options, { name: 'rhpc re ü', partition: sandbox().partition, time: '00:03:00', ntasks: 2, comment: 'keep; tags=re' });
+  // The account is the user's default one, as the record names it.
+  assert.deepEqual(kept.options, { name: 'rhpc re ü', partition: sandbox().partition, account: 'hpc', time: '00:03:00', ntasks: 2, comment: 'keep; tags=re' });
   console.log(`# batch script and options of job ${id}: ${ms} ms (scontrol show job + write batch_script)`);
 
   const r = await resubmission(sched, undefined, id);
@@ -79,7 +80,7 @@ test('scontrol write batch_script round trip; Resubmit runs the same script with
 
   // A clone: the options as directive lines, read back by the same parser.
   const clone = cloneText(sched, kept.text, r.spec, `job ${id}`);
-  assert.deepEqual(sched.readDirectives(clone), { name: 'rhpc re ü', partition: sandbox().partition, time: '00:03:00', comment: 'keep; tags=re' });
+  assert.deepEqual(sched.readDirectives(clone), { name: 'rhpc re ü', partition: sandbox().partition, account: 'hpc', time: '00:03:00', comment: 'keep; tags=re' });
   assert.match(clone, /^#!\/bin\/bash\n# Cloned from job \d+; the options it was submitted with:\n#SBATCH --job-name="rhpc re ü"\n/);
 });
 

@@ -20,6 +20,7 @@ test('sinfo recorded on the sandbox: its one partition, default, no limit', () =
   assert.equal(p?.up, true);
   assert.equal(p?.timeLimit, 'UNLIMITED');
   assert.equal(p?.nodes.total, 1);
+  assert.match(partitionDescription(p!), /^up · \d of 1 node idle · no limit · /, 'no "limit no limit"');
   assert.deepEqual(sinfoPartitionsCommand().argv.slice(0, 3), ['sinfo', '-h', '-o']);
 });
 

@@ -111,7 +111,7 @@ export function partitionDescription(p: Partition): string {
   return [
     p.availability,
     `${p.nodes.idle} of ${p.nodes.total} node${p.nodes.total === 1 ? '' : 's'} idle`,
-    p.timeLimit ? `limit ${durationText(p.timeLimit)}` : '',
+    p.timeLimit ? (/^\d/.test(durationText(p.timeLimit)) ? `limit ${durationText(p.timeLimit)}` : durationText(p.timeLimit)) : '',
     range(p.cpusPerNode, 'CPUs'),
     p.gres.map((g) => g.replace(/\(.*\)$/, '')).join(', '),
   ]
