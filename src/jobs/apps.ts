@@ -9,7 +9,8 @@
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/cancel';
 import { launchApp } from '../core/compute/appLaunch';
-import { AppTemplateError, appTemplates, environmentFor, type AppEnvironment, type AppResources, type AppTemplate } from '../core/compute/appTemplates';
+import { appTemplates, type AppResources, type AppTemplate } from '../core/compute/appTemplates';
+import { AppSettingError, environmentFor, type AppEnvironment } from '../core/compute/appEnvironment';
 import type { PortForward } from '../core/compute/portForwards';
 import type { RemoteLocation } from '../core/remote/commandTarget';
 import { hostDefaults } from '../config/clusterDefaults';
@@ -114,7 +115,7 @@ function hostEnvironment(host: string): AppEnvironment {
   try {
     return environmentFor(setting('interactiveApps.environment'), host);
   } catch (e) {
-    if (!(e instanceof AppTemplateError)) throw e;
+    if (!(e instanceof AppSettingError)) throw e;
     void vscode.window.showErrorMessage(e.message, OPEN_SETTINGS).then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'remoteHpc.interactiveApps.environment'));
     throw new CancelledError();
   }

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { appTemplates, BUILT_IN_APPS, environmentFor, environmentLines, matchReadiness, parseAppTemplate, renderAppScript } from '../../src/core/compute/appTemplates';
+import { appTemplates, BUILT_IN_APPS, matchReadiness, parseAppTemplate, renderAppScript } from '../../src/core/compute/appTemplates';
+import { environmentFor, environmentLines } from '../../src/core/compute/appEnvironment';
 
 const hostile = ["it's a \"dir\"", '$(touch /tmp/pwned)', '`id`', 'a\nb', '-rf', 'données 数据', '*', "'", '\\', '!bang', '; rm -rf ~', '{port}'];
 

@@ -1,5 +1,5 @@
 /**
- * Starts an interactive app (see ./appTemplates): a private folder on the cluster (0700, its
+ * Starts an interactive app (see ./appTemplates, ./appEnvironment): a private folder on the cluster (0700, its
  * script 0600: the script holds the token), a batch job through the Scheduler, then three bounded
  * waits — in the queue, for the readiness line in the job's output, for the port to answer — and
  * a forward of the node's port through the host's cached session. Any failure or cancel after
@@ -12,7 +12,8 @@ import { CancelledError, TimeLimitError } from '../cancel';
 import type { Logger } from '../log';
 import type { RemoteOps } from '../remote/types';
 import { isTerminal, type Job, type Scheduler } from '../scheduler/types';
-import { matchReadiness, renderAppScript, type AppEnvironment, type AppResources, type AppTemplate } from './appTemplates';
+import type { AppEnvironment } from './appEnvironment';
+import { matchReadiness, renderAppScript, type AppResources, type AppTemplate } from './appTemplates';
 import { outputTail } from './jobServers';
 import { ForwardTargetError, type ForwardTarget, type PortForward } from './portForwards';
 

@@ -4,10 +4,11 @@
  * says it is up (and its port), and default resources. Built-in ones plus the user's or site's
  * from `remoteHpc.interactiveApps.templates`, each checked with a message that says what is wrong.
  * Rendering quotes every value with the one shell quoting helper; the user's environment (module
- * loads, a conda or venv path) becomes lines built from quoted words. Pure; no `vscode`.
+ * loads, a conda or venv path: ./appEnvironment) becomes lines built from quoted words. Pure; no `vscode`.
  */
 import { quoteArg } from '../ssh/quote';
 import { isGpuCount, isMemory } from '../scheduler/formats';
+import { AppSettingError, environmentLines, quotePath, type AppEnvironment } from './appEnvironment';
 
 /** Values a template's script can name; each is substituted as one shell-quoted word. */
 const VALUE_PLACEHOLDERS = ['port', 'token', 'folder', 'jobDir'] as const;
@@ -98,13 +99,6 @@ const TENSORBOARD: AppTemplate = {
 
 export const BUILT_IN_APPS: readonly AppTemplate[] = [JUPYTER_LAB, TENSORBOARD];
 
-export class AppTemplateError extends Error {
-  constructor(readonly where: string, reason: string) {
-    super(`${where}: ${reason}`);
-    this.name = 'AppTemplateError';
-  }
-}
-
 /** `{{` and `}}` are literal braces; `${NAME}` is the shell's, not a placeholder. */
 const PLACEHOLDER = /\{\{|\}\}|(?<!\$)\{([A-Za-z]+)\}/g;
 
@@ -125,7 +119,7 @@ function checkScript(where: string, script: string): void {
         else if (line.startsWith('{{', k)) k++;
         else if (c === '{' && line[k - 1] !== '$') {
           const name = /^\{([A-Za-z]+)\}/.exec(line.slice(k))?.[1];
-          if (name === ENV_PLACEHOLDER || (VALUE_PLACEHOLDERS as readonly string[]).includes(name ?? '')) throw new AppTemplateError(at, `{${name}} is inside quotes; write it bare: its value is shell-quoted for you`);
+          if (name === ENV_PLACEHOLDER || (VALUE_PLACEHOLDERS as readonly string[]).includes(name ?? '')) throw new AppSettingError(at, `{${name}} is inside quotes; write it bare: its value is shell-quoted for you`);
         }
         continue;
       }
@@ -136,9 +130,9 @@ function checkScript(where: string, script: string): void {
       const name = m[1];
       if (name === undefined) continue;
       if (name === ENV_PLACEHOLDER) {
-        if (line.trim() !== '{environment}') throw new AppTemplateError(at, '{environment} must be alone on its line (it becomes several lines)');
+        if (line.trim() !== '{environment}') throw new AppSettingError(at, '{environment} must be alone on its line (it becomes several lines)');
       } else if (!(VALUE_PLACEHOLDERS as readonly string[]).includes(name)) {
-        throw new AppTemplateError(at, `unknown placeholder {${name}} (known: ${[...VALUE_PLACEHOLDERS, ENV_PLACEHOLDER].map((p) => `{${p}}`).join(' ')}; a literal brace is {{ or }})`);
+        throw new AppSettingError(at, `unknown placeholder {${name}} (known: ${[...VALUE_PLACEHOLDERS, ENV_PLACEHOLDER].map((p) => `{${p}}`).join(' ')}; a literal brace is {{ or }})`);
       }
     }
   });
@@ -155,81 +149,81 @@ const MAX_PATTERN = 500;
 
 function str(where: string, key: string, v: unknown, opts: { required?: boolean; max?: number } = {}): string | undefined {
   if (v === undefined && !opts.required) return undefined;
-  if (typeof v !== 'string' || (opts.required && v.trim() === '')) throw new AppTemplateError(where, `"${key}" must be ${opts.required ? 'a non-empty ' : 'a '}string`);
+  if (typeof v !== 'string' || (opts.required && v.trim() === '')) throw new AppSettingError(where, `"${key}" must be ${opts.required ? 'a non-empty ' : 'a '}string`);
   // eslint-disable-next-line no-control-regex -- control characters are what is refused
-  if (key !== 'script' && /[\x00-\x1f\x7f]/.test(v)) throw new AppTemplateError(where, `"${key}" has a control character`);
-  if (v.includes('\0')) throw new AppTemplateError(where, `"${key}" has a NUL byte`);
-  if (opts.max !== undefined && v.length > opts.max) throw new AppTemplateError(where, `"${key}" is longer than ${opts.max} characters`);
+  if (key !== 'script' && /[\x00-\x1f\x7f]/.test(v)) throw new AppSettingError(where, `"${key}" has a control character`);
+  if (v.includes('\0')) throw new AppSettingError(where, `"${key}" has a NUL byte`);
+  if (opts.max !== undefined && v.length > opts.max) throw new AppSettingError(where, `"${key}" is longer than ${opts.max} characters`);
   return v;
 }
 
 /** A readiness pattern from text: a valid regular expression, not too long. */
 function readyPattern(where: string, source: string): RegExp {
-  if (source.length > MAX_PATTERN) throw new AppTemplateError(where, `"ready" is longer than ${MAX_PATTERN} characters`);
+  if (source.length > MAX_PATTERN) throw new AppSettingError(where, `"ready" is longer than ${MAX_PATTERN} characters`);
   try {
     return new RegExp(source);
   } catch (e) {
-    throw new AppTemplateError(where, `"ready" is not a valid regular expression (${(e as Error).message})`);
+    throw new AppSettingError(where, `"ready" is not a valid regular expression (${(e as Error).message})`);
   }
 }
 
 function resourcesOf(where: string, v: unknown): AppResources {
   if (v === undefined) return {};
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new AppTemplateError(where, '"resources" must be an object');
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new AppSettingError(where, '"resources" must be an object');
   const r = v as Record<string, unknown>;
   const known = ['partition', 'account', 'time', 'cpus', 'mem', 'gpus'];
   const extra = Object.keys(r).filter((k) => !known.includes(k));
-  if (extra.length) throw new AppTemplateError(where, `"resources" has unknown keys ${extra.join(', ')} (known: ${known.join(', ')})`);
+  if (extra.length) throw new AppSettingError(where, `"resources" has unknown keys ${extra.join(', ')} (known: ${known.join(', ')})`);
   const out: AppResources = {};
   for (const k of ['partition', 'account'] as const) {
     const s = str(where, `resources.${k}`, r[k], { max: 100 });
-    if (s !== undefined && !/^[A-Za-z0-9_.-]+$/.test(s)) throw new AppTemplateError(where, `"resources.${k}" must be one name`);
+    if (s !== undefined && !/^[A-Za-z0-9_.-]+$/.test(s)) throw new AppSettingError(where, `"resources.${k}" must be one name`);
     if (s) out[k] = s;
   }
   const time = str(where, 'resources.time', r.time, { max: 20 });
-  if (time !== undefined && !/^(\d+|\d+:\d{1,2}(:\d{1,2})?|\d+-\d+(:\d{1,2}){0,2})$/.test(time)) throw new AppTemplateError(where, '"resources.time" must be minutes, HH:MM:SS or D-HH:MM:SS');
+  if (time !== undefined && !/^(\d+|\d+:\d{1,2}(:\d{1,2})?|\d+-\d+(:\d{1,2}){0,2})$/.test(time)) throw new AppSettingError(where, '"resources.time" must be minutes, HH:MM:SS or D-HH:MM:SS');
   if (time) out.time = time;
   if (r.cpus !== undefined) {
-    if (typeof r.cpus !== 'number' || !Number.isInteger(r.cpus) || r.cpus < 1 || r.cpus > 100_000) throw new AppTemplateError(where, '"resources.cpus" must be a whole number ≥ 1');
+    if (typeof r.cpus !== 'number' || !Number.isInteger(r.cpus) || r.cpus < 1 || r.cpus > 100_000) throw new AppSettingError(where, '"resources.cpus" must be a whole number ≥ 1');
     out.cpus = r.cpus;
   }
   const mem = str(where, 'resources.mem', r.mem, { max: 20 });
-  if (mem !== undefined && !isMemory(mem)) throw new AppTemplateError(where, '"resources.mem" must be like 500M or 4G');
+  if (mem !== undefined && !isMemory(mem)) throw new AppSettingError(where, '"resources.mem" must be like 500M or 4G');
   if (mem) out.mem = mem;
   const gpus = str(where, 'resources.gpus', r.gpus, { max: 40 });
-  if (gpus !== undefined && !isGpuCount(gpus)) throw new AppTemplateError(where, '"resources.gpus" must be a count or type:count');
+  if (gpus !== undefined && !isGpuCount(gpus)) throw new AppSettingError(where, '"resources.gpus" must be a count or type:count');
   if (gpus) out.gpus = gpus;
   return out;
 }
 
-/** One user or site template checked; AppTemplateError says what is wrong and where. */
+/** One user or site template checked; AppSettingError says what is wrong and where. */
 export function parseAppTemplate(raw: unknown, index: number): AppTemplate {
   let where = `remoteHpc.interactiveApps.templates[${index}]`;
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new AppTemplateError(where, 'must be an object with "id", "name", "script" and "ready"');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new AppSettingError(where, 'must be an object with "id", "name", "script" and "ready"');
   const s = raw as AppTemplateSetting;
   const id = str(where, 'id', s.id, { required: true, max: 40 }) as string;
-  if (!ID_RE.test(id)) throw new AppTemplateError(where, '"id" must be lowercase letters, digits and dashes (at most 40)');
+  if (!ID_RE.test(id)) throw new AppSettingError(where, '"id" must be lowercase letters, digits and dashes (at most 40)');
   where = `remoteHpc.interactiveApps.templates "${id}"`;
   const known = ['id', 'name', 'description', 'script', 'ready', 'path', 'tokenParam', 'readySeconds', 'resources'];
   const extra = Object.keys(s).filter((k) => !known.includes(k));
-  if (extra.length) throw new AppTemplateError(where, `unknown keys ${extra.join(', ')}`);
+  if (extra.length) throw new AppSettingError(where, `unknown keys ${extra.join(', ')}`);
   const name = str(where, 'name', s.name, { required: true, max: 60 }) as string;
   const description = str(where, 'description', s.description, { max: 200 });
   const scriptRaw = s.script;
   const script = Array.isArray(scriptRaw) && scriptRaw.every((l) => typeof l === 'string') ? scriptRaw.join('\n') : str(where, 'script', scriptRaw, { required: true });
-  if (!script || script.trim() === '') throw new AppTemplateError(where, '"script" must be a non-empty string or array of lines');
-  if (script.length > MAX_SCRIPT) throw new AppTemplateError(where, `"script" is longer than ${MAX_SCRIPT} characters`);
-  if (script.includes('\0')) throw new AppTemplateError(where, '"script" has a NUL byte');
+  if (!script || script.trim() === '') throw new AppSettingError(where, '"script" must be a non-empty string or array of lines');
+  if (script.length > MAX_SCRIPT) throw new AppSettingError(where, `"script" is longer than ${MAX_SCRIPT} characters`);
+  if (script.includes('\0')) throw new AppSettingError(where, '"script" has a NUL byte');
   checkScript(where, script);
-  if (!names(script, 'port')) throw new AppTemplateError(where, '"script" must start the server on {port}');
+  if (!names(script, 'port')) throw new AppSettingError(where, '"script" must start the server on {port}');
   const ready = readyPattern(where, str(where, 'ready', s.ready, { required: true }) as string);
   const path = str(where, 'path', s.path, { max: 200 }) ?? '/';
-  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/.test(path)) throw new AppTemplateError(where, '"path" must start with / and be a URL path');
+  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/.test(path)) throw new AppSettingError(where, '"path" must start with / and be a URL path');
   const tokenParam = str(where, 'tokenParam', s.tokenParam, { max: 40 });
-  if (tokenParam !== undefined && !/^[A-Za-z0-9_-]+$/.test(tokenParam)) throw new AppTemplateError(where, '"tokenParam" must be a query parameter name');
-  if (tokenParam !== undefined && !names(script, 'token')) throw new AppTemplateError(where, '"tokenParam" is set but the script never passes {token} to the server');
+  if (tokenParam !== undefined && !/^[A-Za-z0-9_-]+$/.test(tokenParam)) throw new AppSettingError(where, '"tokenParam" must be a query parameter name');
+  if (tokenParam !== undefined && !names(script, 'token')) throw new AppSettingError(where, '"tokenParam" is set but the script never passes {token} to the server');
   const readySeconds = s.readySeconds === undefined ? 180 : s.readySeconds;
-  if (typeof readySeconds !== 'number' || !Number.isInteger(readySeconds) || readySeconds < 5 || readySeconds > 3600) throw new AppTemplateError(where, '"readySeconds" must be a whole number from 5 to 3600');
+  if (typeof readySeconds !== 'number' || !Number.isInteger(readySeconds) || readySeconds < 5 || readySeconds > 3600) throw new AppSettingError(where, '"readySeconds" must be a whole number from 5 to 3600');
   return {
     id,
     name,
@@ -257,7 +251,7 @@ export function appTemplates(setting: unknown): { templates: AppTemplate[]; erro
     setting.forEach((raw, i) => {
       try {
         const t = parseAppTemplate(raw, i);
-        if (own.some((o) => o.id === t.id)) throw new AppTemplateError(`remoteHpc.interactiveApps.templates "${t.id}"`, 'the id is used twice');
+        if (own.some((o) => o.id === t.id)) throw new AppSettingError(`remoteHpc.interactiveApps.templates "${t.id}"`, 'the id is used twice');
         own.push(t);
       } catch (e) {
         errors.push((e as Error).message);
@@ -266,65 +260,6 @@ export function appTemplates(setting: unknown): { templates: AppTemplate[]; erro
   }
   const ids = new Set(own.map((t) => t.id));
   return { templates: [...BUILT_IN_APPS.filter((t) => !ids.has(t.id)), ...own], errors };
-}
-
-/** A host's environment for its apps (`remoteHpc.interactiveApps.environment[host]`). */
-export interface AppEnvironment {
-  /** `module load` each, in order. */
-  modules?: string[];
-  /** A conda environment (name or path), activated with conda's own shell hook. */
-  conda?: string;
-  /** A Python venv folder (its `bin/activate` is sourced). */
-  venv?: string;
-  /** Shell lines run as written (the user's own code, e.g. `source ~/setup.sh`). */
-  commands?: string[];
-}
-
-/** The entry for `host` (`*` overlaid by the host's own), checked; throws AppTemplateError. */
-export function environmentFor(setting: unknown, host: string): AppEnvironment {
-  if (setting === undefined || setting === null) return {};
-  if (typeof setting !== 'object' || Array.isArray(setting)) throw new AppTemplateError('remoteHpc.interactiveApps.environment', 'must be an object of host aliases');
-  const all = setting as Record<string, unknown>;
-  const out: AppEnvironment = {};
-  for (const key of ['*', host]) {
-    const v = all[key];
-    if (v === undefined) continue;
-    const where = `remoteHpc.interactiveApps.environment["${key}"]`;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new AppTemplateError(where, 'must be an object with modules, conda, venv or commands');
-    const e = v as Record<string, unknown>;
-    const extra = Object.keys(e).filter((k) => !['modules', 'conda', 'venv', 'commands'].includes(k));
-    if (extra.length) throw new AppTemplateError(where, `unknown keys ${extra.join(', ')}`);
-    for (const k of ['modules', 'commands'] as const) {
-      const list = e[k];
-      if (list === undefined) continue;
-      // eslint-disable-next-line no-control-regex -- one line each: no control characters
-      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x.trim() !== '' && !/[\x00-\x1f]/.test(x))) throw new AppTemplateError(where, `"${k}" must be an array of one-line strings`);
-      out[k] = list as string[];
-    }
-    for (const k of ['conda', 'venv'] as const) {
-      const s = e[k];
-      if (s === undefined) continue;
-      // eslint-disable-next-line no-control-regex -- a name or path: no control characters
-      if (typeof s !== 'string' || s.trim() === '' || /[\x00-\x1f]/.test(s)) throw new AppTemplateError(where, `"${k}" must be a name or path`);
-      out[k] = s;
-    }
-  }
-  return out;
-}
-
-/** `~/x` → `"$HOME"/x` quoted, other paths quoted as they are. */
-function quotePath(p: string): string {
-  return p === '~' ? '"$HOME"' : p.startsWith('~/') ? `"$HOME"/${quoteArg(p.slice(2))}` : quoteArg(p);
-}
-
-/** The environment's shell lines: modules, conda, venv as quoted words; commands as written. */
-export function environmentLines(env: AppEnvironment): string[] {
-  const lines: string[] = [];
-  for (const m of env.modules ?? []) lines.push(`module load ${m.trim().split(/\s+/).map(quoteArg).join(' ')} || exit 1`);
-  if (env.conda) lines.push('eval "$(conda shell.bash hook)" || exit 1', `conda activate ${quotePath(env.conda)} || exit 1`);
-  if (env.venv) lines.push(`. ${quotePath(env.venv.replace(/\/+$/, ''))}/bin/activate || exit 1`);
-  lines.push(...(env.commands ?? []));
-  return lines;
 }
 
 export interface RenderValues {
@@ -354,7 +289,7 @@ export function renderAppScript(t: Pick<AppTemplate, 'name' | 'script'>, v: Rend
     if (name === undefined) return all[0] as string;
     if (name === ENV_PLACEHOLDER) return env;
     const value = values[name as ValuePlaceholder];
-    if (value === undefined) throw new AppTemplateError(t.name, `unknown placeholder {${name}}`);
+    if (value === undefined) throw new AppSettingError(t.name, `unknown placeholder {${name}}`);
     return value;
   });
   // eslint-disable-next-line no-control-regex -- the name is one comment line
