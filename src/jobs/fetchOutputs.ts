@@ -15,6 +15,8 @@ import { setting } from '../config/settings';
 import type { JobsContext } from './context';
 import { expandOutputs, type ResolvedOutput } from '../core/jobs/outputGlob';
 import type { JobTarget } from './targets';
+import { jobOps } from './pools';
+import { poolOfHost } from '../core/scheduler/poolSpec';
 
 const LAST_FOLDER_KEY = 'remoteHpc.jobs.fetchFolder';
 
@@ -32,7 +34,7 @@ interface Plan {
 
 /** Resolves what to fetch for one job. */
 async function planFor(ctx: JobsContext, t: JobTarget, what: Set<WhatItem['what']>, folder: string | undefined): Promise<Plan> {
-  const ops = await ctx.remote.ops(t.host);
+  const ops = await jobOps(ctx.remote, t);
   const lister = remoteLister(ops);
   const skipped: string[] = [];
   const files: ResolvedOutput[] = [];
@@ -87,7 +89,7 @@ export async function fetchOutputs(ctx: JobsContext, targets: JobTarget[]): Prom
   const what = new Set(picked.map((p) => p.what));
   let folder: string | undefined;
   if (what.has('folder') && single) {
-    const start = single.job?.workDir || (await ctx.schedulers.home(single.host));
+    const start = single.job?.workDir || (poolOfHost(single.host) !== undefined ? await (await jobOps(ctx.remote, single)).home() : await ctx.schedulers.home(single.host));
     const v = await vscode.window.showInputBox({ title: 'Folder on the cluster to fetch', value: start, validateInput: (s) => (posix.isAbsolute(s.trim()) ? undefined : 'An absolute path') });
     if (v === undefined) throw new CancelledError();
     folder = posix.normalize(v.trim());
@@ -108,7 +110,7 @@ export async function fetchOutputs(ctx: JobsContext, targets: JobTarget[]): Prom
       if (token.isCancellationRequested) throw new CancelledError();
       const p = await planFor(ctx, t, what, folder);
       plans.push(p);
-      jobs.push({ ops: await ctx.remote.ops(t.host), id: t.id, name: jobName(ctx, t), files: p.files });
+      jobs.push({ ops: await jobOps(ctx.remote, t), id: t.id, name: jobName(ctx, t), files: p.files });
     }
     const totalBytes = plans.reduce((n, p) => n + p.files.reduce((m, f) => m + (f.size ?? 0), 0), 0);
     let doneBytes = 0;

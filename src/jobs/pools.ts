@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/cancel';
 import { routedOps } from '../core/remote/routedOps';
-import type { RemoteOpsProvider } from '../core/remote/types';
+import type { RemoteOps, RemoteOpsProvider } from '../core/remote/types';
+import type { Job } from '../core/scheduler/types';
 import { checkPoolConfig, MAX_POOL_JOBS, parsePoolFile, poolHostAlias, poolJobSpecs, poolOfHost, scriptJobSpecs, type PoolConfig, type PoolJobSpec, type PoolService } from '../core/scheduler/poolSpec';
 import { setting, settingScopes, updateSetting } from '../config/settings';
 import type { JobsContext } from './context';
@@ -132,6 +133,15 @@ export function remoteWithPools(remote: RemoteOpsProvider, pools: PoolService | 
     },
     onDidInvalidate: (l) => remote.onDidInvalidate(l),
   };
+}
+
+/**
+ * Where to read a job's files: a pool job's own host (its folders are there, and pool hosts need
+ * not share a file system), else the job's host. A pool job not known yet reads through the pool.
+ */
+export function jobOps(remote: RemoteOpsProvider, t: { host: string; job?: Pick<Job, 'nodes'> }): Promise<RemoteOps> {
+  const own = poolOfHost(t.host) !== undefined ? t.job?.nodes : undefined;
+  return remote.ops(own || t.host);
 }
 
 async function pickPool(file?: string): Promise<string> {

@@ -2,7 +2,8 @@
  * Settings that live on the cluster, in code-server against the sandbox: a fresh profile whose
  * host's ~/.config/remote-hpc/settings.json was written elsewhere (here: by ssh) shows those
  * defaults in the submit options pick as "from the cluster", beside its own local one ("host
- * default", which wins); Save Defaults to Cluster writes the effective defaults back, keeping the
+ * default", which wins) and in the New Job form (each prefilled value marked "from the cluster" or
+ * "local setting"); Save Defaults to Cluster writes the effective defaults back, keeping the
  * file's other keys; over a file that is not JSON it asks first, and dismissing leaves the file
  * as it was. The file is removed afterwards (every e2e connect reads it).
  *
@@ -10,7 +11,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { answerInputBox, eventually, quickInput, repoRoot, runCommand, screenshot, withWorkbench } from './harness';
+import { answerInputBox, eventually, quickInput, repoRoot, runCommand, screenshot, webviewFrame, withWorkbench } from './harness';
 import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 import { connectAndShowJobs, HOST, ssh } from './jobsKit';
@@ -49,6 +50,24 @@ test('cluster settings: shown as "from the cluster" under local ones, saved back
         assert.match(text, /Time limit\s*7 min\s+from the cluster/);
         assert.match(text, /Mail\s*fail\s+from the cluster/);
         await page.keyboard.press('Escape');
+
+        // The New Job form: the same values prefilled, each marked where it came from; an edited one loses its mark.
+        await runCommand(page, 'Remote HPC: New Job…');
+        const frame = await webviewFrame(page, { selector: 'body[data-view="newJob"]' });
+        const input = (key: string) => frame.locator(`#f-${key}`).locator('input, textarea').first();
+        const source = (key: string) => frame.locator(`[data-source-for="${key}"]`);
+        await eventually('the cluster time prefilled', () => input('walltime').inputValue(), (v) => v === '7', 20_000);
+        assert.equal(await input('partition').inputValue(), 'debug');
+        assert.equal(await input('mailType').inputValue(), 'fail');
+        await source('walltime').waitFor({ state: 'visible', timeout: 10_000 });
+        assert.match((await source('walltime').textContent()) ?? '', /from the cluster/);
+        assert.match((await source('mailType').textContent()) ?? '', /from the cluster/);
+        assert.match((await source('partition').textContent()) ?? '', /local setting/);
+        assert.equal(await source('account').isVisible(), false, 'nothing set, nothing marked');
+        await screenshot(page, 'cluster-settings-1b-form');
+        await input('walltime').fill('12');
+        await source('walltime').waitFor({ state: 'hidden', timeout: 10_000 });
+        await runCommand(page, 'View: Close Editor');
 
         // Save Defaults to Cluster: the effective defaults (local partition, the cluster's rest), other keys kept.
         await runCommand(page, 'Remote HPC: Save Defaults to Cluster'); // the only connected host: no pick

@@ -1,7 +1,8 @@
 /**
  * The pool commands' VS Code side through the vscode fake: Run on Pool on a plain script asks the
  * pool (when there are several) and a repeat count and starts one run of N jobs, the script
- * copied into each; Create or Edit Pool writes remoteHpc.pools and keeps the other pools.
+ * copied into each; Create or Edit Pool writes remoteHpc.pools and keeps the other pools; a pool
+ * job's files are read on the host that ran it.
  */
 import '../support/vscode/register';
 import { test } from 'node:test';
@@ -11,7 +12,8 @@ import * as vscode from 'vscode';
 import { answers, setSetting, settings, shown } from '../support/vscode/fake';
 import type { PoolJobSpec, PoolService } from '../../src/core/scheduler/poolSpec';
 import type { JobsContext } from '../../src/jobs/context';
-import { editPool, runOnPool } from '../../src/jobs/pools';
+import { editPool, jobOps, runOnPool } from '../../src/jobs/pools';
+import type { RemoteOps, RemoteOpsProvider } from '../../src/core/remote/types';
 
 function fixture() {
   const started: { pool: string; name: string; jobs: PoolJobSpec[]; baseDir?: string }[] = [];
@@ -88,4 +90,13 @@ test('Create or Edit Pool: a new pool from the Hosts list with its slots, the ot
     delete answers.input;
     settings.clear();
   }
+});
+
+test("a pool job's files are read on its own host (pool hosts need not share a file system)", async () => {
+  const asked: string[] = [];
+  const remote = { ops: async (h: string) => (asked.push(h), {} as RemoteOps) } as unknown as RemoteOpsProvider;
+  await jobOps(remote, { host: 'pool:lab', job: { nodes: 'ws2' } });
+  await jobOps(remote, { host: 'pool:lab' });
+  await jobOps(remote, { host: 'hpc', job: { nodes: 'node[01-02]' } });
+  assert.deepEqual(asked, ['ws2', 'pool:lab', 'hpc']);
 });
