@@ -22,11 +22,16 @@ export async function connectAndShowJobs(page: Page, host = HOST): Promise<void>
   if (host !== HOST) await quickInput(page).locator('input').fill(host);
   await pickQuickPickItem(page, host);
   await openView(page, 'Jobs');
+  await collapseOtherPanes(page);
+  await jobsItem(page, new RegExp(`^${host}$`)).waitFor({ state: 'visible', timeout: 60_000 });
+}
+
+/** Room for the Jobs view: the Hosts and Remote Explorer panes collapsed. */
+export async function collapseOtherPanes(page: Page): Promise<void> {
   for (const other of ['Hosts', 'Remote Explorer']) {
     const header = viewPane(page, other).locator('.pane-header');
     if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
   }
-  await jobsItem(page, new RegExp(`^${host}$`)).waitFor({ state: 'visible', timeout: 60_000 });
 }
 
 /** The text of the active editor (Monaco renders lines as separate elements). */

@@ -12,20 +12,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { answerFileDialog, eventually, jobsItem, openView, pickQuickPickItem, reloadWindow, repoRoot, runCommand, screenshot, viewPane, waitForNotification, withWorkbench } from './harness';
+import { answerFileDialog, eventually, jobsItem, openView, pickQuickPickItem, reloadWindow, repoRoot, runCommand, screenshot, waitForNotification, withWorkbench } from './harness';
+import { collapseOtherPanes } from './jobsKit';
 import { e2eSkip, firstSkip, sandboxPoolSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 
 const skip = firstSkip(sandboxPoolSkip(), e2eSkip());
-
-/** Room for the Jobs view: the Hosts and Remote Explorer panes collapsed. */
-async function collapseOtherPanes(page: Page): Promise<void> {
-  for (const other of ['Hosts', 'Remote Explorer']) {
-    const header = viewPane(page, other).locator('.pane-header');
-    if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
-  }
-}
 
 function poolSsh(script: string): string {
   return execFileSync('ssh', ['-F', sandbox().sshConfig, '-o', 'BatchMode=yes', 'hpc-pool-1', script], { encoding: 'utf8', timeout: 30_000 });

@@ -14,21 +14,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { answerFileDialog, answerInputBox, contextMenu, eventually, jobsItem, openView, pickQuickPickItem, pickQuickPickItems, quickInput, repoRoot, runCommand, screenshot, viewPane, waitForNotification, withWorkbench } from './harness';
-import { editorNotes, editorText, ssh } from './jobsKit';
+import { answerFileDialog, answerInputBox, contextMenu, eventually, jobsItem, openView, pickQuickPickItem, pickQuickPickItems, quickInput, repoRoot, runCommand, screenshot, waitForNotification, withWorkbench } from './harness';
+import { collapseOtherPanes, editorNotes, editorText, ssh } from './jobsKit';
 import { e2eSkip, firstSkip, sandboxPoolSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 
 const skip = firstSkip(sandboxPoolSkip(), e2eSkip());
 const LINES = 14;
-
-async function collapseOtherPanes(page: Page): Promise<void> {
-  for (const other of ['Hosts', 'Remote Explorer']) {
-    const header = viewPane(page, other).locator('.pane-header');
-    if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
-  }
-}
 
 /** Every file under `dir`, relative. */
 function filesUnder(dir: string): string[] {
