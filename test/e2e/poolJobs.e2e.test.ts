@@ -20,7 +20,7 @@ import { e2eSkip, firstSkip, sandboxPoolSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 
 const skip = firstSkip(sandboxPoolSkip(), e2eSkip());
-const LINES = 14;
+const LINES = 18;
 
 /** Every file under `dir`, relative. */
 function filesUnder(dir: string): string[] {
