@@ -14,13 +14,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answerFileDialog, answerInputBox, contextMenu, eventually, jobsItem, openView, pickQuickPickItem, pickQuickPickItems, quickInput, repoRoot, runCommand, screenshot, waitForNotification, withWorkbench } from './harness';
+import { answerFileDialog, answerInputBox, contextMenu, eventually, jobsItem, openView, pickQuickPickItem, pickQuickPickItems, quickInput, repoRoot, runCommand, screenshot, viewPane, waitForNotification, withWorkbench } from './harness';
 import { collapseOtherPanes, editorNotes, editorText, ssh } from './jobsKit';
 import { e2eSkip, firstSkip, sandboxPoolSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 
 const skip = firstSkip(sandboxPoolSkip(), e2eSkip());
-const LINES = 18;
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const LINES = 14;
 
 /** Every file under `dir`, relative. */
 function filesUnder(dir: string): string[] {
@@ -91,6 +92,7 @@ esac
         await row(1).waitFor({ state: 'visible', timeout: 30_000 });
         const id1 = ((await row(1).locator('.label-name').textContent()) ?? '').split(' ')[0] as string;
         const id2 = id1.replace(/\.1$/, '.2');
+        const id3 = id1.replace(/\.1$/, '.3');
         await screenshot(page, 'pool-jobs-1-listed');
 
         // Tail Output: the first copy's stdout grows while it runs.
@@ -107,43 +109,50 @@ esac
         await contextMenu(page, row(2), 'Cancel Job');
         const dialog = page.locator('.monaco-dialog-box');
         await dialog.waitFor({ state: 'visible', timeout: 10_000 });
-        assert.match((await dialog.textContent()) ?? '', new RegExp(`Cancel job ${id2.replace('.', '\\.')} count\\.sh #2\\?`));
+        assert.match((await dialog.textContent()) ?? '', new RegExp(`Cancel job ${esc(id2)} count\\.sh #2\\?`));
         await dialog.locator('.monaco-button', { hasText: /^Cancel Job$/ }).click();
         await eventually('its sleep gone too', naps, (n) => n === '0', 15_000);
         const dir2 = jobDir(2);
         assert.match(dir2, /\/\.remote-hpc\/pool\/[^/]+\/2\/1$/);
         assert.equal(pool(`test -e ${dir2}/cancelled && cat ${dir2}/rc`).trim(), '143', 'the wrapper recorded the TERM');
+        // Ended jobs move under the pool's Recent: the cancelled one says so, the third one failed (exit 3) and was announced.
+        await row(2).waitFor({ state: 'detached', timeout: 30_000 });
+        const recent = viewPane(page, 'Jobs').locator('.monaco-list-row[role="treeitem"]').filter({ has: page.locator('.label-name', { hasText: /^Recent$/ }) }).last();
+        if ((await recent.getAttribute('aria-expanded')) !== 'true') await recent.click();
         await eventually('cancelled in the view', () => row(2).getAttribute('aria-label'), (l) => /cancel/i.test(l ?? ''), 30_000);
+        await waitForNotification(page, /Job \S+\.3 \(count\.sh #3\) on pool:ui failed \(exit 3\)/, 30_000);
+        await row(3).waitFor({ state: 'visible', timeout: 30_000 });
 
-        // The first copy ends: the tab says so after the last line, and a notice comes; the third one failed.
-        const note = await eventually('tail end note', () => editorNotes(page), (t) => /Job \S+ ended/.test(t), 60_000);
-        assert.match(note, new RegExp(`Job ${id1.replace('.', '\\.')} ended \\(completed\\)\\. Not following any more\\.`, 'i'));
-        assert.match(await editorText(page), new RegExp(`line ${LINES}\\s+all done`));
-        await waitForNotification(page, new RegExp(`Job ${id1.replace('.', '\\.')} \\(count\\.sh #1\\) on pool:ui completed`), 30_000);
-        await waitForNotification(page, /Job \S+\.3 \(count\.sh #3\) on pool:ui failed/, 30_000);
-        await screenshot(page, 'pool-jobs-2-ended');
-
-        // Show Job Details: the host, slot, pid and exit of its attempt.
-        await contextMenu(page, row(1), 'Show Job Details');
-        await page.locator('.tabs-container .tab', { hasText: `Job ${id1}` }).waitFor({ state: 'visible', timeout: 30_000 });
+        // Show Job Details of the failed one: the host, slot, pid and exit of its attempt.
+        await contextMenu(page, row(3), 'Show Job Details');
+        await page.locator('.tabs-container .tab', { hasText: `Job ${id3}` }).waitFor({ state: 'visible', timeout: 30_000 });
         const details = await eventually('details text', () => editorText(page), (t) => /Attempt 1/.test(t), 30_000);
-        assert.match(details, /Attempt 1: +hpc-pool-\d slot \d, pid \d+, exit 0/);
+        assert.match(details, /Attempt 1: +hpc-pool-\d slot \d, pid \d+, exit 3/);
         assert.match(details, /Pool: +ui/);
 
-        // Fetch Outputs…: its stdout and stderr into a local folder.
-        await contextMenu(page, row(1), 'Fetch Outputs…');
+        // Fetch Outputs… of it: its stdout and stderr into a local folder.
+        await contextMenu(page, row(3), 'Fetch Outputs…');
         await quickInput(page).locator('.monaco-list-row', { hasText: 'Standard output and error' }).waitFor({ state: 'visible', timeout: 15_000 });
         await quickInput(page).locator('.monaco-button', { hasText: /^OK$/ }).first().click();
-        await answerFileDialog(page, dest);
+        await answerFileDialog(page, `${dest}/`);
         await waitForNotification(page, /Fetched 2 files/, 30_000);
-        await screenshot(page, 'pool-jobs-3-fetched');
+        await screenshot(page, 'pool-jobs-2-fetched');
+
+        // The first copy ends: its tab says so after the last line, and the end notice comes.
+        await page.locator('.tabs-container .tab', { hasText: 'stdout' }).first().click();
+        const note = await eventually('tail end note', () => editorNotes(page), (t) => /Job \S+ ended/.test(t), 60_000);
+        assert.match(note, new RegExp(`Job ${esc(id1)} ended \\(completed\\)\\. Not following any more\\.`, 'i'));
+        assert.match(await editorText(page), new RegExp(`line ${LINES}\\s+all done`));
+        await waitForNotification(page, new RegExp(`Job ${esc(id1)} \\(count\\.sh #1\\) on pool:ui completed`), 30_000);
+        await screenshot(page, 'pool-jobs-3-ended');
       },
     );
     const got = filesUnder(dest);
-    const stdout = got.find((f) => f.endsWith('stdout'));
-    assert.ok(stdout, `stdout fetched (${got.join(', ')})`);
-    assert.equal(readFileSync(join(dest, stdout), 'utf8'), `${Array.from({ length: LINES }, (_, i) => `line ${i + 1}`).join('\n')}\nall done\n`);
-    assert.equal(pool(`cat ${jobDir(3)}/rc; cat ${jobDir(3)}/stderr`), '3\ncopy 2 fails\n');
+    const stderr = got.find((f) => f.endsWith('stderr'));
+    assert.ok(stderr && got.some((f) => f.endsWith('stdout')), `stdout and stderr fetched (${got.join(', ')})`);
+    assert.equal(readFileSync(join(dest, stderr), 'utf8'), 'copy 2 fails\n');
+    assert.equal(pool(`cat ${jobDir(3)}/rc`), '3\n');
+    assert.equal(pool(`cat ${jobDir(1)}/stdout`), `${Array.from({ length: LINES }, (_, i) => `line ${i + 1}`).join('\n')}\nall done\n`);
   } finally {
     try {
       pool(`pkill -f -x 'sleep ${nap}'; for f in ~/.remote-hpc/pool/*/*/*/work/count.sh; do grep -q -F ${token} "$f" 2>/dev/null && echo "\${f%/*/*/*/*}"; done | sort -u | xargs -r rm -rf --`);
