@@ -68,7 +68,8 @@ export async function targetsOrPick(
   const direct = resolveTargets(ctx, arg, selected);
   if (direct.length) return direct;
   const items: JobPickItem[] = [];
-  for (const host of connectedHosts(ctx)) {
+  // The view's hosts: the connected ones and the host pools with runs.
+  for (const host of ctx.model.hostList().map((h) => h.host)) {
     const h = ctx.model.get(host);
     if (!h) continue;
     const jobs = [...ctx.model.shownActive(host), ...h.recent].filter((j) => !opts.filter || opts.filter(j));

@@ -88,6 +88,11 @@ function mutedIcon(spec: IconSpec): vscode.ThemeIcon {
   return new vscode.ThemeIcon(spec.id.replace(/~spin$/, ''), new vscode.ThemeColor('disabledForeground'));
 }
 
+/** A pool host's line under the pool (its id is stable; its text follows the slots). */
+function isPoolLine(n: JobsNode): boolean {
+  return n.kind === 'info' && n.id.includes('\0info\0pool-host\0');
+}
+
 /** Codicons of glimpse's resource states (a pool host's line). */
 const POOL_ICONS: Record<ResourceState, string> = { free: 'circle-large-outline', busy: 'sync~spin', done: 'pass', unknown: 'question', error: 'error' };
 
@@ -164,7 +169,7 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
       this.changed.fire(node);
       return;
     }
-    const rows = this.getChildren(node).filter((n) => n.kind === 'job' || n.kind === 'array');
+    const rows = this.getChildren(node).filter((n) => n.kind === 'job' || n.kind === 'array' || isPoolLine(n));
     if (rows.length) this.changed.fire(rows);
   }
 
@@ -173,7 +178,8 @@ export class JobsTreeProvider implements vscode.TreeDataProvider<JobsNode>, vsco
     const rows = this.getChildren(n);
     const recent = rows.find((r): r is RecentNode => r.kind === 'recent');
     const h = this.model.get(n.host);
-    const host = [h?.degraded, h?.polled, hostSummary(this.model.shownActive(n.host)), rows.map((r) => (r.kind === 'info' ? r.message : ''))];
+    // A pool host's line changes with its slots: redrawn as a row, like a job's state.
+    const host = [h?.degraded, h?.polled, hostSummary(this.model.shownActive(n.host)), rows.map((r) => (r.kind === 'info' && !isPoolLine(r) ? r.message : ''))];
     return JSON.stringify([host, rows.map((r) => r.id), recent ? [this.getTreeItem(recent).description, this.getChildren(recent).map((r) => r.id)] : null]);
   }
 

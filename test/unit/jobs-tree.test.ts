@@ -124,3 +124,29 @@ test('a poll that only moves times or states redraws the rows; new or reordered 
   tree.dispose();
   model.dispose();
 });
+
+test("a pool host's line follows its slots as a row: the pool host is not redrawn (a context menu on a job row in that moment keeps its row)", () => {
+  const model = new JobsModel();
+  model.setHosts(['pool:lab']);
+  model.setActive('pool:lab', [job({ id: 'p1.1', name: 'fit #1' })]);
+  let views = [{ host: 'ws1', state: 'busy' as const, slots: [{ state: 'busy' as const, job: 'p1.1' }, { state: 'free' as const }] }];
+  let poolChanged = () => undefined as void;
+  const pools = { hostViews: () => views, onDidChange: (l: () => void) => ((poolChanged = l), { dispose: () => undefined }) };
+  const tree = new JobsTreeProvider(model, () => 1, { pools });
+  const [host] = tree.getChildren();
+  const line = () => tree.getChildren(host).find((n) => n.kind === 'info')!;
+  assert.match(String(labelOf(tree.getTreeItem(line()))), /^ws1 — busy · slots: busy/);
+  const redrawn: unknown[] = [];
+  tree.onDidChangeTreeData((e) => redrawn.push(e));
+  poolChanged(); // the first redraw draws the host
+  redrawn.length = 0;
+  views = [{ host: 'ws1', state: 'free', slots: [{ state: 'free' }, { state: 'free' }] }] as never;
+  poolChanged();
+  assert.equal(redrawn.length, 1);
+  const fired = redrawn[0] as { kind: string; id: string }[];
+  assert.ok(Array.isArray(fired) && fired.every((n) => n.kind !== 'host'), 'rows, not the host');
+  assert.deepEqual(fired.map((n) => n.kind).sort(), ['info', 'job']);
+  assert.match(String(labelOf(tree.getTreeItem(line()))), /^ws1 — free · slots: free/);
+  tree.dispose();
+  model.dispose();
+});

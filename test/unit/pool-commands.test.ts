@@ -2,7 +2,7 @@
  * The pool commands' VS Code side through the vscode fake: Run on Pool on a plain script asks the
  * pool (when there are several) and a repeat count and starts one run of N jobs, the script
  * copied into each; Create or Edit Pool writes remoteHpc.pools and keeps the other pools; a pool
- * job's files are read on the host that ran it.
+ * job's files are read on the host that ran it, and a pick of jobs offers pool jobs.
  */
 import '../support/vscode/register';
 import { test } from 'node:test';
@@ -14,6 +14,9 @@ import type { PoolJobSpec, PoolService } from '../../src/core/scheduler/poolSpec
 import type { JobsContext } from '../../src/jobs/context';
 import { editPool, jobOps, runOnPool } from '../../src/jobs/pools';
 import type { RemoteOps, RemoteOpsProvider } from '../../src/core/remote/types';
+import { JobsModel } from '../../src/core/jobs/model';
+import { targetsOrPick } from '../../src/jobs/targets';
+import { job } from '../support/jobs';
 
 function fixture() {
   const started: { pool: string; name: string; jobs: PoolJobSpec[]; baseDir?: string }[] = [];
@@ -99,4 +102,21 @@ test("a pool job's files are read on its own host (pool hosts need not share a f
   await jobOps(remote, { host: 'pool:lab' });
   await jobOps(remote, { host: 'hpc', job: { nodes: 'node[01-02]' } });
   assert.deepEqual(asked, ['ws2', 'pool:lab', 'hpc']);
+});
+
+test('a pick of jobs (the palette) offers pool jobs too', async () => {
+  const model = new JobsModel();
+  model.setHosts(['hpc', 'pool:lab']);
+  model.setActive('pool:lab', [job({ id: 'p1.2', name: 'fit #2' })]);
+  const ctx = { model, view: { selection: [] }, hosts: { list: () => [{ alias: 'hpc', status: 'connected' }] } } as unknown as JobsContext;
+  const offered: string[] = [];
+  answers.pick = (items) => (offered.push(...items.map((i) => i.label)), items.find((i) => i.label.includes('p1.2')));
+  try {
+    const [t] = await targetsOrPick(ctx, undefined, undefined, { title: 'Cancel which jobs?', many: false });
+    assert.deepEqual(offered, ['pool:lab', '$(pulse) p1.2 fit #2']);
+    assert.deepEqual([t?.host, t?.id], ['pool:lab', 'p1.2']);
+  } finally {
+    delete answers.pick;
+    model.dispose();
+  }
 });
