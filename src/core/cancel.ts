@@ -18,6 +18,20 @@ export class TimeLimitError extends Error {
   }
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts (the caller checks which). */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    if (signal?.aborted) done();
+    else signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
  * Runs `run` with a signal that aborts when `signal` does or after `ms`; past the limit it rejects
  * with a TimeLimitError(message), however the aborted operation itself settled.

@@ -19,6 +19,7 @@ import { askAllocation, type Allocation } from './interactive';
 import type { JobsContext } from './context';
 import { forwardedByItsStarter, openForward } from './forwards';
 import { pickHost } from './targets';
+import { keyedMemory } from './memory';
 
 const LAST_KEY = 'remoteHpc.apps.last';
 const FOLDER_KEY = 'remoteHpc.apps.lastFolder';
@@ -78,7 +79,7 @@ function checkFolder(s: string): string | undefined {
 }
 
 async function askFolder(ctx: JobsContext, host: string, t: AppTemplate): Promise<string> {
-  const last = ctx.state.get<Record<string, string>>(FOLDER_KEY, {})[`${host}\0${t.id}`];
+  const last = keyedMemory<string>(ctx.state, FOLDER_KEY).get(`${host}\0${t.id}`);
   const v = await vscode.window.showInputBox({
     title: `${t.name} on ${host}`,
     prompt: t.id === 'tensorboard' ? 'The folder with the event files (--logdir) on the cluster' : 'The folder the app starts in, on the cluster',
@@ -98,7 +99,8 @@ function describeResources(r: AppResources): string {
 async function chooseResources(ctx: JobsContext, host: string, t: AppTemplate): Promise<AppResources> {
   const key = `${host}\0${t.id}`;
   const d = hostDefaults(host);
-  const proposed: AppResources = ctx.state.get<Record<string, AppResources>>(LAST_KEY, {})[key] ?? { ...(d.partition ? { partition: d.partition } : {}), ...(d.account ? { account: d.account } : {}), ...t.resources };
+  const lastStart = keyedMemory<AppResources>(ctx.state, LAST_KEY);
+  const proposed: AppResources = lastStart.get(key) ?? { ...(d.partition ? { partition: d.partition } : {}), ...(d.account ? { account: d.account } : {}), ...t.resources };
   const start = { label: '$(play) Start', description: describeResources(proposed) };
   const change = { label: '$(settings-gear) Change Resources…', description: 'partition, time, CPUs, memory, GPUs, account' };
   const picked = await vscode.window.showQuickPick([start, change], { title: `${t.name} on ${host}` });
@@ -106,7 +108,7 @@ async function chooseResources(ctx: JobsContext, host: string, t: AppTemplate): 
   if (picked === start) return proposed;
   const a: Allocation = await askAllocation(ctx, host, `${t.name} on ${host}`, { ...proposed, time: proposed.time ?? '1:00:00', cpus: proposed.cpus ?? 1 });
   const chosen: AppResources = { ...a };
-  await ctx.state.update(LAST_KEY, { ...ctx.state.get<Record<string, AppResources>>(LAST_KEY, {}), [key]: chosen });
+  await lastStart.set(key, chosen);
   return chosen;
 }
 
@@ -127,7 +129,7 @@ export async function startApp(ctx: JobsContext, opts: { templateId?: string; fo
   const t = await pickTemplate(opts.templateId);
   const environment = hostEnvironment(host);
   const folder = t.needsFolder ? (opts.folder?.path ?? (await askFolder(ctx, host, t))) : '~';
-  if (t.needsFolder) await ctx.state.update(FOLDER_KEY, { ...ctx.state.get<Record<string, string>>(FOLDER_KEY, {}), [`${host}\0${t.id}`]: folder });
+  if (t.needsFolder) await keyedMemory<string>(ctx.state, FOLDER_KEY).set(`${host}\0${t.id}`, folder);
   const resources = await chooseResources(ctx, host, t);
   const scheduler = ctx.schedulers.scheduler(host);
   const ops = await ctx.remote.ops(host);

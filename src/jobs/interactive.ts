@@ -17,6 +17,7 @@ import type { JobsContext } from './context';
 import { hostDefaults } from '../config/clusterDefaults';
 import { pickPartition } from './submitScript';
 import { pickHost } from './targets';
+import { keyedMemory } from './memory';
 
 const LAST_KEY = 'remoteHpc.interactive.last';
 
@@ -68,9 +69,9 @@ export async function newInteractiveSession(ctx: JobsContext, preferredHost?: st
   const host = await pickHost(ctx, 'Interactive session on which host?', preferredHost);
   const scheduler = ctx.schedulers.scheduler(host);
   if (!scheduler.interactiveCommand) throw new Error(`${host}: this scheduler has no interactive sessions here.`);
-  const last = ctx.state.get<Record<string, Allocation>>(LAST_KEY, {})[host];
-  const choice = await askAllocation(ctx, host, `New interactive session on ${host}`, last);
-  await ctx.state.update(LAST_KEY, { ...ctx.state.get<Record<string, Allocation>>(LAST_KEY, {}), [host]: choice });
+  const last = keyedMemory<Allocation>(ctx.state, LAST_KEY);
+  const choice = await askAllocation(ctx, host, `New interactive session on ${host}`, last.get(host));
+  await last.set(host, choice);
   const { gpus: g, cpus: c, ...rest } = choice;
   const argv = scheduler.interactiveCommand({ name: SESSION_NAME, ...rest, cpusPerTask: c, ...(g ? { gpus: g } : {}) }, SESSION_SHELL);
   const session = new SessionWatch(ctx, host);

@@ -15,6 +15,7 @@ import { previewUri } from './documents';
 import { pickHost } from './targets';
 import { announceSubmitted } from './submitScript';
 import { outsideWarning, reviewStaging, stagingConfirmation, type StagingReview } from '../core/jobs/staging';
+import { keyedMemory } from './memory';
 
 export interface LoadedJobFile {
   uri: vscode.Uri;
@@ -92,9 +93,9 @@ export async function submitJobFile(ctx: JobsContext, uri: vscode.Uri): Promise<
   let host: string;
   if (f.remote) host = f.remote.host;
   else {
-    const remembered = ctx.state.get<Record<string, string>>(LAST_HOST_KEY, {});
-    host = await pickHost(ctx, `Submit ${posix.basename(uri.path)} on`, remembered[uri.toString()]);
-    await ctx.state.update(LAST_HOST_KEY, { ...remembered, [uri.toString()]: host });
+    const remembered = keyedMemory<string>(ctx.state, LAST_HOST_KEY);
+    host = await pickHost(ctx, `Submit ${posix.basename(uri.path)} on`, remembered.get(uri.toString()));
+    await remembered.set(uri.toString(), host);
   }
   return submitLoaded(ctx, host, f);
 }

@@ -16,9 +16,15 @@ import { defaultFormFields, EMPTY_FORM, fieldOfSubmitOption, formToSpec, jobFile
 import { SchedulerError } from '../core/scheduler/command';
 import { clusterDefaultsRead, hostDefaults, hostDefaultsWithOrigin } from '../config/clusterDefaults';
 import { submitWords } from '../core/jobs/submitOptions';
+import { keyedMemory } from './memory';
 
 export const NEW_JOB_VIEW_TYPE = 'remoteHpc.newJob';
 const FOLDERS_KEY = 'remoteHpc.jobs.newJobFolders';
+
+/** The folder the form last used on `host`, else the host's home. */
+async function rememberedFolder(ctx: JobsContext, host: string): Promise<string> {
+  return keyedMemory<string>(ctx.state, FOLDERS_KEY).get(host) || ctx.schedulers.home(host).catch(() => '~');
+}
 const LAST_HOST_KEY = 'remoteHpc.jobs.newJobHost';
 
 export class NewJobPanel implements vscode.Disposable {
@@ -114,10 +120,8 @@ export class NewJobPanel implements vscode.Disposable {
     this.host.post('init', { hosts: connectedHosts(this.ctx), form: this.form, partitions: await partitionsOf(this.ctx, host), words: await wordsOf(this.ctx, host), sources });
   }
 
-  private async folderFor(host: string): Promise<string> {
-    const remembered = this.ctx.state.get<Record<string, string>>(FOLDERS_KEY, {})[host];
-    if (remembered) return remembered;
-    return this.ctx.schedulers.home(host).catch(() => '~');
+  private folderFor(host: string): Promise<string> {
+    return rememberedFolder(this.ctx, host);
   }
 
   private async pickFolder(host: string, current: string): Promise<string | null> {
@@ -153,7 +157,7 @@ export class NewJobPanel implements vscode.Disposable {
     await ops.writeFileAtomic(path, Buffer.from(specToJson(spec), 'utf8'), { create: true, overwrite: true });
     const [mine] = await ops.stat([path]);
     if (mine) this.written.set(key, mine.mtimeMs);
-    await this.ctx.state.update(FOLDERS_KEY, { ...this.ctx.state.get<Record<string, string>>(FOLDERS_KEY, {}), [host]: form.folder.trim() });
+    await keyedMemory<string>(this.ctx.state, FOLDERS_KEY).set(host, form.folder.trim());
     await this.ctx.state.update(LAST_HOST_KEY, host);
     const uri = hpcUri(host, path);
     if (!submit) {
@@ -211,7 +215,7 @@ async function initialForm(ctx: JobsContext, preset: { host?: string; folder?: s
   const host = preset.host ?? (last && hosts.includes(last) ? last : hosts[0]) ?? '';
   const fields = host ? (await defaultsOf(host)).fields : {};
   let folder = preset.folder ?? '';
-  if (!folder && host) folder = ctx.state.get<Record<string, string>>(FOLDERS_KEY, {})[host] ?? (await ctx.schedulers.home(host).catch(() => '~'));
+  if (!folder && host) folder = await rememberedFolder(ctx, host);
   return { ...EMPTY_FORM, host, folder, ...fields };
 }
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { optionsFromAccounting, optionsFromController, parseSacctBatchScript, sacctBatchScriptCommand, scontrolBatchScriptCommand } from '../../src/core/scheduler/slurm/batchScript';
 import { parseScontrolJobs } from '../../src/core/scheduler/slurm/scontrol';
 import { SlurmScheduler } from '../../src/core/scheduler/slurm/slurmScheduler';
-import { ParseError, SchedulerError, SpecError, type CommandRunner } from '../../src/core/scheduler/command';
+import { ParseError, SchedulerError, SpecError } from '../../src/core/scheduler/command';
+import { answeringRunner, type CommandAnswer } from '../support/answeringRunner';
 import { MAX_SCRIPT_BYTES, type JobSubmitSpec, type SubmittedScript } from '../../src/core/scheduler/types';
 import { cloneFileName, cloneText, resubmission, resubmissionSummary, SubmitLog } from '../../src/core/jobs/resubmit';
 import { LazyScheduler } from '../../src/core/jobs/lazyScheduler';
@@ -21,18 +22,7 @@ const fx = (p: string) => readFileSync(join(__dirname, '..', 'fixtures', 'slurm'
 const SCRIPT = '#!/bin/bash\n#SBATCH --job-name=sim\n#SBATCH --time=10\necho "it\'s $(hostname)"\n';
 
 /** Answers by program and subcommand; records every argv. */
-function runner(answers: Record<string, { code?: number; stdout?: string; stderr?: string }>): CommandRunner & { calls: string[][] } {
-  const calls: string[][] = [];
-  return {
-    calls,
-    run: async (argv) => {
-      calls.push(argv);
-      const key = Object.keys(answers).find((k) => argv.join(' ').startsWith(k));
-      const a = key ? answers[key]! : { code: 1, stderr: `no answer for ${argv.join(' ')}` };
-      return { code: a.code ?? 0, stdout: Buffer.from(a.stdout ?? ''), stderr: Buffer.from(a.stderr ?? '') };
-    },
-  };
-}
+const runner = (answers: Record<string, CommandAnswer>) => answeringRunner(answers, (line) => ({ code: 1, stderr: `no answer for ${line}` }));
 
 const memory = () => {
   const m = new Map<string, unknown>();

@@ -22,7 +22,8 @@ import { checkNeutralIds, nativeId, neutralId, parseNativeId } from '../../src/c
 import { classifyPbsFailure } from '../../src/core/scheduler/pbsFamily/errors';
 import { dependOption, pbsSize, walltime } from '../../src/core/scheduler/pbsFamily/options';
 import { serverStatusCommand } from '../../src/core/scheduler/pbsFamily/query';
-import { ParseError, SchedulerError, SpecError, type CommandRunner } from '../../src/core/scheduler/command';
+import { ParseError, SchedulerError, SpecError } from '../../src/core/scheduler/command';
+import { answeringRunner, type CommandAnswer } from '../support/answeringRunner';
 import { isHeld } from '../../src/core/jobs/format';
 import { groupByArray } from '../../src/core/scheduler/group';
 
@@ -235,19 +236,10 @@ test('qstat -B: the server status line', () => {
 });
 
 /** A runner answering each program from the fixtures and recording the argv. */
-function fixtureRunner(kind: 'pbs' | 'torque', answers: Record<string, { stdout?: string; stderr?: string; code?: number }>): CommandRunner & { calls: string[][] } {
-  const calls: string[][] = [];
-  return {
-    calls,
-    run: async (argv) => {
-      calls.push(argv);
-      const key = Object.keys(answers).find((k) => argv.join(' ').startsWith(k));
-      const a = key ? answers[key] : undefined;
-      if (!a) throw new Error(`${kind}: no fixture for ${argv.join(' ')}`);
-      return { code: a.code ?? 0, stdout: Buffer.from(a.stdout ?? ''), stderr: Buffer.from(a.stderr ?? '') };
-    },
-  };
-}
+const fixtureRunner = (kind: 'pbs' | 'torque', answers: Record<string, CommandAnswer>) =>
+  answeringRunner(answers, (line) => {
+    throw new Error(`${kind}: no fixture for ${line}`);
+  });
 
 test('PbsScheduler on the fixtures: one qstat for the list, the user\'s live jobs only; array ids learnt and used with []', async () => {
   const runner = fixtureRunner('pbs', {

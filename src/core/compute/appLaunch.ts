@@ -8,13 +8,17 @@
  * in argv, settings or logs. No `vscode`.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { CancelledError, TimeLimitError } from '../cancel';
+import { CancelledError, delay, TimeLimitError } from '../cancel';
 import type { Logger } from '../log';
 import type { RemoteOps } from '../remote/types';
 import { isTerminal, type Job, type Scheduler } from '../scheduler/types';
 import type { AppEnvironment } from './appEnvironment';
 import { matchReadiness, renderAppScript, type AppResources, type AppTemplate } from './appTemplates';
+import { timeLeftText } from '../jobs/timeLeft';
 import { outputTail } from './jobServers';
+
+/** A wait's length in words (`30 min`, `5 s`), as time-left warnings say it. */
+const spanText = (ms: number) => timeLeftText(ms / 1000);
 import { ForwardTargetError, type ForwardTarget, type PortForward } from './portForwards';
 
 type AppPhase = 'preparing' | 'queued' | 'starting' | 'forwarding' | 'ready';
@@ -79,24 +83,10 @@ function lastLines(text: string, token: string, n = 6): string {
   return lines.slice(-n).join('\n');
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelledError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new CancelledError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** `time` minutes etc. to words for a message. */
-function minutes(ms: number): string {
-  return ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
+/** Waits `ms`; a cancel ends the wait with a CancelledError. */
+async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await delay(ms, signal);
+  if (signal?.aborted) throw new CancelledError();
 }
 
 async function runOk(ops: AppLaunchDeps['ops'], argv: string[], what: string, stdin?: string): Promise<string> {
@@ -173,7 +163,7 @@ async function waitRunning(deps: AppLaunchDeps, id: string, name: string, poll: 
       const line = job.state === 'PENDING' ? `${name}: job ${id} waits in the queue${job.reason ? ` (${job.reason})` : ''}…` : `${name}: job ${id} is ${job.state.toLowerCase()}…`;
       if (line !== last) progress({ phase: 'queued', message: (last = line), jobId: id });
     }
-    if (Date.now() > end) throw new TimeLimitError(`Job ${id} still waited in the queue after ${minutes(limit)}${job?.reason ? ` (${job.reason})` : ''}; it was cancelled. Try a partition with free nodes, or fewer resources.`);
+    if (Date.now() > end) throw new TimeLimitError(`Job ${id} still waited in the queue after ${spanText(limit)}${job?.reason ? ` (${job.reason})` : ''}; it was cancelled. Try a partition with free nodes, or fewer resources.`);
     await sleep(poll, signal);
   }
 }
@@ -193,7 +183,7 @@ async function waitReady(deps: AppLaunchDeps, a: { id: string; t: AppTemplate; o
     }
     if (Date.now() > end) {
       const tail = lastLines(text, a.token);
-      throw new TimeLimitError(`${a.t.name} (job ${a.id}) did not say it was ready within ${minutes(limitMs)}; it was cancelled.${tail ? ` Its output ends:\n${tail}` : ' It printed nothing: is the program in your environment (remoteHpc.interactiveApps.environment)?'}`);
+      throw new TimeLimitError(`${a.t.name} (job ${a.id}) did not say it was ready within ${spanText(limitMs)}; it was cancelled.${tail ? ` Its output ends:\n${tail}` : ' It printed nothing: is the program in your environment (remoteHpc.interactiveApps.environment)?'}`);
     }
     await sleep(a.poll, signal);
   }
@@ -207,7 +197,7 @@ async function forwardWhenListening(deps: AppLaunchDeps, target: ForwardTarget, 
       return await deps.forwards.open(target, { path });
     } catch (e) {
       if (!(e instanceof ForwardTargetError)) throw e;
-      if (Date.now() > end) throw new TimeLimitError(`${e.message} (tried for ${minutes(limit)})`);
+      if (Date.now() > end) throw new TimeLimitError(`${e.message} (tried for ${spanText(limit)})`);
     }
     await sleep(Math.min(poll, 1000), signal);
   }

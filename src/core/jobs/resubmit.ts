@@ -9,6 +9,7 @@
 import type { JobSubmitSpec, Scheduler, ScriptOptions, SubmittedScript } from '../scheduler/types';
 import { SchedulerError } from '../scheduler/command';
 import { durationText } from './format';
+import { arrayParentOf } from './grouping';
 import type { StateStore } from './records';
 
 export interface SubmittedRecord {
@@ -37,7 +38,7 @@ export class SubmitLog {
 
   /** The record of a job (an array task: its array's). */
   get(host: string, id: string): SubmittedRecord | undefined {
-    const parent = /^(\d+)_/.exec(id)?.[1];
+    const parent = arrayParentOf({ id });
     return this.all().find((r) => r.host === host && (r.id === id || r.id === parent));
   }
 

@@ -6,7 +6,7 @@
  * queued / running / done, and on cancel stops the work (kills the login-node process, cancels
  * the job) before it returns, so the caller may remove the folder.
  */
-import { CancelledError } from '../cancel';
+import { CancelledError, delay } from '../cancel';
 import { silentLogger, type Logger } from '../log';
 import type { RemoteOps, RunResult } from '../remote/types';
 import { SchedulerError } from '../scheduler/command';
@@ -206,18 +206,6 @@ const STATUS_FILE = 'exit-status';
 const JOB_OUT = 'job.out';
 const JOB_ERR = 'job.err';
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * As a batch job: `sbatch` of a wrapper (on stdin) that runs the script in its folder and writes
  * its exit code there; the queue is polled for queued → running → gone; the code and the job's
@@ -244,7 +232,7 @@ function batchRunner(o: BatchRunnerOptions): HeavyRunner {
     for (;;) {
       const elapsed = Date.now() - t0;
       if (elapsed > limitMs) throw new Error(`Job ${id} is still in the queue after ${Math.round(limitMs / 1000)} s`);
-      await sleep(Math.min(10_000, pollMs + elapsed / 20), signal);
+      await delay(Math.min(10_000, pollMs + elapsed / 20), signal);
       if (signal?.aborted) return;
       let state: JobState | undefined;
       let reason = '';
@@ -276,7 +264,7 @@ function batchRunner(o: BatchRunnerOptions): HeavyRunner {
         const hint = j.state === 'TIMEOUT' ? ` (time limit ${batch.time}: raise it in remoteHpc.preview.heavyWork)` : j.state === 'OUT_OF_MEMORY' ? ' (ask for more memory in remoteHpc.preview.heavyWork)' : '';
         return `${j.rawState || j.state}${hint}`;
       }
-      await sleep(1000);
+      await delay(1000);
     }
     return 'without an exit code';
   }
@@ -331,7 +319,7 @@ function batchRunner(o: BatchRunnerOptions): HeavyRunner {
       let code: Buffer | undefined;
       for (let i = 0; i < 6 && !code; i++) {
         code = await readBounded(job.ops, status, 64);
-        if (!code) await sleep(500);
+        if (!code) await delay(500);
       }
       const stdout = (await readBounded(job.ops, `${job.workDir}/${JOB_OUT}`, max)) ?? Buffer.alloc(0);
       const stderr = (await readBounded(job.ops, `${job.workDir}/${JOB_ERR}`, max)) ?? Buffer.alloc(0);
