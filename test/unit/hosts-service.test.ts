@@ -13,24 +13,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server, utils, type ParsedKey } from 'ssh2';
+import { Server } from 'ssh2';
 import * as vscode from 'vscode';
 import { commands, setSetting, shown } from '../support/vscode/fake';
 import { HostService, type HostState } from '../../src/hosts/hostService';
 import { HostsTreeProvider } from '../../src/hosts/hostsTree';
 import { memoryLogger } from '../support/sshKit';
 import { waitUntil } from '../support/wait';
+import { newKeyPair, parsedKey as parsed } from '../support/sshKeys';
 
 const dir = mkdtempSync(join(tmpdir(), 'rhpc-hostservice-'));
 
-function parsed(text: string | Buffer): ParsedKey {
-  const k = utils.parseKey(text);
-  if (k instanceof Error) throw k;
-  return Array.isArray(k) ? (k[0] as ParsedKey) : k;
-}
-
-const hostKey = utils.generateKeyPairSync('ed25519');
-const hostBlob = parsed(hostKey.private).getPublicSSH();
+const hostKey = newKeyPair();
+const hostBlob = hostKey.blob;
 execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'id_test')]);
 const clientPub = parsed(readFileSync(join(dir, 'id_test.pub')));
 

@@ -11,7 +11,7 @@ import { createServer, type AddressInfo, type Server as NetServer } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Server, utils, type AuthContext, type ParsedKey } from 'ssh2';
+import { Server, type AuthContext } from 'ssh2';
 import { connect, type ConnectOptions } from '../../src/core/ssh/connect';
 import { waitUntil } from '../support/wait';
 import { PassphraseCache, passwordSecretKey, type AuthPrompter, type SecretStore } from '../../src/core/ssh/auth';
@@ -20,19 +20,14 @@ import { SshError, retryableLogin } from '../../src/core/ssh/errors';
 import { CancelledError } from '../../src/core/cancel';
 import type { HostConfig } from '../../src/core/ssh/sshConfig';
 import { LatencyProxy } from '../../bench/latency-proxy';
+import { newKeyPair, parsedKey as parsed } from '../support/sshKeys';
 
 const dir = mkdtempSync(join(tmpdir(), 'rhpc-connect-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-function parsed(text: string | Buffer, passphrase?: string): ParsedKey {
-  const k = utils.parseKey(text, passphrase);
-  if (k instanceof Error) throw k;
-  return Array.isArray(k) ? (k[0] as ParsedKey) : k;
-}
-
-const hostKey = utils.generateKeyPairSync('ed25519');
-const hostBlob = parsed(hostKey.private).getPublicSSH();
-const otherHostBlob = parsed(utils.generateKeyPairSync('ed25519').private).getPublicSSH();
+const hostKey = newKeyPair();
+const hostBlob = hostKey.blob;
+const otherHostBlob = newKeyPair().blob;
 
 execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-a', '2', '-N', 'sesame', '-f', join(dir, 'id_enc')]); // few KDF rounds: fast test
 const encKeyPath = join(dir, 'id_enc');
@@ -149,7 +144,7 @@ test('unknown host key refused by the user: host-key-rejected, nothing written',
 test('a new key type for a host known with another type: the question names the known key, OpenSSH-style', async (t) => {
   const srv = await startServer(passwordPolicy('pw'));
   t.after(() => stopServer(srv));
-  const rsaBlob = parsed(utils.generateKeyPairSync('rsa', { bits: 2048 }).private).getPublicSSH();
+  const rsaBlob = newKeyPair('rsa').blob;
   const kh = knownHosts('kh-other-type', `[127.0.0.1]:${srv.port} ssh-rsa ${rsaBlob.toString('base64')}\n`);
   const asked: Parameters<AuthPrompter['confirmHostKey']>[0][] = [];
   await assert.rejects(connect(hostConfig(srv.port, kh), base(prompter({ confirmHostKey: async (q) => (asked.push(q), false) }))));
