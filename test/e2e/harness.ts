@@ -124,6 +124,8 @@ export interface StartCodeServerOptions {
   vsixPath?: string;
   /** User settings (merged over DEFAULT_SETTINGS) written to <user-data-dir>/User/settings.json. */
   settings?: Record<string, unknown>;
+  /** A folder copied into <user-data-dir> before start: what an earlier start left there (global storage, e.g. a code cache). */
+  userDataSeed?: string;
   /** Folder opened by default; a fresh empty temp folder when omitted. */
   workspaceFolder?: string;
   /** Extra environment for code-server and so for the extension host (wins over the isolation defaults). */
@@ -302,6 +304,7 @@ export async function startCodeServer(opts: StartCodeServerOptions = {}): Promis
   }
   fs.mkdirSync(path.join(rootDir, 'xdg', 'runtime'), { recursive: true, mode: 0o700 });
 
+  if (opts.userDataSeed) fs.cpSync(opts.userDataSeed, userDataDir, { recursive: true });
   const settings = { ...DEFAULT_SETTINGS, ...(opts.settings ?? {}) };
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   // code-server's extension host is a remote one: `machine`-scoped settings (paths such as
