@@ -363,6 +363,8 @@ d = {
   "clusterName": "$CLUSTER",
   "gridEngine": {"sshHost": "hpc-sandbox-sge", "port": $SSH_PORT_SGE, "root": "$SGE_DIR", "cell": "$SGE_CELL_NAME",
                  "queue": "$SGE_QUEUE", "host": "$SGE_HOST", "slots": $SGE_SLOTS},
+  "faultsCluster": {"sshHost": "hpc-sandbox-faults", "port": $SSH_PORT_FAULTS, "clusterName": "$FAULTS_CLUSTER",
+                    "slurmConf": "$FAULTS_CONF_FILE", "controllerPort": $FAULTS_CTLD_PORT},
   "partition": "debug",
   "nodeName": "$(hostname -s)",
   "home": os.path.expanduser("~$SANDBOX_USER"),
@@ -458,7 +460,39 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 EOF
 }
 
+# What the sandbox's two SLURM clusters (the main one and the fault cluster) configure alike.
+slurm_conf_common() {
+  cat <<EOF
+SlurmctldHost=$HOST_SHORT(127.0.0.1)
+SlurmUser=slurm
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
+SlurmctldDebug=info
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+MpiDefault=none
+ReturnToService=2
+MailProg=/bin/true
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+MinJobAge=300
+SlurmctldTimeout=30
+SlurmdTimeout=60
+MessageTimeout=10
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=$HOST_SHORT
+AccountingStoragePort=6819
+JobCompType=jobcomp/none
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+EOF
+}
+
 # the Grid Engine cluster's settings and daemons (issue 13)
 source "$SCRIPT_DIR/gridengine.sh"
+# the fault cluster: a second SLURM controller whose outage disturbs no other test (issue 14)
+source "$SCRIPT_DIR/faults-cluster.sh"
 # a 4 MiB tmpfs that fills up, for the disk-full fault test (issue 14)
 source "$SCRIPT_DIR/full-disk.sh"

@@ -1,15 +1,13 @@
 #!/bin/bash
-# Stop or start only the sandbox's slurmctld (fault tests: the controller down for a while).
+# Stop or start only the fault cluster's slurmctld (scripts/sandbox/faults-cluster.sh), for the
+# controller-outage test; the main cluster, and so every other test, is untouched.
 #   sudo bash scripts/sandbox/slurmctld.sh stop [GUARD_S] | start | ensure
-# `stop GUARD_S` also leaves a detached guard that starts slurmctld again after GUARD_S seconds
-# (when the rest of the sandbox still runs), so a test killed mid-outage cannot leave the sandbox
-# without its controller; `start` and `ensure` end that guard, start slurmctld when it is not
+# `stop GUARD_S` also leaves a detached guard that starts it again after GUARD_S seconds (when the
+# rest of the sandbox still runs), so a test killed mid-outage cannot leave the fault cluster
+# without its controller; `start` and `ensure` end that guard, start the controller when it is not
 # running (as start.sh does) and wait until `scontrol ping` says UP (`ensure` is `start`, kept as
-# the name a `finally` calls). Jobs survive the stop (StateSaveLocation); slurmd, slurmdbd keep running.
+# the name a `finally` calls). Jobs survive the stop (StateSaveLocation); slurmdbd keeps running.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# The daemon's environment names the real files, not a worktree's symlink to .sandbox.
-SLURM_CONF="$(readlink -f "$SLURM_CONF_FILE")"
-export SLURM_CONF
 GUARD_PID="$RUN/slurmctld-guard.pid"
 GUARD_LOG="$LOGD/slurmctld-guard.log"
 
@@ -26,8 +24,7 @@ end_guard() {
 
 start_ctld() {
   end_guard
-  daemon_alive slurmctld || spawn slurmctld "$LOGD/slurmctld.log" /usr/sbin/slurmctld -D
-  wait_for "slurmctld" 60 "$LOGD/slurmctld.log" slurmctld check_slurmctld
+  start_faults_ctld
 }
 
 case ${1:-} in
@@ -35,7 +32,7 @@ case ${1:-} in
     require_root
     guard=${2:-}
     [[ -z $guard || $guard =~ ^[0-9]+$ ]] || die "stop GUARD_S: seconds, got '$guard'"
-    stop_daemon slurmctld 30
+    stop_daemon slurmctld-faults 30
     if [[ -n $guard ]]; then
       end_guard
       (
@@ -60,11 +57,10 @@ case ${1:-} in
     # Not ours to end any more (started again, or the whole sandbox stopped): nothing to do.
     [[ -s $GUARD_PID ]] || exit 0
     rm -f "$GUARD_PID"
-    daemon_alive munged && daemon_alive slurmdbd && daemon_alive slurmd || exit 0
+    daemon_alive munged && daemon_alive slurmdbd && daemon_alive sshd-faults || exit 0
     require_root
-    log "guard: slurmctld still stopped after ${2}s: starting it"
-    daemon_alive slurmctld || spawn slurmctld "$LOGD/slurmctld.log" /usr/sbin/slurmctld -D
-    wait_for "slurmctld" 60 "$LOGD/slurmctld.log" slurmctld check_slurmctld
+    log "guard: the fault cluster's slurmctld still stopped after ${2}s: starting it"
+    start_faults_ctld
     ;;
   *) die "usage: $0 stop [GUARD_S] | start | ensure" ;;
 esac

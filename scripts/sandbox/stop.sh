@@ -24,6 +24,7 @@ if daemon_alive slurmctld && daemon_alive munged; then
 fi
 
 sge_delete_jobs
+faults_cancel_jobs
 umount_full_disk
 
 # 2. daemons in reverse start order

@@ -71,6 +71,8 @@ export interface SandboxDetails {
   proxyCommand?: { hostName: string; port: number; command: string };
   /** The Grid Engine cluster (scripts/sandbox/gridengine.sh): its own sshd whose sessions see qsub and not sbatch. */
   gridEngine?: { sshHost: string; port: number; root: string; cell: string; queue: string; host: string; slots: number };
+  /** The fault cluster (scripts/sandbox/faults-cluster.sh): a SLURM controller of its own, for the outage test. */
+  faultsCluster?: { sshHost: string; port: number; clusterName: string; slurmConf: string; controllerPort: number };
 }
 
 export const repoRoot = join(__dirname, '..', '..');

@@ -9,6 +9,9 @@
 //   - a sandbox file whose header says `sandbox-turn: exclusive` disturbs or counts what the whole
 //     sandbox runs (restarts sshd, rotates its host key, counts every agent or ffmpeg of the user):
 //     it has the sandbox to itself;
+//   - one whose header says `sandbox-turn: fault-cluster` works only on the fault cluster
+//     (scripts/sandbox/faults-cluster.sh: its own controller and sshd) and stops its controller:
+//     such files take turns in a lane of their own, beside all the others;
 //   - e2e files first wait for code-server's install (npm test runs it in the background);
 //   - unit files in $REMOTE_HPC_UNIT_SLOTS slots (2 by default, 1 beside the sandbox lanes).
 //
@@ -59,7 +62,7 @@ if (lane && base) {
     }
     const header = readFileSync(process.argv[1], 'utf8').slice(0, 4000);
     const exclusive = /sandbox-turn: exclusive/.test(header);
-    const own = lane === 'e2e' && /e2e-lane: ui/.test(header) ? 'e2e-ui' : lane;
+    const own = /sandbox-turn: fault-cluster/.test(header) ? 'fault-cluster' : lane === 'e2e' && /e2e-lane: ui/.test(header) ? 'e2e-ui' : lane;
     // Always in this order, so two exclusive files cannot deadlock.
     for (const l of exclusive ? ['e2e', 'e2e-ui', 'integration'] : [own]) await hold(`${base}.${l}`);
     what = exclusive ? 'the whole sandbox' : `the ${own} turn`;

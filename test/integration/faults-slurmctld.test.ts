@@ -1,5 +1,5 @@
 /**
- * sandbox-turn: exclusive (stops the sandbox's slurmctld for 2 minutes: every other test's squeue fails meanwhile).
+ * sandbox-turn: fault-cluster (stops the fault cluster's slurmctld for 2 minutes; the main cluster, and every other test, is untouched).
  * slurmctld stopped for 2 minutes, then started (issue 14), under the product's own Jobs pieces —
  * HostSchedulers, JobsController and JobsModel with the default settings (10 s poll, 6 commands a
  * minute, ±10 % jitter) over a real agent session, the view visible and a held job listed:
@@ -7,14 +7,16 @@
  * - no error storm: every command sent to the host while the controller is down is counted, and
  *   stays within what the watcher's back-off allows (printed beside the bound);
  * - after slurmctld answers again, the job is listed from a fresh poll within one poll interval.
- * slurmctld is stopped with a guard that starts it again 3 minutes later should this process die,
- * and is started in a `finally` whatever happens (scripts/sandbox/slurmctld.sh).
+ * The controller is the fault cluster's (scripts/sandbox/faults-cluster.sh), reached through its own
+ * sshd, whose sessions' SLURM_CONF names it. It is stopped with a guard that starts it again
+ * 3 minutes later should this process die, and is started in a `finally` whatever happens
+ * (scripts/sandbox/slurmctld.sh).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../support/sandbox';
+import { repoRoot, sandbox } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
 import { waitUntil } from '../support/wait';
 import { sandboxCountingOps } from '../support/countingOps';
@@ -47,7 +49,13 @@ const slurmctld = (...args: string[]) =>
 
 before(async () => {
   if (skip) return;
-  ({ ops, close } = await sandboxCountingOps(ran, { at }));
+  const faults = sandbox().faultsCluster;
+  if (!faults) throw new Error('the sandbox has no fault cluster: run scripts/sandbox/start.sh again');
+  ({ ops, close } = await sandboxCountingOps(ran, { at, port: faults.port }));
+  const cluster = (await ops.run(['scontrol', 'show', 'config'])).stdout.toString().match(/^ClusterName\s*=\s*(\S+)/m)?.[1];
+  assert.equal(cluster, faults.clusterName, "the session talks to the fault cluster's controller");
+  ran.length = 0;
+  at.length = 0;
 });
 
 after(async () => {
