@@ -97,6 +97,8 @@ export function offerDetectedServers(ctx: JobsContext): vscode.Disposable {
     onError: (host, job, e) => ctx.log.debug(`[forward] ${host}: output of job ${job.id} not read: ${e.message}`),
     offer: (host, job, s) => {
       if (selfForwarding.has(`${host}\0${job.id}`)) return;
+      // Forwarded by hand already (Forward a Port… before the server showed in the output).
+      if (ctx.forwards.list(host, job.id).some((f) => f.port === s.port)) return;
       const where = `Job ${job.id} (${job.name}) started ${s.label}`;
       if (s.loopbackOnly) {
         void vscode.window.showWarningMessage(`${where} on ${s.host}:${s.port}, which only its own node can reach. Start it listening on the node's address (Jupyter: --ip=0.0.0.0; TensorBoard: --bind_all) to forward it.`);

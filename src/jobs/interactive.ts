@@ -135,8 +135,10 @@ class SessionWatch {
     const id = this.scanner.id;
     const job = id === undefined ? undefined : this.ctx.model.find(this.host, id);
     const what = id === undefined ? `the allocation on ${this.host}` : `job ${id} on ${this.host}`;
-    const end = 'End Session';
-    const choice = await vscode.window.showWarningMessage(`End the interactive session (${what})?`, { modal: true, detail: 'Closing its terminal ends the allocation and whatever runs in it. Keep Running shows the terminal again.' }, end, 'Keep Running');
+    const end: vscode.MessageItem = { title: 'End Session' };
+    // The dialog's close button: a modal would otherwise add a Cancel that means the same.
+    const keep: vscode.MessageItem = { title: 'Keep Running', isCloseAffordance: true };
+    const choice = await vscode.window.showWarningMessage(`End the interactive session (${what})?`, { modal: true, detail: 'Closing its terminal ends the allocation and whatever runs in it. Keep Running shows the terminal again.' }, end, keep);
     if (choice !== end) return false;
     this.stop();
     // The hang-up ends srun and with it the allocation; scancel makes sure, for the job we started.

@@ -92,6 +92,9 @@ test('compute: New Interactive Session from the Jobs view, a command typed on th
       await dialog.waitFor({ state: 'visible', timeout: 10_000 });
       assert.match((await dialog.textContent()) ?? '', new RegExp(`End the interactive session \\(job ${jobId} on ${HOST}\\)\\?`));
       await screenshot(page, 'compute-2-end-session');
+      // Two answers: Keep Running is the dialog's close button, so there is no Cancel beside it.
+      const buttons = (await dialog.locator('.monaco-button').allTextContents()).map((t) => t.trim()).filter(Boolean);
+      assert.deepEqual([...buttons].sort(), ['End Session', 'Keep Running'], `buttons: ${JSON.stringify(buttons)}`);
       await dialog.locator('.monaco-button', { hasText: /^End Session$/ }).click();
       const id = jobId;
       const ended = await eventually('the allocation ended in SLURM', () => slurmState(id), (s) => s.queued === '' && s.acct !== '' && !/RUNNING|PENDING/.test(s.acct), 30_000);

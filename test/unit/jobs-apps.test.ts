@@ -118,25 +118,36 @@ test('a bad environment setting is named, with nothing submitted', async () => {
   }
 });
 
-test("an app's job is not offered again by the server watch (its printed URL carries the token); another job is", async () => {
+test("an app's job is not offered again by the server watch (its printed URL carries the token), nor a server forwarded by hand already; another job is", async () => {
   const out = join(home, 'job.out');
   writeFileSync(out, '[I ServerApp] http://c1:8888/lab?token=abc\n');
+  const server = createServer((s) => s.end());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const local = (server.address() as { port: number }).port;
+  const forwards = new PortForwards({ acquire: async () => ({ session: { connected: true, forward: async () => connect(local, '127.0.0.1') }, release: () => undefined }), log: silentLogger });
   const model = new JobsModel();
   const ctx = {
     log: silentLogger,
     model,
+    forwards,
     remote: { ops: async () => new LocalOps({ HOME: home }) },
     schedulers: { scheduler: () => ({ outputPaths: async () => ({ stdout: out }), expandNodeList: (n: string) => [n] }) },
   } as unknown as JobsContext;
   forwardedByItsStarter('hpc', '5');
+  // Job 7's 8888 forwarded with Forward a Port… before its output was looked at.
+  await forwards.open({ host: 'hpc', jobId: '7', node: 'c1', port: 8888 });
   const watch = offerDetectedServers(ctx);
   try {
     model.setHosts(['hpc']);
-    model.setActive('hpc', [job({ id: '5', state: 'RUNNING', nodes: 'c1' }), job({ id: '6', name: 'other', state: 'RUNNING', nodes: 'c1' })]);
+    model.setActive('hpc', [job({ id: '5', state: 'RUNNING', nodes: 'c1' }), job({ id: '6', name: 'other', state: 'RUNNING', nodes: 'c1' }), job({ id: '7', name: 'by hand', state: 'RUNNING', nodes: 'c1' })]);
     await waitUntil('the offer', () => shown.some((m) => m.includes('Job 6 (other) started Jupyter Lab')), 5000, 20);
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(!shown.some((m) => m.includes('Job 5 ')), 'the app job is not offered');
+    assert.ok(!shown.some((m) => m.includes('Job 7 ')), 'the server forwarded by hand is not offered');
   } finally {
     watch.dispose();
+    forwards.dispose();
+    server.close();
   }
 });
