@@ -6,10 +6,10 @@
  */
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lutimesSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchApp, type AppLaunchDeps, type AppProgress } from '../../src/core/compute/appLaunch';
+import { APP_DIR_KEEP_DAYS, launchApp, type AppLaunchDeps, type AppProgress } from '../../src/core/compute/appLaunch';
 import { parseAppTemplate, type AppTemplate } from '../../src/core/compute/appTemplates';
 import { ForwardTargetError, type PortForward } from '../../src/core/compute/portForwards';
 import { CancelledError, TimeLimitError } from '../../src/core/cancel';
@@ -179,4 +179,41 @@ test('a port that never answers: the forward wait is bounded too', async () => {
   assert.ok(err instanceof TimeLimitError);
   assert.match(err.message, /Nothing answers on n1:\d+ from hpc .* \(tried for 0 s\)/);
   assert.deepEqual(w.cancelled, [['42']]);
+});
+
+test(`earlier apps' folders in which nothing changed for ${APP_DIR_KEEP_DAYS} days go when an app starts; links and live folders stay`, async () => {
+  const apps = join(home, '.cache/remote-hpc/apps');
+  const old = Date.now() / 1000 - (APP_DIR_KEEP_DAYS + 10) * 86_400;
+  const folder = (name: string, files: Record<string, number>) => {
+    const d = join(apps, name);
+    mkdirSync(d, { recursive: true });
+    for (const [f, when] of Object.entries(files)) {
+      writeFileSync(join(d, f), 'x');
+      utimesSync(join(d, f), when, when);
+    }
+    utimesSync(d, old, old);
+    return d;
+  };
+  const stale = folder('jupyter-lab.AAAAAA', { 'app.sh': old, 'output.log': old });
+  const longJob = folder('jupyter-lab.BBBBBB', { 'app.sh': old, 'output.log': Date.now() / 1000 });
+  const recent = join(apps, 'srv.CCCCCC');
+  mkdirSync(recent);
+  // A link among them (someone else's doing): neither followed nor removed.
+  const outside = mkdtempSync(join(tmpdir(), 'rhpc-apps-outside-'));
+  writeFileSync(join(outside, 'keep'), 'x');
+  utimesSync(join(outside, 'keep'), old, old);
+  utimesSync(outside, old, old);
+  symlinkSync(outside, join(apps, 'link.DDDDDD'));
+  lutimesSync(join(apps, 'link.DDDDDD'), old, old);
+  try {
+    const w = world([running], (w) => writeFileSync(output(w), `listening on ${w.secret().port}\n`), 0);
+    const app = await launchApp(w.deps, { template, folder: '/', environment: {}, resources: {} });
+    assert.ok(!existsSync(stale), 'the stale folder is gone');
+    assert.ok(existsSync(join(longJob, 'output.log')), "a long job's folder stays while its output grows");
+    assert.ok(existsSync(recent), 'a recent folder stays');
+    assert.ok(existsSync(join(outside, 'keep')), 'nothing through the link is touched');
+    assert.deepEqual(readdirSync(apps).sort(), ['jupyter-lab.BBBBBB', 'link.DDDDDD', app.jobDir.slice(apps.length + 1), 'srv.CCCCCC'].sort());
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
 });

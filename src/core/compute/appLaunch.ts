@@ -65,8 +65,20 @@ export interface LaunchedApp {
   jobDir: string;
 }
 
-/** Makes the private folder under `~/.cache/remote-hpc/apps` (umask 077: mktemp's folder is 0700) and prints it. */
-const MAKE_DIR = 'umask 077 && base="$HOME/.cache/remote-hpc/apps" && mkdir -p -- "$base" && d=$(mktemp -d "$base/$1.XXXXXX") && chmod 700 -- "$d" && printf "%s\\n" "$d"';
+/** App folders with nothing in them touched for this many days go when the next app starts. */
+export const APP_DIR_KEEP_DAYS = 30;
+/**
+ * Makes the private folder under `~/.cache/remote-hpc/apps` (umask 077: mktemp's folder is 0700)
+ * and prints it. First removes the folders of earlier apps in which nothing changed for
+ * APP_DIR_KEEP_DAYS (the folder itself and every file in it, so a long job's growing output
+ * keeps its folder); find neither follows links nor leaves the folder, and a failure there does
+ * not stop the start.
+ */
+const MAKE_DIR = [
+  'umask 077 && base="$HOME/.cache/remote-hpc/apps" && mkdir -p -- "$base"',
+  `{ find "$base" -mindepth 1 -maxdepth 1 -type d -mtime +${APP_DIR_KEEP_DAYS} -exec sh -c 'for d; do [ -n "$(find "$d" -mtime -${APP_DIR_KEEP_DAYS + 1} -print -quit)" ] || rm -rf -- "$d"; done' sh {} + 2>/dev/null || true; }`,
+  'd=$(mktemp -d "$base/$1.XXXXXX") && chmod 700 -- "$d" && printf "%s\\n" "$d"',
+].join(' && ');
 /** Writes stdin to `$1`, mode 0600, refusing to follow a file already there. */
 const WRITE_PRIVATE = 'umask 077 && set -C && cat > "$1" && chmod 600 -- "$1"';
 
