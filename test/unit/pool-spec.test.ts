@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { checkPoolConfig, copiedName, parsePoolFile, PoolJobBuilder, poolJobSpecs, poolOfHost, scriptJobSpecs, validatePoolFile } from '../../src/core/scheduler/poolSpec';
+import { waitUntil } from '../support/wait';
 import { cancelCommand, copyCommand, jobFolder, launchCommand, parseStatus, statusCommand } from '../../src/core/scheduler/pool/commands';
 
 const repoRoot = path.join(__dirname, '..', '..');
@@ -113,12 +114,9 @@ test('the wrapper runs a hostile argv detached, records pid, times and exit code
     const l = local(home, launch.argv);
     assert.equal(l.code, 0, l.stderr);
     const pid = launch.parse(l.stdout, '');
-    const status = statusCommand([dir]);
-    let st = parseStatus(local(home, status.argv).stdout, [dir]).attempts.get(dir);
-    for (let i = 0; i < 100 && st?.exitCode === undefined; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      st = parseStatus(local(home, status.argv).stdout, [dir]).attempts.get(dir);
-    }
+    // Detached: it ends on its own time (seconds on a loaded machine).
+    const ended = (d: string) => waitUntil(`${d} to end`, () => { const a = parseStatus(local(home, statusCommand([d]).argv).stdout, [d]).attempts.get(d); return a?.exitCode !== undefined && a; }, 30_000, 50);
+    const st = await ended(dir);
     assert.equal(st?.pid, pid);
     assert.equal(st?.exitCode, 7);
     assert.equal(st?.alive, false);
@@ -131,11 +129,7 @@ test('the wrapper runs a hostile argv detached, records pid, times and exit code
     const long = launchCommand({ dir: d2, jobId: 'run-1.2', repeatIndex: 0, argv: ['bash', '-c', 'sleep 30 & wait'] });
     long.parse(local(home, long.argv).stdout, '');
     assert.equal(local(home, cancelCommand(d2).argv).code, 0);
-    let s2 = parseStatus(local(home, statusCommand([d2]).argv).stdout, [d2]).attempts.get(d2);
-    for (let i = 0; i < 100 && s2?.exitCode === undefined; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      s2 = parseStatus(local(home, statusCommand([d2]).argv).stdout, [d2]).attempts.get(d2);
-    }
+    const s2 = await ended(d2);
     assert.equal(s2?.cancelled, true);
     assert.equal(s2?.exitCode, 143);
     assert.throws(() => parseStatus('job\tother\t\t\t\t\t0\t0\nhome\t/h\n', [dir]), /unexpected status line/);
