@@ -8,7 +8,8 @@
 //     them watch the same user's queue from two windows at once;
 //   - a sandbox file whose header says `sandbox-turn: exclusive` disturbs or counts what the whole
 //     sandbox runs (restarts sshd, rotates its host key, counts every agent or ffmpeg of the user):
-//     it has the sandbox to itself;
+//     it has the sandbox to itself. It takes a gate first, and files of every lane give way to
+//     a taken gate (holdLane), so it waits only for the files running when it asked;
 //   - one whose header says `sandbox-turn: fault-cluster` works only on the fault cluster
 //     (scripts/sandbox/faults-cluster.sh: its own controller and sshd) and stops its controller:
 //     such files take turns in a lane of their own, beside all the others;
@@ -25,7 +26,10 @@ const file = process.argv[1] ? relative(process.cwd(), process.argv[1]) : '';
 const lane = ['unit', 'integration', 'e2e'].find((dir) => file.startsWith(`test${sep}${dir}${sep}`));
 const base = process.env.REMOTE_HPC_SANDBOX_TURN_LOCK;
 
-/** Holds `lockFile` until this process ends; resolves true once held (false: busy, with `nowait`). */
+/**
+ * Holds `lockFile` until this process ends or the returned release() is called; resolves once
+ * held (undefined: busy, with `nowait`).
+ */
 async function hold(lockFile, nowait = false) {
   const holder = spawn('flock', [...(nowait ? ['-n'] : []), lockFile, 'sh', '-c', 'echo held; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const held = await new Promise((done, fail) => {
@@ -33,13 +37,40 @@ async function hold(lockFile, nowait = false) {
     holder.once('exit', (code) => (nowait && code === 1 ? done(false) : fail(new Error(`flock ${lockFile} exited (${code}) before the turn was taken`))));
     holder.stdout.once('data', () => done(true));
   });
-  if (!held) return false;
+  if (!held) return undefined;
   holder.removeAllListeners('exit');
   holder.stdout.destroy();
   // Neither the child nor its pipe keeps this process alive; the pipe closes when it exits.
   holder.unref();
   holder.stdin.unref();
-  return true;
+  // Released once the holder is gone (the lock with it): the caller may block its loop next.
+  const release = () =>
+    new Promise((gone) => {
+      holder.ref();
+      holder.once('exit', gone);
+      holder.stdin.destroy();
+    });
+  return { release };
+}
+
+/** Waits while an exclusive file holds (or waits for) the sandbox: its gate. */
+const waitGate = (gate) => spawnSync('flock', ['--shared', gate, 'true'], { stdio: 'ignore' });
+/** True when no exclusive file holds the gate (it takes the gate before it waits for the lanes). */
+const gateFree = (gate) => spawnSync('flock', ['-n', '--shared', gate, 'true'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * A lane's turn that gives way to exclusive files: flock is not first come first served, so an
+ * exclusive file waiting for a busy lane would otherwise wait for as long as other files keep
+ * taking it (it did, for 13 minutes, while holding the jobs lane idle). Once an exclusive file has
+ * the gate, a file that gets a lane lets it go again and waits until the exclusive one is done.
+ */
+async function holdLane(lockFile, gate) {
+  for (;;) {
+    waitGate(gate);
+    const turn = await hold(lockFile);
+    if (gateFree(gate)) return;
+    await turn.release();
+  }
 }
 
 /** One of `n` slots: a free one if there is, else wait for one of them. */
@@ -63,8 +94,14 @@ if (lane && base) {
     const header = readFileSync(process.argv[1], 'utf8').slice(0, 4000);
     const exclusive = /sandbox-turn: exclusive/.test(header);
     const own = /sandbox-turn: fault-cluster/.test(header) ? 'fault-cluster' : lane === 'e2e' && /e2e-lane: ui/.test(header) ? 'e2e-ui' : lane;
-    // Always in this order, so two exclusive files cannot deadlock.
-    for (const l of exclusive ? ['e2e', 'e2e-ui', 'integration'] : [own]) await hold(`${base}.${l}`);
+    const gate = `${base}.exclusive`;
+    if (exclusive) {
+      // The gate first (one exclusive file at a time), then the lanes, always in this order.
+      await hold(gate);
+      for (const l of ['e2e', 'e2e-ui', 'integration']) await hold(`${base}.${l}`);
+    } else {
+      await holdLane(`${base}.${own}`, gate);
+    }
     what = exclusive ? 'the whole sandbox' : `the ${own} turn`;
   }
   const waited = Date.now() - started;
