@@ -1,13 +1,14 @@
 /**
  * How the Jobs view reads, in code-server + Chromium against the sandbox: running jobs first
  * (though submitted first, so the oldest id), a job held by a dependency says which job it waits
- * for, Sort Jobs By… changes the order, and a job cancelled in a shell shows under Recent as
- * cancelled by the user's name (not the uid), with when it ended.
+ * for, Sort Jobs By… changes the order, Wait for Job (its Cancel stops the waiting, not the job;
+ * a short job's wait ends with how it ended), and a job cancelled in a shell shows under Recent
+ * as cancelled by the user's name (not the uid), with when it ended.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { eventually, pickQuickPickItem, repoRoot, screenshot, viewPane, viewTitleAction, withWorkbench } from './harness';
+import { clickNotificationButton, contextMenu, eventually, pickQuickPickItem, repoRoot, screenshot, viewPane, viewTitleAction, waitForNotification, withWorkbench } from './harness';
 import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 import { connectAndShowJobs, jobsItem, ssh } from './jobsKit';
@@ -60,6 +61,9 @@ test('jobs view: running first, "waits for <id> (afterok)", Sort Jobs By…, can
   const held = sbatch(`--hold --job-name=e2e-held-${tag}`);
   const waits = sbatch(`--dependency=afterok:${held} --job-name=e2e-waits-${tag}`);
   const ids = [running, held, waits];
+  // Ends on its own about a minute in, while the window looks on (a job shorter than a poll or two
+  // could come and go unseen: the view polls every 5 s, less often when nothing changes).
+  const short = ssh(`sbatch --parsable --partition=debug --time=5 --output=/dev/null --job-name=e2e-short-${tag} --wrap='sleep 60'`).trim().split(';')[0] as string;
   try {
     await eventually('the job running', () => ssh(`squeue -h -j ${running} -o %T`).trim(), (s) => s === 'RUNNING', 60_000);
     await withWorkbench(
@@ -102,6 +106,18 @@ test('jobs view: running first, "waits for <id> (afterok)", Sort Jobs By…, can
         await eventually('id order', () => rowOrder(page, ids), (o) => o[0] === `${waits} e2e-waits-${tag}`, 15_000);
         assert.deepEqual(await rowOrder(page, ids), [`${waits} e2e-waits-${tag}`, `${held} e2e-held-${tag}`, `${running} e2e-run-${tag}`]);
 
+        // Wait for Job, then its notification's Cancel: the waiting stops, the job runs on.
+        await contextMenu(page, jobsItem(page, runRow), 'Wait for Job');
+        const waiting = await waitForNotification(page, new RegExp(`Waiting for job ${running} on hpc-sandbox`), 20_000);
+        await clickNotificationButton(waiting, 'Cancel');
+        await waiting.waitFor({ state: 'hidden', timeout: 10_000 });
+        assert.equal(ssh(`squeue -h -j ${running} -o %T`).trim(), 'RUNNING', 'cancelling the wait leaves the job alone');
+        // A short job waited for to its end: how it ended, in a notification.
+        await jobsItem(page, new RegExp(`^${short} e2e-short-${tag}$`)).waitFor({ state: 'visible', timeout: 30_000 });
+        await contextMenu(page, jobsItem(page, new RegExp(`^${short} e2e-short-${tag}$`)), 'Wait for Job');
+        await waitForNotification(page, new RegExp(`Job ${short} COMPLETED \\(exit code 0\\) on hpc-sandbox\\.`), 90_000);
+        await screenshot(page, 'jobs-view-2-waited');
+
         // Cancelled in a shell: under Recent as cancelled by the user's name, with when it ended;
         // the dependent job now never starts.
         ssh(`scancel ${held}`);
@@ -111,12 +127,12 @@ test('jobs view: running first, "waits for <id> (afterok)", Sort Jobs By…, can
         const cancelled = await eventually('the cancel under Recent', () => description(page, heldRow).catch(() => ''), (t) => /^cancelled by /.test(t), 90_000);
         assert.match(cancelled, new RegExp(`^cancelled by ${d.user} · ended \\d\\d:\\d\\d · 0:00 / 5:00 · debug$`), cancelled);
         await eventually('never starts', () => description(page, waitsRow), (t) => t.startsWith(`never starts: ${held} (afterok) not met`), 60_000);
-        await screenshot(page, 'jobs-view-2-cancelled-by-name');
+        await screenshot(page, 'jobs-view-3-cancelled-by-name');
       },
     );
   } finally {
     try {
-      ssh(`scancel ${ids.join(' ')} 2>/dev/null; true`);
+      ssh(`scancel ${[...ids, short].join(' ')} 2>/dev/null; true`);
     } catch {
       /* the sandbox may be gone */
     }
