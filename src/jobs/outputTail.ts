@@ -24,6 +24,13 @@ const INITIAL_BYTES = 2 * 1024 * 1024;
 /** Any file opened at its end from the explorer ("Open Last 10 MB", "Follow"). */
 const FILE_END_BYTES = 10 * 1024 * 1024;
 const FLUSH_MS = 200;
+/**
+ * While the bytes there were at the start are still coming (up to 10 MB): every change makes VS
+ * Code fetch the whole text again and diff it against the tab's in its editor worker, one diff
+ * after another. At 200 ms a 10 MB read over a loaded link queued a minute of them, and the tab
+ * showed a stale part of the file meanwhile. So: this often, and at once when caught up.
+ */
+const CATCH_UP_FLUSH_MS = 2000;
 
 /** `remote-hpc-output://<host>/<path>?job=<id>` (or `?file=end|follow`): the tab reads the file's name. */
 function outputUri(host: string, path: string, query: string): vscode.Uri {
@@ -46,6 +53,9 @@ interface Tail {
   decoder: StringDecoder;
   bytes: number;
   skipped: number;
+  /** The bytes from the start offset to the file's size when the tail started; shown at once when all read. */
+  catchUp: number;
+  caughtUp: boolean;
   status: Status;
   /** A tab has shown it (until then a tab closing elsewhere must not stop it). */
   shown: boolean;
@@ -137,7 +147,7 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
     if (!existing || existing.status === 'stopped' || existing.status === 'failed' || ('file' in kind && kind.file === 'end')) {
       if (existing) this.stop(key, true);
       const maxChars = 'file' in kind ? Math.max(MAX_CHARS, Math.ceil(FILE_END_BYTES * 1.2)) : MAX_CHARS;
-      const t: Tail = { uri, host, path, kind, maxChars, text: '', decoder: new StringDecoder('utf8'), bytes: 0, skipped: 0, status: 'starting', shown: false };
+      const t: Tail = { uri, host, path, kind, maxChars, text: '', decoder: new StringDecoder('utf8'), bytes: 0, skipped: 0, catchUp: 0, caughtUp: true, status: 'starting', shown: false };
       this.tails.set(key, t);
       void this.start(t, endedState);
     }
@@ -211,6 +221,8 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
       if (this.tails.get(key) !== t) return;
       t.skipped = offset;
       t.bytes = 0;
+      t.catchUp = st ? st.size - offset : 0;
+      t.caughtUp = t.catchUp <= 0;
       let ended: Promise<void>;
       if (endedState !== undefined) {
         t.finalState = endedState;
@@ -240,8 +252,13 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
             }
           }
           this.append(t, t.decoder.write(chunk));
+          if (!t.caughtUp && t.bytes >= t.catchUp) {
+            t.caughtUp = true;
+            this.changed(t, true);
+          }
         },
         onTruncate: () => {
+          t.caughtUp = true;
           t.text = '';
           t.skipped = 0;
           t.decoder = new StringDecoder('utf8');
@@ -292,10 +309,13 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
       for (const ed of vscode.window.visibleTextEditors) if (ed.document.uri.toString() === t.uri.toString()) this.decorate(ed);
       return;
     }
-    t.flushTimer ??= setTimeout(() => {
-      t.flushTimer = undefined;
-      if (this.tails.get(t.uri.toString()) === t) this.emitter.fire(t.uri);
-    }, FLUSH_MS);
+    t.flushTimer ??= setTimeout(
+      () => {
+        t.flushTimer = undefined;
+        if (this.tails.get(t.uri.toString()) === t) this.emitter.fire(t.uri);
+      },
+      t.caughtUp ? FLUSH_MS : CATCH_UP_FLUSH_MS,
+    );
   }
 
   private stop(key: string, forget: boolean): void {

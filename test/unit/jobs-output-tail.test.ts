@@ -94,3 +94,53 @@ test('tail: a tab brought back follows the end again, though VS Code restores it
     s.done();
   }
 });
+
+test("Open Last 10 MB: while the file's bytes are still coming, the tab is refreshed every 2 s, not every 200 ms, and at once when all are in", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rhpc-tail-big-'));
+  const file = join(dir, 'big.log');
+  const lines = Array.from({ length: 300_000 }, (_, i) => `line ${String(i + 1).padStart(12, '0')} of log\n`).join('');
+  writeFileSync(file, lines); // 7.5 MB
+  const local = new LocalOps();
+  // The agent's follow: what is there sent in 1 MiB events, here 300 ms apart (a loaded link).
+  const ops = new Proxy(local, {
+    get(target, prop, receiver) {
+      if (prop !== 'follow') return Reflect.get(target, prop, receiver) as unknown;
+      return (path: string, opts: { offset?: number; onData(b: Buffer, at: number): void }) => {
+        let stopped = false;
+        void (async () => {
+          const data = await target.readFile(path);
+          for (let at = opts.offset ?? 0; at < data.length && !stopped; at += 1 << 20) {
+            await new Promise((r) => setTimeout(r, 300));
+            if (!stopped) opts.onData(data.subarray(at, Math.min(data.length, at + (1 << 20))), at);
+          }
+        })();
+        return { dispose: () => void (stopped = true) };
+      };
+    },
+  });
+  const tails = new OutputTails({ remote: { ops: async () => ops, onDidInvalidate: () => ({ dispose: () => undefined }) }, log: silentLogger, whenFinished: () => ({ promise: new Promise<Job>(() => undefined), dispose: () => undefined }) });
+  const fetched: number[] = [];
+  tails.onDidChange((uri) => {
+    const doc = workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (!doc) return;
+    doc.text = tails.provideTextDocumentContent(uri as vscode.Uri);
+    fetched.push(doc.text.length);
+  });
+  try {
+    const t0 = Date.now();
+    await tails.openFile('h', file, 'end');
+    const doc = () => workspace.textDocuments.find((d) => d.uri.path === file) as TextDocument;
+    await waitUntil('the whole file in the tab', () => doc().text.endsWith('line 000000300000 of log\n'), 10_000, 20);
+    const ms = Date.now() - t0;
+    // 8 events over ~2.4 s: at 200 ms that was a fetch (and a diff of the whole text) per event;
+    // now one at 2 s (a slow link still shows progress), then the whole (beside the first, empty state).
+    const partial = fetched.filter((n) => n > 1000 && n < lines.length);
+    assert.ok(partial.length <= 1, `the whole text fetched ${fetched.length} times on the way (${fetched.join(', ')})`);
+    assert.equal(fetched.filter((n) => n === lines.length).length >= 1, true);
+    assert.ok(ms < 5_000, `all in after ${ms} ms`);
+  } finally {
+    tails.dispose();
+    workspace.textDocuments.length = 0;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
