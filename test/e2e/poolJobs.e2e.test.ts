@@ -116,7 +116,8 @@ esac
         assert.match(dir2, /\/\.remote-hpc\/pool\/[^/]+\/2\/1$/);
         assert.equal(pool(`test -e ${dir2}/cancelled && cat ${dir2}/rc`).trim(), '143', 'the wrapper recorded the TERM');
         // Ended jobs move under the pool's Recent: the cancelled one says so, the third one failed (exit 3) and was announced.
-        await row(2).waitFor({ state: 'detached', timeout: 30_000 });
+        // (A pool round reads the wrapper's record every 3 s; under a loaded CI run this once took over 30 s.)
+        await row(2).waitFor({ state: 'detached', timeout: 60_000 });
         const recent = viewPane(page, 'Jobs').locator('.monaco-list-row[role="treeitem"]').filter({ has: page.locator('.label-name', { hasText: /^Recent$/ }) }).last();
         if ((await recent.getAttribute('aria-expanded')) !== 'true') await recent.click();
         await eventually('cancelled in the view', () => row(2).getAttribute('aria-label'), (l) => /cancel/i.test(l ?? ''), 30_000);

@@ -140,8 +140,11 @@ test('cancelling Make Video mid-encode cancels the job: CANCELLED in sacct, no f
   await assert.rejects(run, (e: unknown) => e instanceof CancelledError);
   assert.ok(jobId, 'the encode ran as a batch job');
   assert.match(await sacctState(jobId, /^CANCELLED/, 'remote-hpc-video'), /^CANCELLED/);
-  const procs = await sh(ops, 'ps -u "$(id -u)" -o args= | grep -F -- "$1" | grep ffmpeg | grep -v grep || true', `${work}/.remote-hpc-video-`); // this test's encode only
-  assert.equal(procs.trim(), '', 'no ffmpeg left running');
+  // slurmd ends the step's processes after the controller records the cancel (TERM, then KILL
+  // after KillWait): gone within seconds, not necessarily when sacct first says CANCELLED.
+  const ffmpegs = () => sh(ops, 'ps -u "$(id -u)" -o args= | grep -F -- "$1" | grep ffmpeg | grep -v grep || true', `${work}/.remote-hpc-video-`); // this test's encode only
+  const left = await waitUntil('no ffmpeg left running', async () => ((await ffmpegs()).trim() === '' ? 'none' : undefined), 20_000, 250).catch(async () => (await ffmpegs()).trim());
+  assert.equal(left, 'none', `no ffmpeg left running: ${left}`);
   const [st] = await ops.stat([output]);
   assert.equal(st, null);
   assert.deepEqual(await dotEntries(work), []);
