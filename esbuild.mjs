@@ -35,15 +35,14 @@ const activationCost = {
 
 // cpu-features and *.node are native: leaving them out makes ssh2 use its pure-JS crypto.
 const native = ['cpu-features', '*.node'];
+/** What the three extension-host bundles share. */
+const node = { ...common, platform: 'node', format: 'cjs', target: 'node18' };
 
 /** @type {import('esbuild').BuildOptions} */
 const extension = {
-  ...common,
+  ...node,
   entryPoints: ['src/extension.ts'],
   outfile: 'dist/main.js',
-  platform: 'node',
-  format: 'cjs',
-  target: 'node18',
   external: native,
   plugins: [activationCost],
   loader: { '.py': 'text' },
@@ -51,22 +50,16 @@ const extension = {
 
 /** @type {import('esbuild').BuildOptions} */
 const entry = {
-  ...common,
+  ...node,
   entryPoints: ['src/entry.ts'],
   outfile: 'dist/extension.js',
-  platform: 'node',
-  format: 'cjs',
-  target: 'node18',
 };
 
 /** @type {import('esbuild').BuildOptions} */
 const ssh2 = {
-  ...common,
+  ...node,
   entryPoints: ['node_modules/ssh2/lib/index.js'],
   outfile: 'dist/ssh2.js',
-  platform: 'node',
-  format: 'cjs',
-  target: 'node18',
   external: native,
 };
 
