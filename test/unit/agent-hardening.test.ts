@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient, processTransport } from '../../src/core/agent/client';
@@ -13,6 +13,7 @@ import { AgentOps } from '../../src/core/remote/agentOps';
 import { silentLogger } from '../../src/core/log';
 import { agentLaunchArgv, agentHash, BOOTSTRAP_MISMATCH_EXIT } from '../../src/core/agent/install';
 import { TEMP_RE } from '../../src/core/remote/common';
+import { bytesToName, nameToBytes } from '../../src/core/remote/remoteName';
 
 const agentPy = join(__dirname, '..', '..', 'src', 'core', 'agent', 'agent.py');
 const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
@@ -251,6 +252,76 @@ test('names that are not UTF-8 are kept as bytes: the twin with U+FFFD is never 
   await ops.remove(`${d}/moved\uDCFE`);
   assert.equal(readFileSync(join(d, 'dup\uFFFD.txt'), 'utf8'), 'twin');
   assert.deepEqual(readdirSync(d), ['dup\uFFFD.txt']);
+});
+
+test('every name the folder holds comes back byte for byte: not UTF-8, a leading BOM, controls, backslashes, 255 bytes', async () => {
+  const d = join(dir, 'names');
+  mkdirSync(d);
+  const dirB = Buffer.from(d);
+  const raw = [
+    Buffer.from('\uFEFFbom-first', 'utf8'), // sorts after the rest, so also a folder of its own below
+    Buffer.from([0x62, 0xff]), // a byte that is never UTF-8
+    Buffer.from([0x74, 0xe2, 0x82]), // a sequence cut short
+    Buffer.from([0x6f, 0xc0, 0xaf]), // overlong "/"
+    Buffer.from([0x73, 0xed, 0xa0, 0x80]), // an encoded surrogate
+    Buffer.from([0x66, 0xf4, 0x90, 0x80, 0x80]), // above U+10FFFF
+    Buffer.from('astral-\u{1F600}', 'utf8'),
+    Buffer.from('new\nline\ttab\x1b[31m', 'utf8'),
+    Buffer.from('back\\slash', 'utf8'),
+    Buffer.from('L'.repeat(255), 'utf8'),
+  ];
+  for (const b of raw) writeFileSync(Buffer.concat([dirB, Buffer.from('/'), b]), '');
+  const want = (folder: string) =>
+    readdirSync(folder, { encoding: 'buffer' })
+      .map((b) => bytesToName(b))
+      .sort();
+  const got = (await ops.list(d)).entries.map((e) => e.name);
+  assert.deepEqual([...got].sort(), want(d));
+  assert.equal(got.length, raw.length);
+  for (const e of (await ops.list(d)).entries) assert.deepEqual(nameToBytes(e.name), raw.find((b) => b.equals(nameToBytes(e.name))));
+  // All UTF-8 and the first name starting with U+FEFF: the one-decode path must keep it.
+  const bom = join(dir, 'bom');
+  mkdirSync(bom);
+  writeFileSync(join(bom, '\uFEFFa'), '');
+  writeFileSync(join(bom, '\uFEFFb'), '');
+  assert.deepEqual(
+    (await ops.list(bom)).entries.map((e) => e.name),
+    ['\uFEFFa', '\uFEFFb'],
+  );
+});
+
+test('stat columns of a big page: a forked worker takes the second half; names gone since the scan are dropped in either half', () => {
+  const d = join(dir, 'columns');
+  mkdirSync(d);
+  const n = 20_100;
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) names.push(`f${String(i).padStart(6, '0')}`);
+  for (const [i, name] of names.entries()) if (i !== 7 && i !== 15_000) writeFileSync(join(d, name), 'x'.repeat(i % 5));
+  rmSync(join(d, names[19_000]));
+  symlinkSync(join(d, names[1]), join(d, names[19_000])); // a link in the worker's half
+  const script = [
+    'calls = []',
+    'real = agent.start_forked',
+    'agent.start_forked = lambda *a, **k: (calls.append(1), real(*a, **k))[1]',
+    'class Ctx(object):',
+    '    def __init__(self):',
+    '        self.agent = type("A", (), {"channel": agent.Channel(-1, -1), "forked": set()})()',
+    '    def check(self):',
+    '        pass',
+    'names = ["f%06d" % i for i in range(int(sys.argv[2]))]',
+    'got = agent.page_columns(Ctx(), sys.argv[1] + "/", names, {})',
+    'print(json.dumps({"calls": len(calls), "names": got[0], "types": got[1], "targets": got[2], "sizes": list(got[3])}))',
+  ].join('\n');
+  const out = agentPython(script, d, String(n)) as { calls: number; names: string[]; types: string; targets: Record<string, string>; sizes: number[] };
+  assert.equal(out.calls, 1, 'one worker');
+  const kept = names.filter((_, i) => i !== 7 && i !== 15_000);
+  assert.deepEqual(out.names, kept);
+  assert.equal(out.types.length, kept.length);
+  const link = kept.indexOf(names[19_000]);
+  assert.equal(out.types[link], 'l');
+  assert.deepEqual(out.targets, { [link]: 'f' });
+  assert.equal(out.sizes[link], 1, "a link's size is its target's");
+  for (const [i, name] of kept.entries()) if (i !== link) assert.equal(out.sizes[i], Number(name.slice(1)) % 5, name);
 });
 
 test('a huge watched folder is reported once and then watched by its own stat only', async () => {

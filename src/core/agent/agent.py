@@ -25,6 +25,7 @@ import errno
 import fcntl
 import gc
 import hashlib
+import array
 import json
 import os
 import pickle
@@ -82,6 +83,11 @@ class AgentError(Exception):
 # Framing
 
 
+class Compressible(bytes):
+    """A payload write_frame compresses, as it does big JSON: columns, not file bytes (those
+    are sent as they are)."""
+
+
 class Channel(object):
     def __init__(self, fd_in, fd_out):
         self.fd_in = fd_in
@@ -126,6 +132,11 @@ class Channel(object):
                 js = z
                 flags |= F_JSON_ZLIB
         payload = payload or b""
+        if isinstance(payload, Compressible) and len(payload) >= COMPRESS_MIN:
+            z = zlib.compress(payload, 1)
+            if len(z) < len(payload) * 0.9:
+                payload = z
+                flags |= F_BIN_ZLIB
         head = HEADER.pack(MAGIC, ftype, flags, rid & 0xFFFFFFFF, len(js), len(payload))
         with self.lock:
             self._write_all(head + js if len(payload) > 65536 else head + js + payload)
@@ -309,9 +320,10 @@ def child_guard(agent, timeout):
         pass
 
 
-def run_forked(ctx, fn, timeout, what):
-    """fn()'s result, computed in a forked worker that is killed after `timeout` seconds or when
-    the request is cancelled (then AgentError ETIMEDOUT / ECANCELED)."""
+def start_forked(ctx, fn, timeout, what, hint=""):
+    """Starts fn() in a forked worker and returns a function that waits for its result; the
+    worker is killed after `timeout` seconds or when the request is cancelled (then AgentError
+    ETIMEDOUT / ECANCELED, the message naming `what` and `hint`)."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -331,36 +343,45 @@ def run_forked(ctx, fn, timeout, what):
         os._exit(code)
     os.close(w)
     ctx.agent.forked.add(pid)
-    chunks, done = [], False
     deadline = time.time() + timeout
-    try:
-        while True:
-            ctx.check()
-            left = deadline - time.time()
-            if left <= 0:
-                raise AgentError("%s took longer than %g s and was stopped (a regular expression "
-                                 "that backtracks catastrophically?)" % (what, timeout), "ETIMEDOUT")
-            if select.select([r], [], [], min(left, 0.2))[0]:
-                b = os.read(r, 1 << 20)
-                if not b:
-                    done = True
-                    break
-                chunks.append(b)
-    finally:
-        os.close(r)
-        if not done:
-            kill_pid(pid)
+
+    def join():
+        chunks, done = [], False
         try:
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-        ctx.agent.forked.discard(pid)
-    if not chunks:
-        raise AgentError("%s failed: its worker process ended without an answer" % what, "EIO")
-    ok, value = pickle.loads(b"".join(chunks))
-    if not ok:
-        raise AgentError(value["message"], value.get("code", "EIO"))
-    return value
+            while True:
+                ctx.check()
+                left = deadline - time.time()
+                if left <= 0:
+                    raise AgentError("%s took longer than %g s and was stopped%s" % (what, timeout, hint), "ETIMEDOUT")
+                if select.select([r], [], [], min(left, 0.2))[0]:
+                    b = os.read(r, 1 << 20)
+                    if not b:
+                        done = True
+                        break
+                    chunks.append(b)
+        finally:
+            os.close(r)
+            if not done:
+                kill_pid(pid)
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+            ctx.agent.forked.discard(pid)
+        if not chunks:
+            raise AgentError("%s failed: its worker process ended without an answer" % what, "EIO")
+        ok, value = pickle.loads(b"".join(chunks))
+        if not ok:
+            raise AgentError(value["message"], value.get("code", "EIO"))
+        return value
+
+    return join
+
+
+def run_forked(ctx, fn, timeout, what):
+    """fn()'s result, computed in a forked worker with a time limit (see start_forked): user
+    regexes, which hold the GIL however long they backtrack."""
+    return start_forked(ctx, fn, timeout, what, " (a regular expression that backtracks catastrophically?)")()
 
 
 def open_regular(path):
@@ -734,28 +755,101 @@ def op_list(ctx, p, payload):
         if position >= 0:
             offset = position - position % int(limit) if limit else 0
     page = rows[offset:] if limit is None else rows[offset:offset + int(limit)]
-    # Columns, not objects: a fraction of the JSON. types: one character per entry;
-    # targets: {index: type} for symlinks only.
-    names, types, targets, sizes, mtimes, modes = [], [], {}, [], [], []
-    for name in page:
-        s = stats.get(name)
+    names, types, targets, sizes, mtimes, modes = page_columns(ctx, prefix, page, stats)
+    out = {"total": len(rows), "count": len(names), "types": types, "targets": targets, "offset": offset}
+    if position is not None:
+        out["position"] = position
+    return out, list_payload(names, sizes, mtimes, modes)
+
+
+# A page's columns, not objects: types one character per entry, targets {index: type} for
+# symlinks only (JSON); sizes, mtimes (ms) and modes as arrays and the names as bytes (payload).
+# Stat'ing is most of a big listing, so beyond PARALLEL_STAT_MIN names a forked worker stats the
+# second half while the agent stats the first (the GIL would serialise threads).
+PARALLEL_STAT_MIN = 20000
+PARALLEL_STAT_TIMEOUT_S = 120.0
+
+
+def stat_columns(prefix, names, stats):
+    """(indices of names that vanished since the scan, types, targets, sizes, mtimes, modes)."""
+    lstat = os.lstat
+    missing, types, targets = [], [], {}
+    sizes, mtimes, modes = array.array("d"), array.array("d"), array.array("H")
+    for i, name in enumerate(names):
+        s = stats.get(name) if stats else None
         if s is None:
             try:
-                s = entry_stat(prefix + name)
+                st = lstat(prefix + name)
             except OSError:
-                continue  # vanished since the scan
+                missing.append(i)
+                continue
+            fmt = stat.S_IFMT(st.st_mode)
+            if fmt == stat.S_IFLNK:
+                try:
+                    s = entry_stat(prefix + name)
+                except OSError:
+                    missing.append(i)
+                    continue
+            else:
+                types.append(_TYPE_BY_FMT.get(fmt, "o"))
+                sizes.append(st.st_size)
+                mtimes.append(int(st.st_mtime * 1000))
+                modes.append(st.st_mode & 0o7777)
+                continue
         if s[1] is not None:
-            targets[len(names)] = s[1]
-        names.append(name)
+            targets[len(types)] = s[1]
         types.append(s[0])
         sizes.append(s[2])
         mtimes.append(s[3])
         modes.append(s[4])
-    out = {"total": len(rows), "names": names, "types": "".join(types), "targets": targets,
-           "sizes": sizes, "mtimes": mtimes, "modes": modes, "offset": offset}
-    if position is not None:
-        out["position"] = position
-    return out
+    return missing, "".join(types), targets, sizes, mtimes, modes
+
+
+def page_columns(ctx, prefix, page, stats):
+    """(names, types, targets, sizes, mtimes, modes) of a page's entries that still exist."""
+    worker = None
+    half = len(page) // 2
+    if len(page) >= PARALLEL_STAT_MIN and not stats:
+        try:
+            worker = start_forked(ctx, lambda: stat_columns(prefix, page[half:], stats),
+                                  PARALLEL_STAT_TIMEOUT_S, "reading the entries of %s" % prefix)
+        except OSError:
+            worker = None  # no process to spare (a limit on the login node): all here
+    if worker is None:
+        parts = [(page, stat_columns(prefix, page, stats))]
+    else:
+        first = stat_columns(prefix, page[:half], stats)
+        try:
+            second = worker()
+        except AgentError as e:
+            if e.code == "ECANCELED":
+                raise
+            second = stat_columns(prefix, page[half:], stats)  # the worker died: its half here
+        parts = [(page[:half], first), (page[half:], second)]
+    names, types, targets = [], [], {}
+    sizes, mtimes, modes = array.array("d"), array.array("d"), array.array("H")
+    for part, (missing, t, tg, sz, mt, md) in parts:
+        if missing:
+            gone = set(missing)
+            part = [n for i, n in enumerate(part) if i not in gone]
+        for i, target in tg.items():
+            targets[len(names) + i] = target
+        names.extend(part)
+        types.append(t)
+        sizes.extend(sz)
+        mtimes.extend(mt)
+        modes.extend(md)
+    return names, "".join(types), targets, sizes, mtimes, modes
+
+
+def list_payload(names, sizes, mtimes, modes):
+    """sizes and mtimes as float64, modes as uint16, all little-endian, then the names' bytes,
+    each ended by a NUL (no name holds one); listColumns.ts reads it."""
+    if sys.byteorder != "little":
+        for column in (sizes, mtimes, modes):
+            column.byteswap()
+    encoded = "\0".join(names).encode("utf-8", "surrogateescape") + b"\0" if names else b""
+    return Compressible(sizes.tobytes() + mtimes.tobytes() + modes.tobytes() + encoded)
 
 
 def entry_stat(full):

@@ -68,17 +68,18 @@ export interface WireStat {
   mode: number;
 }
 
-/** A folder page as columns, not objects: a fraction of the JSON. */
+/**
+ * A folder page as columns, not objects. The JSON holds what is small; the payload holds the
+ * numbers and names (listColumns.ts reads it: agent.py's list_payload writes it).
+ */
 export interface WireList {
   total: number;
-  names: string[];
+  /** Entries on this page. */
+  count: number;
   /** One type character per entry. */
   types: string;
   /** Index → target type character, symlinks only. */
   targets: Record<string, string>;
-  sizes: number[];
-  mtimes: number[];
-  modes: number[];
   /** Where the page starts (the requested offset, or the page of `locate`). */
   offset: number;
   /** With `locate`: the entry's index in the sorted listing, -1 when it is not there. */

@@ -6,15 +6,14 @@ import type { WireStat } from '../agent/operations';
 import { RemoteFsError } from './errors';
 import { pythonFilter, validateFilter } from './filters';
 import { TYPE_FROM_CHAR } from './common';
+import { entriesFromWire } from './listWire';
 import { SEARCH_MAX_FILE_SIZE } from './search';
 import type {
   ChangeEvent,
-  EntryType,
   FollowOptions,
   WatchOptions,
   ListOptions,
   ListResult,
-  RemoteEntry,
   RemoteOps,
   RemoteStat,
   RunOptions,
@@ -29,6 +28,9 @@ function toStat(w: WireStat): RemoteStat {
   if (w.targetType) s.targetType = TYPE_FROM_CHAR[w.targetType] ?? 'other';
   return s;
 }
+
+/** The largest list answer taken: a million entries with 255-byte names. */
+const LIST_MAX_PAYLOAD = 256 * 1024 * 1024;
 
 export function checkFilter(filter: ListOptions['filter'], path: string): void {
   const err = validateFilter(filter);
@@ -64,7 +66,7 @@ export class AgentOps implements RemoteOps {
 
   async list(path: string, opts: ListOptions = {}): Promise<ListResult> {
     checkFilter(opts.filter, path);
-    const { result: r } = await this.client.request(
+    const { result: r, payload } = await this.client.request(
       'list',
       {
         path,
@@ -79,23 +81,9 @@ export class AgentOps implements RemoteOps {
         hidden: opts.hidden ?? true,
       },
       undefined,
-      { signal: opts.signal },
+      { signal: opts.signal, maxPayload: LIST_MAX_PAYLOAD },
     );
-    const base = path.endsWith('/') ? path : `${path}/`;
-    const entries: RemoteEntry[] = new Array(r.names.length);
-    for (let i = 0; i < r.names.length; i++) {
-      const name = r.names[i];
-      const e: RemoteEntry = {
-        name,
-        path: base + name,
-        type: (TYPE_FROM_CHAR[r.types[i]] ?? 'other') as EntryType,
-        size: r.sizes[i],
-        mtimeMs: r.mtimes[i],
-        mode: r.modes[i],
-      };
-      entries[i] = e;
-    }
-    for (const [i, t] of Object.entries(r.targets)) entries[Number(i)].targetType = TYPE_FROM_CHAR[t] ?? 'other';
+    const entries = entriesFromWire(path, r, payload);
     return { entries, total: r.total, offset: r.offset, ...(r.position !== undefined ? { position: r.position } : {}) };
   }
 
