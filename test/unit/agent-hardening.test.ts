@@ -324,6 +324,48 @@ test('stat columns of a big page: a forked worker takes the second half; names g
   for (const [i, name] of kept.entries()) if (i !== link) assert.equal(out.sizes[i], Number(name.slice(1)) % 5, name);
 });
 
+test('a folder past STREAM_AT names: each page is the one a whole listing gives, the total exact, the names never kept', () => {
+  const d = join(dir, 'streamed');
+  mkdirSync(d);
+  // 611 entries, not a multiple of either STREAM_AT below, so a remainder follows the last cut;
+  // half of them folders, so every cut and remainder holds both; names of mixed shapes (natural
+  // order differs from code point order), some filtered out.
+  for (let i = 0; i < 611; i++) {
+    const stem = i % 7 === 0 ? `x${i}.tmp` : i % 3 ? `step${i}.dat` : `Step-${i % 50}b${i}`;
+    if (i % 2) writeFileSync(join(d, stem), '');
+    else mkdirSync(join(d, `run-${stem}`));
+  }
+  const script = [
+    'class Ctx(object):',
+    '    def __init__(self):',
+    '        self.agent = type("A", (), {"channel": agent.Channel(-1, -1), "forked": set()})()',
+    '    def check(self):',
+    '        pass',
+    'def names(answer):',
+    '    out, data = answer',
+    '    return [n.decode("utf-8", "surrogateescape") for n in data[out["count"] * 18:].split(b"\\0")[:-1]], out["total"]',
+    'bad, pages = [], 0',
+    'for natural in (False, True):',
+    '    for desc in (False, True):',
+    '        for query in ("", "1"):',
+    '            p = {"path": sys.argv[1], "filter": {"fileReject": ["\\\\.tmp$"]}, "natural": natural, "descending": desc, "name": query}',
+    '            agent.STREAM_AT = 10 ** 9',
+    '            agent._LIST_CACHE.clear()',
+    '            whole, total = names(agent.op_list(Ctx(), dict(p), b""))',
+    '            for agent.STREAM_AT in (7, 50):',
+    '                for offset in (0, 30, 200, len(whole) - 5):',
+    '                    agent._LIST_CACHE.clear()',
+    '                    page, t = names(agent.op_list(Ctx(), dict(p, offset=offset, limit=40), b""))',
+    '                    pages += 1',
+    '                    if page != whole[offset:offset + 40] or t != total or agent._LIST_CACHE:',
+    '                        bad.append([natural, desc, query, agent.STREAM_AT, offset, t, total, page[:3], whole[offset:offset + 3]])',
+    'print(json.dumps({"bad": bad, "pages": pages}))',
+  ].join('\n');
+  const out = agentPython(script, d) as { bad: unknown[]; pages: number };
+  assert.equal(out.pages, 64);
+  assert.deepEqual(out.bad, []);
+});
+
 test('a huge watched folder is reported once and then watched by its own stat only', async () => {
   const d = join(dir, 'huge');
   mkdirSync(d);

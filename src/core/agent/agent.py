@@ -25,6 +25,7 @@ import errno
 import fcntl
 import gc
 import hashlib
+import heapq
 import array
 import json
 import os
@@ -540,12 +541,23 @@ LIST_CACHE_MAX = 8
 LIST_CACHE_MAX_ROWS = 1000000
 
 
-def scan(path, flt, hidden, match=None):
-    """(dirs, files) of a folder as name lists, filtered (name query `match`, then the path
-    filter); d_type tells folders apart. Names only (no DirEntry objects): a 100,000-entry
-    folder stays a few MB."""
+# Past STREAM_AT names, a page by name does not keep the folder's names: every STREAM_AT further
+# names, each group is cut to the first ones the page needs (offset + limit, in the listing's
+# order), so the agent's memory is bounded by STREAM_AT and the page, not by the folder. Such a
+# folder's listing is not cached: each page is a scan of its own.
+STREAM_AT = 200000
+
+
+def scan(path, flt, hidden, match=None, first=None):
+    """(dirs, files, totals) of a folder as name lists, filtered (name query `match`, then the
+    path filter); d_type tells folders apart. Names only (no DirEntry objects): a 100,000-entry
+    folder stays a few MB. With `first` (a function cutting a group of names to the first the
+    page needs), a folder of more than STREAM_AT names is cut as it is read (see STREAM_AT), and
+    totals is (folders, files) it counted; otherwise totals is None and the lists are whole."""
     prefix = path if path.endswith("/") else path + "/"
     dirs, files = [], []
+    kept_dirs, kept_files, counted = [], [], None
+    room = STREAM_AT if first is not None else -1  # names until the next cut
     with os.scandir(path) as it:
         for e in it:
             name = e.name
@@ -558,18 +570,28 @@ def scan(path, flt, hidden, match=None):
             except OSError:
                 is_dir = False
             (dirs if is_dir else files).append(name)
-    if flt.empty:
-        return dirs, files
-    return flt.apply(prefix, dirs, True), flt.apply(prefix, files, False)
+            room -= 1
+            if room == 0:
+                room = STREAM_AT
+                dirs, files = flt.apply(prefix, dirs, True), flt.apply(prefix, files, False)
+                counted = (counted or (0, 0))
+                counted = (counted[0] + len(dirs), counted[1] + len(files))
+                kept_dirs, kept_files = first(kept_dirs + dirs), first(kept_files + files)
+                dirs, files = [], []
+    dirs, files = flt.apply(prefix, dirs, True), flt.apply(prefix, files, False)
+    if counted is None:
+        return dirs, files, None
+    counted = (counted[0] + len(dirs), counted[1] + len(files))
+    return first(kept_dirs + dirs), first(kept_files + files), counted
 
 
-def guarded_scan(ctx, path, spec, hidden, timeout, match=None):
+def guarded_scan(ctx, path, spec, hidden, timeout, match=None, first=None):
     """scan(); user filter regexes that could backtrack run in a worker with a time limit (see
     run_forked), linear ones here (a fork and the names' way back cost ~30 ms per 100,000)."""
     flt = Filter(spec)
     if flt.empty or flt.linear:
-        return scan(path, flt, hidden, match)
-    return run_forked(ctx, lambda: scan(path, flt, hidden, match), timeout, "the filter of %s" % path)
+        return scan(path, flt, hidden, match, first)
+    return run_forked(ctx, lambda: scan(path, flt, hidden, match, first), timeout, "the filter of %s" % path)
 
 
 _DIGITS_RE = re.compile(r"[0-9]+")
@@ -682,6 +704,13 @@ def cache_rows(cache_key, dir_mtime, rows):
         _LIST_CACHE[cache_key] = (dir_mtime, time.time(), rows)
 
 
+def first_names(k, desc, natural):
+    """A function giving the first k of a list of names in name order (see STREAM_AT)."""
+    if natural:
+        return lambda names: natural_sorted(names, desc)[:k]
+    return (lambda names: heapq.nlargest(k, names)) if desc else (lambda names: heapq.nsmallest(k, names))
+
+
 def sort_rows(dirs, files, prefix, key, desc, natural):
     """Directories first, each group by key: names (natural or code point order), or modified
     time / size with ties by name A to Z whatever the direction. Folders stay in name order when
@@ -739,12 +768,16 @@ def op_list(ctx, p, payload):
         if every is not None:
             match = name_matcher(query)
             rows = [n for n in every if match(n)]
+    total = None
     if rows is None:
         match = name_matcher(query) if query else None
-        dirs, files = guarded_scan(ctx, path, flt_spec, hidden, float(p.get("filterTimeoutMs") or FILTER_TIMEOUT_S * 1000) / 1000.0, match)
+        first = first_names(offset + int(limit), desc, natural) if key == "name" and limit is not None and locate is None else None
+        dirs, files, counted = guarded_scan(ctx, path, flt_spec, hidden, float(p.get("filterTimeoutMs") or FILTER_TIMEOUT_S * 1000) / 1000.0, match, first)
         ctx.check()
         rows, stats = sort_rows(dirs, files, prefix, key, desc, natural)
-        if len(rows) > 2000:
+        if counted is not None:
+            total = counted[0] + counted[1]  # rows are the first offset + limit only: not cached
+        elif len(rows) > 2000:
             cache_rows(cache_key, dir_mtime, rows)
     position = None
     if locate is not None:
@@ -756,7 +789,7 @@ def op_list(ctx, p, payload):
             offset = position - position % int(limit) if limit else 0
     page = rows[offset:] if limit is None else rows[offset:offset + int(limit)]
     names, types, targets, sizes, mtimes, modes = page_columns(ctx, prefix, page, stats)
-    out = {"total": len(rows), "count": len(names), "types": types, "targets": targets, "offset": offset}
+    out = {"total": len(rows) if total is None else total, "count": len(names), "types": types, "targets": targets, "offset": offset}
     if position is not None:
         out["position"] = position
     return out, list_payload(names, sizes, mtimes, modes)
