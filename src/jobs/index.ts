@@ -69,7 +69,9 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
     onNotices: (notices) => void withEfficiency(notices, (host) => schedulers.scheduler(host)).then(showFinishedNotices),
   });
   disposables.push(controller);
-  // Pool jobs change between polls (the pool's own rounds): the view asks again soon (the watcher's cap still applies).
+  // Pool jobs change between polls (the pool's own rounds): the view asks again soon. That list
+  // reads the pool's own state, so the watcher's per-host cap does not hold it back
+  // (Scheduler.listsLocally): capped, a cancelled pool job stayed "running" for over 30 s.
   let poolRefresh: NodeJS.Timeout | undefined;
   if (pools)
     disposables.push(
@@ -77,7 +79,7 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
         poolRefresh ??= setTimeout(() => {
           poolRefresh = undefined;
           for (const p of pools.pools()) void controller.refreshNow(poolHostAlias(p)).catch(() => undefined);
-        }, 2000);
+        }, 500);
       }),
       { dispose: () => clearTimeout(poolRefresh) },
     );

@@ -564,6 +564,25 @@ test('a watched job running near or past its time limit, or just submitted, is p
   w2.dispose();
 });
 
+test('per-minute cap: a scheduler that lists locally (a host pool) is refreshed at once, every time', async () => {
+  const clock = new FakeClock();
+  const cluster = Object.assign(new SimCluster(clock), { listsLocally: true });
+  cluster.jobs.push({ id: '1', start: clock.now() - 1_000, end: clock.now() + 3_600_000 });
+  const w = new JobWatcher({ clock, random: () => 0.5 });
+  w.setVisible(true);
+  w.addHost('h', cluster, 'u');
+  await clock.advance(0);
+  const before = cluster.commands.length;
+  let done = 0;
+  for (let i = 0; i < 10; i++) {
+    void w.refreshNow('h').then(() => done++);
+    await clock.advance(1_000);
+  }
+  assert.equal(done, 10, 'no refresh waited for room');
+  assert.ok(cluster.commands.length - before >= 10, `${cluster.commands.length - before} lists for 10 refreshes`);
+  w.dispose();
+});
+
 test('per-minute cap: refreshes beyond 6 commands a minute wait for room instead of querying, paced so no long silence follows', async () => {
   const clock = new FakeClock();
   const cluster = new SimCluster(clock);

@@ -29,7 +29,7 @@ interface HostsLike {
 }
 
 interface SchedulersLike {
-  scheduler(host: string): Pick<Scheduler, 'list' | 'finalState' | 'history'>;
+  scheduler(host: string): Pick<Scheduler, 'list' | 'finalState' | 'history' | 'listsLocally'>;
   user(host: string): Promise<string>;
   /** Uid → user name for every uid known on the host, after looking up `uids` (one batched lookup). */
   userNames(host: string, uids: Iterable<string>): Promise<Map<string, string>>;
@@ -287,6 +287,7 @@ export class JobsController implements Disposable {
       const scheduler = this.o.schedulers.scheduler(host);
       // The model shows every poll's answer (elapsed times move even when the watcher sees no change).
       const watched: WatchedScheduler = {
+        ...(scheduler.listsLocally ? { listsLocally: true } : {}),
         list: async (u) => {
           const at = this.clock.now();
           const jobs = await scheduler.list(u);

@@ -22,6 +22,16 @@ function malformed(why: string): never {
   throw new ProtocolError(`Malformed folder listing from the agent: ${why}`);
 }
 
+/**
+ * count little-endian float64s at `at`, copied into an aligned array (the payload may not be).
+ * Typed arrays use the machine's byte order: VS Code runs only on little-endian machines.
+ */
+function float64s(payload: Buffer, at: number, count: number): Float64Array {
+  const out = new Float64Array(count);
+  new Uint8Array(out.buffer).set(payload.subarray(at, at + count * 8));
+  return out;
+}
+
 /** The names of the payload's name section: one decode for the common all-UTF-8 case. */
 function readNames(section: Buffer, count: number): string[] {
   if (count === 0) {
@@ -51,7 +61,8 @@ export function entriesFromWire(dir: string, r: WireList, payload: Buffer): Remo
   const count = r.count;
   if (!Number.isSafeInteger(count) || count < 0 || count * NUMBER_BYTES > payload.length) malformed(`${count} entries in ${payload.length} bytes`);
   if (typeof r.types !== 'string' || r.types.length !== count) malformed('one type per entry expected');
-  const mtimesAt = count * 8;
+  const sizes = float64s(payload, 0, count);
+  const mtimes = float64s(payload, count * 8, count);
   const modesAt = count * 16;
   const names = readNames(payload.subarray(count * NUMBER_BYTES), count);
   const base = dir.endsWith('/') ? dir : `${dir}/`;
@@ -63,8 +74,8 @@ export function entriesFromWire(dir: string, r: WireList, payload: Buffer): Remo
       name,
       path: base + name,
       type: (TYPE_FROM_CHAR[r.types[i]] ?? 'other') as EntryType,
-      size: payload.readDoubleLE(i * 8),
-      mtimeMs: payload.readDoubleLE(mtimesAt + i * 8),
+      size: sizes[i] as number,
+      mtimeMs: mtimes[i] as number,
       mode: payload.readUInt16LE(modesAt + i * 2),
     };
   }

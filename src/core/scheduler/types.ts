@@ -354,6 +354,11 @@ export interface Scheduler extends BatchScriptFormat {
   /** Short lowercase name (`slurm`), for logs. */
   readonly kind: string;
   /**
+   * list() and finalState() read state kept here, not the cluster (a host pool: its own rounds
+   * do the remote work), so the watcher's per-host query cap does not apply to them.
+   */
+  readonly listsLocally?: boolean;
+  /**
    * Queues a job; resolves with its id once the scheduler accepted it. Names, paths and
    * arguments with spaces, quotes, `$()` or non-ASCII reach the job unchanged, never a shell.
    * Relative output paths resolve against `spec.cwd`.

@@ -99,7 +99,7 @@ export interface WatcherOptions extends Partial<PollPolicy> {
   keepFinished?: number;
 }
 
-export type WatchedScheduler = Pick<Scheduler, 'list' | 'finalState'>;
+export type WatchedScheduler = Pick<Scheduler, 'list' | 'finalState' | 'listsLocally'>;
 
 export interface WatcherEvents {
   /** The active job list of a host changed (ids, states, reasons, nodes…). */
@@ -373,7 +373,7 @@ export class JobWatcher implements Disposable {
    */
   private capWait(s: HostState, burst = false): number {
     const cap = this.policy.maxQueriesPerMinute;
-    if (!Number.isFinite(cap)) return 0;
+    if (!Number.isFinite(cap) || s.scheduler.listsLocally) return 0;
     const now = this.clock.now();
     while (s.queries.length && (s.queries[0] as number) <= now - 60_000) s.queries.shift();
     const reserve = Math.min(cap, s.jobs.size + s.awaiting.size + s.expected.size > 0 ? 2 : 1);

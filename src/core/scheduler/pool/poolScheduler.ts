@@ -54,6 +54,7 @@ function refuse(what: string): Promise<never> {
 
 export class PoolScheduler implements Scheduler {
   readonly kind = 'pool';
+  readonly listsLocally = true;
 
   constructor(
     private readonly pool: string,
