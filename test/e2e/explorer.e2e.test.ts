@@ -213,6 +213,7 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
         await dialog.waitFor({ state: 'visible', timeout: 20_000 });
         assert.match((await dialog.textContent()) ?? '', /Remove the filter pattern of/);
         await dialog.locator('.monaco-button', { hasText: /^Clear Filter$/ }).click();
+        await dialog.waitFor({ state: 'hidden', timeout: 20_000 });
         await explorerItem(page, 'noise.log').waitFor({ state: 'visible', timeout: 20_000 });
 
         // Reveal in Remote Explorer (palette, active hpc: editor): the collapsed folder opens on the file.

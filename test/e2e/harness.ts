@@ -554,11 +554,12 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
   const deadline = Date.now() + timeoutMs;
   // The palette snapshots the command list when it opens, and commands of
   // extensions appear only once the (remote) extension host has registered
-  // them: reopen the palette until the entry shows up.
+  // them: reopen the palette until the entry shows up. A palette closed under us (a dialog
+  // closing hands focus back to the editor) is reopened the same way.
   for (;;) {
     await openCommandPalette(page);
-    await input.fill(`>${title}`);
     try {
+      await input.fill(`>${title}`, { timeout: 3000 });
       await row.waitFor({ state: 'visible', timeout: Math.min(3000, Math.max(500, deadline - Date.now())) });
       break;
     } catch (e) {

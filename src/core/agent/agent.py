@@ -21,12 +21,12 @@ parameters are read only as p["name"] when required, p.get("name") when optional
 to a helper: test/unit/agent-operations.test.ts checks the reads against that table). ctx.cancelled is a threading.Event; ctx.emit()
 pushes an event; ctx.on_cancel(fn) registers a callback run when the request is cancelled.
 """
+import array
 import errno
 import fcntl
 import gc
 import hashlib
 import heapq
-import array
 import json
 import os
 import pickle
