@@ -324,7 +324,7 @@ test('stat columns of a big page: a forked worker takes the second half; names g
   for (const [i, name] of kept.entries()) if (i !== link) assert.equal(out.sizes[i], Number(name.slice(1)) % 5, name);
 });
 
-test('a folder past STREAM_AT names: each page is the one a whole listing gives, the total exact, the names never kept', () => {
+test('a folder past STREAM_AT names: each page, and each page found by name, is the one a whole listing gives, the total exact, the names never kept', () => {
   const d = join(dir, 'streamed');
   mkdirSync(d);
   // 611 entries, not a multiple of either STREAM_AT below, so a remainder follows the last cut;
@@ -344,7 +344,8 @@ test('a folder past STREAM_AT names: each page is the one a whole listing gives,
     'def names(answer):',
     '    out, data = answer',
     '    return [n.decode("utf-8", "surrogateescape") for n in data[out["count"] * 18:].split(b"\\0")[:-1]], out["total"]',
-    'bad, pages = [], 0',
+    'import os',
+    'bad, pages, located = [], 0, 0',
     'for natural in (False, True):',
     '    for desc in (False, True):',
     '        for query in ("", "1"):',
@@ -359,10 +360,26 @@ test('a folder past STREAM_AT names: each page is the one a whole listing gives,
     '                    pages += 1',
     '                    if page != whole[offset:offset + 40] or t != total or agent._LIST_CACHE:',
     '                        bad.append([natural, desc, query, agent.STREAM_AT, offset, t, total, page[:3], whole[offset:offset + 3]])',
-    'print(json.dumps({"bad": bad, "pages": pages}))',
+    // Go to Entry (locate): the page holding the name, as the whole listing gives it. Folders are
+    // first, so the last folder's page runs into the files and the first file's starts among folders.
+    '            folders = sum(1 for n in whole if os.path.isdir(os.path.join(sys.argv[1], n)))',
+    '            wanted = [whole[i] for i in (0, 1, 39, 40, folders - 1, folders, folders + 3, len(whole) - 1)]',
+    '            for name in wanted + ["missing", "x7.tmp", "run-x14.tmp"]:',
+    '                agent.STREAM_AT = 10 ** 9',
+    '                agent._LIST_CACHE.clear()',
+    '                ref = agent.op_list(Ctx(), dict(p, locate=name, limit=40), b"")',
+    '                for agent.STREAM_AT in (7, 50):',
+    '                    agent._LIST_CACHE.clear()',
+    '                    got = agent.op_list(Ctx(), dict(p, locate=name, limit=40), b"")',
+    '                    located += 1',
+    '                    same = [got[0][k] for k in ("position", "offset", "total")] == [ref[0][k] for k in ("position", "offset", "total")]',
+    '                    if not same or names(got) != names(ref) or agent._LIST_CACHE:',
+    '                        bad.append(["locate", name, natural, desc, query, agent.STREAM_AT, got[0], ref[0]])',
+    'print(json.dumps({"bad": bad, "pages": pages, "located": located}))',
   ].join('\n');
-  const out = agentPython(script, d) as { bad: unknown[]; pages: number };
+  const out = agentPython(script, d) as { bad: unknown[]; pages: number; located: number };
   assert.equal(out.pages, 64);
+  assert.equal(out.located, 176);
   assert.deepEqual(out.bad, []);
 });
 

@@ -542,22 +542,24 @@ LIST_CACHE_MAX_ROWS = 1000000
 
 
 # Past STREAM_AT names, a page by name does not keep the folder's names: every STREAM_AT further
-# names, each group is cut to the first ones the page needs (offset + limit, in the listing's
-# order), so the agent's memory is bounded by STREAM_AT and the page, not by the folder. Such a
-# folder's listing is not cached: each page is a scan of its own.
+# names, each group is cut to what the page needs (the first offset + limit in the listing's
+# order; for `locate`, the names either side of it), so the agent's memory is bounded by
+# STREAM_AT and the page, not by the folder. Such a folder's listing is not cached: each page is
+# a scan of its own.
 STREAM_AT = 200000
 
 
-def scan(path, flt, hidden, match=None, first=None):
+def scan(path, flt, hidden, match=None, cuts=None):
     """(dirs, files, totals) of a folder as name lists, filtered (name query `match`, then the
     path filter); d_type tells folders apart. Names only (no DirEntry objects): a 100,000-entry
-    folder stays a few MB. With `first` (a function cutting a group of names to the first the
-    page needs), a folder of more than STREAM_AT names is cut as it is read (see STREAM_AT), and
-    totals is (folders, files) it counted; otherwise totals is None and the lists are whole."""
+    folder stays a few MB. With `cuts` (for the folders and the files, each a Head or an Around),
+    a folder of more than STREAM_AT names is fed to them as it is read (see STREAM_AT): then dirs
+    and files are the cuts and totals is (folders, files) counted; otherwise totals is None and
+    the lists are whole."""
     prefix = path if path.endswith("/") else path + "/"
     dirs, files = [], []
-    kept_dirs, kept_files, counted = [], [], None
-    room = STREAM_AT if first is not None else -1  # names until the next cut
+    counted = None
+    room = STREAM_AT if cuts is not None else -1  # names until the next cut
     with os.scandir(path) as it:
         for e in it:
             name = e.name
@@ -573,25 +575,95 @@ def scan(path, flt, hidden, match=None, first=None):
             room -= 1
             if room == 0:
                 room = STREAM_AT
-                dirs, files = flt.apply(prefix, dirs, True), flt.apply(prefix, files, False)
-                counted = (counted or (0, 0))
-                counted = (counted[0] + len(dirs), counted[1] + len(files))
-                kept_dirs, kept_files = first(kept_dirs + dirs), first(kept_files + files)
+                counted = feed_cuts(cuts, counted, flt.apply(prefix, dirs, True), flt.apply(prefix, files, False))
                 dirs, files = [], []
     dirs, files = flt.apply(prefix, dirs, True), flt.apply(prefix, files, False)
     if counted is None:
         return dirs, files, None
-    counted = (counted[0] + len(dirs), counted[1] + len(files))
-    return first(kept_dirs + dirs), first(kept_files + files), counted
+    return cuts[0], cuts[1], feed_cuts(cuts, counted, dirs, files)
 
 
-def guarded_scan(ctx, path, spec, hidden, timeout, match=None, first=None):
+def feed_cuts(cuts, counted, dirs, files):
+    cuts[0].add(dirs)
+    cuts[1].add(files)
+    counted = counted or (0, 0)
+    return counted[0] + len(dirs), counted[1] + len(files)
+
+
+def guarded_scan(ctx, path, spec, hidden, timeout, match=None, cuts=None):
     """scan(); user filter regexes that could backtrack run in a worker with a time limit (see
     run_forked), linear ones here (a fork and the names' way back cost ~30 ms per 100,000)."""
     flt = Filter(spec)
     if flt.empty or flt.linear:
-        return scan(path, flt, hidden, match, first)
-    return run_forked(ctx, lambda: scan(path, flt, hidden, match, first), timeout, "the filter of %s" % path)
+        return scan(path, flt, hidden, match, cuts)
+    return run_forked(ctx, lambda: scan(path, flt, hidden, match, cuts), timeout, "the filter of %s" % path)
+
+
+def listing_order(names, desc, natural):
+    return natural_sorted(names, desc) if natural else sorted(names, reverse=desc)
+
+
+class Head(object):
+    """The first k names of a group in the listing's order (and with `tail` the last k too), fed
+    a big folder's names as they are read. Plain data: it may come back from a forked worker."""
+
+    def __init__(self, k, desc, natural, tail=False):
+        self.k, self.desc, self.natural, self.tail = k, desc, natural, tail
+        self.names = []
+
+    def add(self, names):
+        k, both = self.k, self.names + names
+        if not self.natural and not self.tail:
+            self.names = heapq.nlargest(k, both) if self.desc else heapq.nsmallest(k, both)
+            return
+        ordered = listing_order(both, self.desc, self.natural)
+        self.names = ordered if not self.tail or len(ordered) <= 2 * k else ordered[:k] + ordered[-k:]
+
+
+class Around(object):
+    """Where `name` falls in its group's order, and the k names before it and the k from it on
+    (it first, when there), fed a big folder's names as they are read (see Head)."""
+
+    def __init__(self, name, k, desc, natural):
+        self.name, self.k, self.desc, self.natural = name, k, desc, natural
+        self.key = natural_key(name) if natural else name
+        self.before_count = 0
+        self.below, self.after = [], []
+
+    def precedes(self, other):
+        a = natural_key(other) if self.natural else other
+        return a > self.key if self.desc else a < self.key
+
+    def add(self, names):
+        ordered = listing_order(names, self.desc, self.natural)
+        lo, hi = 0, len(ordered)
+        while lo < hi:  # the first name not before self.name
+            mid = (lo + hi) // 2
+            if self.precedes(ordered[mid]):
+                lo = mid + 1
+            else:
+                hi = mid
+        k = self.k
+        self.before_count += lo
+        self.below = listing_order(self.below + ordered[max(0, lo - k):lo], self.desc, self.natural)[-k:]
+        self.after = listing_order(self.after + ordered[lo:lo + k], self.desc, self.natural)[:k]
+
+    def page(self, others, in_dirs, counted):
+        """(page, position, offset) of the page of k holding the name, `others` the Head (with
+        tail) of the other group; None when the name is not in the listing."""
+        if self.after[:1] != [self.name]:
+            return None
+        k = self.k
+        position = (0 if in_dirs else counted[0]) + self.before_count
+        offset = position - position % k
+        m = position - offset  # entries before the name on its page
+        page = self.below[max(0, len(self.below) - m):] if m else []
+        if len(page) < m:  # the page starts among the folders (the name is a file's)
+            page = others.names[max(0, len(others.names) - (m - len(page))):] + page
+        page += self.after[:k - m]
+        if in_dirs and len(page) < k:  # the page goes on into the files
+            page += others.names[:k - len(page)]
+        return page, position, offset
 
 
 _DIGITS_RE = re.compile(r"[0-9]+")
@@ -704,13 +776,6 @@ def cache_rows(cache_key, dir_mtime, rows):
         _LIST_CACHE[cache_key] = (dir_mtime, time.time(), rows)
 
 
-def first_names(k, desc, natural):
-    """A function giving the first k of a list of names in name order (see STREAM_AT)."""
-    if natural:
-        return lambda names: natural_sorted(names, desc)[:k]
-    return (lambda names: heapq.nlargest(k, names)) if desc else (lambda names: heapq.nsmallest(k, names))
-
-
 def sort_rows(dirs, files, prefix, key, desc, natural):
     """Directories first, each group by key: names (natural or code point order), or modified
     time / size with ties by name A to Z whatever the direction. Folders stay in name order when
@@ -768,26 +833,48 @@ def op_list(ctx, p, payload):
         if every is not None:
             match = name_matcher(query)
             rows = [n for n in every if match(n)]
-    total = None
+    total = position = located = None
     if rows is None:
         match = name_matcher(query) if query else None
-        first = first_names(offset + int(limit), desc, natural) if key == "name" and limit is not None and locate is None else None
-        dirs, files, counted = guarded_scan(ctx, path, flt_spec, hidden, float(p.get("filterTimeoutMs") or FILTER_TIMEOUT_S * 1000) / 1000.0, match, first)
+        timeout = float(p.get("filterTimeoutMs") or FILTER_TIMEOUT_S * 1000) / 1000.0
+        read = lambda cuts: guarded_scan(ctx, path, flt_spec, hidden, timeout, match, cuts)  # noqa: E731
+        heads = lambda n: (Head(n, desc, natural), Head(n, desc, natural))  # noqa: E731
+        cuts = in_dirs = None
+        if key == "name" and limit is not None:
+            if locate is None:
+                cuts = heads(offset + int(limit))
+            else:
+                in_dirs = os.path.isdir(prefix + locate)
+                around, others = Around(locate, int(limit), desc, natural), Head(int(limit), desc, natural, tail=True)
+                cuts = (around, others) if in_dirs else (others, around)
+        dirs, files, counted = read(cuts)
+        if counted is not None and locate is not None:
+            located = (dirs if in_dirs else files).page(files if in_dirs else dirs, in_dirs, counted)
+            if located is None:  # not in the listing: the page at `offset`, as for a small folder
+                position = -1
+                dirs, files, counted = read(heads(offset + int(limit)))
         ctx.check()
-        rows, stats = sort_rows(dirs, files, prefix, key, desc, natural)
-        if counted is not None:
-            total = counted[0] + counted[1]  # rows are the first offset + limit only: not cached
-        elif len(rows) > 2000:
-            cache_rows(cache_key, dir_mtime, rows)
-    position = None
-    if locate is not None:
+        if located is not None:
+            # A streamed folder (see STREAM_AT): rows are what the page needs only, never cached.
+            rows, position, offset = located
+            total = counted[0] + counted[1]
+        elif counted is not None:
+            rows, total = dirs.names + files.names, counted[0] + counted[1]
+        else:
+            rows, stats = sort_rows(dirs, files, prefix, key, desc, natural)
+            if len(rows) > 2000:
+                cache_rows(cache_key, dir_mtime, rows)
+    if locate is not None and position is None:
         try:
             position = rows.index(locate)
         except ValueError:
             position = -1
         if position >= 0:
             offset = position - position % int(limit) if limit else 0
-    page = rows[offset:] if limit is None else rows[offset:offset + int(limit)]
+    if located is not None:
+        page = rows
+    else:
+        page = rows[offset:] if limit is None else rows[offset:offset + int(limit)]
     names, types, targets, sizes, mtimes, modes = page_columns(ctx, prefix, page, stats)
     out = {"total": len(rows) if total is None else total, "count": len(names), "types": types, "targets": targets, "offset": offset}
     if position is not None:
