@@ -15,7 +15,7 @@
  * cold (the folder read afresh) and while typing (the listing on screen still kept) — side by side with `ssh host ls <dir> | grep -F <text>` (a fresh OpenSSH connection,
  * as typed in a terminal; its set-up time shown apart).
  *
- * Part "million" (not run by default): first pages of a 1,000,000-entry folder through the agent,
+ * Part "million" (not run by default): first pages of a 1,000,000-entry folder through the agent, Go to Entry,
  * the client's and the agent's peak RSS.
  *
  *   node --import tsx bench/listing.ts [--sizes 10000,100000] [--rtts 0,30] [--reps 3] [--parts list,find,million]
@@ -220,6 +220,8 @@ interface MillionMeasure {
   firstPageMs: number[];
   naturalPageMs: number[];
   nextPageMs: number[];
+  /** Go to Entry: the page holding a name halfway down, natural order (what the explorer asks). */
+  locateMs: number[];
   total: number;
   rssMiB: number;
   /** The agent's own peak RSS on the remote (VmHWM). */
@@ -234,7 +236,7 @@ async function millionChild(dir: string, port: number, reps: number): Promise<Mi
     if (ops.kind !== 'agent') throw new Error(`wanted the agent, got ${ops.kind}`);
     await ops.list(dir, { filter: FILTER, limit: 1 });
     const touch = () => conn.session.exec(['touch', '--', dir]);
-    const m: MillionMeasure = { firstPageMs: [], naturalPageMs: [], nextPageMs: [], total: 0, rssMiB: 0, agentRssMiB: 0 };
+    const m: MillionMeasure = { firstPageMs: [], naturalPageMs: [], nextPageMs: [], locateMs: [], total: 0, rssMiB: 0, agentRssMiB: 0 };
     for (let i = 0; i < reps; i++) {
       await touch();
       let t = performance.now();
@@ -248,6 +250,11 @@ async function millionChild(dir: string, port: number, reps: number): Promise<Mi
       t = performance.now();
       await ops.list(dir, { filter: FILTER, natural: true, limit: 200 });
       m.naturalPageMs.push(performance.now() - t);
+      await touch();
+      t = performance.now();
+      const found = await ops.list(dir, { filter: FILTER, natural: true, limit: 200, locate: 'f543210.dat' });
+      m.locateMs.push(performance.now() - t);
+      if (!found.entries.some((e) => e.name === 'f543210.dat')) throw new Error('Go to Entry missed its name');
     }
     m.rssMiB = peakRssMiB();
     const { pid } = (await (ops as AgentOps).client.request('info', {})).result;
@@ -272,13 +279,13 @@ async function millionPart(rtts: number[], reps: number): Promise<void> {
       process.stderr.write(`  ${n} entries, ${rtt} ms RTT, agent pages… `);
       const m = runChild<MillionMeasure>(__filename, ['agent-million', dir, String(proxy?.port ?? sandbox().port), String(reps)], { bundled: true });
       process.stderr.write(`${median(m.firstPageMs).toFixed(0)} ms\n`);
-      rows.push([n, rtt, median(m.firstPageMs).toFixed(0), median(m.naturalPageMs).toFixed(0), median(m.nextPageMs).toFixed(0), m.total, m.rssMiB, m.agentRssMiB]);
+      rows.push([n, rtt, median(m.firstPageMs).toFixed(0), median(m.naturalPageMs).toFixed(0), median(m.nextPageMs).toFixed(0), median(m.locateMs).toFixed(0), m.total, m.rssMiB, m.agentRssMiB]);
     } finally {
       proxy?.stop();
     }
   }
   console.log(`\nA 1,000,000-entry folder through the agent: first page (200, filtered, sorted, with total; each a fresh scan), median of ${reps}:\n`);
-  console.log(table(['entries', 'RTT ms', 'first page ms', 'natural first page ms', 'next page ms', 'total', 'client peak RSS MiB', 'agent peak RSS MiB'], rows));
+  console.log(table(['entries', 'RTT ms', 'first page ms', 'natural first page ms', 'next page ms', 'Go to Entry ms', 'total', 'client peak RSS MiB', 'agent peak RSS MiB'], rows));
 }
 
 async function main(): Promise<void> {

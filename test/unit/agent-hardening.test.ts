@@ -375,6 +375,21 @@ test('a folder past STREAM_AT names: each page, and each page found by name, is 
     '                    same = [got[0][k] for k in ("position", "offset", "total")] == [ref[0][k] for k in ("position", "offset", "total")]',
     '                    if not same or names(got) != names(ref) or agent._LIST_CACHE:',
     '                        bad.append(["locate", name, natural, desc, query, agent.STREAM_AT, got[0], ref[0]])',
+    // What the cuts keep is bounded by the page: k names (a Head), 2k (with its tail), 2k either side.
+    '            group = whole[folders:]  # the files, in the listing order',
+    '            for tail in (False, True):',
+    '                h = agent.Head(5, desc, natural, tail)',
+    '                for i in range(0, len(group), 50):',
+    '                    h.add(group[i:i + 50][::-1])',
+    '                    if len(h.names) > (10 if tail else 5):',
+    '                        bad.append(["kept", tail, natural, desc, query, len(h.names)])',
+    '                if h.names != (group[:5] + group[-5:] if tail else group[:5]):',
+    '                    bad.append(["head", tail, natural, desc, query, h.names])',
+    '            a = agent.Around(group[100], 5, desc, natural)',
+    '            for i in range(0, len(group), 50):',
+    '                a.add(group[i:i + 50][::-1])',
+    '            if (len(a.below), len(a.after), a.before_count, a.after[0]) != (5, 5, 100, group[100]):',
+    '                bad.append(["around", natural, desc, query, len(a.below), len(a.after), a.before_count])',
     'print(json.dumps({"bad": bad, "pages": pages, "located": located}))',
   ].join('\n');
   const out = agentPython(script, d) as { bad: unknown[]; pages: number; located: number };

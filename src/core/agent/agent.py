@@ -617,7 +617,10 @@ class Head(object):
             self.names = heapq.nlargest(k, both) if self.desc else heapq.nsmallest(k, both)
             return
         ordered = listing_order(both, self.desc, self.natural)
-        self.names = ordered if not self.tail or len(ordered) <= 2 * k else ordered[:k] + ordered[-k:]
+        if not self.tail:
+            self.names = ordered[:k]
+        else:
+            self.names = ordered if len(ordered) <= 2 * k else ordered[:k] + ordered[-k:]
 
 
 class Around(object):
