@@ -65,6 +65,9 @@ interface Tail {
   tail?: Disposable;
   finished?: { dispose(): void };
   flushTimer?: NodeJS.Timeout;
+  /** Changes made to what the tab shows, and how many of them its text had when last fetched. */
+  version: number;
+  fetched?: number;
 }
 
 export interface TailDeps {
@@ -147,7 +150,7 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
     if (!existing || existing.status === 'stopped' || existing.status === 'failed' || ('file' in kind && kind.file === 'end')) {
       if (existing) this.stop(key, true);
       const maxChars = 'file' in kind ? Math.max(MAX_CHARS, Math.ceil(FILE_END_BYTES * 1.2)) : MAX_CHARS;
-      const t: Tail = { uri, host, path, kind, maxChars, text: '', decoder: new StringDecoder('utf8'), bytes: 0, skipped: 0, catchUp: 0, caughtUp: true, status: 'starting', shown: false };
+      const t: Tail = { uri, host, path, kind, maxChars, text: '', decoder: new StringDecoder('utf8'), bytes: 0, skipped: 0, catchUp: 0, caughtUp: true, status: 'starting', shown: false, version: 0 };
       this.tails.set(key, t);
       void this.start(t, endedState);
     }
@@ -157,6 +160,10 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
     const editor = await vscode.window.showTextDocument(doc, { preview: false, ...opts });
     const t = this.tails.get(key);
     if (t) t.shown = true;
+    // A change signalled while VS Code was still opening the document (after it fetched the text)
+    // finds no document and is dropped: a followed file that does not grow would show
+    // "Opening…" for good. The document exists now: have it fetch again.
+    if (t && t.fetched !== t.version) this.changed(t, true);
     this.atEnd.set(key, true);
     this.decorate(editor);
     revealEnd(editor);
@@ -181,6 +188,7 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
   provideTextDocumentContent(uri: vscode.Uri): string {
     const t = this.tails.get(uri.toString());
     if (!t) return `[Remote HPC] Not following ${uri.path} any more: run "Tail Output" again.\n`;
+    t.fetched = t.version;
     const head = t.skipped ? `[Remote HPC] … ${formatBytes(t.skipped)} earlier output not shown …\n` : '';
     return head + t.text + this.footer(t);
   }
@@ -302,6 +310,7 @@ export class OutputTails implements vscode.TextDocumentContentProvider, vscode.D
   }
 
   private changed(t: Tail, now: boolean): void {
+    t.version++;
     if (now) {
       if (t.flushTimer) clearTimeout(t.flushTimer);
       t.flushTimer = undefined;

@@ -9,7 +9,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { documentEvents, editorEvents, Range, Position, statusMessages, workspace, type TextDocument, type TextEditor } from '../support/vscode/fake';
+import { documentEvents, editorEvents, Range, Position, statusMessages, workspace, TextDocument as FakeTextDocument, type TextDocument, type TextEditor } from '../support/vscode/fake';
 import { LocalOps } from '../support/localOps';
 import { OutputTails } from '../../src/jobs/outputTail';
 import { silentLogger } from '../../src/core/log';
@@ -68,6 +68,27 @@ test('tail: "Job ended, not following" is a note after the last line and in the 
     assert.deepEqual(note(s.editor()), ['Job 5 ended (COMPLETED). Not following any more.']);
     assert.equal(statusMessages.at(-1), '$(pass) Job 5 ended (COMPLETED). Not following any more.');
   } finally {
+    s.done();
+  }
+});
+
+test('tail: what arrives while VS Code is still opening the tab is not lost (a followed file that does not grow)', async () => {
+  const s = setup();
+  const open = workspace.openTextDocument;
+  // As VS Code does: the text is fetched first, the document exists a little later; a change
+  // signalled in between finds no document and is dropped.
+  workspace.openTextDocument = async (uri) => {
+    const text = s.tails.provideTextDocumentContent(uri as vscode.Uri);
+    await new Promise((r) => setTimeout(r, 500));
+    const doc = new FakeTextDocument(uri, text);
+    workspace.textDocuments.push(doc);
+    return doc;
+  };
+  try {
+    await s.tails.openFile('h', s.file, 'follow');
+    await waitUntil("the file's text", () => s.doc().text.includes('step 1'), 5000, 20);
+  } finally {
+    workspace.openTextDocument = open;
     s.done();
   }
 });
