@@ -42,7 +42,9 @@ PY
       ;;
     stop) stop_pool_sshds ;;
     stop-one) stop_pool_sshd "$2" ;;
-    start-one) start_pool_sshd "$2" ;;
+    # …and listening when it returns: the next test logs in at once (a refused login turns that
+    # host error in the pool, and its slot never runs).
+    start-one) start_pool_sshd "$2" && wait_ssh_port "${POOL_PORTS[$(($2 - 1))]}" "$(pool_name "$2")" "$LOGD/$(pool_name "$2").log" ;;
     *) die "usage: $0 start|stop|stop-one N|start-one N" ;;
   esac
   exit 0

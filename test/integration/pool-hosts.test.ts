@@ -204,7 +204,9 @@ test('a new controller reattaches to running jobs and launches the queued ones; 
   const id = await first.start({ pool: 'sandbox', name: 'reattach', jobs: specs, baseDir: local });
   runIds.push(id);
   const m1 = first.manager(id) as PoolManager;
-  await waitUntil('three jobs running', async () => (await first.poll('sandbox'), m1.state.jobs.filter((j) => j.state === 'running' && j.attempts[0]?.pid).length === 3), 20_000, 100);
+  await waitUntil('three jobs running', async () => (await first.poll('sandbox'), m1.state.jobs.filter((j) => j.state === 'running' && j.attempts[0]?.pid).length === 3), 20_000, 100).catch((e: Error) => {
+    throw new Error(`${e.message}; the run's event log:\n${m1.eventLog()}`);
+  });
   assert.equal(m1.job(`${id}.4`)?.state, 'queued');
   // The first controller goes away (VS Code closes), its connections with it.
   first.dispose();
