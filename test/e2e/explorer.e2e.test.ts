@@ -203,7 +203,8 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
         await pickQuickPickItem(page, /\\\.log\$/);
         const editBox = quickInput(page).locator('input');
         await editBox.waitFor({ state: 'visible', timeout: 15_000 });
-        assert.equal(await editBox.inputValue(), '\\.log$', 'the existing pattern is prefilled');
+        // The pick's input becomes the edit box in the same widget: its value follows a moment later.
+        assert.equal(await eventually(() => editBox.inputValue(), (v) => v === '\\.log$', 15_000), '\\.log$', 'the existing pattern is prefilled');
         await answerInputBox(page, '*.log');
         await eventually(() => header.textContent(), (t) => /hide files \*\.log/.test(t ?? ''));
         assert.equal(await explorerItem(page, 'noise.log').count(), 0, 'the glob still hides noise.log');
