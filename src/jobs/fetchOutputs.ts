@@ -84,13 +84,15 @@ export async function fetchOutputs(ctx: JobsContext, targets: JobTarget[]): Prom
     ...(declared ? [{ what: 'declared' as const, label: '$(file-submodule) Declared outputs', description: 'from the job file', picked: true }] : []),
     ...(single ? [{ what: 'folder' as const, label: '$(folder) A folder on the cluster…', description: single.job?.workDir ?? '' }] : []),
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: `Fetch outputs of ${single ? `job ${single.id}` : `${targets.length} jobs`}`, canPickMany: true });
+  // Steps of one flow (what, the folder, where to): kept open when focus moves, as the explorer's
+  // multi-step inputs are; a pick closed by a stray focus change would lose the choices made.
+  const picked = await vscode.window.showQuickPick(items, { title: `Fetch outputs of ${single ? `job ${single.id}` : `${targets.length} jobs`}`, canPickMany: true, ignoreFocusOut: true });
   if (!picked?.length) throw new CancelledError();
   const what = new Set(picked.map((p) => p.what));
   let folder: string | undefined;
   if (what.has('folder') && single) {
     const start = single.job?.workDir || (poolOfHost(single.host) !== undefined ? await (await jobOps(ctx.remote, single)).home() : await ctx.schedulers.home(single.host));
-    const v = await vscode.window.showInputBox({ title: 'Folder on the cluster to fetch', value: start, validateInput: (s) => (posix.isAbsolute(s.trim()) ? undefined : 'An absolute path') });
+    const v = await vscode.window.showInputBox({ title: 'Folder on the cluster to fetch', value: start, ignoreFocusOut: true, validateInput: (s) => (posix.isAbsolute(s.trim()) ? undefined : 'An absolute path') });
     if (v === undefined) throw new CancelledError();
     folder = posix.normalize(v.trim());
   }

@@ -719,7 +719,7 @@ export async function eventually<T>(what: string, fn: () => T | Promise<T>, ok: 
 }
 
 /** Ticks the entries of an open many-pick quick pick (canPickMany) whose labels match, then OK. */
-export async function pickQuickPickItems(page: Page, labels: (string | RegExp)[], timeoutMs = 15_000, clickTimeoutMs?: number): Promise<void> {
+export async function pickQuickPickItems(page: Page, labels: (string | RegExp)[], timeoutMs = 15_000): Promise<void> {
   const widget = quickInput(page);
   for (const label of labels) {
     const re = typeof label === 'string' ? new RegExp(`^${escapeRe(label)}$`) : label;
@@ -728,7 +728,7 @@ export async function pickQuickPickItems(page: Page, labels: (string | RegExp)[]
     // A click on the label toggles the entry's checkbox; the row mirrors it in aria-checked.
     for (let attempt = 0; (await row.getAttribute('aria-checked')) !== 'true'; attempt++) {
       if (attempt >= 3) throw new Error(`quick pick entry ${re} did not tick`);
-      await row.locator('.label-name').first().click(clickTimeoutMs === undefined ? {} : { timeout: clickTimeoutMs });
+      await row.locator('.label-name').first().click();
       await eventually(`entry ${re} ticked`, () => row.getAttribute('aria-checked'), (v) => v === 'true', 2000).catch(() => undefined);
     }
   }
