@@ -72,13 +72,23 @@ export function registerJobs(context: vscode.ExtensionContext, deps: JobsDeps): 
   // Pool jobs change between polls (the pool's own rounds): the view asks again soon. That list
   // reads the pool's own state, so the watcher's per-host cap does not hold it back
   // (Scheduler.listsLocally): capped, a cancelled pool job stayed "running" for over 30 s.
+  // A round changes nothing most of the time: only a pool whose jobs changed is asked again, so
+  // the view does not re-render (and move rows under the pointer) every 3 s.
   let poolRefresh: NodeJS.Timeout | undefined;
+  const poolSeen = new Map<string, string>();
+  // A job starting or ending changes a slot (busy, free, done, error, which job).
+  const poolSignature = (p: string) => JSON.stringify([pools?.hostViews(p), pools?.runs(p).map((r) => r.finished)]);
   if (pools)
     disposables.push(
       pools.onDidChange(() => {
         poolRefresh ??= setTimeout(() => {
           poolRefresh = undefined;
-          for (const p of pools.pools()) void controller.refreshNow(poolHostAlias(p)).catch(() => undefined);
+          for (const p of pools.pools()) {
+            const sig = poolSignature(p);
+            if (poolSeen.get(p) === sig) continue;
+            poolSeen.set(p, sig);
+            void controller.refreshNow(poolHostAlias(p)).catch(() => undefined);
+          }
         }, 500);
       }),
       { dispose: () => clearTimeout(poolRefresh) },
