@@ -784,10 +784,7 @@ def sort_rows(dirs, files, prefix, key, desc, natural):
     time / size with ties by name A to Z whatever the direction. Folders stay in name order when
     sorting by size (their size says nothing). Returns (rows, the stats taken on the way)."""
     def by_name(names, reverse=False):
-        if natural:
-            names[:] = natural_sorted(names, reverse)
-        else:
-            names.sort(reverse=reverse)
+        names[:] = listing_order(names, reverse, natural)
 
     stats = {}
     if key == "name":
