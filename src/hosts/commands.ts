@@ -39,6 +39,7 @@ async function addHost(hosts: HostService): Promise<void> {
     prompt: 'user@host[:port], as you would type after ssh',
     placeHolder: 'alice@login.cluster.example.org',
     validateInput: (v) => (/^([^@\s]+@)?[A-Za-z0-9._-]+(:\d{1,5})?$/.test(v.trim()) ? undefined : 'Expected user@host or user@host:port'),
+    ignoreFocusOut: true,
   });
   if (!target) return;
   const m = /^(?:([^@\s]+)@)?([A-Za-z0-9._-]+)(?::(\d+))?$/.exec(target.trim());
@@ -49,6 +50,7 @@ async function addHost(hosts: HostService): Promise<void> {
     prompt: 'Alias shown in the Hosts view',
     value: suggestAlias(hostName),
     validateInput: (v) => (/^[A-Za-z0-9._-]+$/.test(v) ? undefined : 'Letters, digits, dot, dash and underscore only'),
+    ignoreFocusOut: true,
   });
   if (!alias) return;
   const file = sshConfigPath();

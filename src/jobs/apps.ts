@@ -103,7 +103,7 @@ async function chooseResources(ctx: JobsContext, host: string, t: AppTemplate): 
   const proposed: AppResources = lastStart.get(key) ?? { ...(d.partition ? { partition: d.partition } : {}), ...(d.account ? { account: d.account } : {}), ...t.resources };
   const start = { label: '$(play) Start', description: describeResources(proposed) };
   const change = { label: '$(settings-gear) Change Resources…', description: 'partition, time, CPUs, memory, GPUs, account' };
-  const picked = await vscode.window.showQuickPick([start, change], { title: `${t.name} on ${host}` });
+  const picked = await vscode.window.showQuickPick([start, change], { title: `${t.name} on ${host}`, ignoreFocusOut: true });
   if (!picked) throw new CancelledError();
   if (picked === start) return proposed;
   const a: Allocation = await askAllocation(ctx, host, `${t.name} on ${host}`, { ...proposed, time: proposed.time ?? '1:00:00', cpus: proposed.cpus ?? 1 });

@@ -75,7 +75,7 @@ async function pickDetected(ctx: JobsContext, host: string, job: Job, nodes: str
     ...found.map((s) => ({ label: `$(globe) ${s.label}`, description: `${serverTarget(s, nodes)}:${s.port}`, detail: s.path !== '/' ? 'with the path (and token) it printed' : undefined, s })),
     { label: '$(edit) Another port…', description: '', s: undefined },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: `Forward a port of job ${job.id}: servers in its output` });
+  const picked = await vscode.window.showQuickPick(items, { title: `Forward a port of job ${job.id}: servers in its output`, ignoreFocusOut: true });
   if (!picked) throw new CancelledError();
   return picked.s ? { port: picked.s.port, node: serverTarget(picked.s, nodes), path: picked.s.path } : undefined;
 }
@@ -133,6 +133,8 @@ export async function forwardPort(ctx: JobsContext, t: JobTarget, preset?: { por
         const r = parsePortInput(v, nodes);
         return typeof r === 'string' ? r : undefined;
       },
+      // The port is often read off the job's output tab: looking there must not lose the box.
+      ignoreFocusOut: true,
     });
     if (text === undefined) throw new CancelledError();
     const r = parsePortInput(text, nodes);

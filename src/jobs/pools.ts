@@ -167,6 +167,7 @@ async function askRepeat(script: string, pool: string): Promise<number> {
     prompt: 'How many times (each run is one job, told apart by $RHPC_POOL_REPEAT: 0, 1, …)',
     value: '1',
     validateInput: (s) => (/^\d+$/.test(s.trim()) && Number(s) >= 1 && Number(s) <= MAX_POOL_JOBS ? undefined : `A whole number from 1 to ${MAX_POOL_JOBS}`),
+    ignoreFocusOut: true,
   });
   if (v === undefined) throw new CancelledError();
   return Number(v.trim());
@@ -208,13 +209,14 @@ export async function editPool(ctx: JobsContext, arg?: unknown): Promise<void> {
   let name = isJobsNode(arg) ? poolOfHost(arg.host) : undefined;
   if (name === undefined) {
     const NEW = '$(add) New pool…';
-    const pick = await vscode.window.showQuickPick([NEW, ...configs.keys()], { title: 'Create or edit which pool?' });
+    const pick = await vscode.window.showQuickPick([NEW, ...configs.keys()], { title: 'Create or edit which pool?', ignoreFocusOut: true });
     if (!pick) throw new CancelledError();
     if (pick === NEW) {
       name = await vscode.window.showInputBox({
         title: 'New pool',
         prompt: 'A name for the pool',
         validateInput: (v) => (!/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/.test(v) ? 'Letters, digits, space, . _ -' : configs.has(v) ? 'That pool exists' : undefined),
+        ignoreFocusOut: true,
       });
       if (!name) throw new CancelledError();
     } else name = pick;
@@ -222,7 +224,7 @@ export async function editPool(ctx: JobsContext, arg?: unknown): Promise<void> {
   const current = configs.get(name);
   const hosts = await vscode.window.showQuickPick(
     ctx.hosts.list().map((h) => ({ label: h.alias, picked: current?.hosts.includes(h.alias) ?? false })),
-    { title: `Hosts of pool ${name}`, canPickMany: true },
+    { title: `Hosts of pool ${name}`, canPickMany: true, ignoreFocusOut: true },
   );
   if (!hosts?.length) throw new CancelledError();
   const slots = await vscode.window.showInputBox({
@@ -230,6 +232,7 @@ export async function editPool(ctx: JobsContext, arg?: unknown): Promise<void> {
     prompt: 'How many jobs one host runs at once',
     value: String(current?.slotsPerHost ?? 1),
     validateInput: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 256 ? undefined : 'A whole number from 1 to 256'),
+    ignoreFocusOut: true,
   });
   if (!slots) throw new CancelledError();
   // Written where it is set already (workspace or user), else to the user settings.

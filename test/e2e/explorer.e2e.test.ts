@@ -17,8 +17,10 @@ import type { Locator, Page } from 'playwright-core';
 import {
   answerFileDialog,
   answerInputBox,
+  clickRowUntil,
   contextMenu,
   contextMenuLabels,
+  openFromTree,
   openView,
   pickQuickPickItem,
   quickInput,
@@ -83,7 +85,7 @@ async function scrollTo(page: Page, row: Locator): Promise<void> {
 
 /** Opens a file from the Remote Explorer, types a line at its end and saves (the tab is clean again). */
 async function appendAndSave(page: Page, file: string, shows: string, text: string): Promise<void> {
-  await explorerItem(page, file).click();
+  await openFromTree(page, explorerItem(page, file), file);
   const editor = page.locator('.editor-instance .monaco-editor').first();
   await editor.locator('.view-lines', { hasText: shows }).waitFor({ state: 'visible', timeout: 30_000 });
   await editor.locator('.view-lines').click();
@@ -145,14 +147,12 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
 
         // Binary and large files ask first: Cancel opens nothing, Open opens.
         const dialog = page.locator('.monaco-dialog-box');
-        await explorerItem(page, 'blob.dat').click();
-        await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+        await clickRowUntil(explorerItem(page, 'blob.dat'), dialog);
         assert.match((await dialog.textContent()) ?? '', /blob\.dat looks like a binary file/);
         await dialog.locator('.monaco-button', { hasText: /^Cancel$/ }).click();
         await dialog.waitFor({ state: 'detached' });
         assert.equal(await page.locator('.tabs-container .tab', { hasText: 'blob.dat' }).count(), 0);
-        await explorerItem(page, 'big.txt').click();
-        await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+        await clickRowUntil(explorerItem(page, 'big.txt'), dialog);
         assert.match((await dialog.textContent()) ?? '', /big\.txt is 29\.3 KB\. Open it anyway\?/);
         await dialog.locator('.monaco-button', { hasText: /^Open$/ }).click();
         await page.locator('.tabs-container .tab', { hasText: 'big.txt' }).waitFor({ state: 'visible', timeout: 20_000 });
@@ -189,9 +189,8 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
         await collapse(explorerItem(page, 'shared'));
 
         // Search in Folder… (palette, on the selected file's folder): contents, then open at the match.
-        await explorerItem(page, 'keep.txt').click();
         // (the click opens keep.txt: wait for it, or the editor taking focus closes the palette)
-        await page.locator('.tabs-container .tab', { hasText: 'keep.txt' }).waitFor({ state: 'visible', timeout: 20_000 });
+        await openFromTree(page, explorerItem(page, 'keep.txt'), 'keep.txt');
         await runCommand(page, 'Remote HPC: Search in Folder…');
         await quickInput(page).locator('input').fill('edited in');
         await pickQuickPickItem(page, /in file contents$/);

@@ -857,6 +857,29 @@ export async function contextMenu(page: Page, row: Locator, entry: string): Prom
   }
 }
 
+/**
+ * Clicks a tree row until `shows` is visible. A click that lands while the tree re-renders under
+ * the pointer (a watched folder changed, a folder above collapsed) hits the row that moved there or
+ * nothing: it is made again, up to three times.
+ */
+export async function clickRowUntil(row: Locator, shows: Locator): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    await row.click();
+    try {
+      await shows.first().waitFor({ state: 'visible', timeout: attempt >= 2 ? 20_000 : 6000 });
+      return;
+    } catch (e) {
+      if (attempt >= 2) throw e;
+    }
+  }
+}
+
+/** Clicks a tree row that opens a file until the file's editor tab shows. */
+export async function openFromTree(page: Page, row: Locator, tabLabel: string | RegExp): Promise<void> {
+  await clickRowUntil(row, page.locator('.tabs-container .tab', { hasText: tabLabel }));
+}
+
 /** The labels of a row's context menu (then closed again). */
 export async function contextMenuLabels(page: Page, row: Locator): Promise<string[]> {
   const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
