@@ -16,7 +16,8 @@
  * as typed in a terminal; its set-up time shown apart).
  *
  * Part "million" (not run by default): first pages of a 1,000,000-entry folder through the agent, Go to Entry,
- * the client's and the agent's peak RSS.
+ * the client's and the agent's peak RSS; then the same sorted by modified time (newest first) in an
+ * agent of its own, beside a fresh `ssh host ls -lt <dir> | head -n 200`.
  *
  *   node --import tsx bench/listing.ts [--sizes 10000,100000] [--rtts 0,30] [--reps 3] [--parts list,find,million]
  */
@@ -228,43 +229,89 @@ interface MillionMeasure {
   agentRssMiB: number;
 }
 
-/** Part "million": first pages of a 1,000,000-entry folder through the agent, and both ends' memory. */
-async function millionChild(dir: string, port: number, reps: number): Promise<MillionMeasure> {
+/** Runs `measure` against a fresh agent (started, and the folder read once); adds both ends' peak RSS. */
+async function withAgent<T>(
+  dir: string,
+  port: number,
+  measure: (ops: AgentOps, touch: () => Promise<unknown>) => Promise<T>,
+): Promise<T & { rssMiB: number; agentRssMiB: number }> {
   const conn = await connectDirect({ port });
   try {
     const ops = await openRemote(conn.session, silentLogger, {});
     if (ops.kind !== 'agent') throw new Error(`wanted the agent, got ${ops.kind}`);
     await ops.list(dir, { filter: FILTER, limit: 1 });
-    const touch = () => conn.session.exec(['touch', '--', dir]);
-    const m: MillionMeasure = { firstPageMs: [], naturalPageMs: [], nextPageMs: [], locateMs: [], total: 0, rssMiB: 0, agentRssMiB: 0 };
-    for (let i = 0; i < reps; i++) {
-      await touch();
-      let t = performance.now();
-      const p = await ops.list(dir, { filter: FILTER, limit: 200 });
-      m.firstPageMs.push(performance.now() - t);
-      m.total = p.total;
-      t = performance.now();
-      await ops.list(dir, { filter: FILTER, offset: 200, limit: 200 });
-      m.nextPageMs.push(performance.now() - t);
-      await touch();
-      t = performance.now();
-      await ops.list(dir, { filter: FILTER, natural: true, limit: 200 });
-      m.naturalPageMs.push(performance.now() - t);
-      await touch();
-      t = performance.now();
-      const found = await ops.list(dir, { filter: FILTER, natural: true, limit: 200, locate: 'f543210.dat' });
-      m.locateMs.push(performance.now() - t);
-      if (!found.entries.some((e) => e.name === 'f543210.dat')) throw new Error('Go to Entry missed its name');
-    }
-    m.rssMiB = peakRssMiB();
-    const { pid } = (await (ops as AgentOps).client.request('info', {})).result;
-    const status = await conn.session.exec(['cat', `/proc/${pid}/status`]);
-    m.agentRssMiB = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status.stdout.toString())?.[1] ?? 0) / 1024);
+    const m = await measure(ops as AgentOps, () => conn.session.exec(['touch', '--', dir]));
+    const agentRssMiB = await agentPeakRssMiB(conn, ops as AgentOps);
     ops.dispose();
-    return m;
+    return { ...m, rssMiB: peakRssMiB(), agentRssMiB };
   } finally {
     conn.close();
   }
+}
+
+/** Times one call into `into` (ms); returns its result. */
+async function timeInto<T>(into: number[], call: () => Promise<T>): Promise<T> {
+  const t = performance.now();
+  const r = await call();
+  into.push(performance.now() - t);
+  return r;
+}
+
+/** Part "million": first pages of a 1,000,000-entry folder through the agent, and both ends' memory. */
+function millionChild(dir: string, port: number, reps: number): Promise<MillionMeasure> {
+  return withAgent(dir, port, async (ops, touch) => {
+    const m = { firstPageMs: [] as number[], naturalPageMs: [] as number[], nextPageMs: [] as number[], locateMs: [] as number[], total: 0 };
+    for (let i = 0; i < reps; i++) {
+      await touch();
+      m.total = (await timeInto(m.firstPageMs, () => ops.list(dir, { filter: FILTER, limit: 200 }))).total;
+      await timeInto(m.nextPageMs, () => ops.list(dir, { filter: FILTER, offset: 200, limit: 200 }));
+      await touch();
+      await timeInto(m.naturalPageMs, () => ops.list(dir, { filter: FILTER, natural: true, limit: 200 }));
+      await touch();
+      const found = await timeInto(m.locateMs, () => ops.list(dir, { filter: FILTER, natural: true, limit: 200, locate: 'f543210.dat' }));
+      if (!found.entries.some((e) => e.name === 'f543210.dat')) throw new Error('Go to Entry missed its name');
+    }
+    return m;
+  });
+}
+
+interface MillionByTimeMeasure {
+  /** The newest 200 (sorted by modified time, newest first), each a fresh scan. */
+  firstPageMs: number[];
+  nextPageMs: number[];
+  /** Go to Entry of a name halfway down, in that order. */
+  locateMs: number[];
+  /** A fresh `ssh host ls -lt <dir> | head -n 200`: what a terminal user types. */
+  sshLsMs: number[];
+  rssMiB: number;
+  agentRssMiB: number;
+}
+
+/** The same folder sorted by modified time, in an agent of its own (its peak RSS is this order's). */
+function millionByTimeChild(dir: string, port: number, reps: number): Promise<MillionByTimeMeasure> {
+  const d = sandbox();
+  const ssh = ['ssh', '-p', String(port), ...opensshOptions(), `${d.user}@${d.host}`];
+  return withAgent(dir, port, async (ops, touch) => {
+    const order = { filter: FILTER, sort: 'mtime', descending: true, natural: true, limit: 200 } as const;
+    const m = { firstPageMs: [] as number[], nextPageMs: [] as number[], locateMs: [] as number[], sshLsMs: [] as number[] };
+    for (let i = 0; i < reps; i++) {
+      await touch();
+      await timeInto(m.firstPageMs, () => ops.list(dir, order));
+      await timeInto(m.nextPageMs, () => ops.list(dir, { ...order, offset: 200 }));
+      await touch();
+      const found = await timeInto(m.locateMs, () => ops.list(dir, { ...order, locate: 'f543210.dat' }));
+      if (!found.entries.some((e) => e.name === 'f543210.dat')) throw new Error('Go to Entry missed its name');
+      m.sshLsMs.push(timed(['bash', '-c', '"$@" | head -n 200 >/dev/null', 'bash', ...ssh, commandLine(['ls', '-lt', '--', dir])]).ms);
+    }
+    return m;
+  });
+}
+
+/** The agent's own peak RSS on the remote (VmHWM), MiB. */
+async function agentPeakRssMiB(conn: Awaited<ReturnType<typeof connectDirect>>, ops: AgentOps): Promise<number> {
+  const { pid } = (await ops.client.request('info', {})).result;
+  const status = await conn.session.exec(['cat', `/proc/${pid}/status`]);
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status.stdout.toString())?.[1] ?? 0) / 1024);
 }
 
 async function millionPart(rtts: number[], reps: number): Promise<void> {
@@ -273,26 +320,36 @@ async function millionPart(rtts: number[], reps: number): Promise<void> {
   const dir = await ensureDir(n);
   process.stderr.write(`${dir}\n`);
   const rows: (string | number)[][] = [];
+  const byTime: (string | number)[][] = [];
   for (const rtt of rtts) {
     const proxy = rtt > 0 ? await startProxy(rtt / 2) : undefined;
+    const port = String(proxy?.port ?? sandbox().port);
     try {
       process.stderr.write(`  ${n} entries, ${rtt} ms RTT, agent pages… `);
-      const m = runChild<MillionMeasure>(__filename, ['agent-million', dir, String(proxy?.port ?? sandbox().port), String(reps)], { bundled: true });
+      const m = runChild<MillionMeasure>(__filename, ['agent-million', dir, port, String(reps)], { bundled: true });
       process.stderr.write(`${median(m.firstPageMs).toFixed(0)} ms\n`);
       rows.push([n, rtt, median(m.firstPageMs).toFixed(0), median(m.naturalPageMs).toFixed(0), median(m.nextPageMs).toFixed(0), median(m.locateMs).toFixed(0), m.total, m.rssMiB, m.agentRssMiB]);
+      process.stderr.write(`  ${n} entries, ${rtt} ms RTT, newest first… `);
+      const t = runChild<MillionByTimeMeasure>(__filename, ['agent-million-time', dir, port, String(reps)], { bundled: true });
+      process.stderr.write(`${median(t.firstPageMs).toFixed(0)} ms\n`);
+      const f = (ms: number[]) => median(ms).toFixed(0);
+      byTime.push([n, rtt, f(t.firstPageMs), f(t.nextPageMs), f(t.locateMs), f(t.sshLsMs), t.rssMiB, t.agentRssMiB]);
     } finally {
       proxy?.stop();
     }
   }
   console.log(`\nA 1,000,000-entry folder through the agent: first page (200, filtered, sorted, with total; each a fresh scan), median of ${reps}:\n`);
   console.log(table(['entries', 'RTT ms', 'first page ms', 'natural first page ms', 'next page ms', 'Go to Entry ms', 'total', 'client peak RSS MiB', 'agent peak RSS MiB'], rows));
+  console.log(`\nThe same folder sorted by modified time, newest first (every entry stat'ed; an agent of its own), beside a fresh \`ssh host ls -lt <dir> | head -n 200\`, median of ${reps}:\n`);
+  console.log(table(['entries', 'RTT ms', 'first page ms', 'next page ms', 'Go to Entry ms', 'ssh ls -lt | head ms', 'client peak RSS MiB', 'agent peak RSS MiB'], byTime));
 }
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') {
     const [, , , method, dir, port, reps] = process.argv;
-    if (method === 'agent-million') {
-      console.log(JSON.stringify(await millionChild(dir, Number(port), Number(reps))));
+    if (method === 'agent-million' || method === 'agent-million-time') {
+      const run = method === 'agent-million' ? millionChild : millionByTimeChild;
+      console.log(JSON.stringify(await run(dir, Number(port), Number(reps))));
       return;
     }
     const run = method.startsWith('find-') ? findChild : child;

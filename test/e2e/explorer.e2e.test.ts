@@ -318,15 +318,7 @@ test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e
 
         // Jobs from the explorer: Submit Job on batch scripts and job files, Preview Batch Script on job files only.
         await expand(explorerItem(page, 'jobs', 4));
-        // A file's menu never has New File…: when it does, the tree moved under the right-click
-        // (its rows were still settling) and the menu is a folder's. Ask again, and say so.
-        const fileMenu = async (name: string) => {
-          for (let attempt = 1; ; attempt++) {
-            const labels = await contextMenuLabels(page, explorerItem(page, name, 5));
-            if (!labels.includes('New File…') || attempt >= 3) return labels;
-            console.log(`# the right-click on ${name} landed on a folder (attempt ${attempt}): asking again`);
-          }
-        };
+        const fileMenu = (name: string) => contextMenuLabels(page, explorerItem(page, name, 5));
         const script = await fileMenu('run.sh');
         const jobFile = await fileMenu('x.job.json');
         const notes = await fileMenu('notes.txt');

@@ -838,11 +838,29 @@ export async function reloadWindow(page: Page, timeoutMs = 60_000): Promise<void
   await page.locator('.monaco-workbench .part.activitybar .action-item, .monaco-workbench .part.sidebar').first().waitFor({ state: 'visible', timeout: timeoutMs });
 }
 
+/**
+ * Right-clicks a row until its own context menu is up. A right-click that lands while the tree
+ * re-renders under the pointer opens the menu of the row that moved there: the tree focuses the
+ * row it opens a menu for, so a menu up while `row` is not focused is closed and asked for again.
+ */
+async function openRowMenu(page: Page, row: Locator): Promise<Locator> {
+  const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
+  for (let attempt = 1; ; attempt++) {
+    await row.click({ button: 'right' });
+    await menu.first().waitFor({ state: 'visible', timeout: 10_000 });
+    const onRow = await row.evaluate((el) => el.classList.contains('focused')).catch(() => false);
+    if (onRow) return menu;
+    if (attempt >= 3) throw new Error(`the context menu opened for another row than ${await row.textContent().catch(() => '?')}, ${attempt} times`);
+    console.log(`# the right-click landed on another row (attempt ${attempt}): asking again`);
+    await page.keyboard.press('Escape');
+    await menu.first().waitFor({ state: 'hidden', timeout: 5000 });
+  }
+}
+
 /** Right-clicks a row and picks an entry of its context menu (retried: a click right after the menu opens can be ignored). */
 export async function contextMenu(page: Page, row: Locator, entry: string): Promise<void> {
-  const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
   for (let attempt = 0; ; attempt++) {
-    await row.click({ button: 'right' });
+    const menu = await openRowMenu(page, row);
     const item = menu.locator('.action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${entry}$`) }) }).first();
     await item.waitFor({ state: 'visible', timeout: 10_000 });
     await sleep(200);
@@ -855,6 +873,16 @@ export async function contextMenu(page: Page, row: Locator, entry: string): Prom
       await page.keyboard.press('Escape');
     }
   }
+}
+
+/** The labels of a row's context menu (then closed again). */
+export async function contextMenuLabels(page: Page, row: Locator): Promise<string[]> {
+  const menu = await openRowMenu(page, row);
+  await sleep(300);
+  const labels = (await menu.first().locator('.action-label').allTextContents()).map((l) => l.trim()).filter(Boolean);
+  await page.keyboard.press('Escape');
+  await menu.first().waitFor({ state: 'hidden', timeout: 5000 });
+  return labels;
 }
 
 /**
@@ -878,18 +906,6 @@ export async function clickRowUntil(row: Locator, shows: Locator): Promise<void>
 /** Clicks a tree row that opens a file until the file's editor tab shows. */
 export async function openFromTree(page: Page, row: Locator, tabLabel: string | RegExp): Promise<void> {
   await clickRowUntil(row, page.locator('.tabs-container .tab', { hasText: tabLabel }));
-}
-
-/** The labels of a row's context menu (then closed again). */
-export async function contextMenuLabels(page: Page, row: Locator): Promise<string[]> {
-  const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
-  await row.click({ button: 'right' });
-  await menu.first().waitFor({ state: 'visible', timeout: 10_000 });
-  await new Promise((r) => setTimeout(r, 300));
-  const labels = (await menu.first().locator('.action-label').allTextContents()).map((l) => l.trim()).filter(Boolean);
-  await page.keyboard.press('Escape');
-  await menu.first().waitFor({ state: 'hidden', timeout: 5000 });
-  return labels;
 }
 
 // ---------------------------------------------------------------------------

@@ -324,16 +324,20 @@ test('stat columns of a big page: a forked worker takes the second half; names g
   for (const [i, name] of kept.entries()) if (i !== link) assert.equal(out.sizes[i], Number(name.slice(1)) % 5, name);
 });
 
-test('a folder past STREAM_AT names: each page, and each page found by name, is the one a whole listing gives, the total exact, the names never kept', () => {
+test('a folder past STREAM_AT names: each page, and each page found by name, is the one a whole listing gives in every order (name, time, size), the total exact, the names never kept', () => {
   const d = join(dir, 'streamed');
   mkdirSync(d);
   // 611 entries, not a multiple of either STREAM_AT below, so a remainder follows the last cut;
   // half of them folders, so every cut and remainder holds both; names of mixed shapes (natural
-  // order differs from code point order), some filtered out.
+  // order differs from code point order), some filtered out; sizes and times with many ties (an
+  // order by them is by name within a tie).
   for (let i = 0; i < 611; i++) {
     const stem = i % 7 === 0 ? `x${i}.tmp` : i % 3 ? `step${i}.dat` : `Step-${i % 50}b${i}`;
-    if (i % 2) writeFileSync(join(d, stem), '');
-    else mkdirSync(join(d, `run-${stem}`));
+    const path = i % 2 ? join(d, stem) : join(d, `run-${stem}`);
+    if (i % 2) writeFileSync(path, 'x'.repeat(i % 9));
+    else mkdirSync(path);
+    const t = 1_700_000_000 + (i % 13) * 60;
+    utimesSync(path, t, t);
   }
   const script = [
     'class Ctx(object):',
@@ -344,57 +348,55 @@ test('a folder past STREAM_AT names: each page, and each page found by name, is 
     'def names(answer):',
     '    out, data = answer',
     '    return [n.decode("utf-8", "surrogateescape") for n in data[out["count"] * 18:].split(b"\\0")[:-1]], out["total"]',
-    'import os',
+    'import itertools, os',
     'bad, pages, located = [], 0, 0',
-    'for natural in (False, True):',
-    '    for desc in (False, True):',
-    '        for query in ("", "1"):',
-    '            p = {"path": sys.argv[1], "filter": {"fileReject": ["\\\\.tmp$"]}, "natural": natural, "descending": desc, "name": query}',
-    '            agent.STREAM_AT = 10 ** 9',
+    'for sort, natural, desc, query in itertools.product(("name", "time", "size"), (False, True), (False, True), ("", "1")):',
+    '    p = {"path": sys.argv[1], "filter": {"fileReject": ["\\\\.tmp$"]}, "sort": sort, "natural": natural, "descending": desc, "name": query}',
+    '    agent.STREAM_AT = 10 ** 9',
+    '    agent._LIST_CACHE.clear()',
+    '    whole, total = names(agent.op_list(Ctx(), dict(p), b""))',
+    '    for agent.STREAM_AT in (7, 50):',
+    '        for offset in (0, 30, 200, len(whole) - 5):',
     '            agent._LIST_CACHE.clear()',
-    '            whole, total = names(agent.op_list(Ctx(), dict(p), b""))',
-    '            for agent.STREAM_AT in (7, 50):',
-    '                for offset in (0, 30, 200, len(whole) - 5):',
-    '                    agent._LIST_CACHE.clear()',
-    '                    page, t = names(agent.op_list(Ctx(), dict(p, offset=offset, limit=40), b""))',
-    '                    pages += 1',
-    '                    if page != whole[offset:offset + 40] or t != total or agent._LIST_CACHE:',
-    '                        bad.append([natural, desc, query, agent.STREAM_AT, offset, t, total, page[:3], whole[offset:offset + 3]])',
+    '            page, t = names(agent.op_list(Ctx(), dict(p, offset=offset, limit=40), b""))',
+    '            pages += 1',
+    '            if page != whole[offset:offset + 40] or t != total or agent._LIST_CACHE:',
+    '                bad.append([sort, natural, desc, query, agent.STREAM_AT, offset, t, total, page[:3], whole[offset:offset + 3]])',
     // Go to Entry (locate): the page holding the name, as the whole listing gives it. Folders are
     // first, so the last folder's page runs into the files and the first file's starts among folders.
-    '            folders = sum(1 for n in whole if os.path.isdir(os.path.join(sys.argv[1], n)))',
-    '            wanted = [whole[i] for i in (0, 1, 39, 40, folders - 1, folders, folders + 3, len(whole) - 1)]',
-    '            for name in wanted + ["missing", "x7.tmp", "run-x14.tmp"]:',
-    '                agent.STREAM_AT = 10 ** 9',
-    '                agent._LIST_CACHE.clear()',
-    '                ref = agent.op_list(Ctx(), dict(p, locate=name, limit=40), b"")',
-    '                for agent.STREAM_AT in (7, 50):',
-    '                    agent._LIST_CACHE.clear()',
-    '                    got = agent.op_list(Ctx(), dict(p, locate=name, limit=40), b"")',
-    '                    located += 1',
-    '                    same = [got[0][k] for k in ("position", "offset", "total")] == [ref[0][k] for k in ("position", "offset", "total")]',
-    '                    if not same or names(got) != names(ref) or agent._LIST_CACHE:',
-    '                        bad.append(["locate", name, natural, desc, query, agent.STREAM_AT, got[0], ref[0]])',
+    '    folders = sum(1 for n in whole if os.path.isdir(os.path.join(sys.argv[1], n)))',
+    '    wanted = [whole[i] for i in (0, 1, 39, 40, folders - 1, folders, folders + 3, len(whole) - 1)]',
+    '    for name in wanted + ["missing", "x7.tmp", "run-x14.tmp"]:',
+    '        agent.STREAM_AT = 10 ** 9',
+    '        agent._LIST_CACHE.clear()',
+    '        ref = agent.op_list(Ctx(), dict(p, locate=name, limit=40), b"")',
+    '        for agent.STREAM_AT in (7, 50):',
+    '            agent._LIST_CACHE.clear()',
+    '            got = agent.op_list(Ctx(), dict(p, locate=name, limit=40), b"")',
+    '            located += 1',
+    '            same = [got[0][k] for k in ("position", "offset", "total")] == [ref[0][k] for k in ("position", "offset", "total")]',
+    '            if not same or names(got) != names(ref) or agent._LIST_CACHE:',
+    '                bad.append(["locate", sort, name, natural, desc, query, agent.STREAM_AT, got[0], ref[0]])',
     // What the cuts keep is bounded by the page: k names (a Head), 2k (with its tail), 2k either side.
-    '            group = whole[folders:]  # the files, in the listing order',
-    '            for tail in (False, True):',
-    '                h = agent.Head(5, desc, natural, tail)',
-    '                for i in range(0, len(group), 50):',
-    '                    h.add(group[i:i + 50][::-1])',
-    '                    if len(h.names) > (10 if tail else 5):',
-    '                        bad.append(["kept", tail, natural, desc, query, len(h.names)])',
-    '                if h.names != (group[:5] + group[-5:] if tail else group[:5]):',
-    '                    bad.append(["head", tail, natural, desc, query, h.names])',
-    '            a = agent.Around(group[100], 5, desc, natural)',
-    '            for i in range(0, len(group), 50):',
-    '                a.add(group[i:i + 50][::-1])',
-    '            if (len(a.below), len(a.after), a.before_count, a.after[0]) != (5, 5, 100, group[100]):',
-    '                bad.append(["around", natural, desc, query, len(a.below), len(a.after), a.before_count])',
+    '    group = whole[folders:]  # the files, in the listing order',
+    '    for tail in (False, True):',
+    '        h = agent.Head(5, agent.group_order(sort, desc, natural, sys.argv[1] + "/", False), tail)',
+    '        for i in range(0, len(group), 50):',
+    '            h.add(group[i:i + 50][::-1])',
+    '            if len(h.names) > (10 if tail else 5) or len(h.order.values) > (10 if tail else 5):',
+    '                bad.append(["kept", sort, tail, natural, desc, query, len(h.names)])',
+    '        if h.names != (group[:5] + group[-5:] if tail else group[:5]):',
+    '            bad.append(["head", sort, tail, natural, desc, query, h.names])',
+    '    a = agent.Around(group[100], 5, agent.group_order(sort, desc, natural, sys.argv[1] + "/", False))',
+    '    for i in range(0, len(group), 50):',
+    '        a.add(group[i:i + 50][::-1])',
+    '    if (len(a.below), len(a.after), a.before_count, a.after[0]) != (5, 5, 100, group[100]):',
+    '        bad.append(["around", sort, natural, desc, query, len(a.below), len(a.after), a.before_count])',
     'print(json.dumps({"bad": bad, "pages": pages, "located": located}))',
   ].join('\n');
   const out = agentPython(script, d) as { bad: unknown[]; pages: number; located: number };
-  assert.equal(out.pages, 64);
-  assert.equal(out.located, 176);
+  assert.equal(out.pages, 3 * 64);
+  assert.equal(out.located, 3 * 176);
   assert.deepEqual(out.bad, []);
 });
 

@@ -603,53 +603,104 @@ def listing_order(names, desc, natural):
     return natural_sorted(names, desc) if natural else sorted(names, reverse=desc)
 
 
-class Head(object):
-    """The first k names of a group in the listing's order (and with `tail` the last k too), fed
-    a big folder's names as they are read. Plain data: it may come back from a forked worker."""
+class Order(object):
+    """A group's order in the listing: by name (code point or natural order, `desc` reversing
+    it), or with `index` by a field of entry_stat (2 size, 3 modified time) with ties by name
+    A to Z whatever the direction, as sort_rows orders. A keyed order stats the names it sorts
+    and keeps the values of the names its cut keeps only. Plain data (see Head)."""
 
-    def __init__(self, k, desc, natural, tail=False):
-        self.k, self.desc, self.natural, self.tail = k, desc, natural, tail
+    def __init__(self, desc, natural, prefix=None, index=None):
+        self.desc, self.natural, self.prefix, self.index = desc, natural, prefix, index
+        self.values = {}
+
+    def sort(self, names):
+        if self.index is None:
+            return listing_order(names, self.desc, self.natural)
+        values, i = self.values, self.index
+        for name in names:
+            if name not in values:
+                try:
+                    values[name] = entry_stat(self.prefix + name)[i]
+                except OSError:
+                    values[name] = 0  # gone since the scan: as sort_rows puts it
+        # Stable, reversed too: ties keep their name order (as sort_rows).
+        return sorted(listing_order(names, False, self.natural), key=values.__getitem__, reverse=self.desc)
+
+    def key(self, name):
+        """A key that sorts ascending in this order (the name is sorted, so stat'ed, first)."""
+        name_key = natural_key(name) if self.natural else name
+        if self.index is None:
+            return name_key
+        value = self.values.get(name, 0)
+        return (-value if self.desc else value, name_key)
+
+    def before(self, a, b):
+        """Whether key a comes before key b."""
+        return a > b if self.desc and self.index is None else a < b
+
+    def keep(self, *groups):
+        if self.index is not None:
+            kept = set().union(*groups)
+            self.values = dict((n, v) for n, v in self.values.items() if n in kept)
+
+
+def group_order(key, desc, natural, prefix, in_dirs):
+    """The Order of the folders (in_dirs) or the files of a listing sorted by `key`: folders
+    stay in name order, A to Z, when sorting by size (their size says nothing)."""
+    if key == "name":
+        return Order(desc, natural)
+    if key == "size" and in_dirs:
+        return Order(False, natural)
+    return Order(desc, natural, prefix, 2 if key == "size" else 3)
+
+
+class Head(object):
+    """The first k names of a group in its Order (and with `tail` the last k too), fed a big
+    folder's names as they are read. Plain data: it may come back from a forked worker."""
+
+    def __init__(self, k, order, tail=False):
+        self.k, self.order, self.tail = k, order, tail
         self.names = []
 
     def add(self, names):
-        k, both = self.k, self.names + names
-        if not self.natural and not self.tail:
-            self.names = heapq.nlargest(k, both) if self.desc else heapq.nsmallest(k, both)
+        k, o, both = self.k, self.order, self.names + names
+        if o.index is None and not o.natural and not self.tail:
+            self.names = heapq.nlargest(k, both) if o.desc else heapq.nsmallest(k, both)
             return
-        ordered = listing_order(both, self.desc, self.natural)
+        ordered = o.sort(both)
         if not self.tail:
             self.names = ordered[:k]
         else:
             self.names = ordered if len(ordered) <= 2 * k else ordered[:k] + ordered[-k:]
+        o.keep(self.names)
 
 
 class Around(object):
-    """Where `name` falls in its group's order, and the k names before it and the k from it on
+    """Where `name` falls in its group's Order, and the k names before it and the k from it on
     (it first, when there), fed a big folder's names as they are read (see Head)."""
 
-    def __init__(self, name, k, desc, natural):
-        self.name, self.k, self.desc, self.natural = name, k, desc, natural
-        self.key = natural_key(name) if natural else name
+    def __init__(self, name, k, order):
+        self.name, self.k, self.order = name, k, order
+        order.sort([name])
+        self.key = order.key(name)
         self.before_count = 0
         self.below, self.after = [], []
 
-    def precedes(self, other):
-        a = natural_key(other) if self.natural else other
-        return a > self.key if self.desc else a < self.key
-
     def add(self, names):
-        ordered = listing_order(names, self.desc, self.natural)
+        o = self.order
+        ordered = o.sort(names)
         lo, hi = 0, len(ordered)
         while lo < hi:  # the first name not before self.name
             mid = (lo + hi) // 2
-            if self.precedes(ordered[mid]):
+            if o.before(o.key(ordered[mid]), self.key):
                 lo = mid + 1
             else:
                 hi = mid
         k = self.k
         self.before_count += lo
-        self.below = listing_order(self.below + ordered[max(0, lo - k):lo], self.desc, self.natural)[-k:]
-        self.after = listing_order(self.after + ordered[lo:lo + k], self.desc, self.natural)[:k]
+        self.below = o.sort(self.below + ordered[max(0, lo - k):lo])[-k:]
+        self.after = o.sort(self.after + ordered[lo:lo + k])[:k]
+        o.keep(self.below, self.after, [self.name])
 
     def page(self, others, in_dirs, counted):
         """(page, position, offset) of the page of k holding the name, `others` the Head (with
@@ -838,14 +889,15 @@ def op_list(ctx, p, payload):
         match = name_matcher(query) if query else None
         timeout = float(p.get("filterTimeoutMs") or FILTER_TIMEOUT_S * 1000) / 1000.0
         read = lambda cuts: guarded_scan(ctx, path, flt_spec, hidden, timeout, match, cuts)  # noqa: E731
-        heads = lambda n: (Head(n, desc, natural), Head(n, desc, natural))  # noqa: E731
+        order = lambda in_dirs: group_order(key, desc, natural, prefix, in_dirs)  # noqa: E731
+        heads = lambda n: (Head(n, order(True)), Head(n, order(False)))  # noqa: E731
         cuts = in_dirs = None
-        if key == "name" and limit is not None:
+        if limit is not None:
             if locate is None:
                 cuts = heads(offset + int(limit))
             else:
                 in_dirs = os.path.isdir(prefix + locate)
-                around, others = Around(locate, int(limit), desc, natural), Head(int(limit), desc, natural, tail=True)
+                around, others = Around(locate, int(limit), order(in_dirs)), Head(int(limit), order(not in_dirs), tail=True)
                 cuts = (around, others) if in_dirs else (others, around)
         dirs, files, counted = read(cuts)
         if counted is not None and locate is not None:
@@ -854,16 +906,17 @@ def op_list(ctx, p, payload):
                 position = -1
                 dirs, files, counted = read(heads(offset + int(limit)))
         ctx.check()
-        if located is not None:
-            # A streamed folder (see STREAM_AT): rows are what the page needs only, never cached.
-            rows, position, offset = located
-            total = counted[0] + counted[1]
-        elif counted is not None:
-            rows, total = dirs.names + files.names, counted[0] + counted[1]
-        else:
+        if counted is None:
             rows, stats = sort_rows(dirs, files, prefix, key, desc, natural)
             if len(rows) > 2000:
                 cache_rows(cache_key, dir_mtime, rows)
+        else:
+            # A streamed folder (see STREAM_AT): rows are what the page needs only, never cached.
+            if located is not None:
+                rows, position, offset = located
+            else:
+                rows = dirs.names + files.names
+            total = counted[0] + counted[1]
     if locate is not None and position is None:
         try:
             position = rows.index(locate)
