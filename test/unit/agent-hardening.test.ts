@@ -324,7 +324,7 @@ test('stat columns of a big page: a forked worker takes the second half; names g
   for (const [i, name] of kept.entries()) if (i !== link) assert.equal(out.sizes[i], Number(name.slice(1)) % 5, name);
 });
 
-test('a folder past STREAM_AT names: each page, and each page found by name, is the one a whole listing gives in every order (name, time, size), the total exact, the names never kept', () => {
+test('a folder past STREAM_AT names: each page, and each page found by name, is the one a whole listing gives in every order (name, time, size), the total exact, only the first names kept (the next page from them)', () => {
   const d = join(dir, 'streamed');
   mkdirSync(d);
   // 611 entries, not a multiple of either STREAM_AT below, so a remainder follows the last cut;
@@ -349,6 +349,10 @@ test('a folder past STREAM_AT names: each page, and each page found by name, is 
     '    out, data = answer',
     '    return [n.decode("utf-8", "surrogateescape") for n in data[out["count"] * 18:].split(b"\\0")[:-1]], out["total"]',
     'import itertools, os',
+    // What a streamed listing keeps: its first names only (a Prefix), at most `n` from each group.
+    'def prefixes_only(n):',
+    '    return all(isinstance(v[2], agent.Prefix) and len(v[2]) <= 2 * n for v in agent._LIST_CACHE.values())',
+    'agent.STREAM_KEEP = 40',
     'bad, pages, located = [], 0, 0',
     'for sort, natural, desc, query in itertools.product(("name", "time", "size"), (False, True), (False, True), ("", "1")):',
     '    p = {"path": sys.argv[1], "filter": {"fileReject": ["\\\\.tmp$"]}, "sort": sort, "natural": natural, "descending": desc, "name": query}',
@@ -360,8 +364,18 @@ test('a folder past STREAM_AT names: each page, and each page found by name, is 
     '            agent._LIST_CACHE.clear()',
     '            page, t = names(agent.op_list(Ctx(), dict(p, offset=offset, limit=40), b""))',
     '            pages += 1',
-    '            if page != whole[offset:offset + 40] or t != total or agent._LIST_CACHE:',
+    '            if page != whole[offset:offset + 40] or t != total or not prefixes_only(offset + 40 + agent.STREAM_KEEP):',
     '                bad.append([sort, natural, desc, query, agent.STREAM_AT, offset, t, total, page[:3], whole[offset:offset + 3]])',
+    // The next page comes from the names kept, without reading the folder again.
+    '            real, agent.guarded_scan = agent.guarded_scan, None',
+    '            try:',
+    '                page, t = names(agent.op_list(Ctx(), dict(p, offset=offset + 40, limit=40), b""))',
+    '                if page != whole[offset + 40:offset + 80] or t != total:',
+    '                    bad.append(["next", sort, natural, desc, query, agent.STREAM_AT, offset, t, page[:3]])',
+    '            except TypeError:',
+    '                bad.append(["next page scanned again", sort, natural, desc, query, agent.STREAM_AT, offset])',
+    '            finally:',
+    '                agent.guarded_scan = real',
     // Go to Entry (locate): the page holding the name, as the whole listing gives it. Folders are
     // first, so the last folder's page runs into the files and the first file's starts among folders.
     '    folders = sum(1 for n in whole if os.path.isdir(os.path.join(sys.argv[1], n)))',
@@ -375,7 +389,7 @@ test('a folder past STREAM_AT names: each page, and each page found by name, is 
     '            got = agent.op_list(Ctx(), dict(p, locate=name, limit=40), b"")',
     '            located += 1',
     '            same = [got[0][k] for k in ("position", "offset", "total")] == [ref[0][k] for k in ("position", "offset", "total")]',
-    '            if not same or names(got) != names(ref) or agent._LIST_CACHE:',
+    '            if not same or names(got) != names(ref) or not prefixes_only(40 + agent.STREAM_KEEP):',
     '                bad.append(["locate", sort, name, natural, desc, query, agent.STREAM_AT, got[0], ref[0]])',
     // What the cuts keep is bounded by the page: k names (a Head), 2k (with its tail), 2k either side.
     '    group = whole[folders:]  # the files, in the listing order',
@@ -392,6 +406,17 @@ test('a folder past STREAM_AT names: each page, and each page found by name, is 
     '        a.add(group[i:i + 50][::-1])',
     '    if (len(a.below), len(a.after), a.before_count, a.after[0]) != (5, 5, 100, group[100]):',
     '        bad.append(["around", sort, natural, desc, query, len(a.below), len(a.after), a.before_count])',
+    // Names of one shape: natural order is code point order, the Head picks them out of each group.
+    'import random',
+    'same = ["f%06d.dat" % i for i in range(0, 3000, 7)]',
+    'random.Random(1).shuffle(same)',
+    'for natural, desc, tail in itertools.product((False, True), (False, True), (False, True)):',
+    '    h = agent.Head(5, agent.Order(desc, natural), tail)',
+    '    for i in range(0, len(same), 50):',
+    '        h.add(same[i:i + 50])',
+    '    ordered = sorted(same, key=agent.natural_key, reverse=desc)',
+    '    if h.names != (ordered[:5] + ordered[-5:] if tail else ordered[:5]):',
+    '        bad.append(["one shape", natural, desc, tail, h.names])',
     'print(json.dumps({"bad": bad, "pages": pages, "located": located}))',
   ].join('\n');
   const out = agentPython(script, d) as { bad: unknown[]; pages: number; located: number };
