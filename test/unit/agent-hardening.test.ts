@@ -417,6 +417,11 @@ test('a folder past STREAM_AT names: each page, and each page found by name, is 
     '    ordered = sorted(same, key=agent.natural_key, reverse=desc)',
     '    if h.names != (ordered[:5] + ordered[-5:] if tail else ordered[:5]):',
     '        bad.append(["one shape", natural, desc, tail, h.names])',
+    '    a = agent.Around(ordered[100], 5, agent.Order(desc, natural))',
+    '    for i in range(0, len(same), 50):',
+    '        a.add(same[i:i + 50])',
+    '    if (a.below, a.after, a.before_count) != (ordered[95:100], ordered[100:105], 100):',
+    '        bad.append(["one shape around", natural, desc, a.below, a.after, a.before_count])',
     'print(json.dumps({"bad": bad, "pages": pages, "located": located}))',
   ].join('\n');
   const out = agentPython(script, d) as { bad: unknown[]; pages: number; located: number };

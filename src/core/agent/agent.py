@@ -709,7 +709,20 @@ class Around(object):
         self.below, self.after = [], []
 
     def add(self, names):
-        o = self.order
+        o, k, name = self.order, self.k, self.name
+        if o.index is None and len(names) > 4 * k and (not o.natural or len(set(name_shapes(names + [name]))) == 1):
+            # Code point order (see Head.add): the names before it counted, the k either side
+            # picked out, not every name sorted.
+            if o.desc:
+                before, after = [n for n in names if n > name], [n for n in names if n <= name]
+                near_before, near_after = heapq.nsmallest(k, before), heapq.nlargest(k, after)
+            else:
+                before, after = [n for n in names if n < name], [n for n in names if n >= name]
+                near_before, near_after = heapq.nlargest(k, before), heapq.nsmallest(k, after)
+            self.before_count += len(before)
+            self.below = o.sort(self.below + near_before)[-k:]
+            self.after = o.sort(self.after + near_after)[:k]
+            return
         ordered = o.sort(names)
         lo, hi = 0, len(ordered)
         while lo < hi:  # the first name not before self.name
