@@ -353,6 +353,8 @@ test('a folder past STREAM_AT names: each page, and each page found by name, is 
     'def prefixes_only(n):',
     '    return all(isinstance(v[2], agent.Prefix) and len(v[2]) <= 2 * n for v in agent._LIST_CACHE.values())',
     'agent.STREAM_KEEP = 40',
+    // Big groups are stat'ed in two processes (in_two): here from 40 names, so the cuts of 50 are.
+    'agent.PARALLEL_STAT_MIN = 40',
     'bad, pages, located = [], 0, 0',
     'for sort, natural, desc, query in itertools.product(("name", "time", "size"), (False, True), (False, True), ("", "1")):',
     '    p = {"path": sys.argv[1], "filter": {"fileReject": ["\\\\.tmp$"]}, "sort": sort, "natural": natural, "descending": desc, "name": query}',
