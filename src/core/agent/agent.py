@@ -908,7 +908,18 @@ def cache_rows(cache_key, dir_mtime, rows):
         _LIST_CACHE[cache_key] = (dir_mtime, time.time(), rows)
 
 
-def sort_rows(dirs, files, prefix, key, desc, natural):
+def stat_entries(prefix, names):
+    """entry_stat of each name, None for one gone since the scan."""
+    out = []
+    for name in names:
+        try:
+            out.append(entry_stat(prefix + name))
+        except OSError:
+            out.append(None)
+    return out
+
+
+def sort_rows(ctx, dirs, files, prefix, key, desc, natural):
     """Directories first, each group by key: names (natural or code point order), or modified
     time / size with ties by name A to Z whatever the direction. Folders stay in name order when
     sorting by size (their size says nothing). Returns (rows, the stats taken on the way)."""
@@ -922,11 +933,9 @@ def sort_rows(dirs, files, prefix, key, desc, natural):
         return dirs + files, stats
     # Sizes and times as reported: a symlink's are its target's.
     i = 2 if key == "size" else 3
-    for name in (files if key == "size" else dirs + files):
-        try:
-            stats[name] = entry_stat(prefix + name)
-        except OSError:
-            stats[name] = None
+    wanted = files if key == "size" else dirs + files
+    for part, got in in_two(ctx, lambda part: stat_entries(prefix, part), wanted, "reading the entries of %s" % prefix):
+        stats.update(zip(part, got))
     by_name(dirs)
     by_name(files)
     by_key = lambda n: stats[n][i] if stats[n] else 0  # noqa: E731
@@ -987,7 +996,7 @@ def op_list(ctx, p, payload):
                 dirs, files, counted = read(heads(offset + int(limit) + STREAM_KEEP))
         ctx.check()
         if counted is None:
-            rows, stats = sort_rows(dirs, files, prefix, key, desc, natural)
+            rows, stats = sort_rows(ctx, dirs, files, prefix, key, desc, natural)
             if len(rows) > 2000:
                 cache_rows(cache_key, dir_mtime, rows)
         else:
