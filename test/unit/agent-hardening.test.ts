@@ -324,6 +324,29 @@ test('stat columns of a big page: a forked worker takes the second half; names g
   for (const [i, name] of kept.entries()) if (i !== link) assert.equal(out.sizes[i], Number(name.slice(1)) % 5, name);
 });
 
+test('one pass over a big listing\'s entries stats them in the folder it opened: the folder swapped for a link meanwhile is not followed', () => {
+  const d = join(dir, 'swapped');
+  mkdirSync(join(d, 'mine'), { recursive: true });
+  mkdirSync(join(d, 'elsewhere'));
+  writeFileSync(join(d, 'mine', 'a.dat'), 'x');
+  writeFileSync(join(d, 'elsewhere', 'a.dat'), 'x'.repeat(500));
+  const script = [
+    'd = sys.argv[1]',
+    'prefix = d + "/mine/"',
+    'out = {}',
+    'with agent.EntryLstat(prefix) as lstat:',
+    '    os.rename(prefix, d + "/moved")',
+    '    os.symlink(d + "/elsewhere", d + "/mine")',
+    '    out["through the folder"] = lstat("a.dat").st_size',
+    '    out["by path"] = os.lstat(prefix + "a.dat").st_size',
+    'print(json.dumps(out))',
+  ].join('\n');
+  const out = agentPython('import os\n' + script, d) as Record<string, number>;
+  // The descriptor's folder is the one listed (now "moved"); the path (how entries were stat'ed
+  // before) follows the link.
+  assert.deepEqual(out, { 'through the folder': 1, 'by path': 500 });
+});
+
 test('a folder past STREAM_AT names: each page, and each page found by name, is the one a whole listing gives in every order (name, time, size), the total exact, only the first names kept (the next page from them)', () => {
   const d = join(dir, 'streamed');
   mkdirSync(d);
