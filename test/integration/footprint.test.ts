@@ -2,8 +2,8 @@
  * The login-node footprint of one session (issue 14; bench/footprint.ts prints the full table):
  * 3 processes at rest (the connection's two sshd processes and the agent: no sftp-server left
  * behind by the agent's install), the agent idle at 0 % CPU with nothing watched and under 1 %
- * with 10 watched folders, and its memory back near its resting size once a big listing's
- * cached names expire.
+ * with 10 watched folders, its memory back near its resting size once a big listing's cached
+ * names expire, and 3 processes again after a transfer (each has its own SFTP channel, closed).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,11 @@ import { sessionProcesses } from '../support/sessionProcesses';
 import { openRemote } from '../../src/core/remote/openRemote';
 import { AgentOps } from '../../src/core/remote/agentOps';
 import { silentLogger } from '../../src/core/log';
+import { download, upload } from '../../src/core/remote/transfer';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 const skip = sandboxSkip();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,4 +99,26 @@ test('at rest: 3 processes, agent ≤ 30 MiB and 0 % CPU; 10 watched folders ≤
   console.log(`${ENTRIES.toLocaleString('en')}-entry listing: agent ${rest.rssMiB.toFixed(1)} MiB at rest → ${peak.toFixed(1)} MiB with the listing cached → ${after.rssMiB.toFixed(1)} MiB once it expired`);
   assert.ok(after.rssMiB <= 30, `agent RSS after the listing: ${after.rssMiB} MiB`);
   assert.ok(after.rssMiB - rest.rssMiB <= (peak - rest.rssMiB) / 2, `memory not returned: ${rest.rssMiB} → ${peak} → ${after.rssMiB} MiB`);
+});
+
+test('after an upload and a download: 3 processes again, no sftp-server left for the session', { skip, timeout: 60_000 }, async () => {
+  const local = mkdtempSync(join(tmpdir(), 'footprint-'));
+  try {
+    writeFileSync(join(local, 'up.bin'), randomBytes(4 << 20));
+    await upload(conn.session, join(local, 'up.bin'), `${base}/up.bin`);
+    await download(conn.session, `${base}/up.bin`, join(local, 'down.bin'));
+    assert.equal(readFileSync(join(local, 'down.bin')).length, 4 << 20);
+    // The channel's sftp-server ends a moment after the channel closes.
+    let names: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      names = (await window(0)).names;
+      if (names.length === 3) break;
+      await sleep(250);
+    }
+    console.log(`after an upload and a download: ${names.length} processes (${names.join(', ')})`);
+    assert.deepEqual(names.filter((n) => n === 'sftp-server'), [], 'no sftp-server kept open after the transfers');
+    assert.equal(names.length, 3, `processes after the transfers: ${names.join(', ')}`);
+  } finally {
+    rmSync(local, { recursive: true, force: true });
+  }
 });

@@ -3,12 +3,12 @@
  * prompter through the askpass helper (password, a one-time code, an unknown host key), the
  * lockout rules hold (a wrong code is sent once), a user's own live master is reused with no
  * login at all, channels over the master (exec with kill, pty size, -W streams), and what
- * `auto` chooses for a plain host and for a ProxyCommand host.
+ * `auto` chooses for a plain host and for a ProxyCommand host; a transfer on an SFTP client of its own.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sandbox, type SandboxDetails } from '../support/sandbox';
@@ -17,6 +17,7 @@ import { recordingPrompter, totp } from '../support/sshKit';
 import { connectOpenSsh } from '../../src/core/ssh/openssh/connector';
 import { masterPid } from '../../src/core/ssh/openssh/binary';
 import { transportConnector } from '../../src/core/ssh/transportConnector';
+import { download, upload } from '../../src/core/remote/transfer';
 import { HostDirectory, SshConfig } from '../../src/core/ssh/sshConfig';
 import type { SshError } from '../../src/core/ssh/errors';
 import type { AuthPrompter } from '../../src/core/ssh/auth';
@@ -233,6 +234,23 @@ describe('OpenSSH transport on the sandbox', { skip }, () => {
       c.close();
     }
     await waitFor(() => spares().length === 0, 20_000);
+  });
+
+  test('a transfer over OpenSSH: upload and download round trip on an SFTP client of its own, which is gone afterwards', async () => {
+    const c = await connect('plain', recordingPrompter());
+    // This process's `ssh … -s … sftp` clients (one per SFTP channel over the master).
+    const sftpClients = () => spawnSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout.split('\n').filter((a) => /\s-s\s.*\bsftp$/.test(a));
+    const remote = (await c.session.exec(['mktemp', '-d'])).stdout.toString().trim();
+    try {
+      writeFileSync(join(dir, 'up.bin'), Buffer.alloc(3 << 20, 7));
+      await upload(c.session, join(dir, 'up.bin'), `${remote}/up.bin`);
+      await download(c.session, `${remote}/up.bin`, join(dir, 'down.bin'));
+      assert.ok(readFileSync(join(dir, 'down.bin')).equals(readFileSync(join(dir, 'up.bin'))), 'the same bytes back');
+      await waitFor(() => sftpClients().length === 0, 10_000);
+    } finally {
+      await c.session.exec(['rm', '-rf', '--', remote]);
+      c.close();
+    }
   });
 
   test('auto: ssh2 for a plain host, OpenSSH for a ProxyCommand host (which then works)', async () => {

@@ -117,7 +117,7 @@ async function measureRtt(s: SFTPWrapper, path: string): Promise<number> {
 
 const abortError = () => new CancelledError('Transfer cancelled');
 
-/** The SFTP channels of one transfer: the session's shared one plus extra ones opened on demand. */
+/** The SFTP channels of one transfer: its own main one plus extra ones opened on demand. */
 class ChannelPool {
   private extra: SFTPWrapper[] = [];
   private opening: Promise<SFTPWrapper[]> | undefined;
@@ -236,12 +236,28 @@ async function runChunks(
   return end;
 }
 
-/** Downloads a remote file or folder (recursively) to localPath. */
-export async function download(session: Session, remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+/**
+ * Runs one transfer on an SFTP channel of its own, closed once it is done (or failed): the login
+ * node keeps no sftp-server for the session after a transfer (the agent does everything else).
+ */
+async function onOwnChannel<T>(session: Session, opts: TransferOptions, fn: (main: SFTPWrapper, t0: number) => Promise<T>): Promise<T> {
   const t0 = Date.now();
-  const log = opts.log ?? silentLogger;
   checkAbort(opts.signal);
-  const main = await session.sftp();
+  const main = await session.openSftp();
+  try {
+    return await fn(main, t0);
+  } finally {
+    main.end();
+  }
+}
+
+/** Downloads a remote file or folder (recursively) to localPath. */
+export function download(session: Session, remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+  return onOwnChannel(session, opts, (main, t0) => downloadOn(session, main, t0, remotePath, localPath, opts));
+}
+
+async function downloadOn(session: Session, main: SFTPWrapper, t0: number, remotePath: string, localPath: string, opts: TransferOptions): Promise<TransferResult> {
+  const log = opts.log ?? silentLogger;
   const root = await sftpStat(main, remotePath);
   const jobs: FileJob[] = [];
   const dirs: string[] = [];
@@ -393,11 +409,12 @@ async function downloadVia(tmp: string, pool: ChannelPool, j: FileJob, opts: Tra
 }
 
 /** Uploads a local file or folder (recursively) to remotePath. */
-export async function upload(session: Session, localPath: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
-  const t0 = Date.now();
+export function upload(session: Session, localPath: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+  return onOwnChannel(session, opts, (main, t0) => uploadOn(session, main, t0, localPath, remotePath, opts));
+}
+
+async function uploadOn(session: Session, main: SFTPWrapper, t0: number, localPath: string, remotePath: string, opts: TransferOptions): Promise<TransferResult> {
   const log = opts.log ?? silentLogger;
-  checkAbort(opts.signal);
-  const main = await session.sftp();
   const root = await fsp.stat(localPath);
   const jobs: FileJob[] = [];
   const dirs: string[] = [];
