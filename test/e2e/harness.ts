@@ -648,7 +648,10 @@ export async function webviewFrame(page: Page, opts: { selector?: string; timeou
     for (;;) {
       for (const h of await outers.elementHandles()) {
         const frame = await innerFrame(h, 1000).catch(() => undefined);
-        if (frame && (await frame.locator(opts.selector).count()) > 0) return frame;
+        // A webview being replaced (a preview tab reused for the next file) detaches under the
+        // count: it is not the one, look again.
+        const n = frame ? await frame.locator(opts.selector).count().catch(() => 0) : 0;
+        if (frame && n > 0) return frame;
       }
       if (Date.now() > deadline) throw new Error(`no visible webview contains ${opts.selector}`);
       await sleep(250);
