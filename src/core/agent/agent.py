@@ -679,8 +679,7 @@ class Order(object):
                 ordered = self.sort(names)
                 return ordered[:k] if first else ordered[-k:]
             # Code point order; names of one shape are in natural order so (see natural_sorted).
-            picked = heapq.nsmallest(k, names) if small else heapq.nlargest(k, names)
-            return picked if first else picked[::-1]
+            return self.picked(k, names, first)
         self.stat(names)
         values = self.values
         pick = heapq.nsmallest if small else heapq.nlargest
@@ -689,6 +688,11 @@ class Order(object):
         near = [n for n in names if (values[n] <= edge if small else values[n] >= edge)]
         ordered = self.sort(near)
         return ordered[:k] if first else ordered[-k:]
+
+    def picked(self, k, names, first=True):
+        """The first (or the last) k of names in code point order in this direction, in it: a heap."""
+        got = heapq.nsmallest(k, names) if first != self.desc else heapq.nlargest(k, names)
+        return got if first else got[::-1]
 
     def key(self, name):
         """A key that sorts ascending in this order (the name is sorted, so stat'ed, first)."""
@@ -754,13 +758,11 @@ class Around(object):
             # picked out, not every name sorted.
             if o.desc:
                 before, after = [n for n in names if n > name], [n for n in names if n <= name]
-                near_before, near_after = heapq.nsmallest(k, before), heapq.nlargest(k, after)
             else:
                 before, after = [n for n in names if n < name], [n for n in names if n >= name]
-                near_before, near_after = heapq.nlargest(k, before), heapq.nsmallest(k, after)
             self.before_count += len(before)
-            self.below = o.sort(self.below + near_before)[-k:]
-            self.after = o.sort(self.after + near_after)[:k]
+            self.below = o.sort(self.below + o.picked(k, before, first=False))[-k:]
+            self.after = o.sort(self.after + o.picked(k, after))[:k]
             return
         ordered = o.sort(names)
         lo, hi = 0, len(ordered)
@@ -1063,41 +1065,36 @@ class EntryLstat(object):
 
 def stat_columns(prefix, names, stats):
     """(indices of names that vanished since the scan, types, targets, sizes, mtimes, modes)."""
-    with EntryLstat(prefix) as lstat:
-        return stat_columns_with(lstat, prefix, names, stats)
-
-
-def stat_columns_with(lstat, prefix, names, stats):
-    """stat_columns with `lstat` of an entry's name (see EntryLstat)."""
     missing, types, targets = [], [], {}
     sizes, mtimes, modes = array.array("d"), array.array("d"), array.array("H")
-    for i, name in enumerate(names):
-        s = stats.get(name) if stats else None
-        if s is None:
-            try:
-                st = lstat(name)
-            except OSError:
-                missing.append(i)
-                continue
-            fmt = stat.S_IFMT(st.st_mode)
-            if fmt == stat.S_IFLNK:
+    with EntryLstat(prefix) as lstat:
+        for i, name in enumerate(names):
+            s = stats.get(name) if stats else None
+            if s is None:
                 try:
-                    s = entry_stat(prefix + name)
+                    st = lstat(name)
                 except OSError:
                     missing.append(i)
                     continue
-            else:
-                types.append(_TYPE_BY_FMT.get(fmt, "o"))
-                sizes.append(st.st_size)
-                mtimes.append(int(st.st_mtime * 1000))
-                modes.append(st.st_mode & 0o7777)
-                continue
-        if s[1] is not None:
-            targets[len(types)] = s[1]
-        types.append(s[0])
-        sizes.append(s[2])
-        mtimes.append(s[3])
-        modes.append(s[4])
+                fmt = stat.S_IFMT(st.st_mode)
+                if fmt == stat.S_IFLNK:
+                    try:
+                        s = entry_stat(prefix + name)
+                    except OSError:
+                        missing.append(i)
+                        continue
+                else:
+                    types.append(_TYPE_BY_FMT.get(fmt, "o"))
+                    sizes.append(st.st_size)
+                    mtimes.append(int(st.st_mtime * 1000))
+                    modes.append(st.st_mode & 0o7777)
+                    continue
+            if s[1] is not None:
+                targets[len(types)] = s[1]
+            types.append(s[0])
+            sizes.append(s[2])
+            mtimes.append(s[3])
+            modes.append(s[4])
     return missing, "".join(types), targets, sizes, mtimes, modes
 
 
