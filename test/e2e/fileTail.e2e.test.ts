@@ -32,7 +32,7 @@ test('a big log: Open Last 10 MB without a size question, then Follow shows what
         const ours = paneRow(page, 'Remote Explorer', dir);
         await ours.waitFor({ state: 'visible', timeout: 30_000 });
         await ours.click();
-        await contextMenu(page, paneRow(page, 'Remote Explorer', 'big.log'), 'Open Last 10 MB');
+        await contextMenu(page, paneRow(page, 'Remote Explorer', 'big.log'), 'Open Last 10 MB', page.locator('.tabs-container .tab', { hasText: 'big.log' }));
         assert.equal(await page.locator('.monaco-dialog-box').count(), 0, 'no size question');
         const editor = page.locator('.editor-instance .monaco-editor').first();
         await editor.locator('.view-lines', { hasText: 'line 000000600000 of log' }).waitFor({ state: 'visible', timeout: 60_000 });
@@ -52,8 +52,7 @@ test('a big log: Open Last 10 MB without a size question, then Follow shows what
         assert.equal(await editor.locator('.view-line').nth(1).textContent().then((t) => /^line\s\d{12}\sof\slog$/.test(t ?? '')), true);
         await screenshot(page, 'filetail-1-end');
 
-        await contextMenu(page, paneRow(page, 'Remote Explorer', 'grow.log'), 'Follow');
-        await page.locator('.tabs-container .tab', { hasText: 'grow.log' }).waitFor({ state: 'visible', timeout: 30_000 });
+        await contextMenu(page, paneRow(page, 'Remote Explorer', 'grow.log'), 'Follow', page.locator('.tabs-container .tab', { hasText: 'grow.log' }));
         await editor.locator('.view-lines', { hasText: 'start' }).waitFor({ state: 'visible', timeout: 30_000 });
         ssh(`printf 'written later by the job\\n' >> ~/${dir}/grow.log`);
         await eventually('the appended line', () => editor.locator('.view-lines', { hasText: 'written later by the job' }).count(), (n) => n > 0, 30_000);

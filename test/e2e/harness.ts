@@ -860,8 +860,29 @@ async function openRowMenu(page: Page, row: Locator): Promise<Locator> {
   }
 }
 
-/** Right-clicks a row and picks an entry of its context menu (retried: a click right after the menu opens can be ignored). */
-export async function contextMenu(page: Page, row: Locator, entry: string): Promise<void> {
+/**
+ * Right-clicks a row and picks an entry of its context menu (retried: a click right after the menu
+ * opens can be ignored). With `shows` (for an entry that opens something and is harmless to run
+ * twice: a tab, a quick input), the entry is picked again, up to three times, until that is visible:
+ * on a loaded machine a menu can close without running its entry. Each retry is printed, with the
+ * notifications then up (a command that failed says so there).
+ */
+export async function contextMenu(page: Page, row: Locator, entry: string, shows?: Locator): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await pickFromRowMenu(page, row, entry);
+    if (!shows) return;
+    try {
+      await shows.first().waitFor({ state: 'visible', timeout: attempt >= 3 ? 30_000 : 10_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      const toasts = (await page.locator('.notifications-toasts .notification-list-item-message').allTextContents().catch(() => [])).join(' | ');
+      console.log(`# "${entry}" showed nothing in 10 s (attempt ${attempt}): asking again${toasts ? `; notifications: ${toasts}` : ''}`);
+    }
+  }
+}
+
+async function pickFromRowMenu(page: Page, row: Locator, entry: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const menu = await openRowMenu(page, row);
     const item = menu.locator('.action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${entry}$`) }) }).first();

@@ -44,7 +44,7 @@ test('panels: the image gallery and the New Job form come back after a window re
         if ((await home.getAttribute('aria-expanded')) !== 'true') await home.click();
         const folderRow = treeItem(page, dir);
         await folderRow.waitFor({ state: 'visible', timeout: 30_000 });
-        await contextMenu(page, folderRow, 'Open Image Gallery');
+        await contextMenu(page, folderRow, 'Open Image Gallery', page.locator('.tabs-container .tab', { hasText: `Images: ${dir}` }));
         const count = (f: Frame) => f.locator('[data-testid="count"]').textContent();
         await eventually('the gallery lists the folder', async () => count(await galleryFrame(page)), (t) => t === `${IMAGES} images`, 60_000);
 

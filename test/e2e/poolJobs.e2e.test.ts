@@ -96,8 +96,7 @@ esac
         await screenshot(page, 'pool-jobs-1-listed');
 
         // Tail Output: the first copy's stdout grows while it runs.
-        await contextMenu(page, row(1), 'Tail Output');
-        await page.locator('.tabs-container .tab', { hasText: 'stdout' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+        await contextMenu(page, row(1), 'Tail Output', page.locator('.tabs-container .tab', { hasText: 'stdout' }));
         const early = await eventually('first output lines', () => editorText(page), (t) => /line \d+/.test(t), 30_000);
         const earlyCount = (early.match(/line \d+/g) ?? []).length;
         assert.ok(earlyCount < LINES, `the tab opened before the job ended (saw ${earlyCount} lines)`);
@@ -127,8 +126,7 @@ esac
         await row(3).waitFor({ state: 'visible', timeout: 30_000 });
 
         // Show Job Details of the failed one: the host, slot, pid and exit of its attempt.
-        await contextMenu(page, row(3), 'Show Job Details');
-        await page.locator('.tabs-container .tab', { hasText: `Job ${id3}` }).waitFor({ state: 'visible', timeout: 30_000 });
+        await contextMenu(page, row(3), 'Show Job Details', page.locator('.tabs-container .tab', { hasText: `Job ${id3}` }));
         const details = await eventually('details text', () => editorText(page), (t) => /Attempt 1/.test(t), 30_000);
         assert.match(details, /Attempt 1: +hpc-pool-\d slot \d, pid \d+, exit 3/);
         assert.match(details, /Pool: +ui/);
