@@ -21,6 +21,7 @@ import {
   answerInputBox,
   reloadWindow,
   launchBrowser,
+  openFromTree,
   openView,
   openWorkbench,
   pickQuickPickItem,
@@ -197,8 +198,7 @@ test('previews: image editor, gallery thumbnails, video made from the folder', {
 
         // 1. The image opens in the custom editor; the webview renders an <img> of the right size.
         const fileRow = explorerItem(page, 'frame 01.png');
-        await fileRow.waitFor({ state: 'visible', timeout: 30_000 });
-        await fileRow.click();
+        await openFromTree(page, fileRow, 'frame 01.png');
         const imgFrame = await webviewFrame(page, { selector: 'body[data-view="imagePreview"]', timeoutMs: 60_000 });
         await imgFrame.locator('img[data-loaded="true"]').waitFor({ state: 'attached', timeout: 60_000 });
         const natural = await imgFrame.locator('img').evaluate((el: unknown) => [(el as Img).naturalWidth, (el as Img).naturalHeight]);
@@ -289,8 +289,7 @@ test('image preview: fit keeps the aspect ratio and fits, 300 % is 3× both ways
 
         const open = async (name: string): Promise<Frame> => {
           const row = explorerItem(page, name);
-          await row.waitFor({ state: 'visible', timeout: 30_000 });
-          await row.click();
+          await openFromTree(page, row, name);
           const frame = await webviewFrame(page, { selector: `body[data-view="imagePreview"] img[alt="${name}"][data-loaded="true"]`, timeoutMs: 60_000 });
           return frame;
         };
@@ -372,8 +371,7 @@ test('gallery → image: click and Enter preview beside while the gallery keeps 
     await withWorkbench({ name: 'preview-focus', extensionDevelopmentPath: root, settings: SETTINGS }, async ({ page }) => {
       await connectAndExpand(page, dir);
       const first = explorerItem(page, 'a.png');
-      await first.waitFor({ state: 'visible', timeout: 30_000 });
-      await first.click();
+      await openFromTree(page, first, 'a.png');
       await webviewFrame(page, { selector: 'body[data-view="imagePreview"] img[alt="a.png"][data-loaded="true"]', timeoutMs: 60_000 });
       await runCommand(page, 'Remote HPC: Open Image Gallery');
       const gallery = await webviewFrame(page, { selector: 'body[data-view="gallery"]', timeoutMs: 60_000 });
@@ -499,8 +497,7 @@ test('video preview: a video this player cannot play is converted to WebM on the
       assert.match(jobs ?? '', /COMPLETED/);
 
       // 2. The AVI is offered at once; its WebM name is taken: "Keep Both" makes "old (2).webm".
-      const avi = explorerItem(page, 'old.avi');
-      await avi.click();
+      await openFromTree(page, explorerItem(page, 'old.avi'), 'old.avi');
       const aviFrame = await webviewFrame(page, { selector: 'body[data-view="video"] [data-testid="convert-text"]:text("Browsers cannot play .avi videos.")', timeoutMs: 60_000 });
       const aviSrc = await srcOf(aviFrame);
       await aviFrame.locator('[data-testid="convert"]').click();
