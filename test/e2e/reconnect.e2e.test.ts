@@ -4,7 +4,8 @@
  * vanish, nothing closes) and then refuses new connections for a while. Within seconds of the
  * explorer waiting on it, the Hosts view, the Remote Explorer and the status bar say the
  * connection was lost and is being reopened; the host never disappears; once the network is
- * back it reconnects by itself and the folders that were expanded are still expanded.
+ * back it reconnects by itself and the folders that were expanded are still expanded, and an
+ * editor left with unsaved edits through it keeps them and saves them once, whole.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,14 +13,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { connectAndOpenHome, paneRow, repoRoot, screenshot, withWorkbench } from './harness';
+import { connectAndOpenHome, openFromTree, paneRow, repoRoot, screenshot, withWorkbench } from './harness';
 import { e2eSkip } from '../support/prerequisites';
 import { sandbox } from '../support/sandbox';
 import { LatencyProxy } from '../../bench/latency-proxy';
 
 const HOST = 'hpc-flaky';
 
-test('a frozen link: "connection lost — reconnecting" within seconds, the host stays, it comes back expanded', { skip: e2eSkip(), timeout: 240_000 }, async () => {
+test('a frozen link: "connection lost — reconnecting" within seconds, the host stays, it comes back expanded, unsaved edits kept', { skip: e2eSkip(), timeout: 240_000 }, async () => {
   const d = sandbox();
   const dir = `e2e-reconnect-${process.pid}-${Date.now().toString(36)}`;
   const ssh = (script: string) => execFileSync('ssh', ['-F', d.sshConfig, '-o', 'BatchMode=yes', 'hpc-sandbox', script], { encoding: 'utf8', timeout: 30_000 });
@@ -40,7 +41,7 @@ test('a frozen link: "connection lost — reconnecting" within seconds, the host
       {
         name: 'reconnect',
         extensionDevelopmentPath: repoRoot(),
-        settings: { 'remoteHpc.sshConfigFile': config, 'remoteHpc.knownHostsFile': knownHosts, 'remoteHpc.explorer.showHiddenFiles': false },
+        settings: { 'remoteHpc.sshConfigFile': config, 'remoteHpc.knownHostsFile': knownHosts, 'remoteHpc.explorer.showHiddenFiles': false, 'files.autoSave': 'off' },
       },
       async ({ page }) => {
         await connectAndOpenHome(page, HOST);
@@ -48,6 +49,15 @@ test('a frozen link: "connection lost — reconnecting" within seconds, the host
         await ours.waitFor({ state: 'visible', timeout: 30_000 });
         await ours.click();
         await paneRow(page, 'Remote Explorer', 'kept.txt').waitFor({ state: 'visible', timeout: 30_000 });
+
+        // An editor with unsaved edits when the link goes.
+        const edit = `edited before the freeze ${process.pid}`;
+        await openFromTree(page, paneRow(page, 'Remote Explorer', 'kept.txt'), 'kept.txt');
+        const editor = page.locator('.editor-instance .monaco-editor').first();
+        await editor.locator('.view-lines').click();
+        await page.keyboard.type(edit);
+        const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: 'kept.txt' });
+        await dirtyTab.waitFor({ state: 'visible', timeout: 10_000 });
 
         // The link freezes and new connections are refused: the next wait on it is noticed.
         proxy.freezeAll();
@@ -72,6 +82,14 @@ test('a frozen link: "connection lost — reconnecting" within seconds, the host
         assert.equal(await paneRow(page, 'Remote Explorer', HOST).locator('.label-description', { hasText: 'connection lost' }).count(), 0);
         await page.locator('.statusbar-item', { hasText: `HPC: ${HOST}` }).filter({ hasNotText: 'reconnecting' }).waitFor({ timeout: 10_000 });
         await screenshot(page, 'reconnect-2-back');
+
+        // The edits lived through it, unsaved; saved now, they reach the host once and whole.
+        assert.ok(await dirtyTab.isVisible(), 'the editor still has its unsaved edits');
+        await editor.locator('.view-lines', { hasText: edit }).waitFor({ state: 'visible', timeout: 5_000 });
+        await editor.locator('.view-lines').click();
+        await page.keyboard.press('Control+S');
+        await dirtyTab.waitFor({ state: 'detached', timeout: 30_000 });
+        assert.equal(ssh(`cat ~/${dir}/kept.txt`), edit);
         console.log(`# frozen link noticed after ${noticedS.toFixed(1)} s`);
       },
     );

@@ -3,6 +3,8 @@
  * - an sshd restarted mid-save (a dedicated sshd on 127.0.0.1:2250, started and restarted by this
  *   file, so no other test's session is dropped): the save fails or completes whole, the pool
  *   reconnects by itself without a prompt (key login), and a command in flight is not run twice;
+ * - a 2FA host (publickey + TOTP, the sandbox's sshd on 2223 behind a latency proxy) whose link is
+ *   cut: the reconnect asks exactly one new one-time code, nothing else;
  * - a slow link (600 ms RTT) kept, then the link frozen without closing (the latency proxy drops
  *   every byte, nothing closes): detection time against ServerAliveInterval × ServerAliveCountMax,
  *   then a silent reconnect;
@@ -21,7 +23,7 @@ import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
 import { connectDirect, sandbox, type DirectConnection, type SandboxDetails } from '../support/sandbox';
 import { sandboxSkip } from '../support/prerequisites';
-import { memoryLogger, recordingPrompter } from '../support/sshKit';
+import { memoryLogger, recordingPrompter, totp, type PrompterAnswers } from '../support/sshKit';
 import { waitUntil } from '../support/wait';
 import { LatencyProxy } from '../../bench/latency-proxy';
 import { SessionPool, type StatusEvent } from '../../src/core/ssh/pool';
@@ -44,6 +46,7 @@ let tmp: string;
 let probe: DirectConnection;
 let work: string;
 let proxy: LatencyProxy;
+let proxy2fa: LatencyProxy;
 let sshd: ChildProcess | undefined;
 let hosts: HostDirectory;
 
@@ -89,12 +92,14 @@ before(async () => {
   await startSshd();
   proxy = new LatencyProxy({ targetPort: d.port });
   const proxyPort = await proxy.start();
+  proxy2fa = new LatencyProxy({ targetPort: d.port2fa });
+  const proxy2faPort = await proxy2fa.start();
   const kh = join(tmp, 'known_hosts');
-  writeFileSync(kh, [SSHD_PORT, proxyPort].map((p) => `[127.0.0.1]:${p} ${d.hostKey}\n`).join(''));
+  writeFileSync(kh, [SSHD_PORT, proxyPort, proxy2faPort].map((p) => `[127.0.0.1]:${p} ${d.hostKey}\n`).join(''));
   const entry = (alias: string, port: number) =>
     [`Host ${alias}`, '  HostName 127.0.0.1', `  Port ${port}`, `  User ${d.user}`, `  IdentityFile ${d.key}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${kh}`, '  StrictHostKeyChecking yes', `  ServerAliveInterval ${KEEPALIVE_S}`, `  ServerAliveCountMax ${KEEPALIVE_COUNT}`, ''].join('\n');
   const config = join(tmp, 'ssh_config');
-  writeFileSync(config, entry('faults-sshd', SSHD_PORT) + entry('faults-proxy', proxyPort));
+  writeFileSync(config, entry('faults-sshd', SSHD_PORT) + entry('faults-proxy', proxyPort) + entry('faults-2fa', proxy2faPort));
   hosts = new HostDirectory(await SshConfig.load(config, { home: tmp }));
   probe = await connectDirect();
   const r = await probe.session.exec(['sh', '-c', 'mktemp -d "$HOME/faults-XXXXXX"']);
@@ -106,15 +111,16 @@ after(async () => {
   if (skip) return;
   await stopSshd();
   await proxy?.close();
+  await proxy2fa?.close();
   if (work) await probe.session.exec(['rm', '-rf', '--', work]);
   probe?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** The product's stack for one host: pool (reconnects), pooled ops (agent). Prompts are recorded. */
-function stack() {
+/** The product's stack for one host: pool (reconnects), pooled ops (agent). Prompts are recorded (and answered from `answers`). */
+function stack(answers: PrompterAnswers = {}) {
   const log = memoryLogger();
-  const prompter = recordingPrompter();
+  const prompter = recordingPrompter(answers);
   const connect = sshConnector({
     resolve: (alias) => hosts.resolve(alias),
     resolveJump: (spec) => hosts.resolveJump(spec),
@@ -221,6 +227,27 @@ test(`a frozen link is noticed within ServerAliveInterval × ServerAliveCountMax
     assert.match(outcome, /^failed/);
     assert.deepEqual(lines, ['before', 'after'], 'the lost command was neither run nor replayed');
     assert.deepEqual(s.prompter.asked, []);
+  } finally {
+    s.dispose();
+  }
+});
+
+test('a 2FA host whose link is cut: the reconnect asks exactly one new one-time code, nothing else', { skip, timeout: 60_000 }, async () => {
+  const s = stack({ keyboard: () => totp(d) });
+  try {
+    const ops = await s.provider.ops('faults-2fa');
+    assert.equal((await ops.run(['echo', 'before'])).stdout.toString(), 'before\n');
+    assert.equal(s.prompter.asked.length, 1, `the login asks one code: ${s.prompter.asked.join('; ')}`);
+    const cutAt = Date.now();
+    proxy2fa.cutAll();
+    await waitUntil('the reconnect', () => s.pool.status('faults-2fa') === 'connected' && s.events.some((e) => e.status === 'reconnecting'), 30_000, 50);
+    const reconnectedMs = (s.events.filter((e) => e.status === 'connected').pop()?.at ?? NaN) - cutAt;
+    const next = await s.provider.ops('faults-2fa');
+    assert.equal((await next.run(['echo', 'after'])).stdout.toString(), 'after\n');
+    console.log(`2FA link cut: reconnected after ${reconnectedMs} ms; prompts ${s.prompter.asked.length} (${s.prompter.asked.join('; ')}); statuses ${s.events.map((e) => e.status).join(' → ')}`);
+    assert.equal(s.prompter.asked.length, 2, 'one code for the login, exactly one more for the reconnect');
+    assert.ok(s.prompter.asked.every((q) => q.startsWith('kbd ')), 'only one-time codes are asked (no password, passphrase or host key)');
+    assert.ok(!s.events.some((e) => e.status === 'disconnected' || e.status === 'failed'), 'reconnecting, never disconnected');
   } finally {
     s.dispose();
   }
