@@ -56,8 +56,9 @@ test('a frozen link: "connection lost — reconnecting" within seconds, the host
         const editor = page.locator('.editor-instance .monaco-editor').first();
         await editor.locator('.view-lines').click();
         await page.keyboard.type(edit);
+        await editor.locator('.view-lines', { hasText: edit }).waitFor({ state: 'visible', timeout: 30_000 });
         const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: 'kept.txt' });
-        await dirtyTab.waitFor({ state: 'visible', timeout: 10_000 });
+        await dirtyTab.waitFor({ state: 'visible', timeout: 30_000 });
 
         // The link freezes and new connections are refused: the next wait on it is noticed.
         proxy.freezeAll();
