@@ -169,7 +169,7 @@ test('accounting lag: a job still active in accounting is asked for again next c
 test('gives up on a final state after N tries and reports UNKNOWN', async () => {
   const clock = new FakeClock();
   const sched = new FakeScheduler();
-  const w = new JobWatcher({ clock, random: () => 0.5, finalStateAttempts: 3 });
+  const w = new JobWatcher({ clock, random: () => 0.5, finalStateAttempts: 3, finalStateWaitMs: 0 }); // the time bound has its own test
   const fin: Job[] = [];
   w.on('finished', (_h, j) => fin.push(j));
   w.setVisible(true);
@@ -182,6 +182,37 @@ test('gives up on a final state after N tries and reports UNKNOWN', async () => 
   assert.equal(fin[0]?.state, 'UNKNOWN');
   await clock.advance(30_000);
   assert.equal(sched.finalCalls.length, 3);
+  w.dispose();
+});
+
+test('fast cycles do not outrun lagging accounting: giving up also waits finalStateWaitMs after the job left', async () => {
+  const clock = new FakeClock();
+  const sched = new FakeScheduler();
+  const w = new JobWatcher({ clock, random: () => 0.5, intervalMs: 300, maxIntervalMs: 1000, jitter: 0, maxQueriesPerMinute: Infinity, finalStateAttempts: 3, finalStateWaitMs: 10_000 });
+  const fin: Job[] = [];
+  w.on('finished', (_h, j) => fin.push(j));
+  w.setVisible(true);
+  sched.queue = [job('5'), job('6')];
+  w.addHost('h', sched, 'u');
+  await clock.advance(0);
+  sched.queue = [];
+  // slurmdbd still holds the placeholder of a running job for 5 s: far more than 3 cycles of 300 ms.
+  sched.acct.set('5', job('5', 'RUNNING'));
+  sched.acct.set('6', job('6', 'RUNNING'));
+  await clock.advance(5_000);
+  assert.ok(sched.finalCalls.length > 3, `asked ${sched.finalCalls.length}× in 5 s`);
+  assert.equal(fin.length, 0, 'not given up after 3 cycles while under finalStateWaitMs');
+  sched.acct.set('5', job('5', 'FAILED', { exitCode: 7, signal: 0 }));
+  await clock.advance(300);
+  assert.deepEqual(fin.map((j) => [j.id, j.state, j.exitCode]), [['5', 'FAILED', 7]]);
+  // The other never gets a terminal record: UNKNOWN once both bounds are past, then no more asking.
+  await clock.advance(4_000);
+  assert.equal(fin.length, 1, 'still asking before 10 s');
+  await clock.advance(2_000);
+  assert.deepEqual(fin.map((j) => [j.id, j.state]), [['5', 'FAILED'], ['6', 'UNKNOWN']]);
+  const asked = sched.finalCalls.length;
+  await clock.advance(5_000);
+  assert.equal(sched.finalCalls.length, asked);
   w.dispose();
 });
 

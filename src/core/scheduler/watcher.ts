@@ -95,6 +95,11 @@ export interface WatcherOptions extends Partial<PollPolicy> {
   finalStateDays?: number;
   /** Cycles to wait for accounting to report a terminal state before giving up (default 10). */
   finalStateAttempts?: number;
+  /**
+   * And at least this long since the job left the queue (default 60 s): slurmdbd can lag the
+   * controller by many seconds on a busy cluster, which a few fast cycles would not outlast.
+   */
+  finalStateWaitMs?: number;
   /** Finished jobs kept per host for `recent()` (default 100). */
   keepFinished?: number;
 }
@@ -116,6 +121,8 @@ export interface WatcherEvents {
 interface Awaiting {
   last?: Job;
   attempts: number;
+  /** When the job left the queue (or was expected in it and was not seen). */
+  since: number;
 }
 
 interface HostState {
@@ -443,8 +450,9 @@ export class JobWatcher implements Disposable {
       }
       next.set(job.id, job);
     }
-    for (const [id, job] of previous) if (!listedIds.has(id)) s.awaiting.set(id, { last: job, attempts: 0 });
-    for (const id of s.expected) s.awaiting.set(id, s.awaiting.get(id) ?? { attempts: 0 });
+    const leftAt = this.clock.now();
+    for (const [id, job] of previous) if (!listedIds.has(id)) s.awaiting.set(id, { last: job, attempts: 0, since: leftAt });
+    for (const id of s.expected) s.awaiting.set(id, s.awaiting.get(id) ?? { attempts: 0, since: leftAt });
     s.expected.clear();
     s.jobs = next;
 
@@ -545,6 +553,10 @@ export class JobWatcher implements Disposable {
     if (s.removed || this.disposed) return;
     const byId = new Map(records.map((r) => [r.id, r]));
     const limit = this.opts.finalStateAttempts ?? 10;
+    const waitMs = this.opts.finalStateWaitMs ?? 60_000;
+    const now = this.clock.now();
+    /** No try is left after `attempts` of them: enough cycles and enough time have passed. */
+    const exhausted = (a: Awaiting, attempts: number): boolean => attempts >= limit && now - a.since >= waitMs;
 
     const resolved = new Map<string, Job[]>();
     for (const id of ids) {
@@ -585,16 +597,16 @@ export class JobWatcher implements Disposable {
       const a = s.awaiting.get(id) as Awaiting;
       const jobs = resolved.get(id);
       const parent = parentOf(id, a.last);
-      if (jobs && !(parent && waiting.has(parent) && a.attempts + 1 < limit)) {
+      if (jobs && !(parent && waiting.has(parent) && !exhausted(a, a.attempts + 1))) {
         s.awaiting.delete(id);
         for (const j of jobs) this.finish(s, j);
         continue;
       }
       // Not in accounting yet, or still active there (lag, requeue): try again next cycle.
       a.attempts++;
-      if (a.attempts >= limit) {
+      if (exhausted(a, a.attempts)) {
         s.awaiting.delete(id);
-        this.log.warn(`${s.host}: no final state for job ${id} after ${a.attempts} tries`);
+        this.log.warn(`${s.host}: no final state for job ${id} after ${a.attempts} tries in ${Math.round((now - a.since) / 1000)} s`);
         if (jobs) for (const j of jobs) this.finish(s, j);
         else if (a.last) this.finish(s, { ...a.last, state: 'UNKNOWN', rawState: byId.get(id)?.rawState ?? 'UNKNOWN' });
       }
