@@ -259,6 +259,18 @@ body.addEventListener('submit', (e) => e.preventDefault());
 
 document.getElementById('app')?.append(toolbar, body);
 
+/**
+ * Until the extension's first `init`, nothing can be typed or clicked: `init` fills every field,
+ * so what was typed before it (a busy extension host can take seconds) would be lost.
+ */
+function setReady(ready: boolean): void {
+  const controls: (HTMLElement & { disabled?: boolean })[] = [...inputs.values(), ...modeGroup.querySelectorAll<HTMLElement>('vscode-radio')];
+  for (const c of controls) c.disabled = !ready;
+  body.setAttribute('aria-busy', String(!ready));
+  setBusy(!ready);
+}
+setReady(false);
+
 // ---------------------------------------------------------------- state ↔ form
 
 function fillForm(f: NewJobForm): void {
@@ -420,6 +432,7 @@ async function run(action: 'preview' | 'save' | 'submit'): Promise<void> {
 // ---------------------------------------------------------------- protocol
 
 rpc.on('init', (msg) => {
+  if (body.getAttribute('aria-busy') === 'true') setReady(true);
   hosts = msg.hosts;
   const kept = getState<State>();
   hostFilled = {};
