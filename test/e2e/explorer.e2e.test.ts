@@ -54,14 +54,32 @@ function explorerItem(page: Page, label: string | RegExp, level?: number): Locat
     .first();
 }
 
-async function expand(row: Locator): Promise<void> {
+/**
+ * Expands a folder row; with `child`, until that child row shows. A click that lands while the
+ * tree re-renders (a watched folder changed) can be lost, and a refresh of the parent that races
+ * the expansion (its children still loading) leaves the folder collapsed again: both are retried,
+ * as a user would click again.
+ */
+async function expand(row: Locator, child?: Locator): Promise<void> {
   await row.waitFor({ state: 'visible', timeout: 30_000 });
-  // A click that lands while the tree re-renders (a watched folder changed) can be lost: retry.
-  for (let attempt = 0; attempt < 3 && (await row.getAttribute('aria-expanded')) !== 'true'; attempt++) {
-    await row.click();
-    await eventually(() => row.getAttribute('aria-expanded'), (v) => v === 'true', 4000);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if ((await row.getAttribute('aria-expanded')) !== 'true') {
+      await row.click();
+      await eventually(() => row.getAttribute('aria-expanded'), (v) => v === 'true', 4000);
+    }
+    if (!child) {
+      if ((await row.getAttribute('aria-expanded')) === 'true') return;
+      continue;
+    }
+    try {
+      await child.waitFor({ state: 'visible', timeout: attempt >= 2 ? 20_000 : 6000 });
+      return;
+    } catch {
+      if (attempt < 2) console.log(`# the folder's child did not show (attempt ${attempt + 1}, expanded: ${await row.getAttribute('aria-expanded')}): expanding again`);
+    }
   }
   assert.equal(await row.getAttribute('aria-expanded'), 'true', 'folder did not expand');
+  if (child) await child.waitFor({ state: 'visible', timeout: 1000 });
 }
 
 async function collapse(row: Locator): Promise<void> {
@@ -140,8 +158,7 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
         // Make room: collapse the Hosts pane.
         await page.locator('.pane-header', { hasText: 'Hosts' }).first().click();
         await expand(homeRow);
-        await expand(explorerItem(page, dir));
-        await explorerItem(page, 'noise.log').waitFor({ state: 'visible', timeout: 20_000 });
+        await expand(explorerItem(page, dir), explorerItem(page, 'noise.log'));
         await explorerItem(page, 'edit-me.txt').waitFor({ state: 'visible' });
         await screenshot(page, 'explorer-1-expanded');
 
@@ -180,7 +197,7 @@ test('remote explorer: browse home, filter, open, edit, save, read back over ssh
         assert.equal(text, 'first line\nedited in the browser\n');
 
         // A writable file in a folder we may not write (no temp file there): saved in place.
-        await expand(explorerItem(page, 'shared'));
+        await expand(explorerItem(page, 'shared'), explorerItem(page, 'notes.md'));
         await appendAndSave(page, 'notes.md', 'shared line', 'saved in a read-only folder\n');
         assert.equal(
           await eventually(() => ssh(`cat ~/${dir}/shared/notes.md`), (t) => t.includes('read-only')),
@@ -317,7 +334,7 @@ test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e
         await screenshot(page, 'explorer-4b-terminal');
 
         // Jobs from the explorer: Submit Job on batch scripts and job files, Preview Batch Script on job files only.
-        await expand(explorerItem(page, 'jobs', 4));
+        await expand(explorerItem(page, 'jobs', 4), explorerItem(page, 'run.sh', 5));
         const fileMenu = (name: string) => contextMenuLabels(page, explorerItem(page, name, 5));
         const script = await fileMenu('run.sh');
         const jobFile = await fileMenu('x.job.json');
@@ -338,16 +355,14 @@ test('remote explorer: new file, rename, delete; paging and symlinks', { skip: e
         await collapse(explorerItem(page, 'jobs', 4));
 
         // Paging: folders (and links to folders) first, then files; 10 per page, then "Load more…".
-        await expand(explorerItem(page, 'pages', 4));
-        await explorerItem(page, 'f05.txt').waitFor({ state: 'visible', timeout: 20_000 });
+        await expand(explorerItem(page, 'pages', 4), explorerItem(page, 'f05.txt'));
         assert.equal(await explorerItem(page, 'f06.txt').count(), 0);
         // Symlinks: described with their target; a link to a folder expands; a loop does not hang.
         const link = explorerItem(page, 'link-to-sub');
         await eventually(() => link.textContent(), (t) => /→ sub/.test(t ?? ''));
         assert.match((await link.textContent()) ?? '', /→ sub/);
         assert.match((await explorerItem(page, 'dangling').textContent()) ?? '', /→ nowhere/);
-        await expand(explorerItem(page, 'loop', 5));
-        await explorerItem(page, 'loop', 6).waitFor({ state: 'visible', timeout: 20_000 });
+        await expand(explorerItem(page, 'loop', 5), explorerItem(page, 'loop', 6));
         await screenshot(page, 'explorer-5-links');
         await collapse(explorerItem(page, 'loop', 5));
         await explorerItem(page, 'loop', 6).waitFor({ state: 'detached', timeout: 10_000 });

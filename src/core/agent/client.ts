@@ -68,8 +68,14 @@ export interface AgentTransport {
   onClose(listener: (why: string) => void): void;
 }
 
-/** How long an ended channel may take to report its exit status. */
-const END_GRACE_MS = 1000;
+/**
+ * How long an ended channel may take to report its exit status. sshd sends it once it has reaped
+ * the process, which on a loaded login node can be over a second after the output closed (a
+ * fresh-clone run lost a bootstrap's hash-mismatch code to a 1 s wait and fell back to SFTP).
+ * ssh2 always emits 'close' after the status, or when the connection goes, so normally this wait
+ * is never reached; it only bounds a channel that reports neither.
+ */
+const END_GRACE_MS = 10_000;
 
 function channelTransport(channel: RemoteChannel): AgentTransport {
   let exit = '';
