@@ -40,6 +40,8 @@ const rpc = new WebviewRpc('newJob');
 let form: NewJobForm | undefined;
 let hosts: string[] = [];
 let busy = false;
+/** Whether the extension's first `init` has filled the form (until then nothing can be edited). */
+let ready = false;
 /** Defaults last filled in from the host, to know whether the user changed them. */
 let hostFilled: Partial<Record<FieldKey, string>> = {};
 /** Where the host's defaults came from (local settings or the cluster's file). */
@@ -263,11 +265,12 @@ document.getElementById('app')?.append(toolbar, body);
  * Until the extension's first `init`, nothing can be typed or clicked: `init` fills every field,
  * so what was typed before it (a busy extension host can take seconds) would be lost.
  */
-function setReady(ready: boolean): void {
+function setReady(on: boolean): void {
+  ready = on;
   const controls: (HTMLElement & { disabled?: boolean })[] = [...inputs.values(), ...modeGroup.querySelectorAll<HTMLElement>('vscode-radio')];
-  for (const c of controls) c.disabled = !ready;
-  body.setAttribute('aria-busy', String(!ready));
-  setBusy(!ready);
+  for (const c of controls) c.disabled = !on;
+  body.setAttribute('aria-busy', String(!on));
+  setBusy(!on);
 }
 setReady(false);
 
@@ -432,7 +435,7 @@ async function run(action: 'preview' | 'save' | 'submit'): Promise<void> {
 // ---------------------------------------------------------------- protocol
 
 rpc.on('init', (msg) => {
-  if (body.getAttribute('aria-busy') === 'true') setReady(true);
+  if (!ready) setReady(true);
   hosts = msg.hosts;
   const kept = getState<State>();
   hostFilled = {};
