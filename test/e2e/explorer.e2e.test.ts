@@ -62,24 +62,18 @@ function explorerItem(page: Page, label: string | RegExp, level?: number): Locat
  */
 async function expand(row: Locator, child?: Locator): Promise<void> {
   await row.waitFor({ state: 'visible', timeout: 30_000 });
+  const expanded = async () => (await row.getAttribute('aria-expanded')) === 'true';
   for (let attempt = 0; attempt < 3; attempt++) {
-    if ((await row.getAttribute('aria-expanded')) !== 'true') {
+    if (!(await expanded())) {
       await row.click();
-      await eventually(() => row.getAttribute('aria-expanded'), (v) => v === 'true', 4000);
+      await eventually(expanded, (v) => v, 4000);
     }
-    if (!child) {
-      if ((await row.getAttribute('aria-expanded')) === 'true') return;
-      continue;
-    }
-    try {
-      await child.waitFor({ state: 'visible', timeout: attempt >= 2 ? 20_000 : 6000 });
-      return;
-    } catch {
-      if (attempt < 2) console.log(`# the folder's child did not show (attempt ${attempt + 1}, expanded: ${await row.getAttribute('aria-expanded')}): expanding again`);
-    }
+    const shown = child ? await child.waitFor({ state: 'visible', timeout: attempt >= 2 ? 20_000 : 6000 }).then(() => true, () => false) : await expanded();
+    if (shown) return;
+    if (child && attempt < 2) console.log(`# the folder's child did not show (attempt ${attempt + 1}, expanded: ${await expanded()}): expanding again`);
   }
   assert.equal(await row.getAttribute('aria-expanded'), 'true', 'folder did not expand');
-  if (child) await child.waitFor({ state: 'visible', timeout: 1000 });
+  assert.fail('the expanded folder did not show the child row');
 }
 
 async function collapse(row: Locator): Promise<void> {
