@@ -843,14 +843,22 @@ export async function reloadWindow(page: Page, timeoutMs = 60_000): Promise<void
 
 /**
  * Right-clicks a row until its own context menu is up. A right-click that lands while the tree
- * re-renders under the pointer opens the menu of the row that moved there: the tree focuses the
- * row it opens a menu for, so a menu up while `row` is not focused is closed and asked for again.
+ * re-renders under the pointer opens the menu of the row that moved there, or none (the tree finds
+ * no element under it): the tree focuses the row it opens a menu for, so a menu up while `row` is
+ * not focused is closed and asked for again, and a right-click that opened nothing is repeated.
+ * Each retry is printed.
  */
 async function openRowMenu(page: Page, row: Locator): Promise<Locator> {
   const menu = page.locator('.context-view .monaco-menu').filter({ visible: true });
   for (let attempt = 1; ; attempt++) {
     await row.click({ button: 'right' });
-    await menu.first().waitFor({ state: 'visible', timeout: 10_000 });
+    try {
+      await menu.first().waitFor({ state: 'visible', timeout: attempt >= 3 ? 15_000 : 5000 });
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      console.log(`# no context menu came up for ${await row.textContent().catch(() => '?')} in 5 s (attempt ${attempt}): asking again`);
+      continue;
+    }
     const onRow = await row.evaluate((el) => el.classList.contains('focused')).catch(() => false);
     if (onRow) return menu;
     if (attempt >= 3) throw new Error(`the context menu opened for another row than ${await row.textContent().catch(() => '?')}, ${attempt} times`);
