@@ -199,6 +199,7 @@ describe('OpenSSH transport on the sandbox', { skip }, () => {
       sh.write('stty size; exit 3\n');
       const code = await new Promise((r) => sh.on('close', (c2: unknown) => r(c2)));
       assert.match(out, /41 131/);
+      assert.doesNotMatch(out, /\/dev\/pts/, "the prelude's tty line is not shown, even with input written at once");
       assert.equal(code, 3);
 
       const stream = await c.session.forward(d.host, d.port);

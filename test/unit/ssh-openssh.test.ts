@@ -161,6 +161,20 @@ test('a process channel strips its prelude line, passes output through and repor
   assert.equal(Buffer.concat(err).toString(), 'err\n');
 });
 
+test('input to a pty channel waits for the prelude line, which a pty would otherwise echo it ahead of', async () => {
+  // Stands in for a pty: echoes input the moment it comes, prints the prelude's line only later.
+  const ptyLike = "process.stdin.on('data', (d) => process.stdout.write(d)); process.stdin.on('end', () => process.exit(0)); setTimeout(() => process.stdout.write('/dev/pts/9\\n'), 300)";
+  const child = spawn(process.execPath, ['-e', ptyLike], { stdio: 'pipe' });
+  const lines: string[] = [];
+  const ch = new ProcessChannel(child, {}, { stream: 'stdout', onLine: (l) => lines.push(l), holdInput: true });
+  const out: Buffer[] = [];
+  ch.on('data', (d: Buffer) => out.push(d));
+  ch.end('typed at once\n');
+  await new Promise((resolve) => ch.on('close', resolve));
+  assert.deepEqual(lines, ['/dev/pts/9']);
+  assert.equal(Buffer.concat(out).toString(), 'typed at once\n');
+});
+
 test('our own master offers AES-GCM first only where the user chose no ciphers (ssh -G recorded from the sandbox)', () => {
   const chosenByNobody = parseSshG(fixture('ssh-G-hpc-sandbox.txt'));
   assert.deepEqual(cipherArgs(chosenByNobody), ['-o', 'Ciphers=aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr']);

@@ -15,6 +15,11 @@ export interface Prelude {
   stream: 'stdout' | 'stderr';
   /** Called once with the first line (without its line end). */
   onLine(line: string): void;
+  /**
+   * Input waits until the line arrived. A pty echoes what is written to it at once, so input
+   * written before the prelude ran would be echoed ahead of the prelude's line and taken for it.
+   */
+  holdInput?: boolean;
 }
 
 export interface ProcessChannelHooks {
@@ -63,8 +68,18 @@ export class ProcessChannel extends Duplex implements RemoteChannel {
     prelude?: Prelude,
   ) {
     super({ allowHalfOpen: true, emitClose: false, autoDestroy: false });
-    this.stdout = prelude?.stream === 'stdout' ? stripFirstLine(child.stdout, prelude.onLine) : child.stdout;
-    this.stderr = prelude?.stream === 'stderr' ? stripFirstLine(child.stderr, prelude.onLine) : child.stderr;
+    let heard = (line: string) => prelude?.onLine(line);
+    if (prelude?.holdInput) {
+      let release: () => void = () => undefined;
+      this.barrier = new Promise<void>((r) => (release = r));
+      heard = (line) => {
+        prelude.onLine(line);
+        release();
+      };
+      child.once('close', release);
+    }
+    this.stdout = prelude?.stream === 'stdout' ? stripFirstLine(child.stdout, heard) : child.stdout;
+    this.stderr = prelude?.stream === 'stderr' ? stripFirstLine(child.stderr, heard) : child.stderr;
     this.stdout.on('data', (d: Buffer) => {
       if (!this.push(d)) this.stdout.pause();
     });

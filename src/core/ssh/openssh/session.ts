@@ -105,7 +105,7 @@ export class OpenSshSession implements Session {
               if (dev) await this.aside(['stty', '-F', dev, 'rows', String(rows), 'cols', String(cols)]);
             },
           },
-          { stream: 'stdout', onLine: (line) => ttyKnown(line.startsWith('/dev/') ? line : undefined) },
+          { stream: 'stdout', onLine: (line) => ttyKnown(line.startsWith('/dev/') ? line : undefined), holdInput: true },
         );
       } else {
         let pid: string | undefined;
