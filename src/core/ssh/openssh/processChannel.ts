@@ -14,7 +14,7 @@ import type { RemoteChannel } from '../channel';
 export interface Prelude {
   stream: 'stdout' | 'stderr';
   /** Called once with the first line (without its line end). */
-  onLine(line: string): void;
+  onLine?(line: string): void;
   /**
    * Input waits until the line arrived. A pty echoes what is written to it at once, so input
    * written before the prelude ran would be echoed ahead of the prelude's line and taken for it.
@@ -57,6 +57,8 @@ function stripFirstLine(source: Readable, onLine: (line: string) => void): Reada
 
 export class ProcessChannel extends Duplex implements RemoteChannel {
   readonly stderr: Readable;
+  /** The prelude's line; undefined when the channel closed before one came, or has no prelude. */
+  readonly preludeLine: Promise<string | undefined>;
   private readonly stdout: Readable;
   private exited = false;
   /** Settles when the last resize is done; writes queue behind it. */
@@ -68,18 +70,16 @@ export class ProcessChannel extends Duplex implements RemoteChannel {
     prelude?: Prelude,
   ) {
     super({ allowHalfOpen: true, emitClose: false, autoDestroy: false });
-    let heard = (line: string) => prelude?.onLine(line);
-    if (prelude?.holdInput) {
-      let release: () => void = () => undefined;
-      this.barrier = new Promise<void>((r) => (release = r));
-      heard = (line) => {
-        prelude.onLine(line);
-        release();
-      };
-      child.once('close', release);
-    }
-    this.stdout = prelude?.stream === 'stdout' ? stripFirstLine(child.stdout, heard) : child.stdout;
-    this.stderr = prelude?.stream === 'stderr' ? stripFirstLine(child.stderr, heard) : child.stderr;
+    let heard: (line: string | undefined) => void = () => undefined;
+    this.preludeLine = new Promise((r) => (heard = r));
+    child.once('close', () => heard(undefined));
+    if (prelude?.holdInput) this.barrier = this.preludeLine.then(() => undefined);
+    const onLine = (line: string) => {
+      heard(line);
+      prelude?.onLine?.(line);
+    };
+    this.stdout = prelude?.stream === 'stdout' ? stripFirstLine(child.stdout, onLine) : child.stdout;
+    this.stderr = prelude?.stream === 'stderr' ? stripFirstLine(child.stderr, onLine) : child.stderr;
     this.stdout.on('data', (d: Buffer) => {
       if (!this.push(d)) this.stdout.pause();
     });

@@ -91,21 +91,18 @@ export class OpenSshSession implements Session {
       let channel: ProcessChannel;
       if (opts.pty) {
         const pty = opts.pty;
-        // The pty's device, once the prelude reported it (resizes wait for it).
-        let ttyKnown: (tty: string | undefined) => void = () => undefined;
-        const tty = new Promise<string | undefined>((r) => (ttyKnown = r));
         const command = commandLineWith(['/bin/sh', '-c', TTY_PRELUDE, 'remote-hpc', String(pty.rows ?? 24), String(pty.cols ?? 80), ...argv], opts);
         const child = this.client(['-tt', 'remote-hpc', '--', command], pty.term ?? 'xterm-256color');
-        child.once('close', () => ttyKnown(undefined));
         channel = new ProcessChannel(
           child,
           {
+            // The prelude's line is the pty's device; resizes wait for it.
             setWindow: async (rows, cols) => {
-              const dev = await tty;
-              if (dev) await this.aside(['stty', '-F', dev, 'rows', String(rows), 'cols', String(cols)]);
+              const dev = await channel.preludeLine;
+              if (dev?.startsWith('/dev/')) await this.aside(['stty', '-F', dev, 'rows', String(rows), 'cols', String(cols)]);
             },
           },
-          { stream: 'stdout', onLine: (line) => ttyKnown(line.startsWith('/dev/') ? line : undefined), holdInput: true },
+          { stream: 'stdout', holdInput: true },
         );
       } else {
         let pid: string | undefined;
